@@ -1,0 +1,1 @@
+//! GitHub access: app auth, installation tokens, retries, the calls we make.

@@ -1,0 +1,18 @@
+//! hotfix-guard: a GitHub App that enforces a team's hotfix procedure on pull
+//! requests. The binary (`src/main.rs`) is a thin CLI over this library.
+//!
+//! Layers, outermost first: `server` (HTTP, signatures) → `queue` (per pull
+//! request coalescing) → `engine` (gather facts from GitHub, evaluate, publish)
+//! → `rules` and `report` (pure) over `policy` (the YAML file, validated).
+//! Only `github` and `engine` perform I/O against GitHub.
+
+pub mod config;
+pub mod engine;
+pub mod events;
+pub mod github;
+pub mod policy;
+pub mod queue;
+pub mod report;
+pub mod rules;
+pub mod server;
+pub mod simulate;

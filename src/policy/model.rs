@@ -1,0 +1,192 @@
+//! The validated policy: what the rules read. Built by `policy::parse` from
+//! `.github/hotfix-policy.yml`, or by `Policy::builtin()`.
+//!
+//! These types carry no source positions: positions only matter while
+//! validating, and the raw (spanned) layer in `policy::raw` keeps them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Where the policy in force came from; the report says it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicySource {
+    /// `.github/hotfix-policy.yml` on the repository's default branch.
+    Repository,
+    /// The organisation's `.github` repository's `.github/hotfix-policy.yml`.
+    Organization,
+    /// No file anywhere: the procedure's defaults.
+    BuiltIn,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Workflow {
+    GitFlow,
+    GithubFlow,
+    Trunk,
+}
+
+/// A role member: a user login, or a team written `org/team-slug`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Member {
+    User(String),
+    Team { org: String, slug: String },
+}
+
+impl Member {
+    /// `"alice"` → `User`, `"acme/eng-leads"` → `Team`.
+    pub fn parse(s: &str) -> Member {
+        match s.split_once('/') {
+            Some((org, slug)) => Member::Team {
+                org: org.to_string(),
+                slug: slug.to_string(),
+            },
+            None => Member::User(s.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for Member {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Member::User(login) => write!(f, "@{login}"),
+            Member::Team { org, slug } => write!(f, "@{org}/{slug}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HotfixMatch {
+    pub labels: Vec<String>,
+    pub branch_prefixes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Branches {
+    pub production: String,
+    pub develop: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeverityApprovals {
+    /// One distinct approver per role, in this order.
+    pub roles: Vec<String>,
+    /// Minimum number of approvals from people with write access or more.
+    /// With `roles`, the minimum total.
+    pub count: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    pub title: String,
+    pub within: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Severity {
+    pub name: String,
+    pub labels: Vec<String>,
+    pub approvals: SeverityApprovals,
+    pub deadline: Option<Duration>,
+    pub follow_up: Option<FollowUp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalSettings {
+    pub dismiss_stale: bool,
+    pub allow_author: bool,
+    pub command: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Copy)]
+pub enum Increment {
+    Patch,
+    Minor,
+    AnyGreater,
+}
+
+/// A file that carries the version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionFile {
+    /// `VERSION`: the whole file, trimmed.
+    Plain(String),
+    /// `Cargo.toml`: `package.version` or `workspace.package.version`.
+    CargoToml(String),
+    /// `package.json`: `version`.
+    PackageJson(String),
+    /// `pyproject.toml`: `project.version` or `tool.poetry.version`.
+    Pyproject(String),
+    /// `{ path, pattern }`: the regex's first capture group.
+    Pattern { path: String, pattern: String },
+}
+
+impl VersionFile {
+    pub fn path(&self) -> &str {
+        match self {
+            VersionFile::Plain(p)
+            | VersionFile::CargoToml(p)
+            | VersionFile::PackageJson(p)
+            | VersionFile::Pyproject(p) => p,
+            VersionFile::Pattern { path, .. } => path,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionBump {
+    pub files: Vec<VersionFile>,
+    pub increment: Increment,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Checks {
+    pub version_bump: Option<VersionBump>,
+    pub merge_back: bool,
+    /// Globs; at least one changed file must match one. Empty: not checked.
+    pub require_tests: Vec<String>,
+    pub max_changed_files: Option<u32>,
+    pub max_changed_lines: Option<u32>,
+    /// Already validated as a regex.
+    pub title_pattern: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Escalation {
+    /// Mentioned when a severity's deadline passes.
+    pub mention: Vec<String>,
+    /// Second level: this long past the deadline ...
+    pub after: Option<Duration>,
+    /// ... mention these too.
+    pub mention_after: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub tag: bool,
+    pub prefix: String,
+}
+
+impl Default for Release {
+    fn default() -> Self {
+        Release {
+            tag: false,
+            prefix: "v".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub hotfix: HotfixMatch,
+    pub workflow: Workflow,
+    pub branches: Branches,
+    /// Role name → members, in file order.
+    pub roles: BTreeMap<String, Vec<Member>>,
+    /// Most severe first.
+    pub severities: Vec<Severity>,
+    pub approvals: ApprovalSettings,
+    pub checks: Checks,
+    pub escalation: Escalation,
+    pub release: Release,
+}

@@ -1,0 +1,1 @@
+//! Pure rendering: verdict → check-run output and comment markdown.

@@ -1,0 +1,190 @@
+//! What the rules know about a pull request. The engine gathers these from
+//! GitHub (only what the applicable rules need); `simulate` reads them from a
+//! JSON file. Serde shapes here are the `simulate` file format.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PrState {
+    #[default]
+    Open,
+    Closed,
+    Merged,
+}
+
+/// A repository permission level, as the collaborator permission API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    None,
+    Read,
+    Triage,
+    Write,
+    Maintain,
+    Admin,
+}
+
+impl Permission {
+    /// GitHub answers `admin`, `write`, `read` or `none` (and `maintain`/`triage`
+    /// in `role_name`); anything unknown is treated as no access.
+    pub fn from_api(s: &str) -> Permission {
+        match s {
+            "admin" => Permission::Admin,
+            "maintain" => Permission::Maintain,
+            "write" | "push" => Permission::Write,
+            "triage" => Permission::Triage,
+            "read" | "pull" => Permission::Read,
+            _ => Permission::None,
+        }
+    }
+
+    pub fn can_write(self) -> bool {
+        self >= Permission::Write
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReviewState {
+    Approved,
+    ChangesRequested,
+    Commented,
+    Dismissed,
+    Pending,
+}
+
+impl ReviewState {
+    pub fn from_api(s: &str) -> ReviewState {
+        match s {
+            "APPROVED" => ReviewState::Approved,
+            "CHANGES_REQUESTED" => ReviewState::ChangesRequested,
+            "DISMISSED" => ReviewState::Dismissed,
+            "PENDING" => ReviewState::Pending,
+            _ => ReviewState::Commented,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub id: u64,
+    pub user: String,
+    pub state: ReviewState,
+    /// The commit the review was given on.
+    #[serde(default)]
+    pub commit_id: Option<String>,
+    #[serde(default)]
+    pub submitted_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+}
+
+/// An issue comment on the pull request (only those that may be approval
+/// commands are gathered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: u64,
+    pub user: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    /// GitHub's `updated_at`; an edited command is ignored.
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+}
+
+/// A label on the pull request and, where known, who applied it and when
+/// (issue events API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label {
+    pub name: String,
+    #[serde(default)]
+    pub applied_by: Option<String>,
+    #[serde(default)]
+    pub applied_at: Option<DateTime<Utc>>,
+}
+
+/// One `labeled`/`unlabeled` event from the issue events API, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelEvent {
+    pub label: String,
+    /// `true` for `labeled`, `false` for `unlabeled`.
+    pub added: bool,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedFile {
+    pub filename: String,
+    #[serde(default)]
+    pub additions: u64,
+    #[serde(default)]
+    pub deletions: u64,
+}
+
+/// A file's text at the base and head commits; `None` where it does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct FileAtRefs {
+    #[serde(default)]
+    pub base: Option<String>,
+    #[serde(default)]
+    pub head: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequestFacts {
+    /// `owner/name`.
+    pub repository: String,
+    pub number: u64,
+    pub title: String,
+    pub author: String,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub state: PrState,
+    #[serde(default)]
+    pub draft: bool,
+    pub head_ref: String,
+    pub head_sha: String,
+    pub base_ref: String,
+    #[serde(default)]
+    pub base_sha: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub merged_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub merged_by: Option<String>,
+    /// When the head commit was pushed, as well as GitHub tells (used to
+    /// decide whether an approval comment came after the latest push).
+    #[serde(default)]
+    pub head_pushed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    #[serde(default)]
+    pub label_events: Vec<LabelEvent>,
+    #[serde(default)]
+    pub reviews: Vec<Review>,
+    #[serde(default)]
+    pub comments: Vec<Comment>,
+    /// `None` when not gathered (no rule needed it).
+    #[serde(default)]
+    pub changed_files: Option<Vec<ChangedFile>>,
+    /// Path → contents at base and head (version files).
+    #[serde(default)]
+    pub files: BTreeMap<String, FileAtRefs>,
+    /// Tags known to exist among those the version rule asked about (e.g. `v1.2.4`).
+    #[serde(default)]
+    pub existing_tags: Vec<String>,
+    /// `org/slug` → member logins.
+    #[serde(default)]
+    pub team_members: BTreeMap<String, Vec<String>>,
+    /// login → permission on the repository.
+    #[serde(default)]
+    pub permissions: BTreeMap<String, Permission>,
+}

@@ -1,0 +1,1 @@
+//! HTTP: the axum router, webhook verification and intake.
