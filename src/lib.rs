@@ -10,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod events;
 pub mod github;
+pub mod metrics;
 pub mod policy;
 pub mod queue;
 pub mod report;

@@ -3,3 +3,6 @@
 pub mod model;
 
 pub use model::*;
+
+/// Where the policy lives in a repository (read from the default branch).
+pub const POLICY_PATH: &str = ".github/hotfix-policy.yml";

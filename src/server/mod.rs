@@ -1,1 +1,59 @@
-//! HTTP: the axum router, webhook verification and intake.
+//! HTTP: the axum router. `POST /webhook` verifies and queues deliveries;
+//! `GET /healthz` and `GET /metrics` serve operators.
+
+pub mod dedupe;
+pub mod signature;
+mod webhook;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+use crate::events::RepoName;
+use crate::metrics::{Gauges, Metrics};
+use crate::queue::WorkQueue;
+use dedupe::RecentDeliveries;
+use signature::WebhookSecrets;
+
+/// GitHub caps webhook payloads at 25 MB; anything larger is not GitHub's.
+pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
+
+/// How many delivery ids are remembered to drop duplicates.
+pub const RECENT_DELIVERIES: usize = 16_384;
+
+/// What the HTTP layer needs from the rest of the app.
+#[derive(Clone)]
+pub struct AppState {
+    pub secrets: WebhookSecrets,
+    pub queue: Arc<WorkQueue>,
+    pub seen: Arc<RecentDeliveries>,
+    pub metrics: Arc<Metrics>,
+    /// Called when a push changed a repository's policy file.
+    pub on_policy_change: Arc<dyn Fn(&RepoName) + Send + Sync>,
+    /// Read at `GET /metrics` time from their owners.
+    pub gauges: Arc<dyn Fn() -> Gauges + Send + Sync>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/webhook", post(webhook::receive))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let text = state.metrics.render(&(state.gauges)());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+}
