@@ -6,6 +6,7 @@
 //! → `rules` and `report` (pure) over `policy` (the YAML file, validated).
 //! Only `github` and `engine` perform I/O against GitHub.
 
+pub mod app;
 pub mod config;
 pub mod engine;
 pub mod events;
@@ -17,3 +18,4 @@ pub mod report;
 pub mod rules;
 pub mod server;
 pub mod simulate;
+pub mod telemetry;

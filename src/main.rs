@@ -1,1 +1,99 @@
-fn main() {}
+//! The `hotfix-guard` binary: a thin CLI over the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use hotfix_guard::config::ServeArgs;
+
+#[derive(Parser)]
+#[command(name = "hotfix-guard", version, about = "Enforces a team's hotfix procedure on GitHub pull requests")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the GitHub App: receive webhooks, evaluate pull requests, report.
+    Serve(ServeArgs),
+    /// Validate a policy file; prints PATH:LINE:COL: message for each error.
+    CheckConfig {
+        /// The policy file, e.g. .github/hotfix-policy.yml
+        path: PathBuf,
+    },
+    /// Print the policy file's JSON Schema (for editors' YAML language servers).
+    Schema,
+    /// Evaluate a recorded pull request offline, or a live one read-only.
+    Simulate(hotfix_guard::simulate::SimulateArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            hotfix_guard::telemetry::init();
+            let config = match args.validate() {
+                Ok(config) => config,
+                Err(e) => {
+                    eprintln!("hotfix-guard: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("hotfix-guard: cannot start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(hotfix_guard::app::serve(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("hotfix-guard: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::CheckConfig { path } => check_config(&path),
+        Command::Schema => {
+            match serde_json::to_string_pretty(&hotfix_guard::policy::json_schema()) {
+                Ok(text) => {
+                    println!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("hotfix-guard: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Simulate(args) => hotfix_guard::simulate::run(args),
+    }
+}
+
+/// DESIGN.md's contract: exit 0 when valid; otherwise exit 1 and
+/// `PATH:LINE:COL: message` lines on stderr.
+fn check_config(path: &std::path::Path) -> ExitCode {
+    let shown = path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("{shown}:1:1: cannot read the file: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match hotfix_guard::policy::check_config_text(&shown, &text) {
+        Ok(_) => {
+            println!("{shown}: ok");
+            ExitCode::SUCCESS
+        }
+        Err(lines) => {
+            for line in lines {
+                eprintln!("{line}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}

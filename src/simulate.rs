@@ -1,1 +1,118 @@
-//! TODO
+//! `hotfix-guard simulate`: what the app would post, without installing it.
+//! Offline from a recorded pull request (a JSON file of `PullRequestFacts`),
+//! or read-only against real GitHub with `GITHUB_TOKEN`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::policy::{self, Policy, PolicySource};
+use crate::report;
+use crate::rules::{self, PullRequestFacts};
+
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// A recorded pull request (see examples/simulate/*.json).
+    #[arg(required_unless_present = "repo", conflicts_with_all = ["repo", "pr"])]
+    pub file: Option<PathBuf>,
+    /// The policy to judge by; default: the built-in default policy
+    /// (with --repo: the repository's own policy).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Evaluate a live pull request of OWNER/NAME, read-only, with GITHUB_TOKEN.
+    #[arg(long, requires = "pr")]
+    pub repo: Option<String>,
+    /// The pull request number, with --repo.
+    #[arg(long, requires = "repo")]
+    pub pr: Option<u64>,
+    /// REST API base (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
+    pub api_url: String,
+}
+
+/// Bad input: exit 2, with one line naming the problem.
+fn bad_input(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("hotfix-guard simulate: {message}");
+    ExitCode::from(2)
+}
+
+pub fn run(args: SimulateArgs) -> ExitCode {
+    let policy = match &args.policy {
+        Some(path) => match load_policy(path) {
+            Ok(policy) => Some(policy),
+            Err(lines) => {
+                for line in lines {
+                    eprintln!("{line}");
+                }
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    if let Some(file) = &args.file {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) => return bad_input(format!("cannot read {}: {e}", file.display())),
+        };
+        let facts: PullRequestFacts = match serde_json::from_str(&text) {
+            Ok(facts) => facts,
+            Err(e) => return bad_input(format!("{}: {e}", file.display())),
+        };
+        let (policy, source) = match policy {
+            Some(policy) => (policy, PolicySource::Repository),
+            None => (Policy::builtin(), PolicySource::BuiltIn),
+        };
+        return print_evaluation(&policy, source, &facts);
+    }
+    match (&args.repo, args.pr) {
+        (Some(repo), Some(number)) => live(&args.api_url, repo, number, policy),
+        _ => bad_input("give a recorded pull request FILE, or --repo OWNER/NAME --pr N"),
+    }
+}
+
+fn load_policy(path: &Path) -> Result<Policy, Vec<String>> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![format!("{shown}:1:1: cannot read the file: {e}")])?;
+    policy::check_config_text(&shown, &text)
+}
+
+/// Prints what the app would post; exit 0 for success (or neutral), 1 for failure.
+pub fn print_evaluation(policy: &Policy, source: PolicySource, facts: &PullRequestFacts) -> ExitCode {
+    let verdict = rules::evaluate(policy, facts);
+    let output = report::check_output(&verdict, policy, source.clone());
+    println!("## Check run `hotfix-policy`: {}\n", output.conclusion);
+    println!("### {}\n", output.title);
+    println!("{}\n", output.summary);
+    if let Some(text) = &output.text {
+        println!("{text}\n");
+    }
+    match report::sticky_comment(&verdict, policy, source) {
+        Some(comment) => println!("## Sticky comment\n\n{comment}"),
+        None => println!("## Sticky comment\n\n(none: not a hotfix)"),
+    }
+    if output.conclusion == "failure" {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn live(api_url: &str, repo: &str, number: u64, policy: Option<Policy>) -> ExitCode {
+    let Some((owner, name)) = repo.split_once('/') else {
+        return bad_input(format!("--repo takes OWNER/NAME, not `{repo}`"));
+    };
+    let token = match std::env::var("GITHUB_TOKEN") {
+        Ok(token) if !token.trim().is_empty() => token,
+        _ => return bad_input("--repo needs GITHUB_TOKEN (read access is enough; nothing is written)"),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return bad_input(format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        match crate::engine::read_only_facts(api_url, &token, owner, name, number, policy).await {
+            Ok((policy, source, facts)) => print_evaluation(&policy, source, &facts),
+            Err(e) => bad_input(format!("{e:#}")),
+        }
+    })
+}

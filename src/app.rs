@@ -1,0 +1,158 @@
+//! Wiring: the GitHub client, the engine, the queue and its workers, and the
+//! HTTP router, assembled once for `serve` and for in-process tests alike.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use crate::config::ServeConfig;
+use crate::engine::Engine;
+use crate::github::{AppConfig, GitHubApp};
+use crate::metrics::{Gauges, Metrics};
+use crate::queue::WorkQueue;
+use crate::server::dedupe::RecentDeliveries;
+use crate::server::{self, AppState};
+
+pub struct App {
+    pub router: Router,
+    pub queue: Arc<WorkQueue>,
+    pub engine: Arc<Engine>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl App {
+    /// Builds everything and starts the workers (inside a tokio runtime).
+    pub fn start(config: &ServeConfig) -> anyhow::Result<App> {
+        let github = GitHubApp::new(&AppConfig {
+            api_url: config.api_url.clone(),
+            app_id: config.app_id,
+            private_key_pem: config.private_key.clone(),
+        })
+        .context("cannot set up the GitHub client")?;
+        let metrics = Arc::new(Metrics::default());
+        let engine = Arc::new(Engine::new(github.clone(), metrics.clone()));
+        let queue = Arc::new(WorkQueue::new(config.queue_capacity));
+        let workers = (0..config.workers)
+            .map(|_| tokio::spawn(work(queue.clone(), engine.clone())))
+            .collect();
+        let state = AppState {
+            secrets: config.secrets.clone(),
+            queue: queue.clone(),
+            seen: Arc::new(RecentDeliveries::new(server::RECENT_DELIVERIES)),
+            metrics,
+            on_policy_change: {
+                let engine = engine.clone();
+                Arc::new(move |repo| engine.forget_policy(repo))
+            },
+            gauges: {
+                let queue = queue.clone();
+                Arc::new(move || Gauges {
+                    queue_depth: queue.depth(),
+                    api_calls: github.stats().snapshot(),
+                    rate_limit_remaining: github.stats().rate_limit_remaining(),
+                })
+            },
+        };
+        Ok(App {
+            router: server::router(state),
+            queue,
+            engine,
+            workers,
+        })
+    }
+
+    /// Waits until no evaluation is queued or running (tests, shutdown).
+    pub async fn idle(&self) {
+        while self.queue.in_flight() > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Stops taking work and lets the workers finish what is queued, for at
+    /// most `grace`. True when everything finished in time.
+    pub async fn drain(self, grace: Duration) -> bool {
+        self.queue.close();
+        let workers = self.workers;
+        let all = async move {
+            for worker in workers {
+                let _ = worker.await;
+            }
+        };
+        tokio::time::timeout(grace, all).await.is_ok()
+    }
+}
+
+/// One worker: takes a pull request, evaluates it, marks it done. Each
+/// evaluation runs in its own task so that a panic there (a bug) is logged
+/// and the pull request released, instead of killing the worker.
+async fn work(queue: Arc<WorkQueue>, engine: Arc<Engine>) {
+    while let Some(job) = queue.next().await {
+        let key = job.key.clone();
+        let span = tracing::info_span!(
+            "evaluate",
+            repository = %key.repo,
+            pr = key.number,
+            deliveries = ?job.deliveries,
+        );
+        let engine = engine.clone();
+        let run = tokio::spawn(async move { engine.run(job).await }.instrument(span.clone()));
+        if let Err(e) = run.await {
+            span.in_scope(|| tracing::error!(error = %e, "evaluation panicked"));
+        }
+        queue.done(&key);
+    }
+}
+
+/// `hotfix-guard serve`: listen on `PORT` until SIGTERM/SIGINT, then drain.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let app = App::start(&config)?;
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port))
+        .await
+        .with_context(|| format!("cannot listen on port {}", config.port))?;
+    tracing::info!(
+        port = config.port,
+        api = %config.api_url,
+        app_id = config.app_id,
+        "hotfix-guard listening"
+    );
+    axum::serve(listener, app.router.clone())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    tracing::info!(
+        queued = app.queue.in_flight(),
+        grace = ?config.shutdown_grace,
+        "shutting down: finishing queued evaluations"
+    );
+    if app.drain(config.shutdown_grace).await {
+        tracing::info!("all evaluations finished; bye");
+    } else {
+        tracing::warn!("grace period over; unfinished evaluations are picked up by the next start's sweep");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

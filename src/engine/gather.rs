@@ -1,0 +1,201 @@
+//! Facts about one pull request, read from GitHub: only what the rules that
+//! apply need (a pull request that is not a hotfix costs one call here).
+//! Requests go one after another, as GitHub asks of integrations.
+
+use std::collections::BTreeMap;
+
+use crate::events::PullPayload;
+use crate::github::{CommentInfo, GitHubError, RepoClient};
+use crate::policy::{Policy, Severity};
+use crate::rules::{
+    self, ChangedFile, Classification, Comment, FileAtRefs, Label, LabelEvent, Permission,
+    PrState, PullRequestFacts, Review, ReviewState,
+};
+
+pub struct Gathered {
+    pub facts: PullRequestFacts,
+    /// Every issue comment (hotfixes only): the sticky comment is among them.
+    pub comments: Vec<CommentInfo>,
+    /// Changed files, always read: a pull request that edits the policy
+    /// file gets its new version validated.
+    pub changed_files: Vec<ChangedFile>,
+}
+
+pub async fn facts(
+    client: &RepoClient,
+    policy: &Policy,
+    classification: &Classification<'_>,
+    severity: Option<&Severity>,
+    pull: &PullPayload,
+) -> Result<Gathered, GitHubError> {
+    let number = pull.number;
+    let mut facts = base_facts(client, pull);
+    let changed_files: Vec<ChangedFile> = client
+        .list_pull_files(number)
+        .await?
+        .into_iter()
+        .map(|f| ChangedFile {
+            filename: f.filename,
+            additions: f.additions,
+            deletions: f.deletions,
+        })
+        .collect();
+    if matches!(classification, Classification::NotHotfix) {
+        return Ok(Gathered {
+            facts,
+            comments: Vec::new(),
+            changed_files,
+        });
+    }
+    let comments = client.list_issue_comments(number).await?;
+    facts.label_events = client
+        .list_issue_events(number)
+        .await?
+        .into_iter()
+        .filter_map(|e| {
+            let added = match e.event.as_str() {
+                "labeled" => true,
+                "unlabeled" => false,
+                _ => return None,
+            };
+            Some(LabelEvent {
+                label: e.label?,
+                added,
+                actor: e.actor.unwrap_or_default(),
+                at: e.created_at?,
+            })
+        })
+        .collect();
+    for label in &mut facts.labels {
+        // The latest `labeled` event says who applied it and when.
+        if let Some(e) = facts
+            .label_events
+            .iter()
+            .rev()
+            .find(|e| e.added && e.label.eq_ignore_ascii_case(&label.name))
+        {
+            label.applied_by = Some(e.actor.clone());
+            label.applied_at = Some(e.at);
+        }
+    }
+    let Some(severity) = severity else {
+        return Ok(Gathered {
+            facts,
+            comments,
+            changed_files,
+        });
+    };
+    let needs = rules::needs(policy, severity);
+    facts.changed_files = Some(changed_files.clone());
+    facts.comments = comments
+        .iter()
+        .filter(|c| rules::is_command(&policy.approvals.command, &c.body))
+        .map(|c| Comment {
+            id: c.id,
+            user: c.user.clone(),
+            body: c.body.clone(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            html_url: c.html_url.clone(),
+        })
+        .collect();
+    if needs.reviews {
+        facts.reviews = client
+            .list_reviews(number)
+            .await?
+            .into_iter()
+            .map(|r| Review {
+                id: r.id,
+                user: r.user,
+                state: ReviewState::from_api(&r.state),
+                commit_id: r.commit_id,
+                submitted_at: r.submitted_at,
+                html_url: r.html_url,
+            })
+            .collect();
+    }
+    if !facts.comments.is_empty() && policy.approvals.dismiss_stale {
+        // An approval by comment holds for the head commit at that moment:
+        // it needs to know when the head commit arrived.
+        facts.head_pushed_at = client.get_commit(&facts.head_sha).await?.committer_date;
+    }
+    for path in &needs.version_files {
+        let base = match &facts.base_sha {
+            Some(sha) => client.get_file(path, Some(sha)).await?,
+            None => None,
+        };
+        let head = client.get_file(path, Some(&facts.head_sha)).await?;
+        facts.files.insert(path.clone(), FileAtRefs { base, head });
+    }
+    let candidates = rules::candidate_logins(policy, severity, &facts);
+    let mut team_members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (org, slug) in &needs.teams {
+        let members = team_members.entry(format!("{org}/{slug}")).or_default();
+        for login in &candidates {
+            if client.team_membership(org, slug, login).await? {
+                members.push(login.clone());
+            }
+        }
+    }
+    facts.team_members = team_members;
+    for login in &candidates {
+        let permission = client.collaborator_permission(login).await?;
+        facts
+            .permissions
+            .insert(login.clone(), Permission::from_api(&permission));
+    }
+    if let Some(tag) = rules::expected_tag(policy, &facts) {
+        if client.tag_exists(&tag).await?.is_some() {
+            facts.existing_tags.push(tag);
+        }
+    }
+    Ok(Gathered {
+        facts,
+        comments,
+        changed_files,
+    })
+}
+
+fn base_facts(client: &RepoClient, pull: &PullPayload) -> PullRequestFacts {
+    let state = if pull.is_merged() {
+        PrState::Merged
+    } else if pull.state == "closed" {
+        PrState::Closed
+    } else {
+        PrState::Open
+    };
+    PullRequestFacts {
+        repository: client.repo_name().to_string(),
+        number: pull.number,
+        title: pull.title.clone(),
+        author: pull.author().to_string(),
+        html_url: pull.html_url.clone(),
+        state,
+        draft: pull.draft,
+        head_ref: pull.head.ref_name.clone(),
+        head_sha: pull.head.sha.clone(),
+        base_ref: pull.base.ref_name.clone(),
+        base_sha: Some(pull.base.sha.clone()),
+        created_at: pull.created_at.unwrap_or_default(),
+        merged_at: pull.merged_at,
+        merged_by: pull.merged_by.as_ref().map(|u| u.login.clone()),
+        head_pushed_at: None,
+        labels: pull
+            .labels
+            .iter()
+            .map(|l| Label {
+                name: l.name.clone(),
+                applied_by: None,
+                applied_at: None,
+            })
+            .collect(),
+        label_events: Vec::new(),
+        reviews: Vec::new(),
+        comments: Vec::new(),
+        changed_files: None,
+        files: BTreeMap::new(),
+        existing_tags: Vec::new(),
+        team_members: BTreeMap::new(),
+        permissions: BTreeMap::new(),
+    }
+}

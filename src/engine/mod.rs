@@ -1,0 +1,231 @@
+//! Per pull request: gather facts from GitHub → evaluate the pure rules →
+//! publish one check run and one sticky comment. The only layer, with
+//! `github`, that talks to GitHub; every write is an upsert, and every
+//! evaluation starts from GitHub's current state, so a lost or repeated
+//! delivery never leaves a wrong answer behind.
+
+mod gather;
+mod policy_cache;
+mod publish;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::events::{Job, PrKey, PullPayload, RepoName, Trigger};
+use crate::github::{GitHubApp, GitHubError, RepoClient};
+use crate::metrics::Metrics;
+use crate::policy::{POLICY_PATH, PolicySource};
+use crate::report;
+use crate::rules::{self, Classification};
+
+pub use policy_cache::{LoadedPolicy, ORG_POLICY_REPO, PolicyCache};
+pub use publish::Published;
+
+pub struct Engine {
+    github: GitHubApp,
+    metrics: Arc<Metrics>,
+    policies: PolicyCache,
+    published: publish::PublishCache,
+}
+
+/// What an evaluation did, for logs and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A comment that is not the approval command: nothing to do.
+    NotACommand,
+    Reported { conclusion: &'static str },
+}
+
+impl Engine {
+    pub fn new(github: GitHubApp, metrics: Arc<Metrics>) -> Engine {
+        Engine {
+            github,
+            metrics,
+            policies: PolicyCache::default(),
+            published: publish::PublishCache::default(),
+        }
+    }
+
+    pub fn forget_policy(&self, repo: &RepoName) {
+        self.policies.forget(repo);
+    }
+
+    /// Evaluates one job and logs the result; failures are reported on the
+    /// check run where GitHub lets us, never dropped silently.
+    pub async fn run(&self, job: Job) {
+        let started = Instant::now();
+        let key = job.key.clone();
+        match self.evaluate(job).await {
+            Ok(Outcome::NotACommand) => {
+                tracing::debug!("comment is not the approval command");
+            }
+            Ok(Outcome::Reported { conclusion }) => {
+                self.metrics.evaluation(conclusion, started.elapsed());
+                tracing::info!(conclusion, took_ms = started.elapsed().as_millis() as u64, "evaluated");
+            }
+            Err(e) => {
+                self.metrics.evaluation("error", started.elapsed());
+                tracing::error!(error = %e, "evaluation failed");
+                self.report_failure(&key, &e).await;
+            }
+        }
+    }
+
+    async fn client(&self, key: &PrKey) -> Result<RepoClient, GitHubError> {
+        let installation = self.github.installation(key.installation).await?;
+        Ok(installation.repo(&key.repo.owner, &key.repo.name))
+    }
+
+    pub async fn evaluate(&self, job: Job) -> Result<Outcome, GitHubError> {
+        let client = self.client(&job.key).await?;
+        let loaded = self.policies.get(&client).await?;
+        if let (Trigger::Comment { body }, Ok(policy)) = (&job.trigger, &loaded.policy) {
+            if !rules::is_command(&policy.approvals.command, body) {
+                return Ok(Outcome::NotACommand);
+            }
+        }
+        let pull = match job.pull {
+            Some(pull) => pull,
+            None => client.get_pull(job.key.number).await?,
+        };
+        let policy = match &loaded.policy {
+            Ok(policy) => policy,
+            Err(errors) => {
+                let lines: Vec<(usize, usize, String)> = errors
+                    .iter()
+                    .map(|e| (e.line, e.column, e.message.clone()))
+                    .collect();
+                let output = report::policy_error_output(&loaded.shown_path, &lines);
+                let conclusion = output.conclusion;
+                self.published
+                    .check_run(&client, &pull.head.sha, &output, Vec::new())
+                    .await?;
+                return Ok(Outcome::Reported { conclusion });
+            }
+        };
+        let labels = pull.label_names();
+        let classification = rules::classify(policy, &labels, &pull.head.ref_name);
+        let severity = match &classification {
+            Classification::NotHotfix => None,
+            Classification::Hotfix { severity, .. } => *severity,
+        };
+        let gathered = gather::facts(&client, policy, &classification, severity, &pull).await?;
+        let verdict = rules::evaluate(policy, &gathered.facts);
+        let output = report::check_output(&verdict, policy, loaded.source.clone());
+        let conclusion = output.conclusion;
+        let annotations = self.policy_edit_annotations(&client, &gathered).await?;
+        self.published
+            .check_run(&client, &pull.head.sha, &output, annotations)
+            .await?;
+        match report::sticky_comment(&verdict, policy, loaded.source.clone()) {
+            Some(body) => {
+                self.published
+                    .sticky_comment(&client, job.key.number, &gathered.comments, &body)
+                    .await?;
+            }
+            None => {
+                self.published
+                    .retire_sticky_comment(&client, job.key.number)
+                    .await?;
+            }
+        }
+        Ok(Outcome::Reported { conclusion })
+    }
+
+    /// When the pull request edits the policy file, validate its new version
+    /// and point at the errors in the diff. The verdict itself is always by
+    /// the default branch's policy.
+    async fn policy_edit_annotations(
+        &self,
+        client: &RepoClient,
+        gathered: &gather::Gathered,
+    ) -> Result<Vec<publish::Annotation>, GitHubError> {
+        let edits_policy = gathered
+            .changed_files
+            .iter()
+            .any(|f| f.filename == POLICY_PATH);
+        if !edits_policy {
+            return Ok(Vec::new());
+        }
+        let Some(text) = client.get_file(POLICY_PATH, Some(&gathered.facts.head_sha)).await? else {
+            return Ok(Vec::new()); // deleted: the built-in default will apply
+        };
+        Ok(match crate::policy::parse(&text) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors
+                .into_iter()
+                .map(|e| publish::Annotation {
+                    path: POLICY_PATH.to_string(),
+                    line: e.line.max(1),
+                    message: format!("{}:{}: {}", e.line, e.column, e.message),
+                })
+                .collect(),
+        })
+    }
+
+    /// GitHub failed even after retries: say so on the check run (if GitHub
+    /// takes at least that write) so that nobody mistakes silence for a pass.
+    async fn report_failure(&self, key: &PrKey, error: &GitHubError) {
+        let Ok(client) = self.client(key).await else {
+            return;
+        };
+        let Ok(pull) = client.get_pull(key.number).await else {
+            return;
+        };
+        let output = report::CheckOutput {
+            conclusion: "failure",
+            title: "hotfix-guard could not evaluate this pull request".to_string(),
+            summary: format!(
+                "GitHub did not answer as expected: {error}.\n\nThe evaluation will run again on the next change to this pull request; press **Re-check** to run it now."
+            ),
+            text: None,
+        };
+        if let Err(e) = self
+            .published
+            .check_run(&client, &pull.head.sha, &output, Vec::new())
+            .await
+        {
+            tracing::error!(error = %e, "could not report the failure on the check run either");
+        }
+    }
+}
+
+
+/// For `simulate --repo`: the facts of a live pull request, read with a
+/// personal token and nothing written. The policy is `policy` if given,
+/// else the one the app would use.
+pub async fn read_only_facts(
+    api_url: &str,
+    token: &str,
+    owner: &str,
+    name: &str,
+    number: u64,
+    policy: Option<crate::policy::Policy>,
+) -> anyhow::Result<(crate::policy::Policy, PolicySource, crate::rules::PullRequestFacts)> {
+    let client = RepoClient::with_token(api_url, token, owner, name)?;
+    let (policy, source) = match policy {
+        Some(policy) => (policy, PolicySource::Repository),
+        None => {
+            let loaded = PolicyCache::default().get(&client).await?;
+            match &loaded.policy {
+                Ok(policy) => (policy.clone(), loaded.source.clone()),
+                Err(errors) => {
+                    let lines: Vec<String> = errors
+                        .iter()
+                        .map(|e| format!("{}:{e}", loaded.shown_path))
+                        .collect();
+                    anyhow::bail!("the repository's policy is invalid:\n{}", lines.join("\n"));
+                }
+            }
+        }
+    };
+    let pull = client.get_pull(number).await?;
+    let classification = rules::classify(&policy, &pull.label_names(), &pull.head.ref_name);
+    let severity = match &classification {
+        Classification::NotHotfix => None,
+        Classification::Hotfix { severity, .. } => *severity,
+    };
+    let gathered = gather::facts(&client, &policy, &classification, severity, &pull).await?;
+    drop(classification);
+    Ok((policy, source, gathered.facts))
+}

@@ -1,0 +1,179 @@
+//! Writes: one `hotfix-policy` check run per head commit and one sticky
+//! comment per pull request, both upserts. Remembers what it last wrote so
+//! that an unchanged verdict costs no write at all.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Mutex;
+
+use crate::events::{CHECK_NAME, RECHECK_ACTION, RepoName};
+use crate::github::{CheckAction, CheckAnnotation, CheckOutputBody, CheckRunWrite, CommentInfo, GitHubError, RepoClient};
+use crate::report::{COMMENT_MARKER, CheckOutput};
+
+/// Bounds for the remembered ids; past them the oldest half is dropped
+/// (a miss costs one lookup, never a duplicate).
+const MAX_REMEMBERED: usize = 8_192;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotation {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// What was written, for tests and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Default)]
+pub struct PublishCache {
+    /// (repository, head sha) → (check run id, hash of what it shows).
+    checks: Mutex<HashMap<(RepoName, String), (u64, u64)>>,
+    /// (repository, pull request) → (comment id, hash of its body).
+    comments: Mutex<HashMap<(RepoName, u64), (u64, u64)>>,
+}
+
+fn fingerprint(value: &impl Hash) -> u64 {
+    let mut h = DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+fn remember<K: Eq + Hash>(map: &Mutex<HashMap<K, (u64, u64)>>, key: K, value: (u64, u64)) {
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= MAX_REMEMBERED {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
+fn recall<K: Eq + Hash>(map: &Mutex<HashMap<K, (u64, u64)>>, key: &K) -> Option<(u64, u64)> {
+    map.lock().unwrap_or_else(|p| p.into_inner()).get(key).copied()
+}
+
+impl PublishCache {
+    pub async fn check_run(
+        &self,
+        client: &RepoClient,
+        head_sha: &str,
+        output: &CheckOutput,
+        annotations: Vec<Annotation>,
+    ) -> Result<Published, GitHubError> {
+        let key = (client.repo_name(), head_sha.to_string());
+        let shown = fingerprint(&(
+            output.conclusion,
+            &output.title,
+            &output.summary,
+            &output.text,
+            annotations
+                .iter()
+                .map(|a| (&a.path, a.line, &a.message))
+                .collect::<Vec<_>>(),
+        ));
+        let existing = match recall(&self.checks, &key) {
+            Some((id, was)) if was == shown => return Ok(Published::Unchanged),
+            Some((id, _)) => Some(id),
+            None => client
+                .find_check_run(head_sha, CHECK_NAME)
+                .await?
+                .map(|run| run.id),
+        };
+        let write = CheckRunWrite {
+            name: CHECK_NAME.to_string(),
+            head_sha: head_sha.to_string(),
+            status: "completed".to_string(),
+            conclusion: Some(output.conclusion.to_string()),
+            output: CheckOutputBody {
+                title: output.title.clone(),
+                summary: output.summary.clone(),
+                text: output.text.clone(),
+                annotations: annotations
+                    .into_iter()
+                    .map(|a| CheckAnnotation {
+                        path: a.path,
+                        start_line: a.line as u64,
+                        end_line: a.line as u64,
+                        annotation_level: "failure".to_string(),
+                        message: a.message,
+                        title: Some("Invalid hotfix policy".to_string()),
+                    })
+                    .collect(),
+            },
+            actions: vec![CheckAction {
+                label: "Re-check".to_string(),
+                description: "Evaluate the hotfix policy again".to_string(),
+                identifier: RECHECK_ACTION.to_string(),
+            }],
+        };
+        let (id, published) = match existing {
+            Some(id) => {
+                client.update_check_run(id, &write).await?;
+                (id, Published::Updated)
+            }
+            None => (client.create_check_run(&write).await?.id, Published::Created),
+        };
+        remember(&self.checks, key, (id, shown));
+        Ok(published)
+    }
+
+    /// Creates the sticky comment, or edits it when its text changed.
+    pub async fn sticky_comment(
+        &self,
+        client: &RepoClient,
+        number: u64,
+        comments: &[CommentInfo],
+        body: &str,
+    ) -> Result<Published, GitHubError> {
+        let key = (client.repo_name(), number);
+        let hash = fingerprint(&body);
+        // Ours is the marked comment written by a bot; a person quoting the
+        // marker does not make their comment ours.
+        let existing = comments
+            .iter()
+            .filter(|c| c.body.contains(COMMENT_MARKER))
+            .min_by_key(|c| (!c.user.ends_with("[bot]"), c.id));
+        let published = match existing {
+            Some(c) if c.body == body => Published::Unchanged,
+            Some(c) => {
+                client.update_comment(c.id, body).await?;
+                Published::Updated
+            }
+            None => {
+                let created = client.create_comment(number, body).await?;
+                remember(&self.comments, key, (created.id, hash));
+                return Ok(Published::Created);
+            }
+        };
+        if let Some(c) = existing {
+            remember(&self.comments, key, (c.id, hash));
+        }
+        Ok(published)
+    }
+
+    /// The pull request is no longer a hotfix: if this instance wrote a
+    /// sticky comment on it, say so there rather than leave stale advice.
+    pub async fn retire_sticky_comment(
+        &self,
+        client: &RepoClient,
+        number: u64,
+    ) -> Result<Published, GitHubError> {
+        let key = (client.repo_name(), number);
+        let Some((id, was)) = recall(&self.comments, &key) else {
+            return Ok(Published::Unchanged);
+        };
+        let body = format!(
+            "{COMMENT_MARKER}\nThis pull request is no longer a hotfix, so the hotfix procedure does not apply to it."
+        );
+        let hash = fingerprint(&body.as_str());
+        if was == hash {
+            return Ok(Published::Unchanged);
+        }
+        client.update_comment(id, &body).await?;
+        remember(&self.comments, key, (id, hash));
+        Ok(Published::Updated)
+    }
+}
