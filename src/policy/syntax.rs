@@ -230,3 +230,24 @@ fn one_line(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_at_quotes_the_scalar_and_tolerates_any_position() {
+        let text = "a: 1\nb: [many, 2]\n";
+        assert_eq!(token_at(text, 2, 5).as_deref(), Some("many"));
+        assert_eq!(token_at(text, 0, 1), None);
+        assert_eq!(token_at(text, 1, 0), None);
+        assert_eq!(token_at(text, 9, 1), None);
+        assert_eq!(token_at(text, 1, 99), None);
+    }
+
+    #[test]
+    fn indenting_tab_ignores_tabs_after_the_indentation() {
+        assert_eq!(indenting_tab("a: 1\nb:\t2\n"), None);
+        assert_eq!(indenting_tab("a: 1\n  \tb: 2\n"), Some((2, 3)));
+    }
+}
