@@ -1,8 +1,96 @@
 //! The policy file `.github/hotfix-policy.yml`: schema, defaults, validation.
+//!
+//! Reading a file goes in two passes. serde-saphyr reads the YAML into the
+//! `raw` types, which stops at the first syntax, type or unknown-key error
+//! (there is no sound way to carry on past broken YAML). A file that reads
+//! cleanly is then checked as a whole and every semantic error is reported at
+//! once, each with its line and column, before `validate` builds the `Policy`
+//! the rules read.
 
+pub mod defaults;
+pub mod duration;
 pub mod model;
+pub mod raw;
+pub mod schema;
+mod syntax;
+mod validate;
 
+use std::fmt;
+
+pub use duration::{format_duration, parse_duration};
 pub use model::*;
+pub use schema::json_schema;
 
-/// Where the policy lives in a repository (read from the default branch).
+/// Where the policy lives, on the repository's default branch.
 pub const POLICY_PATH: &str = ".github/hotfix-policy.yml";
+
+/// What a role member must look like (also the JSON Schema's pattern): a
+/// login, or `org/team-slug`, optionally written with a leading `@`.
+pub const MEMBER_PATTERN: &str =
+    r"^@?[A-Za-z0-9][A-Za-z0-9_.\[\]-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$";
+
+/// One problem in a policy file, at a 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl PolicyError {
+    /// Builds an error; positions of 0 (unknown) become 1 so that every error
+    /// points somewhere in the file. Messages quote the file, and end up on a
+    /// terminal and in a check run: control characters are escaped so that
+    /// each error stays one harmless line.
+    pub fn new(line: usize, column: usize, message: impl Into<String>) -> PolicyError {
+        let message: String = message.into();
+        let message = if message.chars().any(char::is_control) {
+            message
+                .chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        } else {
+            message
+        };
+        PolicyError {
+            line: line.max(1),
+            column: column.max(1),
+            message,
+        }
+    }
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.line, self.column, self.message)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+/// Reads and validates a policy file's text.
+///
+/// A YAML syntax, type or unknown-key error is returned alone (the file could
+/// not be read past it); otherwise all semantic errors are returned together,
+/// ordered by position.
+pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
+    let raw = syntax::read_raw(text).map_err(|error| vec![error])?;
+    validate::validate(raw)
+}
+
+/// `hotfix-guard check-config PATH`: the policy, or one line per error
+/// formatted `PATH:LINE:COL: message`.
+pub fn check_config_text(path_display: &str, text: &str) -> Result<Policy, Vec<String>> {
+    parse(text).map_err(|errors| {
+        errors
+            .iter()
+            .map(|error| format!("{path_display}:{error}"))
+            .collect()
+    })
+}

@@ -181,7 +181,8 @@ pub struct Policy {
     pub hotfix: HotfixMatch,
     pub workflow: Workflow,
     pub branches: Branches,
-    /// Role name → members, in file order.
+    /// Role name → members (sorted by name: a role's place in the file
+    /// means nothing, unlike a severity's).
     pub roles: BTreeMap<String, Vec<Member>>,
     /// Most severe first.
     pub severities: Vec<Severity>,

@@ -1,0 +1,160 @@
+//! The procedure's defaults: what an absent key means, and the whole policy
+//! of a repository without a policy file.
+//!
+//! `hotfix-procedures.md` sets them: P0 and P1 need two approvals and P2 one,
+//! P0 is deployed within 2 hours with a post-incident review within 24 hours,
+//! P1 within 24 hours with a root cause analysis within 48, every hotfix bumps
+//! the patch version, and under git-flow it is merged back into develop.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::model::{
+    ApprovalSettings, Branches, Checks, Escalation, FollowUp, HotfixMatch, Increment, Policy,
+    Release, Severity, SeverityApprovals, VersionBump, VersionFile, Workflow,
+};
+
+const HOUR: u64 = 3600;
+
+pub fn hotfix_match() -> HotfixMatch {
+    HotfixMatch {
+        labels: vec!["hotfix".to_string()],
+        branch_prefixes: vec!["hotfix/".to_string()],
+    }
+}
+
+pub fn branches() -> Branches {
+    Branches {
+        production: "main".to_string(),
+        develop: "develop".to_string(),
+    }
+}
+
+pub fn approval_settings() -> ApprovalSettings {
+    ApprovalSettings {
+        dismiss_stale: true,
+        allow_author: false,
+        command: "/hotfix approve".to_string(),
+    }
+}
+
+/// P0, P1, P2, most severe first; approvals by count, since a repository
+/// without a file has no roles.
+pub fn severities() -> Vec<Severity> {
+    let severity = |name: &str,
+                    count: u32,
+                    deadline_hours: Option<u64>,
+                    follow_up: Option<(&str, u64)>| Severity {
+        name: name.to_string(),
+        labels: vec![name.to_string()],
+        approvals: SeverityApprovals {
+            roles: Vec::new(),
+            count: Some(count),
+        },
+        deadline: deadline_hours.map(|hours| Duration::from_secs(hours * HOUR)),
+        follow_up: follow_up.map(|(title, hours)| FollowUp {
+            title: title.to_string(),
+            within: Duration::from_secs(hours * HOUR),
+        }),
+    };
+    vec![
+        severity("P0", 2, Some(2), Some(("Post-incident review", 24))),
+        severity("P1", 2, Some(24), Some(("Root cause analysis", 48))),
+        severity("P2", 1, None, None),
+    ]
+}
+
+impl Policy {
+    /// The policy of a repository without `.github/hotfix-policy.yml`.
+    pub fn builtin() -> Policy {
+        Policy {
+            hotfix: hotfix_match(),
+            workflow: Workflow::GitFlow,
+            branches: branches(),
+            roles: BTreeMap::new(),
+            severities: severities(),
+            approvals: approval_settings(),
+            checks: Checks {
+                version_bump: Some(VersionBump {
+                    files: vec![VersionFile::Plain("VERSION".to_string())],
+                    increment: Increment::Patch,
+                }),
+                merge_back: true,
+                ..Checks::default()
+            },
+            escalation: Escalation::default(),
+            release: Release::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in policy written out as a file; parsing it must give
+    /// exactly `Policy::builtin()`, so the two cannot drift apart.
+    const BUILTIN_AS_YAML: &str = r#"
+version: 1
+hotfix:
+  labels: [hotfix]
+  branch_prefixes: [hotfix/]
+workflow: git-flow
+branches:
+  production: main
+  develop: develop
+severities:
+  P0:
+    labels: [P0]
+    approvals: { count: 2 }
+    deadline: 2h
+    follow_up: { title: Post-incident review, within: 24h }
+  P1:
+    labels: [P1]
+    approvals: { count: 2 }
+    deadline: 24h
+    follow_up: { title: Root cause analysis, within: 48h }
+  P2:
+    labels: [P2]
+    approvals: { count: 1 }
+approvals:
+  dismiss_stale: true
+  allow_author: false
+  command: "/hotfix approve"
+checks:
+  version_bump: { files: [VERSION], increment: patch }
+  merge_back: true
+release:
+  tag: false
+  prefix: v
+"#;
+
+    #[test]
+    fn builtin_equals_its_yaml_form() {
+        assert_eq!(super::super::parse(BUILTIN_AS_YAML), Ok(Policy::builtin()));
+    }
+
+    #[test]
+    fn absent_keys_take_the_builtin_defaults() {
+        // Only `version` and a version bump: everything else is the default,
+        // so the result is the built-in policy.
+        let minimal = "version: 1\nchecks:\n  version_bump: {}\n";
+        assert_eq!(super::super::parse(minimal), Ok(Policy::builtin()));
+    }
+
+    #[test]
+    fn version_bump_is_absent_unless_given() {
+        let policy = super::super::parse("version: 1\n").expect("valid");
+        assert_eq!(policy.checks.version_bump, None);
+        assert!(policy.checks.merge_back);
+    }
+
+    #[test]
+    fn merge_back_defaults_off_outside_git_flow() {
+        for workflow in ["github-flow", "trunk"] {
+            let policy =
+                super::super::parse(&format!("version: 1\nworkflow: {workflow}\n")).expect("valid");
+            assert!(!policy.checks.merge_back, "{workflow}");
+        }
+    }
+}
