@@ -114,7 +114,7 @@ fn commented_example_is_valid_and_says_what_it_should() {
     let policy = parse_ok(EXAMPLE);
     assert_design_values(&policy);
     // The keys the example adds to the design document's.
-    assert_eq!(policy.escalation.after, Some(hours(2)));
+    assert_eq!(policy.escalation.after, Some(hours(4)));
     assert_eq!(policy.escalation.mention_after, ["acme/cto"]);
     assert!(policy.release.tag);
     assert_eq!(policy.release.prefix, "v");

@@ -155,7 +155,9 @@ pub struct Checks {
 pub struct Escalation {
     /// Mentioned when a severity's deadline passes.
     pub mention: Vec<String>,
-    /// Second level: this long past the deadline ...
+    /// Second level: once the hotfix has been open this long since it got its
+    /// severity (the procedure's "notify CEO/CTO if resolution exceeds 4
+    /// hours", written `after: 4h`) ...
     pub after: Option<Duration>,
     /// ... mention these too.
     pub mention_after: Vec<String>,

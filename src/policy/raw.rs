@@ -342,7 +342,7 @@ impl<'de> Deserialize<'de> for RawVersionFile {
 pub struct RawEscalation {
     /// Mentioned when a severity's deadline passes.
     pub mention: Option<Vec<Located<MemberText>>>,
-    /// Second level: this long past the deadline ...
+    /// Second level: once a hotfix has been unmerged this long since it got its severity ...
     pub after: Option<Located<DurationText>>,
     /// ... mention these too.
     pub mention_after: Option<Located<Vec<Located<MemberText>>>>,

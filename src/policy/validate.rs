@@ -596,7 +596,7 @@ fn escalation(raw: Option<&RawEscalation>, errors: &mut Errors) -> Escalation {
     if let (Some(mention_after), None) = (&section.mention_after, &section.after) {
         errors.at(
             mention_after,
-            "`mention_after` needs `after`: say how long past the deadline to mention them",
+            "`mention_after` needs `after`: say how long a hotfix may stay unmerged before they are mentioned",
         );
     }
     Escalation {
