@@ -21,9 +21,11 @@ pub mod version;
 #[cfg(test)]
 pub(crate) mod testutil;
 
+pub use approvals::is_command;
 pub use classify::{Classification, HotfixReason, classify};
 pub use facts::*;
-// NEEDS
+pub use needs::{FactNeeds, candidate_logins, needs};
 pub use result::{RuleId, RuleResult, RuleStatus};
 pub use time::{format_duration, format_utc_minute};
-// VERDICT
+pub use verdict::{Conclusion, Verdict, evaluate};
+pub use version::{expected_tag, new_version};

@@ -18,7 +18,7 @@ pub fn format_duration(duration: Duration) -> String {
         return "0m".to_string();
     }
     // Whole days read better as hours up to two days ("48h" is the procedure's wording).
-    if secs % 86_400 == 0 && secs > 2 * 86_400 {
+    if secs.is_multiple_of(86_400) && secs > 2 * 86_400 {
         return format!("{}d", secs / 86_400);
     }
     let hours = secs / 3600;
@@ -44,7 +44,10 @@ mod tests {
 
     #[test]
     fn formats_minutes_in_utc() {
-        let at = Utc.with_ymd_and_hms(2026, 11, 26, 15, 42, 59).unwrap();
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 26, 15, 42, 59)
+            .single()
+            .expect("a valid time");
         assert_eq!(format_utc_minute(at), "2026-11-26 15:42 UTC");
     }
 

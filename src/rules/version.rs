@@ -143,7 +143,7 @@ struct FileCheck {
     problem: Option<Problem>,
 }
 
-fn side<'f>(file: &'f FileAtRefs, head: bool) -> Option<&'f str> {
+fn side(file: &FileAtRefs, head: bool) -> Option<&str> {
     if head {
         file.head.as_deref()
     } else {

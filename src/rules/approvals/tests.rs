@@ -50,13 +50,16 @@ fn p0_with_lead_and_on_call_on_head_passes() {
             role("on-call-manager", Some("bob"))
         ]
     );
-    let bob = out.report.roles[1].filled_by.as_ref().unwrap();
+    let bob = out.report.roles[1]
+        .filled_by
+        .as_ref()
+        .expect("present in the fixture");
     assert_eq!(bob.via, ApprovalVia::Review);
     assert_eq!(bob.commit.as_deref(), Some(HEAD_SHA));
     assert!(
         bob.html_url
             .as_deref()
-            .unwrap()
+            .expect("present in the fixture")
             .ends_with("pullrequestreview-2")
     );
 }
@@ -123,7 +126,7 @@ fn stale_approval_counts_without_dismiss_stale() {
         out.report.roles[1]
             .filled_by
             .as_ref()
-            .unwrap()
+            .expect("present in the fixture")
             .commit
             .as_deref(),
         Some(OLD_SHA)
@@ -372,7 +375,14 @@ fn count_needs_writers() {
     facts.reviews = vec![review(1, "bob", Approved, HEAD_SHA, T1)];
     let out = run(&policy, "P2", &facts);
     assert_eq!(out.result.status, RuleStatus::Pass, "{out:?}");
-    assert_eq!(out.report.count.as_ref().unwrap().writers, ["bob"]);
+    assert_eq!(
+        out.report
+            .count
+            .as_ref()
+            .expect("present in the fixture")
+            .writers,
+        ["bob"]
+    );
 
     facts.reviews = vec![review(1, "mallory", Approved, HEAD_SHA, T1)];
     let out = run(&policy, "P2", &facts);
@@ -459,7 +469,14 @@ fn count_with_roles_is_the_minimum_total_role_approvers_included() {
     ];
     let out = run(&policy, "P1X", &facts);
     assert_eq!(filled(&out), [role("engineering-lead", Some("erin"))]);
-    assert_eq!(out.report.count.as_ref().unwrap().writers, ["bob"]);
+    assert_eq!(
+        out.report
+            .count
+            .as_ref()
+            .expect("present in the fixture")
+            .writers,
+        ["bob"]
+    );
     assert_eq!(out.result.status, RuleStatus::Fail);
 }
 
@@ -471,10 +488,18 @@ fn command_by_a_role_member_after_the_push_approves_the_head() {
     facts.comments = vec![comment(7, "bob", "/hotfix approve  \n", T2)];
     let out = run(&policy, "P0", &facts);
     assert_eq!(out.result.status, RuleStatus::Pass, "{out:?}");
-    let bob = out.report.roles[1].filled_by.as_ref().unwrap();
+    let bob = out.report.roles[1]
+        .filled_by
+        .as_ref()
+        .expect("present in the fixture");
     assert_eq!(bob.via, ApprovalVia::Comment);
     assert_eq!(bob.commit.as_deref(), Some(HEAD_SHA));
-    assert!(bob.html_url.as_deref().unwrap().ends_with("issuecomment-7"));
+    assert!(
+        bob.html_url
+            .as_deref()
+            .expect("present in the fixture")
+            .ends_with("issuecomment-7")
+    );
 }
 
 #[test]
@@ -545,7 +570,14 @@ fn command_before_the_latest_push_is_stale() {
     let out = run(&policy, "P0", &facts);
     assert_eq!(out.result.status, RuleStatus::Pass);
     // It approved whatever the head was then: not known to be this commit.
-    assert_eq!(out.report.roles[1].filled_by.as_ref().unwrap().commit, None);
+    assert_eq!(
+        out.report.roles[1]
+            .filled_by
+            .as_ref()
+            .expect("present in the fixture")
+            .commit,
+        None
+    );
 }
 
 #[test]

@@ -483,7 +483,7 @@ fn report_lists_each_file() {
     assert!(
         out.result
             .extra_markdown
-            .unwrap()
+            .expect("present in the fixture")
             .contains("| `VERSION` | `1.2.3` | `1.2.3` | ❌")
     );
 }
