@@ -436,8 +436,13 @@ pub fn check(policy: &Policy, severity: &Severity, facts: &PullRequestFacts) -> 
         })
         .collect();
     if let Some(count) = &count {
+        let noun = if count.required == 1 {
+            "approval"
+        } else {
+            "approvals"
+        };
         detail_parts.push(format!(
-            "{} of {} approvals from people with write access",
+            "{} of {} {noun} from people with write access",
             count.writers.len(),
             count.required
         ));
