@@ -286,3 +286,23 @@ fn table_cells_cannot_break_the_table() {
     let out = policy_error_output("x.yml", &[(1, 1, "a | b\nc".into())]);
     assert!(out.summary.contains("| 1 | 1 | a \\| b c |"));
 }
+
+#[test]
+fn severity_set_by_a_non_writer_is_reported_as_no_valid_severity() {
+    let policy = p0_policy();
+    let mut facts = p0_approved();
+    facts.label_events[1].actor = "mallory".into();
+    let verdict = evaluate(&policy, &facts);
+    let out = check_output(&verdict, &policy, PolicySource::Repository);
+    assert_eq!(out.conclusion, "failure");
+    assert_eq!(
+        out.title,
+        "P0 label applied by @mallory, who lacks write access"
+    );
+    assert!(out.summary.contains("**Hotfix without a valid severity**"));
+    assert!(out.summary.contains("**Add exactly one severity label**"));
+    let comment = sticky_comment(&verdict, &policy, PolicySource::Repository).unwrap_or_default();
+    assert!(comment.contains("- **Severity:** none valid yet"));
+    assert!(comment.contains("❌ Severity label — P0 was applied by @mallory (triage access)"));
+    assert!(!comment.contains("Deploy by"));
+}
