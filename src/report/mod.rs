@@ -1,1 +1,15 @@
 //! Pure rendering: verdict → check-run output and comment markdown.
+//!
+//! Nothing here reads the clock: the sticky comment is edited only when its
+//! text changes, so it must depend on the verdict alone.
+
+mod check;
+mod comment;
+mod markdown;
+mod procedure;
+
+pub use check::{CheckOutput, MAX_OUTPUT_BYTES, check_output, policy_error_output};
+pub use comment::{COMMENT_MARKER, sticky_comment};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,131 @@
+//! The sticky comment: one per pull request, found again by its marker and
+//! edited only when its text changes. It therefore depends on the verdict
+//! alone (absolute times, never "time remaining").
+
+use crate::policy::{Policy, PolicySource};
+use crate::report::markdown::{approval_line, icon, source_note};
+use crate::report::procedure::next_steps;
+use crate::rules::{Conclusion, Verdict, format_duration, format_utc_minute};
+
+pub const COMMENT_MARKER: &str = "<!-- hotfix-guard -->";
+
+/// `None` for a pull request that is not a hotfix (no comment).
+pub fn sticky_comment(verdict: &Verdict, policy: &Policy, source: PolicySource) -> Option<String> {
+    if !verdict.is_hotfix {
+        return None;
+    }
+    let severity = verdict
+        .severity
+        .as_deref()
+        .and_then(|name| policy.severities.iter().find(|s| s.name == name));
+    let mut out = String::new();
+    out.push_str(COMMENT_MARKER);
+    out.push('\n');
+
+    let status = match verdict.conclusion {
+        Conclusion::Success => "✅ ready: all requirements met".to_string(),
+        Conclusion::Failure | Conclusion::Neutral => format!("❌ {}", verdict.title),
+    };
+    let heading = match &verdict.severity {
+        Some(name) => format!("🚑 {name} hotfix"),
+        None => "🚑 Hotfix".to_string(),
+    };
+    out.push_str(&format!("### {heading} — {status}\n\n"));
+
+    // Severity and deadline.
+    match (&verdict.severity, &verdict.severity_set_by) {
+        (Some(name), Some((who, at))) => out.push_str(&format!(
+            "- **Severity:** {name}, set by @{who} at {}\n",
+            format_utc_minute(*at)
+        )),
+        (Some(name), None) => out.push_str(&format!("- **Severity:** {name}\n")),
+        (None, _) => out.push_str("- **Severity:** none valid yet\n"),
+    }
+    if let (Some(deadline), Some(s)) = (verdict.deadline, severity) {
+        let within = s.deadline.map(format_duration).unwrap_or_default();
+        out.push_str(&format!(
+            "- **Deploy by:** {} ({within} deadline)\n",
+            format_utc_minute(deadline)
+        ));
+    }
+    out.push('\n');
+
+    if let Some(report) = &verdict.approvals {
+        out.push_str("**Approvals**\n\n");
+        for slot in &report.roles {
+            match &slot.filled_by {
+                Some(a) => out.push_str(&format!("- [x] {}: {}\n", slot.role, approval_line(a))),
+                None if slot.members.is_empty() => out.push_str(&format!(
+                    "- [ ] {}: waiting — the role has no members\n",
+                    slot.role
+                )),
+                None => out.push_str(&format!(
+                    "- [ ] {}: waiting — members: {}\n",
+                    slot.role,
+                    slot.members.join(", ")
+                )),
+            }
+        }
+        if let Some(count) = &report.count {
+            let tick = if count.met() { "x" } else { " " };
+            let who: Vec<String> = count.writers.iter().map(|w| format!("@{w}")).collect();
+            let who = if who.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", who.join(", "))
+            };
+            let noun = if count.required == 1 {
+                "approval"
+            } else {
+                "approvals"
+            };
+            out.push_str(&format!(
+                "- [{tick}] {} of {} {noun} from people with write access{who}\n",
+                count.writers.len(),
+                count.required
+            ));
+        }
+        if !report.blocked_by.is_empty() {
+            let who: Vec<String> = report.blocked_by.iter().map(|w| format!("@{w}")).collect();
+            out.push_str(&format!("- ⛔ changes requested by {}\n", who.join(", ")));
+        }
+        let waiting = report.roles.iter().any(|s| s.filled_by.is_none())
+            || report.count.as_ref().is_some_and(|c| !c.met());
+        let command = policy.approvals.command.trim();
+        if waiting && !command.is_empty() {
+            out.push_str(&format!(
+                "\n_Approve with a review of the head commit, or comment `{command}`._\n"
+            ));
+        }
+        out.push('\n');
+    }
+
+    out.push_str("**Rules**\n\n");
+    for r in &verdict.results {
+        out.push_str(&format!(
+            "- {} {} — {}\n",
+            icon(r.status),
+            r.id.label(),
+            r.detail.replace('\n', " ")
+        ));
+    }
+    out.push('\n');
+
+    if !verdict.notes.is_empty() {
+        out.push_str("**Notes**\n\n");
+        for note in &verdict.notes {
+            out.push_str(&format!("- ⚠️ {note}\n"));
+        }
+        out.push('\n');
+    }
+
+    out.push_str("**Next steps**\n\n");
+    for step in next_steps(severity) {
+        out.push_str(&format!("- {step}\n"));
+    }
+
+    if let Some(note) = source_note(&source) {
+        out.push_str(&format!("\n<sub>{note}.</sub>\n"));
+    }
+    Some(out)
+}

@@ -1,0 +1,191 @@
+//! Small markdown helpers shared by the check run and the comment.
+
+use crate::policy::{Increment, Policy, PolicySource, Severity, Workflow};
+use crate::rules::approvals::{Approval, ApprovalVia, short_sha};
+use crate::rules::{RuleStatus, format_duration};
+
+/// One table cell: no pipes or line breaks may escape it.
+pub(crate) fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+pub(crate) fn icon(status: RuleStatus) -> &'static str {
+    match status {
+        RuleStatus::Pass => "✅",
+        RuleStatus::Fail => "❌",
+        RuleStatus::Skip => "➖",
+    }
+}
+
+/// `[abc1234](url)`, or the bare short sha when no link is known.
+fn commit_ref(approval: &Approval) -> String {
+    let commit = approval
+        .commit
+        .as_deref()
+        .map_or("an earlier commit".to_string(), |c| {
+            short_sha(c).to_string()
+        });
+    match &approval.html_url {
+        Some(url) => format!("[{commit}]({url})"),
+        None => commit,
+    }
+}
+
+/// `@alice (abc1234)` / `@bob by comment (abc1234)`, linked to the review or comment.
+pub(crate) fn approval_line(approval: &Approval) -> String {
+    let via = match approval.via {
+        ApprovalVia::Review => "",
+        ApprovalVia::Comment => " by comment",
+    };
+    format!("@{}{via} ({})", approval.login, commit_ref(approval))
+}
+
+pub(crate) fn source_note(source: &PolicySource) -> Option<&'static str> {
+    match source {
+        PolicySource::Repository => None,
+        PolicySource::Organization => Some(
+            "No `.github/hotfix-policy.yml` in this repository: using the organisation's policy from its `.github` repository",
+        ),
+        PolicySource::BuiltIn => {
+            Some("No `.github/hotfix-policy.yml` found: using the built-in default policy")
+        }
+    }
+}
+
+pub(crate) fn quoted_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a severity requires, one line each.
+pub(crate) fn requirements(policy: &Policy, severity: &Severity) -> Vec<String> {
+    let mut lines = Vec::new();
+    let approvals = &severity.approvals;
+    if !approvals.roles.is_empty() {
+        let roles: Vec<String> = approvals
+            .roles
+            .iter()
+            .map(|role| {
+                let members: Vec<String> = policy
+                    .roles
+                    .get(role)
+                    .map(|m| m.iter().map(ToString::to_string).collect())
+                    .unwrap_or_default();
+                if members.is_empty() {
+                    format!("**{role}** (no members defined)")
+                } else {
+                    format!("**{role}** ({})", members.join(", "))
+                }
+            })
+            .collect();
+        lines.push(format!(
+            "A different person approves for each role: {}",
+            roles.join(", ")
+        ));
+    }
+    if let Some(n) = approvals.count.filter(|n| *n > 0) {
+        let total = if approvals.roles.is_empty() {
+            ""
+        } else {
+            " in total"
+        };
+        let noun = if n == 1 { "approval" } else { "approvals" };
+        lines.push(format!(
+            "At least {n} {noun}{total} from people with write access"
+        ));
+    }
+    if !approvals.roles.is_empty() || approvals.count.unwrap_or(0) > 0 {
+        let mut how = Vec::new();
+        if policy.approvals.dismiss_stale {
+            how.push("approvals count on the head commit only".to_string());
+        }
+        if !policy.approvals.allow_author {
+            how.push("the author's own approval never counts".to_string());
+        }
+        let command = policy.approvals.command.trim();
+        if !command.is_empty() {
+            let who = if approvals.roles.is_empty() {
+                "people with write access"
+            } else {
+                "role members"
+            };
+            how.push(format!("{who} may approve by commenting `{command}`"));
+        }
+        if !how.is_empty() {
+            let mut line = how.join("; ");
+            if let Some(first) = line.get(..1) {
+                line = first.to_uppercase() + line.get(1..).unwrap_or_default();
+            }
+            lines.push(line);
+        }
+    }
+    if let Some(deadline) = severity.deadline {
+        lines.push(format!(
+            "Fix deployed within {} of the severity being set",
+            format_duration(deadline)
+        ));
+    }
+    if let Some(follow_up) = &severity.follow_up {
+        lines.push(format!(
+            "{} within {} of the merge",
+            follow_up.title,
+            format_duration(follow_up.within)
+        ));
+    }
+    lines.push(format!("Targets `{}`", policy.branches.production));
+    let checks = &policy.checks;
+    if let Some(bump) = &checks.version_bump {
+        let how = match bump.increment {
+            Increment::Patch => "patch",
+            Increment::Minor => "minor",
+            Increment::AnyGreater => "any greater",
+        };
+        let files: Vec<String> = bump.files.iter().map(|f| f.path().to_string()).collect();
+        lines.push(format!("Version bump ({how}) in {}", quoted_list(&files)));
+    }
+    if !checks.require_tests.is_empty() {
+        lines.push(format!(
+            "A changed file matches {}",
+            quoted_list(&checks.require_tests)
+        ));
+    }
+    if let Some(max) = checks.max_changed_files {
+        lines.push(format!("At most {max} changed files"));
+    }
+    if let Some(max) = checks.max_changed_lines {
+        lines.push(format!("At most {max} changed lines"));
+    }
+    if let Some(pattern) = &checks.title_pattern {
+        lines.push(format!("Title matches `{pattern}`"));
+    }
+    if checks.merge_back && policy.workflow == Workflow::GitFlow {
+        lines.push(format!(
+            "After the merge, `{}` receives the fix",
+            policy.branches.develop
+        ));
+    }
+    lines
+}
+
+/// GitHub rejects check-run summaries and texts over 65535 characters; cut
+/// on a line (or at least a char) boundary and say so.
+pub(crate) fn limit(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    const NOTE: &str =
+        "\n\n… _Truncated: the full report is longer than GitHub allows for a check run._";
+    let mut cut = max.saturating_sub(NOTE.len());
+    while cut > 0 && !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = text.get(..cut).unwrap_or_default();
+    let head = match head.rfind('\n') {
+        Some(nl) if nl > cut / 2 => head.get(..nl).unwrap_or(head),
+        _ => head,
+    };
+    format!("{head}{NOTE}")
+}

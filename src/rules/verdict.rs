@@ -1,0 +1,222 @@
+//! Facts + policy → the verdict the report renders.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::policy::{Policy, Severity};
+use crate::rules::approvals::{self, ApprovalReport};
+use crate::rules::classify::{Classification, HotfixReason, classify};
+use crate::rules::facts::PullRequestFacts;
+use crate::rules::result::{RuleId, RuleResult};
+use crate::rules::version::VersionFileReport;
+use crate::rules::{hygiene, provenance, target, version};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Conclusion {
+    Success,
+    Failure,
+    Neutral,
+}
+
+impl Conclusion {
+    /// The check-run API's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conclusion::Success => "success",
+            Conclusion::Failure => "failure",
+            Conclusion::Neutral => "neutral",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub is_hotfix: bool,
+    pub reason: Option<HotfixReason>,
+    /// The severity in force: `None` when not a hotfix, when no severity
+    /// label is present, or when it was not applied by someone with write access.
+    pub severity: Option<String>,
+    /// One per applicable rule, in report order.
+    pub results: Vec<RuleResult>,
+    pub conclusion: Conclusion,
+    pub title: String,
+    /// When the fix must be deployed: the severity's deadline counted from
+    /// when the pull request became that severity.
+    pub deadline: Option<DateTime<Utc>>,
+    pub severity_set_by: Option<(String, DateTime<Utc>)>,
+    /// Severity drops, approvals or commands that did not count, and why.
+    pub notes: Vec<String>,
+    /// Present when the severity requires approvals.
+    pub approvals: Option<ApprovalReport>,
+    /// Version files as read, when a version bump is configured.
+    pub version_files: Vec<VersionFileReport>,
+}
+
+pub const NOT_A_HOTFIX_TITLE: &str = "No hotfix policy applies";
+
+fn title_from(results: &[RuleResult]) -> String {
+    results
+        .iter()
+        .filter(|r| r.is_failure())
+        .map(|r| {
+            r.title_fragment
+                .clone()
+                .unwrap_or_else(|| format!("{} failed", r.id.label().to_lowercase()))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The labels to suggest when a hotfix has no severity: each severity's first.
+fn severity_labels(policy: &Policy) -> Vec<String> {
+    policy
+        .severities
+        .iter()
+        .filter_map(|s| s.labels.first().cloned())
+        .collect()
+}
+
+pub fn evaluate(policy: &Policy, facts: &PullRequestFacts) -> Verdict {
+    let labels: Vec<String> = facts.labels.iter().map(|l| l.name.clone()).collect();
+    let (reason, severity) = match classify(policy, &labels, &facts.head_ref) {
+        Classification::NotHotfix => return not_a_hotfix(),
+        Classification::Hotfix { reason, severity } => (reason, severity),
+    };
+    match severity {
+        None => without_severity(policy, facts, reason),
+        Some(severity) => with_severity(policy, facts, reason, severity),
+    }
+}
+
+fn not_a_hotfix() -> Verdict {
+    Verdict {
+        is_hotfix: false,
+        reason: None,
+        severity: None,
+        results: Vec::new(),
+        conclusion: Conclusion::Neutral,
+        title: NOT_A_HOTFIX_TITLE.to_string(),
+        deadline: None,
+        severity_set_by: None,
+        notes: Vec::new(),
+        approvals: None,
+        version_files: Vec::new(),
+    }
+}
+
+/// Until a severity is known only the target branch can be judged: the other
+/// rules depend on what the severity requires.
+fn without_severity(policy: &Policy, facts: &PullRequestFacts, reason: HotfixReason) -> Verdict {
+    let labels = severity_labels(policy);
+    let (title, detail) = if labels.is_empty() {
+        (
+            "Hotfix policy defines no severities".to_string(),
+            "the policy defines no severity, so no hotfix can be approved".to_string(),
+        )
+    } else {
+        let quoted: Vec<String> = labels.iter().map(|l| format!("`{l}`")).collect();
+        (
+            format!(
+                "Hotfix needs a severity label: add one of {}",
+                labels.join(", ")
+            ),
+            format!("no severity label: add one of {}", quoted.join(", ")),
+        )
+    };
+    let results = vec![
+        RuleResult::fail(RuleId::Severity, "needs a severity label", detail),
+        target::check(policy, facts),
+    ];
+    Verdict {
+        is_hotfix: true,
+        reason: Some(reason),
+        severity: None,
+        results,
+        conclusion: Conclusion::Failure,
+        title,
+        deadline: None,
+        severity_set_by: None,
+        notes: Vec::new(),
+        approvals: None,
+        version_files: Vec::new(),
+    }
+}
+
+fn with_severity(
+    policy: &Policy,
+    facts: &PullRequestFacts,
+    reason: HotfixReason,
+    severity: &Severity,
+) -> Verdict {
+    let provenance = provenance::check(severity, facts);
+    if !provenance.valid {
+        // Treated as having no valid severity.
+        let results = vec![provenance.result, target::check(policy, facts)];
+        return Verdict {
+            is_hotfix: true,
+            reason: Some(reason),
+            severity: None,
+            title: title_from(&results),
+            results,
+            conclusion: Conclusion::Failure,
+            deadline: None,
+            severity_set_by: None,
+            notes: Vec::new(),
+            approvals: None,
+            version_files: Vec::new(),
+        };
+    }
+
+    let mut notes = provenance::severity_drops(policy, severity, facts);
+    let approvals = approvals::check(policy, severity, facts);
+    notes.extend(approvals.notes);
+    let approvals_required = !approvals.report.roles.is_empty() || approvals.report.count.is_some();
+
+    let mut results = vec![
+        provenance.result,
+        approvals.result,
+        target::check(policy, facts),
+    ];
+    let mut version_files = Vec::new();
+    if let Some(v) = version::check(policy, facts) {
+        results.push(v.result);
+        version_files = v.files;
+    }
+    results.extend(hygiene::check(policy, facts));
+
+    let failed = results.iter().any(RuleResult::is_failure);
+    let since = provenance
+        .set_by
+        .as_ref()
+        .map_or(facts.created_at, |(_, at)| *at);
+    let deadline = severity
+        .deadline
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .and_then(|d| since.checked_add_signed(d));
+
+    Verdict {
+        is_hotfix: true,
+        reason: Some(reason),
+        severity: Some(severity.name.clone()),
+        title: if failed {
+            title_from(&results)
+        } else {
+            format!("{} hotfix: all requirements met", severity.name)
+        },
+        results,
+        conclusion: if failed {
+            Conclusion::Failure
+        } else {
+            Conclusion::Success
+        },
+        deadline,
+        severity_set_by: provenance.set_by,
+        notes,
+        approvals: approvals_required.then_some(approvals.report),
+        version_files,
+    }
+}
+
+#[cfg(test)]
+mod tests;
