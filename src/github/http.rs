@@ -300,16 +300,12 @@ impl Core {
         let scope = cred.scope();
         let cache_key: Option<EtagKey> =
             (call.method == Method::GET).then(|| (scope, call.accept, call.path.clone()));
-        let mut conditional = true;
         let mut refreshed_token = false;
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             let fail = |kind: ErrorKind| GitHubError::new(kind, call.route).with_attempts(attempt);
-            let cached = match (&cache_key, conditional) {
-                (Some(key), true) => self.etags.get(key),
-                _ => None,
-            };
+            let cached = cache_key.as_ref().and_then(|key| self.etags.get(key));
             let auth = cred.header().await?;
             let exchange = self.exchange(call, auth, cached.as_ref().map(|c| c.etag.as_str()));
             let raw = match tokio::time::timeout(self.opts.request_timeout, exchange).await {
@@ -355,9 +351,11 @@ impl Core {
                         next: hit.next,
                     });
                 }
-                // Evicted while in flight: ask again, unconditionally.
-                conditional = false;
-                continue;
+                // We hold the cached answer whenever we sent If-None-Match.
+                return Err(fail(ErrorKind::Decode(
+                    "304 Not Modified to a request that was not conditional".to_string(),
+                ))
+                .with_status(status));
             }
             if (200..300).contains(&status) {
                 let next = next_link(&raw.headers);

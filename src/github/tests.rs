@@ -1098,3 +1098,20 @@ async fn an_unreachable_server_is_a_transport_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_stray_304_is_an_error_not_a_loop() {
+    let stub = Stub::start(|seen, n| {
+        token_reply(seen, n).unwrap_or(Reply {
+            status: 304,
+            headers: vec![],
+            body: String::new(),
+            delay: Duration::ZERO,
+        })
+    })
+    .await;
+    let repo = repo_for(&stub).await;
+    let err = repo.get_repo().await.unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Decode(_)), "{err}");
+    assert_eq!(stub.count("GET", "/api/v3/repos/acme/widgets"), 1);
+}
