@@ -1,1 +1,30 @@
 //! GitHub access: app auth, installation tokens, retries, the calls we make.
+//!
+//! - `app`: the app's key and JWT, installation tokens, `/app/*` calls.
+//! - `http`: the one place requests are sent (timeouts, retries, rate
+//!   limits, ETag cache, counters).
+//! - `repo`: the calls on one repository, returning our own `types`.
+//!
+//! Every call the app makes is listed in DESIGN.md; `repo.rs` says which
+//! ones were added beyond it.
+
+pub mod app;
+mod error;
+mod etag;
+mod http;
+mod memo;
+pub mod repo;
+mod stats;
+pub mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use app::{
+    AppClient, AppConfig, ClientOptions, GitHubApp, InstallationClient, validate_private_key,
+};
+pub use error::{ErrorKind, GitHubError};
+pub use http::HttpOptions;
+pub use repo::RepoClient;
+pub use stats::{ApiStats, NO_RESPONSE};
+pub use types::*;

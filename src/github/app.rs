@@ -1,0 +1,441 @@
+//! The GitHub App: its key, the JWT for `/app/*` calls, and installation
+//! tokens cached per installation.
+//!
+//! Octocrab (0.54) keeps an installation token inside each `Octocrab` made by
+//! `Octocrab::installation(id)` (a fresh, empty cache every call), renews it
+//! only when under 30 s remain, and lets concurrent requests that find it
+//! stale each mint their own. We mint through `POST
+//! /app/installations/{id}/access_tokens` ourselves instead: one cache entry
+//! per installation for the app's lifetime, renewed a margin (5 min by
+//! default) before expiry, with a single mint in flight per installation.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use chrono::Utc;
+use jsonwebtoken::EncodingKey;
+use octocrab::models::AppId;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::error::{ErrorKind, GitHubError};
+use super::http::{Call, Core, Credential, HttpOptions, TokenSource, encode_path};
+use super::memo::Memo;
+use super::repo::RepoClient;
+use super::stats::ApiStats;
+use super::types::{HookDelivery, InstallationInfo, wire};
+
+/// What identifies the app (from `GITHUB_API_URL`, `GITHUB_APP_ID`,
+/// `GITHUB_PRIVATE_KEY`).
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// `https://api.github.com`, or `https://HOST/api/v3` for GitHub
+    /// Enterprise Server.
+    pub api_url: String,
+    pub app_id: u64,
+    pub private_key_pem: SecretString,
+}
+
+/// Tuning for the clients; `Default` is the production setting.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub http: HttpOptions,
+    /// Installation tokens last an hour; renew them this long before.
+    pub token_refresh_margin: Duration,
+    /// How long team memberships and collaborator permissions are reused.
+    pub membership_ttl: Duration,
+    /// Most memberships and permissions remembered at once.
+    pub membership_capacity: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions {
+            http: HttpOptions::default(),
+            token_refresh_margin: Duration::from_secs(5 * 60),
+            membership_ttl: Duration::from_secs(5 * 60),
+            membership_capacity: 10_000,
+        }
+    }
+}
+
+/// How long GitHub says an installation token lives; assumed when its answer
+/// has no readable `expires_at`.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 60);
+
+/// Checks that `pem` is an RSA private key in PEM form that can sign a JWT.
+/// For `serve` to refuse to start with a clear message.
+pub fn validate_private_key(pem: &str) -> Result<(), String> {
+    AppKey::parse(0, pem).map(|_| ())
+}
+
+/// The app's id and signing key.
+pub(crate) struct AppKey {
+    id: u64,
+    key: EncodingKey,
+}
+
+impl AppKey {
+    fn parse(id: u64, pem: &str) -> Result<AppKey, String> {
+        let pem = normalise_pem(pem);
+        if !pem.contains("-----BEGIN") {
+            return Err("the private key is not in PEM format (no -----BEGIN line)".to_string());
+        }
+        let key = EncodingKey::from_rsa_pem(pem.as_bytes())
+            .map_err(|e| format!("the private key is not a valid RSA PEM key: {e}"))?;
+        let app_key = AppKey { id, key };
+        // Parsing accepts some keys that cannot sign; find out now, not on
+        // the first webhook.
+        app_key
+            .jwt()
+            .map_err(|e| format!("the private key cannot sign a JWT: {e}"))?;
+        Ok(app_key)
+    }
+
+    /// A JWT for the app: RS256, `iss` = app id, issued a minute in the past
+    /// and valid 9 minutes (GitHub allows 10), from octocrab.
+    pub(crate) fn jwt(&self) -> Result<String, GitHubError> {
+        octocrab::auth::create_jwt(AppId(self.id), &self.key)
+            .map_err(|e| GitHubError::config(format!("signing the app JWT: {e}")))
+    }
+}
+
+/// Keys pasted into an environment variable often arrive with literal `\n`.
+fn normalise_pem(pem: &str) -> String {
+    let trimmed = pem.trim();
+    if !trimmed.contains('\n') && trimmed.contains("\\n") {
+        trimmed.replace("\\n", "\n")
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// The GitHub App client: cheap to clone, shared by all workers.
+#[derive(Clone)]
+pub struct GitHubApp {
+    inner: Arc<AppInner>,
+}
+
+struct AppInner {
+    app_id: u64,
+    core: Arc<Core>,
+    key: Arc<AppKey>,
+    tokens: Mutex<HashMap<u64, Arc<InstallationTokens>>>,
+    memo: Arc<Memo>,
+    refresh_margin: Duration,
+}
+
+impl GitHubApp {
+    /// Must be called inside a Tokio runtime.
+    pub fn new(cfg: &AppConfig) -> Result<GitHubApp, GitHubError> {
+        GitHubApp::with_options(cfg, ClientOptions::default())
+    }
+
+    pub fn with_options(cfg: &AppConfig, opts: ClientOptions) -> Result<GitHubApp, GitHubError> {
+        let key = AppKey::parse(cfg.app_id, cfg.private_key_pem.expose_secret())
+            .map_err(GitHubError::config)?;
+        let core = Core::new(&cfg.api_url, opts.http, Arc::new(ApiStats::new()))?;
+        Ok(GitHubApp {
+            inner: Arc::new(AppInner {
+                app_id: cfg.app_id,
+                core: Arc::new(core),
+                key: Arc::new(key),
+                tokens: Mutex::new(HashMap::new()),
+                memo: Arc::new(Memo::new(opts.membership_ttl, opts.membership_capacity)),
+                refresh_margin: opts.token_refresh_margin,
+            }),
+        })
+    }
+
+    pub fn app_id(&self) -> u64 {
+        self.inner.app_id
+    }
+
+    /// Counters of every request sent through this app, for `/metrics`.
+    pub fn stats(&self) -> Arc<ApiStats> {
+        self.inner.core.stats().clone()
+    }
+
+    /// A client acting as installation `id`. Its token is fetched now (so a
+    /// removed installation fails here) and reused by every client for the
+    /// same installation until shortly before it expires.
+    pub async fn installation(&self, id: u64) -> Result<InstallationClient, GitHubError> {
+        let tokens = {
+            let mut map = self
+                .inner
+                .tokens
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            map.entry(id)
+                .or_insert_with(|| {
+                    Arc::new(InstallationTokens {
+                        installation: id,
+                        core: self.inner.core.clone(),
+                        app: Credential::App(self.inner.key.clone()),
+                        margin: self.inner.refresh_margin,
+                        current: Mutex::new(None),
+                        minting: tokio::sync::Mutex::new(()),
+                    })
+                })
+                .clone()
+        };
+        if let Err(e) = tokens.token().await {
+            if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Unauthorized) {
+                // An installation that is gone should not keep a slot.
+                self.forget_installation(id);
+            }
+            return Err(e);
+        }
+        Ok(InstallationClient {
+            id,
+            app_id: self.inner.app_id,
+            core: self.inner.core.clone(),
+            cred: Credential::Installation { id, tokens },
+            memo: self.inner.memo.clone(),
+        })
+    }
+
+    /// Drops the cached token of an installation (after `installation.deleted`).
+    pub fn forget_installation(&self, id: u64) {
+        self.inner
+            .tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+    }
+
+    /// A client for the `/app/*` calls, authenticated by JWT.
+    pub fn app_client(&self) -> AppClient {
+        AppClient {
+            core: self.inner.core.clone(),
+            cred: Credential::App(self.inner.key.clone()),
+        }
+    }
+}
+
+impl std::fmt::Debug for GitHubApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubApp")
+            .field("app_id", &self.inner.app_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A token, and when to stop using it.
+struct Token {
+    secret: SecretString,
+    renew_at: Instant,
+}
+
+/// The token cache of one installation.
+struct InstallationTokens {
+    installation: u64,
+    core: Arc<Core>,
+    app: Credential,
+    margin: Duration,
+    current: Mutex<Option<Token>>,
+    /// Held while minting, so concurrent callers wait for one new token.
+    minting: tokio::sync::Mutex<()>,
+}
+
+impl InstallationTokens {
+    fn fresh(&self) -> Option<SecretString> {
+        let current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        current
+            .as_ref()
+            .filter(|t| Instant::now() < t.renew_at)
+            .map(|t| t.secret.clone())
+    }
+
+    async fn mint(&self) -> Result<Token, GitHubError> {
+        let body = serde_json::json!({});
+        let path = format!(
+            "/app/installations/{}/access_tokens",
+            encode_path(&self.installation.to_string(), false)
+        );
+        let call = Call::post(
+            "POST /app/installations/{installation_id}/access_tokens",
+            path,
+            &body,
+        );
+        let answer: wire::Token = self.core.json(&self.app, &call).await?;
+        // Measure the lifetime on our own monotonic clock; GitHub's clock and
+        // ours may disagree, and a lifetime over an hour is not believed.
+        let lifetime = answer
+            .expires_at
+            .and_then(|at| (at - Utc::now()).to_std().ok())
+            .unwrap_or(TOKEN_LIFETIME)
+            .min(TOKEN_LIFETIME);
+        tracing::debug!(
+            installation = self.installation,
+            lifetime_s = lifetime.as_secs(),
+            "minted an installation token"
+        );
+        Ok(Token {
+            secret: SecretString::from(answer.token),
+            renew_at: Instant::now() + lifetime.saturating_sub(self.margin),
+        })
+    }
+}
+
+#[async_trait]
+impl TokenSource for InstallationTokens {
+    async fn token(&self) -> Result<SecretString, GitHubError> {
+        if let Some(token) = self.fresh() {
+            return Ok(token);
+        }
+        let _one_at_a_time = self.minting.lock().await;
+        // Another caller may have minted while we waited.
+        if let Some(token) = self.fresh() {
+            return Ok(token);
+        }
+        let token = self.mint().await?;
+        let secret = token.secret.clone();
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(token);
+        Ok(secret)
+    }
+
+    fn invalidate(&self) {
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
+/// Acting as one installation; hands out per-repository clients.
+#[derive(Clone)]
+pub struct InstallationClient {
+    id: u64,
+    app_id: u64,
+    core: Arc<Core>,
+    cred: Credential,
+    memo: Arc<Memo>,
+}
+
+impl InstallationClient {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub fn repo(&self, owner: &str, repo: &str) -> RepoClient {
+        RepoClient::new(
+            self.core.clone(),
+            self.cred.clone(),
+            self.memo.clone(),
+            Some(self.app_id),
+            owner,
+            repo,
+        )
+    }
+}
+
+impl std::fmt::Debug for InstallationClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstallationClient")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `/app/*` calls, authenticated as the app itself.
+#[derive(Clone)]
+pub struct AppClient {
+    core: Arc<Core>,
+    cred: Credential,
+}
+
+impl std::fmt::Debug for AppClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppClient").finish_non_exhaustive()
+    }
+}
+
+impl AppClient {
+    /// `GET /app/installations`, all pages.
+    pub async fn list_installations(&self) -> Result<Vec<InstallationInfo>, GitHubError> {
+        let items: Vec<wire::Installation> = self
+            .core
+            .all_pages(
+                &self.cred,
+                "GET /app/installations",
+                "/app/installations?per_page=100".to_string(),
+            )
+            .await?;
+        Ok(items.into_iter().map(InstallationInfo::from).collect())
+    }
+
+    /// `GET /app/hook/deliveries`, newest first, at most `limit` of them.
+    pub async fn list_hook_deliveries(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<HookDelivery>, GitHubError> {
+        let items: Vec<wire::Delivery> = self
+            .core
+            .pages(
+                &self.cred,
+                "GET /app/hook/deliveries",
+                "/app/hook/deliveries?per_page=100".to_string(),
+                limit,
+            )
+            .await?;
+        Ok(items.into_iter().map(HookDelivery::from).collect())
+    }
+
+    /// `POST /app/hook/deliveries/{id}/attempts`: asks GitHub to deliver
+    /// that webhook again.
+    pub async fn redeliver(&self, delivery_id: u64) -> Result<(), GitHubError> {
+        let body = serde_json::json!({});
+        let call = Call::post(
+            "POST /app/hook/deliveries/{delivery_id}/attempts",
+            format!("/app/hook/deliveries/{delivery_id}/attempts"),
+            &body,
+        );
+        self.core.send(&self.cred, &call).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = include_str!("../../tests/fixtures/test-app-key.pem");
+
+    #[test]
+    fn accepts_the_test_key_and_rejects_others() {
+        assert_eq!(validate_private_key(KEY), Ok(()));
+        let escaped = KEY.trim().replace('\n', "\\n");
+        assert_eq!(validate_private_key(&escaped), Ok(()));
+        let err = validate_private_key("hello").unwrap_err();
+        assert!(err.contains("PEM"), "{err}");
+        let public = include_str!("../../tests/fixtures/test-app-key.pub.pem");
+        assert!(validate_private_key(public).is_err());
+        let broken = KEY.replace("MIIE", "MIIX");
+        assert!(validate_private_key(&broken).is_err());
+    }
+
+    #[test]
+    fn new_outside_a_runtime_is_an_error_not_a_panic() {
+        let cfg = AppConfig {
+            api_url: "https://api.github.com".into(),
+            app_id: 1,
+            private_key_pem: SecretString::from(KEY),
+        };
+        let err = GitHubApp::new(&cfg).err().unwrap();
+        assert!(matches!(err.kind, ErrorKind::Config(_)), "{err}");
+    }
+
+    #[tokio::test]
+    async fn new_rejects_a_bad_key_and_a_bad_url() {
+        let mut cfg = AppConfig {
+            api_url: "https://ghe.example.com/api/v3".into(),
+            app_id: 1,
+            private_key_pem: SecretString::from("not a key"),
+        };
+        assert!(GitHubApp::new(&cfg).is_err());
+        cfg.private_key_pem = SecretString::from(KEY);
+        let app = GitHubApp::new(&cfg).unwrap();
+        assert_eq!(app.app_id(), 1);
+        cfg.api_url = "ghe.example.com".into();
+        assert!(GitHubApp::new(&cfg).is_err());
+    }
+}

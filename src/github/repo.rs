@@ -1,0 +1,692 @@
+//! The calls the app makes on one repository, in our own types.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+
+use super::app::ClientOptions;
+use super::error::{ErrorKind, GitHubError};
+use super::http::{Call, Core, Credential, encode_path, query};
+use super::memo::{Memo, Question};
+use super::stats::ApiStats;
+use super::types::{
+    BranchInfo, CheckOutput, CheckRunInfo, CheckRunUpdate, CommentInfo, CommitInfo, CompareInfo,
+    FileInfo, IssueEventInfo, IssueInfo, NewCheckRun, PullInfo, RepoInfo, ReviewInfo, wire,
+};
+
+/// GitHub accepts at most this many annotations per check-run request.
+const ANNOTATIONS_PER_REQUEST: usize = 50;
+/// GitHub's limit on a check run's title, summary and text.
+const OUTPUT_LIMIT: usize = 65_535;
+/// The media type that makes the contents API answer with the file itself
+/// (for files over 1 MB, whose JSON form has no content).
+const RAW: &str = "application/vnd.github.raw+json";
+
+/// One repository, as an installation (or a personal token) sees it.
+#[derive(Clone)]
+pub struct RepoClient {
+    core: Arc<Core>,
+    cred: Credential,
+    memo: Arc<Memo>,
+    /// Our app's id, to tell our check runs from another app's.
+    app_id: Option<u64>,
+    owner: String,
+    repo: String,
+    /// `/repos/{owner}/{repo}`, encoded.
+    prefix: String,
+}
+
+impl std::fmt::Debug for RepoClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepoClient")
+            .field("owner", &self.owner)
+            .field("repo", &self.repo)
+            .field("scope", &self.cred.scope())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RepoClient {
+    pub(crate) fn new(
+        core: Arc<Core>,
+        cred: Credential,
+        memo: Arc<Memo>,
+        app_id: Option<u64>,
+        owner: &str,
+        repo: &str,
+    ) -> RepoClient {
+        RepoClient {
+            core,
+            cred,
+            memo,
+            app_id,
+            prefix: format!(
+                "/repos/{}/{}",
+                encode_path(owner, false),
+                encode_path(repo, false)
+            ),
+            owner: owner.to_string(),
+            repo: repo.to_string(),
+        }
+    }
+
+    /// A read-mostly client on a personal token (`simulate --repo` with
+    /// `GITHUB_TOKEN`). Must be called inside a Tokio runtime.
+    pub fn with_token(
+        api_url: &str,
+        token: SecretString,
+        owner: &str,
+        repo: &str,
+    ) -> Result<RepoClient, GitHubError> {
+        RepoClient::with_token_and_options(api_url, token, owner, repo, ClientOptions::default())
+    }
+
+    pub fn with_token_and_options(
+        api_url: &str,
+        token: SecretString,
+        owner: &str,
+        repo: &str,
+        opts: ClientOptions,
+    ) -> Result<RepoClient, GitHubError> {
+        let core = Core::new(api_url, opts.http, Arc::new(ApiStats::new()))?;
+        Ok(RepoClient::new(
+            Arc::new(core),
+            Credential::Token(token),
+            Arc::new(Memo::new(opts.membership_ttl, opts.membership_capacity)),
+            None,
+            owner,
+            repo,
+        ))
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    pub fn name(&self) -> &str {
+        &self.repo
+    }
+
+    /// `owner/name`.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.repo)
+    }
+
+    /// Counters of the requests sent through this client's app or token.
+    pub fn stats(&self) -> Arc<ApiStats> {
+        self.core.stats().clone()
+    }
+
+    async fn get<W: DeserializeOwned>(
+        &self,
+        route: &'static str,
+        path: String,
+    ) -> Result<W, GitHubError> {
+        self.core.json(&self.cred, &Call::get(route, path)).await
+    }
+
+    /// A GET whose 404 means "there is none".
+    async fn get_optional<W: DeserializeOwned>(
+        &self,
+        route: &'static str,
+        path: String,
+    ) -> Result<Option<W>, GitHubError> {
+        match self.get(route, path).await {
+            Ok(found) => Ok(Some(found)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn list<W: DeserializeOwned, T: From<W>>(
+        &self,
+        route: &'static str,
+        path: String,
+    ) -> Result<Vec<T>, GitHubError> {
+        let items: Vec<W> = self.core.all_pages(&self.cred, route, path).await?;
+        Ok(items.into_iter().map(T::from).collect())
+    }
+
+    async fn post<W: DeserializeOwned>(
+        &self,
+        route: &'static str,
+        path: String,
+        body: &serde_json::Value,
+    ) -> Result<W, GitHubError> {
+        self.core
+            .json(&self.cred, &Call::post(route, path, body))
+            .await
+    }
+
+    async fn patch<W: DeserializeOwned>(
+        &self,
+        route: &'static str,
+        path: String,
+        body: &serde_json::Value,
+    ) -> Result<W, GitHubError> {
+        self.core
+            .json(&self.cred, &Call::patch(route, path, body))
+            .await
+    }
+
+    // ---- metadata ----------------------------------------------------------
+
+    /// `GET /repos/{owner}/{repo}`.
+    pub async fn get_repo(&self) -> Result<RepoInfo, GitHubError> {
+        let w: wire::Repo = self
+            .get("GET /repos/{owner}/{repo}", self.prefix.clone())
+            .await?;
+        Ok(w.into())
+    }
+
+    /// `GET /repos/{owner}/{repo}/branches/{branch}`; `None` when there is
+    /// no such branch.
+    pub async fn get_branch(&self, name: &str) -> Result<Option<BranchInfo>, GitHubError> {
+        let path = format!("{}/branches/{}", self.prefix, encode_path(name, true));
+        let w: Option<wire::Branch> = self
+            .get_optional("GET /repos/{owner}/{repo}/branches/{branch}", path)
+            .await?;
+        Ok(w.map(BranchInfo::from))
+    }
+
+    /// `GET /repos/{owner}/{repo}/compare/{base}...{head}`: how `head`
+    /// stands relative to `base` (`ahead_by` commits in head not in base).
+    pub async fn compare(&self, base: &str, head: &str) -> Result<CompareInfo, GitHubError> {
+        // One commit a page: we only need the counts, not the commit list.
+        let path = format!(
+            "{}/compare/{}...{}?per_page=1",
+            self.prefix,
+            encode_path(base, true),
+            encode_path(head, true)
+        );
+        let w: wire::Compare = self
+            .get("GET /repos/{owner}/{repo}/compare/{base}...{head}", path)
+            .await?;
+        Ok(w.into())
+    }
+
+    /// `GET /repos/{owner}/{repo}/collaborators/{user}/permission`:
+    /// `admin`, `write`, `read` or `none` (also when GitHub answers 404).
+    /// Remembered for a few minutes.
+    pub async fn collaborator_permission(&self, user: &str) -> Result<String, GitHubError> {
+        let question = Question::permission(&self.owner, &self.repo, user);
+        if let Some(answer) = self.memo.get(self.cred.scope(), &question) {
+            return Ok(answer);
+        }
+        let path = format!(
+            "{}/collaborators/{}/permission",
+            self.prefix,
+            encode_path(user, false)
+        );
+        let w: Option<wire::Permission> = self
+            .get_optional(
+                "GET /repos/{owner}/{repo}/collaborators/{user}/permission",
+                path,
+            )
+            .await?;
+        let permission = w
+            .map(|p| p.permission)
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "none".to_string());
+        self.memo
+            .put(self.cred.scope(), question, permission.clone());
+        Ok(permission)
+    }
+
+    /// `GET /orgs/{org}/teams/{team_slug}/memberships/{user}`: whether
+    /// `user` is an *active* member (a pending invitation is not). 404 →
+    /// false. Remembered for a few minutes.
+    pub async fn team_membership(
+        &self,
+        org: &str,
+        slug: &str,
+        user: &str,
+    ) -> Result<bool, GitHubError> {
+        let question = Question::team(org, slug, user);
+        if let Some(answer) = self.memo.get(self.cred.scope(), &question) {
+            return Ok(answer == "active");
+        }
+        let path = format!(
+            "/orgs/{}/teams/{}/memberships/{}",
+            encode_path(org, false),
+            encode_path(slug, false),
+            encode_path(user, false)
+        );
+        let w: Option<wire::Membership> = self
+            .get_optional("GET /orgs/{org}/teams/{team_slug}/memberships/{user}", path)
+            .await?;
+        let state = w.map(|m| m.state).unwrap_or_default();
+        let active = state == "active";
+        self.memo.put(self.cred.scope(), question, state);
+        Ok(active)
+    }
+
+    // ---- contents ----------------------------------------------------------
+
+    /// `GET /repos/{owner}/{repo}/contents/{path}?ref=`: the file's text at
+    /// `git_ref`, `None` when it does not exist there. A directory, a
+    /// submodule or a file that is not UTF-8 text is an error.
+    pub async fn get_file(&self, path: &str, git_ref: &str) -> Result<Option<String>, GitHubError> {
+        const ROUTE: &str = "GET /repos/{owner}/{repo}/contents/{path}";
+        const ROUTE_RAW: &str = "GET /repos/{owner}/{repo}/contents/{path} (raw)";
+        let url = format!(
+            "{}/contents/{}?{}",
+            self.prefix,
+            encode_path(path.trim_start_matches('/'), true),
+            query(&[("ref", git_ref)])
+        );
+        let value: Option<serde_json::Value> = self.get_optional(ROUTE, url.clone()).await?;
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        let decode_error =
+            |message: String| GitHubError::new(ErrorKind::Decode(message), ROUTE).with_attempts(1);
+        if value.is_array() {
+            return Err(decode_error(format!("{path} is a directory, not a file")));
+        }
+        let content: wire::Content =
+            serde_json::from_value(value).map_err(|e| decode_error(e.to_string()))?;
+        if !content.kind.is_empty() && content.kind != "file" {
+            return Err(decode_error(format!(
+                "{path} is a {}, not a file",
+                content.kind
+            )));
+        }
+        match content.encoding.as_deref() {
+            Some("base64") => {
+                let packed: String = content
+                    .content
+                    .chars()
+                    .filter(|c| !c.is_ascii_whitespace())
+                    .collect();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(packed)
+                    .map_err(|e| decode_error(format!("{path}: bad base64: {e}")))?;
+                String::from_utf8(bytes)
+                    .map(Some)
+                    .map_err(|_| decode_error(format!("{path} is not UTF-8 text")))
+            }
+            Some("") | None if content.size == 0 => Ok(Some(content.content)),
+            // Over 1 MB the JSON form carries no content (`encoding: none`):
+            // ask for the raw file.
+            _ => {
+                let call = Call::get(ROUTE_RAW, url).accept(RAW);
+                match self.core.send(&self.cred, &call).await {
+                    Ok(answer) => Ok(Some(answer.body.to_string())),
+                    Err(e) if e.is_not_found() => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    /// `GET /repos/{owner}/{repo}/git/ref/tags/{tag}`: the sha the tag points
+    /// at (the tag object's, for an annotated tag), `None` when it does not
+    /// exist.
+    pub async fn tag_exists(&self, tag: &str) -> Result<Option<String>, GitHubError> {
+        let path = format!("{}/git/ref/tags/{}", self.prefix, encode_path(tag, true));
+        let w: Option<wire::GitRef> = self
+            .get_optional("GET /repos/{owner}/{repo}/git/ref/tags/{tag}", path)
+            .await?;
+        Ok(w.map(|r| r.object.sha))
+    }
+
+    /// `POST /repos/{owner}/{repo}/git/refs`. `git_ref` is the full name
+    /// (`refs/heads/merge-back/1.2.4`, `refs/tags/v1.2.4`). When it already
+    /// exists the error's `is_already_exists()` is true.
+    pub async fn create_ref(&self, git_ref: &str, sha: &str) -> Result<(), GitHubError> {
+        let body = serde_json::json!({ "ref": git_ref, "sha": sha });
+        let _: serde_json::Value = self
+            .post(
+                "POST /repos/{owner}/{repo}/git/refs",
+                format!("{}/git/refs", self.prefix),
+                &body,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// `GET /repos/{owner}/{repo}/commits/{sha}` (added beyond DESIGN.md's
+    /// list: for the commit date, "time since push").
+    pub async fn get_commit(&self, sha: &str) -> Result<CommitInfo, GitHubError> {
+        let path = format!("{}/commits/{}", self.prefix, encode_path(sha, true));
+        let w: wire::Commit = self
+            .get("GET /repos/{owner}/{repo}/commits/{sha}", path)
+            .await?;
+        Ok(w.into())
+    }
+
+    // ---- pull requests -----------------------------------------------------
+
+    /// `GET /repos/{owner}/{repo}/pulls/{n}`.
+    pub async fn get_pull(&self, number: u64) -> Result<PullInfo, GitHubError> {
+        let w: wire::Pull = self
+            .get(
+                "GET /repos/{owner}/{repo}/pulls/{n}",
+                format!("{}/pulls/{number}", self.prefix),
+            )
+            .await?;
+        Ok(w.into())
+    }
+
+    /// `GET /repos/{owner}/{repo}/pulls/{n}/reviews`, all pages, oldest first.
+    pub async fn list_reviews(&self, number: u64) -> Result<Vec<ReviewInfo>, GitHubError> {
+        self.list::<wire::Review, _>(
+            "GET /repos/{owner}/{repo}/pulls/{n}/reviews",
+            format!("{}/pulls/{number}/reviews?per_page=100", self.prefix),
+        )
+        .await
+    }
+
+    /// `GET /repos/{owner}/{repo}/pulls/{n}/files`, all pages (GitHub stops
+    /// at 3,000 files).
+    pub async fn list_pull_files(&self, number: u64) -> Result<Vec<FileInfo>, GitHubError> {
+        self.list::<wire::File, _>(
+            "GET /repos/{owner}/{repo}/pulls/{n}/files",
+            format!("{}/pulls/{number}/files?per_page=100", self.prefix),
+        )
+        .await
+    }
+
+    /// `GET /repos/{owner}/{repo}/pulls?head=&base=&state=`, all pages.
+    /// `head` is `owner:branch`; `state` is `open`, `closed` or `all`.
+    pub async fn list_pulls(
+        &self,
+        head: Option<&str>,
+        base: Option<&str>,
+        state: &str,
+    ) -> Result<Vec<PullInfo>, GitHubError> {
+        let mut pairs = vec![("state", state)];
+        if let Some(head) = head {
+            pairs.push(("head", head));
+        }
+        if let Some(base) = base {
+            pairs.push(("base", base));
+        }
+        pairs.push(("per_page", "100"));
+        self.list::<wire::Pull, _>(
+            "GET /repos/{owner}/{repo}/pulls",
+            format!("{}/pulls?{}", self.prefix, query(&pairs)),
+        )
+        .await
+    }
+
+    /// `POST /repos/{owner}/{repo}/pulls`. If one is already open for the
+    /// same head and base, the error's `is_already_exists()` is true.
+    pub async fn create_pull(
+        &self,
+        title: &str,
+        head: &str,
+        base: &str,
+        body: &str,
+    ) -> Result<PullInfo, GitHubError> {
+        let payload =
+            serde_json::json!({ "title": title, "head": head, "base": base, "body": body });
+        let w: wire::Pull = self
+            .post(
+                "POST /repos/{owner}/{repo}/pulls",
+                format!("{}/pulls", self.prefix),
+                &payload,
+            )
+            .await?;
+        Ok(w.into())
+    }
+
+    // ---- issues --------------------------------------------------------------
+
+    /// `GET /repos/{owner}/{repo}/issues/{n}/comments`, all pages, oldest first.
+    pub async fn list_issue_comments(&self, number: u64) -> Result<Vec<CommentInfo>, GitHubError> {
+        self.list::<wire::Comment, _>(
+            "GET /repos/{owner}/{repo}/issues/{n}/comments",
+            format!("{}/issues/{number}/comments?per_page=100", self.prefix),
+        )
+        .await
+    }
+
+    /// `GET /repos/{owner}/{repo}/issues/{n}/events`, all pages, oldest first.
+    pub async fn list_issue_events(&self, number: u64) -> Result<Vec<IssueEventInfo>, GitHubError> {
+        self.list::<wire::IssueEvent, _>(
+            "GET /repos/{owner}/{repo}/issues/{n}/events",
+            format!("{}/issues/{number}/events?per_page=100", self.prefix),
+        )
+        .await
+    }
+
+    /// `POST /repos/{owner}/{repo}/issues/{n}/comments`.
+    pub async fn create_comment(
+        &self,
+        number: u64,
+        body: &str,
+    ) -> Result<CommentInfo, GitHubError> {
+        let payload = serde_json::json!({ "body": body });
+        let w: wire::Comment = self
+            .post(
+                "POST /repos/{owner}/{repo}/issues/{n}/comments",
+                format!("{}/issues/{number}/comments", self.prefix),
+                &payload,
+            )
+            .await?;
+        Ok(w.into())
+    }
+
+    /// `PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}`.
+    pub async fn update_comment(
+        &self,
+        comment_id: u64,
+        body: &str,
+    ) -> Result<CommentInfo, GitHubError> {
+        let payload = serde_json::json!({ "body": body });
+        let w: wire::Comment = self
+            .patch(
+                "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}",
+                format!("{}/issues/comments/{comment_id}", self.prefix),
+                &payload,
+            )
+            .await?;
+        Ok(w.into())
+    }
+
+    /// `POST /repos/{owner}/{repo}/issues/{n}/labels` (added beyond
+    /// DESIGN.md's list; needs issues or pull requests write).
+    pub async fn add_labels(&self, number: u64, labels: &[String]) -> Result<(), GitHubError> {
+        let payload = serde_json::json!({ "labels": labels });
+        let _: serde_json::Value = self
+            .post(
+                "POST /repos/{owner}/{repo}/issues/{n}/labels",
+                format!("{}/issues/{number}/labels", self.prefix),
+                &payload,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// `POST /repos/{owner}/{repo}/issues` (the follow-up issue).
+    pub async fn create_issue(
+        &self,
+        title: &str,
+        body: &str,
+        labels: &[String],
+        assignees: &[String],
+    ) -> Result<IssueInfo, GitHubError> {
+        let payload = serde_json::json!({
+            "title": title, "body": body, "labels": labels, "assignees": assignees,
+        });
+        let w: wire::Issue = self
+            .post(
+                "POST /repos/{owner}/{repo}/issues",
+                format!("{}/issues", self.prefix),
+                &payload,
+            )
+            .await?;
+        Ok(w.into())
+    }
+
+    // ---- checks ------------------------------------------------------------
+
+    /// `GET /repos/{owner}/{repo}/commits/{sha}/check-runs?check_name=`: the
+    /// newest check run called `name` on `sha` that belongs to our app (any
+    /// app's, for a token client).
+    pub async fn find_check_run(
+        &self,
+        sha: &str,
+        name: &str,
+    ) -> Result<Option<CheckRunInfo>, GitHubError> {
+        let path = format!(
+            "{}/commits/{}/check-runs?{}",
+            self.prefix,
+            encode_path(sha, true),
+            query(&[("check_name", name), ("per_page", "100")])
+        );
+        let list: wire::CheckRunList = self
+            .get("GET /repos/{owner}/{repo}/commits/{sha}/check-runs", path)
+            .await?;
+        Ok(list
+            .check_runs
+            .into_iter()
+            .map(CheckRunInfo::from)
+            .filter(|run| run.name == name)
+            .filter(|run| match (self.app_id, run.app_id) {
+                (Some(ours), Some(theirs)) => ours == theirs,
+                _ => true,
+            })
+            .max_by_key(|run| run.id))
+    }
+
+    /// `POST /repos/{owner}/{repo}/check-runs`, then as many `PATCH`es as
+    /// it takes to add annotations beyond the first 50.
+    pub async fn create_check_run(&self, run: &NewCheckRun) -> Result<CheckRunInfo, GitHubError> {
+        let (output, rest) = split_output(run.output.as_ref());
+        let mut payload = to_value(run)?;
+        set_output(&mut payload, output.as_ref())?;
+        let w: wire::CheckRun = self
+            .post(
+                "POST /repos/{owner}/{repo}/check-runs",
+                format!("{}/check-runs", self.prefix),
+                &payload,
+            )
+            .await?;
+        let created = CheckRunInfo::from(w);
+        let last = self
+            .add_annotations(created.id, output.as_ref(), &rest)
+            .await?;
+        Ok(last.unwrap_or(created))
+    }
+
+    /// `PATCH /repos/{owner}/{repo}/check-runs/{id}`, then more `PATCH`es for
+    /// annotations beyond the first 50.
+    pub async fn update_check_run(
+        &self,
+        id: u64,
+        update: &CheckRunUpdate,
+    ) -> Result<CheckRunInfo, GitHubError> {
+        let (output, rest) = split_output(update.output.as_ref());
+        let mut payload = to_value(update)?;
+        set_output(&mut payload, output.as_ref())?;
+        let w: wire::CheckRun = self
+            .patch(
+                "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}",
+                format!("{}/check-runs/{id}", self.prefix),
+                &payload,
+            )
+            .await?;
+        let updated = CheckRunInfo::from(w);
+        let last = self.add_annotations(id, output.as_ref(), &rest).await?;
+        Ok(last.unwrap_or(updated))
+    }
+
+    /// Sends the annotations after the first batch, 50 a request (GitHub
+    /// appends them). Returns the check run as the last request left it.
+    async fn add_annotations(
+        &self,
+        id: u64,
+        first: Option<&CheckOutput>,
+        rest: &[super::types::Annotation],
+    ) -> Result<Option<CheckRunInfo>, GitHubError> {
+        let Some(first) = first else {
+            return Ok(None);
+        };
+        let mut last = None;
+        for chunk in rest.chunks(ANNOTATIONS_PER_REQUEST) {
+            // title and summary are required whenever output is sent.
+            let output = CheckOutput {
+                title: first.title.clone(),
+                summary: first.summary.clone(),
+                text: None,
+                annotations: chunk.to_vec(),
+            };
+            let payload = serde_json::json!({ "output": output });
+            let w: wire::CheckRun = self
+                .patch(
+                    "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}",
+                    format!("{}/check-runs/{id}", self.prefix),
+                    &payload,
+                )
+                .await?;
+            last = Some(CheckRunInfo::from(w));
+        }
+        Ok(last)
+    }
+}
+
+/// The output to send first (texts cut to GitHub's limits, at most 50
+/// annotations) and the annotations left over.
+fn split_output(
+    output: Option<&CheckOutput>,
+) -> (Option<CheckOutput>, Vec<super::types::Annotation>) {
+    let Some(output) = output else {
+        return (None, Vec::new());
+    };
+    let mut first = CheckOutput {
+        title: cut(&output.title, OUTPUT_LIMIT),
+        summary: cut(&output.summary, OUTPUT_LIMIT),
+        text: output.text.as_deref().map(|t| cut(t, OUTPUT_LIMIT)),
+        annotations: output.annotations.clone(),
+    };
+    let rest = if first.annotations.len() > ANNOTATIONS_PER_REQUEST {
+        first.annotations.split_off(ANNOTATIONS_PER_REQUEST)
+    } else {
+        Vec::new()
+    };
+    (Some(first), rest)
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, GitHubError> {
+    serde_json::to_value(value)
+        .map_err(|e| GitHubError::new(ErrorKind::Decode(e.to_string()), "encoding a check run"))
+}
+
+fn set_output(
+    payload: &mut serde_json::Value,
+    output: Option<&CheckOutput>,
+) -> Result<(), GitHubError> {
+    if let (Some(map), Some(output)) = (payload.as_object_mut(), output) {
+        map.insert("output".to_string(), to_value(output)?);
+    }
+    Ok(())
+}
+
+/// `text` cut to at most `limit` bytes, on a character boundary.
+fn cut(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_string();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_respects_char_boundaries() {
+        assert_eq!(cut("héllo", 2), "h");
+        assert_eq!(cut("héllo", 3), "hé");
+        assert_eq!(cut("abc", 10), "abc");
+    }
+}

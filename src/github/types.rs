@@ -1,0 +1,836 @@
+//! Our own small types for what we read from and write to GitHub.
+//!
+//! Answers are decoded into private `wire` structs that are lenient on
+//! purpose (every field we can live without has a default, dates that do not
+//! parse read as absent), so GitHub Enterprise Server versions and older
+//! payload shapes never fail a whole evaluation; they are then converted into
+//! the public types below, which hold only what the app uses.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoInfo {
+    /// `owner/name`.
+    pub full_name: String,
+    pub default_branch: String,
+    pub private: bool,
+}
+
+/// One end of a pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PullRef {
+    /// The branch name (GitHub's `ref`).
+    pub ref_name: String,
+    pub sha: String,
+    /// `owner/name` of the repository the branch lives in; `None` when a
+    /// fork has been deleted.
+    pub repo_full_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullInfo {
+    pub number: u64,
+    pub title: String,
+    /// The author's login.
+    pub user: String,
+    /// `open` or `closed` (a merged pull request is `closed` with `merged`).
+    pub state: String,
+    pub draft: bool,
+    pub merged: bool,
+    pub merged_at: Option<DateTime<Utc>>,
+    pub merged_by: Option<String>,
+    pub merge_commit_sha: Option<String>,
+    pub head: PullRef,
+    pub base: PullRef,
+    /// Label names.
+    pub labels: Vec<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub html_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewInfo {
+    pub id: u64,
+    pub user: String,
+    /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED`, `PENDING`.
+    pub state: String,
+    pub commit_id: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub html_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentInfo {
+    pub id: u64,
+    pub user: String,
+    pub body: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub html_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueEventInfo {
+    /// `labeled`, `unlabeled`, `review_dismissed`, ...
+    pub event: String,
+    /// Who caused it; `None` for a deleted account.
+    pub actor: Option<String>,
+    /// The label's name, for `labeled`/`unlabeled`.
+    pub label: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileInfo {
+    pub filename: String,
+    pub additions: u64,
+    pub deletions: u64,
+    /// `added`, `removed`, `modified`, `renamed`, `copied`, `changed`, `unchanged`.
+    pub status: String,
+    /// The old name of a renamed file.
+    pub previous_filename: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckRunInfo {
+    pub id: u64,
+    pub name: String,
+    pub head_sha: String,
+    /// `queued`, `in_progress`, `completed`, ...
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub output_title: Option<String>,
+    pub output_summary: Option<String>,
+    pub external_id: Option<String>,
+    /// The app that owns the check run.
+    pub app_id: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompareInfo {
+    /// `identical`, `ahead`, `behind` or `diverged` (head relative to base).
+    pub status: String,
+    pub ahead_by: u64,
+    pub behind_by: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchInfo {
+    pub name: String,
+    /// The commit the branch points at.
+    pub sha: String,
+    pub protected: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueInfo {
+    pub number: u64,
+    pub html_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitInfo {
+    pub sha: String,
+    pub committer_date: Option<DateTime<Utc>>,
+    pub author_date: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallationInfo {
+    pub id: u64,
+    /// The login of the user or organisation the app is installed on.
+    pub account: String,
+    pub suspended: bool,
+}
+
+/// One webhook delivery as `GET /app/hook/deliveries` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookDelivery {
+    pub id: u64,
+    /// The `X-GitHub-Delivery` value.
+    pub guid: String,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub redelivery: bool,
+    /// What our endpoint answered (0 when it could not be reached).
+    pub status_code: u16,
+    pub event: String,
+    pub action: Option<String>,
+    pub installation_id: Option<u64>,
+    pub repository_id: Option<u64>,
+}
+
+// ---- what we write -------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Queued,
+    InProgress,
+    Completed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckConclusion {
+    ActionRequired,
+    Cancelled,
+    Failure,
+    Neutral,
+    Success,
+    Skipped,
+    TimedOut,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnnotationLevel {
+    Notice,
+    Warning,
+    Failure,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Annotation {
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_column: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<u32>,
+    pub annotation_level: AnnotationLevel,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_details: Option<String>,
+}
+
+/// A check run's output. Title, summary and text longer than GitHub's 65,535
+/// limit are cut (at a character boundary) before sending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CheckOutput {
+    pub title: String,
+    pub summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Any number: they are sent 50 a request, as GitHub requires.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub annotations: Vec<Annotation>,
+}
+
+/// A button on the check run (`requested_action` webhook). GitHub limits:
+/// label 20 characters, description 40, identifier 20; at most 3 actions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckAction {
+    pub label: String,
+    pub description: String,
+    pub identifier: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCheckRun {
+    pub name: String,
+    pub head_sha: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<CheckStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conclusion: Option<CheckConclusion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<CheckOutput>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<CheckAction>,
+}
+
+/// A partial update: only the fields that are `Some` are sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CheckRunUpdate {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<CheckStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conclusion: Option<CheckConclusion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<CheckOutput>,
+    /// `Some(vec![])` removes the buttons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<CheckAction>>,
+}
+
+/// The wire shapes of GitHub's answers, lenient by design.
+pub(crate) mod wire {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer};
+
+    /// A timestamp that reads as `None` when absent, null or unparsable.
+    pub(crate) fn lenient_time<'de, D>(d: D) -> Result<Option<DateTime<Utc>>, D::Error>
+    where
+        D: Deserializer<'de>,
+    {
+        let raw: Option<serde_json::Value> = Option::deserialize(d)?;
+        Ok(raw
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
+    /// Numbers that may come as null.
+    fn lenient_u64<'de, D>(d: D) -> Result<u64, D::Error>
+    where
+        D: Deserializer<'de>,
+    {
+        let raw: Option<serde_json::Value> = Option::deserialize(d)?;
+        Ok(raw.as_ref().and_then(|v| v.as_u64()).unwrap_or(0))
+    }
+
+    /// Strings that may come as null.
+    fn lenient_string<'de, D>(d: D) -> Result<String, D::Error>
+    where
+        D: Deserializer<'de>,
+    {
+        let raw: Option<String> = Option::deserialize(d)?;
+        Ok(raw.unwrap_or_default())
+    }
+
+    #[derive(Deserialize, Default)]
+    pub(crate) struct User {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub login: String,
+    }
+
+    /// GitHub shows a deleted account as `null`; it displays it as "ghost".
+    pub(crate) fn login(user: Option<User>) -> String {
+        user.map(|u| u.login)
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| "ghost".to_string())
+    }
+
+    #[derive(Deserialize, Default)]
+    pub(crate) struct Repo {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub full_name: String,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub default_branch: String,
+        #[serde(default)]
+        pub private: Option<bool>,
+    }
+
+    #[derive(Deserialize, Default)]
+    pub(crate) struct Label {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub name: String,
+    }
+
+    #[derive(Deserialize, Default)]
+    pub(crate) struct PullEnd {
+        #[serde(default, rename = "ref", deserialize_with = "lenient_string")]
+        pub ref_name: String,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub sha: String,
+        #[serde(default)]
+        pub repo: Option<Repo>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Pull {
+        pub number: u64,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub title: String,
+        #[serde(default)]
+        pub user: Option<User>,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub state: String,
+        #[serde(default)]
+        pub draft: Option<bool>,
+        /// Absent from list answers; `merged_at` tells there.
+        #[serde(default)]
+        pub merged: Option<bool>,
+        #[serde(default, deserialize_with = "lenient_time")]
+        pub merged_at: Option<DateTime<Utc>>,
+        #[serde(default)]
+        pub merged_by: Option<User>,
+        #[serde(default)]
+        pub merge_commit_sha: Option<String>,
+        #[serde(default)]
+        pub head: Option<PullEnd>,
+        #[serde(default)]
+        pub base: Option<PullEnd>,
+        #[serde(default)]
+        pub labels: Option<Vec<Label>>,
+        #[serde(default, deserialize_with = "lenient_time")]
+        pub created_at: Option<DateTime<Utc>>,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub html_url: String,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Review {
+        pub id: u64,
+        #[serde(default)]
+        pub user: Option<User>,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub state: String,
+        #[serde(default)]
+        pub commit_id: Option<String>,
+        #[serde(default, deserialize_with = "lenient_time")]
+        pub submitted_at: Option<DateTime<Utc>>,
+        #[serde(default)]
+        pub html_url: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Comment {
+        pub id: u64,
+        #[serde(default)]
+        pub user: Option<User>,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub body: String,
+        #[serde(default, deserialize_with = "lenient_time")]
+        pub created_at: Option<DateTime<Utc>>,
+        #[serde(default, deserialize_with = "lenient_time")]
+        pub updated_at: Option<DateTime<Utc>>,
+        #[serde(default)]
+        pub html_url: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct IssueEvent {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub event: String,
+        #[serde(default)]
+        pub actor: Option<User>,
+        #[serde(default)]
+        pub label: Option<Label>,
+        #[serde(default, deserialize_with = "lenient_time")]
+        pub created_at: Option<DateTime<Utc>>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct File {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub filename: String,
+        #[serde(default, deserialize_with = "lenient_u64")]
+        pub additions: u64,
+        #[serde(default, deserialize_with = "lenient_u64")]
+        pub deletions: u64,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub status: String,
+        #[serde(default)]
+        pub previous_filename: Option<String>,
+    }
+
+    #[derive(Deserialize, Default)]
+    pub(crate) struct Output {
+        #[serde(default)]
+        pub title: Option<String>,
+        #[serde(default)]
+        pub summary: Option<String>,
+    }
+
+    #[derive(Deserialize, Default)]
+    pub(crate) struct AppRef {
+        #[serde(default)]
+        pub id: Option<u64>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct CheckRun {
+        pub id: u64,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub name: String,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub head_sha: String,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub status: String,
+        #[serde(default)]
+        pub conclusion: Option<String>,
+        #[serde(default)]
+        pub output: Option<Output>,
+        #[serde(default)]
+        pub external_id: Option<String>,
+        #[serde(default)]
+        pub app: Option<AppRef>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct CheckRunList {
+        #[serde(default)]
+        pub check_runs: Vec<CheckRun>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Compare {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub status: String,
+        #[serde(default, deserialize_with = "lenient_u64")]
+        pub ahead_by: u64,
+        #[serde(default, deserialize_with = "lenient_u64")]
+        pub behind_by: u64,
+    }
+
+    #[derive(Deserialize, Default)]
+    pub(crate) struct ShaRef {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub sha: String,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Branch {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub name: String,
+        #[serde(default)]
+        pub commit: ShaRef,
+        #[serde(default)]
+        pub protected: Option<bool>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct GitRef {
+        #[serde(default)]
+        pub object: ShaRef,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Issue {
+        pub number: u64,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub html_url: String,
+    }
+
+    #[derive(Deserialize, Default)]
+    pub(crate) struct Signature {
+        #[serde(default, deserialize_with = "lenient_time")]
+        pub date: Option<DateTime<Utc>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    pub(crate) struct CommitBody {
+        #[serde(default)]
+        pub committer: Option<Signature>,
+        #[serde(default)]
+        pub author: Option<Signature>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Commit {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub sha: String,
+        #[serde(default)]
+        pub commit: CommitBody,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Membership {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub state: String,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Permission {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub permission: String,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Content {
+        #[serde(default, rename = "type", deserialize_with = "lenient_string")]
+        pub kind: String,
+        #[serde(default)]
+        pub encoding: Option<String>,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub content: String,
+        #[serde(default, deserialize_with = "lenient_u64")]
+        pub size: u64,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Token {
+        pub token: String,
+        #[serde(default, deserialize_with = "lenient_time")]
+        pub expires_at: Option<DateTime<Utc>>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Installation {
+        pub id: u64,
+        #[serde(default)]
+        pub account: Option<User>,
+        #[serde(default)]
+        pub suspended_at: Option<serde_json::Value>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Delivery {
+        pub id: u64,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub guid: String,
+        #[serde(default, deserialize_with = "lenient_time")]
+        pub delivered_at: Option<DateTime<Utc>>,
+        #[serde(default)]
+        pub redelivery: Option<bool>,
+        #[serde(default, deserialize_with = "lenient_u64")]
+        pub status_code: u64,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub event: String,
+        #[serde(default)]
+        pub action: Option<String>,
+        #[serde(default)]
+        pub installation_id: Option<u64>,
+        #[serde(default)]
+        pub repository_id: Option<u64>,
+    }
+}
+
+impl From<wire::Repo> for RepoInfo {
+    fn from(w: wire::Repo) -> RepoInfo {
+        RepoInfo {
+            full_name: w.full_name,
+            default_branch: w.default_branch,
+            private: w.private.unwrap_or(false),
+        }
+    }
+}
+
+impl From<wire::PullEnd> for PullRef {
+    fn from(w: wire::PullEnd) -> PullRef {
+        PullRef {
+            ref_name: w.ref_name,
+            sha: w.sha,
+            repo_full_name: w.repo.map(|r| r.full_name).filter(|n| !n.is_empty()),
+        }
+    }
+}
+
+impl From<wire::Pull> for PullInfo {
+    fn from(w: wire::Pull) -> PullInfo {
+        PullInfo {
+            number: w.number,
+            title: w.title,
+            user: wire::login(w.user),
+            state: w.state,
+            draft: w.draft.unwrap_or(false),
+            merged: w.merged.unwrap_or(false) || w.merged_at.is_some(),
+            merged_at: w.merged_at,
+            merged_by: w.merged_by.map(|u| u.login).filter(|l| !l.is_empty()),
+            merge_commit_sha: w.merge_commit_sha,
+            head: w.head.map(PullRef::from).unwrap_or_default(),
+            base: w.base.map(PullRef::from).unwrap_or_default(),
+            labels: w
+                .labels
+                .unwrap_or_default()
+                .into_iter()
+                .map(|l| l.name)
+                .collect(),
+            created_at: w.created_at,
+            html_url: w.html_url,
+        }
+    }
+}
+
+impl From<wire::Review> for ReviewInfo {
+    fn from(w: wire::Review) -> ReviewInfo {
+        ReviewInfo {
+            id: w.id,
+            user: wire::login(w.user),
+            state: w.state,
+            commit_id: w.commit_id,
+            submitted_at: w.submitted_at,
+            html_url: w.html_url,
+        }
+    }
+}
+
+impl From<wire::Comment> for CommentInfo {
+    fn from(w: wire::Comment) -> CommentInfo {
+        CommentInfo {
+            id: w.id,
+            user: wire::login(w.user),
+            body: w.body,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            html_url: w.html_url,
+        }
+    }
+}
+
+impl From<wire::IssueEvent> for IssueEventInfo {
+    fn from(w: wire::IssueEvent) -> IssueEventInfo {
+        IssueEventInfo {
+            event: w.event,
+            actor: w.actor.map(|u| u.login).filter(|l| !l.is_empty()),
+            label: w.label.map(|l| l.name),
+            created_at: w.created_at,
+        }
+    }
+}
+
+impl From<wire::File> for FileInfo {
+    fn from(w: wire::File) -> FileInfo {
+        FileInfo {
+            filename: w.filename,
+            additions: w.additions,
+            deletions: w.deletions,
+            status: w.status,
+            previous_filename: w.previous_filename,
+        }
+    }
+}
+
+impl From<wire::CheckRun> for CheckRunInfo {
+    fn from(w: wire::CheckRun) -> CheckRunInfo {
+        let output = w.output.unwrap_or_default();
+        CheckRunInfo {
+            id: w.id,
+            name: w.name,
+            head_sha: w.head_sha,
+            status: w.status,
+            conclusion: w.conclusion,
+            output_title: output.title,
+            output_summary: output.summary,
+            external_id: w.external_id,
+            app_id: w.app.and_then(|a| a.id),
+        }
+    }
+}
+
+impl From<wire::Compare> for CompareInfo {
+    fn from(w: wire::Compare) -> CompareInfo {
+        CompareInfo {
+            status: w.status,
+            ahead_by: w.ahead_by,
+            behind_by: w.behind_by,
+        }
+    }
+}
+
+impl From<wire::Branch> for BranchInfo {
+    fn from(w: wire::Branch) -> BranchInfo {
+        BranchInfo {
+            name: w.name,
+            sha: w.commit.sha,
+            protected: w.protected.unwrap_or(false),
+        }
+    }
+}
+
+impl From<wire::Issue> for IssueInfo {
+    fn from(w: wire::Issue) -> IssueInfo {
+        IssueInfo {
+            number: w.number,
+            html_url: w.html_url,
+        }
+    }
+}
+
+impl From<wire::Commit> for CommitInfo {
+    fn from(w: wire::Commit) -> CommitInfo {
+        CommitInfo {
+            sha: w.sha,
+            committer_date: w.commit.committer.and_then(|s| s.date),
+            author_date: w.commit.author.and_then(|s| s.date),
+        }
+    }
+}
+
+impl From<wire::Installation> for InstallationInfo {
+    fn from(w: wire::Installation) -> InstallationInfo {
+        InstallationInfo {
+            id: w.id,
+            account: w.account.map(|a| a.login).unwrap_or_default(),
+            suspended: w.suspended_at.is_some_and(|v| !v.is_null()),
+        }
+    }
+}
+
+impl From<wire::Delivery> for HookDelivery {
+    fn from(w: wire::Delivery) -> HookDelivery {
+        HookDelivery {
+            id: w.id,
+            guid: w.guid,
+            delivered_at: w.delivered_at,
+            redelivery: w.redelivery.unwrap_or(false),
+            status_code: u16::try_from(w.status_code).unwrap_or(0),
+            event: w.event,
+            action: w.action,
+            installation_id: w.installation_id,
+            repository_id: w.repository_id,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_minimal_pull_request_decodes() {
+        // An older GHES answer: no draft, no merged, no labels, null user,
+        // a head whose fork was deleted, a date it cannot parse.
+        let json = r#"{"number": 7, "title": "fix: x", "state": "open", "user": null,
+            "head": {"ref": "hotfix/x", "sha": "abc", "repo": null},
+            "base": {"ref": "main", "sha": "def"},
+            "created_at": "yesterday"}"#;
+        let pull: PullInfo = serde_json::from_str::<wire::Pull>(json).unwrap().into();
+        assert_eq!(pull.number, 7);
+        assert_eq!(pull.user, "ghost");
+        assert!(!pull.draft && !pull.merged);
+        assert_eq!(pull.head.ref_name, "hotfix/x");
+        assert_eq!(pull.head.repo_full_name, None);
+        assert_eq!(pull.created_at, None);
+        assert!(pull.labels.is_empty());
+    }
+
+    #[test]
+    fn a_listed_pull_request_is_merged_when_it_has_merged_at() {
+        let json =
+            r#"{"number": 1, "merged_at": "2024-05-01T10:00:00Z", "labels": [{"name": "hotfix"}]}"#;
+        let pull: PullInfo = serde_json::from_str::<wire::Pull>(json).unwrap().into();
+        assert!(pull.merged);
+        assert_eq!(pull.labels, vec!["hotfix".to_string()]);
+        assert_eq!(
+            pull.merged_at.map(|t| t.to_rfc3339()),
+            Some("2024-05-01T10:00:00+00:00".to_string())
+        );
+    }
+
+    #[test]
+    fn check_run_output_serialises_without_empty_fields() {
+        let run = NewCheckRun {
+            name: "hotfix-policy".into(),
+            head_sha: "abc".into(),
+            status: None,
+            conclusion: Some(CheckConclusion::ActionRequired),
+            completed_at: None,
+            details_url: None,
+            external_id: None,
+            output: Some(CheckOutput {
+                title: "t".into(),
+                summary: "s".into(),
+                ..CheckOutput::default()
+            }),
+            actions: vec![],
+        };
+        let v = serde_json::to_value(&run).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"name": "hotfix-policy", "head_sha": "abc",
+                "conclusion": "action_required", "output": {"title": "t", "summary": "s"}})
+        );
+    }
+}
