@@ -131,7 +131,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     if app.drain(config.shutdown_grace).await {
         tracing::info!("all evaluations finished; bye");
     } else {
-        tracing::warn!("grace period over; unfinished evaluations are picked up by the next start's sweep");
+        tracing::warn!(
+            "grace period over; unfinished evaluations are picked up by the next start's sweep"
+        );
     }
     Ok(())
 }

@@ -66,9 +66,9 @@ impl ServeArgs {
                     "GITHUB_APP_ID is not set (or pass --app-id)".into(),
                 ));
             }
-            Some(id) => id.parse::<u64>().map_err(|_| {
-                ConfigError(format!("GITHUB_APP_ID must be a number, not `{id}`"))
-            })?,
+            Some(id) => id
+                .parse::<u64>()
+                .map_err(|_| ConfigError(format!("GITHUB_APP_ID must be a number, not `{id}`")))?,
         };
         let pem = match (self.private_key, self.private_key_path) {
             (Some(pem), _) if !pem.trim().is_empty() => pem,
@@ -91,7 +91,9 @@ impl ServeArgs {
             pem
         };
         crate::github::validate_private_key(&pem).map_err(|e| {
-            ConfigError(format!("GITHUB_PRIVATE_KEY is not a valid RSA private key in PEM form: {e}"))
+            ConfigError(format!(
+                "GITHUB_PRIVATE_KEY is not a valid RSA private key in PEM form: {e}"
+            ))
         })?;
         let secrets = self
             .webhook_secret
@@ -132,7 +134,9 @@ pub fn parse_interval(s: &str) -> Result<Duration, String> {
         "s" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n * 60)),
         "h" => Ok(Duration::from_secs(n * 3600)),
-        _ => Err(format!("`{s}` is not an interval like 500ms, 20s, 5m or 1h")),
+        _ => Err(format!(
+            "`{s}` is not an interval like 500ms, 20s, 5m or 1h"
+        )),
     }
 }
 

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use hotfix_guard::config::ServeArgs;
 
 #[derive(Parser)]
-#[command(name = "hotfix-guard", version, about = "Enforces a team's hotfix procedure on GitHub pull requests")]
+#[command(
+    name = "hotfix-guard",
+    version,
+    about = "Enforces a team's hotfix procedure on GitHub pull requests"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -57,18 +61,17 @@ fn main() -> ExitCode {
             }
         }
         Command::CheckConfig { path } => check_config(&path),
-        Command::Schema => {
-            match serde_json::to_string_pretty(&hotfix_guard::policy::json_schema()) {
-                Ok(text) => {
-                    println!("{text}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("hotfix-guard: {e}");
-                    ExitCode::FAILURE
-                }
+        Command::Schema => match serde_json::to_string_pretty(&hotfix_guard::policy::json_schema())
+        {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
             }
-        }
+            Err(e) => {
+                eprintln!("hotfix-guard: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Simulate(args) => hotfix_guard::simulate::run(args),
     }
 }

@@ -77,7 +77,11 @@ fn load_policy(path: &Path) -> Result<Policy, Vec<String>> {
 }
 
 /// Prints what the app would post; exit 0 for success (or neutral), 1 for failure.
-pub fn print_evaluation(policy: &Policy, source: PolicySource, facts: &PullRequestFacts) -> ExitCode {
+pub fn print_evaluation(
+    policy: &Policy,
+    source: PolicySource,
+    facts: &PullRequestFacts,
+) -> ExitCode {
     let verdict = rules::evaluate(policy, facts);
     let output = report::check_output(&verdict, policy, source.clone());
     println!("## Check run `hotfix-policy`: {}\n", output.conclusion);
@@ -103,7 +107,11 @@ fn live(api_url: &str, repo: &str, number: u64, policy: Option<Policy>) -> ExitC
     };
     let token = match std::env::var("GITHUB_TOKEN") {
         Ok(token) if !token.trim().is_empty() => token,
-        _ => return bad_input("--repo needs GITHUB_TOKEN (read access is enough; nothing is written)"),
+        _ => {
+            return bad_input(
+                "--repo needs GITHUB_TOKEN (read access is enough; nothing is written)",
+            );
+        }
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

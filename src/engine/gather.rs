@@ -8,8 +8,8 @@ use crate::events::PullPayload;
 use crate::github::{CommentInfo, GitHubError, RepoClient};
 use crate::policy::{Policy, Severity};
 use crate::rules::{
-    self, ChangedFile, Classification, Comment, FileAtRefs, Label, LabelEvent, Permission,
-    PrState, PullRequestFacts, Review, ReviewState,
+    self, ChangedFile, Classification, Comment, FileAtRefs, Label, LabelEvent, Permission, PrState,
+    PullRequestFacts, Review, ReviewState,
 };
 
 pub struct Gathered {
@@ -90,13 +90,15 @@ pub async fn facts(
     facts.comments = comments
         .iter()
         .filter(|c| rules::is_command(&policy.approvals.command, &c.body))
-        .map(|c| Comment {
-            id: c.id,
-            user: c.user.clone(),
-            body: c.body.clone(),
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-            html_url: c.html_url.clone(),
+        .filter_map(|c| {
+            Some(Comment {
+                id: c.id,
+                user: c.user.clone(),
+                body: c.body.clone(),
+                created_at: c.created_at?,
+                updated_at: c.updated_at,
+                html_url: c.html_url.clone(),
+            })
         })
         .collect();
     if needs.reviews {
@@ -121,10 +123,10 @@ pub async fn facts(
     }
     for path in &needs.version_files {
         let base = match &facts.base_sha {
-            Some(sha) => client.get_file(path, Some(sha)).await?,
+            Some(sha) => client.get_file(path, Some(sha.as_str())).await?,
             None => None,
         };
-        let head = client.get_file(path, Some(&facts.head_sha)).await?;
+        let head = client.get_file(path, Some(facts.head_sha.as_str())).await?;
         facts.files.insert(path.clone(), FileAtRefs { base, head });
     }
     let candidates = rules::candidate_logins(policy, severity, &facts);
@@ -144,10 +146,10 @@ pub async fn facts(
             .permissions
             .insert(login.clone(), Permission::from_api(&permission));
     }
-    if let Some(tag) = rules::expected_tag(policy, &facts) {
-        if client.tag_exists(&tag).await?.is_some() {
-            facts.existing_tags.push(tag);
-        }
+    if let Some(tag) = rules::expected_tag(policy, &facts)
+        && client.tag_exists(&tag).await?.is_some()
+    {
+        facts.existing_tags.push(tag);
     }
     Ok(Gathered {
         facts,

@@ -33,7 +33,9 @@ pub struct Engine {
 pub enum Outcome {
     /// A comment that is not the approval command: nothing to do.
     NotACommand,
-    Reported { conclusion: &'static str },
+    Reported {
+        conclusion: &'static str,
+    },
 }
 
 impl Engine {
@@ -61,7 +63,11 @@ impl Engine {
             }
             Ok(Outcome::Reported { conclusion }) => {
                 self.metrics.evaluation(conclusion, started.elapsed());
-                tracing::info!(conclusion, took_ms = started.elapsed().as_millis() as u64, "evaluated");
+                tracing::info!(
+                    conclusion,
+                    took_ms = started.elapsed().as_millis() as u64,
+                    "evaluated"
+                );
             }
             Err(e) => {
                 self.metrics.evaluation("error", started.elapsed());
@@ -79,14 +85,14 @@ impl Engine {
     pub async fn evaluate(&self, job: Job) -> Result<Outcome, GitHubError> {
         let client = self.client(&job.key).await?;
         let loaded = self.policies.get(&client).await?;
-        if let (Trigger::Comment { body }, Ok(policy)) = (&job.trigger, &loaded.policy) {
-            if !rules::is_command(&policy.approvals.command, body) {
-                return Ok(Outcome::NotACommand);
-            }
+        if let (Trigger::Comment { body }, Ok(policy)) = (&job.trigger, &loaded.policy)
+            && !rules::is_command(&policy.approvals.command, body)
+        {
+            return Ok(Outcome::NotACommand);
         }
         let pull = match job.pull {
             Some(pull) => pull,
-            None => client.get_pull(job.key.number).await?,
+            None => PullPayload::from(client.get_pull(job.key.number).await?),
         };
         let policy = match &loaded.policy {
             Ok(policy) => policy,
@@ -147,7 +153,8 @@ impl Engine {
         if !edits_policy {
             return Ok(Vec::new());
         }
-        let Some(text) = client.get_file(POLICY_PATH, Some(&gathered.facts.head_sha)).await? else {
+        let head = gathered.facts.head_sha.as_str();
+        let Some(text) = client.get_file(POLICY_PATH, Some(head)).await? else {
             return Ok(Vec::new()); // deleted: the built-in default will apply
         };
         Ok(match crate::policy::parse(&text) {
@@ -169,7 +176,7 @@ impl Engine {
         let Ok(client) = self.client(key).await else {
             return;
         };
-        let Ok(pull) = client.get_pull(key.number).await else {
+        let Ok(pull) = client.get_pull(key.number).await.map(PullPayload::from) else {
             return;
         };
         let output = report::CheckOutput {
@@ -190,7 +197,6 @@ impl Engine {
     }
 }
 
-
 /// For `simulate --repo`: the facts of a live pull request, read with a
 /// personal token and nothing written. The policy is `policy` if given,
 /// else the one the app would use.
@@ -201,8 +207,12 @@ pub async fn read_only_facts(
     name: &str,
     number: u64,
     policy: Option<crate::policy::Policy>,
-) -> anyhow::Result<(crate::policy::Policy, PolicySource, crate::rules::PullRequestFacts)> {
-    let client = RepoClient::with_token(api_url, token, owner, name)?;
+) -> anyhow::Result<(
+    crate::policy::Policy,
+    PolicySource,
+    crate::rules::PullRequestFacts,
+)> {
+    let client = RepoClient::with_token(api_url, token.into(), owner, name)?;
     let (policy, source) = match policy {
         Some(policy) => (policy, PolicySource::Repository),
         None => {
@@ -219,13 +229,12 @@ pub async fn read_only_facts(
             }
         }
     };
-    let pull = client.get_pull(number).await?;
+    let pull = PullPayload::from(client.get_pull(number).await?);
     let classification = rules::classify(&policy, &pull.label_names(), &pull.head.ref_name);
     let severity = match &classification {
         Classification::NotHotfix => None,
         Classification::Hotfix { severity, .. } => *severity,
     };
     let gathered = gather::facts(&client, &policy, &classification, severity, &pull).await?;
-    drop(classification);
     Ok((policy, source, gathered.facts))
 }

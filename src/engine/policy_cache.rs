@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::events::RepoName;
-use crate::github::{GitHubError, RepoClient};
+use crate::github::{ErrorKind, GitHubError, RepoClient};
 use crate::policy::{self, POLICY_PATH, Policy, PolicyError, PolicySource};
 
 const TTL: Duration = Duration::from_secs(10 * 60);
@@ -42,16 +42,17 @@ impl PolicyCache {
         // A change to the organisation's file affects every repository
         // that fell back to it.
         if repo.name == ORG_POLICY_REPO {
-            self.lock().retain(|_, (_, p)| p.source != PolicySource::Organization);
+            self.lock()
+                .retain(|_, (_, p)| p.source != PolicySource::Organization);
         }
     }
 
     pub async fn get(&self, client: &RepoClient) -> Result<Arc<LoadedPolicy>, GitHubError> {
         let repo = client.repo_name();
-        if let Some((at, loaded)) = self.lock().get(&repo) {
-            if at.elapsed() < TTL {
-                return Ok(loaded.clone());
-            }
+        if let Some((at, loaded)) = self.lock().get(&repo)
+            && at.elapsed() < TTL
+        {
+            return Ok(loaded.clone());
         }
         let loaded = Arc::new(load(client).await?);
         let mut entries = self.lock();
@@ -92,7 +93,7 @@ async fn load(client: &RepoClient) -> Result<LoadedPolicy, GitHubError> {
             });
         }
         Ok(None) => {}
-        Err(e) if e.is_not_found() || e.is_forbidden() => {}
+        Err(e) if e.is_not_found() || matches!(e.kind, ErrorKind::Forbidden) => {}
         Err(e) => return Err(e),
     }
     Ok(LoadedPolicy {

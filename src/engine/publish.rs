@@ -7,7 +7,11 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
 use crate::events::{CHECK_NAME, RECHECK_ACTION, RepoName};
-use crate::github::{CheckAction, CheckAnnotation, CheckOutputBody, CheckRunWrite, CommentInfo, GitHubError, RepoClient};
+use crate::github::{
+    Annotation as GitHubAnnotation, AnnotationLevel, CheckAction, CheckConclusion,
+    CheckOutput as GitHubCheckOutput, CheckRunUpdate, CheckStatus, CommentInfo, GitHubError,
+    NewCheckRun, RepoClient,
+};
 use crate::report::{COMMENT_MARKER, CheckOutput};
 
 /// Bounds for the remembered ids; past them the oldest half is dropped
@@ -52,7 +56,10 @@ fn remember<K: Eq + Hash>(map: &Mutex<HashMap<K, (u64, u64)>>, key: K, value: (u
 }
 
 fn recall<K: Eq + Hash>(map: &Mutex<HashMap<K, (u64, u64)>>, key: &K) -> Option<(u64, u64)> {
-    map.lock().unwrap_or_else(|p| p.into_inner()).get(key).copied()
+    map.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(key)
+        .copied()
 }
 
 impl PublishCache {
@@ -75,46 +82,70 @@ impl PublishCache {
                 .collect::<Vec<_>>(),
         ));
         let existing = match recall(&self.checks, &key) {
-            Some((id, was)) if was == shown => return Ok(Published::Unchanged),
+            Some((_, was)) if was == shown => return Ok(Published::Unchanged),
             Some((id, _)) => Some(id),
             None => client
                 .find_check_run(head_sha, CHECK_NAME)
                 .await?
                 .map(|run| run.id),
         };
-        let write = CheckRunWrite {
-            name: CHECK_NAME.to_string(),
-            head_sha: head_sha.to_string(),
-            status: "completed".to_string(),
-            conclusion: Some(output.conclusion.to_string()),
-            output: CheckOutputBody {
-                title: output.title.clone(),
-                summary: output.summary.clone(),
-                text: output.text.clone(),
-                annotations: annotations
-                    .into_iter()
-                    .map(|a| CheckAnnotation {
-                        path: a.path,
-                        start_line: a.line as u64,
-                        end_line: a.line as u64,
-                        annotation_level: "failure".to_string(),
-                        message: a.message,
-                        title: Some("Invalid hotfix policy".to_string()),
-                    })
-                    .collect(),
-            },
-            actions: vec![CheckAction {
-                label: "Re-check".to_string(),
-                description: "Evaluate the hotfix policy again".to_string(),
-                identifier: RECHECK_ACTION.to_string(),
-            }],
+        let conclusion = match output.conclusion {
+            "success" => CheckConclusion::Success,
+            "neutral" => CheckConclusion::Neutral,
+            _ => CheckConclusion::Failure,
         };
+        let body = GitHubCheckOutput {
+            title: output.title.clone(),
+            summary: output.summary.clone(),
+            text: output.text.clone(),
+            annotations: annotations
+                .into_iter()
+                .map(|a| GitHubAnnotation {
+                    path: a.path,
+                    start_line: u32::try_from(a.line).unwrap_or(u32::MAX),
+                    end_line: u32::try_from(a.line).unwrap_or(u32::MAX),
+                    start_column: None,
+                    end_column: None,
+                    annotation_level: AnnotationLevel::Failure,
+                    message: a.message,
+                    title: Some("Invalid hotfix policy".to_string()),
+                    raw_details: None,
+                })
+                .collect(),
+        };
+        let actions = vec![CheckAction {
+            label: "Re-check".to_string(),
+            description: "Evaluate the hotfix policy again".to_string(),
+            identifier: RECHECK_ACTION.to_string(),
+        }];
+        let now = chrono::Utc::now();
         let (id, published) = match existing {
             Some(id) => {
-                client.update_check_run(id, &write).await?;
+                let update = CheckRunUpdate {
+                    status: Some(CheckStatus::Completed),
+                    conclusion: Some(conclusion),
+                    completed_at: Some(now),
+                    output: Some(body),
+                    actions: Some(actions),
+                    ..CheckRunUpdate::default()
+                };
+                client.update_check_run(id, &update).await?;
                 (id, Published::Updated)
             }
-            None => (client.create_check_run(&write).await?.id, Published::Created),
+            None => {
+                let run = NewCheckRun {
+                    name: CHECK_NAME.to_string(),
+                    head_sha: head_sha.to_string(),
+                    status: Some(CheckStatus::Completed),
+                    conclusion: Some(conclusion),
+                    completed_at: Some(now),
+                    details_url: None,
+                    external_id: None,
+                    output: Some(body),
+                    actions,
+                };
+                (client.create_check_run(&run).await?.id, Published::Created)
+            }
         };
         remember(&self.checks, key, (id, shown));
         Ok(published)

@@ -114,6 +114,26 @@ impl RepoClient {
         format!("{}/{}", self.owner, self.repo)
     }
 
+    pub fn repo_name(&self) -> crate::events::RepoName {
+        crate::events::RepoName {
+            owner: self.owner.clone(),
+            name: self.repo.clone(),
+        }
+    }
+
+    /// Another repository of the same owner, with the same credentials
+    /// (the organisation's `.github` repository).
+    pub fn sibling(&self, repo: &str) -> RepoClient {
+        RepoClient::new(
+            self.core.clone(),
+            self.cred.clone(),
+            self.memo.clone(),
+            self.app_id,
+            &self.owner,
+            repo,
+        )
+    }
+
     /// Counters of the requests sent through this client's app or token.
     pub fn stats(&self) -> Arc<ApiStats> {
         self.core.stats().clone()
@@ -266,17 +286,24 @@ impl RepoClient {
     // ---- contents ----------------------------------------------------------
 
     /// `GET /repos/{owner}/{repo}/contents/{path}?ref=`: the file's text at
-    /// `git_ref`, `None` when it does not exist there. A directory, a
+    /// `git_ref` (the default branch when `None`), `None` when it does not
+    /// exist there. A directory, a
     /// submodule or a file that is not UTF-8 text is an error.
-    pub async fn get_file(&self, path: &str, git_ref: &str) -> Result<Option<String>, GitHubError> {
+    pub async fn get_file(
+        &self,
+        path: &str,
+        git_ref: Option<&str>,
+    ) -> Result<Option<String>, GitHubError> {
         const ROUTE: &str = "GET /repos/{owner}/{repo}/contents/{path}";
         const ROUTE_RAW: &str = "GET /repos/{owner}/{repo}/contents/{path} (raw)";
-        let url = format!(
-            "{}/contents/{}?{}",
+        let mut url = format!(
+            "{}/contents/{}",
             self.prefix,
             encode_path(path.trim_start_matches('/'), true),
-            query(&[("ref", git_ref)])
         );
+        if let Some(git_ref) = git_ref {
+            url = format!("{url}?{}", query(&[("ref", git_ref)]));
+        }
         let value: Option<serde_json::Value> = self.get_optional(ROUTE, url.clone()).await?;
         let Some(value) = value else {
             return Ok(None);

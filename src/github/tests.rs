@@ -690,21 +690,21 @@ async fn reads_files_small_large_missing_and_refuses_directories() {
     .await;
     let repo = repo_for(&stub).await;
     assert_eq!(
-        repo.get_file(".github/hotfix-policy.yml", "main")
+        repo.get_file(".github/hotfix-policy.yml", Some("main"))
             .await
             .unwrap()
             .as_deref(),
         Some("version: 1\n")
     );
     assert_eq!(
-        repo.get_file("big.txt", "hotfix/x")
+        repo.get_file("big.txt", Some("hotfix/x"))
             .await
             .unwrap()
             .as_deref(),
         Some("large body")
     );
-    assert_eq!(repo.get_file("VERSION", "main").await.unwrap(), None);
-    let err = repo.get_file("src", "main").await.unwrap_err();
+    assert_eq!(repo.get_file("VERSION", Some("main")).await.unwrap(), None);
+    let err = repo.get_file("src", Some("main")).await.unwrap_err();
     assert!(err.to_string().contains("directory"), "{err}");
 }
 

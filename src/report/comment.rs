@@ -59,10 +59,16 @@ pub fn sticky_comment(verdict: &Verdict, policy: &Policy, source: PolicySource) 
                     "- [ ] {}: waiting — the role has no members\n",
                     slot.role
                 )),
+                // In code spans: a mention here would notify a whole team
+                // each time a hotfix opens; escalation is what mentions.
                 None => out.push_str(&format!(
                     "- [ ] {}: waiting — members: {}\n",
                     slot.role,
-                    slot.members.join(", ")
+                    slot.members
+                        .iter()
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             }
         }

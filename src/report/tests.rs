@@ -149,7 +149,7 @@ fn sticky_comment_p0_waiting() {
     let comment = sticky_comment(&verdict, &policy, PolicySource::Repository)
         .expect("a hotfix gets a comment");
     assert!(comment.starts_with(COMMENT_MARKER));
-    assert!(comment.contains("- [ ] on-call-manager: waiting — members: @acme/on-call"));
+    assert!(comment.contains("- [ ] on-call-manager: waiting — members: `@acme/on-call`"));
     assert!(comment.contains("2026-11-26 15:02 UTC"));
     insta::assert_snapshot!("comment_p0_waiting", comment);
 }

@@ -24,10 +24,10 @@ impl RecentDeliveries {
         if set.contains(id) {
             return false;
         }
-        if order.len() >= self.capacity {
-            if let Some(oldest) = order.pop_front() {
-                set.remove(&oldest);
-            }
+        if order.len() >= self.capacity
+            && let Some(oldest) = order.pop_front()
+        {
+            set.remove(&oldest);
         }
         set.insert(id.to_string());
         order.push_back(id.to_string());

@@ -93,12 +93,12 @@ async fn handle(
     if let Some(number) = describe.number {
         span.record("pr", number);
     }
-    if let Some(id) = delivery {
-        if !state.seen.first_sighting(id) {
-            state.metrics.delivery(event, "duplicate");
-            tracing::info!("duplicate delivery ignored");
-            return (StatusCode::OK, "duplicate delivery\n");
-        }
+    if let Some(id) = delivery
+        && !state.seen.first_sighting(id)
+    {
+        state.metrics.delivery(event, "duplicate");
+        tracing::info!("duplicate delivery ignored");
+        return (StatusCode::OK, "duplicate delivery\n");
     }
     match intake {
         Intake::Ping => {
