@@ -84,16 +84,20 @@ pub fn print_evaluation(
 ) -> ExitCode {
     let verdict = rules::evaluate(policy, facts);
     let output = report::check_output(&verdict, policy, source.clone());
-    println!("## Check run `hotfix-policy`: {}\n", output.conclusion);
-    println!("### {}\n", output.title);
-    println!("{}\n", output.summary);
+    let mut out = format!(
+        "## Check run `hotfix-policy`: {}\n\n### {}\n\n{}\n\n",
+        output.conclusion, output.title, output.summary
+    );
     if let Some(text) = &output.text {
-        println!("{text}\n");
+        out.push_str(text);
+        out.push_str("\n\n");
     }
     match report::sticky_comment(&verdict, policy, source) {
-        Some(comment) => println!("## Sticky comment\n\n{comment}"),
-        None => println!("## Sticky comment\n\n(none: not a hotfix)"),
+        Some(comment) => out.push_str(&format!("## Sticky comment\n\n{comment}\n")),
+        None => out.push_str("## Sticky comment\n\n(none: not a hotfix)\n"),
     }
+    // A closed pipe (`simulate ... | head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
     if output.conclusion == "failure" {
         ExitCode::from(1)
     } else {
