@@ -9,7 +9,7 @@ use axum::Router;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-use crate::config::ServeConfig;
+use crate::config::{Launch, OpsConfig, ServeConfig, SetupConfig};
 use crate::engine::Engine;
 use crate::github::{AppConfig, GitHubApp};
 use crate::metrics::{Gauges, Metrics};
@@ -21,6 +21,8 @@ pub struct App {
     pub router: Router,
     pub queue: Arc<WorkQueue>,
     pub engine: Arc<Engine>,
+    /// The client the engine uses; recovery shares its counters.
+    pub github: GitHubApp,
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -50,6 +52,7 @@ impl App {
             },
             gauges: {
                 let queue = queue.clone();
+                let github = github.clone();
                 Arc::new(move || Gauges {
                     queue_depth: queue.depth(),
                     api_calls: github.stats().snapshot(),
@@ -61,6 +64,7 @@ impl App {
             router: server::router(state),
             queue,
             engine,
+            github,
             workers,
         })
     }
@@ -107,8 +111,20 @@ async fn work(queue: Arc<WorkQueue>, engine: Arc<Engine>) {
     }
 }
 
+/// `hotfix-guard serve`: the app, or in setup mode the registration pages.
+pub async fn run(launch: Launch) -> anyhow::Result<()> {
+    match launch {
+        Launch::App { config, ops } => serve_with(config, ops).await,
+        Launch::Setup(setup) => serve_setup(setup).await,
+    }
+}
+
 /// `hotfix-guard serve`: listen on `PORT` until SIGTERM/SIGINT, then drain.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    serve_with(config, OpsConfig::default()).await
+}
+
+async fn serve_with(config: ServeConfig, ops: OpsConfig) -> anyhow::Result<()> {
     let app = App::start(&config)?;
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port))
         .await
@@ -119,10 +135,20 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         app_id = config.app_id,
         "hotfix-guard listening"
     );
+    if ops.setup_mode_ignored {
+        tracing::warn!(
+            "SETUP_MODE is set but the app is configured: serving the app; unset SETUP_MODE"
+        );
+    }
+    // Only once we listen: redeliveries must find us.
+    let recovery = crate::recovery::spawn(&app.github, ops.recovery.clone());
     axum::serve(listener, app.router.clone())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;
+    if let Some(recovery) = recovery {
+        recovery.abort();
+    }
     tracing::info!(
         queued = app.queue.in_flight(),
         grace = ?config.shutdown_grace,
@@ -135,6 +161,27 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             "grace period over; unfinished evaluations are picked up by the next start's sweep"
         );
     }
+    Ok(())
+}
+
+/// Setup mode: only the registration pages, until SIGTERM/SIGINT.
+async fn serve_setup(setup: SetupConfig) -> anyhow::Result<()> {
+    let state = Arc::new(server::setup::SetupState::new(
+        &setup.api_url,
+        &setup.public_url,
+    ));
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", setup.port))
+        .await
+        .with_context(|| format!("cannot listen on port {}", setup.port))?;
+    tracing::warn!(
+        port = setup.port,
+        setup_page = %format!("{}/setup", setup.public_url),
+        "setup mode: no GitHub App is configured; open the setup page to register one"
+    );
+    axum::serve(listener, server::setup::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ pub mod github;
 pub mod metrics;
 pub mod policy;
 pub mod queue;
+pub mod recovery;
 pub mod report;
 pub mod rules;
 pub mod server;
