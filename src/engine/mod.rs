@@ -26,6 +26,7 @@ pub struct Engine {
     metrics: Arc<Metrics>,
     policies: PolicyCache,
     published: publish::PublishCache,
+    tags: gather::TagCache,
 }
 
 /// What an evaluation did, for logs and tests.
@@ -45,6 +46,7 @@ impl Engine {
             metrics,
             policies: PolicyCache::default(),
             published: publish::PublishCache::default(),
+            tags: gather::TagCache::default(),
         }
     }
 
@@ -115,7 +117,15 @@ impl Engine {
             Classification::NotHotfix => None,
             Classification::Hotfix { severity, .. } => *severity,
         };
-        let gathered = gather::facts(&client, policy, &classification, severity, &pull).await?;
+        let gathered = gather::facts(
+            &client,
+            &self.tags,
+            policy,
+            &classification,
+            severity,
+            &pull,
+        )
+        .await?;
         let verdict = rules::evaluate(policy, &gathered.facts);
         let output = report::check_output(&verdict, policy, loaded.source.clone());
         let conclusion = output.conclusion;
@@ -235,6 +245,14 @@ pub async fn read_only_facts(
         Classification::NotHotfix => None,
         Classification::Hotfix { severity, .. } => *severity,
     };
-    let gathered = gather::facts(&client, &policy, &classification, severity, &pull).await?;
+    let gathered = gather::facts(
+        &client,
+        &gather::TagCache::default(),
+        &policy,
+        &classification,
+        severity,
+        &pull,
+    )
+    .await?;
     Ok((policy, source, gathered.facts))
 }

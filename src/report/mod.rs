@@ -6,8 +6,8 @@
 mod check;
 mod comment;
 mod markdown;
-mod procedure;
 pub mod post_merge;
+mod procedure;
 
 pub use check::{CheckOutput, MAX_OUTPUT_BYTES, check_output, policy_error_output};
 pub use comment::{COMMENT_MARKER, sticky_comment};

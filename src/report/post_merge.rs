@@ -20,9 +20,17 @@ pub enum MergeBack {
     /// `develop` already contains the merge commit.
     Contained { develop: String },
     /// A merge-back pull request is open.
-    Open { number: u64, url: String, develop: String },
+    Open {
+        number: u64,
+        url: String,
+        develop: String,
+    },
     /// GitHub refused; the maintainers must do it by hand.
-    Refused { develop: String, branch: String, reason: String },
+    Refused {
+        develop: String,
+        branch: String,
+        reason: String,
+    },
     /// No `develop` branch exists: nothing to merge back into.
     NoDevelop { develop: String },
 }
@@ -33,16 +41,30 @@ pub enum Tag {
     /// Already there, at the merge commit.
     Present(String),
     /// There, but at another commit: reported, never moved.
-    Elsewhere { tag: String, sha: String },
+    Elsewhere {
+        tag: String,
+        sha: String,
+    },
     /// The version could not be read, so no tag was made.
     NoVersion,
-    Refused { tag: String, reason: String },
+    Refused {
+        tag: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FollowUp {
-    Opened { number: u64, url: String, title: String, due: DateTime<Utc> },
-    Refused { title: String, reason: String },
+    Opened {
+        number: u64,
+        url: String,
+        title: String,
+        due: DateTime<Utc>,
+    },
+    Refused {
+        title: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -84,22 +106,28 @@ pub fn section(post: &PostMerge) -> String {
     }
     match &post.tag {
         Some(Tag::Created(tag)) | Some(Tag::Present(tag)) => {
-            out.push_str(&format!("- ✅ Release tag `{tag}` marks the merge commit\n"));
+            out.push_str(&format!(
+                "- ✅ Release tag `{tag}` marks the merge commit\n"
+            ));
         }
         Some(Tag::Elsewhere { tag, sha }) => out.push_str(&format!(
             "- ❌ Release tag `{tag}` already exists at {}; it was not moved\n",
             sha.get(..7).unwrap_or(sha)
         )),
-        Some(Tag::NoVersion) => {
-            out.push_str("- ❌ Release tag: the new version could not be read, so no tag was made\n")
-        }
+        Some(Tag::NoVersion) => out
+            .push_str("- ❌ Release tag: the new version could not be read, so no tag was made\n"),
         Some(Tag::Refused { tag, reason }) => out.push_str(&format!(
             "- ❌ Release tag `{tag}`: GitHub refused ({reason})\n"
         )),
         None => {}
     }
     match &post.follow_up {
-        Some(FollowUp::Opened { number, url, title, due }) => out.push_str(&format!(
+        Some(FollowUp::Opened {
+            number,
+            url,
+            title,
+            due,
+        }) => out.push_str(&format!(
             "- 📝 {title}: [#{number}]({url}), due {}\n{FOLLOW_UP_MARKER}{number} -->\n",
             utc(*due)
         )),
@@ -142,7 +170,11 @@ pub fn follow_up_title(follow_up_title: &str, pull_title: &str) -> String {
 
 pub fn incident_report(f: &IncidentFacts<'_>) -> String {
     let start = f.severity_set_by.map_or(f.opened_at, |(_, at)| at);
-    let duration = f.merged_at.signed_duration_since(start).to_std().unwrap_or_default();
+    let duration = f
+        .merged_at
+        .signed_duration_since(start)
+        .to_std()
+        .unwrap_or_default();
     let mut timeline = vec![(f.opened_at, format!("Hotfix #{} opened", f.pull_number))];
     if let Some((who, at)) = f.severity_set_by {
         timeline.push((at, format!("Severity {} set by @{who}", f.severity)));
@@ -214,7 +246,10 @@ pub fn escalation_comment(
     now: DateTime<Utc>,
     limit: std::time::Duration,
 ) -> String {
-    let late = now.signed_duration_since(deadline).to_std().unwrap_or_default();
+    let late = now
+        .signed_duration_since(deadline)
+        .to_std()
+        .unwrap_or_default();
     let who: Vec<String> = mention
         .iter()
         .map(|m| format!("@{}", m.trim_start_matches('@')))
@@ -234,7 +269,11 @@ pub fn escalation_comment(
             human(late)
         )
     };
-    format!("{}\n⏰ {} {what}\n", escalation_marker(level), who.join(" "))
+    format!(
+        "{}\n⏰ {} {what}\n",
+        escalation_marker(level),
+        who.join(" ")
+    )
 }
 
 #[cfg(test)]
@@ -243,7 +282,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn t(h: u32, m: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 26, h, m, 0).single().expect("valid")
+        Utc.with_ymd_and_hms(2026, 11, 26, h, m, 0)
+            .single()
+            .expect("valid")
     }
 
     #[test]
@@ -311,6 +352,9 @@ mod tests {
         assert!(text.starts_with(&escalation_marker(1)));
         assert!(text.contains("@acme/incident-commanders"));
         assert!(text.contains("35m past due"));
-        assert_eq!(human(std::time::Duration::from_secs(5 * 3600 + 60)), "5h 1m");
+        assert_eq!(
+            human(std::time::Duration::from_secs(5 * 3600 + 60)),
+            "5h 1m"
+        );
     }
 }

@@ -3,4 +3,5 @@
 #![allow(dead_code)]
 
 pub mod fake_github;
+pub mod harness;
 pub mod webhook;
