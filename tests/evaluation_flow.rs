@@ -247,7 +247,12 @@ async fn p1_needs_a_lead_and_a_product_manager_and_p2_one_writer() {
     h.gh.add_review(REPO, 9, "rita", "APPROVED", &p2.head_sha);
     h.pull_request("opened", 9).await;
     let run = h.check(&p2.head_sha);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{:?}", run.summary);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "{:?}",
+        run.summary
+    );
     h.gh.add_review(REPO, 9, "bob", "APPROVED", &p2.head_sha);
     h.pull_request("synchronize", 9).await;
     assert_eq!(h.check(&p2.head_sha).conclusion.as_deref(), Some("success"));

@@ -6,12 +6,13 @@
 
 mod gather;
 mod policy_cache;
+pub mod post_merge;
 mod publish;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::events::{Job, PrKey, PullPayload, RepoName, Trigger};
+use crate::events::{CHECK_NAME, Job, PrKey, PullPayload, RepoName, Trigger};
 use crate::github::{GitHubApp, GitHubError, RepoClient};
 use crate::metrics::Metrics;
 use crate::policy::{POLICY_PATH, PolicySource};
@@ -106,7 +107,7 @@ impl Engine {
                 let output = report::policy_error_output(&loaded.shown_path, &lines);
                 let conclusion = output.conclusion;
                 self.published
-                    .check_run(&client, &pull.head.sha, &output, Vec::new())
+                    .check_run(&client, CHECK_NAME, &pull.head.sha, &output, Vec::new())
                     .await?;
                 return Ok(Outcome::Reported { conclusion });
             }
@@ -131,10 +132,31 @@ impl Engine {
         let conclusion = output.conclusion;
         let annotations = self.policy_edit_annotations(&client, &gathered).await?;
         self.published
-            .check_run(&client, &pull.head.sha, &output, annotations)
+            .check_run(&client, CHECK_NAME, &pull.head.sha, &output, annotations)
             .await?;
+        let after_merge = if classification.is_hotfix()
+            && pull.is_merged()
+            && pull.base.ref_name == policy.branches.production
+        {
+            let cx = post_merge::Context {
+                client: &client,
+                published: &self.published,
+                policy,
+                severity,
+                pull: &pull,
+                facts: &gathered.facts,
+                verdict: &verdict,
+                comments: &gathered.comments,
+            };
+            Some(post_merge::run(&cx).await?)
+        } else {
+            None
+        };
         match report::sticky_comment(&verdict, policy, loaded.source.clone()) {
-            Some(body) => {
+            Some(mut body) => {
+                if let Some(after_merge) = &after_merge {
+                    body.push_str(&report::post_merge::section(after_merge));
+                }
                 self.published
                     .sticky_comment(&client, job.key.number, &gathered.comments, &body)
                     .await?;
@@ -199,7 +221,7 @@ impl Engine {
         };
         if let Err(e) = self
             .published
-            .check_run(&client, &pull.head.sha, &output, Vec::new())
+            .check_run(&client, CHECK_NAME, &pull.head.sha, &output, Vec::new())
             .await
         {
             tracing::error!(error = %e, "could not report the failure on the check run either");
