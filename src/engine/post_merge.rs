@@ -295,10 +295,10 @@ async fn follow_up_issue(
         follow_up_title: title,
     });
     let mut assignees = vec![cx.facts.author.clone()];
-    if let Some(merger) = &cx.facts.merged_by {
-        if !merger.eq_ignore_ascii_case(&cx.facts.author) {
-            assignees.push(merger.clone());
-        }
+    if let Some(merger) = &cx.facts.merged_by
+        && !merger.eq_ignore_ascii_case(&cx.facts.author)
+    {
+        assignees.push(merger.clone());
     }
     match cx
         .client
