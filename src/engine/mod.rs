@@ -6,12 +6,13 @@
 
 mod gather;
 mod policy_cache;
+pub mod post_merge;
 mod publish;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::events::{Job, PrKey, PullPayload, RepoName, Trigger};
+use crate::events::{CHECK_NAME, Job, PrKey, PullPayload, RepoName, Trigger};
 use crate::github::{GitHubApp, GitHubError, RepoClient};
 use crate::metrics::Metrics;
 use crate::policy::{POLICY_PATH, PolicySource};
@@ -26,6 +27,7 @@ pub struct Engine {
     metrics: Arc<Metrics>,
     policies: PolicyCache,
     published: publish::PublishCache,
+    tags: gather::TagCache,
 }
 
 /// What an evaluation did, for logs and tests.
@@ -45,6 +47,7 @@ impl Engine {
             metrics,
             policies: PolicyCache::default(),
             published: publish::PublishCache::default(),
+            tags: gather::TagCache::default(),
         }
     }
 
@@ -104,7 +107,7 @@ impl Engine {
                 let output = report::policy_error_output(&loaded.shown_path, &lines);
                 let conclusion = output.conclusion;
                 self.published
-                    .check_run(&client, &pull.head.sha, &output, Vec::new())
+                    .check_run(&client, CHECK_NAME, &pull.head.sha, &output, Vec::new())
                     .await?;
                 return Ok(Outcome::Reported { conclusion });
             }
@@ -115,16 +118,45 @@ impl Engine {
             Classification::NotHotfix => None,
             Classification::Hotfix { severity, .. } => *severity,
         };
-        let gathered = gather::facts(&client, policy, &classification, severity, &pull).await?;
+        let gathered = gather::facts(
+            &client,
+            &self.tags,
+            policy,
+            &classification,
+            severity,
+            &pull,
+        )
+        .await?;
         let verdict = rules::evaluate(policy, &gathered.facts);
         let output = report::check_output(&verdict, policy, loaded.source.clone());
         let conclusion = output.conclusion;
         let annotations = self.policy_edit_annotations(&client, &gathered).await?;
         self.published
-            .check_run(&client, &pull.head.sha, &output, annotations)
+            .check_run(&client, CHECK_NAME, &pull.head.sha, &output, annotations)
             .await?;
+        let after_merge = if classification.is_hotfix()
+            && pull.is_merged()
+            && pull.base.ref_name == policy.branches.production
+        {
+            let cx = post_merge::Context {
+                client: &client,
+                published: &self.published,
+                policy,
+                severity,
+                pull: &pull,
+                facts: &gathered.facts,
+                verdict: &verdict,
+                comments: &gathered.comments,
+            };
+            Some(post_merge::run(&cx).await?)
+        } else {
+            None
+        };
         match report::sticky_comment(&verdict, policy, loaded.source.clone()) {
-            Some(body) => {
+            Some(mut body) => {
+                if let Some(after_merge) = &after_merge {
+                    body.push_str(&report::post_merge::section(after_merge));
+                }
                 self.published
                     .sticky_comment(&client, job.key.number, &gathered.comments, &body)
                     .await?;
@@ -189,7 +221,7 @@ impl Engine {
         };
         if let Err(e) = self
             .published
-            .check_run(&client, &pull.head.sha, &output, Vec::new())
+            .check_run(&client, CHECK_NAME, &pull.head.sha, &output, Vec::new())
             .await
         {
             tracing::error!(error = %e, "could not report the failure on the check run either");
@@ -235,6 +267,14 @@ pub async fn read_only_facts(
         Classification::NotHotfix => None,
         Classification::Hotfix { severity, .. } => *severity,
     };
-    let gathered = gather::facts(&client, &policy, &classification, severity, &pull).await?;
+    let gathered = gather::facts(
+        &client,
+        &gather::TagCache::default(),
+        &policy,
+        &classification,
+        severity,
+        &pull,
+    )
+    .await?;
     Ok((policy, source, gathered.facts))
 }
