@@ -24,7 +24,7 @@
 //! cut short by a shutdown, a GitHub outage while publishing) are the
 //! engine's sweep to re-evaluate: see `Recovery::run_once`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -100,19 +100,60 @@ fn within_window(delivery: &HookDelivery, now: DateTime<Utc>) -> bool {
         .is_some_and(|at| now.signed_duration_since(at) < WINDOW)
 }
 
+/// Which of `to_redeliver`'s choices to request now, and which to leave.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// To redeliver now, newest first.
+    pub redeliver: Vec<u64>,
+    /// Left for the next run: over the per-run cap.
+    pub over_cap: Vec<u64>,
+    /// Left for the next run: their installation's API budget is low.
+    pub postponed: Vec<u64>,
+    /// This process already asked for them (GitHub's list may lag).
+    pub already_requested: Vec<u64>,
+}
+
+/// Applies a run's limits to `to_redeliver(deliveries, now)`: GUIDs in
+/// `requested` are skipped, deliveries of installations in `low_budget`
+/// wait, and at most `cap` are taken.
+pub fn plan(
+    deliveries: &[HookDelivery],
+    now: DateTime<Utc>,
+    requested: &HashSet<String>,
+    low_budget: &HashSet<u64>,
+    cap: usize,
+) -> Plan {
+    let by_id: HashMap<u64, &HookDelivery> = deliveries.iter().map(|d| (d.id, d)).collect();
+    let mut plan = Plan::default();
+    for id in to_redeliver(deliveries, now) {
+        let Some(delivery) = by_id.get(&id) else {
+            continue;
+        };
+        if !delivery.guid.is_empty() && requested.contains(&delivery.guid) {
+            plan.already_requested.push(id);
+        } else if delivery
+            .installation_id
+            .is_some_and(|i| low_budget.contains(&i))
+        {
+            plan.postponed.push(id);
+        } else if plan.redeliver.len() >= cap {
+            plan.over_cap.push(id);
+        } else {
+            plan.redeliver.push(id);
+        }
+    }
+    plan
+}
+
 /// What one run did, for logs and tests.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RunReport {
     /// Deliveries listed.
     pub listed: usize,
-    /// Delivery ids redelivered, in order.
+    /// What was decided; `plan.redeliver` is what was asked for.
+    pub plan: Plan,
+    /// Delivery ids GitHub accepted to redeliver, in order.
     pub redelivered: Vec<u64>,
-    /// Left for the next run: over `max_redeliveries`.
-    pub over_cap: Vec<u64>,
-    /// Left for the next run: their installation's budget is low.
-    pub postponed: Vec<u64>,
-    /// Already redelivered by this process (GitHub's list may lag).
-    pub already_requested: Vec<u64>,
     /// Redeliveries GitHub refused, with why.
     pub failed: Vec<(u64, String)>,
 }
@@ -141,40 +182,35 @@ impl Recovery {
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<RunReport, GitHubError> {
         let limit = self.config.max_pages.max(1).saturating_mul(PER_PAGE);
         let deliveries = self.client.list_hook_deliveries(limit).await?;
-        let mut report = RunReport {
-            listed: deliveries.len(),
-            ..RunReport::default()
-        };
-        let by_id: HashMap<u64, &HookDelivery> = deliveries.iter().map(|d| (d.id, d)).collect();
-        let low: HashMap<u64, u64> = self
+        let low_budget: HashSet<u64> = self
             .stats
             .rate_limit_remaining()
             .into_iter()
             .filter(|(_, remaining)| *remaining < LOW_BUDGET)
+            .map(|(installation, _)| installation)
             .collect();
-        {
+        let requested: HashSet<String> = {
             let mut requested = self.lock_requested();
             requested.retain(|_, at| now.signed_duration_since(*at) < WINDOW);
-        }
-        for id in to_redeliver(&deliveries, now) {
+            requested.keys().cloned().collect()
+        };
+        let plan = plan(
+            &deliveries,
+            now,
+            &requested,
+            &low_budget,
+            self.config.max_redeliveries,
+        );
+        let mut report = RunReport {
+            listed: deliveries.len(),
+            plan: plan.clone(),
+            ..RunReport::default()
+        };
+        let by_id: HashMap<u64, &HookDelivery> = deliveries.iter().map(|d| (d.id, d)).collect();
+        for id in plan.redeliver {
             let Some(delivery) = by_id.get(&id) else {
                 continue;
             };
-            if self.lock_requested().contains_key(&delivery.guid) {
-                report.already_requested.push(id);
-                continue;
-            }
-            if delivery
-                .installation_id
-                .is_some_and(|i| low.contains_key(&i))
-            {
-                report.postponed.push(id);
-                continue;
-            }
-            if report.redelivered.len() + report.failed.len() >= self.config.max_redeliveries {
-                report.over_cap.push(id);
-                continue;
-            }
             match self.client.redeliver(id).await {
                 Ok(()) => {
                     tracing::info!(
@@ -232,8 +268,9 @@ impl Recovery {
 }
 
 fn log(report: &RunReport) {
-    let left = report.over_cap.len() + report.postponed.len();
-    if report.redelivered.is_empty() && left == 0 && report.failed.is_empty() {
+    let plan = &report.plan;
+    let left = plan.over_cap.len() + plan.postponed.len();
+    if plan.redeliver.is_empty() && left == 0 {
         tracing::debug!(
             listed = report.listed,
             "recovery: no failed delivery to redeliver"
@@ -244,14 +281,14 @@ fn log(report: &RunReport) {
         listed = report.listed,
         redelivered = report.redelivered.len(),
         refused = report.failed.len(),
-        over_cap = report.over_cap.len(),
-        postponed_low_budget = report.postponed.len(),
+        over_cap = plan.over_cap.len(),
+        postponed_low_budget = plan.postponed.len(),
         "recovery run"
     );
     if left > 0 {
         tracing::warn!(
-            over_cap = ?report.over_cap,
-            postponed = ?report.postponed,
+            over_cap = ?plan.over_cap,
+            postponed = ?plan.postponed,
             "recovery: deliveries left for the next run"
         );
     }
@@ -360,6 +397,24 @@ mod tests {
         let mut delivery = d(1, "a", 500, false, 1);
         delivery.delivered_at = None;
         assert_eq!(to_redeliver(&[delivery], now()), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn a_run_skips_what_it_asked_for_postpones_low_budgets_and_stops_at_the_cap() {
+        let mut deliveries: Vec<HookDelivery> = (1..=6)
+            .map(|i| d(i, &format!("g{i}"), 500, false, i as i64))
+            .collect();
+        deliveries[1].installation_id = Some(9); // id 2
+        let requested: HashSet<String> = ["g1".to_string()].into();
+        let low: HashSet<u64> = [9].into();
+        let p = plan(&deliveries, now(), &requested, &low, 2);
+        assert_eq!(p.already_requested, vec![1]);
+        assert_eq!(p.postponed, vec![2]);
+        assert_eq!(p.redeliver, vec![3, 4]);
+        assert_eq!(p.over_cap, vec![5, 6]);
+        let none = plan(&deliveries, now(), &HashSet::new(), &HashSet::new(), 0);
+        assert!(none.redeliver.is_empty());
+        assert_eq!(none.over_cap.len(), 6);
     }
 
     #[test]
