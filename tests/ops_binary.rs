@@ -329,6 +329,28 @@ async fn setup_mode_serves_only_the_registration_page() {
     );
     serve.terminate();
     assert_eq!(serve.exit(Duration::from_secs(10)).await.code(), Some(0));
+
+    // On Fly.io the public URL comes from the app's name.
+    let mut fly = Serve::spawn(&[
+        ("GITHUB_API_URL", gh.url()),
+        ("SETUP_MODE", "true".into()),
+        ("FLY_APP_NAME", "acme-guard".into()),
+    ]);
+    fly.ready().await;
+    let html = client()
+        .get(fly.url("/setup"))
+        .send()
+        .await
+        .expect("setup")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("https://acme-guard.fly.dev/webhook"),
+        "{html}"
+    );
+    fly.terminate();
+    assert_eq!(fly.exit(Duration::from_secs(10)).await.code(), Some(0));
 }
 
 type Env = Vec<(&'static str, String)>;
