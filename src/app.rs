@@ -9,6 +9,7 @@ use axum::Router;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::ServeConfig;
 use crate::engine::Engine;
 use crate::github::{AppConfig, GitHubApp};
@@ -22,11 +23,16 @@ pub struct App {
     pub queue: Arc<WorkQueue>,
     pub engine: Arc<Engine>,
     workers: Vec<JoinHandle<()>>,
+    sweeper: Option<JoinHandle<()>>,
 }
 
 impl App {
     /// Builds everything and starts the workers (inside a tokio runtime).
     pub fn start(config: &ServeConfig) -> anyhow::Result<App> {
+        App::start_with_clock(config, Arc::new(SystemClock))
+    }
+
+    pub fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
         let github = GitHubApp::new(&AppConfig {
             api_url: config.api_url.clone(),
             app_id: config.app_id,
@@ -34,11 +40,14 @@ impl App {
         })
         .context("cannot set up the GitHub client")?;
         let metrics = Arc::new(Metrics::default());
-        let engine = Arc::new(Engine::new(github.clone(), metrics.clone()));
+        let engine = Arc::new(Engine::with_clock(github.clone(), metrics.clone(), clock));
         let queue = Arc::new(WorkQueue::new(config.queue_capacity));
-        let workers = (0..config.workers)
+        let workers: Vec<JoinHandle<()>> = (0..config.workers)
             .map(|_| tokio::spawn(work(queue.clone(), engine.clone())))
             .collect();
+        let sweeper = config
+            .sweep_interval
+            .map(|interval| tokio::spawn(sweeps(queue.clone(), engine.clone(), interval)));
         let state = AppState {
             secrets: config.secrets.clone(),
             queue: queue.clone(),
@@ -62,6 +71,7 @@ impl App {
             queue,
             engine,
             workers,
+            sweeper,
         })
     }
 
@@ -76,6 +86,11 @@ impl App {
     /// most `grace`. True when everything finished in time.
     pub async fn drain(self, grace: Duration) -> bool {
         self.queue.close();
+        // Sweeps only post escalations, which the next start's sweep posts
+        // just as well: stop them rather than wait for them.
+        if let Some(sweeper) = self.sweeper {
+            sweeper.abort();
+        }
         let workers = self.workers;
         let all = async move {
             for worker in workers {
@@ -104,6 +119,28 @@ async fn work(queue: Arc<WorkQueue>, engine: Arc<Engine>) {
             span.in_scope(|| tracing::error!(error = %e, "evaluation panicked"));
         }
         queue.done(&key);
+    }
+}
+
+/// At start-up, rediscover open hotfixes (re-evaluating what may have been
+/// missed while down, and watching their deadlines again); then check
+/// deadlines every `interval` until the queue closes.
+async fn sweeps(queue: Arc<WorkQueue>, engine: Arc<Engine>, interval: Duration) {
+    const MAX_REPOSITORIES: usize = 1_000;
+    for job in engine.discover(MAX_REPOSITORIES).await {
+        if queue.push(job).is_err() {
+            tracing::warn!("queue full or closing; the rest of discovery waits for the next start");
+            break;
+        }
+    }
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let posted = engine.sweep().await;
+        if posted > 0 {
+            tracing::info!(posted, "escalation comments posted");
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! evaluation starts from GitHub's current state, so a lost or repeated
 //! delivery never leaves a wrong answer behind.
 
+pub mod escalation;
 mod gather;
 mod policy_cache;
 pub mod post_merge;
@@ -12,6 +13,7 @@ mod publish;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::clock::{Clock, SystemClock};
 use crate::events::{CHECK_NAME, Job, PrKey, PullPayload, RepoName, Trigger};
 use crate::github::{GitHubApp, GitHubError, RepoClient};
 use crate::metrics::Metrics;
@@ -24,6 +26,8 @@ pub use publish::Published;
 
 pub struct Engine {
     github: GitHubApp,
+    clock: Arc<dyn Clock>,
+    watches: escalation::Watches,
     metrics: Arc<Metrics>,
     policies: PolicyCache,
     published: publish::PublishCache,
@@ -42,8 +46,14 @@ pub enum Outcome {
 
 impl Engine {
     pub fn new(github: GitHubApp, metrics: Arc<Metrics>) -> Engine {
+        Engine::with_clock(github, metrics, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(github: GitHubApp, metrics: Arc<Metrics>, clock: Arc<dyn Clock>) -> Engine {
         Engine {
             github,
+            clock,
+            watches: escalation::Watches::default(),
             metrics,
             policies: PolicyCache::default(),
             published: publish::PublishCache::default(),
@@ -134,6 +144,23 @@ impl Engine {
         self.published
             .check_run(&client, CHECK_NAME, &pull.head.sha, &output, annotations)
             .await?;
+        match (severity, verdict.deadline) {
+            (Some(severity), Some(deadline)) if !pull.is_merged() && pull.state != "closed" => {
+                let limit = severity
+                    .deadline
+                    .and_then(|d| chrono::Duration::from_std(d).ok())
+                    .unwrap_or_default();
+                self.watches.watch(
+                    job.key.clone(),
+                    escalation::Watch {
+                        severity: severity.name.clone(),
+                        started: deadline - limit,
+                        deadline,
+                    },
+                );
+            }
+            _ => self.watches.forget(&job.key),
+        }
         let after_merge = if classification.is_hotfix()
             && pull.is_merged()
             && pull.base.ref_name == policy.branches.production
@@ -168,6 +195,108 @@ impl Engine {
             }
         }
         Ok(Outcome::Reported { conclusion })
+    }
+
+    /// Posts the escalations that are due; returns how many comments it
+    /// posted. Errors are logged per pull request and retried next sweep.
+    pub async fn sweep(&self) -> usize {
+        let now = self.clock.now();
+        let mut posted = 0;
+        for (key, watch) in self.watches.due(now) {
+            match self.escalate(&key, &watch, now).await {
+                Ok(done) => {
+                    posted += usize::from(done.first) + usize::from(done.second);
+                    if done.finished {
+                        self.watches.forget(&key);
+                    }
+                    if done.first || done.second {
+                        tracing::info!(repository = %key.repo, pr = key.number, "escalated");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(repository = %key.repo, pr = key.number, error = %e, "escalation failed; retried next sweep");
+                }
+            }
+        }
+        posted
+    }
+
+    async fn escalate(
+        &self,
+        key: &PrKey,
+        watch: &escalation::Watch,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<escalation::Escalated, GitHubError> {
+        let client = self.client(key).await?;
+        let loaded = self.policies.get(&client).await?;
+        let Ok(policy) = &loaded.policy else {
+            return Ok(escalation::Escalated::default());
+        };
+        // Fresh state: the pull request may have merged since.
+        let pull = PullPayload::from(client.get_pull(key.number).await?);
+        escalation::escalate(&client, policy, &pull, watch, now).await
+    }
+
+    /// Open hotfix pull requests in every installation's repositories, as
+    /// jobs: at start-up they re-evaluate what may have been missed while
+    /// the app was down and bring their deadlines back under watch.
+    /// Bounded by `max_repositories` per installation.
+    pub async fn discover(&self, max_repositories: usize) -> Vec<Job> {
+        let mut jobs = Vec::new();
+        let installations = match self.github.app_client().list_installations().await {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list installations; discovery skipped");
+                return jobs;
+            }
+        };
+        for installation in installations {
+            let result = self
+                .discover_installation(installation.id, max_repositories, &mut jobs)
+                .await;
+            if let Err(e) = result {
+                tracing::warn!(installation = installation.id, error = %e, "discovery incomplete");
+            }
+        }
+        tracing::info!(found = jobs.len(), "open hotfix pull requests discovered");
+        jobs
+    }
+
+    async fn discover_installation(
+        &self,
+        id: u64,
+        max_repositories: usize,
+        jobs: &mut Vec<Job>,
+    ) -> Result<(), GitHubError> {
+        let installation = self.github.installation(id).await?;
+        for repo in installation.list_repositories(max_repositories).await? {
+            let client = installation.repo(&repo.owner, &repo.name);
+            let loaded = self.policies.get(&client).await?;
+            let Ok(policy) = &loaded.policy else {
+                continue;
+            };
+            for pull in client.list_pulls(None, None, "open").await? {
+                let pull = PullPayload::from(pull);
+                if rules::classify(policy, &pull.label_names(), &pull.head.ref_name).is_hotfix() {
+                    jobs.push(Job {
+                        key: PrKey {
+                            installation: id,
+                            repo: repo.clone(),
+                            number: pull.number,
+                        },
+                        pull: Some(pull),
+                        trigger: Trigger::Full,
+                        deliveries: Vec::new(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Hotfixes whose deadline this instance watches.
+    pub fn watched(&self) -> usize {
+        self.watches.len()
     }
 
     /// When the pull request edits the policy file, validate its new version
