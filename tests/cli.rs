@@ -89,3 +89,19 @@ fn simulate_rejects_bad_input_with_exit_2() {
     assert_eq!(out.status.code(), Some(2), "no GITHUB_TOKEN");
     assert!(text(&out.stderr).contains("GITHUB_TOKEN"));
 }
+
+/// The committed copy editors point at must be what the code generates.
+#[test]
+fn the_committed_schema_is_current() {
+    let out = run(&["schema"]);
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schema/hotfix-policy.schema.json"
+    ))
+    .expect("schema/hotfix-policy.schema.json");
+    assert_eq!(
+        text(&out.stdout),
+        committed,
+        "regenerate with: cargo run -- schema > schema/hotfix-policy.schema.json"
+    );
+}
