@@ -26,8 +26,16 @@ fn check_config_names_path_line_and_column_and_exits_1() {
     let dir = std::env::temp_dir().join(format!("hotfix-guard-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let cases = [
-        ("unknown-key.yml", "version: 1\nchecks:\n  max_files: 3\n", ":3:3: "),
-        ("wrong-type.yml", "version: 1\nchecks:\n  max_changed_files: many\n", ":3:22: "),
+        (
+            "unknown-key.yml",
+            "version: 1\nchecks:\n  max_files: 3\n",
+            ":3:3: ",
+        ),
+        (
+            "wrong-type.yml",
+            "version: 1\nchecks:\n  max_changed_files: many\n",
+            ":3:22: ",
+        ),
         ("syntax.yml", "version: 1\nroles: [a, b\n", ":"),
         (
             "undefined-role.yml",
@@ -48,7 +56,10 @@ fn check_config_names_path_line_and_column_and_exits_1() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
         let first = stderr.lines().next().unwrap_or_default();
-        assert!(first.starts_with(&format!("{shown}{position}")), "{name}: {stderr}");
+        assert!(
+            first.starts_with(&format!("{shown}{position}")),
+            "{name}: {stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -67,14 +78,31 @@ fn schema_prints_a_json_schema() {
 fn simulate_runs_the_bundled_examples_offline() {
     let policy = "examples/hotfix-policy.yml";
     let cases = [
-        ("examples/simulate/p0-waiting-for-on-call.json", 1, "needs on-call-manager approval"),
-        ("examples/simulate/p0-approved.json", 0, "all requirements met"),
-        ("examples/simulate/p2-version-not-bumped.json", 1, "VERSION 1.4.2 → 1.4.2: expected 1.4.3"),
+        (
+            "examples/simulate/p0-waiting-for-on-call.json",
+            1,
+            "needs on-call-manager approval",
+        ),
+        (
+            "examples/simulate/p0-approved.json",
+            0,
+            "all requirements met",
+        ),
+        (
+            "examples/simulate/p2-version-not-bumped.json",
+            1,
+            "VERSION 1.4.2 → 1.4.2: expected 1.4.3",
+        ),
     ];
     for (file, code, expected) in cases {
         let out = run(&["simulate", file, "--policy", policy]);
         let stdout = text(&out.stdout);
-        assert_eq!(out.status.code(), Some(code), "{file}: {stdout}{}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{file}: {stdout}{}",
+            text(&out.stderr)
+        );
         assert!(stdout.contains(expected), "{file}: {stdout}");
         assert!(stdout.contains("## Sticky comment"), "{file}");
     }
