@@ -78,7 +78,7 @@ pub(crate) fn in_role(
 ) -> Membership {
     Membership::any(
         role_members(policy, role)
-            .into_iter()
+            .iter()
             .map(|member| is_member(facts, member, login)),
     )
 }
