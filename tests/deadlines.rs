@@ -107,3 +107,18 @@ async fn a_hotfix_merged_before_its_deadline_is_not_escalated() {
     assert!(escalations(&h, 1).is_empty());
     assert_eq!(h.app.engine.watched(), 0);
 }
+
+#[tokio::test]
+async fn a_low_rate_limit_budget_postpones_escalations_not_webhook_work() {
+    let h = watched_p0(FakeGitHub::start().await).await;
+    h.gh.set_rate_limit(200);
+    // Webhook-driven work still runs (and reads the low budget) ...
+    h.pull_request("synchronize", 7).await;
+    h.clock.advance(Duration::minutes(130));
+    // ... but the sweep waits.
+    assert_eq!(h.app.engine.sweep().await, 0);
+    assert!(escalations(&h, 1).is_empty());
+    h.gh.set_rate_limit(5000);
+    h.pull_request("synchronize", 7).await;
+    assert_eq!(h.app.engine.sweep().await, 1);
+}

@@ -24,8 +24,18 @@ use crate::rules::{self, Classification};
 pub use policy_cache::{LoadedPolicy, ORG_POLICY_REPO, PolicyCache};
 pub use publish::Published;
 
+/// Evaluations of one installation's pull requests that may run at once:
+/// GitHub asks integrations to send one installation's requests serially or
+/// nearly so.
+const PER_INSTALLATION: usize = 2;
+
+/// Below this many remaining calls an installation's background work
+/// (deadline sweeps, discovery) waits, leaving the budget to webhooks.
+const LOW_BUDGET: u64 = 250;
+
 pub struct Engine {
     github: GitHubApp,
+    lanes: std::sync::Mutex<std::collections::HashMap<u64, Arc<tokio::sync::Semaphore>>>,
     clock: Arc<dyn Clock>,
     watches: escalation::Watches,
     metrics: Arc<Metrics>,
@@ -52,6 +62,7 @@ impl Engine {
     pub fn with_clock(github: GitHubApp, metrics: Arc<Metrics>, clock: Arc<dyn Clock>) -> Engine {
         Engine {
             github,
+            lanes: std::sync::Mutex::default(),
             clock,
             watches: escalation::Watches::default(),
             metrics,
@@ -68,8 +79,17 @@ impl Engine {
     /// Evaluates one job and logs the result; failures are reported on the
     /// check run where GitHub lets us, never dropped silently.
     pub async fn run(&self, job: Job) {
-        let started = Instant::now();
         let key = job.key.clone();
+        let lane = {
+            let mut lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
+            lanes
+                .entry(key.installation)
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_INSTALLATION)))
+                .clone()
+        };
+        // The semaphore is never closed, so acquiring cannot fail.
+        let _permit = lane.acquire_owned().await.ok();
+        let started = Instant::now();
         match self.evaluate(job).await {
             Ok(Outcome::NotACommand) => {
                 tracing::debug!("comment is not the approval command");
@@ -203,6 +223,13 @@ impl Engine {
         let now = self.clock.now();
         let mut posted = 0;
         for (key, watch) in self.watches.due(now) {
+            if self.budget_low(key.installation) {
+                tracing::info!(
+                    installation = key.installation,
+                    "rate limit budget low; escalation postponed"
+                );
+                continue;
+            }
             match self.escalate(&key, &watch, now).await {
                 Ok(done) => {
                     posted += usize::from(done.first) + usize::from(done.second);
@@ -251,6 +278,13 @@ impl Engine {
             }
         };
         for installation in installations {
+            if self.budget_low(installation.id) {
+                tracing::info!(
+                    installation = installation.id,
+                    "rate limit budget low; discovery skipped"
+                );
+                continue;
+            }
             let result = self
                 .discover_installation(installation.id, max_repositories, &mut jobs)
                 .await;
@@ -292,6 +326,13 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    fn budget_low(&self, installation: u64) -> bool {
+        self.github
+            .stats()
+            .remaining_for(installation)
+            .is_some_and(|left| left < LOW_BUDGET)
     }
 
     /// Hotfixes whose deadline this instance watches.
