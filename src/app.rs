@@ -137,6 +137,13 @@ async fn sweeps(queue: Arc<WorkQueue>, engine: Arc<Engine>, interval: Duration) 
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
+        for job in engine.take_failed() {
+            // A full queue keeps it for the next sweep.
+            if let Err(refused) = queue.push(job.clone()) {
+                tracing::warn!(%refused, pr = job.key.number, "retry postponed");
+                engine.retry_later(job.key);
+            }
+        }
         let posted = engine.sweep().await;
         if posted > 0 {
             tracing::info!(posted, "escalation comments posted");

@@ -42,6 +42,9 @@ pub struct Engine {
     policies: PolicyCache,
     published: publish::PublishCache,
     tags: gather::TagCache,
+    /// Pull requests whose evaluation failed (GitHub down even after
+    /// retries): evaluated again at the next sweep, so nothing is lost.
+    failed: std::sync::Mutex<std::collections::HashSet<PrKey>>,
 }
 
 /// What an evaluation did, for logs and tests.
@@ -69,6 +72,7 @@ impl Engine {
             policies: PolicyCache::default(),
             published: publish::PublishCache::default(),
             tags: gather::TagCache::default(),
+            failed: std::sync::Mutex::default(),
         }
     }
 
@@ -104,7 +108,8 @@ impl Engine {
             }
             Err(e) => {
                 self.metrics.evaluation("error", started.elapsed());
-                tracing::error!(error = %e, "evaluation failed");
+                tracing::error!(error = %e, "evaluation failed; retried at the next sweep");
+                self.retry_later(key.clone());
                 self.report_failure(&key, &e).await;
             }
         }
@@ -333,6 +338,27 @@ impl Engine {
             .stats()
             .remaining_for(installation)
             .is_some_and(|left| left < LOW_BUDGET)
+    }
+
+    pub fn retry_later(&self, key: PrKey) {
+        self.failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key);
+    }
+
+    /// Jobs for the pull requests whose last evaluation failed.
+    pub fn take_failed(&self) -> Vec<Job> {
+        let failed = std::mem::take(&mut *self.failed.lock().unwrap_or_else(|p| p.into_inner()));
+        failed
+            .into_iter()
+            .map(|key| Job {
+                key,
+                pull: None,
+                trigger: Trigger::Full,
+                deliveries: Vec::new(),
+            })
+            .collect()
     }
 
     /// Hotfixes whose deadline this instance watches.
