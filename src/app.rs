@@ -9,6 +9,7 @@ use axum::Router;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Launch, OpsConfig, ServeConfig, SetupConfig};
 use crate::engine::Engine;
 use crate::github::{AppConfig, GitHubApp};
@@ -24,11 +25,16 @@ pub struct App {
     /// The client the engine uses; recovery shares its counters.
     pub github: GitHubApp,
     workers: Vec<JoinHandle<()>>,
+    sweeper: Option<JoinHandle<()>>,
 }
 
 impl App {
     /// Builds everything and starts the workers (inside a tokio runtime).
     pub fn start(config: &ServeConfig) -> anyhow::Result<App> {
+        App::start_with_clock(config, Arc::new(SystemClock))
+    }
+
+    pub fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
         let github = GitHubApp::new(&AppConfig {
             api_url: config.api_url.clone(),
             app_id: config.app_id,
@@ -36,11 +42,14 @@ impl App {
         })
         .context("cannot set up the GitHub client")?;
         let metrics = Arc::new(Metrics::default());
-        let engine = Arc::new(Engine::new(github.clone(), metrics.clone()));
+        let engine = Arc::new(Engine::with_clock(github.clone(), metrics.clone(), clock));
         let queue = Arc::new(WorkQueue::new(config.queue_capacity));
-        let workers = (0..config.workers)
+        let workers: Vec<JoinHandle<()>> = (0..config.workers)
             .map(|_| tokio::spawn(work(queue.clone(), engine.clone())))
             .collect();
+        let sweeper = config
+            .sweep_interval
+            .map(|interval| tokio::spawn(sweeps(queue.clone(), engine.clone(), interval)));
         let state = AppState {
             secrets: config.secrets.clone(),
             queue: queue.clone(),
@@ -66,6 +75,7 @@ impl App {
             engine,
             github,
             workers,
+            sweeper,
         })
     }
 
@@ -80,6 +90,11 @@ impl App {
     /// most `grace`. True when everything finished in time.
     pub async fn drain(self, grace: Duration) -> bool {
         self.queue.close();
+        // Sweeps only post escalations, which the next start's sweep posts
+        // just as well: stop them rather than wait for them.
+        if let Some(sweeper) = self.sweeper {
+            sweeper.abort();
+        }
         let workers = self.workers;
         let all = async move {
             for worker in workers {
@@ -108,6 +123,35 @@ async fn work(queue: Arc<WorkQueue>, engine: Arc<Engine>) {
             span.in_scope(|| tracing::error!(error = %e, "evaluation panicked"));
         }
         queue.done(&key);
+    }
+}
+
+/// At start-up, rediscover open hotfixes (re-evaluating what may have been
+/// missed while down, and watching their deadlines again); then check
+/// deadlines every `interval` until the queue closes.
+async fn sweeps(queue: Arc<WorkQueue>, engine: Arc<Engine>, interval: Duration) {
+    const MAX_REPOSITORIES: usize = 1_000;
+    for job in engine.discover(MAX_REPOSITORIES).await {
+        if queue.push(job).is_err() {
+            tracing::warn!("queue full or closing; the rest of discovery waits for the next start");
+            break;
+        }
+    }
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        for job in engine.take_failed() {
+            // A full queue keeps it for the next sweep.
+            if let Err(refused) = queue.push(job.clone()) {
+                tracing::warn!(%refused, pr = job.key.number, "retry postponed");
+                engine.retry_later(job.key);
+            }
+        }
+        let posted = engine.sweep().await;
+        if posted > 0 {
+            tracing::info!(posted, "escalation comments posted");
+        }
     }
 }
 

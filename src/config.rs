@@ -39,6 +39,10 @@ pub struct ServeArgs {
     /// On SIGTERM/SIGINT, how long queued evaluations may take to finish.
     #[arg(long, env = "SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_interval)]
     pub shutdown_grace: Duration,
+    /// How often deadlines are checked for escalation (also once at
+    /// start-up, after open hotfixes are rediscovered); `0s` turns it off.
+    #[arg(long, env = "SWEEP_INTERVAL", default_value = "5m", value_parser = parse_interval)]
+    pub sweep_interval: Duration,
     #[command(flatten)]
     pub ops: OpsArgs,
 }
@@ -54,6 +58,9 @@ pub struct ServeConfig {
     pub workers: usize,
     pub queue_capacity: usize,
     pub shutdown_grace: Duration,
+    /// `None`: no start-up discovery and no deadline sweeps (tests drive
+    /// them by hand).
+    pub sweep_interval: Option<Duration>,
 }
 
 /// One line naming what is wrong; `serve` prints it and exits non-zero.
@@ -120,6 +127,7 @@ impl ServeArgs {
             workers: self.workers.max(1),
             queue_capacity: self.queue_capacity.max(1),
             shutdown_grace: self.shutdown_grace,
+            sweep_interval: (!self.sweep_interval.is_zero()).then_some(self.sweep_interval),
         })
     }
 }

@@ -7,6 +7,7 @@
 //! Only `github` and `engine` perform I/O against GitHub.
 
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod events;

@@ -22,7 +22,8 @@
 //! Redelivery covers what GitHub tried to send. Pull requests whose
 //! `hotfix-policy` run is missing or stale for other reasons (an evaluation
 //! cut short by a shutdown, a GitHub outage while publishing) are the
-//! engine's sweep to re-evaluate: see `Recovery::run_once`.
+//! engine's to re-evaluate, at start-up and in its sweeps (`app::sweeps`).
+//! The low-budget threshold is the engine's too (250 requests left).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -237,11 +238,10 @@ impl Recovery {
                 }
             }
         }
-        // TODO(engine): also re-evaluate open hotfix pull requests whose
-        // `hotfix-policy` run is missing or older than their head commit
-        // (evaluations lost to a shutdown or an outage). That sweep belongs
-        // to the engine; call it from here so that it shares the schedule
-        // and the low-budget rule above.
+        // Pull requests whose `hotfix-policy` run is missing or stale for
+        // other reasons (an evaluation cut short by a shutdown, an outage
+        // while publishing) are not ours: the engine's start-up discovery
+        // and its sweep retries (`app::sweeps`) re-evaluate them.
         Ok(report)
     }
 

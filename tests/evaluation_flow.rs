@@ -382,12 +382,27 @@ async fn github_answering_502_then_200_is_retried() {
 #[tokio::test]
 async fn a_github_outage_is_reported_on_the_check_run() {
     let (h, pull) = p0_harness().await;
-    h.gh.fail_next("GET", "/reviews", 502, vec![], 10);
+    // Four 502s: every attempt of one evaluation.
+    h.gh.fail_next("GET", "/reviews", 502, vec![], 4);
     h.pull_request("opened", pull.number).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     let summary = run.summary.unwrap_or_default();
     assert!(summary.contains("502"), "{summary}");
+
+    // Nothing is lost: the next sweep evaluates it again.
+    let retries = h.app.engine.take_failed();
+    assert_eq!(retries.len(), 1);
+    for job in retries {
+        h.app.queue.push(job).expect("queued");
+    }
+    h.settle().await;
+    let title = h.check(HEAD_SHA).title.unwrap_or_default();
+    assert!(
+        title.contains("engineering-lead"),
+        "evaluated for real now: {title}"
+    );
+    assert!(h.app.engine.take_failed().is_empty());
 }
 
 #[tokio::test]

@@ -22,36 +22,72 @@ fn manifest() -> Value {
 const PERMISSION_HEADER: &str = "| permission | access | why |";
 const EVENT_HEADER: &str = "| event | why |";
 
-/// The README once the deployment guide is pasted into it; until then the
-/// guide itself.
-fn document() -> (String, String) {
-    for name in ["README.md", "docs/deploy.md"] {
-        if let Ok(text) = std::fs::read_to_string(root().join(name))
-            && text.contains(PERMISSION_HEADER)
-        {
-            return (name.to_string(), text);
-        }
-    }
-    panic!("neither README.md nor docs/deploy.md has a table headed `{PERMISSION_HEADER}`");
+/// The documents an operator reads: the README, and the deployment guide
+/// (which the README may include). Missing ones are skipped.
+fn documents() -> Vec<(String, String)> {
+    ["README.md", "docs/deploy.md"]
+        .into_iter()
+        .filter_map(|name| {
+            let text = std::fs::read_to_string(root().join(name)).ok()?;
+            Some((name.to_string(), text))
+        })
+        .collect()
 }
 
-/// The rows of the Markdown table under `header`, as cells with their
+/// Every Markdown table under `header` in `text`: its rows, as cells with
 /// backticks removed.
-fn table(text: &str, header: &str) -> Vec<Vec<String>> {
-    let mut lines = text.lines().skip_while(|l| l.trim() != header);
-    assert!(lines.next().is_some(), "no table headed `{header}`");
-    let separator = lines.next().unwrap_or("");
-    assert!(
-        separator.starts_with("| ---"),
-        "`{header}` has no separator row"
-    );
+fn tables(text: &str, header: &str) -> Vec<Vec<Vec<String>>> {
+    let lines: Vec<&str> = text.lines().collect();
     lines
-        .take_while(|l| l.trim_start().starts_with('|'))
-        .map(|l| {
-            l.trim()
-                .trim_matches('|')
-                .split('|')
-                .map(|cell| cell.trim().trim_matches('`').to_string())
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == header)
+        .map(|(i, _)| {
+            let separator = lines.get(i + 1).copied().unwrap_or("");
+            assert!(
+                separator.starts_with("| ---"),
+                "`{header}` has no separator row"
+            );
+            lines[i + 2..]
+                .iter()
+                .take_while(|l| l.trim_start().starts_with('|'))
+                .map(|l| {
+                    l.trim()
+                        .trim_matches('|')
+                        .split('|')
+                        .map(|cell| cell.trim().trim_matches('`').to_string())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// "Pull requests" (GitHub's settings page) → `pull_requests` (the API's).
+fn permission_key(shown: &str) -> String {
+    shown.trim().to_lowercase().replace(' ', "_")
+}
+
+/// The events named in backticks in a paragraph that starts with
+/// "Events:", where a document lists them in prose.
+fn event_paragraphs(text: &str) -> Vec<Vec<String>> {
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("Events:"))
+        .map(|(i, _)| {
+            let paragraph: String = lines[i..]
+                .iter()
+                .take_while(|l| !l.trim().is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            paragraph
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
                 .collect()
         })
         .collect()
@@ -151,31 +187,64 @@ fn the_manifest_is_a_private_app_with_an_active_webhook_and_placeholders() {
 
 #[test]
 fn the_readme_tables_list_the_same_permissions_and_events_with_a_reason_each() {
-    let (name, text) = document();
-    let rows = table(&text, PERMISSION_HEADER);
-    let documented: BTreeMap<String, String> = rows
-        .iter()
-        .map(|row| {
-            assert_eq!(row.len(), 3, "{name}: permission row {row:?}");
-            assert!(!row[2].is_empty(), "{name}: no reason for {}", row[0]);
-            (row[0].clone(), row[1].clone())
-        })
-        .collect();
-    assert_eq!(
-        rows.len(),
-        documented.len(),
-        "{name}: a permission listed twice"
+    let mut permission_tables = 0;
+    let mut event_lists = 0;
+    for (name, text) in documents() {
+        for rows in tables(&text, PERMISSION_HEADER) {
+            permission_tables += 1;
+            let documented: BTreeMap<String, String> = rows
+                .iter()
+                .map(|row| {
+                    assert_eq!(row.len(), 3, "{name}: permission row {row:?}");
+                    assert!(!row[2].is_empty(), "{name}: no reason for {}", row[0]);
+                    (permission_key(&row[0]), row[1].to_lowercase())
+                })
+                .collect();
+            assert_eq!(
+                rows.len(),
+                documented.len(),
+                "{name}: a permission listed twice"
+            );
+            assert_eq!(documented, code_permissions(), "{name}'s permission table");
+        }
+        for rows in tables(&text, EVENT_HEADER) {
+            event_lists += 1;
+            let events: Vec<&str> = rows
+                .iter()
+                .map(|row| {
+                    assert_eq!(row.len(), 2, "{name}: event row {row:?}");
+                    assert!(!row[1].is_empty(), "{name}: no reason for {}", row[0]);
+                    row[0].as_str()
+                })
+                .collect();
+            assert_eq!(events, EVENTS, "{name}'s event table");
+        }
+        for events in event_paragraphs(&text) {
+            event_lists += 1;
+            assert_eq!(events, EVENTS, "{name}'s \"Events:\" paragraph");
+        }
+    }
+    assert!(
+        permission_tables > 0,
+        "no table headed `{PERMISSION_HEADER}` in README.md or docs/deploy.md"
     );
-    assert_eq!(documented, code_permissions(), "{name}'s permission table");
+    assert!(
+        event_lists > 0,
+        "no list of events in README.md or docs/deploy.md"
+    );
+}
 
-    let rows = table(&text, EVENT_HEADER);
-    let events: Vec<&str> = rows
-        .iter()
-        .map(|row| {
-            assert_eq!(row.len(), 2, "{name}: event row {row:?}");
-            assert!(!row[1].is_empty(), "{name}: no reason for {}", row[0]);
-            row[0].as_str()
-        })
-        .collect();
-    assert_eq!(events, EVENTS, "{name}'s event table");
+#[test]
+fn the_table_readers_see_what_is_there() {
+    let text = "intro\n| permission | access | why |\n| --- | --- | --- |\n| Pull requests | write | x |\n| `checks` | write | y |\n\nEvents: `push`,\n`check_run`.\n\nlater";
+    let found = tables(text, PERMISSION_HEADER);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0][0], ["Pull requests", "write", "x"]);
+    assert_eq!(permission_key(&found[0][0][0]), "pull_requests");
+    assert_eq!(found[0][1][0], "checks");
+    assert_eq!(
+        event_paragraphs(text),
+        vec![vec!["push".to_string(), "check_run".to_string()]]
+    );
+    assert!(tables(text, EVENT_HEADER).is_empty());
 }

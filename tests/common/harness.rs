@@ -1,6 +1,7 @@
 //! The app as `serve` wires it (`App::start`), pointed at a fake GitHub on
 //! loopback; deliveries are signed and sent through the real router.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use hotfix_guard::app::App;
+use hotfix_guard::clock::ManualClock;
 use hotfix_guard::config::ServeConfig;
 use hotfix_guard::server::signature::WebhookSecrets;
 
@@ -57,8 +59,10 @@ pub const BASE_SHA: &str = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
 pub const HEAD_SHA: &str = "h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1";
 
 pub struct Harness {
-    pub gh: FakeGitHub,
+    pub gh: Arc<FakeGitHub>,
     pub app: App,
+    /// The engine's clock: deadlines move only when a test says so.
+    pub clock: Arc<ManualClock>,
     deliveries: AtomicU64,
 }
 
@@ -68,6 +72,10 @@ impl Harness {
     }
 
     pub async fn on(gh: FakeGitHub) -> Harness {
+        Harness::sharing(Arc::new(gh)).await
+    }
+
+    async fn sharing(gh: Arc<FakeGitHub>) -> Harness {
         let config = ServeConfig {
             app_id: APP_ID,
             private_key: TestKey::private_pem().into(),
@@ -77,13 +85,27 @@ impl Harness {
             workers: 2,
             queue_capacity: 64,
             shutdown_grace: Duration::from_secs(5),
+            sweep_interval: None,
         };
-        let app = App::start(&config).expect("app starts");
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let app = App::start_with_clock(&config, clock.clone()).expect("app starts");
         Harness {
             gh,
             app,
+            clock,
             deliveries: AtomicU64::new(0),
         }
+    }
+
+    /// A second app instance on the same fake GitHub (a restart, or another
+    /// replica).
+    pub async fn on_shared(other: &Harness) -> Harness {
+        Harness::sharing(other.gh.clone()).await
+    }
+
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use hotfix_guard::clock::Clock;
+        self.clock.now()
     }
 
     /// Seeds the repository with `policy` on main and a pull request
@@ -97,6 +119,12 @@ impl Harness {
         self.gh.set_file(REPO, &pull.base_sha, "VERSION", "1.2.3\n");
         self.gh.set_file(REPO, &pull.head_sha, "VERSION", "1.2.4\n");
         self.gh.add_pull(REPO, pull.clone());
+        // The head commit was pushed just before the pull request opened.
+        self.gh.set_commit_date(
+            REPO,
+            &pull.head_sha,
+            pull.created_at - chrono::Duration::minutes(1),
+        );
         self.gh
             .set_pull_files(REPO, pull.number, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
         for (login, role) in [

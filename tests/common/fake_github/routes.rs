@@ -24,6 +24,22 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
         ("POST", ["app", "hook", "deliveries", id, "attempts"]) => redeliver(state, id),
         ("POST", ["app-manifests", code, "conversions"]) => convert_manifest(state, cx, code),
 
+        // The installation's repositories (installation token). The fake
+        // does not track which installation covers which repository: all
+        // of them are listed, on one page.
+        ("GET", ["installation", "repositories"]) => {
+            let repositories: Vec<Value> = state
+                .repos
+                .values()
+                .map(|repo| shapes::repository(cx, repo, state.is_org(&repo.owner)))
+                .collect();
+            Reply::ok(json!({
+                "total_count": repositories.len(),
+                "repository_selection": "all",
+                "repositories": repositories,
+            }))
+        }
+
         // Organisations.
         ("GET", ["orgs", org, "teams", slug, "memberships", login]) => {
             team_membership(state, cx, org, slug, login)
