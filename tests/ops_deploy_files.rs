@@ -1,4 +1,4 @@
-//! The deployment files say what docs/deploy.md promises: `fly.toml` keeps a
+//! The deployment files say what the README's deployment guide promises: `fly.toml` keeps a
 //! machine up behind HTTPS with a health check, and the Dockerfile builds
 //! the locked release in one stage and runs it unprivileged in another.
 //! (Docker cannot run here; this reads the file as Docker would.)

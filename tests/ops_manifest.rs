@@ -22,16 +22,10 @@ fn manifest() -> Value {
 const PERMISSION_HEADER: &str = "| permission | access | why |";
 const EVENT_HEADER: &str = "| event | why |";
 
-/// The documents an operator reads: the README, and the deployment guide
-/// (which the README may include). Missing ones are skipped.
+/// The document an operator reads: the README (with the deployment guide).
 fn documents() -> Vec<(String, String)> {
-    ["README.md", "docs/deploy.md"]
-        .into_iter()
-        .filter_map(|name| {
-            let text = std::fs::read_to_string(root().join(name)).ok()?;
-            Some((name.to_string(), text))
-        })
-        .collect()
+    let text = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    vec![("README.md".to_string(), text)]
 }
 
 /// Every Markdown table under `header` in `text`: its rows, as cells with
@@ -226,12 +220,9 @@ fn the_readme_tables_list_the_same_permissions_and_events_with_a_reason_each() {
     }
     assert!(
         permission_tables > 0,
-        "no table headed `{PERMISSION_HEADER}` in README.md or docs/deploy.md"
+        "no table headed `{PERMISSION_HEADER}` in README.md"
     );
-    assert!(
-        event_lists > 0,
-        "no list of events in README.md or docs/deploy.md"
-    );
+    assert!(event_lists > 0, "no list of events in README.md");
 }
 
 #[test]
