@@ -506,3 +506,52 @@ async fn a_retargeted_pull_request_is_evaluated_again() {
 async fn unused_helpers_compile() {
     let _ = pull_request_event;
 }
+
+#[tokio::test]
+async fn a_hotfix_without_a_severity_fails_naming_the_labels_to_add() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: vec!["hotfix".into()],
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    let title = run.title.unwrap_or_default();
+    assert!(title.contains("P0, P1, P2"), "{title}");
+}
+
+#[tokio::test]
+async fn without_a_file_the_organisation_policy_then_the_built_in_default_applies() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.remove_file(REPO, "main", POLICY_PATH);
+    // The organisation's .github repository carries a policy.
+    h.gh.add_repo("octo/.github");
+    h.gh.set_file("octo/.github", "main", POLICY_PATH, POLICY);
+    h.pull_request("opened", pull.number).await;
+    let summary = h.check(HEAD_SHA).summary.unwrap_or_default();
+    assert!(summary.contains("organisation's policy"), "{summary}");
+
+    // Neither: the built-in default (two approvals from writers for P0).
+    h.gh.remove_file("octo/.github", "main", POLICY_PATH);
+    let other = PullSeed {
+        number: 8,
+        head_sha: "f8f8f8f8f8f8f8f8f8f8f8f8f8f8f8f8f8f8f8f8".into(),
+        ..h.p0()
+    };
+    h.gh.set_file(REPO, &other.head_sha, "VERSION", "1.2.4\n");
+    h.gh.add_pull(REPO, other.clone());
+    h.label_events_by(&other, "dana");
+    // A fresh app instance: nothing cached.
+    let fresh = Harness::on_shared(&h).await;
+    fresh.pull_request("opened", 8).await;
+    let run = fresh.check(&other.head_sha);
+    let summary = run.summary.unwrap_or_default();
+    assert!(summary.contains("built-in default policy"), "{summary}");
+    assert!(run.title.unwrap_or_default().contains("approval"));
+}
