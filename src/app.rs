@@ -43,7 +43,10 @@ impl App {
         .context("cannot set up the GitHub client")?;
         let metrics = Arc::new(Metrics::default());
         let engine = Arc::new(Engine::with_clock(github.clone(), metrics.clone(), clock));
-        let queue = Arc::new(WorkQueue::new(config.queue_capacity));
+        let queue = Arc::new(WorkQueue::with_debounce(
+            config.queue_capacity,
+            config.debounce,
+        ));
         let workers: Vec<JoinHandle<()>> = (0..config.workers)
             .map(|_| tokio::spawn(work(queue.clone(), engine.clone())))
             .collect();

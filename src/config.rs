@@ -43,6 +43,10 @@ pub struct ServeArgs {
     /// start-up, after open hotfixes are rediscovered); `0s` turns it off.
     #[arg(long, env = "SWEEP_INTERVAL", default_value = "5m", value_parser = parse_interval)]
     pub sweep_interval: Duration,
+    /// How long a pull request's first delivery waits for the rest of its
+    /// burst before it is evaluated.
+    #[arg(long, env = "DEBOUNCE", default_value = "250ms", value_parser = parse_interval)]
+    pub debounce: Duration,
     #[command(flatten)]
     pub ops: OpsArgs,
 }
@@ -61,6 +65,7 @@ pub struct ServeConfig {
     /// `None`: no start-up discovery and no deadline sweeps (tests drive
     /// them by hand).
     pub sweep_interval: Option<Duration>,
+    pub debounce: Duration,
 }
 
 /// One line naming what is wrong; `serve` prints it and exits non-zero.
@@ -128,6 +133,7 @@ impl ServeArgs {
             queue_capacity: self.queue_capacity.max(1),
             shutdown_grace: self.shutdown_grace,
             sweep_interval: (!self.sweep_interval.is_zero()).then_some(self.sweep_interval),
+            debounce: self.debounce,
         })
     }
 }

@@ -6,9 +6,18 @@
 //! then runs once more, so a pull request is never evaluated by two workers
 //! at once and a burst of deliveries costs at most two evaluations, the last
 //! of which sees the final state.
+//!
+//! A job waits `debounce` after its first delivery before a worker may take
+//! it: GitHub sends several deliveries for one action (a push brings
+//! `synchronize`, check suites, reviews dismissed ...) and a burst within the
+//! window becomes one evaluation even when GitHub answers faster than the
+//! deliveries arrive.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tokio::sync::Notify;
 
@@ -34,13 +43,16 @@ pub enum Refused {
 
 #[derive(Default)]
 struct Inner {
-    /// Waiting jobs, one per pull request, taken in `order`.
-    pending: HashMap<PrKey, Job>,
+    /// Waiting jobs, one per pull request, with the time a worker may take
+    /// them, in `order` (first delivery first; with a constant debounce the
+    /// times never decrease along it).
+    pending: HashMap<PrKey, (Job, Instant)>,
     order: VecDeque<PrKey>,
     /// Pull requests a worker is evaluating now.
     running: HashSet<PrKey>,
-    /// Jobs that arrived while their pull request was running.
-    parked: HashMap<PrKey, Job>,
+    /// Jobs that arrived while their pull request was running, with the
+    /// time the first of them arrived.
+    parked: HashMap<PrKey, (Job, Instant)>,
     closed: bool,
 }
 
@@ -48,14 +60,21 @@ pub struct WorkQueue {
     inner: Mutex<Inner>,
     ready: Notify,
     capacity: usize,
+    debounce: Duration,
 }
 
 impl WorkQueue {
+    /// A queue whose jobs are ready at once.
     pub fn new(capacity: usize) -> WorkQueue {
+        WorkQueue::with_debounce(capacity, Duration::ZERO)
+    }
+
+    pub fn with_debounce(capacity: usize, debounce: Duration) -> WorkQueue {
         WorkQueue {
             inner: Mutex::new(Inner::default()),
             ready: Notify::new(),
             capacity: capacity.max(1),
+            debounce,
         }
     }
 
@@ -70,26 +89,27 @@ impl WorkQueue {
         if q.closed {
             return Err(Refused::Closed);
         }
-        if let Some(waiting) = q.pending.get_mut(&job.key) {
+        if let Some((waiting, _)) = q.pending.get_mut(&job.key) {
             waiting.absorb(job);
             return Ok(Pushed::Coalesced);
         }
         if q.running.contains(&job.key) {
-            if let Some(parked) = q.parked.get_mut(&job.key) {
+            if let Some((parked, _)) = q.parked.get_mut(&job.key) {
                 parked.absorb(job);
                 return Ok(Pushed::Coalesced);
             }
             if q.pending.len() + q.parked.len() >= self.capacity {
                 return Err(Refused::Full);
             }
-            q.parked.insert(job.key.clone(), job);
+            q.parked.insert(job.key.clone(), (job, Instant::now()));
             return Ok(Pushed::Queued);
         }
         if q.pending.len() + q.parked.len() >= self.capacity {
             return Err(Refused::Full);
         }
         q.order.push_back(job.key.clone());
-        q.pending.insert(job.key.clone(), job);
+        let ready_at = Instant::now() + self.debounce;
+        q.pending.insert(job.key.clone(), (job, ready_at));
         drop(q);
         self.ready.notify_one();
         Ok(Pushed::Queued)
@@ -102,25 +122,48 @@ impl WorkQueue {
             let notified = self.ready.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            {
+            let wait_until = {
                 let mut q = self.lock();
-                while let Some(key) = q.order.pop_front() {
-                    if let Some(job) = q.pending.remove(&key) {
-                        q.running.insert(key);
-                        let more = !q.order.is_empty();
-                        drop(q);
-                        if more {
-                            // Wake another worker for the rest.
-                            self.ready.notify_one();
+                // Keys whose job was taken already are skipped.
+                while q.order.front().is_some_and(|k| !q.pending.contains_key(k)) {
+                    q.order.pop_front();
+                }
+                let front = q
+                    .order
+                    .front()
+                    .and_then(|k| q.pending.get(k).map(|(_, at)| *at));
+                match front {
+                    // Closing: no more waiting for bursts, drain now.
+                    Some(at) if at <= Instant::now() || q.closed => {
+                        let key = q.order.pop_front();
+                        if let Some((job, _)) = key.and_then(|k| q.pending.remove(&k)) {
+                            q.running.insert(job.key.clone());
+                            let more = !q.order.is_empty();
+                            drop(q);
+                            if more {
+                                // Wake another worker for the rest.
+                                self.ready.notify_one();
+                            }
+                            return Some(job);
                         }
-                        return Some(job);
+                        continue;
+                    }
+                    Some(at) => Some(at),
+                    None if q.closed && q.parked.is_empty() && q.running.is_empty() => {
+                        return None;
+                    }
+                    None => None,
+                }
+            };
+            match wait_until {
+                Some(at) => {
+                    tokio::select! {
+                        () = &mut notified => {}
+                        () = tokio::time::sleep_until(at) => {}
                     }
                 }
-                if q.closed && q.parked.is_empty() && q.running.is_empty() {
-                    return None;
-                }
+                None => notified.await,
             }
-            notified.await;
         }
     }
 
@@ -128,9 +171,10 @@ impl WorkQueue {
     pub fn done(&self, key: &PrKey) {
         let mut q = self.lock();
         q.running.remove(key);
-        let woke = if let Some(job) = q.parked.remove(key) {
+        let woke = if let Some((job, first)) = q.parked.remove(key) {
             q.order.push_back(key.clone());
-            q.pending.insert(key.clone(), job);
+            // It has waited since its first delivery already.
+            q.pending.insert(key.clone(), (job, first + self.debounce));
             true
         } else {
             false
@@ -258,6 +302,36 @@ mod tests {
         q.done(&drained.key);
         assert!(q.next().await.is_none());
         assert!(waiter.await.expect("joined").is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deliveries_within_the_debounce_window_become_one_evaluation() {
+        let q = std::sync::Arc::new(WorkQueue::with_debounce(10, Duration::from_millis(300)));
+        let worker = {
+            let q = q.clone();
+            tokio::spawn(async move { q.next().await })
+        };
+        // 100 deliveries, one a millisecond (GitHub answering instantly
+        // would otherwise let each run on its own).
+        for _ in 0..100 {
+            q.push(job(1, Trigger::Full)).expect("queued");
+            tokio::time::advance(Duration::from_millis(1)).await;
+        }
+        assert!(!worker.is_finished(), "still inside the window");
+        tokio::time::advance(Duration::from_millis(250)).await;
+        let taken = worker.await.expect("joined").expect("one job");
+        assert_eq!(taken.key.number, 1);
+        assert_eq!(q.depth(), 0, "the burst became that one job");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn closing_drains_without_waiting_for_the_window() {
+        let q = WorkQueue::with_debounce(10, Duration::from_secs(3600));
+        q.push(job(1, Trigger::Full)).expect("queued");
+        q.close();
+        let started = Instant::now();
+        assert!(q.next().await.is_some());
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 
     #[tokio::test]

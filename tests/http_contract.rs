@@ -31,6 +31,7 @@ fn config() -> ServeConfig {
         queue_capacity: 16,
         shutdown_grace: Duration::from_secs(1),
         sweep_interval: None,
+        debounce: Duration::ZERO,
     }
 }
 

@@ -86,6 +86,7 @@ impl Harness {
             queue_capacity: 64,
             shutdown_grace: Duration::from_secs(5),
             sweep_interval: None,
+            debounce: Duration::ZERO,
         };
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let app = App::start_with_clock(&config, clock.clone()).expect("app starts");
