@@ -95,6 +95,10 @@ enum Command {
         /// Pull request numbers start here (distinct from other phases).
         #[arg(long, default_value_t = 100_000)]
         first_pr: u64,
+        /// How long the fake GitHub takes to answer each call while the
+        /// deliveries are sent (back to 0 once they all have an answer).
+        #[arg(long, default_value_t = 0)]
+        github_latency_ms: u64,
     },
     OnePr {
         #[command(flatten)]
@@ -142,7 +146,18 @@ fn main() -> anyhow::Result<()> {
                 prs,
                 concurrency,
                 first_pr,
-            } => many(&target, count, prs, concurrency, first_pr).await,
+                github_latency_ms,
+            } => {
+                many(
+                    &target,
+                    count,
+                    prs,
+                    concurrency,
+                    first_pr,
+                    github_latency_ms,
+                )
+                .await
+            }
             Command::OnePr {
                 target,
                 count,
@@ -348,6 +363,7 @@ async fn many(
     prs: usize,
     concurrency: usize,
     first_pr: u64,
+    github_latency_ms: u64,
 ) -> anyhow::Result<()> {
     let template = Template::load(&target.payload)?;
     let prs = prs.clamp(1, count.max(1));
@@ -363,6 +379,7 @@ async fn many(
         prepared.elapsed().as_secs_f64()
     );
     let client = client(concurrency)?;
+    set_github_latency(&client, &target.fake, github_latency_ms).await?;
     let (evaluations_before, _) = app_metrics(&client, &target.app).await?;
     let calls_before = calls_total(&fake_stats(&client, &target.fake).await?);
     let run = format!("{:x}", std::process::id());
@@ -404,11 +421,12 @@ async fn many(
         all.latencies.extend(t.latencies);
     }
     let sent_in = started.elapsed();
+    set_github_latency(&client, &target.fake, 0).await?;
     all.latencies.sort();
     let slowest = all.latencies.last().copied().unwrap_or_default();
     let answered = all.accepted + all.refused;
     println!(
-        "burst: sent={count} prs={prs} concurrency={concurrency} in {:.2}s ({:.0}/s) answered_202={} answered_503={} other={} failed={} lost={}",
+        "burst: GitHub answering in {github_latency_ms} ms: sent={count} prs={prs} concurrency={concurrency} in {:.2}s ({:.0}/s) answered_202={} answered_503={} other={} failed={} lost={}",
         sent_in.as_secs_f64(),
         count as f64 / sent_in.as_secs_f64(),
         all.accepted,

@@ -15,6 +15,9 @@
 #      for the answer time at a load below saturation;
 #   3. burst: 10,000 deliveries for 10,000 pull requests as fast as 64
 #      connections go (none lost, none answered after 1 s, memory bounded);
+#      then the same into a second hotfix-guard whose queue holds only
+#      SMALL_QUEUE (1000) pull requests while the fake GitHub answers in
+#      GITHUB_LATENCY_MS, so the queue fills: 503s, still none lost;
 #   4. one pull request: 100 deliveries within 100 ms (at most 3 evaluations,
 #      one of them on the final head commit), once with the fake GitHub
 #      answering at loopback speed and once taking GITHUB_LATENCY_MS (50) per
@@ -24,7 +27,10 @@
 # PAYLOAD (tests/fixtures/webhooks/pull_request.opened.4.json), APP_LOG
 # (RUST_LOG for hotfix-guard, default info as deployed), RATE (2000),
 # RATE_SECONDS (10), BURST_COUNT (10000),
-# BURST_PRS (10000), GITHUB_LATENCY_MS (50), FAKE_PORT/FLOOR_PORT/APP_PORT (19990/19991/19992),
+# BURST_PRS (10000), GITHUB_LATENCY_MS (50), SMALL_QUEUE (1000),
+# FAKE_PORT/FLOOR_PORT/APP_PORT/APP2_PORT (19990/19991/19992/19993),
+# PIN (0: the kernel places everything; 1: servers on CPU 0, the rest on
+# the other CPUs),
 # SKIP_BUILD=1. Results also go to $CARGO_TARGET_DIR/loadbench/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,9 +46,11 @@ BURST_PRS=${BURST_PRS:-10000}
 GITHUB_LATENCY_MS=${GITHUB_LATENCY_MS:-50}
 RATE=${RATE:-2000}
 RATE_SECONDS=${RATE_SECONDS:-10}
+SMALL_QUEUE=${SMALL_QUEUE:-1000}
 FAKE_PORT=${FAKE_PORT:-19990}
 FLOOR_PORT=${FLOOR_PORT:-19991}
 APP_PORT=${APP_PORT:-19992}
+APP2_PORT=${APP2_PORT:-19993}
 SECRET=loadbench-secret
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 BIN=$TARGET_DIR/release
@@ -69,7 +77,19 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     --example floor --example fake_github_min --example burst
 fi
 
-# --- start the three servers -------------------------------------------------
+# --- where things run --------------------------------------------------------
+# By default the kernel places everything, as on a deployment, so wrk (which
+# builds every 29 KB request in Lua) competes with the server it measures:
+# "deliveries per CPU-second" (the server's own CPU time) is the per-core
+# figure. PIN=1 gives the servers CPU 0 to themselves (tokio then runs one
+# worker thread) and the load generator and the fake GitHub the others.
+SERVER_ON=""; CLIENT_ON=""; PLACEMENT="unpinned (the kernel places servers, wrk and the fake GitHub)"
+if [ "${PIN:-0}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  SERVER_ON="taskset -c 0"; CLIENT_ON="taskset -c 1-$(($(nproc) - 1))"
+  PLACEMENT="servers pinned to CPU 0, wrk/clients/fake GitHub to CPUs 1-$(($(nproc) - 1))"
+fi
+
+# --- start the servers --------------------------------------------------------
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -78,7 +98,7 @@ cleanup() {
 trap cleanup EXIT
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in "$FAKE_PORT" "$FLOOR_PORT" "$APP_PORT"; do
+for port in "$FAKE_PORT" "$FLOOR_PORT" "$APP_PORT" "$APP2_PORT"; do
   port_free "$port" || { say "port $port is in use; set FAKE_PORT/FLOOR_PORT/APP_PORT"; exit 1; }
 done
 
@@ -91,23 +111,29 @@ wait_http() { # port name
   say "$2 did not start; see $OUT/$2.log"; exit 1
 }
 
-PORT=$FAKE_PORT "$BIN/examples/fake_github_min" >"$OUT/fake_github.log" 2>&1 &
+PORT=$FAKE_PORT $CLIENT_ON "$BIN/examples/fake_github_min" >"$OUT/fake_github.log" 2>&1 &
 FAKE_PID=$!; PIDS+=("$FAKE_PID")
-GITHUB_WEBHOOK_SECRET=$SECRET PORT=$FLOOR_PORT "$BIN/examples/floor" >"$OUT/floor.log" 2>&1 &
+GITHUB_WEBHOOK_SECRET=$SECRET PORT=$FLOOR_PORT $SERVER_ON "$BIN/examples/floor" >"$OUT/floor.log" 2>&1 &
 FLOOR_PID=$!; PIDS+=("$FLOOR_PID")
-GITHUB_APP_ID=4242 \
-GITHUB_PRIVATE_KEY_PATH=tests/fixtures/test-app-key.pem \
-GITHUB_WEBHOOK_SECRET=$SECRET \
-GITHUB_API_URL=http://127.0.0.1:$FAKE_PORT \
-PORT=$APP_PORT RUST_LOG=$APP_LOG SHUTDOWN_GRACE=2s \
-  "$BIN/hotfix-guard" serve >"$OUT/hotfix-guard.log" 2>&1 &
+serve() { # port queue-capacity log
+  GITHUB_APP_ID=4242 \
+  GITHUB_PRIVATE_KEY_PATH=tests/fixtures/test-app-key.pem \
+  GITHUB_WEBHOOK_SECRET=$SECRET \
+  GITHUB_API_URL=http://127.0.0.1:$FAKE_PORT \
+  PORT=$1 QUEUE_CAPACITY=$2 RUST_LOG=$APP_LOG SHUTDOWN_GRACE=2s \
+    $SERVER_ON "$BIN/hotfix-guard" serve >"$OUT/$3.log" 2>&1 &
+}
+serve "$APP_PORT" 10000 hotfix-guard
 APP_PID=$!; PIDS+=("$APP_PID")
+serve "$APP2_PORT" "$SMALL_QUEUE" hotfix-guard-small-queue
+APP2_PID=$!; PIDS+=("$APP2_PID")
 wait_http "$FAKE_PORT" fake_github
 wait_http "$FLOOR_PORT" floor
 wait_http "$APP_PORT" hotfix-guard
+wait_http "$APP2_PORT" hotfix-guard-small-queue
 
 # --- measurement helpers ------------------------------------------------------
-SIGNATURE=$(GITHUB_WEBHOOK_SECRET=$SECRET "$BIN/examples/burst" sign "$PAYLOAD")
+SIGNATURE=$(GITHUB_WEBHOOK_SECRET=$SECRET $CLIENT_ON "$BIN/examples/burst" sign "$PAYLOAD")
 BYTES=$(wc -c <"$PAYLOAD")
 CLK_TCK=$(getconf CLK_TCK)
 hwm_mb() { awk '/^VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
@@ -131,7 +157,7 @@ check_accepts() { # port name
 
 run_wrk() { # port duration run-id
   BODY_FILE=$PAYLOAD SIGNATURE=$SIGNATURE RUN_ID=$3 \
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --timeout 5s -s scripts/webhook.lua \
+    $CLIENT_ON wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --timeout 5s -s scripts/webhook.lua \
     "http://127.0.0.1:$1" | tee -a "$OUT/wrk.log" | grep '^RESULT'
 }
 
@@ -158,7 +184,7 @@ measure() { # name port pid
     R[ev]=$(($(evaluations) - ev0)); R[calls]=$(($(github_calls) - calls0))
   fi
   say "load: $1 — $RATE deliveries/s offered for $RATE_SECONDS s (open loop)…"
-  line=$(GITHUB_WEBHOOK_SECRET=$SECRET "$BIN/examples/burst" rate --url "http://127.0.0.1:$2" \
+  line=$(GITHUB_WEBHOOK_SECRET=$SECRET $CLIENT_ON "$BIN/examples/burst" rate --url "http://127.0.0.1:$2" \
     --payload "$PAYLOAD" --rps "$RATE" --seconds "$RATE_SECONDS" --concurrency "$CONNECTIONS")
   R[$1.rate_p50]=$(field p50_ms "$line")
   R[$1.rate_p99]=$(field p99_ms "$line")
@@ -175,16 +201,22 @@ cpu_ratio=$(awk -v a="${R[hotfix-guard.per_cpu_s]}" -v b="${R[floor.per_cpu_s]}"
 
 # --- 2. burst and 3. one pull request -----------------------------------------
 say "burst: $BURST_COUNT deliveries for $BURST_PRS pull requests…"
-burst_out=$(GITHUB_WEBHOOK_SECRET=$SECRET "$BIN/examples/burst" many \
+burst_out=$(GITHUB_WEBHOOK_SECRET=$SECRET $CLIENT_ON "$BIN/examples/burst" many \
   --app "http://127.0.0.1:$APP_PORT" --fake "http://127.0.0.1:$FAKE_PORT" \
   --payload "$PAYLOAD" --count "$BURST_COUNT" --prs "$BURST_PRS" --concurrency "$CONNECTIONS")
 burst_hwm=$(hwm_mb "$APP_PID"); burst_rss=$(rss_mb "$APP_PID")
+say "burst into a queue of $SMALL_QUEUE with GitHub answering in $GITHUB_LATENCY_MS ms…"
+small_out=$(GITHUB_WEBHOOK_SECRET=$SECRET $CLIENT_ON "$BIN/examples/burst" many \
+  --app "http://127.0.0.1:$APP2_PORT" --fake "http://127.0.0.1:$FAKE_PORT" \
+  --payload "$PAYLOAD" --count "$BURST_COUNT" --prs "$BURST_PRS" --concurrency "$CONNECTIONS" \
+  --first-pr 200000 --github-latency-ms "$GITHUB_LATENCY_MS")
+small_hwm=$(hwm_mb "$APP2_PID")
 one_out=""
 pr=900000
 for latency in 0 "$GITHUB_LATENCY_MS"; do
   say "one pull request: 100 deliveries within 100 ms, GitHub answering in $latency ms…"
   pr=$((pr + 1))
-  one_out+=$(GITHUB_WEBHOOK_SECRET=$SECRET "$BIN/examples/burst" one-pr \
+  one_out+=$(GITHUB_WEBHOOK_SECRET=$SECRET $CLIENT_ON "$BIN/examples/burst" one-pr \
     --app "http://127.0.0.1:$APP_PORT" --fake "http://127.0.0.1:$FAKE_PORT" --payload "$PAYLOAD" \
     --pr "$pr" --github-latency-ms "$latency")$'\n'
 done
@@ -198,6 +230,7 @@ model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   echo "Machine: $(nproc) cores, ${model:-unknown CPU}, $(uname -sr). wrk $THREADS threads," \
     "$CONNECTIONS connections, $DURATION per server (after $WARMUP warm-up), loopback." \
     "Payload: $PAYLOAD ($BYTES bytes), signed, a fresh X-GitHub-Delivery per request." \
+    "Placement: $PLACEMENT." \
     "hotfix-guard RUST_LOG=$APP_LOG."
   echo
   echo "| server | deliveries/s (wrk, $CONNECTIONS conns) | p50 | p99 | max | non-2xx | server CPU (cores) | deliveries per CPU-second | p50 at $RATE/s | p99 at $RATE/s | non-2xx at $RATE/s | peak RSS |"
@@ -213,6 +246,8 @@ model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   echo '```'
   echo "$burst_out"
   echo "burst: hotfix-guard peak RSS so far ${burst_hwm} MB, RSS after the burst ${burst_rss} MB"
+  echo "$small_out" | sed 's/^burst:/small-queue burst:/'
+  echo "small-queue burst: that hotfix-guard's peak RSS ${small_hwm} MB (queue capacity $SMALL_QUEUE)"
   printf '%s' "$one_out"
   echo "hotfix-guard peak RSS over the whole run: ${final_hwm} MB"
   echo '```'
