@@ -9,7 +9,8 @@ use axum::Router;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-use crate::config::ServeConfig;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Launch, OpsConfig, ServeConfig, SetupConfig};
 use crate::engine::Engine;
 use crate::github::{AppConfig, GitHubApp};
 use crate::metrics::{Gauges, Metrics};
@@ -21,12 +22,19 @@ pub struct App {
     pub router: Router,
     pub queue: Arc<WorkQueue>,
     pub engine: Arc<Engine>,
+    /// The client the engine uses; recovery shares its counters.
+    pub github: GitHubApp,
     workers: Vec<JoinHandle<()>>,
+    sweeper: Option<JoinHandle<()>>,
 }
 
 impl App {
     /// Builds everything and starts the workers (inside a tokio runtime).
     pub fn start(config: &ServeConfig) -> anyhow::Result<App> {
+        App::start_with_clock(config, Arc::new(SystemClock))
+    }
+
+    pub fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
         let github = GitHubApp::new(&AppConfig {
             api_url: config.api_url.clone(),
             app_id: config.app_id,
@@ -34,11 +42,14 @@ impl App {
         })
         .context("cannot set up the GitHub client")?;
         let metrics = Arc::new(Metrics::default());
-        let engine = Arc::new(Engine::new(github.clone(), metrics.clone()));
+        let engine = Arc::new(Engine::with_clock(github.clone(), metrics.clone(), clock));
         let queue = Arc::new(WorkQueue::new(config.queue_capacity));
-        let workers = (0..config.workers)
+        let workers: Vec<JoinHandle<()>> = (0..config.workers)
             .map(|_| tokio::spawn(work(queue.clone(), engine.clone())))
             .collect();
+        let sweeper = config
+            .sweep_interval
+            .map(|interval| tokio::spawn(sweeps(queue.clone(), engine.clone(), interval)));
         let state = AppState {
             secrets: config.secrets.clone(),
             queue: queue.clone(),
@@ -50,6 +61,7 @@ impl App {
             },
             gauges: {
                 let queue = queue.clone();
+                let github = github.clone();
                 Arc::new(move || Gauges {
                     queue_depth: queue.depth(),
                     api_calls: github.stats().snapshot(),
@@ -61,7 +73,9 @@ impl App {
             router: server::router(state),
             queue,
             engine,
+            github,
             workers,
+            sweeper,
         })
     }
 
@@ -76,6 +90,11 @@ impl App {
     /// most `grace`. True when everything finished in time.
     pub async fn drain(self, grace: Duration) -> bool {
         self.queue.close();
+        // Sweeps only post escalations, which the next start's sweep posts
+        // just as well: stop them rather than wait for them.
+        if let Some(sweeper) = self.sweeper {
+            sweeper.abort();
+        }
         let workers = self.workers;
         let all = async move {
             for worker in workers {
@@ -107,8 +126,49 @@ async fn work(queue: Arc<WorkQueue>, engine: Arc<Engine>) {
     }
 }
 
+/// At start-up, rediscover open hotfixes (re-evaluating what may have been
+/// missed while down, and watching their deadlines again); then check
+/// deadlines every `interval` until the queue closes.
+async fn sweeps(queue: Arc<WorkQueue>, engine: Arc<Engine>, interval: Duration) {
+    const MAX_REPOSITORIES: usize = 1_000;
+    for job in engine.discover(MAX_REPOSITORIES).await {
+        if queue.push(job).is_err() {
+            tracing::warn!("queue full or closing; the rest of discovery waits for the next start");
+            break;
+        }
+    }
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        for job in engine.take_failed() {
+            // A full queue keeps it for the next sweep.
+            if let Err(refused) = queue.push(job.clone()) {
+                tracing::warn!(%refused, pr = job.key.number, "retry postponed");
+                engine.retry_later(job.key);
+            }
+        }
+        let posted = engine.sweep().await;
+        if posted > 0 {
+            tracing::info!(posted, "escalation comments posted");
+        }
+    }
+}
+
+/// `hotfix-guard serve`: the app, or in setup mode the registration pages.
+pub async fn run(launch: Launch) -> anyhow::Result<()> {
+    match launch {
+        Launch::App { config, ops } => serve_with(config, ops).await,
+        Launch::Setup(setup) => serve_setup(setup).await,
+    }
+}
+
 /// `hotfix-guard serve`: listen on `PORT` until SIGTERM/SIGINT, then drain.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    serve_with(config, OpsConfig::default()).await
+}
+
+async fn serve_with(config: ServeConfig, ops: OpsConfig) -> anyhow::Result<()> {
     let app = App::start(&config)?;
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port))
         .await
@@ -119,10 +179,20 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         app_id = config.app_id,
         "hotfix-guard listening"
     );
+    if ops.setup_mode_ignored {
+        tracing::warn!(
+            "SETUP_MODE is set but the app is configured: serving the app; unset SETUP_MODE"
+        );
+    }
+    // Only once we listen: redeliveries must find us.
+    let recovery = crate::recovery::spawn(&app.github, ops.recovery.clone());
     axum::serve(listener, app.router.clone())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;
+    if let Some(recovery) = recovery {
+        recovery.abort();
+    }
     tracing::info!(
         queued = app.queue.in_flight(),
         grace = ?config.shutdown_grace,
@@ -135,6 +205,27 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             "grace period over; unfinished evaluations are picked up by the next start's sweep"
         );
     }
+    Ok(())
+}
+
+/// Setup mode: only the registration pages, until SIGTERM/SIGINT.
+async fn serve_setup(setup: SetupConfig) -> anyhow::Result<()> {
+    let state = Arc::new(server::setup::SetupState::new(
+        &setup.api_url,
+        &setup.public_url,
+    ));
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", setup.port))
+        .await
+        .with_context(|| format!("cannot listen on port {}", setup.port))?;
+    tracing::warn!(
+        port = setup.port,
+        setup_page = %format!("{}/setup", setup.public_url),
+        "setup mode: no GitHub App is configured; open the setup page to register one"
+    );
+    axum::serve(listener, server::setup::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
     Ok(())
 }
 

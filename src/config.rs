@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::recovery::RecoveryConfig;
 use crate::server::signature::WebhookSecrets;
 
 #[derive(Debug, clap::Args)]
@@ -38,6 +39,12 @@ pub struct ServeArgs {
     /// On SIGTERM/SIGINT, how long queued evaluations may take to finish.
     #[arg(long, env = "SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_interval)]
     pub shutdown_grace: Duration,
+    /// How often deadlines are checked for escalation (also once at
+    /// start-up, after open hotfixes are rediscovered); `0s` turns it off.
+    #[arg(long, env = "SWEEP_INTERVAL", default_value = "5m", value_parser = parse_interval)]
+    pub sweep_interval: Duration,
+    #[command(flatten)]
+    pub ops: OpsArgs,
 }
 
 /// Validated settings.
@@ -51,6 +58,9 @@ pub struct ServeConfig {
     pub workers: usize,
     pub queue_capacity: usize,
     pub shutdown_grace: Duration,
+    /// `None`: no start-up discovery and no deadline sweeps (tests drive
+    /// them by hand).
+    pub sweep_interval: Option<Duration>,
 }
 
 /// One line naming what is wrong; `serve` prints it and exits non-zero.
@@ -117,7 +127,149 @@ impl ServeArgs {
             workers: self.workers.max(1),
             queue_capacity: self.queue_capacity.max(1),
             shutdown_grace: self.shutdown_grace,
+            sweep_interval: (!self.sweep_interval.is_zero()).then_some(self.sweep_interval),
         })
+    }
+}
+
+/// Operations settings of `serve`: app registration and delivery recovery.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OpsArgs {
+    /// This deployment's public base URL, e.g. https://hotfix-guard.fly.dev
+    /// (for app registration). On Fly.io it defaults to
+    /// https://$FLY_APP_NAME.fly.dev.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Without app credentials: serve only the app registration pages
+    /// (/setup). Ignored once the credentials are set.
+    #[arg(long, env = "SETUP_MODE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub setup_mode: bool,
+    /// How often failed webhook deliveries are looked for and redelivered;
+    /// 0s turns it off.
+    #[arg(long, env = "RECOVERY_INTERVAL", default_value = "10m", value_parser = parse_interval)]
+    pub recovery_interval: Duration,
+    /// Pages of 100 deliveries listed per recovery run.
+    #[arg(long, env = "RECOVERY_MAX_PAGES", default_value_t = RecoveryConfig::default().max_pages)]
+    pub recovery_max_pages: usize,
+    /// Redeliveries requested per recovery run.
+    #[arg(long, env = "RECOVERY_MAX_REDELIVERIES", default_value_t = RecoveryConfig::default().max_redeliveries)]
+    pub recovery_max_redeliveries: usize,
+}
+
+/// What `serve` runs: the app, or (in setup mode) the registration pages.
+#[derive(Debug)]
+pub enum Launch {
+    App { config: ServeConfig, ops: OpsConfig },
+    Setup(SetupConfig),
+}
+
+/// Validated operations settings of a configured app.
+#[derive(Debug, Clone, Default)]
+pub struct OpsConfig {
+    pub public_url: Option<String>,
+    pub recovery: RecoveryConfig,
+    /// `SETUP_MODE` was set but the credentials are there: worth a warning.
+    pub setup_mode_ignored: bool,
+}
+
+/// Setup mode: no app yet; serve `/setup` on `port`.
+#[derive(Debug, Clone)]
+pub struct SetupConfig {
+    pub api_url: String,
+    pub public_url: String,
+    pub port: u16,
+}
+
+impl ServeArgs {
+    /// Decides between setup mode and the app, validating what each needs.
+    ///
+    /// Setup mode needs `SETUP_MODE` *and* none of the app's credentials:
+    /// once `fly secrets set GITHUB_APP_ID=… …` (or any deployment's
+    /// equivalent) adds them, the restart runs the app, even if
+    /// `SETUP_MODE` is still set, and `/setup` answers 403.
+    pub fn launch(self) -> Result<Launch, ConfigError> {
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
+        let no_credentials = blank(&self.app_id)
+            && blank(&self.private_key)
+            && self.private_key_path.is_none()
+            && blank(&self.webhook_secret);
+        let ops = self.ops.clone();
+        let public_url = ops
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .or_else(|| {
+                std::env::var("FLY_APP_NAME")
+                    .ok()
+                    .filter(|n| !n.trim().is_empty())
+                    .map(|n| format!("https://{}.fly.dev", n.trim()))
+            })
+            .map(|u| validate_public_url(&u))
+            .transpose()?;
+        if no_credentials && !ops.setup_mode {
+            return Err(ConfigError(
+                "GITHUB_APP_ID is not set (or pass --app-id); to register a new GitHub App, start with SETUP_MODE=1 and open /setup".into(),
+            ));
+        }
+        if no_credentials {
+            let public_url = public_url.ok_or_else(|| {
+                ConfigError(
+                    "PUBLIC_URL is not set: setup mode needs this deployment's public URL, e.g. https://hotfix-guard.example.com".into(),
+                )
+            })?;
+            let api_url = validate_api_url(&self.api_url)?;
+            return Ok(Launch::Setup(SetupConfig {
+                api_url,
+                public_url,
+                port: self.port,
+            }));
+        }
+        let config = self.validate()?;
+        Ok(Launch::App {
+            config,
+            ops: OpsConfig {
+                public_url,
+                recovery: RecoveryConfig {
+                    interval: ops.recovery_interval,
+                    max_pages: ops.recovery_max_pages.max(1),
+                    max_redeliveries: ops.recovery_max_redeliveries,
+                },
+                setup_mode_ignored: ops.setup_mode,
+            },
+        })
+    }
+}
+
+fn validate_api_url(api_url: &str) -> Result<String, ConfigError> {
+    let api_url = api_url.trim().trim_end_matches('/').to_string();
+    if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+        return Err(ConfigError(format!(
+            "GITHUB_API_URL must be an http(s) URL, not `{api_url}`"
+        )));
+    }
+    Ok(api_url)
+}
+
+/// An http(s) origin with an optional path, no query: webhook and callback
+/// URLs are made by appending to it.
+fn validate_public_url(url: &str) -> Result<String, ConfigError> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !rest.contains(['?', '#', ' ', '"', '<', '>', '\\']) =>
+        {
+            Ok(url.to_string())
+        }
+        _ => Err(ConfigError(format!(
+            "PUBLIC_URL must be this deployment's http(s) base URL without query, like https://hotfix-guard.example.com, not `{url}`"
+        ))),
     }
 }
 
@@ -151,5 +303,81 @@ mod tests {
         assert_eq!(parse_interval("5m"), Ok(Duration::from_secs(300)));
         assert!(parse_interval("5 minutes").is_err());
         assert!(parse_interval("").is_err());
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn launch(args: &[&str]) -> Result<Launch, ConfigError> {
+        use clap::Parser as _;
+        let argv = std::iter::once("serve").chain(args.iter().copied());
+        match Cli::try_parse_from(argv) {
+            Ok(cli) => cli.serve.launch(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    const KEY: &str = include_str!("../tests/fixtures/test-app-key.pem");
+
+    #[test]
+    fn setup_mode_needs_the_flag_no_credentials_and_a_public_url() {
+        match launch(&["--setup-mode", "--public-url", "https://guard.example.com/"]) {
+            Ok(Launch::Setup(setup)) => {
+                assert_eq!(setup.public_url, "https://guard.example.com");
+                assert_eq!(setup.api_url, "https://api.github.com");
+            }
+            other => panic!("expected setup mode, got {other:?}"),
+        }
+        let e = launch(&[]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            e.starts_with("GITHUB_APP_ID is not set") && e.contains("SETUP_MODE=1"),
+            "{e}"
+        );
+        if std::env::var_os("FLY_APP_NAME").is_none() {
+            let e = launch(&["--setup-mode"])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.starts_with("PUBLIC_URL is not set"), "{e}");
+        }
+        let e = launch(&["--setup-mode", "--public-url", "guard.example.com"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.starts_with("PUBLIC_URL must be"), "{e}");
+    }
+
+    #[test]
+    fn credentials_win_over_setup_mode() {
+        let args = [
+            "--setup-mode",
+            "--app-id",
+            "12",
+            &format!("--private-key={KEY}"),
+            "--webhook-secret",
+            "s",
+            "--recovery-interval",
+            "0s",
+        ];
+        match launch(&args) {
+            Ok(Launch::App { config, ops }) => {
+                assert_eq!(config.app_id, 12);
+                assert!(ops.setup_mode_ignored);
+                assert!(ops.recovery.interval.is_zero());
+            }
+            other => panic!("expected the app, got {other:?}"),
+        }
+        // Some credentials but not all: the usual one-line refusal.
+        let e = launch(&["--setup-mode", "--app-id", "12", "--webhook-secret", "s"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.starts_with("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH is not set"),
+            "{e}"
+        );
     }
 }

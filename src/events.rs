@@ -13,6 +13,9 @@ use crate::policy::POLICY_PATH;
 pub const CHECK_NAME: &str = "hotfix-policy";
 /// The check run that tracks the merge back into `develop`.
 pub const MERGE_BACK_CHECK_NAME: &str = "hotfix-policy/merge-back";
+/// The branch a merge-back pull request comes from: this prefix and the
+/// hotfix's number.
+pub const MERGE_BACK_PREFIX: &str = "hotfix-guard/merge-back-";
 /// The identifier of the check run's "Re-check" button.
 pub const RECHECK_ACTION: &str = "recheck";
 
@@ -441,6 +444,18 @@ fn intake(event: &str, e: Envelope) -> Intake {
                 _ => false,
             };
             match e.pull_request {
+                Some(pr) if acted_on && action == "closed" && pr.is_merged() => {
+                    // A merged merge-back pull request completes its
+                    // hotfix's merge-back check: evaluate that hotfix too.
+                    let hotfix = pr
+                        .head
+                        .ref_name
+                        .strip_prefix(MERGE_BACK_PREFIX)
+                        .and_then(|n| n.parse::<u64>().ok());
+                    let mut jobs = vec![make(pr.number, Some(pr), Trigger::Full)];
+                    jobs.extend(hotfix.map(|n| make(n, None, Trigger::Full)));
+                    Intake::Evaluate(jobs)
+                }
                 Some(pr) if acted_on => job(pr.number, Some(pr), Trigger::Full),
                 Some(_) => Ignored("pull_request action not acted on"),
                 None => Ignored("pull_request event without a pull request"),

@@ -7,6 +7,7 @@
 //! Only `github` and `engine` perform I/O against GitHub.
 
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod events;
@@ -14,6 +15,7 @@ pub mod github;
 pub mod metrics;
 pub mod policy;
 pub mod queue;
+pub mod recovery;
 pub mod report;
 pub mod rules;
 pub mod server;

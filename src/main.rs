@@ -38,8 +38,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => {
             hotfix_guard::telemetry::init();
-            let config = match args.validate() {
-                Ok(config) => config,
+            let launch = match args.launch() {
+                Ok(launch) => launch,
                 Err(e) => {
                     eprintln!("hotfix-guard: {e}");
                     return ExitCode::from(2);
@@ -52,7 +52,7 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            match runtime.block_on(hotfix_guard::app::serve(config)) {
+            match runtime.block_on(hotfix_guard::app::run(launch)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("hotfix-guard: {e:#}");

@@ -30,6 +30,7 @@ fn config() -> ServeConfig {
         workers: 1,
         queue_capacity: 16,
         shutdown_grace: Duration::from_secs(1),
+        sweep_interval: None,
     }
 }
 

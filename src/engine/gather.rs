@@ -2,11 +2,13 @@
 //! apply need (a pull request that is not a hotfix costs one call here).
 //! Requests go one after another, as GitHub asks of integrations.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::events::PullPayload;
 use crate::github::{CommentInfo, GitHubError, RepoClient};
-use crate::policy::{Policy, Severity};
+use crate::policy::{Member, Policy, Severity};
 use crate::rules::{
     self, ChangedFile, Classification, Comment, FileAtRefs, Label, LabelEvent, Permission, PrState,
     PullRequestFacts, Review, ReviewState,
@@ -23,6 +25,7 @@ pub struct Gathered {
 
 pub async fn facts(
     client: &RepoClient,
+    tags: &TagCache,
     policy: &Policy,
     classification: &Classification<'_>,
     severity: Option<&Severity>,
@@ -129,33 +132,109 @@ pub async fn facts(
         let head = client.get_file(path, Some(facts.head_sha.as_str())).await?;
         facts.files.insert(path.clone(), FileAtRefs { base, head });
     }
-    let candidates = rules::candidate_logins(policy, severity, &facts);
+    let deciders = rules::deciders(policy, &facts);
     let mut team_members: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (org, slug) in &needs.teams {
-        let members = team_members.entry(format!("{org}/{slug}")).or_default();
-        for login in &candidates {
+        let team = format!("{org}/{slug}");
+        let members = team_members.entry(team.clone()).or_default();
+        for login in &deciders {
+            // Someone named directly in every role this team belongs to
+            // gains nothing from team membership: skip the call.
+            if direct_in_every_role_of(policy, severity, &team, login) {
+                continue;
+            }
             if client.team_membership(org, slug, login).await? {
                 members.push(login.clone());
             }
         }
     }
     facts.team_members = team_members;
-    for login in &candidates {
+    let mut permission_logins = rules::label_appliers(severity, &facts);
+    if needs.permissions_for_count {
+        for login in deciders {
+            if !permission_logins
+                .iter()
+                .any(|l| l.eq_ignore_ascii_case(&login))
+            {
+                permission_logins.push(login);
+            }
+        }
+    }
+    for login in &permission_logins {
         let permission = client.collaborator_permission(login).await?;
         facts
             .permissions
             .insert(login.clone(), Permission::from_api(&permission));
     }
-    if let Some(tag) = rules::expected_tag(policy, &facts)
-        && client.tag_exists(&tag).await?.is_some()
-    {
-        facts.existing_tags.push(tag);
+    if let Some(tag) = rules::expected_tag(policy, &facts) {
+        // A tag at the merge commit is this hotfix's own release (made after
+        // the merge), not an earlier one.
+        match tags.sha(client, &tag).await? {
+            Some(sha) if Some(&sha) != pull.merge_commit_sha.as_ref() => {
+                facts.existing_tags.push(tag);
+            }
+            _ => {}
+        }
     }
     Ok(Gathered {
         facts,
         comments,
         changed_files,
     })
+}
+
+/// True when `login` is written as a user in every role of `severity` that
+/// lists `team`.
+fn direct_in_every_role_of(policy: &Policy, severity: &Severity, team: &str, login: &str) -> bool {
+    severity
+        .approvals
+        .roles
+        .iter()
+        .filter_map(|role| policy.roles.get(role))
+        .filter(|members| {
+            members
+                .iter()
+                .any(|m| m.to_string().trim_start_matches('@') == team)
+        })
+        .all(|members| {
+            members
+                .iter()
+                .any(|m| matches!(m, Member::User(u) if u.eq_ignore_ascii_case(login)))
+        })
+}
+
+/// Release tags seen missing, remembered for a while: asking again on every
+/// evaluation costs a call that almost always answers 404 again. A tag made
+/// meanwhile is noticed within `TAG_TTL`.
+#[derive(Default)]
+pub struct TagCache {
+    absent: Mutex<HashMap<(String, String), Instant>>,
+}
+
+const TAG_TTL: Duration = Duration::from_secs(10 * 60);
+const MAX_TAGS: usize = 4_096;
+
+impl TagCache {
+    async fn sha(&self, client: &RepoClient, tag: &str) -> Result<Option<String>, GitHubError> {
+        let key = (client.full_name(), tag.to_string());
+        {
+            let absent = self.absent.lock().unwrap_or_else(|p| p.into_inner());
+            if absent.get(&key).is_some_and(|at| at.elapsed() < TAG_TTL) {
+                return Ok(None);
+            }
+        }
+        let sha = client.tag_exists(tag).await?;
+        let mut absent = self.absent.lock().unwrap_or_else(|p| p.into_inner());
+        if sha.is_none() {
+            if absent.len() >= MAX_TAGS {
+                absent.clear();
+            }
+            absent.insert(key, Instant::now());
+        } else {
+            absent.remove(&key);
+        }
+        Ok(sha)
+    }
 }
 
 fn base_facts(client: &RepoClient, pull: &PullPayload) -> PullRequestFacts {

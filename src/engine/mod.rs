@@ -4,14 +4,17 @@
 //! evaluation starts from GitHub's current state, so a lost or repeated
 //! delivery never leaves a wrong answer behind.
 
+pub mod escalation;
 mod gather;
 mod policy_cache;
+pub mod post_merge;
 mod publish;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::events::{Job, PrKey, PullPayload, RepoName, Trigger};
+use crate::clock::{Clock, SystemClock};
+use crate::events::{CHECK_NAME, Job, PrKey, PullPayload, RepoName, Trigger};
 use crate::github::{GitHubApp, GitHubError, RepoClient};
 use crate::metrics::Metrics;
 use crate::policy::{POLICY_PATH, PolicySource};
@@ -21,11 +24,27 @@ use crate::rules::{self, Classification};
 pub use policy_cache::{LoadedPolicy, ORG_POLICY_REPO, PolicyCache};
 pub use publish::Published;
 
+/// Evaluations of one installation's pull requests that may run at once:
+/// GitHub asks integrations to send one installation's requests serially or
+/// nearly so.
+const PER_INSTALLATION: usize = 2;
+
+/// Below this many remaining calls an installation's background work
+/// (deadline sweeps, discovery) waits, leaving the budget to webhooks.
+const LOW_BUDGET: u64 = 250;
+
 pub struct Engine {
     github: GitHubApp,
+    lanes: std::sync::Mutex<std::collections::HashMap<u64, Arc<tokio::sync::Semaphore>>>,
+    clock: Arc<dyn Clock>,
+    watches: escalation::Watches,
     metrics: Arc<Metrics>,
     policies: PolicyCache,
     published: publish::PublishCache,
+    tags: gather::TagCache,
+    /// Pull requests whose evaluation failed (GitHub down even after
+    /// retries): evaluated again at the next sweep, so nothing is lost.
+    failed: std::sync::Mutex<std::collections::HashSet<PrKey>>,
 }
 
 /// What an evaluation did, for logs and tests.
@@ -40,11 +59,20 @@ pub enum Outcome {
 
 impl Engine {
     pub fn new(github: GitHubApp, metrics: Arc<Metrics>) -> Engine {
+        Engine::with_clock(github, metrics, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(github: GitHubApp, metrics: Arc<Metrics>, clock: Arc<dyn Clock>) -> Engine {
         Engine {
             github,
+            lanes: std::sync::Mutex::default(),
+            clock,
+            watches: escalation::Watches::default(),
             metrics,
             policies: PolicyCache::default(),
             published: publish::PublishCache::default(),
+            tags: gather::TagCache::default(),
+            failed: std::sync::Mutex::default(),
         }
     }
 
@@ -55,8 +83,17 @@ impl Engine {
     /// Evaluates one job and logs the result; failures are reported on the
     /// check run where GitHub lets us, never dropped silently.
     pub async fn run(&self, job: Job) {
-        let started = Instant::now();
         let key = job.key.clone();
+        let lane = {
+            let mut lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
+            lanes
+                .entry(key.installation)
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_INSTALLATION)))
+                .clone()
+        };
+        // The semaphore is never closed, so acquiring cannot fail.
+        let _permit = lane.acquire_owned().await.ok();
+        let started = Instant::now();
         match self.evaluate(job).await {
             Ok(Outcome::NotACommand) => {
                 tracing::debug!("comment is not the approval command");
@@ -71,7 +108,8 @@ impl Engine {
             }
             Err(e) => {
                 self.metrics.evaluation("error", started.elapsed());
-                tracing::error!(error = %e, "evaluation failed");
+                tracing::error!(error = %e, "evaluation failed; retried at the next sweep");
+                self.retry_later(key.clone());
                 self.report_failure(&key, &e).await;
             }
         }
@@ -104,7 +142,7 @@ impl Engine {
                 let output = report::policy_error_output(&loaded.shown_path, &lines);
                 let conclusion = output.conclusion;
                 self.published
-                    .check_run(&client, &pull.head.sha, &output, Vec::new())
+                    .check_run(&client, CHECK_NAME, &pull.head.sha, &output, Vec::new())
                     .await?;
                 return Ok(Outcome::Reported { conclusion });
             }
@@ -115,16 +153,62 @@ impl Engine {
             Classification::NotHotfix => None,
             Classification::Hotfix { severity, .. } => *severity,
         };
-        let gathered = gather::facts(&client, policy, &classification, severity, &pull).await?;
+        let gathered = gather::facts(
+            &client,
+            &self.tags,
+            policy,
+            &classification,
+            severity,
+            &pull,
+        )
+        .await?;
         let verdict = rules::evaluate(policy, &gathered.facts);
         let output = report::check_output(&verdict, policy, loaded.source.clone());
         let conclusion = output.conclusion;
         let annotations = self.policy_edit_annotations(&client, &gathered).await?;
         self.published
-            .check_run(&client, &pull.head.sha, &output, annotations)
+            .check_run(&client, CHECK_NAME, &pull.head.sha, &output, annotations)
             .await?;
+        match (severity, verdict.deadline) {
+            (Some(severity), Some(deadline)) if !pull.is_merged() && pull.state != "closed" => {
+                let limit = severity
+                    .deadline
+                    .and_then(|d| chrono::Duration::from_std(d).ok())
+                    .unwrap_or_default();
+                self.watches.watch(
+                    job.key.clone(),
+                    escalation::Watch {
+                        severity: severity.name.clone(),
+                        started: deadline - limit,
+                        deadline,
+                    },
+                );
+            }
+            _ => self.watches.forget(&job.key),
+        }
+        let after_merge = if classification.is_hotfix()
+            && pull.is_merged()
+            && pull.base.ref_name == policy.branches.production
+        {
+            let cx = post_merge::Context {
+                client: &client,
+                published: &self.published,
+                policy,
+                severity,
+                pull: &pull,
+                facts: &gathered.facts,
+                verdict: &verdict,
+                comments: &gathered.comments,
+            };
+            Some(post_merge::run(&cx).await?)
+        } else {
+            None
+        };
         match report::sticky_comment(&verdict, policy, loaded.source.clone()) {
-            Some(body) => {
+            Some(mut body) => {
+                if let Some(after_merge) = &after_merge {
+                    body.push_str(&report::post_merge::section(after_merge));
+                }
                 self.published
                     .sticky_comment(&client, job.key.number, &gathered.comments, &body)
                     .await?;
@@ -136,6 +220,150 @@ impl Engine {
             }
         }
         Ok(Outcome::Reported { conclusion })
+    }
+
+    /// Posts the escalations that are due; returns how many comments it
+    /// posted. Errors are logged per pull request and retried next sweep.
+    pub async fn sweep(&self) -> usize {
+        let now = self.clock.now();
+        let mut posted = 0;
+        for (key, watch) in self.watches.due(now) {
+            if self.budget_low(key.installation) {
+                tracing::info!(
+                    installation = key.installation,
+                    "rate limit budget low; escalation postponed"
+                );
+                continue;
+            }
+            match self.escalate(&key, &watch, now).await {
+                Ok(done) => {
+                    posted += usize::from(done.first) + usize::from(done.second);
+                    if done.finished {
+                        self.watches.forget(&key);
+                    }
+                    if done.first || done.second {
+                        tracing::info!(repository = %key.repo, pr = key.number, "escalated");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(repository = %key.repo, pr = key.number, error = %e, "escalation failed; retried next sweep");
+                }
+            }
+        }
+        posted
+    }
+
+    async fn escalate(
+        &self,
+        key: &PrKey,
+        watch: &escalation::Watch,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<escalation::Escalated, GitHubError> {
+        let client = self.client(key).await?;
+        let loaded = self.policies.get(&client).await?;
+        let Ok(policy) = &loaded.policy else {
+            return Ok(escalation::Escalated::default());
+        };
+        // Fresh state: the pull request may have merged since.
+        let pull = PullPayload::from(client.get_pull(key.number).await?);
+        escalation::escalate(&client, policy, &pull, watch, now).await
+    }
+
+    /// Open hotfix pull requests in every installation's repositories, as
+    /// jobs: at start-up they re-evaluate what may have been missed while
+    /// the app was down and bring their deadlines back under watch.
+    /// Bounded by `max_repositories` per installation.
+    pub async fn discover(&self, max_repositories: usize) -> Vec<Job> {
+        let mut jobs = Vec::new();
+        let installations = match self.github.app_client().list_installations().await {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list installations; discovery skipped");
+                return jobs;
+            }
+        };
+        for installation in installations {
+            if self.budget_low(installation.id) {
+                tracing::info!(
+                    installation = installation.id,
+                    "rate limit budget low; discovery skipped"
+                );
+                continue;
+            }
+            let result = self
+                .discover_installation(installation.id, max_repositories, &mut jobs)
+                .await;
+            if let Err(e) = result {
+                tracing::warn!(installation = installation.id, error = %e, "discovery incomplete");
+            }
+        }
+        tracing::info!(found = jobs.len(), "open hotfix pull requests discovered");
+        jobs
+    }
+
+    async fn discover_installation(
+        &self,
+        id: u64,
+        max_repositories: usize,
+        jobs: &mut Vec<Job>,
+    ) -> Result<(), GitHubError> {
+        let installation = self.github.installation(id).await?;
+        for repo in installation.list_repositories(max_repositories).await? {
+            let client = installation.repo(&repo.owner, &repo.name);
+            let loaded = self.policies.get(&client).await?;
+            let Ok(policy) = &loaded.policy else {
+                continue;
+            };
+            for pull in client.list_pulls(None, None, "open").await? {
+                let pull = PullPayload::from(pull);
+                if rules::classify(policy, &pull.label_names(), &pull.head.ref_name).is_hotfix() {
+                    jobs.push(Job {
+                        key: PrKey {
+                            installation: id,
+                            repo: repo.clone(),
+                            number: pull.number,
+                        },
+                        pull: Some(pull),
+                        trigger: Trigger::Full,
+                        deliveries: Vec::new(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn budget_low(&self, installation: u64) -> bool {
+        self.github
+            .stats()
+            .remaining_for(installation)
+            .is_some_and(|left| left < LOW_BUDGET)
+    }
+
+    pub fn retry_later(&self, key: PrKey) {
+        self.failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key);
+    }
+
+    /// Jobs for the pull requests whose last evaluation failed.
+    pub fn take_failed(&self) -> Vec<Job> {
+        let failed = std::mem::take(&mut *self.failed.lock().unwrap_or_else(|p| p.into_inner()));
+        failed
+            .into_iter()
+            .map(|key| Job {
+                key,
+                pull: None,
+                trigger: Trigger::Full,
+                deliveries: Vec::new(),
+            })
+            .collect()
+    }
+
+    /// Hotfixes whose deadline this instance watches.
+    pub fn watched(&self) -> usize {
+        self.watches.len()
     }
 
     /// When the pull request edits the policy file, validate its new version
@@ -189,7 +417,7 @@ impl Engine {
         };
         if let Err(e) = self
             .published
-            .check_run(&client, &pull.head.sha, &output, Vec::new())
+            .check_run(&client, CHECK_NAME, &pull.head.sha, &output, Vec::new())
             .await
         {
             tracing::error!(error = %e, "could not report the failure on the check run either");
@@ -235,6 +463,14 @@ pub async fn read_only_facts(
         Classification::NotHotfix => None,
         Classification::Hotfix { severity, .. } => *severity,
     };
-    let gathered = gather::facts(&client, &policy, &classification, severity, &pull).await?;
+    let gathered = gather::facts(
+        &client,
+        &gather::TagCache::default(),
+        &policy,
+        &classification,
+        severity,
+        &pull,
+    )
+    .await?;
     Ok((policy, source, gathered.facts))
 }

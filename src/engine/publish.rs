@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
-use crate::events::{CHECK_NAME, RECHECK_ACTION, RepoName};
+use crate::events::{RECHECK_ACTION, RepoName};
 use crate::github::{
     Annotation as GitHubAnnotation, AnnotationLevel, CheckAction, CheckConclusion,
     CheckOutput as GitHubCheckOutput, CheckRunUpdate, CheckStatus, CommentInfo, GitHubError,
@@ -63,14 +63,18 @@ fn recall<K: Eq + Hash>(map: &Mutex<HashMap<K, (u64, u64)>>, key: &K) -> Option<
 }
 
 impl PublishCache {
+    /// Upserts the check run `name` on `head_sha`. An `output.conclusion` of
+    /// `in_progress` leaves the run in progress (the merge-back check waits
+    /// for `develop`); anything else completes it.
     pub async fn check_run(
         &self,
         client: &RepoClient,
+        name: &str,
         head_sha: &str,
         output: &CheckOutput,
         annotations: Vec<Annotation>,
     ) -> Result<Published, GitHubError> {
-        let key = (client.repo_name(), head_sha.to_string());
+        let key = (client.repo_name(), format!("{name}@{head_sha}"));
         let shown = fingerprint(&(
             output.conclusion,
             &output.title,
@@ -85,14 +89,27 @@ impl PublishCache {
             Some((_, was)) if was == shown => return Ok(Published::Unchanged),
             Some((id, _)) => Some(id),
             None => client
-                .find_check_run(head_sha, CHECK_NAME)
+                .find_check_run(head_sha, name)
                 .await?
                 .map(|run| run.id),
         };
-        let conclusion = match output.conclusion {
-            "success" => CheckConclusion::Success,
-            "neutral" => CheckConclusion::Neutral,
-            _ => CheckConclusion::Failure,
+        let (status, conclusion, completed_at) = match output.conclusion {
+            "in_progress" => (CheckStatus::InProgress, None, None),
+            "success" => (
+                CheckStatus::Completed,
+                Some(CheckConclusion::Success),
+                Some(chrono::Utc::now()),
+            ),
+            "neutral" => (
+                CheckStatus::Completed,
+                Some(CheckConclusion::Neutral),
+                Some(chrono::Utc::now()),
+            ),
+            _ => (
+                CheckStatus::Completed,
+                Some(CheckConclusion::Failure),
+                Some(chrono::Utc::now()),
+            ),
         };
         let body = GitHubCheckOutput {
             title: output.title.clone(),
@@ -118,13 +135,12 @@ impl PublishCache {
             description: "Evaluate the hotfix policy again".to_string(),
             identifier: RECHECK_ACTION.to_string(),
         }];
-        let now = chrono::Utc::now();
         let (id, published) = match existing {
             Some(id) => {
                 let update = CheckRunUpdate {
-                    status: Some(CheckStatus::Completed),
-                    conclusion: Some(conclusion),
-                    completed_at: Some(now),
+                    status: Some(status),
+                    conclusion,
+                    completed_at,
                     output: Some(body),
                     actions: Some(actions),
                     ..CheckRunUpdate::default()
@@ -134,11 +150,11 @@ impl PublishCache {
             }
             None => {
                 let run = NewCheckRun {
-                    name: CHECK_NAME.to_string(),
+                    name: name.to_string(),
                     head_sha: head_sha.to_string(),
-                    status: Some(CheckStatus::Completed),
-                    conclusion: Some(conclusion),
-                    completed_at: Some(now),
+                    status: Some(status),
+                    conclusion,
+                    completed_at,
                     details_url: None,
                     external_id: None,
                     output: Some(body),

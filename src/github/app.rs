@@ -316,6 +316,45 @@ impl InstallationClient {
         self.id
     }
 
+    /// `GET /installation/repositories`: the repositories this installation
+    /// covers, at most `limit` (pages of 100).
+    pub async fn list_repositories(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<crate::events::RepoName>, GitHubError> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            #[serde(default)]
+            repositories: Vec<Repo>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Repo {
+            #[serde(default)]
+            full_name: String,
+        }
+        let mut names = Vec::new();
+        for page in 1.. {
+            let call = Call::get(
+                "GET /installation/repositories",
+                format!("/installation/repositories?per_page=100&page={page}"),
+            );
+            let Page { repositories } = self.core.json(&self.cred, &call).await?;
+            let done = repositories.len() < 100;
+            names.extend(repositories.into_iter().filter_map(|r| {
+                let (owner, name) = r.full_name.split_once('/')?;
+                Some(crate::events::RepoName {
+                    owner: owner.to_string(),
+                    name: name.to_string(),
+                })
+            }));
+            if done || names.len() >= limit {
+                break;
+            }
+        }
+        names.truncate(limit);
+        Ok(names)
+    }
+
     pub fn repo(&self, owner: &str, repo: &str) -> RepoClient {
         RepoClient::new(
             self.core.clone(),

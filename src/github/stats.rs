@@ -73,6 +73,15 @@ impl ApiStats {
         rows
     }
 
+    /// The latest `x-ratelimit-remaining` seen for one installation.
+    pub fn remaining_for(&self, installation: u64) -> Option<u64> {
+        self.remaining
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&installation)
+            .map(|v| v.load(Ordering::Relaxed))
+    }
+
     /// The latest `x-ratelimit-remaining` per installation id, sorted by id.
     pub fn rate_limit_remaining(&self) -> Vec<(u64, u64)> {
         let map = self

@@ -11,6 +11,10 @@ pub const COMMENT_MARKER: &str = "<!-- hotfix-guard -->";
 
 /// `None` for a pull request that is not a hotfix (no comment).
 pub fn sticky_comment(verdict: &Verdict, policy: &Policy, source: PolicySource) -> Option<String> {
+    render(verdict, policy, source).map(|text| super::markdown::quiet_mentions(&text))
+}
+
+fn render(verdict: &Verdict, policy: &Policy, source: PolicySource) -> Option<String> {
     if !verdict.is_hotfix {
         return None;
     }
@@ -59,14 +63,12 @@ pub fn sticky_comment(verdict: &Verdict, policy: &Policy, source: PolicySource) 
                     "- [ ] {}: waiting — the role has no members\n",
                     slot.role
                 )),
-                // In code spans: a mention here would notify a whole team
-                // each time a hotfix opens; escalation is what mentions.
                 None => out.push_str(&format!(
                     "- [ ] {}: waiting — members: {}\n",
                     slot.role,
                     slot.members
                         .iter()
-                        .map(|m| format!("`{m}`"))
+                        .map(|m| m.to_string())
                         .collect::<Vec<_>>()
                         .join(", ")
                 )),

@@ -189,3 +189,41 @@ pub(crate) fn limit(text: String, max: usize) -> String {
     };
     format!("{head}{NOTE}")
 }
+
+/// Writes `@login` and `@org/team` as code, so that they read as names but
+/// notify nobody: the sticky comment is created on every hotfix and edited as
+/// it progresses, and a mention there would page people each time.
+/// Escalation comments are where the app means to notify.
+pub(crate) fn quiet_mentions(text: &str) -> String {
+    static MENTION: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(^|[\s(,;:])@([A-Za-z0-9][A-Za-z0-9-]*(?:\[bot\])?(?:/[A-Za-z0-9_.-]+)?)",
+        )
+        .ok()
+    });
+    match MENTION.as_ref() {
+        Some(re) => re.replace_all(text, "$1`@$2`").into_owned(),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod quiet_tests {
+    use super::quiet_mentions;
+
+    #[test]
+    fn mentions_become_code_and_notify_nobody() {
+        assert_eq!(
+            quiet_mentions("set by @dana; members: @acme/on-call, (@bob) and @renovate[bot]"),
+            "set by `@dana`; members: `@acme/on-call`, (`@bob`) and `@renovate[bot]`"
+        );
+        assert_eq!(quiet_mentions("@alice approved"), "`@alice` approved");
+        // Already code, e-mail addresses and links stay as they are.
+        assert_eq!(quiet_mentions("`@acme/on-call`"), "`@acme/on-call`");
+        assert_eq!(
+            quiet_mentions("mail ops@example.com"),
+            "mail ops@example.com"
+        );
+        assert_eq!(quiet_mentions("[@x](https://h/x)"), "[@x](https://h/x)");
+    }
+}

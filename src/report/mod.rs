@@ -6,6 +6,7 @@
 mod check;
 mod comment;
 mod markdown;
+pub mod post_merge;
 mod procedure;
 
 pub use check::{CheckOutput, MAX_OUTPUT_BYTES, check_output, policy_error_output};

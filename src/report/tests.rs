@@ -241,7 +241,7 @@ fn severity_drop_note_reaches_the_comment() {
     let comment = sticky_comment(&verdict, &policy, PolicySource::Repository).unwrap_or_default();
     assert!(
         comment.contains(
-            "- ⚠️ Severity lowered from P0 to P2 by @carol at 2026-11-26 14:00 UTC after approvals"
+            "- ⚠️ Severity lowered from P0 to P2 by `@carol` at 2026-11-26 14:00 UTC after approvals"
         ),
         "{comment}"
     );
@@ -303,6 +303,6 @@ fn severity_set_by_a_non_writer_is_reported_as_no_valid_severity() {
     assert!(out.summary.contains("**Add exactly one severity label**"));
     let comment = sticky_comment(&verdict, &policy, PolicySource::Repository).unwrap_or_default();
     assert!(comment.contains("- **Severity:** none valid yet"));
-    assert!(comment.contains("❌ Severity label — P0 was applied by @mallory (triage access)"));
+    assert!(comment.contains("❌ Severity label — P0 was applied by `@mallory` (triage access)"));
     assert!(!comment.contains("Deploy by"));
 }

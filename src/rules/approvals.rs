@@ -125,19 +125,13 @@ impl<'a> Ctx<'a> {
 
     /// In at least one of the severity's required roles.
     fn in_required_role(&self, login: &str) -> Membership {
-        let mut unknown = false;
-        for role in &self.severity.approvals.roles {
-            match in_role(self.policy, self.facts, role, login) {
-                Membership::Yes => return Membership::Yes,
-                Membership::Unknown => unknown = true,
-                Membership::No => {}
-            }
-        }
-        if unknown {
-            Membership::Unknown
-        } else {
-            Membership::No
-        }
+        Membership::any(
+            self.severity
+                .approvals
+                .roles
+                .iter()
+                .map(|role| in_role(self.policy, self.facts, role, login)),
+        )
     }
 
     fn is_writer(&self, login: &str) -> Option<bool> {

@@ -18,6 +18,25 @@ pub(crate) enum Membership {
     Unknown,
 }
 
+impl Membership {
+    /// Yes when any is Yes; otherwise Unknown when any is Unknown; else No.
+    pub(crate) fn any(all: impl IntoIterator<Item = Membership>) -> Membership {
+        let mut unknown = false;
+        for membership in all {
+            match membership {
+                Membership::Yes => return Membership::Yes,
+                Membership::Unknown => unknown = true,
+                Membership::No => {}
+            }
+        }
+        if unknown {
+            Membership::Unknown
+        } else {
+            Membership::No
+        }
+    }
+}
+
 /// `org/slug` → the looked-up members, matching the key case-insensitively.
 fn team_members<'f>(facts: &'f PullRequestFacts, org: &str, slug: &str) -> Option<&'f [String]> {
     let key = format!("{org}/{slug}");
@@ -57,19 +76,11 @@ pub(crate) fn in_role(
     role: &str,
     login: &str,
 ) -> Membership {
-    let mut unknown = false;
-    for member in role_members(policy, role) {
-        match is_member(facts, member, login) {
-            Membership::Yes => return Membership::Yes,
-            Membership::Unknown => unknown = true,
-            Membership::No => {}
-        }
-    }
-    if unknown {
-        Membership::Unknown
-    } else {
-        Membership::No
-    }
+    Membership::any(
+        role_members(policy, role)
+            .iter()
+            .map(|member| is_member(facts, member, login)),
+    )
 }
 
 pub(crate) fn permission_of(facts: &PullRequestFacts, login: &str) -> Option<Permission> {

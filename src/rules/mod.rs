@@ -24,7 +24,7 @@ pub(crate) mod testutil;
 pub use approvals::is_command;
 pub use classify::{Classification, HotfixReason, classify};
 pub use facts::*;
-pub use needs::{FactNeeds, candidate_logins, needs};
+pub use needs::{FactNeeds, candidate_logins, deciders, label_appliers, needs};
 pub use result::{RuleId, RuleResult, RuleStatus};
 pub use time::{format_duration, format_utc_minute};
 pub use verdict::{Conclusion, Verdict, evaluate};

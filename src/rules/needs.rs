@@ -77,6 +77,19 @@ pub fn candidate_logins(
     severity: &Severity,
     facts: &PullRequestFacts,
 ) -> Vec<String> {
+    let mut logins = deciders(policy, facts);
+    for login in label_appliers(severity, facts) {
+        push_unique_login(&mut logins, &login);
+    }
+    logins
+}
+
+/// Reviewers whose latest decisive review approves or requests changes, and
+/// authors of approval commands: the people whose role membership (and, for
+/// counts, permission) decides approvals. The author is left out unless the
+/// policy lets authors approve: their approval never counts, so looking them
+/// up would only cost API calls.
+pub fn deciders(policy: &Policy, facts: &PullRequestFacts) -> Vec<String> {
     let mut logins = Vec::new();
     for review in &facts.reviews {
         let decisive = matches!(
@@ -103,6 +116,16 @@ pub fn candidate_logins(
             push_unique_login(&mut logins, &comment.user);
         }
     }
+    if !policy.approvals.allow_author {
+        logins.retain(|l| !same_login(l, &facts.author));
+    }
+    logins
+}
+
+/// Who applied the severity's labels: their permission decides whether the
+/// severity counts.
+pub fn label_appliers(severity: &Severity, facts: &PullRequestFacts) -> Vec<String> {
+    let mut logins = Vec::new();
     for application in applications(severity, facts) {
         push_unique_login(&mut logins, &application.actor);
     }

@@ -2,6 +2,7 @@
 //! `GET /healthz` and `GET /metrics` serve operators.
 
 pub mod dedupe;
+pub mod setup;
 pub mod signature;
 mod webhook;
 
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
+        .merge(setup::refused())
         .with_state(state)
 }
 

@@ -1,0 +1,325 @@
+//! After a hotfix merges into the production branch: merge it back into
+//! `develop` (git-flow), tag the release, open the follow-up issue. Each
+//! step is idempotent against GitHub's own state (the branch, the open
+//! pull request, the tag, the marker in the sticky comment), so a
+//! redelivery, a restart or a second instance never does it twice.
+
+use chrono::{DateTime, Utc};
+
+use crate::events::{MERGE_BACK_CHECK_NAME, MERGE_BACK_PREFIX, PullPayload};
+use crate::github::{CommentInfo, GitHubError, RepoClient};
+use crate::policy::{Policy, Severity, Workflow};
+use crate::report::post_merge::{
+    self, FOLLOW_UP_MARKER, FollowUp, IncidentFacts, MergeBack, PostMerge, Tag,
+};
+use crate::report::{COMMENT_MARKER, CheckOutput};
+use crate::rules::{self, PullRequestFacts, ReviewState, Verdict};
+
+use super::publish::PublishCache;
+
+pub const MERGE_BACK_LABEL: &str = "merge-back";
+pub const INCIDENT_LABEL: &str = "incident";
+
+pub fn merge_back_branch(number: u64) -> String {
+    format!("{MERGE_BACK_PREFIX}{number}")
+}
+
+pub struct Context<'a> {
+    pub client: &'a RepoClient,
+    pub published: &'a PublishCache,
+    pub policy: &'a Policy,
+    pub severity: Option<&'a Severity>,
+    pub pull: &'a PullPayload,
+    pub facts: &'a PullRequestFacts,
+    pub verdict: &'a Verdict,
+    pub comments: &'a [CommentInfo],
+}
+
+pub async fn run(cx: &Context<'_>) -> Result<PostMerge, GitHubError> {
+    let Some(merge_sha) = cx.pull.merge_commit_sha.as_deref() else {
+        return Ok(PostMerge::default());
+    };
+    let merge_back = if cx.policy.workflow == Workflow::GitFlow && cx.policy.checks.merge_back {
+        Some(merge_back(cx, merge_sha).await?)
+    } else {
+        None
+    };
+    let tag = if cx.policy.release.tag {
+        Some(tag(cx, merge_sha).await?)
+    } else {
+        None
+    };
+    let follow_up = match cx.severity.and_then(|s| s.follow_up.as_ref()) {
+        Some(follow_up) => Some(follow_up_issue(cx, &follow_up.title, follow_up.within).await?),
+        None => None,
+    };
+    Ok(PostMerge {
+        merge_back,
+        tag,
+        follow_up,
+    })
+}
+
+async fn merge_back(cx: &Context<'_>, merge_sha: &str) -> Result<MergeBack, GitHubError> {
+    let develop = cx.policy.branches.develop.clone();
+    let client = cx.client;
+    if client.get_branch(&develop).await?.is_none() {
+        return Ok(MergeBack::NoDevelop { develop });
+    }
+    // `behind` or `identical`: develop already has the merge commit.
+    let compare = client.compare(&develop, merge_sha).await?;
+    let status = if matches!(compare.status.as_str(), "behind" | "identical") {
+        MergeBack::Contained {
+            develop: develop.clone(),
+        }
+    } else {
+        open_merge_back(cx, merge_sha, &develop).await?
+    };
+    let output = match &status {
+        MergeBack::Contained { develop } => CheckOutput {
+            conclusion: "success",
+            title: format!("{develop} contains the hotfix"),
+            summary: format!(
+                "`{develop}` contains the merge commit of #{}.",
+                cx.pull.number
+            ),
+            text: None,
+        },
+        MergeBack::Open {
+            number,
+            url,
+            develop,
+        } => CheckOutput {
+            conclusion: "in_progress",
+            title: format!("Waiting for #{number} to merge into {develop}"),
+            summary: format!(
+                "The hotfix #{} is merged but `{develop}` does not contain it yet. Merge [#{number}]({url}) so that the next release keeps the fix.",
+                cx.pull.number
+            ),
+            text: None,
+        },
+        MergeBack::Refused {
+            develop,
+            branch,
+            reason,
+        } => CheckOutput {
+            conclusion: "failure",
+            title: format!("Merge the hotfix back into {develop} by hand"),
+            summary: format!(
+                "GitHub refused to open the merge-back pull request ({reason}). Run:\n\n{}",
+                post_merge::manual_merge_back(develop, branch)
+            ),
+            text: None,
+        },
+        MergeBack::NoDevelop { .. } => return Ok(status),
+    };
+    cx.published
+        .check_run(
+            client,
+            MERGE_BACK_CHECK_NAME,
+            merge_sha,
+            &output,
+            Vec::new(),
+        )
+        .await?;
+    Ok(status)
+}
+
+async fn open_merge_back(
+    cx: &Context<'_>,
+    merge_sha: &str,
+    develop: &str,
+) -> Result<MergeBack, GitHubError> {
+    let client = cx.client;
+    let number = cx.pull.number;
+    let branch = merge_back_branch(number);
+    let refused = |reason: String| MergeBack::Refused {
+        develop: develop.to_string(),
+        branch: cx.pull.head.ref_name.clone(),
+        reason,
+    };
+    match client
+        .create_ref(&format!("refs/heads/{branch}"), merge_sha)
+        .await
+    {
+        Ok(()) => {}
+        // Made by an earlier delivery, run or instance: reuse it.
+        Err(e) if e.is_already_exists() => {}
+        Err(e) if !e.is_transient() => return Ok(refused(e.to_string())),
+        Err(e) => return Err(e),
+    }
+    let head = format!("{}:{branch}", client.owner());
+    let existing = client
+        .list_pulls(Some(&head), Some(develop), "open")
+        .await?;
+    if let Some(open) = existing.into_iter().next() {
+        return Ok(MergeBack::Open {
+            number: open.number,
+            url: open.html_url,
+            develop: develop.to_string(),
+        });
+    }
+    let title = format!("Merge back hotfix #{number}: {}", cx.pull.title);
+    let body = format!(
+        "Brings hotfix #{number} into `{develop}`, as the hotfix procedure's Git Flow step 5 asks:\n\n\
+> **Merge back to develop**\n> ```bash\n> git checkout {develop}\n> git merge --no-ff {head_ref}\n> git push origin {develop}\n> ```\n\n\
+Without it the next release from `{develop}` brings the bug back. Opened by hotfix-guard; merge it like any pull request (resolve conflicts on this branch if there are any).",
+        head_ref = cx.pull.head.ref_name,
+    );
+    let created = match client.create_pull(&title, &branch, develop, &body).await {
+        Ok(created) => created,
+        Err(e) if e.is_already_exists() => {
+            // Another instance opened it between our look and our write.
+            match client
+                .list_pulls(Some(&head), Some(develop), "open")
+                .await?
+                .into_iter()
+                .next()
+            {
+                Some(open) => open,
+                None => return Ok(refused(e.to_string())),
+            }
+        }
+        Err(e) if !e.is_transient() => return Ok(refused(e.to_string())),
+        Err(e) => return Err(e),
+    };
+    if let Err(e) = client
+        .add_labels(created.number, &[MERGE_BACK_LABEL.to_string()])
+        .await
+    {
+        tracing::warn!(error = %e, "could not label the merge-back pull request");
+    }
+    Ok(MergeBack::Open {
+        number: created.number,
+        url: created.html_url,
+        develop: develop.to_string(),
+    })
+}
+
+async fn tag(cx: &Context<'_>, merge_sha: &str) -> Result<Tag, GitHubError> {
+    let Some(version) = rules::new_version(cx.policy, cx.facts) else {
+        return Ok(Tag::NoVersion);
+    };
+    let tag = format!("{}{version}", cx.policy.release.prefix);
+    match cx.client.tag_exists(&tag).await? {
+        Some(sha) if sha == merge_sha => return Ok(Tag::Present(tag)),
+        Some(sha) => return Ok(Tag::Elsewhere { tag, sha }),
+        None => {}
+    }
+    match cx
+        .client
+        .create_ref(&format!("refs/tags/{tag}"), merge_sha)
+        .await
+    {
+        Ok(()) => Ok(Tag::Created(tag)),
+        Err(e) if e.is_already_exists() => match cx.client.tag_exists(&tag).await? {
+            Some(sha) if sha == merge_sha => Ok(Tag::Present(tag)),
+            Some(sha) => Ok(Tag::Elsewhere { tag, sha }),
+            None => Ok(Tag::Refused {
+                tag,
+                reason: e.to_string(),
+            }),
+        },
+        Err(e) if !e.is_transient() => Ok(Tag::Refused {
+            tag,
+            reason: e.to_string(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// The follow-up issue's number recorded in our sticky comment, if any.
+fn recorded_follow_up(comments: &[CommentInfo]) -> Option<u64> {
+    comments
+        .iter()
+        .filter(|c| c.body.contains(COMMENT_MARKER))
+        .find_map(|c| {
+            let rest = &c.body[c.body.find(FOLLOW_UP_MARKER)? + FOLLOW_UP_MARKER.len()..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+}
+
+async fn follow_up_issue(
+    cx: &Context<'_>,
+    title: &str,
+    within: std::time::Duration,
+) -> Result<FollowUp, GitHubError> {
+    let merged_at: DateTime<Utc> = cx.pull.merged_at.unwrap_or_else(Utc::now);
+    let due = merged_at + chrono::Duration::from_std(within).unwrap_or_default();
+    let issue_title = post_merge::follow_up_title(title, &cx.pull.title);
+    let issues_url = |n: u64| {
+        let pull_url = cx.pull.html_url.clone().unwrap_or_default();
+        match pull_url.rfind("/pull/") {
+            Some(i) => format!("{}/issues/{n}", &pull_url[..i]),
+            None => format!("#{n}"),
+        }
+    };
+    if let Some(number) = recorded_follow_up(cx.comments) {
+        return Ok(FollowUp::Opened {
+            number,
+            url: issues_url(number),
+            title: title.to_string(),
+            due,
+        });
+    }
+    let mut approvals: Vec<(String, DateTime<Utc>)> = cx
+        .facts
+        .reviews
+        .iter()
+        .filter(|r| r.state == ReviewState::Approved)
+        .filter_map(|r| Some((r.user.clone(), r.submitted_at?)))
+        .collect();
+    approvals.extend(
+        cx.facts
+            .comments
+            .iter()
+            .map(|c| (c.user.clone(), c.created_at)),
+    );
+    let severity = cx.verdict.severity.clone().unwrap_or_default();
+    let body = post_merge::incident_report(&IncidentFacts {
+        pull_url: cx.pull.html_url.as_deref().unwrap_or_default(),
+        pull_number: cx.pull.number,
+        pull_title: &cx.pull.title,
+        severity: &severity,
+        severity_set_by: cx
+            .verdict
+            .severity_set_by
+            .as_ref()
+            .map(|(who, at)| (who.as_str(), *at)),
+        opened_at: cx.facts.created_at,
+        approvals,
+        merged_at,
+        merged_by: cx.facts.merged_by.as_deref(),
+        due,
+        follow_up_title: title,
+    });
+    let mut assignees = vec![cx.facts.author.clone()];
+    if let Some(merger) = &cx.facts.merged_by
+        && !merger.eq_ignore_ascii_case(&cx.facts.author)
+    {
+        assignees.push(merger.clone());
+    }
+    match cx
+        .client
+        .create_issue(
+            &issue_title,
+            &body,
+            &[INCIDENT_LABEL.to_string()],
+            &assignees,
+        )
+        .await
+    {
+        Ok(issue) => Ok(FollowUp::Opened {
+            number: issue.number,
+            url: issue.html_url,
+            title: title.to_string(),
+            due,
+        }),
+        Err(e) if !e.is_transient() => Ok(FollowUp::Refused {
+            title: title.to_string(),
+            reason: e.to_string(),
+        }),
+        Err(e) => Err(e),
+    }
+}

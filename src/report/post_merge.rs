@@ -1,0 +1,360 @@
+//! Pure text for what happens after a hotfix merges: the merge-back into
+//! `develop`, the release tag and the follow-up issue (the sticky comment's
+//! last section), the follow-up issue's body, and escalation comments.
+
+use chrono::{DateTime, Utc};
+
+use crate::policy::format_duration;
+
+/// Marks the follow-up issue's number inside the sticky comment, so that
+/// the issue is opened once even across restarts and instances.
+pub const FOLLOW_UP_MARKER: &str = "<!-- hotfix-guard:follow-up #";
+
+/// Marks escalation comments: `<!-- hotfix-guard:escalation level=N -->`.
+pub fn escalation_marker(level: u8) -> String {
+    format!("<!-- hotfix-guard:escalation level={level} -->")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MergeBack {
+    /// `develop` already contains the merge commit.
+    Contained { develop: String },
+    /// A merge-back pull request is open.
+    Open {
+        number: u64,
+        url: String,
+        develop: String,
+    },
+    /// GitHub refused; the maintainers must do it by hand.
+    Refused {
+        develop: String,
+        branch: String,
+        reason: String,
+    },
+    /// No `develop` branch exists: nothing to merge back into.
+    NoDevelop { develop: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tag {
+    Created(String),
+    /// Already there, at the merge commit.
+    Present(String),
+    /// There, but at another commit: reported, never moved.
+    Elsewhere {
+        tag: String,
+        sha: String,
+    },
+    /// The version could not be read, so no tag was made.
+    NoVersion,
+    Refused {
+        tag: String,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUp {
+    Opened {
+        number: u64,
+        url: String,
+        title: String,
+        due: DateTime<Utc>,
+    },
+    Refused {
+        title: String,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PostMerge {
+    pub merge_back: Option<MergeBack>,
+    pub tag: Option<Tag>,
+    pub follow_up: Option<FollowUp>,
+}
+
+fn utc(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The exact commands from the procedure's Git Flow step 5.
+pub fn manual_merge_back(develop: &str, branch: &str) -> String {
+    format!(
+        "```bash\ngit checkout {develop}\ngit pull origin {develop}\ngit merge --no-ff {branch}\ngit push origin {develop}\n```"
+    )
+}
+
+/// The sticky comment's "After the merge" section.
+pub fn section(post: &PostMerge) -> String {
+    let mut out = String::from("\n**After the merge**\n\n");
+    match &post.merge_back {
+        Some(MergeBack::Contained { develop }) => {
+            out.push_str(&format!("- ✅ Merge-back: `{develop}` contains the fix\n"));
+        }
+        Some(MergeBack::Open { number, url, develop }) => out.push_str(&format!(
+            "- ⏳ Merge-back: [#{number}]({url}) brings the fix into `{develop}`; merge it so the next release keeps the fix\n"
+        )),
+        Some(MergeBack::Refused { develop, branch, reason }) => out.push_str(&format!(
+            "- ❌ Merge-back: GitHub refused to open it ({reason}). Merge it back by hand:\n\n{}\n\n",
+            indent(&manual_merge_back(develop, branch))
+        )),
+        Some(MergeBack::NoDevelop { develop }) => out.push_str(&format!(
+            "- ➖ Merge-back: there is no `{develop}` branch\n"
+        )),
+        None => {}
+    }
+    match &post.tag {
+        Some(Tag::Created(tag)) | Some(Tag::Present(tag)) => {
+            out.push_str(&format!(
+                "- ✅ Release tag `{tag}` marks the merge commit\n"
+            ));
+        }
+        Some(Tag::Elsewhere { tag, sha }) => out.push_str(&format!(
+            "- ❌ Release tag `{tag}` already exists at {}; it was not moved\n",
+            sha.get(..7).unwrap_or(sha)
+        )),
+        Some(Tag::NoVersion) => out
+            .push_str("- ❌ Release tag: the new version could not be read, so no tag was made\n"),
+        Some(Tag::Refused { tag, reason }) => out.push_str(&format!(
+            "- ❌ Release tag `{tag}`: GitHub refused ({reason})\n"
+        )),
+        None => {}
+    }
+    match &post.follow_up {
+        Some(FollowUp::Opened {
+            number,
+            url,
+            title,
+            due,
+        }) => out.push_str(&format!(
+            "- 📝 {title}: [#{number}]({url}), due {}\n{FOLLOW_UP_MARKER}{number} -->\n",
+            utc(*due)
+        )),
+        Some(FollowUp::Refused { title, reason }) => out.push_str(&format!(
+            "- ❌ {title}: the issue could not be opened ({reason})\n"
+        )),
+        None => {}
+    }
+    out
+}
+
+fn indent(block: &str) -> String {
+    block
+        .lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What the follow-up issue says: the procedure's incident report template,
+/// filled with what is known.
+pub struct IncidentFacts<'a> {
+    pub pull_url: &'a str,
+    pub pull_number: u64,
+    pub pull_title: &'a str,
+    pub severity: &'a str,
+    pub severity_set_by: Option<(&'a str, DateTime<Utc>)>,
+    pub opened_at: DateTime<Utc>,
+    /// (who, when), oldest first.
+    pub approvals: Vec<(String, DateTime<Utc>)>,
+    pub merged_at: DateTime<Utc>,
+    pub merged_by: Option<&'a str>,
+    pub due: DateTime<Utc>,
+    pub follow_up_title: &'a str,
+}
+
+pub fn follow_up_title(follow_up_title: &str, pull_title: &str) -> String {
+    format!("{follow_up_title}: {pull_title}")
+}
+
+pub fn incident_report(f: &IncidentFacts<'_>) -> String {
+    let start = f.severity_set_by.map_or(f.opened_at, |(_, at)| at);
+    let duration = f
+        .merged_at
+        .signed_duration_since(start)
+        .to_std()
+        .unwrap_or_default();
+    let mut timeline = vec![(f.opened_at, format!("Hotfix #{} opened", f.pull_number))];
+    if let Some((who, at)) = f.severity_set_by {
+        timeline.push((at, format!("Severity {} set by @{who}", f.severity)));
+    }
+    for (who, at) in &f.approvals {
+        timeline.push((*at, format!("Approved by @{who}")));
+    }
+    timeline.push((
+        f.merged_at,
+        match f.merged_by {
+            Some(who) => format!("Merged by @{who}"),
+            None => "Merged".to_string(),
+        },
+    ));
+    timeline.sort_by_key(|(at, _)| *at);
+    let rows: String = timeline
+        .iter()
+        .map(|(at, what)| format!("| {} | {what} |\n", utc(*at)))
+        .collect();
+    format!(
+        "<!-- hotfix-guard:follow-up-of #{number} -->\n\
+**{title}** for hotfix [#{number}]({url}), due **{due}**.\n\n\
+# Incident Report: {pull_title}\n\n\
+## Summary\n\
+- **Hotfix:** {url}\n\
+- **Severity:** {severity}{set_by}\n\
+- **Start Time:** {start}\n\
+- **End Time:** {end} (merged)\n\
+- **Duration:** {duration}\n\
+- **Impact:** _[Description of user/business impact]_\n\n\
+## Root Cause\n_[Detailed explanation of what went wrong and why]_\n\n\
+## Timeline\n| Time | Event |\n|------|-------|\n{rows}\n\
+## Resolution\n_[What was done to fix the issue]_\n\n\
+## Lessons Learned\n### What went well\n- \n\n### What could be improved\n- \n\n\
+## Action Items\n- [ ] Improve monitoring for _[specific area]_\n- [ ] Add automated test for _[specific scenario]_\n- [ ] Update documentation for _[specific process]_\n\n\
+## Prevention Measures\n_[How we'll prevent this from happening again]_\n",
+        number = f.pull_number,
+        title = f.follow_up_title,
+        url = f.pull_url,
+        due = utc(f.due),
+        pull_title = f.pull_title,
+        severity = f.severity,
+        set_by = f
+            .severity_set_by
+            .map(|(who, at)| format!(" (set by @{who} at {})", utc(at)))
+            .unwrap_or_default(),
+        start = utc(start),
+        end = utc(f.merged_at),
+        duration = human(duration),
+    )
+}
+
+/// `1h 23m`, as the procedure's resolution notice writes durations.
+pub fn human(d: std::time::Duration) -> String {
+    let minutes = d.as_secs() / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h {m}m"),
+    }
+}
+
+/// An escalation comment: who is mentioned, and how late the hotfix is.
+pub fn escalation_comment(
+    level: u8,
+    severity: &str,
+    mention: &[String],
+    deadline: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: std::time::Duration,
+) -> String {
+    let late = now
+        .signed_duration_since(deadline)
+        .to_std()
+        .unwrap_or_default();
+    let who: Vec<String> = mention
+        .iter()
+        .map(|m| format!("@{}", m.trim_start_matches('@')))
+        .collect();
+    let what = if level == 1 {
+        format!(
+            "this {severity} hotfix was due by **{}** ({} deadline) and is not merged: {} past due.",
+            utc(deadline),
+            format_duration(limit),
+            human(late)
+        )
+    } else {
+        format!(
+            "this {severity} hotfix has been unresolved for more than {} (due {}, {} past due). The procedure asks to notify leadership now.",
+            format_duration(limit),
+            utc(deadline),
+            human(late)
+        )
+    };
+    format!(
+        "{}\n⏰ {} {what}\n",
+        escalation_marker(level),
+        who.join(" ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, h, m, 0)
+            .single()
+            .expect("valid")
+    }
+
+    #[test]
+    fn section_shows_each_state() {
+        let post = PostMerge {
+            merge_back: Some(MergeBack::Open {
+                number: 77,
+                url: "https://github.com/acme/app/pull/77".into(),
+                develop: "develop".into(),
+            }),
+            tag: Some(Tag::Created("v1.2.4".into())),
+            follow_up: Some(FollowUp::Opened {
+                number: 78,
+                url: "https://github.com/acme/app/issues/78".into(),
+                title: "Post-incident review".into(),
+                due: t(15, 0),
+            }),
+        };
+        insta::assert_snapshot!(section(&post));
+    }
+
+    #[test]
+    fn a_refused_merge_back_gives_the_commands() {
+        let post = PostMerge {
+            merge_back: Some(MergeBack::Refused {
+                develop: "develop".into(),
+                branch: "hotfix/login".into(),
+                reason: "develop is protected".into(),
+            }),
+            ..PostMerge::default()
+        };
+        let text = section(&post);
+        assert!(text.contains("git merge --no-ff hotfix/login"));
+        assert!(text.contains("develop is protected"));
+    }
+
+    #[test]
+    fn incident_report_fills_the_template() {
+        let text = incident_report(&IncidentFacts {
+            pull_url: "https://github.com/acme/app/pull/5",
+            pull_number: 5,
+            pull_title: "fix: login loop",
+            severity: "P0",
+            severity_set_by: Some(("dana", t(9, 6))),
+            opened_at: t(9, 5),
+            approvals: vec![("erin".into(), t(9, 52)), ("alice".into(), t(9, 40))],
+            merged_at: t(10, 29),
+            merged_by: Some("alice"),
+            due: t(10, 29) + chrono::Duration::hours(24),
+            follow_up_title: "Post-incident review",
+        });
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn escalation_says_how_late_and_mentions() {
+        let text = escalation_comment(
+            1,
+            "P0",
+            &["acme/incident-commanders".into()],
+            t(11, 0),
+            t(11, 35),
+            std::time::Duration::from_secs(7200),
+        );
+        assert!(text.starts_with(&escalation_marker(1)));
+        assert!(text.contains("@acme/incident-commanders"));
+        assert!(text.contains("35m past due"));
+        assert_eq!(
+            human(std::time::Duration::from_secs(5 * 3600 + 60)),
+            "5h 1m"
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! The app as `serve` wires it (`App::start`), pointed at a fake GitHub on
+//! loopback; deliveries are signed and sent through the real router.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use hotfix_guard::app::App;
+use hotfix_guard::clock::ManualClock;
+use hotfix_guard::config::ServeConfig;
+use hotfix_guard::server::signature::WebhookSecrets;
+
+use super::fake_github::{APP_ID, FakeGitHub, PullSeed};
+use super::webhook::{PrSpec, TestKey, pull_request_event, sign};
+
+pub const SECRET: &str = "harness-secret";
+pub const REPO: &str = "octo/app";
+pub const POLICY_PATH: &str = ".github/hotfix-policy.yml";
+
+/// A small policy in the shape of DESIGN.md's, with people the tests use:
+/// alice leads, the acme/on-call team manages on-call, carol is product.
+pub const POLICY: &str = r#"version: 1
+hotfix:
+  labels: [hotfix]
+  branch_prefixes: [hotfix/]
+workflow: git-flow
+branches: { production: main, develop: develop }
+roles:
+  engineering-lead: [alice, acme/eng-leads]
+  on-call-manager: [acme/on-call]
+  product-manager: [carol]
+severities:
+  P0:
+    labels: [P0]
+    approvals: { roles: [engineering-lead, on-call-manager] }
+    deadline: 2h
+    follow_up: { title: Post-incident review, within: 24h }
+  P1:
+    labels: [P1]
+    approvals: { roles: [engineering-lead, product-manager] }
+    deadline: 24h
+  P2:
+    labels: [P2]
+    approvals: { count: 1 }
+approvals: { dismiss_stale: true, allow_author: false, command: "/hotfix approve" }
+checks:
+  version_bump: { files: [VERSION], increment: patch }
+  merge_back: true
+escalation:
+  mention: [acme/incident-commanders]
+"#;
+
+pub const BASE_SHA: &str = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
+pub const HEAD_SHA: &str = "h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1";
+
+pub struct Harness {
+    pub gh: Arc<FakeGitHub>,
+    pub app: App,
+    /// The engine's clock: deadlines move only when a test says so.
+    pub clock: Arc<ManualClock>,
+    deliveries: AtomicU64,
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Harness::on(FakeGitHub::start().await).await
+    }
+
+    pub async fn on(gh: FakeGitHub) -> Harness {
+        Harness::sharing(Arc::new(gh)).await
+    }
+
+    async fn sharing(gh: Arc<FakeGitHub>) -> Harness {
+        let config = ServeConfig {
+            app_id: APP_ID,
+            private_key: TestKey::private_pem().into(),
+            secrets: WebhookSecrets::parse(SECRET).expect("secret"),
+            api_url: gh.url(),
+            port: 0,
+            workers: 2,
+            queue_capacity: 64,
+            shutdown_grace: Duration::from_secs(5),
+            sweep_interval: None,
+        };
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let app = App::start_with_clock(&config, clock.clone()).expect("app starts");
+        Harness {
+            gh,
+            app,
+            clock,
+            deliveries: AtomicU64::new(0),
+        }
+    }
+
+    /// A second app instance on the same fake GitHub (a restart, or another
+    /// replica).
+    pub async fn on_shared(other: &Harness) -> Harness {
+        Harness::sharing(other.gh.clone()).await
+    }
+
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use hotfix_guard::clock::Clock;
+        self.clock.now()
+    }
+
+    /// Seeds the repository with `policy` on main and a pull request
+    /// bumping VERSION 1.2.3 → 1.2.4.
+    pub fn seed(&self, policy: &str, pull: &PullSeed) {
+        self.gh.add_repo(REPO);
+        self.gh.set_branch(REPO, "main", BASE_SHA);
+        self.gh
+            .set_branch(REPO, "develop", "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0");
+        self.gh.set_file(REPO, "main", POLICY_PATH, policy);
+        self.gh.set_file(REPO, &pull.base_sha, "VERSION", "1.2.3\n");
+        self.gh.set_file(REPO, &pull.head_sha, "VERSION", "1.2.4\n");
+        self.gh.add_pull(REPO, pull.clone());
+        // The head commit was pushed just before the pull request opened.
+        self.gh.set_commit_date(
+            REPO,
+            &pull.head_sha,
+            pull.created_at - chrono::Duration::minutes(1),
+        );
+        self.gh
+            .set_pull_files(REPO, pull.number, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
+        for (login, role) in [
+            ("alice", "write"),
+            ("bob", "write"),
+            ("carol", "write"),
+            ("oncall-olga", "write"),
+            ("dana", "write"),
+        ] {
+            self.gh.set_permission(REPO, login, role);
+        }
+        self.gh.add_team_member("acme", "on-call", "oncall-olga");
+    }
+
+    /// A P0 hotfix by dana into main, labelled hotfix + P0 by dana.
+    pub fn p0(&self) -> PullSeed {
+        PullSeed {
+            number: 7,
+            title: "fix: stop the login loop".into(),
+            author: "dana".into(),
+            head_ref: "hotfix/login-loop".into(),
+            head_sha: HEAD_SHA.into(),
+            base_ref: "main".into(),
+            base_sha: BASE_SHA.into(),
+            labels: vec!["hotfix".into(), "P0".into()],
+            ..PullSeed::default()
+        }
+    }
+
+    pub fn label_events_by(&self, pull: &PullSeed, actor: &str) {
+        for label in &pull.labels {
+            self.gh.add_label_event(
+                REPO,
+                pull.number,
+                label,
+                actor,
+                true,
+                pull.created_at + chrono::Duration::seconds(5),
+            );
+        }
+    }
+
+    /// Signs and sends a delivery with a fresh id; answers the status.
+    pub async fn deliver(&self, event: &str, payload: &Value) -> StatusCode {
+        let n = self.deliveries.fetch_add(1, Ordering::SeqCst);
+        self.deliver_as(event, &format!("delivery-{n}"), payload)
+            .await
+    }
+
+    pub async fn deliver_as(&self, event: &str, id: &str, payload: &Value) -> StatusCode {
+        let body = serde_json::to_vec(payload).expect("json");
+        let req = Request::post("/webhook")
+            .header("content-type", "application/json")
+            .header("x-github-event", event)
+            .header("x-github-delivery", id)
+            .header("x-hub-signature-256", sign(SECRET, &body))
+            .body(Body::from(body))
+            .expect("request");
+        let res = self
+            .app
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("infallible");
+        res.status()
+    }
+
+    /// Delivers `pull_request.<action>` for the pull request as the fake
+    /// holds it now, and waits for the evaluation.
+    pub async fn pull_request(&self, action: &str, number: u64) -> StatusCode {
+        let seed = self.gh.pull(REPO, number).expect("seeded pull request");
+        let payload = pull_request_event(action, &PrSpec::from_seed(REPO, &seed, 1));
+        let status = self.deliver("pull_request", &payload).await;
+        self.settle().await;
+        status
+    }
+
+    pub async fn settle(&self) {
+        tokio::time::timeout(Duration::from_secs(20), self.app.idle())
+            .await
+            .expect("evaluations finish");
+    }
+
+    /// The one `hotfix-policy` run on `sha`.
+    pub fn check(&self, sha: &str) -> super::fake_github::CheckRunRec {
+        let runs: Vec<_> = self
+            .gh
+            .check_runs(REPO, sha)
+            .into_iter()
+            .filter(|r| r.name == "hotfix-policy")
+            .collect();
+        assert_eq!(
+            runs.len(),
+            1,
+            "exactly one hotfix-policy run on {sha}: {runs:#?}"
+        );
+        runs.into_iter().next().expect("one run")
+    }
+
+    /// The app's comments on the pull request (the sticky one, and any
+    /// escalations).
+    pub fn bot_comments(&self, number: u64) -> Vec<super::fake_github::CommentRec> {
+        self.gh
+            .comments(REPO, number)
+            .into_iter()
+            .filter(|c| c.user == super::fake_github::BOT_LOGIN)
+            .collect()
+    }
+}

@@ -1,0 +1,7 @@
+//! Shared by every integration test (`mod common;`): the fake GitHub and the
+//! webhook helpers. Each test uses a different part, hence the allow.
+#![allow(dead_code)]
+
+pub mod fake_github;
+pub mod harness;
+pub mod webhook;

@@ -1,0 +1,124 @@
+//! Deadlines and escalation, with the engine's clock moved by hand.
+
+mod common;
+
+use chrono::Duration;
+use common::fake_github::FakeGitHub;
+use common::harness::{Harness, POLICY, REPO};
+
+fn policy() -> String {
+    POLICY.replace(
+        "escalation:\n  mention: [acme/incident-commanders]\n",
+        "escalation:\n  mention: [acme/incident-commanders]\n  after: 4h\n  mention_after: [acme/cto]\n",
+    )
+}
+
+fn escalations(h: &Harness, level: u8) -> Vec<String> {
+    let marker = format!("<!-- hotfix-guard:escalation level={level} -->");
+    h.bot_comments(7)
+        .into_iter()
+        .filter(|c| c.body.contains(&marker))
+        .map(|c| c.body)
+        .collect()
+}
+
+async fn watched_p0(gh: FakeGitHub) -> Harness {
+    let h = Harness::on(gh).await;
+    let pull = h.p0();
+    h.seed(&policy(), &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", 7).await;
+    assert_eq!(h.app.engine.watched(), 1);
+    h
+}
+
+#[tokio::test]
+async fn each_escalation_is_posted_once_at_the_deadline_and_at_the_second_level() {
+    let h = watched_p0(FakeGitHub::start().await).await;
+    let comment = &h.bot_comments(7)[0].body;
+    assert!(
+        comment.contains("Deploy by:"),
+        "the sticky comment shows the due time: {comment}"
+    );
+
+    assert_eq!(h.app.engine.sweep().await, 0, "not due yet");
+    h.clock.advance(Duration::minutes(100));
+    assert_eq!(
+        h.app.engine.sweep().await,
+        0,
+        "still within the 2h deadline"
+    );
+
+    h.clock.advance(Duration::minutes(30)); // 2h10m after the severity was set
+    assert_eq!(h.app.engine.sweep().await, 1);
+    let first = escalations(&h, 1);
+    assert_eq!(first.len(), 1);
+    assert!(
+        first[0].contains("@acme/incident-commanders"),
+        "{}",
+        first[0]
+    );
+    assert!(first[0].contains("past due"), "{}", first[0]);
+    assert_eq!(h.app.engine.sweep().await, 0, "posted once");
+
+    h.clock.advance(Duration::hours(2)); // past 4h
+    assert_eq!(h.app.engine.sweep().await, 1);
+    let second = escalations(&h, 2);
+    assert_eq!(second.len(), 1);
+    assert!(second[0].contains("@acme/cto"), "{}", second[0]);
+    assert_eq!(h.app.engine.sweep().await, 0);
+    assert_eq!(h.app.engine.watched(), 0, "nothing left to escalate");
+    assert_eq!(escalations(&h, 1).len(), 1);
+}
+
+#[tokio::test]
+async fn a_restarted_instance_finds_earlier_escalations_and_does_not_repeat_them() {
+    let h = watched_p0(FakeGitHub::start().await).await;
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1);
+
+    // A second instance (or the same one after a restart) on the same
+    // GitHub: discovery brings the open hotfix back under watch.
+    h.gh.add_installation(1, "octo");
+    let second = Harness::on_shared(&h).await;
+    second.clock.set(h.clock_now());
+    let jobs = second.app.engine.discover(10).await;
+    assert_eq!(jobs.len(), 1, "the open hotfix is rediscovered");
+    for job in jobs {
+        second.app.queue.push(job).expect("queued");
+    }
+    second.settle().await;
+    assert_eq!(second.app.engine.watched(), 1);
+    assert_eq!(second.app.engine.sweep().await, 0, "level 1 already posted");
+    assert_eq!(escalations(&h, 1).len(), 1);
+}
+
+#[tokio::test]
+async fn a_hotfix_merged_before_its_deadline_is_not_escalated() {
+    let h = watched_p0(FakeGitHub::start().await).await;
+    h.gh.update_pull(REPO, 7, |p| {
+        p.merged = true;
+        p.state = "closed".into();
+        p.merge_commit_sha = Some("m4m4m4m4m4m4m4m4m4m4m4m4m4m4m4m4m4m4m4m4".into());
+    });
+    h.clock.advance(Duration::hours(3));
+    assert_eq!(h.app.engine.sweep().await, 0);
+    assert!(escalations(&h, 1).is_empty());
+    assert_eq!(h.app.engine.watched(), 0);
+}
+
+#[tokio::test]
+async fn a_low_rate_limit_budget_postpones_escalations_not_webhook_work() {
+    let h = watched_p0(FakeGitHub::start().await).await;
+    h.gh.set_rate_limit(200);
+    // Webhook-driven work still runs (and reads the low budget) ...
+    h.pull_request("synchronize", 7).await;
+    h.clock.advance(Duration::minutes(130));
+    // ... but the sweep waits.
+    assert_eq!(h.app.engine.sweep().await, 0);
+    assert!(escalations(&h, 1).is_empty());
+    h.gh.set_rate_limit(5000);
+    h.pull_request("synchronize", 7).await;
+    assert_eq!(h.app.engine.sweep().await, 1);
+}

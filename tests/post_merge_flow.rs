@@ -1,0 +1,250 @@
+//! After the merge: merge-back into develop, its check run, the release tag
+//! and the follow-up issue, through the fake GitHub.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::fake_github::PullSeed;
+use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
+use common::webhook::{PrSpec, pull_request_event};
+
+const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
+const BRANCH: &str = "hotfix-guard/merge-back-7";
+
+fn policy_with_release() -> String {
+    format!("{POLICY}release: {{ tag: true, prefix: v }}\n")
+}
+
+/// A P0 hotfix, approved by the lead and the on-call manager, merged into
+/// main by alice.
+async fn merged_p0(policy: &str) -> (Harness, PullSeed) {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        state: "closed".into(),
+        merged: true,
+        merge_commit_sha: Some(MERGE_SHA.into()),
+        merged_by: Some("alice".into()),
+        ..h.p0()
+    };
+    h.seed(policy, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    (h, pull)
+}
+
+fn merge_back_pulls(h: &Harness) -> Vec<PullSeed> {
+    h.gh.pulls(REPO)
+        .into_iter()
+        .filter(|p| p.head_ref == BRANCH)
+        .collect()
+}
+
+fn merge_back_check(h: &Harness) -> common::fake_github::CheckRunRec {
+    let runs: Vec<_> =
+        h.gh.check_runs(REPO, MERGE_SHA)
+            .into_iter()
+            .filter(|r| r.name == "hotfix-policy/merge-back")
+            .collect();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    runs.into_iter().next().expect("one")
+}
+
+#[tokio::test]
+async fn a_merged_p0_not_in_develop_opens_exactly_one_merge_back_pull_request() {
+    let (h, pull) = merged_p0(POLICY).await;
+    let payload = pull_request_event(
+        "closed",
+        &PrSpec::from_seed(REPO, &h.gh.pull(REPO, 7).expect("pull"), 1),
+    );
+    assert_eq!(
+        h.deliver_as("pull_request", "merge-1", &payload).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+
+    let opened = merge_back_pulls(&h);
+    assert_eq!(opened.len(), 1);
+    let mb = &opened[0];
+    assert_eq!(mb.base_ref, "develop");
+    assert_eq!(mb.title, "Merge back hotfix #7: fix: stop the login loop");
+    assert_eq!(
+        h.gh.branch_sha(REPO, BRANCH).as_deref(),
+        Some(MERGE_SHA),
+        "head is the merge commit"
+    );
+    assert!(
+        mb.body
+            .as_deref()
+            .unwrap_or_default()
+            .contains("git merge --no-ff hotfix/login-loop")
+    );
+    let check = merge_back_check(&h);
+    assert_eq!(check.status, "in_progress");
+    let comment = &h.bot_comments(pull.number)[0].body;
+    assert!(comment.contains(&format!("#{}", mb.number)), "{comment}");
+
+    // The same delivery again, and a fresh delivery of the same merge.
+    assert_eq!(
+        h.deliver_as("pull_request", "merge-1", &payload).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.deliver_as("pull_request", "merge-2", &payload).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+    assert_eq!(
+        merge_back_pulls(&h).len(),
+        1,
+        "no second merge-back pull request"
+    );
+    assert_eq!(h.bot_comments(pull.number).len(), 1);
+
+    // The merge-back pull request merges: the check turns green.
+    h.gh.set_compare(REPO, "develop", MERGE_SHA, "behind");
+    h.gh.update_pull(REPO, mb.number, |p| {
+        p.merged = true;
+        p.state = "closed".into();
+        p.merge_commit_sha = Some("d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1".into());
+    });
+    let merged_back = h.gh.pull(REPO, mb.number).expect("merge-back pull");
+    let mut spec = PrSpec::from_seed(REPO, &merged_back, 1);
+    spec.merged = true;
+    h.deliver("pull_request", &pull_request_event("closed", &spec))
+        .await;
+    h.settle().await;
+    let check = merge_back_check(&h);
+    assert_eq!(
+        (check.status.as_str(), check.conclusion.as_deref()),
+        ("completed", Some("success"))
+    );
+    assert!(
+        h.bot_comments(pull.number)[0]
+            .body
+            .contains("`develop` contains the fix")
+    );
+}
+
+#[tokio::test]
+async fn develop_already_containing_the_fix_opens_nothing() {
+    let (h, _) = merged_p0(POLICY).await;
+    h.gh.set_compare(REPO, "develop", MERGE_SHA, "identical");
+    h.pull_request("closed", 7).await;
+    assert!(merge_back_pulls(&h).is_empty());
+    assert_eq!(merge_back_check(&h).conclusion.as_deref(), Some("success"));
+}
+
+#[tokio::test]
+async fn a_merge_that_is_not_a_hotfix_opens_nothing() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        head_ref: "feature/x".into(),
+        labels: vec![],
+        state: "closed".into(),
+        merged: true,
+        merge_commit_sha: Some(MERGE_SHA.into()),
+        ..h.p0()
+    };
+    h.seed(&policy_with_release(), &pull);
+    h.pull_request("closed", 7).await;
+    assert!(merge_back_pulls(&h).is_empty());
+    assert!(h.gh.check_runs(REPO, MERGE_SHA).is_empty());
+    assert!(h.gh.tag_sha(REPO, "v1.2.4").is_none());
+    assert!(h.gh.issues(REPO).is_empty());
+}
+
+#[tokio::test]
+async fn github_flow_never_merges_back() {
+    let (h, _) = merged_p0(
+        &POLICY
+            .replace("workflow: git-flow", "workflow: github-flow")
+            .replace("  merge_back: true\n", ""),
+    )
+    .await;
+    h.pull_request("closed", 7).await;
+    assert!(merge_back_pulls(&h).is_empty());
+    assert!(h.gh.check_runs(REPO, MERGE_SHA).is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_merge_back_tells_how_to_do_it_by_hand() {
+    let (h, _) = merged_p0(POLICY).await;
+    h.gh.fail_next("POST", "/git/refs", 403, vec![], 1);
+    h.pull_request("closed", 7).await;
+    assert!(merge_back_pulls(&h).is_empty());
+    let comment = &h.bot_comments(7)[0].body;
+    assert!(
+        comment.contains("git merge --no-ff hotfix/login-loop"),
+        "{comment}"
+    );
+    assert_eq!(merge_back_check(&h).conclusion.as_deref(), Some("failure"));
+}
+
+#[tokio::test]
+async fn the_release_tag_is_created_once_at_the_merge_commit() {
+    let (h, _) = merged_p0(&policy_with_release()).await;
+    h.pull_request("closed", 7).await;
+    assert_eq!(h.gh.tag_sha(REPO, "v1.2.4").as_deref(), Some(MERGE_SHA));
+    // The hotfix's own tag does not make its version rule fail.
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+    h.pull_request("closed", 7).await;
+    let tag_writes =
+        h.gh.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.body.contains("refs/tags/"))
+            .count();
+    assert_eq!(tag_writes, 1, "the tag is created once");
+    assert!(h.bot_comments(7)[0].body.contains("Release tag `v1.2.4`"));
+}
+
+#[tokio::test]
+async fn an_existing_tag_at_another_commit_is_reported_not_moved() {
+    let (h, _) = merged_p0(&policy_with_release()).await;
+    h.gh.set_tag(REPO, "v1.2.4", "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1");
+    h.pull_request("closed", 7).await;
+    assert_eq!(
+        h.gh.tag_sha(REPO, "v1.2.4").as_deref(),
+        Some("e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1")
+    );
+    assert!(
+        h.bot_comments(7)[0]
+            .body
+            .contains("already exists at e1e1e1e")
+    );
+}
+
+#[tokio::test]
+async fn the_follow_up_issue_is_opened_once_with_the_template_filled() {
+    let (h, _) = merged_p0(POLICY).await;
+    h.pull_request("closed", 7).await;
+    h.pull_request("closed", 7).await;
+    let issues = h.gh.issues(REPO);
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    let issue = &issues[0];
+    assert_eq!(
+        issue.title,
+        "Post-incident review: fix: stop the login loop"
+    );
+    assert_eq!(issue.labels, vec!["incident".to_string()]);
+    assert_eq!(
+        issue.assignees,
+        vec!["dana".to_string(), "alice".to_string()]
+    );
+    let body = issue.body.clone().unwrap_or_default();
+    for expected in [
+        "# Incident Report",
+        "**Severity:** P0 (set by @dana",
+        "Approved by @alice",
+        "Approved by @oncall-olga",
+        "Merged by @alice",
+        "**Duration:**",
+    ] {
+        assert!(body.contains(expected), "{expected} missing from:\n{body}");
+    }
+    assert!(
+        h.bot_comments(7)[0]
+            .body
+            .contains(&format!("Post-incident review: [#{}]", issue.number))
+    );
+}
