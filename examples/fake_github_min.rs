@@ -90,8 +90,15 @@ async fn access_token(State(fake): State<Shared>, Path(id): Path<u64>) -> Respon
         .into_response()
 }
 
+/// No installations to rediscover and no failed deliveries to redeliver:
+/// the start-up sweep and recovery find nothing to do.
 async fn installations(State(fake): State<Shared>) -> Json<Value> {
     fake.count("GET /app/installations");
+    Json(json!([]))
+}
+
+async fn hook_deliveries(State(fake): State<Shared>) -> Json<Value> {
+    fake.count("GET /app/hook/deliveries");
     Json(json!([]))
 }
 
@@ -214,6 +221,7 @@ fn router(fake: Shared) -> Router {
     Router::new()
         .route("/app/installations/{id}/access_tokens", post(access_token))
         .route("/app/installations", get(installations))
+        .route("/app/hook/deliveries", get(hook_deliveries))
         .route("/repos/{owner}/{repo}/contents/{*path}", get(contents))
         .route("/repos/{owner}/{repo}/pulls/{n}/files", get(pull_files))
         .route(

@@ -102,9 +102,9 @@ for port in "$FAKE_PORT" "$FLOOR_PORT" "$APP_PORT" "$APP2_PORT"; do
   port_free "$port" || { say "port $port is in use; set FAKE_PORT/FLOOR_PORT/APP_PORT"; exit 1; }
 done
 
-wait_http() { # port name
+wait_http() { # port name [path]
   for _ in $(seq 1 100); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/" || true)
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1${3:-/}" || true)
     [ "$code" != 000 ] && return 0
     sleep 0.1
   done
@@ -127,7 +127,7 @@ serve "$APP_PORT" 10000 hotfix-guard
 APP_PID=$!; PIDS+=("$APP_PID")
 serve "$APP2_PORT" "$SMALL_QUEUE" hotfix-guard-small-queue
 APP2_PID=$!; PIDS+=("$APP2_PID")
-wait_http "$FAKE_PORT" fake_github
+wait_http "$FAKE_PORT" fake_github /_stats
 wait_http "$FLOOR_PORT" floor
 wait_http "$APP_PORT" hotfix-guard
 wait_http "$APP2_PORT" hotfix-guard-small-queue
