@@ -26,12 +26,12 @@
 # Settings (environment): DURATION (10s), CONNECTIONS (64), THREADS (2),
 # PAYLOAD (tests/fixtures/webhooks/pull_request.opened.4.json), APP_LOG
 # (RUST_LOG for hotfix-guard, default info as deployed), RATE (2000),
-# RATE_SECONDS (10), BURST_COUNT (10000),
-# BURST_PRS (10000), GITHUB_LATENCY_MS (50), SMALL_QUEUE (1000),
-# FAKE_PORT/FLOOR_PORT/APP_PORT/APP2_PORT (19990/19991/19992/19993),
-# PIN (0: the kernel places everything; 1: servers on CPU 0, the rest on
-# the other CPUs),
-# SKIP_BUILD=1. Results also go to $CARGO_TARGET_DIR/loadbench/results.md.
+# RATE_SECONDS (10), BURST_COUNT (10000), BURST_PRS (10000),
+# GITHUB_LATENCY_MS (50), SMALL_QUEUE (1000), FAKE_PORT/FLOOR_PORT/APP_PORT/
+# APP2_PORT (19990/19991/19992/19993), PIN (0: the kernel places
+# everything; 1: servers on CPU 0, the rest on the other CPUs), SKIP_BUILD=1.
+# Results also go to $CARGO_TARGET_DIR/loadbench/results.md (default
+# target/). Linux only: CPU time and peak RSS come from /proc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
