@@ -3,15 +3,18 @@
 //! configured at once so that a secret can be rotated without dropping
 //! deliveries signed with the old one.
 
+use std::sync::Arc;
+
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The configured webhook secrets, newest first.
+/// The configured webhook secrets, newest first. Shared, not copied: the
+/// router's state is cloned for every request.
 #[derive(Clone)]
-pub struct WebhookSecrets(Vec<SecretString>);
+pub struct WebhookSecrets(Arc<[SecretString]>);
 
 impl WebhookSecrets {
     /// Parses `GITHUB_WEBHOOK_SECRET`: one secret, or several separated by
@@ -23,7 +26,7 @@ impl WebhookSecrets {
             .filter(|s| !s.is_empty())
             .map(|s| SecretString::from(s.to_string()))
             .collect();
-        (!secrets.is_empty()).then_some(WebhookSecrets(secrets))
+        (!secrets.is_empty()).then(|| WebhookSecrets(secrets.into()))
     }
 
     /// True when `header` (the value of `X-Hub-Signature-256`) is a valid

@@ -138,7 +138,9 @@ async fn handle(
                 }
             }
             state.metrics.delivery(event, "accepted");
-            tracing::info!("queued for evaluation");
+            // The evaluation logs at info, naming its deliveries; a line per
+            // delivery here would double the log volume in a burst.
+            tracing::debug!("queued for evaluation");
             (StatusCode::ACCEPTED, "queued\n")
         }
     }
