@@ -10,7 +10,7 @@
 //! body that is not JSON, so any conforming receiver pays for that scan).
 //! The components (HMAC alone, the lenient parse alone, and what building
 //! the whole JSON tree would cost instead) are measured too, to show where
-//! the time goes. `docs/performance.md` has the figures.
+//! the time goes. The README's "Performance" section has the figures.
 //!
 //! `cargo bench --bench ingest`; `cargo test --benches` runs each case once
 //! and checks the answers (202 for both; 401 for a wrong signature).
