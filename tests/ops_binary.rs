@@ -176,7 +176,7 @@ async fn sigterm_stops_accepting_finishes_the_queued_evaluation_and_exits_zero()
     let h = seeded().await;
     // Hold the evaluation inside GitHub for a while, so that SIGTERM finds
     // it unfinished.
-    h.gh.delay_next("GET", "/reviews", Duration::from_secs(2), 1);
+    h.gh.delay_next("GET", "/timeline", Duration::from_secs(2), 1);
     let mut serve = Serve::app(
         &h.gh,
         &[("RECOVERY_INTERVAL", "0s"), ("SHUTDOWN_GRACE", "20s")],
@@ -226,7 +226,7 @@ async fn sigterm_stops_accepting_finishes_the_queued_evaluation_and_exits_zero()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn work_longer_than_the_grace_period_does_not_hold_the_exit() {
     let h = seeded().await;
-    h.gh.delay_next("GET", "/reviews", Duration::from_secs(8), 1);
+    h.gh.delay_next("GET", "/timeline", Duration::from_secs(8), 1);
     let mut serve = Serve::app(
         &h.gh,
         &[("RECOVERY_INTERVAL", "0s"), ("SHUTDOWN_GRACE", "500ms")],

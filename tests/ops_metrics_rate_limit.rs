@@ -201,7 +201,7 @@ async fn an_exhausted_primary_limit_is_waited_out_until_its_reset() {
     let reset = chrono::Utc::now().timestamp() + 1;
     h.gh.fail_next(
         "GET",
-        "/reviews",
+        "/timeline",
         403,
         vec![
             ("x-ratelimit-remaining".into(), "0".into()),
@@ -222,7 +222,7 @@ async fn a_wait_longer_than_a_minute_is_not_held_and_the_check_says_why() {
     let h = p0().await;
     h.gh.fail_next(
         "GET",
-        "/reviews",
+        "/timeline",
         429,
         vec![("retry-after".into(), "3600".into())],
         1,

@@ -50,10 +50,12 @@ pub async fn facts(
             changed_files,
         });
     }
-    let comments = client.list_issue_comments(number).await?;
-    facts.label_events = client
-        .list_issue_events(number)
-        .await?
+    // One timeline call gives the comments (the sticky one, approval
+    // commands), the reviews and who set which label.
+    let timeline = client.timeline(number).await?;
+    let comments = timeline.comments;
+    facts.label_events = timeline
+        .label_events
         .into_iter()
         .filter_map(|e| {
             let added = match e.event.as_str() {
@@ -105,9 +107,8 @@ pub async fn facts(
         })
         .collect();
     if needs.reviews {
-        facts.reviews = client
-            .list_reviews(number)
-            .await?
+        facts.reviews = timeline
+            .reviews
             .into_iter()
             .map(|r| Review {
                 id: r.id,

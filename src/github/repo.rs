@@ -13,7 +13,8 @@ use super::memo::{Memo, Question};
 use super::stats::ApiStats;
 use super::types::{
     BranchInfo, CheckOutput, CheckRunInfo, CheckRunUpdate, CommentInfo, CommitInfo, CompareInfo,
-    FileInfo, IssueEventInfo, IssueInfo, NewCheckRun, PullInfo, RepoInfo, ReviewInfo, wire,
+    FileInfo, IssueEventInfo, IssueInfo, NewCheckRun, PullInfo, RepoInfo, ReviewInfo, Timeline,
+    wire,
 };
 
 /// GitHub accepts at most this many annotations per check-run request.
@@ -470,6 +471,24 @@ impl RepoClient {
             format!("{}/issues/{number}/comments?per_page=100", self.prefix),
         )
         .await
+    }
+
+    /// `GET /repos/{owner}/{repo}/issues/{n}/timeline`, all pages, oldest
+    /// first: comments, submitted reviews and label events in one list.
+    pub async fn timeline(&self, number: u64) -> Result<Timeline, GitHubError> {
+        let items: Vec<serde_json::Value> = self
+            .core
+            .all_pages(
+                &self.cred,
+                "GET /repos/{owner}/{repo}/issues/{n}/timeline",
+                format!("{}/issues/{number}/timeline?per_page=100", self.prefix),
+            )
+            .await?;
+        let mut timeline = Timeline::default();
+        for item in items {
+            timeline.push(item);
+        }
+        Ok(timeline)
     }
 
     /// `GET /repos/{owner}/{repo}/issues/{n}/events`, all pages, oldest first.

@@ -642,6 +642,51 @@ impl From<wire::Pull> for PullInfo {
     }
 }
 
+/// A pull request's conversation from the timeline API, in one list where
+/// the comments, reviews and issue-events APIs would take three calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timeline {
+    pub comments: Vec<CommentInfo>,
+    /// Submitted reviews, with the REST spelling of their state (`APPROVED`).
+    pub reviews: Vec<ReviewInfo>,
+    /// `labeled` and `unlabeled` events.
+    pub label_events: Vec<IssueEventInfo>,
+}
+
+impl Timeline {
+    /// Sorts one timeline item by its `event`; items the app does not read
+    /// (commits, references, assignments ...) are skipped, and one that
+    /// does not decode is skipped rather than failing the whole list.
+    pub(crate) fn push(&mut self, item: serde_json::Value) {
+        let event = item
+            .get("event")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        match event.as_str() {
+            "commented" => {
+                if let Ok(w) = serde_json::from_value::<wire::Comment>(item) {
+                    self.comments.push(w.into());
+                }
+            }
+            "reviewed" => {
+                if let Ok(w) = serde_json::from_value::<wire::Review>(item) {
+                    let mut review = ReviewInfo::from(w);
+                    // The timeline writes states in lower case.
+                    review.state = review.state.to_ascii_uppercase();
+                    self.reviews.push(review);
+                }
+            }
+            "labeled" | "unlabeled" => {
+                if let Ok(w) = serde_json::from_value::<wire::IssueEvent>(item) {
+                    self.label_events.push(w.into());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 impl From<wire::Review> for ReviewInfo {
     fn from(w: wire::Review) -> ReviewInfo {
         ReviewInfo {
@@ -832,5 +877,36 @@ mod tests {
             serde_json::json!({"name": "hotfix-policy", "head_sha": "abc",
                 "conclusion": "action_required", "output": {"title": "t", "summary": "s"}})
         );
+    }
+}
+
+#[cfg(test)]
+mod timeline_tests {
+    use super::Timeline;
+    use serde_json::json;
+
+    #[test]
+    fn sorts_items_by_event_and_spells_review_states_as_rest_does() {
+        let mut t = Timeline::default();
+        for item in [
+            json!({"event": "commented", "id": 1, "user": {"login": "olga"}, "body": "/hotfix approve",
+                   "created_at": "2026-11-26T10:00:00Z", "updated_at": "2026-11-26T10:00:00Z"}),
+            json!({"event": "reviewed", "id": 2, "user": {"login": "alice"}, "state": "approved",
+                   "commit_id": "abc", "submitted_at": "2026-11-26T10:01:00Z"}),
+            json!({"event": "labeled", "actor": {"login": "dana"}, "label": {"name": "P0"},
+                   "created_at": "2026-11-26T09:00:00Z"}),
+            json!({"event": "committed", "sha": "abc"}),
+            json!({"event": "reviewed", "id": "not a number"}),
+        ] {
+            t.push(item);
+        }
+        assert_eq!(t.comments.len(), 1);
+        assert_eq!(t.comments[0].user, "olga");
+        assert_eq!(t.reviews.len(), 1, "the malformed review is skipped");
+        assert_eq!(t.reviews[0].state, "APPROVED");
+        assert_eq!(t.reviews[0].commit_id.as_deref(), Some("abc"));
+        assert_eq!(t.label_events.len(), 1);
+        assert_eq!(t.label_events[0].label.as_deref(), Some("P0"));
+        assert_eq!(t.label_events[0].actor.as_deref(), Some("dana"));
     }
 }

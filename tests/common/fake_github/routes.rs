@@ -143,6 +143,37 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
                 .collect();
             paged(cx, req, items)
         }),
+        // The timeline: comments ("commented"), submitted reviews
+        // ("reviewed", state in lower case as GitHub writes it there) and
+        // label events, oldest first.
+        ("GET", ["repos", o, r, "issues", n, "timeline"]) => {
+            with_pull(state, o, r, n, |repo, pr| {
+                let full = repo.full_name();
+                let number = pr.seed.number;
+                let mut items: Vec<(chrono::DateTime<Utc>, Value)> = Vec::new();
+                for c in repo.comments.iter().filter(|c| c.issue_number == number) {
+                    let mut v = shapes::comment(cx, &full, c);
+                    v["event"] = json!("commented");
+                    v["actor"] = v["user"].clone();
+                    items.push((c.created_at, v));
+                }
+                for rv in pr.reviews.iter().filter(|rv| rv.state != "PENDING") {
+                    let mut v = shapes::review(cx, &full, number, rv);
+                    v["event"] = json!("reviewed");
+                    v["state"] = json!(rv.state.to_lowercase());
+                    items.push((rv.submitted_at, v));
+                }
+                for e in repo
+                    .label_events
+                    .iter()
+                    .filter(|e| e.issue_number == number)
+                {
+                    items.push((e.created_at, shapes::label_event(cx, &full, e)));
+                }
+                items.sort_by_key(|(at, _)| *at);
+                paged(cx, req, items.into_iter().map(|(_, v)| v).collect())
+            })
+        }
         ("POST", ["repos", o, r, "issues"]) => create_issue(state, cx, req, o, r),
         _ => Reply::not_found(),
     }
