@@ -90,6 +90,7 @@ fn hotfix_guard_router() -> Router {
         seen: Arc::new(RecentDeliveries::new(RECENT_DELIVERIES)),
         metrics: Arc::new(Metrics::default()),
         on_policy_change: Arc::new(|_| {}),
+        on_branch_push: Arc::new(|_, _, _| Vec::new()),
         gauges: Arc::new(move || Gauges {
             queue_depth: queue.depth(),
             api_calls: Vec::new(),

@@ -58,6 +58,12 @@ impl App {
             queue: queue.clone(),
             seen: Arc::new(RecentDeliveries::new(server::RECENT_DELIVERIES)),
             metrics,
+            on_branch_push: {
+                let engine = engine.clone();
+                Arc::new(move |installation, repo, branch| {
+                    engine.merge_backs_waiting_on(installation, repo, branch)
+                })
+            },
             on_policy_change: {
                 let engine = engine.clone();
                 Arc::new(move |repo| engine.forget_policy(repo))

@@ -205,6 +205,12 @@ pub enum Intake {
     PolicyChanged {
         repo: RepoName,
     },
+    /// A push to a branch other than the default one.
+    BranchPushed {
+        installation: u64,
+        repo: RepoName,
+        branch: String,
+    },
 }
 
 /// Fields for the delivery's log span, read from the same parse.
@@ -242,6 +248,8 @@ struct Envelope {
     git_ref: Option<String>,
     #[serde(default)]
     commits: Vec<PushCommit>,
+    #[serde(default)]
+    deleted: bool,
     #[serde(default)]
     head_commit: Option<PushCommit>,
 }
@@ -403,10 +411,22 @@ fn intake(event: &str, e: Envelope) -> Intake {
             || e.head_commit
                 .as_ref()
                 .is_some_and(|c| c.touches(POLICY_PATH));
-        return if on_default && touches {
-            Intake::PolicyChanged { repo }
-        } else {
-            Ignored("push does not change the policy on the default branch")
+        let branch = e
+            .git_ref
+            .as_deref()
+            .and_then(|r| r.strip_prefix("refs/heads/"));
+        return match (on_default && touches, branch, e.installation.as_ref()) {
+            (true, _, _) => Intake::PolicyChanged { repo },
+            // Another branch moved: it may be a develop branch that now
+            // contains a merged hotfix (the merge-back done by hand).
+            (false, Some(branch), Some(installation)) if !on_default && !e.deleted => {
+                Intake::BranchPushed {
+                    installation: installation.id,
+                    repo,
+                    branch: branch.to_string(),
+                }
+            }
+            _ => Ignored("push does not change the policy on the default branch"),
         };
     }
     let Some(installation) = e.installation.as_ref().map(|i| i.id) else {

@@ -248,3 +248,34 @@ async fn the_follow_up_issue_is_opened_once_with_the_template_filled() {
             .contains(&format!("Post-incident review: [#{}]", issue.number))
     );
 }
+
+#[tokio::test]
+async fn a_push_that_brings_the_fix_into_develop_completes_the_merge_back() {
+    let (h, pull) = merged_p0(POLICY).await;
+    h.pull_request("closed", 7).await;
+    assert_eq!(merge_back_check(&h).status, "in_progress");
+
+    // Someone merges it back by hand; GitHub tells us with a push to develop.
+    let unrelated = common::webhook::push_event(REPO, "refs/heads/feature/x", &["src/a.rs"], 1);
+    assert_eq!(
+        h.deliver("push", &unrelated).await,
+        StatusCode::OK,
+        "nothing waits on that branch"
+    );
+    h.gh.set_compare(REPO, "develop", MERGE_SHA, "behind");
+    let push = common::webhook::push_event(REPO, "refs/heads/develop", &["src/fix.rs"], 1);
+    assert_eq!(h.deliver("push", &push).await, StatusCode::ACCEPTED);
+    h.settle().await;
+    let check = merge_back_check(&h);
+    assert_eq!(
+        (check.status.as_str(), check.conclusion.as_deref()),
+        ("completed", Some("success"))
+    );
+    assert!(
+        h.bot_comments(pull.number)[0]
+            .body
+            .contains("`develop` contains the fix")
+    );
+    // Settled: a later push to develop evaluates nothing.
+    assert_eq!(h.deliver("push", &push).await, StatusCode::OK);
+}

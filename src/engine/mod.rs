@@ -10,6 +10,7 @@ mod policy_cache;
 pub mod post_merge;
 mod publish;
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,6 +20,7 @@ use crate::github::{GitHubApp, GitHubError, RepoClient};
 use crate::metrics::Metrics;
 use crate::policy::{POLICY_PATH, PolicySource};
 use crate::report;
+use crate::report::post_merge::MergeBack;
 use crate::rules::{self, Classification};
 
 pub use policy_cache::{LoadedPolicy, ORG_POLICY_REPO, PolicyCache};
@@ -45,7 +47,14 @@ pub struct Engine {
     /// Pull requests whose evaluation failed (GitHub down even after
     /// retries): evaluated again at the next sweep, so nothing is lost.
     failed: std::sync::Mutex<std::collections::HashSet<PrKey>>,
+    /// Merged hotfixes whose merge-back is not in `develop` yet, by the
+    /// branch they wait for: a push there re-evaluates them.
+    merge_backs: std::sync::Mutex<HashMap<(u64, RepoName, String), BTreeSet<u64>>>,
 }
+
+/// Merge-backs watched at most; past it, new ones wait for their merge-back
+/// pull request's own merge event instead.
+const MAX_MERGE_BACKS: usize = 10_000;
 
 /// What an evaluation did, for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +82,7 @@ impl Engine {
             published: publish::PublishCache::default(),
             tags: gather::TagCache::default(),
             failed: std::sync::Mutex::default(),
+            merge_backs: std::sync::Mutex::default(),
         }
     }
 
@@ -200,7 +210,9 @@ impl Engine {
                 verdict: &verdict,
                 comments: &gathered.comments,
             };
-            Some(post_merge::run(&cx).await?)
+            let done = post_merge::run(&cx).await?;
+            self.watch_merge_back(&job.key, policy, done.merge_back.as_ref());
+            Some(done)
         } else {
             None
         };
@@ -345,6 +357,61 @@ impl Engine {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(key);
+    }
+
+    fn watch_merge_back(
+        &self,
+        key: &PrKey,
+        policy: &crate::policy::Policy,
+        status: Option<&MergeBack>,
+    ) {
+        let branch = (
+            key.installation,
+            key.repo.clone(),
+            policy.branches.develop.clone(),
+        );
+        let mut map = self.merge_backs.lock().unwrap_or_else(|p| p.into_inner());
+        match status {
+            Some(MergeBack::Open { .. } | MergeBack::Refused { .. }) => {
+                if map.values().map(BTreeSet::len).sum::<usize>() < MAX_MERGE_BACKS {
+                    map.entry(branch).or_default().insert(key.number);
+                }
+            }
+            _ => {
+                if let Some(waiting) = map.get_mut(&branch) {
+                    waiting.remove(&key.number);
+                    if waiting.is_empty() {
+                        map.remove(&branch);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The merged hotfixes whose merge-back waits for `branch`: a push
+    /// there (a merge-back done by hand, or its pull request merged) may
+    /// complete them.
+    pub fn merge_backs_waiting_on(
+        &self,
+        installation: u64,
+        repo: &RepoName,
+        branch: &str,
+    ) -> Vec<Job> {
+        let map = self.merge_backs.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&(installation, repo.clone(), branch.to_string()))
+            .into_iter()
+            .flatten()
+            .map(|number| Job {
+                key: PrKey {
+                    installation,
+                    repo: repo.clone(),
+                    number: *number,
+                },
+                pull: None,
+                trigger: Trigger::Full,
+                deliveries: Vec::new(),
+            })
+            .collect()
     }
 
     /// Jobs for the pull requests whose last evaluation failed.

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use tracing::{Instrument, field};
 
 use super::AppState;
-use crate::events::{self, Intake};
+use crate::events::{self, Intake, Job};
 use crate::queue::Refused;
 
 type Answer = (StatusCode, &'static str);
@@ -117,33 +117,50 @@ async fn handle(
             tracing::info!(%repo, "policy file changed on the default branch; cache dropped");
             (StatusCode::ACCEPTED, "policy cache dropped\n")
         }
-        Intake::Evaluate(jobs) => {
-            for mut job in jobs {
-                job.deliveries = delivery.map(str::to_string).into_iter().collect();
-                if let Err(refused) = state.queue.push(job) {
-                    // Let a redelivery (ours at recovery, or an operator's)
-                    // through, since this one was not taken.
-                    if let Some(id) = delivery {
-                        state.seen.forget(id);
-                    }
-                    state.metrics.delivery(event, "refused");
-                    tracing::warn!(%refused, "delivery not queued");
-                    return match refused {
-                        Refused::Full => (
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "work queue full; retry later\n",
-                        ),
-                        Refused::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n"),
-                    };
-                }
+        Intake::BranchPushed {
+            installation,
+            repo,
+            branch,
+        } => {
+            let jobs = (state.on_branch_push)(installation, &repo, &branch);
+            if jobs.is_empty() {
+                state.metrics.delivery(event, "ignored");
+                return (StatusCode::OK, "ignored\n");
             }
-            state.metrics.delivery(event, "accepted");
-            // The evaluation logs at info, naming its deliveries; a line per
-            // delivery here would double the log volume in a burst.
-            tracing::debug!("queued for evaluation");
-            (StatusCode::ACCEPTED, "queued\n")
+            tracing::info!(%branch, hotfixes = jobs.len(), "push may complete merge-backs");
+            enqueue(state, event, delivery, jobs)
+        }
+        Intake::Evaluate(jobs) => enqueue(state, event, delivery, jobs),
+    }
+}
+
+/// Queues every job; 503 (and the delivery forgotten, so that a redelivery
+/// counts) when the queue cannot take them.
+fn enqueue(state: &AppState, event: &str, delivery: Option<&str>, jobs: Vec<Job>) -> Answer {
+    for mut job in jobs {
+        job.deliveries = delivery.map(str::to_string).into_iter().collect();
+        if let Err(refused) = state.queue.push(job) {
+            // Let a redelivery (ours at recovery, or an operator's)
+            // through, since this one was not taken.
+            if let Some(id) = delivery {
+                state.seen.forget(id);
+            }
+            state.metrics.delivery(event, "refused");
+            tracing::warn!(%refused, "delivery not queued");
+            return match refused {
+                Refused::Full => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "work queue full; retry later\n",
+                ),
+                Refused::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n"),
+            };
         }
     }
+    state.metrics.delivery(event, "accepted");
+    // The evaluation logs at info, naming its deliveries; a line per
+    // delivery here would double the log volume in a burst.
+    tracing::debug!("queued for evaluation");
+    (StatusCode::ACCEPTED, "queued\n")
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
