@@ -279,3 +279,22 @@ async fn a_push_that_brings_the_fix_into_develop_completes_the_merge_back() {
     // Settled: a later push to develop evaluates nothing.
     assert_eq!(h.deliver("push", &push).await, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_follow_up_is_found_again_when_the_comment_never_recorded_it() {
+    let (h, _) = merged_p0(POLICY).await;
+    // The issue is opened, then every attempt to write the sticky comment fails.
+    h.gh.fail_next("POST", "/issues/7/comments", 502, vec![], 4);
+    h.pull_request("closed", 7).await;
+    assert_eq!(h.gh.issues(REPO).len(), 1);
+    assert!(h.bot_comments(7).is_empty(), "the comment write failed");
+    // The next evaluation finds the issue by the marker in its body.
+    h.pull_request("closed", 7).await;
+    let issues = h.gh.issues(REPO);
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    assert!(
+        h.bot_comments(7)[0]
+            .body
+            .contains(&format!("[#{}]", issues[0].number))
+    );
+}

@@ -263,6 +263,24 @@ async fn follow_up_issue(
             due,
         });
     }
+    // Not recorded in the sticky comment (that write may have failed after
+    // the issue was opened, or another instance opened it): look among the
+    // incident issues for one that names this hotfix.
+    let marker = post_merge::follow_up_of_marker(cx.pull.number);
+    if let Some(existing) = cx
+        .client
+        .list_issues_labelled(INCIDENT_LABEL, 300)
+        .await?
+        .into_iter()
+        .find(|issue| issue.body.contains(&marker))
+    {
+        return Ok(FollowUp::Opened {
+            number: existing.number,
+            url: existing.html_url,
+            title: title.to_string(),
+            due,
+        });
+    }
     let mut approvals: Vec<(String, DateTime<Utc>)> = cx
         .facts
         .reviews

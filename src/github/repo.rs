@@ -13,8 +13,8 @@ use super::memo::{Memo, Question};
 use super::stats::ApiStats;
 use super::types::{
     BranchInfo, CheckOutput, CheckRunInfo, CheckRunUpdate, CommentInfo, CommitInfo, CompareInfo,
-    FileInfo, IssueEventInfo, IssueInfo, NewCheckRun, PullInfo, RepoInfo, ReviewInfo, Timeline,
-    wire,
+    FileInfo, IssueEventInfo, IssueInfo, IssueSummary, NewCheckRun, PullInfo, RepoInfo, ReviewInfo,
+    Timeline, wire,
 };
 
 /// GitHub accepts at most this many annotations per check-run request.
@@ -471,6 +471,29 @@ impl RepoClient {
             format!("{}/issues/{number}/comments?per_page=100", self.prefix),
         )
         .await
+    }
+
+    /// `GET /repos/{owner}/{repo}/issues?labels=&state=all`: issues (and
+    /// pull requests) carrying all of `labels`, newest first, at most `limit`.
+    pub async fn list_issues_labelled(
+        &self,
+        labels: &str,
+        limit: usize,
+    ) -> Result<Vec<IssueSummary>, GitHubError> {
+        let items: Vec<wire::IssueSummary> = self
+            .core
+            .pages(
+                &self.cred,
+                "GET /repos/{owner}/{repo}/issues",
+                format!(
+                    "{}/issues?{}",
+                    self.prefix,
+                    query(&[("labels", labels), ("state", "all"), ("per_page", "100")])
+                ),
+                limit,
+            )
+            .await?;
+        Ok(items.into_iter().map(IssueSummary::from).collect())
     }
 
     /// `GET /repos/{owner}/{repo}/issues/{n}/timeline`, all pages, oldest

@@ -409,6 +409,15 @@ pub(crate) mod wire {
     }
 
     #[derive(Deserialize)]
+    pub(crate) struct IssueSummary {
+        pub number: u64,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub html_url: String,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub body: String,
+    }
+
+    #[derive(Deserialize)]
     pub(crate) struct IssueEvent {
         #[serde(default, deserialize_with = "lenient_string")]
         pub event: String,
@@ -638,6 +647,24 @@ impl From<wire::Pull> for PullInfo {
                 .collect(),
             created_at: w.created_at,
             html_url: w.html_url,
+        }
+    }
+}
+
+/// An issue as a list shows it: enough to recognise one the app opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueSummary {
+    pub number: u64,
+    pub html_url: String,
+    pub body: String,
+}
+
+impl From<wire::IssueSummary> for IssueSummary {
+    fn from(w: wire::IssueSummary) -> IssueSummary {
+        IssueSummary {
+            number: w.number,
+            html_url: w.html_url,
+            body: w.body,
         }
     }
 }

@@ -10,6 +10,12 @@ use crate::policy::format_duration;
 /// the issue is opened once even across restarts and instances.
 pub const FOLLOW_UP_MARKER: &str = "<!-- hotfix-guard:follow-up #";
 
+/// Marks the follow-up issue of hotfix `number` in the issue's own body, so
+/// that it is found again even if the sticky comment never recorded it.
+pub fn follow_up_of_marker(number: u64) -> String {
+    format!("<!-- hotfix-guard:follow-up-of #{number} -->")
+}
+
 /// Marks escalation comments: `<!-- hotfix-guard:escalation level=N -->`.
 pub fn escalation_marker(level: u8) -> String {
     format!("<!-- hotfix-guard:escalation level={level} -->")
@@ -195,7 +201,7 @@ pub fn incident_report(f: &IncidentFacts<'_>) -> String {
         .map(|(at, what)| format!("| {} | {what} |\n", utc(*at)))
         .collect();
     format!(
-        "<!-- hotfix-guard:follow-up-of #{number} -->\n\
+        "{marker}\n\
 **{title}** for hotfix [#{number}]({url}), due **{due}**.\n\n\
 # Incident Report: {pull_title}\n\n\
 ## Summary\n\
@@ -211,6 +217,7 @@ pub fn incident_report(f: &IncidentFacts<'_>) -> String {
 ## Lessons Learned\n### What went well\n- \n\n### What could be improved\n- \n\n\
 ## Action Items\n- [ ] Improve monitoring for _[specific area]_\n- [ ] Add automated test for _[specific scenario]_\n- [ ] Update documentation for _[specific process]_\n\n\
 ## Prevention Measures\n_[How we'll prevent this from happening again]_\n",
+        marker = follow_up_of_marker(f.pull_number),
         number = f.pull_number,
         title = f.follow_up_title,
         url = f.pull_url,

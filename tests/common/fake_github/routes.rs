@@ -175,6 +175,21 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
             })
         }
         ("POST", ["repos", o, r, "issues"]) => create_issue(state, cx, req, o, r),
+        // Issues opened through the API (the fake keeps pull requests
+        // apart), filtered by `labels` (all of them must be present).
+        ("GET", ["repos", o, r, "issues"]) => with_repo(state, o, r, |_, repo| {
+            let wanted: Vec<String> = req
+                .param("labels")
+                .map(|l| l.split(',').map(str::to_string).collect())
+                .unwrap_or_default();
+            let items = repo
+                .issues
+                .values()
+                .filter(|i| wanted.iter().all(|w| i.labels.contains(w)))
+                .map(|i| shapes::issue(cx, &repo.full_name(), i))
+                .collect();
+            paged(cx, req, items)
+        }),
         _ => Reply::not_found(),
     }
 }
