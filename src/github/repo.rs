@@ -13,8 +13,7 @@ use super::memo::{Memo, Question};
 use super::stats::ApiStats;
 use super::types::{
     BranchInfo, CheckOutput, CheckRunInfo, CheckRunUpdate, CommentInfo, CommitInfo, CompareInfo,
-    FileInfo, IssueEventInfo, IssueInfo, IssueSummary, NewCheckRun, PullInfo, RepoInfo, ReviewInfo,
-    Timeline, wire,
+    FileInfo, IssueInfo, IssueSummary, NewCheckRun, PullInfo, RepoInfo, Timeline, wire,
 };
 
 /// GitHub accepts at most this many annotations per check-run request.
@@ -399,15 +398,6 @@ impl RepoClient {
         Ok(w.into())
     }
 
-    /// `GET /repos/{owner}/{repo}/pulls/{n}/reviews`, all pages, oldest first.
-    pub async fn list_reviews(&self, number: u64) -> Result<Vec<ReviewInfo>, GitHubError> {
-        self.list::<wire::Review, _>(
-            "GET /repos/{owner}/{repo}/pulls/{n}/reviews",
-            format!("{}/pulls/{number}/reviews?per_page=100", self.prefix),
-        )
-        .await
-    }
-
     /// `GET /repos/{owner}/{repo}/pulls/{n}/files`, all pages (GitHub stops
     /// at 3,000 files).
     pub async fn list_pull_files(&self, number: u64) -> Result<Vec<FileInfo>, GitHubError> {
@@ -512,15 +502,6 @@ impl RepoClient {
             timeline.push(item);
         }
         Ok(timeline)
-    }
-
-    /// `GET /repos/{owner}/{repo}/issues/{n}/events`, all pages, oldest first.
-    pub async fn list_issue_events(&self, number: u64) -> Result<Vec<IssueEventInfo>, GitHubError> {
-        self.list::<wire::IssueEvent, _>(
-            "GET /repos/{owner}/{repo}/issues/{n}/events",
-            format!("{}/issues/{number}/events?per_page=100", self.prefix),
-        )
-        .await
     }
 
     /// `POST /repos/{owner}/{repo}/issues/{n}/comments`.

@@ -409,21 +409,21 @@ async fn a_502_then_a_200_succeeds_after_one_retry() {
         } else {
             Reply::json(
                 200,
-                json!([{"id": 1, "user": {"login": "bob"}, "state": "APPROVED"}]),
+                json!([{"event": "reviewed", "id": 1, "user": {"login": "bob"}, "state": "approved"}]),
             )
         }
     })
     .await;
     let repo = repo_for(&stub).await;
-    let reviews = repo.list_reviews(5).await.unwrap();
+    let reviews = repo.timeline(5).await.unwrap().reviews;
     assert_eq!(reviews.len(), 1);
     assert_eq!(reviews[0].user, "bob");
     assert_eq!(
-        stub.count("GET", "/api/v3/repos/acme/widgets/pulls/5/reviews"),
+        stub.count("GET", "/api/v3/repos/acme/widgets/issues/5/timeline"),
         2
     );
     let stats = repo.stats().snapshot();
-    let route = "GET /repos/{owner}/{repo}/pulls/{n}/reviews".to_string();
+    let route = "GET /repos/{owner}/{repo}/issues/{n}/timeline".to_string();
     assert!(stats.contains(&(route.clone(), 502, 1)), "{stats:?}");
     assert!(stats.contains(&(route, 200, 1)), "{stats:?}");
 }
@@ -433,14 +433,14 @@ async fn a_server_that_keeps_failing_is_reported_after_the_last_attempt() {
     let stub =
         Stub::start(|seen, n| token_reply(seen, n).unwrap_or_else(|| Reply::status(502))).await;
     let repo = repo_for(&stub).await;
-    let err = repo.list_reviews(5).await.unwrap_err();
+    let err = repo.timeline(5).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Server { status: 502 });
     assert_eq!(
         err.to_string(),
-        "GitHub answered 502 to GET /repos/{owner}/{repo}/pulls/{n}/reviews after 4 attempts"
+        "GitHub answered 502 to GET /repos/{owner}/{repo}/issues/{n}/timeline after 4 attempts"
     );
     assert_eq!(
-        stub.count("GET", "/api/v3/repos/acme/widgets/pulls/5/reviews"),
+        stub.count("GET", "/api/v3/repos/acme/widgets/issues/5/timeline"),
         4
     );
 }
@@ -631,11 +631,12 @@ async fn missing_optional_fields_do_not_break_decoding() {
                        "head": {"ref": "hotfix/a", "sha": "h1", "repo": null},
                        "base": {"ref": "main", "sha": "b1"}}),
             ),
-            "/api/v3/repos/acme/widgets/issues/2/events" => Reply::json(
+            "/api/v3/repos/acme/widgets/issues/2/timeline" => Reply::json(
                 200,
                 json!([{"event": "labeled", "actor": null, "label": {"name": "P0"},
                         "created_at": "2024-05-01T10:00:00Z"},
-                       {"event": "head_ref_force_pushed"}]),
+                       {"event": "head_ref_force_pushed"},
+                       {"event": "unlabeled", "label": {"name": "P1"}}]),
             ),
             _ => Reply::status(404),
         }
@@ -646,8 +647,8 @@ async fn missing_optional_fields_do_not_break_decoding() {
     assert_eq!(pull.user, "dev");
     assert_eq!(pull.head.sha, "h1");
     assert!(!pull.merged && !pull.draft && pull.labels.is_empty());
-    let events = repo.list_issue_events(2).await.unwrap();
-    assert_eq!(events.len(), 2);
+    let events = repo.timeline(2).await.unwrap().label_events;
+    assert_eq!(events.len(), 2, "the force-push is not a label event");
     assert_eq!(events[0].label.as_deref(), Some("P0"));
     assert_eq!(events[0].actor, None);
     assert_eq!(events[1].created_at, None);
