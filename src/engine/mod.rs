@@ -441,10 +441,12 @@ impl Engine {
         client: &RepoClient,
         gathered: &gather::Gathered,
     ) -> Result<Vec<publish::Annotation>, GitHubError> {
-        let edits_policy = gathered
-            .changed_files
-            .iter()
-            .any(|f| f.filename == POLICY_PATH);
+        // A cut list (3,000 files) may hide the policy file: read it anyway.
+        let edits_policy = !gathered.files_complete
+            || gathered
+                .changed_files
+                .iter()
+                .any(|f| f.filename == POLICY_PATH);
         if !edits_policy {
             return Ok(Vec::new());
         }

@@ -289,7 +289,19 @@ impl RepoClient {
     /// `git_ref` (the default branch when `None`), `None` when it does not
     /// exist there. A directory, a
     /// submodule or a file that is not UTF-8 text is an error.
+    ///
+    /// Every file the app reads (policy, version files) comes through here,
+    /// so the text is normalised once, here: a leading UTF-8 byte-order
+    /// mark is dropped and CRLF line endings become LF.
     pub async fn get_file(
+        &self,
+        path: &str,
+        git_ref: Option<&str>,
+    ) -> Result<Option<String>, GitHubError> {
+        Ok(self.get_file_raw(path, git_ref).await?.map(normalise_text))
+    }
+
+    async fn get_file_raw(
         &self,
         path: &str,
         git_ref: Option<&str>,
@@ -383,6 +395,40 @@ impl RepoClient {
             .get("GET /repos/{owner}/{repo}/commits/{sha}", path)
             .await?;
         Ok(w.into())
+    }
+
+    /// `GET /repos/{owner}/{repo}/activity?ref=refs/heads/{branch}`, newest
+    /// first, one page of 100: when GitHub's servers received the latest
+    /// push (`push`, `force_push` or `branch_creation`) whose `after` is
+    /// `sha`. The `timestamp` is GitHub's own receipt time, unlike a
+    /// commit's dates, which the author's machine writes. `None` when no
+    /// entry on that page made `sha` the branch's tip (an older push, or a
+    /// head that lives in a fork). Needs metadata read.
+    pub async fn head_pushed_at(
+        &self,
+        branch: &str,
+        sha: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, GitHubError> {
+        let git_ref = format!("refs/heads/{branch}");
+        let path = format!(
+            "{}/activity?{}",
+            self.prefix,
+            query(&[("ref", git_ref.as_str()), ("per_page", "100")])
+        );
+        let list: Vec<wire::Activity> = self
+            .get("GET /repos/{owner}/{repo}/activity", path)
+            .await?;
+        Ok(list
+            .into_iter()
+            .filter(|a| a.after == sha && a.git_ref == git_ref)
+            .filter(|a| {
+                matches!(
+                    a.activity_type.as_str(),
+                    "push" | "force_push" | "branch_creation"
+                )
+            })
+            .filter_map(|a| a.timestamp)
+            .max())
     }
 
     // ---- pull requests -----------------------------------------------------
@@ -717,6 +763,21 @@ fn set_output(
     Ok(())
 }
 
+/// A file's text as the app reads it: without a leading UTF-8 byte-order
+/// mark (npm, node and Python accept one), with CRLF (and lone CR) line
+/// endings turned into LF.
+pub fn normalise_text(text: String) -> String {
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
+    if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text
+    }
+}
+
 /// `text` cut to at most `limit` bytes, on a character boundary.
 fn cut(text: &str, limit: usize) -> String {
     if text.len() <= limit {
@@ -732,6 +793,18 @@ fn cut(text: &str, limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_loses_its_bom_and_crlf_once() {
+        assert_eq!(
+            normalise_text("\u{feff}{\"version\": \"1.2.3\"}\r\n".into()),
+            "{\"version\": \"1.2.3\"}\n"
+        );
+        assert_eq!(normalise_text("a\rb".into()), "a\nb");
+        // Only a leading mark is one; a second is content.
+        assert_eq!(normalise_text("\u{feff}\u{feff}x".into()), "\u{feff}x");
+        assert_eq!(normalise_text("plain\n".into()), "plain\n");
+    }
 
     #[test]
     fn cut_respects_char_boundaries() {

@@ -47,6 +47,10 @@ pub struct PullInfo {
     pub labels: Vec<String>,
     pub created_at: Option<DateTime<Utc>>,
     pub html_url: String,
+    /// GitHub's totals; only the single pull request answer carries them.
+    pub changed_files: Option<u64>,
+    pub additions: Option<u64>,
+    pub deletions: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -376,6 +380,12 @@ pub(crate) mod wire {
         pub created_at: Option<DateTime<Utc>>,
         #[serde(default, deserialize_with = "lenient_string")]
         pub html_url: String,
+        #[serde(default)]
+        pub changed_files: Option<u64>,
+        #[serde(default)]
+        pub additions: Option<u64>,
+        #[serde(default)]
+        pub deletions: Option<u64>,
     }
 
     #[derive(Deserialize)]
@@ -406,6 +416,19 @@ pub(crate) mod wire {
         pub updated_at: Option<DateTime<Utc>>,
         #[serde(default)]
         pub html_url: Option<String>,
+    }
+
+    /// One entry of the repository activity API.
+    #[derive(Deserialize)]
+    pub(crate) struct Activity {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub after: String,
+        #[serde(default, rename = "ref", deserialize_with = "lenient_string")]
+        pub git_ref: String,
+        #[serde(default, deserialize_with = "lenient_time")]
+        pub timestamp: Option<DateTime<Utc>>,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub activity_type: String,
     }
 
     #[derive(Deserialize)]
@@ -647,6 +670,9 @@ impl From<wire::Pull> for PullInfo {
                 .collect(),
             created_at: w.created_at,
             html_url: w.html_url,
+            changed_files: w.changed_files,
+            additions: w.additions,
+            deletions: w.deletions,
         }
     }
 }

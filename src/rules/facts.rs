@@ -119,6 +119,31 @@ pub struct LabelEvent {
     pub at: DateTime<Utc>,
 }
 
+/// Which server-side record gave the head's push time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PushTimeSource {
+    /// `GET /repos/{o}/{r}/activity`: the `timestamp` of the latest
+    /// `push`/`force_push`/`branch_creation` whose `after` is the head sha.
+    RepositoryActivity,
+    /// When this app first received a delivery (`opened`, `synchronize`,
+    /// `reopened`) naming the head sha, as recorded by the app: later than
+    /// the push itself, so never too early.
+    FirstDelivery,
+}
+
+/// A pull request's size as GitHub counts it, whatever the files list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeTotals {
+    /// GitHub's `changed_files`.
+    pub changed_files: u64,
+    pub additions: u64,
+    pub deletions: u64,
+}
+
+/// GitHub's pull-request files API lists at most this many files.
+pub const FILES_LIST_LIMIT: u64 = 3_000;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangedFile {
     pub filename: String,
@@ -160,10 +185,21 @@ pub struct PullRequestFacts {
     pub merged_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub merged_by: Option<String>,
-    /// When the head commit was pushed, as well as GitHub tells (used to
-    /// decide whether an approval comment came after the latest push).
+    /// When GitHub's servers received the push that made `head_sha` the
+    /// head (server time, never a commit date, which the author's machine
+    /// writes). An approval command counts only when created after it.
+    /// `None` when no server-side source could say: command approvals are
+    /// then stale.
     #[serde(default)]
     pub head_pushed_at: Option<DateTime<Utc>>,
+    /// Where `head_pushed_at` came from.
+    #[serde(default)]
+    pub head_pushed_source: Option<PushTimeSource>,
+    /// The pull request's own totals (`changed_files`, `additions`,
+    /// `deletions` of `GET /pulls/{n}` or the webhook's `pull_request`);
+    /// `None` when GitHub's answer did not carry them.
+    #[serde(default)]
+    pub totals: Option<ChangeTotals>,
     #[serde(default)]
     pub labels: Vec<Label>,
     #[serde(default)]

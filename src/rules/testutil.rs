@@ -148,6 +148,8 @@ pub fn p0_facts() -> PullRequestFacts {
         merged_at: None,
         merged_by: None,
         head_pushed_at: Some(ts("2026-11-26T13:10:00Z")),
+        head_pushed_source: Some(PushTimeSource::RepositoryActivity),
+        totals: None,
         labels: vec![label("hotfix"), label("P0")],
         label_events: vec![
             label_event("hotfix", true, "dave", "2026-11-26T13:00:00Z"),

@@ -20,12 +20,14 @@
 //! ```
 #![allow(dead_code)]
 
+mod activity;
 mod auth;
 mod paging;
 mod routes;
 mod server;
 mod shapes;
 mod state;
+mod totals;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

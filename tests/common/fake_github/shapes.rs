@@ -16,7 +16,7 @@ use super::state::{
     CheckRunRec, CommentRec, DeliveryRec, InstallationRec, IssueRec, LabelEventRec, PullFileSeed,
     PullRec, RepoState, ReviewRec,
 };
-use super::{APP_ID, APP_SLUG};
+use super::{APP_ID, APP_SLUG, BOT_LOGIN};
 
 /// Where the fake lives: `api` is what clients use as their base URL (with the
 /// enterprise prefix), `web` is the HTML side (the bare origin, like GHES).
@@ -575,8 +575,9 @@ pub(super) fn comment(cx: &Ctx, full_name: &str, c: &CommentRec) -> Value {
             "author_association": if c.user.ends_with("[bot]") { "NONE" } else { "COLLABORATOR" },
             "pin": null,
             "minimized": null,
-            // In real list answers, not in the docs example.
-            "performed_via_github_app": null,
+            // In real list answers, not in the docs example. GitHub names
+            // the app whose installation token wrote the comment.
+            "performed_via_github_app": by_our_app(cx, &c.user),
         }),
     )
 }
@@ -620,7 +621,7 @@ pub(super) fn issue(cx: &Ctx, full_name: &str, i: &IssueRec) -> Value {
                 "confused": 0, "heart": 0, "rocket": 0, "eyes": 0,
             },
             "timeline_url": format!("{api}/issues/{n}/timeline"),
-            "performed_via_github_app": null,
+            "performed_via_github_app": by_our_app(cx, &i.user),
             "state_reason": null,
         }),
     )
@@ -642,6 +643,16 @@ pub(super) fn label_event(cx: &Ctx, full_name: &str, e: &LabelEventRec) -> Value
             "performed_via_github_app": null,
         }),
     )
+}
+
+/// `performed_via_github_app` of something `login` wrote: our app when its
+/// bot wrote it (with an installation token), else `null`.
+fn by_our_app(cx: &Ctx, login: &str) -> Value {
+    if login == BOT_LOGIN {
+        app(cx, APP_ID)
+    } else {
+        Value::Null
+    }
 }
 
 /// The `app` object: our app for `APP_ID`, a stranger for any other id.
