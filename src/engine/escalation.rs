@@ -99,9 +99,13 @@ pub async fn escalate(
     }
     let mut done = Escalated::default();
     let comments = client.list_issue_comments(pull.number).await?;
+    // Only the app's own comments: a marker typed by the author must not
+    // pass for an escalation already posted.
     let posted = |level: u8| {
         let marker = escalation_marker(level);
-        comments.iter().any(|c| c.body.contains(&marker))
+        comments
+            .iter()
+            .any(|c| client.wrote(c.via_app) && c.body.contains(&marker))
     };
     let limit = watch
         .deadline

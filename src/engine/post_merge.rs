@@ -228,11 +228,12 @@ async fn tag(cx: &Context<'_>, merge_sha: &str) -> Result<Tag, GitHubError> {
     }
 }
 
-/// The follow-up issue's number recorded in our sticky comment, if any.
-fn recorded_follow_up(comments: &[CommentInfo]) -> Option<u64> {
+/// The follow-up issue's number recorded in our sticky comment, if any
+/// (a comment GitHub says this app wrote: anyone can type the marker).
+fn recorded_follow_up(client: &RepoClient, comments: &[CommentInfo]) -> Option<u64> {
     comments
         .iter()
-        .filter(|c| c.body.contains(COMMENT_MARKER))
+        .filter(|c| client.wrote(c.via_app) && c.body.contains(COMMENT_MARKER))
         .find_map(|c| {
             let rest = &c.body[c.body.find(FOLLOW_UP_MARKER)? + FOLLOW_UP_MARKER.len()..];
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -255,7 +256,7 @@ async fn follow_up_issue(
             None => format!("#{n}"),
         }
     };
-    if let Some(number) = recorded_follow_up(cx.comments) {
+    if let Some(number) = recorded_follow_up(cx.client, cx.comments) {
         return Ok(FollowUp::Opened {
             number,
             url: issues_url(number),
@@ -272,7 +273,7 @@ async fn follow_up_issue(
         .list_issues_labelled(INCIDENT_LABEL, 300)
         .await?
         .into_iter()
-        .find(|issue| issue.body.contains(&marker))
+        .find(|issue| cx.client.wrote(issue.via_app) && issue.body.contains(&marker))
     {
         return Ok(FollowUp::Opened {
             number: existing.number,

@@ -177,12 +177,13 @@ impl PublishCache {
     ) -> Result<Published, GitHubError> {
         let key = (client.repo_name(), number);
         let hash = fingerprint(&body);
-        // Ours is the marked comment written by a bot; a person quoting the
-        // marker does not make their comment ours.
+        // Ours is the marked comment GitHub says this app wrote; a person
+        // (or another app) quoting the marker does not make their comment
+        // ours, and is never edited.
         let existing = comments
             .iter()
-            .filter(|c| c.body.contains(COMMENT_MARKER))
-            .min_by_key(|c| (!c.user.ends_with("[bot]"), c.id));
+            .filter(|c| client.wrote(c.via_app) && c.body.contains(COMMENT_MARKER))
+            .min_by_key(|c| c.id);
         let published = match existing {
             Some(c) if c.body == body => Published::Unchanged,
             Some(c) => {

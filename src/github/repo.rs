@@ -134,6 +134,16 @@ impl RepoClient {
         )
     }
 
+    /// Whether something GitHub says was `performed_via_github_app` with
+    /// this id was written by this app. Markers the app reads back (sticky
+    /// comment, escalations, follow-up issue) count only then: anyone can
+    /// type an HTML comment, only the app's installation token makes GitHub
+    /// name the app. A personal-token client (`simulate`) has no app and
+    /// owns nothing.
+    pub fn wrote(&self, via_app: Option<u64>) -> bool {
+        matches!((self.app_id, via_app), (Some(ours), Some(theirs)) if ours == theirs)
+    }
+
     /// Counters of the requests sent through this client's app or token.
     pub fn stats(&self) -> Arc<ApiStats> {
         self.core.stats().clone()

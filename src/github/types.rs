@@ -72,6 +72,11 @@ pub struct CommentInfo {
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     pub html_url: Option<String>,
+    /// `performed_via_github_app.id`: the app whose installation token wrote
+    /// the comment (`None` for a person). What tells the app's own comments
+    /// from a person's that quotes its markers.
+    #[serde(default)]
+    pub via_app: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -416,6 +421,8 @@ pub(crate) mod wire {
         pub updated_at: Option<DateTime<Utc>>,
         #[serde(default)]
         pub html_url: Option<String>,
+        #[serde(default)]
+        pub performed_via_github_app: Option<AppRef>,
     }
 
     /// One entry of the repository activity API.
@@ -438,6 +445,8 @@ pub(crate) mod wire {
         pub html_url: String,
         #[serde(default, deserialize_with = "lenient_string")]
         pub body: String,
+        #[serde(default)]
+        pub performed_via_github_app: Option<AppRef>,
     }
 
     #[derive(Deserialize)]
@@ -683,6 +692,9 @@ pub struct IssueSummary {
     pub number: u64,
     pub html_url: String,
     pub body: String,
+    /// `performed_via_github_app.id`: the app that opened the issue.
+    #[serde(default)]
+    pub via_app: Option<u64>,
 }
 
 impl From<wire::IssueSummary> for IssueSummary {
@@ -691,6 +703,7 @@ impl From<wire::IssueSummary> for IssueSummary {
             number: w.number,
             html_url: w.html_url,
             body: w.body,
+            via_app: w.performed_via_github_app.and_then(|a| a.id),
         }
     }
 }
@@ -762,6 +775,7 @@ impl From<wire::Comment> for CommentInfo {
             created_at: w.created_at,
             updated_at: w.updated_at,
             html_url: w.html_url,
+            via_app: w.performed_via_github_app.and_then(|a| a.id),
         }
     }
 }
