@@ -84,7 +84,9 @@ pub async fn facts(
             Some(LabelEvent {
                 label: e.label?,
                 added,
-                actor: e.actor.unwrap_or_default(),
+                // A deleted account: GitHub shows it as "ghost", who has
+                // no permission on anything.
+                actor: e.actor.unwrap_or_else(|| "ghost".to_string()),
                 at: e.created_at?,
             })
         })
@@ -118,6 +120,7 @@ pub async fn facts(
             Some(Comment {
                 id: c.id,
                 user: c.user.clone(),
+                not_a_person: c.user_type != "User",
                 body: c.body.clone(),
                 created_at: c.created_at?,
                 updated_at: c.updated_at,
@@ -131,6 +134,7 @@ pub async fn facts(
             .into_iter()
             .map(|r| Review {
                 id: r.id,
+                not_a_person: r.user_type != "User",
                 user: r.user,
                 state: ReviewState::from_api(&r.state),
                 commit_id: r.commit_id,

@@ -57,6 +57,9 @@ pub struct PullInfo {
 pub struct ReviewInfo {
     pub id: u64,
     pub user: String,
+    /// GitHub's `user.type`: `User`, `Bot`; empty for a deleted account.
+    #[serde(default)]
+    pub user_type: String,
     /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED`, `PENDING`.
     pub state: String,
     pub commit_id: Option<String>,
@@ -68,6 +71,9 @@ pub struct ReviewInfo {
 pub struct CommentInfo {
     pub id: u64,
     pub user: String,
+    /// GitHub's `user.type`: `User`, `Bot`; empty for a deleted account.
+    #[serde(default)]
+    pub user_type: String,
     pub body: String,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
@@ -320,6 +326,14 @@ pub(crate) mod wire {
     pub(crate) struct User {
         #[serde(default, deserialize_with = "lenient_string")]
         pub login: String,
+        /// `User`, `Bot`, `Organization`.
+        #[serde(default, rename = "type", deserialize_with = "lenient_string")]
+        pub kind: String,
+    }
+
+    /// The account type of `user`; `""` for a deleted account (`null`).
+    pub(crate) fn kind(user: &Option<User>) -> String {
+        user.as_ref().map(|u| u.kind.clone()).unwrap_or_default()
     }
 
     /// GitHub shows a deleted account as `null`; it displays it as "ghost".
@@ -757,6 +771,7 @@ impl From<wire::Review> for ReviewInfo {
     fn from(w: wire::Review) -> ReviewInfo {
         ReviewInfo {
             id: w.id,
+            user_type: wire::kind(&w.user),
             user: wire::login(w.user),
             state: w.state,
             commit_id: w.commit_id,
@@ -770,6 +785,7 @@ impl From<wire::Comment> for CommentInfo {
     fn from(w: wire::Comment) -> CommentInfo {
         CommentInfo {
             id: w.id,
+            user_type: wire::kind(&w.user),
             user: wire::login(w.user),
             body: w.body,
             created_at: w.created_at,

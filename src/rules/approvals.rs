@@ -190,6 +190,10 @@ impl<'a> Ctx<'a> {
                 // A comment-only or unsubmitted review never overrides a decision.
                 ReviewState::Commented | ReviewState::Pending => continue,
             };
+            if review.not_a_person && decision == Decision::Approve {
+                self.note(not_a_person_note(&review.user));
+                continue;
+            }
             events.push(Event {
                 login: &review.user,
                 decision,
@@ -199,7 +203,14 @@ impl<'a> Ctx<'a> {
         }
         let command = self.policy.approvals.command.clone();
         for comment in &facts.comments {
-            if !is_command(&command, &comment.body) || !self.command_counts_from(comment) {
+            if !is_command(&command, &comment.body) {
+                continue;
+            }
+            if comment.not_a_person {
+                self.note(not_a_person_note(&comment.user));
+                continue;
+            }
+            if !self.command_counts_from(comment) {
                 continue;
             }
             if comment.updated_at.is_some_and(|u| u != comment.created_at) {
@@ -301,6 +312,12 @@ impl<'a> Ctx<'a> {
             self.in_required_role(login) == Membership::Yes
         }
     }
+}
+
+fn not_a_person_note(login: &str) -> String {
+    format!(
+        "@{login} is not a person's account (GitHub says an app or a deleted user); its approval does not count"
+    )
 }
 
 /// Each person's latest decisive event, in order of those events.

@@ -73,6 +73,10 @@ impl ReviewState {
 pub struct Review {
     pub id: u64,
     pub user: String,
+    /// `true` unless GitHub's `user.type` is `User`: an app's bot or a
+    /// deleted account, whose approval is no person's.
+    #[serde(default)]
+    pub not_a_person: bool,
     pub state: ReviewState,
     /// The commit the review was given on.
     #[serde(default)]
@@ -89,6 +93,9 @@ pub struct Review {
 pub struct Comment {
     pub id: u64,
     pub user: String,
+    /// `true` unless GitHub's `user.type` is `User` (see [`Review`]).
+    #[serde(default)]
+    pub not_a_person: bool,
     pub body: String,
     pub created_at: DateTime<Utc>,
     /// GitHub's `updated_at`; an edited command is ignored.

@@ -196,6 +196,7 @@ pub fn changed(name: &str, additions: u64, deletions: u64) -> ChangedFile {
 pub fn review(id: u64, user: &str, state: ReviewState, commit: &str, at: &str) -> Review {
     Review {
         id,
+        not_a_person: false,
         user: user.into(),
         state,
         commit_id: Some(commit.into()),
@@ -209,6 +210,7 @@ pub fn review(id: u64, user: &str, state: ReviewState, commit: &str, at: &str) -
 pub fn comment(id: u64, user: &str, body: &str, at: &str) -> Comment {
     Comment {
         id,
+        not_a_person: false,
         user: user.into(),
         body: body.into(),
         created_at: ts(at),
