@@ -189,6 +189,11 @@ pub enum Trigger {
     /// A new comment (or a deleted one): only worth an evaluation when its
     /// body is the policy's approval command, which only the engine knows.
     Comment { body: String },
+    /// Someone asked for a re-run (`check_run.rerequested`,
+    /// `check_suite.rerequested`, the Re-check button): evaluate fully and
+    /// write the check run even when the verdict is unchanged, so that the
+    /// re-run visibly happens.
+    Rerun,
 }
 
 /// Work for the engine: one pull request, with the freshest snapshot the
@@ -218,6 +223,8 @@ impl Job {
             (Trigger::Comment { body: a }, Trigger::Comment { body: b }) if *a == b => {
                 Trigger::Comment { body: b }
             }
+            // A re-run asked for is owed whatever else arrives.
+            (Trigger::Rerun, _) | (_, Trigger::Rerun) => Trigger::Rerun,
             // Two different comments, or anything else: evaluate fully.
             _ => Trigger::Full,
         };
@@ -489,7 +496,7 @@ fn intake(event: &str, e: Envelope) -> Intake {
     let each = |prs: Vec<PrRef>| {
         Intake::Evaluate(
             prs.into_iter()
-                .map(|pr| make(pr.number, None, Trigger::Full))
+                .map(|pr| make(pr.number, None, Trigger::Rerun))
                 .collect(),
         )
     };

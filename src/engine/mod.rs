@@ -151,8 +151,9 @@ impl Engine {
                     .collect();
                 let output = report::policy_error_output(&loaded.shown_path, &lines);
                 let conclusion = output.conclusion;
+                let rerun = job.trigger == Trigger::Rerun;
                 self.published
-                    .check_run(&client, CHECK_NAME, &pull.head.sha, &output, Vec::new())
+                    .write_check_run(&client, CHECK_NAME, &pull.head.sha, &output, Vec::new(), rerun)
                     .await?;
                 return Ok(Outcome::Reported { conclusion });
             }
@@ -176,8 +177,9 @@ impl Engine {
         let output = report::check_output(&verdict, policy, loaded.source.clone());
         let conclusion = output.conclusion;
         let annotations = self.policy_edit_annotations(&client, &gathered).await?;
+        let rerun = job.trigger == Trigger::Rerun;
         self.published
-            .check_run(&client, CHECK_NAME, &pull.head.sha, &output, annotations)
+            .write_check_run(&client, CHECK_NAME, &pull.head.sha, &output, annotations, rerun)
             .await?;
         match (severity, verdict.deadline) {
             (Some(severity), Some(deadline)) if !pull.is_merged() && pull.state != "closed" => {
@@ -209,6 +211,7 @@ impl Engine {
                 facts: &gathered.facts,
                 verdict: &verdict,
                 comments: &gathered.comments,
+                rerun: job.trigger == Trigger::Rerun,
             };
             let done = post_merge::run(&cx).await?;
             self.watch_merge_back(&job.key, policy, done.merge_back.as_ref());

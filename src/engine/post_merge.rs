@@ -33,6 +33,9 @@ pub struct Context<'a> {
     pub facts: &'a PullRequestFacts,
     pub verdict: &'a Verdict,
     pub comments: &'a [CommentInfo],
+    /// A re-run was asked for: write the merge-back check run even when
+    /// unchanged.
+    pub rerun: bool,
 }
 
 pub async fn run(cx: &Context<'_>) -> Result<PostMerge, GitHubError> {
@@ -114,12 +117,13 @@ async fn merge_back(cx: &Context<'_>, merge_sha: &str) -> Result<MergeBack, GitH
         MergeBack::NoDevelop { .. } => return Ok(status),
     };
     cx.published
-        .check_run(
+        .write_check_run(
             client,
             MERGE_BACK_CHECK_NAME,
             merge_sha,
             &output,
             Vec::new(),
+            cx.rerun,
         )
         .await?;
     Ok(status)
