@@ -27,7 +27,7 @@ mod routes;
 mod server;
 mod shapes;
 mod state;
-mod totals;
+mod seeds;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
