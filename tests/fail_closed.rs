@@ -66,7 +66,10 @@ async fn a_back_dated_push_does_not_keep_comment_approvals() {
     // GitHub received the push after both approvals.
     h.gh.update_pull(REPO, pull.number, |p| p.head_sha = NEW_HEAD.into());
     h.gh.set_file(REPO, NEW_HEAD, "VERSION", "1.2.4\n");
-    let back_dated = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).single().expect("date");
+    let back_dated = Utc
+        .with_ymd_and_hms(2020, 1, 1, 0, 0, 0)
+        .single()
+        .expect("date");
     h.gh.set_commit_date(REPO, NEW_HEAD, back_dated);
     h.gh.add_push_activity(
         REPO,
@@ -157,7 +160,11 @@ async fn a_fork_head_is_not_looked_up_in_the_base_repository_and_stays_unconfirm
         "{}",
         text_of(&run)
     );
-    assert_eq!(h.gh.count("GET", "/activity"), 0, "no call that cannot help");
+    assert_eq!(
+        h.gh.count("GET", "/activity"),
+        0,
+        "no call that cannot help"
+    );
 }
 
 #[tokio::test]
@@ -174,7 +181,8 @@ async fn api_calls_per_first_p0_evaluation_with_a_comment_approval() {
     let calls = h.gh.api_calls();
     let activity = h.gh.count("GET", "/activity");
     let commits = h.gh.count("GET", &format!("/commits/{HEAD_SHA}"))
-        - h.gh.count("GET", &format!("/commits/{HEAD_SHA}/check-runs"));
+        - h.gh
+            .count("GET", &format!("/commits/{HEAD_SHA}/check-runs"));
     println!("first P0 evaluation with a comment approval: {calls} calls ({activity} activity)");
     assert_eq!(activity, 1);
     assert_eq!(commits, 0, "the commit's dates are no longer read");
@@ -232,12 +240,11 @@ async fn a_persons_comment_with_the_sticky_marker_is_never_edited() {
     assert_eq!(ours.len(), 1, "the app writes its own");
     assert!(ours[0].body.starts_with("<!-- hotfix-guard -->"));
     assert!(ours[0].body.contains("P0"));
-    let person = h
-        .gh
-        .comments(REPO, pull.number)
-        .into_iter()
-        .find(|c| c.id == theirs)
-        .expect("still there");
+    let person =
+        h.gh.comments(REPO, pull.number)
+            .into_iter()
+            .find(|c| c.id == theirs)
+            .expect("still there");
     assert_eq!(person.user, "dana");
     assert!(person.body.contains("nothing to see here"));
 }
@@ -277,12 +284,11 @@ async fn a_follow_up_faked_in_a_comment_or_an_issue_does_not_replace_the_real_on
         &["incident"],
     );
     h.pull_request("closed", pull.number).await;
-    let opened: Vec<_> = h
-        .gh
-        .issues(REPO)
-        .into_iter()
-        .filter(|i| i.user == BOT_LOGIN)
-        .collect();
+    let opened: Vec<_> =
+        h.gh.issues(REPO)
+            .into_iter()
+            .filter(|i| i.user == BOT_LOGIN)
+            .collect();
     assert_eq!(opened.len(), 1, "the app opens the real follow-up");
     assert_ne!(opened[0].number, fake);
     let sticky = &h.bot_comments(pull.number)[0].body;
@@ -317,7 +323,10 @@ async fn a_severity_label_no_event_names_fails_saying_what_to_do() {
     h.pull_request("opened", pull.number).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
-    assert_eq!(run.title.as_deref(), Some("could not confirm who applied P0"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("could not confirm who applied P0")
+    );
     assert!(
         text_of(&run).contains(
             "no label event names `P0` (renamed since it was applied?): someone with write access should remove the label and apply it again"
@@ -477,8 +486,15 @@ async fn a_re_run_writes_the_check_run_again_but_not_the_comment() {
     assert_eq!(after.update_count, before.update_count + 1, "written again");
     assert_eq!(after.status, "completed");
     assert_eq!(after.conclusion, before.conclusion);
-    assert!(after.completed_at > before.completed_at, "a fresh completed_at");
-    assert_eq!(h.gh.comment_edits(sticky), edits, "the comment is unchanged");
+    assert!(
+        after.completed_at > before.completed_at,
+        "a fresh completed_at"
+    );
+    assert_eq!(
+        h.gh.comment_edits(sticky),
+        edits,
+        "the comment is unchanged"
+    );
 
     let suite = check_suite_rerequested(REPO, HEAD_SHA, &pull.head_ref, 1);
     let mut suite = suite;
@@ -487,10 +503,7 @@ async fn a_re_run_writes_the_check_run_again_but_not_the_comment() {
         "head": {"ref": pull.head_ref, "sha": HEAD_SHA},
         "base": {"ref": "main", "sha": pull.base_sha},
     }]);
-    assert_eq!(
-        h.deliver("check_suite", &suite).await,
-        StatusCode::ACCEPTED
-    );
+    assert_eq!(h.deliver("check_suite", &suite).await, StatusCode::ACCEPTED);
     h.settle().await;
     assert_eq!(h.check(HEAD_SHA).update_count, after.update_count + 1);
     assert_eq!(h.gh.comment_edits(sticky), edits);

@@ -49,7 +49,9 @@ pub async fn facts(
         .collect();
     let sizes_checked = {
         let c = &policy.checks;
-        !c.require_tests.is_empty() || c.max_changed_files.is_some() || c.max_changed_lines.is_some()
+        !c.require_tests.is_empty()
+            || c.max_changed_files.is_some()
+            || c.max_changed_lines.is_some()
     };
     if facts.totals.is_none()
         && (changed_files.len() as u64 >= rules::FILES_LIST_LIMIT
@@ -237,14 +239,12 @@ pub async fn head_pushed_at(
             .await?
     };
     // Both known: the later one is the safer bound.
-    Ok(
-        match (from_activity, first_delivery) {
-            (Some(a), Some(d)) if d > a => Some((d, PushTimeSource::FirstDelivery)),
-            (Some(a), _) => Some((a, PushTimeSource::RepositoryActivity)),
-            (None, Some(d)) => Some((d, PushTimeSource::FirstDelivery)),
-            (None, None) => None,
-        },
-    )
+    Ok(match (from_activity, first_delivery) {
+        (Some(a), Some(d)) if d > a => Some((d, PushTimeSource::FirstDelivery)),
+        (Some(a), _) => Some((a, PushTimeSource::RepositoryActivity)),
+        (None, Some(d)) => Some((d, PushTimeSource::FirstDelivery)),
+        (None, None) => None,
+    })
 }
 
 /// True when `login` is written as a user in every role of `severity` that

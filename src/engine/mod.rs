@@ -153,7 +153,14 @@ impl Engine {
                 let conclusion = output.conclusion;
                 let rerun = job.trigger == Trigger::Rerun;
                 self.published
-                    .write_check_run(&client, CHECK_NAME, &pull.head.sha, &output, Vec::new(), rerun)
+                    .write_check_run(
+                        &client,
+                        CHECK_NAME,
+                        &pull.head.sha,
+                        &output,
+                        Vec::new(),
+                        rerun,
+                    )
                     .await?;
                 return Ok(Outcome::Reported { conclusion });
             }
@@ -179,7 +186,14 @@ impl Engine {
         let annotations = self.policy_edit_annotations(&client, &gathered).await?;
         let rerun = job.trigger == Trigger::Rerun;
         self.published
-            .write_check_run(&client, CHECK_NAME, &pull.head.sha, &output, annotations, rerun)
+            .write_check_run(
+                &client,
+                CHECK_NAME,
+                &pull.head.sha,
+                &output,
+                annotations,
+                rerun,
+            )
             .await?;
         match (severity, verdict.deadline) {
             (Some(severity), Some(deadline)) if !pull.is_merged() && pull.state != "closed" => {

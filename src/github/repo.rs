@@ -425,9 +425,8 @@ impl RepoClient {
             self.prefix,
             query(&[("ref", git_ref.as_str()), ("per_page", "100")])
         );
-        let list: Vec<wire::Activity> = self
-            .get("GET /repos/{owner}/{repo}/activity", path)
-            .await?;
+        let list: Vec<wire::Activity> =
+            self.get("GET /repos/{owner}/{repo}/activity", path).await?;
         Ok(list
             .into_iter()
             .filter(|a| a.after == sha && a.git_ref == git_ref)

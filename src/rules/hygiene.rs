@@ -114,9 +114,7 @@ pub fn require_tests(
     match files.iter().find(|f| set.is_match(&f.filename)) {
         Some(f) => RuleResult::pass(id, format!("`{}` matches {}", f.filename, quoted(globs))),
         // The test may be past the end of the cut list.
-        None if !list_is_complete(files, totals) => {
-            over_the_limit(id, "tests cannot be verified")
-        }
+        None if !list_is_complete(files, totals) => over_the_limit(id, "tests cannot be verified"),
         None => RuleResult::fail(
             id,
             "no test changes",
@@ -136,7 +134,9 @@ pub fn max_changed_files(
     let n = match (totals, files) {
         (Some(t), _) => t.changed_files,
         (None, Some(files)) if list_is_complete(files, None) => files.len() as u64,
-        (None, Some(_)) => return over_the_limit(id, "the number of changed files cannot be confirmed"),
+        (None, Some(_)) => {
+            return over_the_limit(id, "the number of changed files cannot be confirmed");
+        }
         (None, None) => return unknown_files(id),
     };
     if n <= u64::from(max) {
@@ -164,7 +164,9 @@ pub fn max_changed_lines(
             .iter()
             .map(|f| f.additions.saturating_add(f.deletions))
             .fold(0, u64::saturating_add),
-        (None, Some(_)) => return over_the_limit(id, "the number of changed lines cannot be confirmed"),
+        (None, Some(_)) => {
+            return over_the_limit(id, "the number of changed lines cannot be confirmed");
+        }
         (None, None) => return unknown_files(id),
     };
     if n <= u64::from(max) {
@@ -282,7 +284,10 @@ mod tests {
     #[test]
     fn max_changed_files_is_inclusive() {
         let three = files(&["a", "b", "c"]);
-        assert_eq!(max_changed_files(3, Some(&three), None).status, RuleStatus::Pass);
+        assert_eq!(
+            max_changed_files(3, Some(&three), None).status,
+            RuleStatus::Pass
+        );
         let r = max_changed_files(2, Some(&three), None);
         assert_eq!(r.status, RuleStatus::Fail);
         assert_eq!(
@@ -294,7 +299,10 @@ mod tests {
     #[test]
     fn max_changed_lines_counts_additions_and_deletions() {
         let f = vec![changed("a", 10, 5), changed("b", 3, 2)];
-        assert_eq!(max_changed_lines(20, Some(&f), None).status, RuleStatus::Pass);
+        assert_eq!(
+            max_changed_lines(20, Some(&f), None).status,
+            RuleStatus::Pass
+        );
         let r = max_changed_lines(19, Some(&f), None);
         assert_eq!(r.status, RuleStatus::Fail);
         assert_eq!(

@@ -24,10 +24,10 @@ mod activity;
 mod auth;
 mod paging;
 mod routes;
+mod seeds;
 mod server;
 mod shapes;
 mod state;
-mod seeds;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -669,7 +669,9 @@ fn command_with_no_known_push_time_is_stale_never_fresh() {
     );
     assert_eq!(
         out.notes,
-        ["@bob's /hotfix approve is stale — approve again: could not confirm this comment came after the latest push"]
+        [
+            "@bob's /hotfix approve is stale — approve again: could not confirm this comment came after the latest push"
+        ]
     );
     // Without dismiss_stale, freshness is not asked for.
     policy.approvals.dismiss_stale = false;

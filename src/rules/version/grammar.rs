@@ -174,10 +174,14 @@ mod tests {
 
     #[test]
     fn pep440_minor_bump_and_epoch() {
-        let next = pep("1.4.2").expected_after(Increment::Minor).expect("minor");
+        let next = pep("1.4.2")
+            .expected_after(Increment::Minor)
+            .expect("minor");
         assert!(next.same_release(&pep("1.5")));
         assert!(next.same_release(&pep("1.5.0")));
-        let next = pep("1!1.4").expected_after(Increment::Patch).expect("patch");
+        let next = pep("1!1.4")
+            .expected_after(Increment::Patch)
+            .expect("patch");
         assert!(next.same_release(&pep("1!1.4.1")));
         assert!(!next.same_release(&pep("1.4.1")));
     }

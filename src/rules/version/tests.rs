@@ -39,7 +39,10 @@ fn patch_bump_passes() {
     let out = run(&plain(Increment::Patch), &plain_facts("1.2.3\n", "1.2.4\n"));
     assert_eq!(out.result.status, RuleStatus::Pass, "{out:?}");
     assert_eq!(out.result.detail, "VERSION 1.2.3 → 1.2.4");
-    assert_eq!(out.new_version, Some(ReleaseVersion::SemVer(semver::Version::new(1, 2, 4))));
+    assert_eq!(
+        out.new_version,
+        Some(ReleaseVersion::SemVer(semver::Version::new(1, 2, 4)))
+    );
 }
 
 #[test]
@@ -395,7 +398,10 @@ fn files_must_agree_on_the_head_version() {
         Some(r#"{"version":"1.2.4"}"#),
     );
     assert_eq!(run(&policy, &facts).result.status, RuleStatus::Pass);
-    assert_eq!(new_version(&policy, &facts), Some(ReleaseVersion::SemVer(semver::Version::new(1, 2, 4))));
+    assert_eq!(
+        new_version(&policy, &facts),
+        Some(ReleaseVersion::SemVer(semver::Version::new(1, 2, 4)))
+    );
 
     // Each file bumped correctly from its own base, yet they disagree.
     set(
