@@ -542,3 +542,34 @@ async fn a_pyproject_patch_bump_follows_pep_440() {
     );
     assert!(text_of(&run).contains("pyproject.toml 1.4 → 1.4.1"));
 }
+
+#[tokio::test]
+async fn a_severity_label_re_applied_by_a_non_writer_fails_but_does_not_stop_the_clock() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "mallory", "triage");
+    for (added, secs) in [(false, 10), (true, 15)] {
+        h.gh.add_label_event(
+            REPO,
+            pull.number,
+            "P0",
+            "mallory",
+            added,
+            pull.created_at + Duration::seconds(secs),
+        );
+    }
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("P0 label applied by @mallory, who lacks write access")
+    );
+    // dana (write access) made it a P0 first: her clock keeps running.
+    assert_eq!(h.app.engine.watched(), 1);
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1, "the escalation is posted");
+}

@@ -177,6 +177,21 @@ pub fn check(severity: &Severity, facts: &PullRequestFacts) -> ProvenanceOutcome
     }
 }
 
+/// When someone with write access first applied one of the severity's
+/// labels, even if it was removed or re-applied since. The deadline runs
+/// from there when the current label no longer counts (re-applied by
+/// someone without write access): that must not stop the clock and silence
+/// escalation.
+pub fn clock_start(severity: &Severity, facts: &PullRequestFacts) -> Option<DateTime<Utc>> {
+    facts
+        .label_events
+        .iter()
+        .filter(|e| e.added && severity_has_label(severity, &e.label))
+        .filter(|e| permission_of(facts, &e.actor).is_some_and(Permission::can_write))
+        .map(|e| e.at)
+        .min()
+}
+
 /// Notes for each time a more severe severity label was removed after
 /// approvals had been given, while a less severe one is current.
 pub fn severity_drops(
