@@ -74,6 +74,11 @@ pub async fn facts(
     // commands), the reviews and who set which label.
     let timeline = client.timeline(number).await?;
     let comments = timeline.comments;
+    // An event without a time keeps its place in the list (the order
+    // decides who applied a label last) and takes the time of the event
+    // before it: never later than it happened, so a clock it starts runs
+    // early rather than late.
+    let mut last_at = facts.created_at;
     facts.label_events = timeline
         .label_events
         .into_iter()
@@ -83,13 +88,15 @@ pub async fn facts(
                 "unlabeled" => false,
                 _ => return None,
             };
+            let at = e.created_at.unwrap_or(last_at);
+            last_at = at;
             Some(LabelEvent {
                 label: e.label?,
                 added,
                 // A deleted account: GitHub shows it as "ghost", who has
                 // no permission on anything.
                 actor: e.actor.unwrap_or_else(|| "ghost".to_string()),
-                at: e.created_at?,
+                at,
             })
         })
         .collect();

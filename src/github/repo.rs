@@ -631,8 +631,8 @@ impl RepoClient {
     // ---- checks ------------------------------------------------------------
 
     /// `GET /repos/{owner}/{repo}/commits/{sha}/check-runs?check_name=`: the
-    /// newest check run called `name` on `sha` that belongs to our app (any
-    /// app's, for a token client).
+    /// newest check run called `name` on `sha` that belongs to our app (its
+    /// `app.id`; any app's, for a token client).
     pub async fn find_check_run(
         &self,
         sha: &str,
@@ -652,9 +652,11 @@ impl RepoClient {
             .into_iter()
             .map(CheckRunInfo::from)
             .filter(|run| run.name == name)
-            .filter(|run| match (self.app_id, run.app_id) {
-                (Some(ours), Some(theirs)) => ours == theirs,
-                _ => true,
+            // An app client owns only runs GitHub says its app made; a
+            // run that does not say is not ours.
+            .filter(|run| match self.app_id {
+                Some(ours) => run.app_id == Some(ours),
+                None => true,
             })
             .max_by_key(|run| run.id))
     }
