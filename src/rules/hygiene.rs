@@ -337,4 +337,54 @@ mod tests {
                 .starts_with("title pattern `(unclosed` is invalid: ")
         );
     }
+
+    #[test]
+    fn a_list_is_whole_by_the_totals_or_below_the_cap() {
+        let two = vec![changed("a", 1, 0), changed("b", 1, 0)];
+        let totals = |n| {
+            Some(ChangeTotals {
+                changed_files: n,
+                additions: 0,
+                deletions: 0,
+            })
+        };
+        assert!(list_is_complete(&two, None));
+        assert!(list_is_complete(&two, totals(2)));
+        assert!(!list_is_complete(&two, totals(3)));
+        let capped: Vec<ChangedFile> = (0..3_000)
+            .map(|i| changed(&format!("f{i}"), 1, 0))
+            .collect();
+        assert!(!list_is_complete(&capped, None), "3,000 may be the cap");
+        assert!(list_is_complete(&capped, totals(3_000)));
+    }
+
+    #[test]
+    fn size_rules_read_the_totals_and_name_the_limit_without_them() {
+        let capped: Vec<ChangedFile> = (0..3_000)
+            .map(|i| changed(&format!("f{i}"), 1, 0))
+            .collect();
+        let totals = Some(ChangeTotals {
+            changed_files: 3_500,
+            additions: 9_000,
+            deletions: 1,
+        });
+        assert_eq!(
+            max_changed_files(3_200, Some(&capped), totals)
+                .title_fragment
+                .as_deref(),
+            Some("too many files changed (3500 > 3200)")
+        );
+        assert_eq!(
+            max_changed_lines(9_000, Some(&capped), totals)
+                .title_fragment
+                .as_deref(),
+            Some("too many lines changed (9001 > 9000)")
+        );
+        let r = max_changed_lines(10_000, Some(&capped), None);
+        assert_eq!(r.status, RuleStatus::Fail);
+        assert_eq!(
+            r.detail,
+            "more than 3,000 files changed: the number of changed lines cannot be confirmed; a hotfix should be minimal"
+        );
+    }
 }
