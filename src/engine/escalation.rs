@@ -101,12 +101,15 @@ pub async fn escalate(
     let comments = client.list_issue_comments(pull.number).await?;
     // Only the app's own comments: a marker typed by the author must not
     // pass for an escalation already posted.
-    let posted = |level: u8| {
-        let marker = escalation_marker(level);
-        comments
-            .iter()
-            .any(|c| client.wrote(c.via_app) && c.body.contains(&marker))
-    };
+    let posted_1 = !client
+        .own_marked(&comments, &escalation_marker(1))
+        .await?
+        .is_empty();
+    let posted_2 = !client
+        .own_marked(&comments, &escalation_marker(2))
+        .await?
+        .is_empty();
+    let posted = |level: u8| if level == 1 { posted_1 } else { posted_2 };
     let limit = watch
         .deadline
         .signed_duration_since(watch.started)

@@ -233,16 +233,17 @@ async fn tag(cx: &Context<'_>, merge_sha: &str) -> Result<Tag, GitHubError> {
 }
 
 /// The follow-up issue's number recorded in our sticky comment, if any
-/// (a comment GitHub says this app wrote: anyone can type the marker).
-fn recorded_follow_up(client: &RepoClient, comments: &[CommentInfo]) -> Option<u64> {
-    comments
-        .iter()
-        .filter(|c| client.wrote(c.via_app) && c.body.contains(COMMENT_MARKER))
-        .find_map(|c| {
-            let rest = &c.body[c.body.find(FOLLOW_UP_MARKER)? + FOLLOW_UP_MARKER.len()..];
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        })
+/// (a comment this app wrote: anyone can type the marker).
+async fn recorded_follow_up(
+    client: &RepoClient,
+    comments: &[CommentInfo],
+) -> Result<Option<u64>, GitHubError> {
+    let ours = client.own_marked(comments, COMMENT_MARKER).await?;
+    Ok(ours.into_iter().find_map(|c| {
+        let rest = &c.body[c.body.find(FOLLOW_UP_MARKER)? + FOLLOW_UP_MARKER.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    }))
 }
 
 async fn follow_up_issue(
@@ -260,7 +261,7 @@ async fn follow_up_issue(
             None => format!("#{n}"),
         }
     };
-    if let Some(number) = recorded_follow_up(cx.client, cx.comments) {
+    if let Some(number) = recorded_follow_up(cx.client, cx.comments).await? {
         return Ok(FollowUp::Opened {
             number,
             url: issues_url(number),
@@ -272,13 +273,15 @@ async fn follow_up_issue(
     // the issue was opened, or another instance opened it): look among the
     // incident issues for one that names this hotfix.
     let marker = post_merge::follow_up_of_marker(cx.pull.number);
-    if let Some(existing) = cx
-        .client
-        .list_issues_labelled(INCIDENT_LABEL, 300)
-        .await?
-        .into_iter()
-        .find(|issue| cx.client.wrote(issue.via_app) && issue.body.contains(&marker))
-    {
+    let mut found = None;
+    for issue in cx.client.list_issues_labelled(INCIDENT_LABEL, 300).await? {
+        // Only an issue this app opened: anyone may type the marker.
+        if issue.body.contains(&marker) && cx.client.wrote(issue.via_app, &issue.user).await? {
+            found = Some(issue);
+            break;
+        }
+    }
+    if let Some(existing) = found {
         return Ok(FollowUp::Opened {
             number: existing.number,
             url: existing.html_url,

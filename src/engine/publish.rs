@@ -197,9 +197,10 @@ impl PublishCache {
         // Ours is the marked comment GitHub says this app wrote; a person
         // (or another app) quoting the marker does not make their comment
         // ours, and is never edited.
-        let existing = comments
-            .iter()
-            .filter(|c| client.wrote(c.via_app) && c.body.contains(COMMENT_MARKER))
+        let existing = client
+            .own_marked(comments, COMMENT_MARKER)
+            .await?
+            .into_iter()
             .min_by_key(|c| c.id);
         let published = match existing {
             Some(c) if c.body == body => Published::Unchanged,

@@ -12,6 +12,7 @@ pub mod app;
 mod error;
 mod etag;
 mod http;
+mod identity;
 pub mod manifest;
 mod memo;
 pub mod repo;

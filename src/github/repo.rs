@@ -36,6 +36,8 @@ pub struct RepoClient {
     repo: String,
     /// `/repos/{owner}/{repo}`, encoded.
     prefix: String,
+    /// The app's bot login, for answers without `performed_via_github_app`.
+    identity: Option<Arc<super::identity::AppIdentity>>,
 }
 
 impl std::fmt::Debug for RepoClient {
@@ -69,7 +71,16 @@ impl RepoClient {
             ),
             owner: owner.to_string(),
             repo: repo.to_string(),
+            identity: None,
         }
+    }
+
+    pub(crate) fn with_identity(
+        mut self,
+        identity: Arc<super::identity::AppIdentity>,
+    ) -> RepoClient {
+        self.identity = Some(identity);
+        self
     }
 
     /// A read-mostly client on a personal token (`simulate --repo` with
@@ -124,14 +135,16 @@ impl RepoClient {
     /// Another repository of the same owner, with the same credentials
     /// (the organisation's `.github` repository).
     pub fn sibling(&self, repo: &str) -> RepoClient {
-        RepoClient::new(
+        let mut sibling = RepoClient::new(
             self.core.clone(),
             self.cred.clone(),
             self.memo.clone(),
             self.app_id,
             &self.owner,
             repo,
-        )
+        );
+        sibling.identity = self.identity.clone();
+        sibling
     }
 
     /// Whether something GitHub says was `performed_via_github_app` with
@@ -140,8 +153,39 @@ impl RepoClient {
     /// type an HTML comment, only the app's installation token makes GitHub
     /// name the app. A personal-token client (`simulate`) has no app and
     /// owns nothing.
-    pub fn wrote(&self, via_app: Option<u64>) -> bool {
-        matches!((self.app_id, via_app), (Some(ours), Some(theirs)) if ours == theirs)
+    ///
+    /// Where GitHub's answer leaves `performed_via_github_app` out (older
+    /// Enterprise Server versions), the author `login` decides: it must be
+    /// the app's bot, `<slug>[bot]` (`GET /app`, asked once per process and
+    /// only then). A person's login cannot contain brackets.
+    pub async fn wrote(&self, via_app: Option<u64>, login: &str) -> Result<bool, GitHubError> {
+        let Some(ours) = self.app_id else {
+            return Ok(false);
+        };
+        match via_app {
+            Some(theirs) => Ok(theirs == ours),
+            None if login.ends_with("[bot]") => match &self.identity {
+                Some(identity) => Ok(identity.bot_login().await? == login),
+                None => Ok(false),
+            },
+            None => Ok(false),
+        }
+    }
+
+    /// The comments among `comments` that carry `marker` and that this app
+    /// wrote (see [`RepoClient::wrote`]), in their order.
+    pub async fn own_marked<'c>(
+        &self,
+        comments: &'c [CommentInfo],
+        marker: &str,
+    ) -> Result<Vec<&'c CommentInfo>, GitHubError> {
+        let mut ours = Vec::new();
+        for c in comments.iter().filter(|c| c.body.contains(marker)) {
+            if self.wrote(c.via_app, &c.user).await? {
+                ours.push(c);
+            }
+        }
+        Ok(ours)
     }
 
     /// Counters of the requests sent through this client's app or token.

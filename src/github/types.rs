@@ -460,6 +460,8 @@ pub(crate) mod wire {
         #[serde(default, deserialize_with = "lenient_string")]
         pub body: String,
         #[serde(default)]
+        pub user: Option<User>,
+        #[serde(default)]
         pub performed_via_github_app: Option<AppRef>,
     }
 
@@ -706,6 +708,9 @@ pub struct IssueSummary {
     pub number: u64,
     pub html_url: String,
     pub body: String,
+    /// The author's login.
+    #[serde(default)]
+    pub user: String,
     /// `performed_via_github_app.id`: the app that opened the issue.
     #[serde(default)]
     pub via_app: Option<u64>,
@@ -717,6 +722,7 @@ impl From<wire::IssueSummary> for IssueSummary {
             number: w.number,
             html_url: w.html_url,
             body: w.body,
+            user: wire::login(w.user),
             via_app: w.performed_via_github_app.and_then(|a| a.id),
         }
     }

@@ -162,11 +162,13 @@ fn with_severity(
         // Treated as having no valid severity. A label nobody is known to
         // have applied still starts the clock (from the pull request's
         // creation): what cannot be confirmed must not silence escalation.
-        // One a non-writer applied does not: it must not page anyone.
+        // One only a non-writer ever applied does not (it must not page
+        // anyone); one a writer applied before a non-writer re-applied it
+        // keeps the writer's clock.
         let deadline = if provenance.applier_unknown {
             deadline_from(severity, facts.created_at)
         } else {
-            None
+            provenance::clock_start(severity, facts).and_then(|at| deadline_from(severity, at))
         };
         let results = vec![provenance.result, target::check(policy, facts)];
         return Verdict {
