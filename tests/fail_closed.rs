@@ -11,8 +11,8 @@ use chrono::{Duration, TimeZone, Utc};
 use common::fake_github::{BOT_LOGIN, FakeGitHub, PullSeed};
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::webhook::{
-    CheckRunSpec, PrSpec, check_run_rerequested, check_suite_rerequested, issue_comment_event,
-    pull_request_event,
+    CheckRunSpec, PrSpec, check_run_requested_action, check_run_rerequested,
+    check_suite_rerequested, issue_comment_event, pull_request_event,
 };
 
 const NEW_HEAD: &str = "h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2";
@@ -133,7 +133,7 @@ async fn a_fork_head_is_not_looked_up_in_the_base_repository_and_stays_unconfirm
         "/hotfix approve",
         pull.created_at + Duration::minutes(1),
     );
-    let id = h.gh.add_comment_at(
+    h.gh.add_comment_at(
         REPO,
         pull.number,
         "oncall-olga",
@@ -147,7 +147,6 @@ async fn a_fork_head_is_not_looked_up_in_the_base_repository_and_stays_unconfirm
         &PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1),
     );
     payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/app".into();
-    let _ = id;
     assert_eq!(
         h.deliver("pull_request", &payload).await,
         StatusCode::ACCEPTED
@@ -506,6 +505,17 @@ async fn a_re_run_writes_the_check_run_again_but_not_the_comment() {
     assert_eq!(h.deliver("check_suite", &suite).await, StatusCode::ACCEPTED);
     h.settle().await;
     assert_eq!(h.check(HEAD_SHA).update_count, after.update_count + 1);
+    assert_eq!(h.gh.comment_edits(sticky), edits);
+
+    // The Re-check button.
+    let before_button = h.check(HEAD_SHA).update_count;
+    assert_eq!(
+        h.deliver("check_run", &check_run_requested_action(&spec, "recheck"))
+            .await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+    assert_eq!(h.check(HEAD_SHA).update_count, before_button + 1);
     assert_eq!(h.gh.comment_edits(sticky), edits);
 }
 
