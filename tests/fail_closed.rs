@@ -583,3 +583,24 @@ async fn a_severity_label_re_applied_by_a_non_writer_fails_but_does_not_stop_the
     h.clock.advance(Duration::minutes(130));
     assert_eq!(h.app.engine.sweep().await, 1, "the escalation is posted");
 }
+
+#[tokio::test]
+async fn a_server_without_the_activity_api_leaves_comment_approvals_stale_not_broken() {
+    let (h, pull) = p0(POLICY).await;
+    h.pull_request("opened", pull.number).await;
+    h.gh.fail_next("GET", "/activity", 404, vec![], 10);
+    command(&h, &pull, "alice", 1).await;
+    command(&h, &pull, "oncall-olga", 2).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("needs engineering-lead and on-call-manager approval"),
+        "evaluated, not an error"
+    );
+    assert!(
+        text_of(&run).contains("could not confirm this comment came after the latest push"),
+        "{}",
+        text_of(&run)
+    );
+}

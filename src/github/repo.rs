@@ -457,7 +457,8 @@ impl RepoClient {
     /// `sha`. The `timestamp` is GitHub's own receipt time, unlike a
     /// commit's dates, which the author's machine writes. `None` when no
     /// entry on that page made `sha` the branch's tip (an older push, or a
-    /// head that lives in a fork). Needs metadata read.
+    /// head that lives in a fork), and when the server has no such API
+    /// (404). Needs metadata read.
     pub async fn head_pushed_at(
         &self,
         branch: &str,
@@ -469,9 +470,13 @@ impl RepoClient {
             self.prefix,
             query(&[("ref", git_ref.as_str()), ("per_page", "100")])
         );
-        let list: Vec<wire::Activity> =
-            self.get("GET /repos/{owner}/{repo}/activity", path).await?;
+        // A server without the API (an older Enterprise Server) answers
+        // 404: the push time is then unknown, not an error.
+        let list: Option<Vec<wire::Activity>> = self
+            .get_optional("GET /repos/{owner}/{repo}/activity", path)
+            .await?;
         Ok(list
+            .unwrap_or_default()
             .into_iter()
             .filter(|a| a.after == sha && a.git_ref == git_ref)
             .filter(|a| {
