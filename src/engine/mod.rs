@@ -4,6 +4,7 @@
 //! evaluation starts from GitHub's current state, so a lost or repeated
 //! delivery never leaves a wrong answer behind.
 
+mod default_policy;
 pub mod escalation;
 mod gather;
 mod policy_cache;
@@ -157,6 +158,18 @@ impl Engine {
                 return Ok(Outcome::Reported { conclusion });
             }
         };
+        // Without a policy file, a hotfix is judged by the default fitted
+        // to this repository (its default branch, its version files).
+        let fitted = match loaded.source {
+            PolicySource::BuiltIn
+                if rules::classify(policy, &pull.label_names(), &pull.head.ref_name)
+                    .is_hotfix() =>
+            {
+                Some(default_policy::fit(&client, &pull.base.sha).await?)
+            }
+            _ => None,
+        };
+        let policy = fitted.as_ref().map_or(policy, |f| &f.policy);
         let labels = pull.label_names();
         let classification = rules::classify(policy, &labels, &pull.head.ref_name);
         let severity = match &classification {
@@ -172,7 +185,18 @@ impl Engine {
             &pull,
         )
         .await?;
-        let verdict = rules::evaluate(policy, &gathered.facts);
+        let mut verdict = rules::evaluate(policy, &gathered.facts);
+        if verdict.is_hotfix {
+            if let Some(fitted) = &fitted {
+                verdict.notes.extend(fitted.notes.iter().cloned());
+                if verdict.conclusion == rules::Conclusion::Failure {
+                    verdict.notes.push(default_policy::how_to_change(
+                        pull.html_url.as_deref(),
+                        &policy.branches.production,
+                    ));
+                }
+            }
+        }
         let output = report::check_output(&verdict, policy, loaded.source.clone());
         let conclusion = output.conclusion;
         let annotations = self.policy_edit_annotations(&client, &gathered).await?;

@@ -1,7 +1,9 @@
 //! The `hotfix-policy` check run's output.
 
 use crate::policy::{Policy, PolicySource, Severity};
-use crate::report::markdown::{approval_line, cell, icon, limit, requirements, source_note};
+use crate::report::markdown::{
+    approval_line, cell, icon, limit, requirements, shown_title, source_note,
+};
 use crate::rules::{RuleResult, Verdict, format_duration, format_utc_minute};
 
 /// GitHub's limit for a check run's `summary` and `text` is 65535 characters;
@@ -60,7 +62,7 @@ pub fn check_output(verdict: &Verdict, policy: &Policy, source: PolicySource) ->
     let text = details(verdict);
     CheckOutput {
         conclusion: verdict.conclusion.as_str(),
-        title: verdict.title.clone(),
+        title: shown_title(verdict, &source),
         summary: limit(summary, MAX_OUTPUT_BYTES),
         text: text.map(|t| limit(t, MAX_OUTPUT_BYTES)),
     }

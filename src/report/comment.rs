@@ -3,7 +3,7 @@
 //! alone (absolute times, never "time remaining").
 
 use crate::policy::{Policy, PolicySource};
-use crate::report::markdown::{approval_line, icon, source_note};
+use crate::report::markdown::{approval_line, icon, shown_title, source_note};
 use crate::report::procedure::next_steps;
 use crate::rules::{Conclusion, Verdict, format_duration, format_utc_minute};
 
@@ -28,7 +28,9 @@ fn render(verdict: &Verdict, policy: &Policy, source: PolicySource) -> Option<St
 
     let status = match verdict.conclusion {
         Conclusion::Success => "✅ ready: all requirements met".to_string(),
-        Conclusion::Failure | Conclusion::Neutral => format!("❌ {}", verdict.title),
+        Conclusion::Failure | Conclusion::Neutral => {
+            format!("❌ {}", shown_title(verdict, &source))
+        }
     };
     let heading = match &verdict.severity {
         Some(name) => format!("🚑 {name} hotfix"),
