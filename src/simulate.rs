@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
+
 use crate::policy::{self, Policy, PolicySource};
 use crate::report;
 use crate::rules::{self, PullRequestFacts};
@@ -24,9 +26,19 @@ pub struct SimulateArgs {
     /// The pull request number, with --repo.
     #[arg(long, requires = "repo")]
     pub pr: Option<u64>,
+    /// The time to judge at, RFC 3339 (`2026-11-29T13:10:00Z`); default: now.
+    /// Sets what the report says about the deadline ("Overdue by 3d 2h").
+    #[arg(long, value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
     /// REST API base (GitHub Enterprise Server: https://HOST/api/v3).
     #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
     pub api_url: String,
+}
+
+fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time like 2026-11-29T13:10:00Z ({e})"))
 }
 
 /// Bad input: exit 2, with one line naming the problem.
@@ -36,6 +48,7 @@ fn bad_input(message: impl std::fmt::Display) -> ExitCode {
 }
 
 pub fn run(args: SimulateArgs) -> ExitCode {
+    let now = args.now.unwrap_or_else(Utc::now);
     let policy = match &args.policy {
         Some(path) => match load_policy(path) {
             Ok(policy) => Some(policy),
@@ -61,10 +74,10 @@ pub fn run(args: SimulateArgs) -> ExitCode {
             Some(policy) => (policy, PolicySource::Repository),
             None => (Policy::builtin(), PolicySource::BuiltIn),
         };
-        return print_evaluation(&policy, source, &facts);
+        return print_evaluation(&policy, source, &facts, now);
     }
     match (&args.repo, args.pr) {
-        (Some(repo), Some(number)) => live(&args.api_url, repo, number, policy),
+        (Some(repo), Some(number)) => live(&args.api_url, repo, number, policy, now),
         _ => bad_input("give a recorded pull request FILE, or --repo OWNER/NAME --pr N"),
     }
 }
@@ -77,13 +90,20 @@ fn load_policy(path: &Path) -> Result<Policy, Vec<String>> {
 }
 
 /// Prints what the app would post; exit 0 for success (or neutral), 1 for failure.
+/// The escalations are unknown offline (the report says so when overdue).
 pub fn print_evaluation(
     policy: &Policy,
     source: PolicySource,
     facts: &PullRequestFacts,
+    now: DateTime<Utc>,
 ) -> ExitCode {
     let verdict = rules::evaluate(policy, facts);
-    let output = report::check_output(&verdict, policy, source.clone());
+    let moment = report::Moment {
+        now,
+        facts,
+        escalations: None,
+    };
+    let output = report::check_output_at(&verdict, policy, source.clone(), &moment);
     let mut out = format!(
         "## Check run `hotfix-policy`: {}\n\n### {}\n\n{}\n\n",
         output.conclusion, output.title, output.summary
@@ -92,7 +112,7 @@ pub fn print_evaluation(
         out.push_str(text);
         out.push_str("\n\n");
     }
-    match report::sticky_comment(&verdict, policy, source) {
+    match report::sticky_comment_at(&verdict, policy, source, &moment) {
         Some(comment) => out.push_str(&format!("## Sticky comment\n\n{comment}\n")),
         None => out.push_str("## Sticky comment\n\n(none: not a hotfix)\n"),
     }
@@ -105,7 +125,13 @@ pub fn print_evaluation(
     }
 }
 
-fn live(api_url: &str, repo: &str, number: u64, policy: Option<Policy>) -> ExitCode {
+fn live(
+    api_url: &str,
+    repo: &str,
+    number: u64,
+    policy: Option<Policy>,
+    now: DateTime<Utc>,
+) -> ExitCode {
     let Some((owner, name)) = repo.split_once('/') else {
         return bad_input(format!("--repo takes OWNER/NAME, not `{repo}`"));
     };
@@ -123,7 +149,7 @@ fn live(api_url: &str, repo: &str, number: u64, policy: Option<Policy>) -> ExitC
     };
     runtime.block_on(async move {
         match crate::engine::read_only_facts(api_url, &token, owner, name, number, policy).await {
-            Ok((policy, source, facts)) => print_evaluation(&policy, source, &facts),
+            Ok((policy, source, facts)) => print_evaluation(&policy, source, &facts, now),
             Err(e) => bad_input(format!("{e:#}")),
         }
     })

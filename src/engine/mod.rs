@@ -7,6 +7,7 @@
 mod default_policy;
 pub mod escalation;
 mod gather;
+mod moment;
 mod policy_cache;
 pub mod post_merge;
 mod publish;
@@ -197,7 +198,13 @@ impl Engine {
                 }
             }
         }
-        let output = report::check_output(&verdict, policy, loaded.source.clone());
+        let escalations = moment::escalations(&gathered.comments);
+        let moment = report::Moment {
+            now: self.clock.now(),
+            facts: &gathered.facts,
+            escalations: Some(&escalations),
+        };
+        let output = report::check_output_at(&verdict, policy, loaded.source.clone(), &moment);
         let conclusion = output.conclusion;
         let annotations = self.policy_edit_annotations(&client, &gathered).await?;
         self.published
@@ -240,7 +247,7 @@ impl Engine {
         } else {
             None
         };
-        match report::sticky_comment(&verdict, policy, loaded.source.clone()) {
+        match report::sticky_comment_at(&verdict, policy, loaded.source.clone(), &moment) {
             Some(mut body) => {
                 if let Some(after_merge) = &after_merge {
                     body.push_str(&report::post_merge::section(after_merge));
@@ -274,11 +281,14 @@ impl Engine {
             match self.escalate(&key, &watch, now).await {
                 Ok(done) => {
                     posted += usize::from(done.first) + usize::from(done.second);
-                    if done.finished {
-                        self.watches.forget(&key);
-                    }
                     if done.first || done.second {
                         tracing::info!(repository = %key.repo, pr = key.number, "escalated");
+                        // The report says whether escalation was posted:
+                        // render it again now, the moment that changed.
+                        self.rerender(&key).await;
+                    }
+                    if done.finished {
+                        self.watches.forget(&key);
                     }
                 }
                 Err(e) => {
@@ -287,6 +297,19 @@ impl Engine {
             }
         }
         posted
+    }
+
+    async fn rerender(&self, key: &PrKey) {
+        let job = Job {
+            key: key.clone(),
+            pull: None,
+            trigger: Trigger::Full,
+            deliveries: Vec::new(),
+        };
+        if let Err(e) = self.evaluate(job).await {
+            tracing::warn!(repository = %key.repo, pr = key.number, error = %e, "report after escalation failed; retried next sweep");
+            self.retry_later(key.clone());
+        }
     }
 
     async fn escalate(

@@ -68,6 +68,34 @@ pub fn check_output(verdict: &Verdict, policy: &Policy, source: PolicySource) ->
     }
 }
 
+/// The check run as the app writes it: the title leads with "Overdue by
+/// 3d 2h" past the deadline (or ends with the time left before it), and the
+/// summary's deadline line says the same.
+pub fn check_output_at(
+    verdict: &Verdict,
+    policy: &Policy,
+    source: PolicySource,
+    moment: &crate::report::timing::Moment<'_>,
+) -> CheckOutput {
+    use crate::report::timing::{DeadlineState, coarse, deadline_state, title_with_clock};
+    let mut output = check_output(verdict, policy, source);
+    let state = deadline_state(verdict, moment);
+    output.title = title_with_clock(&output.title, state);
+    if let Some(deadline) = verdict.deadline {
+        let plain = format!("\nDeploy by **{}**.\n", format_utc_minute(deadline));
+        let now = match state {
+            Some(DeadlineState::Ahead(left)) => format!(" {} left.", coarse(left)),
+            Some(DeadlineState::Overdue(by)) => format!(" ⏰ **Overdue by {}.**", coarse(by)),
+            _ => String::new(),
+        };
+        if !now.is_empty() {
+            let with_clock = format!("{}{now}\n", plain.trim_end());
+            output.summary = output.summary.replacen(&plain, &with_clock, 1);
+        }
+    }
+    output
+}
+
 fn not_a_hotfix_summary(policy: &Policy) -> String {
     let mut why = Vec::new();
     if !policy.hotfix.labels.is_empty() {
