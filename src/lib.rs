@@ -12,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod events;
 pub mod github;
+pub mod healthcheck;
 pub mod metrics;
 pub mod policy;
 pub mod queue;

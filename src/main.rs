@@ -31,6 +31,9 @@ enum Command {
     Schema,
     /// Evaluate a recorded pull request offline, or a live one read-only.
     Simulate(hotfix_guard::simulate::SimulateArgs),
+    /// Ask the running server's GET /healthz on 127.0.0.1:$PORT; exit 0 on
+    /// 200 (the container image's HEALTHCHECK).
+    Healthcheck(hotfix_guard::healthcheck::HealthcheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Simulate(args) => hotfix_guard::simulate::run(args),
+        Command::Healthcheck(args) => hotfix_guard::healthcheck::run(&args),
     }
 }
 

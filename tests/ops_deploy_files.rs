@@ -84,7 +84,12 @@ fn the_dockerfile_builds_locked_in_one_stage_and_runs_unprivileged_in_another() 
     let stages = stages(&dockerfile);
     assert_eq!(stages.len(), 2, "a build stage and a runtime stage");
     let (build, run) = (&stages[0], &stages[1]);
-    assert!(build[0].starts_with("FROM rust:") && build[0].ends_with(" AS builder"));
+    // Fully qualified: podman and buildah refuse short names like `rust:1`.
+    assert!(
+        build[0].starts_with("FROM docker.io/library/rust:") && build[0].ends_with(" AS builder"),
+        "{}",
+        build[0]
+    );
     assert!(
         build
             .iter()
@@ -92,7 +97,39 @@ fn the_dockerfile_builds_locked_in_one_stage_and_runs_unprivileged_in_another() 
             .count()
             >= 1
     );
-    assert!(run[0].starts_with("FROM debian:") && run[0].contains("slim"));
+    assert!(
+        run[0].starts_with("FROM docker.io/library/debian:") && run[0].contains("slim"),
+        "{}",
+        run[0]
+    );
+    for stage in [build, run] {
+        let from = stage[0].split_whitespace().nth(1).unwrap_or("");
+        let registry = from.split('/').next().unwrap_or("");
+        assert!(
+            from.split('/').count() >= 3 && registry.contains('.'),
+            "not fully qualified: {from}"
+        );
+    }
+    // Only ca-certificates is installed at run time.
+    for install in run.iter().filter(|i| i.contains("apt-get install")) {
+        let packages: Vec<&str> = install
+            .split("apt-get install")
+            .nth(1)
+            .unwrap_or("")
+            .split("&&")
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter(|w| !w.starts_with('-'))
+            .collect();
+        assert_eq!(packages, ["ca-certificates"], "{install}");
+    }
+    // A liveness probe the runtime image can run without curl.
+    assert!(
+        run.iter().any(|i| i.starts_with("HEALTHCHECK ")
+            && i.contains(r#"CMD ["hotfix-guard", "healthcheck"]"#)),
+        "no HEALTHCHECK running the binary's own probe: {run:?}"
+    );
     let has = |prefix: &str| run.iter().any(|i| i.starts_with(prefix));
     assert!(
         run.iter()
