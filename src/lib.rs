@@ -21,4 +21,5 @@ pub mod report;
 pub mod rules;
 pub mod server;
 pub mod simulate;
+pub mod simulate_schema;
 pub mod telemetry;

@@ -26,6 +26,10 @@ pub struct SimulateArgs {
     /// The pull request number, with --repo.
     #[arg(long, requires = "repo")]
     pub pr: Option<u64>,
+    /// With --repo: also write the pull request's facts to this file, as
+    /// `simulate FILE` reads them (its JSON Schema: `simulate-schema`).
+    #[arg(long, requires = "repo", value_name = "FILE.json")]
+    pub save: Option<PathBuf>,
     /// The time to judge at, RFC 3339 (`2026-11-29T13:10:00Z`); default: now.
     /// Sets what the report says about the deadline ("Overdue by 3d 2h").
     #[arg(long, value_parser = parse_now)]
@@ -77,7 +81,14 @@ pub fn run(args: SimulateArgs) -> ExitCode {
         return print_evaluation(&policy, source, &facts, now);
     }
     match (&args.repo, args.pr) {
-        (Some(repo), Some(number)) => live(&args.api_url, repo, number, policy, now),
+        (Some(repo), Some(number)) => live(
+            &args.api_url,
+            repo,
+            number,
+            policy,
+            now,
+            args.save.as_deref(),
+        ),
         _ => bad_input("give a recorded pull request FILE, or --repo OWNER/NAME --pr N"),
     }
 }
@@ -131,6 +142,7 @@ fn live(
     number: u64,
     policy: Option<Policy>,
     now: DateTime<Utc>,
+    save: Option<&Path>,
 ) -> ExitCode {
     let Some((owner, name)) = repo.split_once('/') else {
         return bad_input(format!("--repo takes OWNER/NAME, not `{repo}`"));
@@ -149,8 +161,32 @@ fn live(
     };
     runtime.block_on(async move {
         match crate::engine::read_only_facts(api_url, &token, owner, name, number, policy).await {
-            Ok((policy, source, facts)) => print_evaluation(&policy, source, &facts, now),
+            Ok((policy, source, facts)) => {
+                if let Some(path) = save
+                    && let Err(e) = save_facts(path, &facts)
+                {
+                    return bad_input(e);
+                }
+                print_evaluation(&policy, source, &facts, now)
+            }
             Err(e) => bad_input(format!("{e:#}")),
         }
     })
+}
+
+/// Writes the facts as pretty JSON, through a temporary file and a rename,
+/// so that an interrupted save never leaves half a file under `path`.
+fn save_facts(path: &Path, facts: &PullRequestFacts) -> Result<(), String> {
+    let mut json = serde_json::to_string_pretty(facts)
+        .map_err(|e| format!("cannot encode the pull request: {e}"))?;
+    json.push('\n');
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("--save needs a file name, not `{}`", path.display()))?;
+    let mut partial = name.to_os_string();
+    partial.push(".partial");
+    let partial = path.with_file_name(partial);
+    std::fs::write(&partial, json)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -31,7 +31,10 @@ fn actions(job: &Value) -> Vec<String> {
 fn a_version_tag_publishes_a_multi_arch_image_to_ghcr() {
     let wf = workflow();
     let tags = wf["on"]["push"]["tags"].as_array().expect("on.push.tags");
-    assert!(tags.iter().any(|t| t.as_str().is_some_and(|t| t.starts_with('v'))));
+    assert!(
+        tags.iter()
+            .any(|t| t.as_str().is_some_and(|t| t.starts_with('v')))
+    );
     let image = &wf["jobs"]["image"];
     let used = actions(image);
     for action in [
@@ -40,17 +43,28 @@ fn a_version_tag_publishes_a_multi_arch_image_to_ghcr() {
         "docker/login-action",
         "docker/build-push-action",
     ] {
-        assert!(used.iter().any(|u| u == action), "{action} missing: {used:?}");
+        assert!(
+            used.iter().any(|u| u == action),
+            "{action} missing: {used:?}"
+        );
     }
     let steps = image["steps"].as_array().expect("steps");
     let login = steps
         .iter()
-        .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("docker/login-action")))
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("docker/login-action"))
+        })
         .expect("login");
     assert_eq!(login["with"]["registry"].as_str(), Some("ghcr.io"));
     let build = steps
         .iter()
-        .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("docker/build-push-action")))
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("docker/build-push-action"))
+        })
         .expect("build-push");
     let platforms = build["with"]["platforms"].as_str().unwrap_or("");
     assert!(
@@ -65,14 +79,20 @@ fn a_version_tag_publishes_a_multi_arch_image_to_ghcr() {
 fn a_version_tag_attaches_binaries_to_the_github_release() {
     let wf = workflow();
     let binaries = &wf["jobs"]["binaries"];
-    assert!(actions(binaries).iter().any(|u| u == "taiki-e/upload-rust-binary-action"));
+    assert!(
+        actions(binaries)
+            .iter()
+            .any(|u| u == "taiki-e/upload-rust-binary-action")
+    );
     let targets = binaries["strategy"]["matrix"]["target"]
         .as_array()
         .expect("targets");
     assert!(targets.len() >= 2, "{targets:?}");
-    assert!(actions(&wf["jobs"]["create-release"])
-        .iter()
-        .any(|u| u == "taiki-e/create-gh-release-action"));
+    assert!(
+        actions(&wf["jobs"]["create-release"])
+            .iter()
+            .any(|u| u == "taiki-e/create-gh-release-action")
+    );
     // Nothing is published unless the tests pass first.
     assert_eq!(wf["jobs"]["image"]["needs"].as_str(), Some("test"));
     assert_eq!(wf["jobs"]["create-release"]["needs"].as_str(), Some("test"));

@@ -14,7 +14,9 @@ fn root() -> &'static Path {
 /// `## ` heading.
 fn quick_start_commands() -> Vec<String> {
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let start = readme.find("\n## Quick start\n").expect("a Quick start section");
+    let start = readme
+        .find("\n## Quick start\n")
+        .expect("a Quick start section");
     let section = &readme[start + 1..];
     let end = section[3..].find("\n## ").map_or(section.len(), |i| i + 3);
     let section = &section[..end];
@@ -51,7 +53,10 @@ fn split_comment(line: &str) -> (String, Option<i32>) {
 #[test]
 fn every_quick_start_command_exits_as_the_readme_says() {
     let commands = quick_start_commands();
-    assert!(commands.len() >= 4, "the quick start lost its commands: {commands:?}");
+    assert!(
+        commands.len() >= 4,
+        "the quick start lost its commands: {commands:?}"
+    );
     let mut ran = 0;
     for line in &commands {
         let (command, expected) = split_comment(line);
@@ -59,7 +64,10 @@ fn every_quick_start_command_exits_as_the_readme_says() {
             // Running the suite from inside the suite would wait on its own
             // build lock; CI runs exactly this command instead.
             let ci = std::fs::read_to_string(root().join(".ci/run")).expect(".ci/run");
-            assert!(ci.lines().any(|l| l.trim() == command), "CI does not run `{command}`");
+            assert!(
+                ci.lines().any(|l| l.trim() == command),
+                "CI does not run `{command}`"
+            );
             continue;
         }
         let args = command
@@ -106,13 +114,26 @@ fn the_readme_cites_no_file_the_repository_lacks() {
         }
         // Written by the lanes that build those features; present once
         // their branches are merged.
-        const FROM_OTHER_BRANCHES: [&str; 4] =
-            ["docs/facts.md", "docs/store.md", "docs/limits.md", "docs/evidence.md"];
+        const FROM_OTHER_BRANCHES: [&str; 4] = [
+            "docs/facts.md",
+            "docs/store.md",
+            "docs/limits.md",
+            "docs/evidence.md",
+        ];
         if FROM_OTHER_BRANCHES.contains(&target) {
             continue;
         }
-        assert!(root().join(target).exists(), "README links to missing {target}");
+        assert!(
+            root().join(target).exists(),
+            "README links to missing {target}"
+        );
     }
-    assert!(!readme.contains("DESIGN.md"), "README cites DESIGN.md, not in the repository");
-    assert!(!readme.contains("docs/deploy.md"), "README cites docs/deploy.md");
+    assert!(
+        !readme.contains("DESIGN.md"),
+        "README cites DESIGN.md, not in the repository"
+    );
+    assert!(
+        !readme.contains("docs/deploy.md"),
+        "README cites docs/deploy.md"
+    );
 }

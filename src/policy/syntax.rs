@@ -455,12 +455,18 @@ mod tests {
         let text = "version: 1\napprovals: { count: 1\nchecks:\n  merge_back: true\n";
         let found = errors(text);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].starts_with("2:12: `{` opened here is never closed"), "{found:?}");
+        assert!(
+            found[0].starts_with("2:12: `{` opened here is never closed"),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn brackets_in_text_comments_and_patterns_do_not_count() {
-        assert_eq!(first_unclosed("a: \"[x\"\nb: '{'\n# [ no\nc: ^v[0-9\n"), None);
+        assert_eq!(
+            first_unclosed("a: \"[x\"\nb: '{'\n# [ no\nc: ^v[0-9\n"),
+            None
+        );
         assert_eq!(first_unclosed("a: [1, [2, 3]\n"), Some((1, 4, '[')));
         assert_eq!(first_unclosed("- [a\n"), Some((1, 3, '[')));
         assert_eq!(first_unclosed("a: [x, \"]\"\n"), Some((1, 4, '[')));

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum PrState {
     #[default]
@@ -17,7 +19,9 @@ pub enum PrState {
 }
 
 /// A repository permission level, as the collaborator permission API names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Permission {
     None,
@@ -47,7 +51,7 @@ impl Permission {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReviewState {
     Approved,
@@ -69,7 +73,7 @@ impl ReviewState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Review {
     pub id: u64,
     pub user: String,
@@ -85,7 +89,7 @@ pub struct Review {
 
 /// An issue comment on the pull request (only those that may be approval
 /// commands are gathered).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Comment {
     pub id: u64,
     pub user: String,
@@ -100,7 +104,7 @@ pub struct Comment {
 
 /// A label on the pull request and, where known, who applied it and when
 /// (issue events API).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Label {
     pub name: String,
     #[serde(default)]
@@ -110,7 +114,7 @@ pub struct Label {
 }
 
 /// One `labeled`/`unlabeled` event from the issue events API, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LabelEvent {
     pub label: String,
     /// `true` for `labeled`, `false` for `unlabeled`.
@@ -119,7 +123,7 @@ pub struct LabelEvent {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangedFile {
     pub filename: String,
     #[serde(default)]
@@ -129,7 +133,7 @@ pub struct ChangedFile {
 }
 
 /// A file's text at the base and head commits; `None` where it does not exist.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 pub struct FileAtRefs {
     #[serde(default)]
     pub base: Option<String>,
@@ -137,7 +141,7 @@ pub struct FileAtRefs {
     pub head: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PullRequestFacts {
     /// `owner/name`.
     pub repository: String,
