@@ -44,7 +44,7 @@ RUN apt-get update \
 COPY --from=builder /usr/local/bin/hotfix-guard /usr/local/bin/hotfix-guard
 USER 10001:10001
 ENV PORT=8080 \
-    RUST_LOG=info
+    RUST_LOG=info,octocrab=off
 EXPOSE 8080
 # Liveness through the binary itself (the image has no curl): GET /healthz
 # on $PORT. /readyz is for load balancers that should wait for GitHub.

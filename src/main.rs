@@ -33,6 +33,8 @@ enum Command {
     SimulateSchema,
     /// Evaluate a recorded pull request offline, or a live one read-only.
     Simulate(hotfix_guard::simulate::SimulateArgs),
+    /// Sign a saved webhook payload and post it to a running server.
+    Replay(hotfix_guard::replay::ReplayArgs),
     /// Ask the running server's GET /healthz on 127.0.0.1:$PORT; exit 0 on
     /// 200 (the container image's HEALTHCHECK).
     Healthcheck(hotfix_guard::healthcheck::HealthcheckArgs),
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::SimulateSchema => print_json(&hotfix_guard::simulate_schema::json_schema()),
         Command::Simulate(args) => hotfix_guard::simulate::run(args),
         Command::Healthcheck(args) => hotfix_guard::healthcheck::run(&args),
+        Command::Replay(args) => hotfix_guard::replay::run(&args),
     }
 }
 
