@@ -54,8 +54,14 @@ fn fly_toml_scrapes_metrics_on_a_private_port_and_keeps_one_machine_with_its_vol
     let port = metrics["port"].as_integer().expect("metrics port");
     assert_eq!(metrics["path"].as_str(), Some("/metrics"));
     // The app serves /metrics on METRICS_PORT, and that is not the public port.
-    assert_eq!(env["METRICS_PORT"].as_str(), Some(port.to_string().as_str()));
-    assert_ne!(Some(port), fly["http_service"]["internal_port"].as_integer());
+    assert_eq!(
+        env["METRICS_PORT"].as_str(),
+        Some(port.to_string().as_str())
+    );
+    assert_ne!(
+        Some(port),
+        fly["http_service"]["internal_port"].as_integer()
+    );
     // SQLite on the mounted volume: one machine, its store at /data.
     let mounts = fly["mounts"].as_table().expect("[mounts]");
     assert_eq!(mounts["destination"].as_str(), Some("/data"));
@@ -64,7 +70,10 @@ fn fly_toml_scrapes_metrics_on_a_private_port_and_keeps_one_machine_with_its_vol
         Some("sqlite:///data/hotfix-guard.db")
     );
     let text = read("fly.toml");
-    assert!(text.contains("fly deploy --ha=false"), "the one-machine deploy is stated");
+    assert!(
+        text.contains("fly deploy --ha=false"),
+        "the one-machine deploy is stated"
+    );
     assert_eq!(fly["deploy"]["strategy"].as_str(), Some("rolling"));
 }
 

@@ -1,7 +1,7 @@
 //! The procedure's defaults: what an absent key means, and the whole policy
 //! of a repository without a policy file.
 //!
-//! `hotfix-procedures.md` sets them: P0 and P1 need two approvals and P2 one,
+//! The team's hotfix procedure sets them: P0 and P1 need two approvals and P2 one,
 //! P0 is deployed within 2 hours with a post-incident review within 24 hours,
 //! P1 within 24 hours with a root cause analysis within 48, every hotfix bumps
 //! the patch version, and under git-flow it is merged back into develop.

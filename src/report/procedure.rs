@@ -1,4 +1,4 @@
-//! The procedure's next steps for a severity (`hotfix-procedures.md`):
+//! The procedure's next steps for a severity (the team's hotfix procedure):
 //! staging validation, communication (the notices of `notices.rs`),
 //! rollback readiness, follow-up.
 
