@@ -187,15 +187,15 @@ impl Engine {
         )
         .await?;
         let mut verdict = rules::evaluate(policy, &gathered.facts);
-        if verdict.is_hotfix {
-            if let Some(fitted) = &fitted {
-                verdict.notes.extend(fitted.notes.iter().cloned());
-                if verdict.conclusion == rules::Conclusion::Failure {
-                    verdict.notes.push(default_policy::how_to_change(
-                        pull.html_url.as_deref(),
-                        &policy.branches.production,
-                    ));
-                }
+        if verdict.is_hotfix
+            && let Some(fitted) = &fitted
+        {
+            verdict.notes.extend(fitted.notes.iter().cloned());
+            if verdict.conclusion == rules::Conclusion::Failure {
+                verdict.notes.push(default_policy::how_to_change(
+                    pull.html_url.as_deref(),
+                    &policy.branches.production,
+                ));
             }
         }
         let escalations = moment::escalations(&gathered.comments);
