@@ -82,3 +82,52 @@ async fn a_pasted_escalation_marker_does_not_read_as_posted() {
     assert!(body.contains("Overdue by 59m"), "{body}");
     assert!(body.contains("- **Escalation:** not posted yet"), "{body}");
 }
+
+#[tokio::test]
+async fn a_merged_p0_offers_the_resolution_notice_filled_in() {
+    let h = Harness::start().await;
+    let pull = common::fake_github::PullSeed {
+        state: "closed".into(),
+        merged: true,
+        merge_commit_sha: Some("m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3".into()),
+        merged_by: Some("alice".into()),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.add_review(common::harness::REPO, 7, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(
+        common::harness::REPO,
+        7,
+        "oncall-olga",
+        "APPROVED",
+        HEAD_SHA,
+    );
+    h.clock.set(pull.created_at + Duration::hours(1));
+    h.pull_request("closed", 7).await;
+    let body = sticky(&h).body;
+    assert!(
+        body.contains("send the **P0 resolution notice** below"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<summary>P0 resolution notice, filled in"),
+        "{body}"
+    );
+    assert!(
+        body.contains("✅ RESOLVED (P0): production fix merged"),
+        "{body}"
+    );
+    assert!(body.contains("Resolution time: "), "{body}");
+    assert!(body.contains("severity P0 set by dana"), "{body}");
+    assert!(body.contains("fix merged by alice"), "{body}");
+    assert!(!body.contains("P0 initial alert"), "{body}");
+    // Merged: no staging step left, and the deadline line says how it went.
+    assert!(!body.contains("to **staging**"), "{body}");
+    assert!(
+        body.lines().any(|l| l.starts_with("- **Deploy by:**")
+            && l.contains("— merged ")
+            && (l.ends_with(" before it") || l.ends_with(" after it"))),
+        "{body}"
+    );
+}
