@@ -20,4 +20,5 @@ pub mod report;
 pub mod rules;
 pub mod server;
 pub mod simulate;
+pub mod store;
 pub mod telemetry;
