@@ -27,6 +27,9 @@ const DELIVERIES_CHARS: i64 = 8 * 37;
 pub enum Accepted {
     /// Committed: its jobs are in the store.
     Queued,
+    /// Not written: `capacity` pull requests wait already and this one is
+    /// not among them.
+    Full,
     /// The delivery id was acted on before; nothing written.
     Duplicate,
 }
@@ -80,7 +83,9 @@ impl Store {
     /// (it runs once more after that evaluation).
     ///
     /// Returns `Duplicate`, writing nothing, when `delivery` was recorded
-    /// before. Errors leave nothing written (the transaction rolls back).
+    /// before, and `Full`, writing nothing, when a job would be a new pull
+    /// request beyond `capacity` waiting ones. Errors leave nothing written
+    /// (the transaction rolls back).
     pub async fn accept(
         &self,
         delivery: Option<&str>,
@@ -88,6 +93,7 @@ impl Store {
         heads: &[(RepoName, String)],
         now: DateTime<Utc>,
         debounce: Duration,
+        capacity: u64,
     ) -> Result<Accepted, StoreError> {
         let now_ms = ms(now);
         let mut tx = self.pool.begin().await?;
@@ -103,6 +109,30 @@ impl Store {
             if inserted == 0 {
                 tx.rollback().await?;
                 return Ok(Accepted::Duplicate);
+            }
+        }
+        if !jobs.is_empty() {
+            let row = sqlx::query("SELECT count(*) AS n FROM jobs")
+                .fetch_one(&mut *tx)
+                .await?;
+            let waiting: i64 = row.try_get("n")?;
+            if uint(waiting) >= capacity {
+                for job in jobs {
+                    let known = sqlx::query(
+                        "SELECT 1 AS one FROM jobs WHERE installation = $1 AND owner = $2 \
+                         AND name = $3 AND number = $4",
+                    )
+                    .bind(int(job.key.installation))
+                    .bind(&job.key.repo.owner)
+                    .bind(&job.key.repo.name)
+                    .bind(int(job.key.number))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if known.is_none() {
+                        tx.rollback().await?;
+                        return Ok(Accepted::Full);
+                    }
+                }
             }
         }
         for job in jobs {

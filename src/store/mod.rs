@@ -59,6 +59,7 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    fresh: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -131,8 +132,25 @@ impl Store {
             })
             .connect_with(options)
             .await?;
+        // No migration table yet: a new store (first start, or the old one
+        // lost), which knows nothing of open hotfixes.
+        let fresh = sqlx::query("SELECT count(*) AS n FROM _sqlx_migrations")
+            .fetch_one(&pool)
+            .await
+            .is_err();
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            fresh,
+        })
+    }
+
+    /// True when this connection created the store's schema: a first
+    /// start, or a store that was lost. What the store remembered must then
+    /// be found again on GitHub (open hotfixes and their deadlines).
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
     }
 
     /// Which database this is.

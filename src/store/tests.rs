@@ -36,13 +36,13 @@ async fn a_burst_for_one_pull_request_is_one_job_and_a_repeated_delivery_is_a_du
         let id = format!("d-{i}");
         let j = job(1, Trigger::Full, &id);
         let got = store
-            .accept(Some(&id), &[j], &[], now, Duration::ZERO)
+            .accept(Some(&id), &[j], &[], now, Duration::ZERO, 100)
             .await
             .expect("accepted");
         assert_eq!(got, Accepted::Queued);
     }
     let again = store
-        .accept(Some("d-3"), &[job(2, Trigger::Full, "d-3")], &[], now, Duration::ZERO)
+        .accept(Some("d-3"), &[job(2, Trigger::Full, "d-3")], &[], now, Duration::ZERO, 100)
         .await
         .expect("answered");
     assert_eq!(again, Accepted::Duplicate);
@@ -64,7 +64,7 @@ async fn different_comments_fold_into_a_full_evaluation_and_equal_ones_stay_a_co
     for (n, bodies) in [(1, ["a", "a"]), (2, ["a", "b"])] {
         for (i, b) in bodies.iter().enumerate() {
             let j = job(n, comment(b), &format!("{n}-{i}"));
-            store.accept(None, &[j], &[], now, Duration::ZERO).await.expect("ok");
+            store.accept(None, &[j], &[], now, Duration::ZERO, 100).await.expect("ok");
         }
     }
     let first = store.claim("w", now, LEASE).await.expect("claim").expect("job");
@@ -80,7 +80,7 @@ async fn a_claimed_job_is_not_handed_out_again_until_its_lease_expires() {
     let store = scratch().await;
     let now = Utc::now();
     store
-        .accept(None, &[job(1, Trigger::Full, "a")], &[], now, Duration::ZERO)
+        .accept(None, &[job(1, Trigger::Full, "a")], &[], now, Duration::ZERO, 100)
         .await
         .expect("ok");
     let first = store.claim("w1", now, LEASE).await.expect("claim").expect("job");
@@ -103,12 +103,12 @@ async fn a_delivery_during_an_evaluation_makes_it_run_once_more() {
     let now = Utc::now();
     let debounce = Duration::from_millis(300);
     store
-        .accept(None, &[job(1, Trigger::Full, "a")], &[], now, Duration::ZERO)
+        .accept(None, &[job(1, Trigger::Full, "a")], &[], now, Duration::ZERO, 100)
         .await
         .expect("ok");
     let running = store.claim("w1", now, LEASE).await.expect("claim").expect("job");
     store
-        .accept(None, &[job(1, Trigger::Full, "b")], &[], now, debounce)
+        .accept(None, &[job(1, Trigger::Full, "b")], &[], now, debounce, 100)
         .await
         .expect("ok");
     store.complete(&running).await.expect("released, not deleted");
@@ -128,7 +128,7 @@ async fn a_failed_job_backs_off_and_counts_attempts() {
     let store = scratch().await;
     let now = Utc::now();
     store
-        .accept(None, &[job(1, Trigger::Full, "a")], &[], now, Duration::ZERO)
+        .accept(None, &[job(1, Trigger::Full, "a")], &[], now, Duration::ZERO, 100)
         .await
         .expect("ok");
     let c = store.claim("w", now, LEASE).await.expect("claim").expect("job");
@@ -146,14 +146,35 @@ async fn a_failed_job_backs_off_and_counts_attempts() {
 }
 
 #[tokio::test]
+async fn a_full_store_refuses_new_pull_requests_but_still_folds_deliveries_in() {
+    let store = scratch().await;
+    let now = Utc::now();
+    let take = |n: u64, id: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .accept(Some(id), &[job(n, Trigger::Full, id)], &[], now, Duration::ZERO, 2)
+                .await
+                .expect("answered")
+        }
+    };
+    assert_eq!(take(1, "a").await, Accepted::Queued);
+    assert_eq!(take(2, "b").await, Accepted::Queued);
+    assert_eq!(take(3, "c").await, Accepted::Full);
+    assert_eq!(take(2, "d").await, Accepted::Queued);
+    // The refused delivery was not recorded: its redelivery counts.
+    assert_eq!(take(1, "c").await, Accepted::Queued);
+}
+
+#[tokio::test]
 async fn head_commits_keep_the_time_they_were_first_received() {
     let store = scratch().await;
     let repo = key(1).repo;
     let t0 = Utc::now();
     let heads = [(repo.clone(), "abc".to_string())];
-    store.accept(Some("x"), &[], &heads, t0, Duration::ZERO).await.expect("ok");
+    store.accept(Some("x"), &[], &heads, t0, Duration::ZERO, 100).await.expect("ok");
     let t1 = t0 + TimeDelta::minutes(5);
-    store.accept(Some("y"), &[], &heads, t1, Duration::ZERO).await.expect("ok");
+    store.accept(Some("y"), &[], &heads, t1, Duration::ZERO, 100).await.expect("ok");
     let seen = store.head_first_seen(&repo, "abc").await.expect("read");
     assert_eq!(seen.map(|t| t.timestamp_millis()), Some(t0.timestamp_millis()));
     assert_eq!(store.head_first_seen(&repo, "def").await.expect("read"), None);

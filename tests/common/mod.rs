@@ -4,4 +4,5 @@
 
 pub mod fake_github;
 pub mod harness;
+pub mod store;
 pub mod webhook;
