@@ -12,7 +12,8 @@ use tracing::Instrument;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Launch, OpsConfig, ServeConfig, SetupConfig};
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineError};
+use crate::github::ErrorKind;
 use crate::github::{AppConfig, GitHubApp};
 use crate::metrics::{Gauges, Metrics};
 use crate::queue::{QueueTiming, WorkQueue};
@@ -130,14 +131,17 @@ impl App {
         })
     }
 
-    /// Waits until no job is left in the store (waiting or being evaluated,
-    /// by any instance on it): tests.
+    /// Waits until no evaluation runs here and no job in the store (of any
+    /// instance on it) is due within the next ten seconds: a job backing off
+    /// for longer (a rate limit's wait) counts as settled. For tests.
     pub async fn idle(&self) {
+        const SOON: Duration = Duration::from_secs(10);
         loop {
-            match self.queue.in_flight().await {
-                Ok(0) if self.queue.running() == 0 => return,
-                _ => tokio::time::sleep(Duration::from_millis(5)).await,
+            let busy = self.store.busy(chrono::Utc::now(), SOON).await;
+            if matches!(busy, Ok(false)) && self.queue.running() == 0 {
+                return;
             }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
@@ -214,41 +218,65 @@ async fn work(queue: Arc<WorkQueue>, engine: Arc<Engine>, worker: String, base: 
         if let Err(e) = queue.store().log_evaluation(&span_log).await {
             tracing::debug!(error = %e, "evaluation not logged in the store");
         }
-        let error = match result {
+        let (error, retry_after) = match result {
             Ok(Ok(())) => {
                 queue.done(&claimed).await;
                 continue;
             }
-            Ok(Err(e)) => e.to_string(),
+            Ok(Err(e)) => {
+                let retry_after = match &e {
+                    EngineError::GitHub(g) => match &g.kind {
+                        ErrorKind::RateLimited { retry_after } => {
+                            Some(retry_after.unwrap_or(Duration::from_secs(60)))
+                        }
+                        _ => None,
+                    },
+                    EngineError::Store(_) => None,
+                };
+                (e.to_string(), retry_after)
+            }
             Err(e) => {
                 span.in_scope(|| tracing::error!(error = %e, "evaluation panicked"));
-                format!("the evaluation stopped: {e}")
+                (format!("the evaluation stopped: {e}"), None)
             }
         };
-        finish_failed(&queue, &engine, &claimed, &error, base)
+        finish_failed(&queue, &engine, &claimed, &error, retry_after, base)
             .instrument(span)
             .await;
     }
 }
 
+/// A failed evaluation: retried after a back-off (at least as long as a
+/// rate limit asks), and said on the check run when the wait is a rate
+/// limit's (it may be long) or the tries are used up.
 async fn finish_failed(
     queue: &WorkQueue,
     engine: &Engine,
     claimed: &Claimed,
     error: &str,
+    retry_after: Option<Duration>,
     base: Duration,
 ) {
     let attempt = claimed.attempts + 1;
+    let key = &claimed.job.key;
     if attempt < MAX_ATTEMPTS {
-        let wait = backoff(base, attempt);
+        let wait = backoff(base, attempt).max(retry_after.unwrap_or_default());
         tracing::warn!(attempt, retry_in = ?wait, %error, "evaluation failed; will retry");
+        if retry_after.is_some() {
+            let summary = format!(
+                "The evaluation could not finish: {error}.\n\nIt will be tried again in {} s, or on the next change to this pull request; press **Re-check** to run it now.",
+                wait.as_secs()
+            );
+            engine.report_failure(key, &summary).await;
+        }
         queue.failed(claimed, wait).await;
         return;
     }
     tracing::error!(attempt, %error, "evaluation failed for the last time; said so on the check run");
-    engine
-        .report_failure(&claimed.job.key, error, attempt)
-        .await;
+    let summary = format!(
+        "The evaluation failed {attempt} times; the last error: {error}.\n\nIt will run again on the next change to this pull request; press **Re-check** to run it now."
+    );
+    engine.report_failure(key, &summary).await;
     queue.done(claimed).await;
 }
 

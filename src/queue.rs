@@ -218,6 +218,7 @@ impl WorkQueue {
             // The lease expires and the job runs again: an upsert repeated.
             tracing::warn!(error = %e, "cannot mark a job done; it will run again");
         }
+        self.refresh_stats().await;
         self.finished();
     }
 
@@ -226,6 +227,7 @@ impl WorkQueue {
         if let Err(e) = self.store.retry(claimed, Utc::now(), backoff).await {
             tracing::warn!(error = %e, "cannot schedule a retry; the lease expiry will");
         }
+        self.refresh_stats().await;
         self.finished();
     }
 

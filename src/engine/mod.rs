@@ -434,7 +434,7 @@ impl Engine {
     /// The last try of an evaluation failed: say so on the check run (if
     /// GitHub takes at least that write) so that nobody mistakes silence or
     /// an older verdict for a pass.
-    pub async fn report_failure(&self, key: &PrKey, error: &str, attempts: u32) {
+    pub async fn report_failure(&self, key: &PrKey, summary: &str) {
         let Ok(client) = self.client(key).await else {
             return;
         };
@@ -444,9 +444,7 @@ impl Engine {
         let output = report::CheckOutput {
             conclusion: "failure",
             title: "hotfix-guard could not evaluate this pull request".to_string(),
-            summary: format!(
-                "The evaluation failed {attempts} times; the last error: {error}.\n\nIt will run again on the next change to this pull request; press **Re-check** to run it now."
-            ),
+            summary: summary.to_string(),
             text: None,
         };
         if let Err(e) = self

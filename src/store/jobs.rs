@@ -388,6 +388,21 @@ impl Store {
         Ok(at.map(|at| Duration::from_millis(u64::try_from(at - ms(now)).unwrap_or(0))))
     }
 
+    /// True when a job is leased now, or will be ready within `soon` of
+    /// `now` (tests wait for this to end; a job backing off for longer
+    /// does not count).
+    pub async fn busy(&self, now: DateTime<Utc>, soon: Duration) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT count(*) AS n FROM jobs WHERE lease_until >= $1 OR ready_at <= $2",
+        )
+        .bind(ms(now))
+        .bind(ms(now) + dur_ms(soon))
+        .fetch_one(&self.pool)
+        .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok(n > 0)
+    }
+
     /// Jobs in the store and the age of the oldest.
     pub async fn job_stats(&self, now: DateTime<Utc>) -> Result<JobStats, StoreError> {
         let row = sqlx::query("SELECT count(*) AS n, min(first_queued) AS oldest FROM jobs")
