@@ -172,7 +172,10 @@ impl App {
                 abort.abort();
             }
             let released = self.queue.release_all().await;
-            tracing::warn!(released, "grace over: unfinished jobs given back to the store");
+            tracing::warn!(
+                released,
+                "grace over: unfinished jobs given back to the store"
+            );
         }
         self.store.close().await;
         finished
@@ -290,7 +293,12 @@ async fn sweeps(queue: Arc<WorkQueue>, engine: Arc<Engine>, interval: Duration) 
     let me = queue.instance().to_string();
     let lead = || async {
         store
-            .try_lead(SWEEP_TASK, &me, chrono::Utc::now(), interval.saturating_mul(2))
+            .try_lead(
+                SWEEP_TASK,
+                &me,
+                chrono::Utc::now(),
+                interval.saturating_mul(2),
+            )
             .await
             .unwrap_or(false)
     };
@@ -374,11 +382,11 @@ async fn serve_with(config: ServeConfig, ops: OpsConfig) -> anyhow::Result<()> {
         "shutting down: finishing the evaluations under way"
     );
     if app.drain(config.shutdown_grace).await {
-        tracing::info!("all evaluations finished that were under way; jobs not started stay in the store; bye");
-    } else {
-        tracing::warn!(
-            "grace period over; unfinished jobs stay in the store for the next start"
+        tracing::info!(
+            "all evaluations finished that were under way; jobs not started stay in the store; bye"
         );
+    } else {
+        tracing::warn!("grace period over; unfinished jobs stay in the store for the next start");
     }
     Ok(())
 }

@@ -68,9 +68,18 @@ async fn a_hotfix_opened_and_killed_before_its_evaluation_is_evaluated_once_afte
     // evaluation has not begun when the process dies.
     let mut first = Serve::start(&h.gh, &db, &[("DEBOUNCE", "5s")]);
     first.ready().await;
-    assert_eq!(first.deliver("pull_request", "kill-a-1", &opened(&h, 7)).await, Some(202));
+    assert_eq!(
+        first
+            .deliver("pull_request", "kill-a-1", &opened(&h, 7))
+            .await,
+        Some(202)
+    );
     first.kill9();
-    assert_eq!(hotfix_runs(&h.gh, HEAD_SHA), 0, "nothing was evaluated before the kill");
+    assert_eq!(
+        hotfix_runs(&h.gh, HEAD_SHA),
+        0,
+        "nothing was evaluated before the kill"
+    );
 
     let mut second = Serve::start(&h.gh, &db, &[("DEBOUNCE", "0s")]);
     second.ready().await;
@@ -84,7 +93,12 @@ async fn a_hotfix_opened_and_killed_before_its_evaluation_is_evaluated_once_afte
     );
     assert_eq!(h.bot_comments(7).len(), 1, "one sticky comment");
     // The same delivery again (an operator's redelivery) is a duplicate.
-    assert_eq!(second.deliver("pull_request", "kill-a-1", &opened(&h, 7)).await, Some(200));
+    assert_eq!(
+        second
+            .deliver("pull_request", "kill-a-1", &opened(&h, 7))
+            .await,
+        Some(200)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,7 +109,12 @@ async fn a_worker_killed_during_its_evaluation_leaves_the_job_to_the_next_start(
     h.gh.delay_next("GET", "/timeline", Duration::from_secs(3), 1);
     let mut first = Serve::start(&h.gh, &db, &[("DEBOUNCE", "0s"), ("JOB_LEASE", "2s")]);
     first.ready().await;
-    assert_eq!(first.deliver("pull_request", "kill-mid-1", &opened(&h, 7)).await, Some(202));
+    assert_eq!(
+        first
+            .deliver("pull_request", "kill-mid-1", &opened(&h, 7))
+            .await,
+        Some(202)
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     first.kill9();
     assert_eq!(hotfix_runs(&h.gh, HEAD_SHA), 0);
@@ -106,7 +125,9 @@ async fn a_worker_killed_during_its_evaluation_leaves_the_job_to_the_next_start(
     assert_eq!(hotfix_runs(&h.gh, HEAD_SHA), 1, "{}", second.log());
     assert_eq!(h.bot_comments(7).len(), 1);
     assert!(
-        second.log().contains("took over a job whose worker's lease expired"),
+        second
+            .log()
+            .contains("took over a job whose worker's lease expired"),
         "{}",
         second.log()
     );
@@ -122,7 +143,10 @@ async fn a_merged_hotfix_killed_before_its_evaluation_gets_its_merge_back_tag_an
         merged_by: Some("alice".into()),
         ..h.p0()
     };
-    h.seed(&format!("{POLICY}release: {{ tag: true, prefix: v }}\n"), &pull);
+    h.seed(
+        &format!("{POLICY}release: {{ tag: true, prefix: v }}\n"),
+        &pull,
+    );
     h.label_events_by(&pull, "dana");
     h.gh.add_review(REPO, 7, "alice", "APPROVED", HEAD_SHA);
     h.gh.add_review(REPO, 7, "oncall-olga", "APPROVED", HEAD_SHA);
@@ -132,7 +156,10 @@ async fn a_merged_hotfix_killed_before_its_evaluation_gets_its_merge_back_tag_an
     let db = scratch_url().await;
     let mut first = Serve::start(&h.gh, &db, &[("DEBOUNCE", "5s")]);
     first.ready().await;
-    assert_eq!(first.deliver("pull_request", "kill-b-1", &closed).await, Some(202));
+    assert_eq!(
+        first.deliver("pull_request", "kill-b-1", &closed).await,
+        Some(202)
+    );
     first.kill9();
     assert!(h.gh.issues(REPO).is_empty(), "nothing done before the kill");
 
@@ -141,20 +168,18 @@ async fn a_merged_hotfix_killed_before_its_evaluation_gets_its_merge_back_tag_an
     settled(&db, &second).await;
     let log = second.log();
     assert_eq!(hotfix_runs(&h.gh, HEAD_SHA), 1, "{log}");
-    let merge_backs: Vec<_> = h
-        .gh
-        .pulls(REPO)
-        .into_iter()
-        .filter(|p| p.head_ref == "hotfix-guard/merge-back-7")
-        .collect();
+    let merge_backs: Vec<_> =
+        h.gh.pulls(REPO)
+            .into_iter()
+            .filter(|p| p.head_ref == "hotfix-guard/merge-back-7")
+            .collect();
     assert_eq!(merge_backs.len(), 1, "one merge-back pull request: {log}");
     assert_eq!(h.gh.tag_sha(REPO, "v1.2.4").as_deref(), Some(MERGE_SHA));
-    let tag_writes = h
-        .gh
-        .requests()
-        .iter()
-        .filter(|r| r.method == "POST" && r.body.contains("refs/tags/"))
-        .count();
+    let tag_writes =
+        h.gh.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.body.contains("refs/tags/"))
+            .count();
     assert_eq!(tag_writes, 1, "one tag");
     assert_eq!(h.gh.issues(REPO).len(), 1, "one follow-up issue");
     assert_eq!(h.bot_comments(7).len(), 1, "one sticky comment");
@@ -201,7 +226,11 @@ async fn sigterm_in_a_burst_loses_none_of_the_accepted_deliveries() {
     let mut first = Serve::start(
         &h.gh,
         &db,
-        &[("DEBOUNCE", "100ms"), ("SHUTDOWN_GRACE", "1s"), ("WORKERS", "2")],
+        &[
+            ("DEBOUNCE", "100ms"),
+            ("SHUTDOWN_GRACE", "1s"),
+            ("WORKERS", "2"),
+        ],
     );
     first.ready().await;
     let mut accepted = BTreeSet::new();
@@ -209,7 +238,10 @@ async fn sigterm_in_a_burst_loses_none_of_the_accepted_deliveries() {
     for i in 0..100u64 {
         let pull = &pulls[usize::try_from(i % 20).expect("small")];
         let payload = opened(&h, pull.number);
-        match first.deliver("pull_request", &format!("burst-{i}"), &payload).await {
+        match first
+            .deliver("pull_request", &format!("burst-{i}"), &payload)
+            .await
+        {
             Some(202) => {
                 accepted.insert(pull.number);
             }
@@ -221,7 +253,10 @@ async fn sigterm_in_a_burst_loses_none_of_the_accepted_deliveries() {
             first.terminate();
         }
     }
-    assert!(refused > 0, "deliveries after SIGTERM are refused (503 or closed)");
+    assert!(
+        refused > 0,
+        "deliveries after SIGTERM are refused (503 or closed)"
+    );
     let status = first.exit(Duration::from_secs(10)).await;
     assert_eq!(status.code(), Some(0), "{}", first.log());
     let done_before: usize = pulls
@@ -240,7 +275,11 @@ async fn sigterm_in_a_burst_loses_none_of_the_accepted_deliveries() {
     for pull in &pulls {
         let runs = hotfix_runs(&h.gh, &pull.head_sha);
         if accepted.contains(&pull.number) {
-            assert_eq!(runs, 1, "PR {} accepted before SIGTERM: one check run", pull.number);
+            assert_eq!(
+                runs, 1,
+                "PR {} accepted before SIGTERM: one check run",
+                pull.number
+            );
         }
         assert!(runs <= 1, "PR {}: {runs} check runs", pull.number);
     }

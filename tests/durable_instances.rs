@@ -88,10 +88,7 @@ async fn two_instances_share_one_burst(first_half_to_a: bool) {
         (100..200, 0..100)
     };
     let tag = if first_half_to_a { "ab" } else { "ba" };
-    let (sent_a, sent_b) = tokio::join!(
-        send_half(&h, &a, to_a, tag),
-        send_half(&h, &b, to_b, tag)
-    );
+    let (sent_a, sent_b) = tokio::join!(send_half(&h, &a, to_a, tag), send_half(&h, &b, to_b, tag));
     assert_eq!(sent_a + sent_b, 200);
 
     let store = Store::connect(&db).await.expect("store");
@@ -120,7 +117,12 @@ async fn two_instances_share_one_burst(first_half_to_a: bool) {
             "PR {}: one check run on its head",
             pull.number
         );
-        assert_eq!(h.bot_comments(pull.number).len(), 1, "PR {}: one sticky comment", pull.number);
+        assert_eq!(
+            h.bot_comments(pull.number).len(),
+            1,
+            "PR {}: one sticky comment",
+            pull.number
+        );
     }
     // From the store's log of evaluations: per pull request, no two
     // evaluations overlap in time, whichever instance ran them.

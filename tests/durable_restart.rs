@@ -86,7 +86,8 @@ async fn a_restart_reads_deadlines_from_the_store() {
     assert!(app.drain(Duration::from_secs(5)).await);
 
     let next = Harness::with_store(gh, database_url).await;
-    next.clock.set(pull.created_at + chrono::Duration::minutes(130));
+    next.clock
+        .set(pull.created_at + chrono::Duration::minutes(130));
     assert_eq!(next.app.engine.watched().await, 1);
     assert_eq!(
         next.app.engine.sweep().await,

@@ -114,7 +114,11 @@ async fn a_missing_or_wrong_signature_is_401_and_nothing_is_processed() {
         .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{case}: {text}");
     }
-    assert_eq!(app.queue.in_flight().await.expect("store"), 0, "nothing was queued");
+    assert_eq!(
+        app.queue.in_flight().await.expect("store"),
+        0,
+        "nothing was queued"
+    );
     assert!(metrics(&app).await.contains(
         "hotfix_guard_deliveries_total{event=\"pull_request\",outcome=\"bad_signature\"} 4"
     ));

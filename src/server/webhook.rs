@@ -154,8 +154,7 @@ async fn handle(
 /// Head commits a `pull_request` delivery reports as new to the pull
 /// request: recorded with the time the app first received them.
 fn new_heads(event: &str, action: Option<&str>, jobs: &[Job]) -> Vec<(RepoName, String)> {
-    if event != "pull_request" || !matches!(action, Some("opened" | "reopened" | "synchronize"))
-    {
+    if event != "pull_request" || !matches!(action, Some("opened" | "reopened" | "synchronize")) {
         return Vec::new();
     }
     jobs.iter()

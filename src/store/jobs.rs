@@ -137,9 +137,9 @@ impl Store {
         }
         for job in jobs {
             let pull = match &job.pull {
-                Some(p) => Some(
-                    serde_json::to_string(p).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                ),
+                Some(p) => {
+                    Some(serde_json::to_string(p).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                }
                 None => None,
             };
             let pull_updated = job.pull.as_ref().and_then(|p| p.updated_at).map(ms);
@@ -392,13 +392,12 @@ impl Store {
     /// `now` (tests wait for this to end; a job backing off for longer
     /// does not count).
     pub async fn busy(&self, now: DateTime<Utc>, soon: Duration) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT count(*) AS n FROM jobs WHERE lease_until >= $1 OR ready_at <= $2",
-        )
-        .bind(ms(now))
-        .bind(ms(now) + dur_ms(soon))
-        .fetch_one(&self.pool)
-        .await?;
+        let row =
+            sqlx::query("SELECT count(*) AS n FROM jobs WHERE lease_until >= $1 OR ready_at <= $2")
+                .bind(ms(now))
+                .bind(ms(now) + dur_ms(soon))
+                .fetch_one(&self.pool)
+                .await?;
         let n: i64 = row.try_get("n")?;
         Ok(n > 0)
     }
@@ -448,14 +447,13 @@ impl Store {
         repo: &RepoName,
         sha: &str,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let row = sqlx::query(
-            "SELECT first_seen FROM heads WHERE owner = $1 AND name = $2 AND sha = $3",
-        )
-        .bind(&repo.owner)
-        .bind(&repo.name)
-        .bind(sha)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row =
+            sqlx::query("SELECT first_seen FROM heads WHERE owner = $1 AND name = $2 AND sha = $3")
+                .bind(&repo.owner)
+                .bind(&repo.name)
+                .bind(sha)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(match row {
             Some(row) => Some(from_ms(row.try_get("first_seen")?)),
             None => None,

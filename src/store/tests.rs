@@ -42,16 +42,34 @@ async fn a_burst_for_one_pull_request_is_one_job_and_a_repeated_delivery_is_a_du
         assert_eq!(got, Accepted::Queued);
     }
     let again = store
-        .accept(Some("d-3"), &[job(2, Trigger::Full, "d-3")], &[], now, Duration::ZERO, 100)
+        .accept(
+            Some("d-3"),
+            &[job(2, Trigger::Full, "d-3")],
+            &[],
+            now,
+            Duration::ZERO,
+            100,
+        )
         .await
         .expect("answered");
     assert_eq!(again, Accepted::Duplicate);
     let stats = store.job_stats(now).await.expect("stats");
     assert_eq!(stats.pending, 1, "pull request 2's job was not written");
-    let claimed = store.claim("w1", now, LEASE).await.expect("claim").expect("a job");
+    let claimed = store
+        .claim("w1", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("a job");
     assert_eq!(claimed.job.key, key(1));
-    assert_eq!(claimed.job.deliveries.len(), 8, "the latest few ids are kept");
-    assert_eq!(claimed.job.deliveries.last().map(String::as_str), Some("d-49"));
+    assert_eq!(
+        claimed.job.deliveries.len(),
+        8,
+        "the latest few ids are kept"
+    );
+    assert_eq!(
+        claimed.job.deliveries.last().map(String::as_str),
+        Some("d-49")
+    );
     store.complete(&claimed).await.expect("completed");
     assert_eq!(store.job_stats(now).await.expect("stats").pending, 0);
 }
@@ -64,11 +82,22 @@ async fn different_comments_fold_into_a_full_evaluation_and_equal_ones_stay_a_co
     for (n, bodies) in [(1, ["a", "a"]), (2, ["a", "b"])] {
         for (i, b) in bodies.iter().enumerate() {
             let j = job(n, comment(b), &format!("{n}-{i}"));
-            store.accept(None, &[j], &[], now, Duration::ZERO, 100).await.expect("ok");
+            store
+                .accept(None, &[j], &[], now, Duration::ZERO, 100)
+                .await
+                .expect("ok");
         }
     }
-    let first = store.claim("w", now, LEASE).await.expect("claim").expect("job");
-    let second = store.claim("w", now, LEASE).await.expect("claim").expect("job");
+    let first = store
+        .claim("w", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
+    let second = store
+        .claim("w", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
     let mut got = [first.job, second.job];
     got.sort_by_key(|j| j.key.number);
     assert_eq!(got[0].trigger, comment("a"));
@@ -80,15 +109,36 @@ async fn a_claimed_job_is_not_handed_out_again_until_its_lease_expires() {
     let store = scratch().await;
     let now = Utc::now();
     store
-        .accept(None, &[job(1, Trigger::Full, "a")], &[], now, Duration::ZERO, 100)
+        .accept(
+            None,
+            &[job(1, Trigger::Full, "a")],
+            &[],
+            now,
+            Duration::ZERO,
+            100,
+        )
         .await
         .expect("ok");
-    let first = store.claim("w1", now, LEASE).await.expect("claim").expect("job");
+    let first = store
+        .claim("w1", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
     assert!(!first.taken_over);
-    assert!(store.claim("w2", now, LEASE).await.expect("claim").is_none());
+    assert!(
+        store
+            .claim("w2", now, LEASE)
+            .await
+            .expect("claim")
+            .is_none()
+    );
     // The first worker died: after its lease, another takes the job.
     let later = now + TimeDelta::seconds(31);
-    let second = store.claim("w2", later, LEASE).await.expect("claim").expect("job");
+    let second = store
+        .claim("w2", later, LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
     assert!(second.taken_over, "counted as a lease expiry");
     // The dead worker's late completion does not delete the job.
     store.complete(&first).await.expect("no-op");
@@ -103,16 +153,37 @@ async fn a_delivery_during_an_evaluation_makes_it_run_once_more() {
     let now = Utc::now();
     let debounce = Duration::from_millis(300);
     store
-        .accept(None, &[job(1, Trigger::Full, "a")], &[], now, Duration::ZERO, 100)
+        .accept(
+            None,
+            &[job(1, Trigger::Full, "a")],
+            &[],
+            now,
+            Duration::ZERO,
+            100,
+        )
         .await
         .expect("ok");
-    let running = store.claim("w1", now, LEASE).await.expect("claim").expect("job");
+    let running = store
+        .claim("w1", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
     store
         .accept(None, &[job(1, Trigger::Full, "b")], &[], now, debounce, 100)
         .await
         .expect("ok");
-    store.complete(&running).await.expect("released, not deleted");
-    assert!(store.claim("w2", now, LEASE).await.expect("claim").is_none(), "debounced");
+    store
+        .complete(&running)
+        .await
+        .expect("released, not deleted");
+    assert!(
+        store
+            .claim("w2", now, LEASE)
+            .await
+            .expect("claim")
+            .is_none(),
+        "debounced"
+    );
     let again = store
         .claim("w2", now + TimeDelta::milliseconds(300), LEASE)
         .await
@@ -128,12 +199,26 @@ async fn a_failed_job_backs_off_and_counts_attempts() {
     let store = scratch().await;
     let now = Utc::now();
     store
-        .accept(None, &[job(1, Trigger::Full, "a")], &[], now, Duration::ZERO, 100)
+        .accept(
+            None,
+            &[job(1, Trigger::Full, "a")],
+            &[],
+            now,
+            Duration::ZERO,
+            100,
+        )
         .await
         .expect("ok");
-    let c = store.claim("w", now, LEASE).await.expect("claim").expect("job");
+    let c = store
+        .claim("w", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
     assert_eq!(c.attempts, 0);
-    store.retry(&c, now, Duration::from_secs(10)).await.expect("retry");
+    store
+        .retry(&c, now, Duration::from_secs(10))
+        .await
+        .expect("retry");
     assert!(store.claim("w", now, LEASE).await.expect("claim").is_none());
     let wait = store.next_ready(now).await.expect("ok").expect("one job");
     assert_eq!(wait, Duration::from_secs(10));
@@ -153,7 +238,14 @@ async fn a_full_store_refuses_new_pull_requests_but_still_folds_deliveries_in() 
         let store = store.clone();
         async move {
             store
-                .accept(Some(id), &[job(n, Trigger::Full, id)], &[], now, Duration::ZERO, 2)
+                .accept(
+                    Some(id),
+                    &[job(n, Trigger::Full, id)],
+                    &[],
+                    now,
+                    Duration::ZERO,
+                    2,
+                )
                 .await
                 .expect("answered")
         }
@@ -172,12 +264,24 @@ async fn head_commits_keep_the_time_they_were_first_received() {
     let repo = key(1).repo;
     let t0 = Utc::now();
     let heads = [(repo.clone(), "abc".to_string())];
-    store.accept(Some("x"), &[], &heads, t0, Duration::ZERO, 100).await.expect("ok");
+    store
+        .accept(Some("x"), &[], &heads, t0, Duration::ZERO, 100)
+        .await
+        .expect("ok");
     let t1 = t0 + TimeDelta::minutes(5);
-    store.accept(Some("y"), &[], &heads, t1, Duration::ZERO, 100).await.expect("ok");
+    store
+        .accept(Some("y"), &[], &heads, t1, Duration::ZERO, 100)
+        .await
+        .expect("ok");
     let seen = store.head_first_seen(&repo, "abc").await.expect("read");
-    assert_eq!(seen.map(|t| t.timestamp_millis()), Some(t0.timestamp_millis()));
-    assert_eq!(store.head_first_seen(&repo, "def").await.expect("read"), None);
+    assert_eq!(
+        seen.map(|t| t.timestamp_millis()),
+        Some(t0.timestamp_millis())
+    );
+    assert_eq!(
+        store.head_first_seen(&repo, "def").await.expect("read"),
+        None
+    );
 }
 
 #[tokio::test]
@@ -187,11 +291,26 @@ async fn one_leader_at_a_time_until_its_lease_runs_out() {
     let lease = Duration::from_secs(60);
     assert!(store.try_lead("sweep", "a", now, lease).await.expect("ok"));
     assert!(!store.try_lead("sweep", "b", now, lease).await.expect("ok"));
-    assert!(store.try_lead("sweep", "a", now, lease).await.expect("renewed"));
+    assert!(
+        store
+            .try_lead("sweep", "a", now, lease)
+            .await
+            .expect("renewed")
+    );
     let later = now + TimeDelta::seconds(61);
-    assert!(store.try_lead("sweep", "b", later, lease).await.expect("ok"));
+    assert!(
+        store
+            .try_lead("sweep", "b", later, lease)
+            .await
+            .expect("ok")
+    );
     store.resign("sweep", "b").await.expect("ok");
-    assert!(store.try_lead("sweep", "a", later, lease).await.expect("ok"));
+    assert!(
+        store
+            .try_lead("sweep", "a", later, lease)
+            .await
+            .expect("ok")
+    );
 }
 
 #[tokio::test]
@@ -199,7 +318,10 @@ async fn merge_backs_and_deadlines_survive_in_the_store() {
     let url = testing::scratch_url().await;
     let store = Store::connect(&url).await.expect("opens");
     let now = Utc::now();
-    store.watch_merge_back(&key(7), "develop", now).await.expect("ok");
+    store
+        .watch_merge_back(&key(7), "develop", now)
+        .await
+        .expect("ok");
     let watch = crate::engine::escalation::Watch {
         severity: "P0".into(),
         started: now,
@@ -222,22 +344,32 @@ async fn merge_backs_and_deadlines_survive_in_the_store() {
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].1.severity, "P0");
     store.escalated(&key(7), 1).await.expect("ok");
-    let due = store.due_deadlines(now + TimeDelta::hours(3)).await.expect("read");
+    let due = store
+        .due_deadlines(now + TimeDelta::hours(3))
+        .await
+        .expect("read");
     assert_eq!(due[0].2, 1);
     store.forget_merge_back(&key(7)).await.expect("ok");
-    assert!(store
-        .merge_backs_waiting_on(1, &key(7).repo, "develop")
-        .await
-        .expect("read")
-        .is_empty());
+    assert!(
+        store
+            .merge_backs_waiting_on(1, &key(7).repo, "develop")
+            .await
+            .expect("read")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn a_url_of_another_kind_is_refused_with_a_clear_error() {
-    let e = Store::connect("mysql://x").await.err().map(|e| e.to_string());
+    let e = Store::connect("mysql://x")
+        .await
+        .err()
+        .map(|e| e.to_string());
     assert_eq!(
         e.as_deref(),
-        Some("DATABASE_URL must start with sqlite:// or postgres:// (or postgresql://), not `mysql://x`")
+        Some(
+            "DATABASE_URL must start with sqlite:// or postgres:// (or postgresql://), not `mysql://x`"
+        )
     );
     let e = backend_of("postgres://u:secret@host/db").map(|b| b == Backend::Postgres);
     assert_eq!(e.ok(), Some(true));

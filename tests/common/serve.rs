@@ -85,7 +85,10 @@ impl Serve {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("serve exited with {status} before it was ready:\n{}", self.log());
+                panic!(
+                    "serve exited with {status} before it was ready:\n{}",
+                    self.log()
+                );
             }
             if let Ok(res) = client.get(self.url("/healthz")).send().await
                 && res.status() == 200
