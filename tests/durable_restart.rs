@@ -95,3 +95,38 @@ async fn a_restart_reads_deadlines_from_the_store() {
         "the deadline passed: escalated by the new instance"
     );
 }
+
+#[tokio::test]
+async fn after_a_restart_the_check_run_is_found_in_the_store_not_looked_up() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.pull_request("opened", 7).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
+    let database_url = h.database_url.clone();
+    let gh = h.gh.clone();
+    let Harness { app, .. } = h;
+    assert!(app.drain(Duration::from_secs(5)).await);
+
+    let next = Harness::with_store(gh, database_url).await;
+    let before = next.gh.requests().len();
+    let seed = next.gh.pull(REPO, 7).expect("pull");
+    let payload = common::webhook::pull_request_event(
+        "synchronize",
+        &common::webhook::PrSpec::from_seed(REPO, &seed, 1),
+    );
+    assert_eq!(
+        next.deliver_as("pull_request", "after-restart-sync", &payload)
+            .await,
+        StatusCode::ACCEPTED
+    );
+    next.settle().await;
+    let lookups: Vec<String> = next.gh.requests()[before..]
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("check-runs"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(lookups.is_empty(), "looked up again: {lookups:?}");
+    assert_eq!(next.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
+}

@@ -82,10 +82,10 @@ impl Engine {
             github,
             lanes: std::sync::Mutex::default(),
             clock,
-            store,
+            store: store.clone(),
             metrics,
             policies: PolicyCache::default(),
-            published: publish::PublishCache::default(),
+            published: publish::PublishCache::with_store(store.clone()),
             tags: gather::TagCache::default(),
         }
     }
