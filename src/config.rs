@@ -399,6 +399,25 @@ mod tests {
             }
             other => panic!("expected the app, got {other:?}"),
         }
+        // A store URL of another kind: one line naming the variable.
+        let key = format!("--private-key={KEY}");
+        let e = launch(&[
+            "--app-id",
+            "12",
+            &key,
+            "--webhook-secret",
+            "s",
+            "--database-url",
+            "mysql://u:hunter2@db/x",
+        ])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            e.starts_with("DATABASE_URL must start with sqlite://"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "the password is not repeated: {e}");
         // Some credentials but not all: the usual one-line refusal.
         let e = launch(&["--setup-mode", "--app-id", "12", "--webhook-secret", "s"])
             .err()
