@@ -27,10 +27,10 @@ use tower::ServiceExt;
 
 use hotfix_guard::events;
 use hotfix_guard::metrics::{Gauges, Metrics};
-use hotfix_guard::queue::WorkQueue;
-use hotfix_guard::server::dedupe::RecentDeliveries;
+use hotfix_guard::queue::{QueueTiming, WorkQueue};
 use hotfix_guard::server::signature::{WebhookSecrets, sign};
-use hotfix_guard::server::{self, AppState, RECENT_DELIVERIES};
+use hotfix_guard::server::{self, AppState};
+use hotfix_guard::store::Store;
 
 #[path = "support/floor.rs"]
 mod floor;
@@ -80,19 +80,47 @@ impl Deliveries {
 }
 
 /// hotfix-guard's router with the state `App::start` builds, minus the
-/// workers: every delivery here is for the same pull request, so each one
-/// after the first is folded into the waiting job and the queue never fills.
+/// workers, on a SQLite store in a temporary file (the durable write before
+/// each 202 is part of the path): every delivery here is for the same pull
+/// request, so each one after the first is folded into the waiting job and
+/// the queue never fills.
 fn hotfix_guard_router() -> Router {
-    let queue = Arc::new(WorkQueue::new(10_000));
+    let path = std::env::temp_dir().join(format!(
+        "hotfix-guard-bench-{}-{}.db",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+            + u128::from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos())
+                    .unwrap_or(0)
+            )
+    ));
+    let url = format!("sqlite://{}", path.display());
+    let store = std::thread::spawn(move || {
+        runtime()
+            .block_on(Store::connect(&url))
+            .expect("the bench store opens")
+    })
+    .join()
+    .expect("store thread");
+    let queue = Arc::new(WorkQueue::new(
+        store,
+        QueueTiming {
+            debounce: Duration::from_millis(250),
+            lease: Duration::from_secs(30),
+            capacity: 10_000,
+        },
+    ));
     server::router(AppState {
         secrets: WebhookSecrets::parse(SECRET).expect("one secret"),
         queue: queue.clone(),
-        seen: Arc::new(RecentDeliveries::new(RECENT_DELIVERIES)),
         metrics: Arc::new(Metrics::default()),
         on_policy_change: Arc::new(|_| {}),
-        on_branch_push: Arc::new(|_, _, _| Vec::new()),
         gauges: Arc::new(move || Gauges {
-            queue_depth: queue.depth(),
+            queue_depth: 0,
+            oldest_pending_seconds: 0.0,
+            lease_expiries: 0,
             api_calls: Vec::new(),
             rate_limit_remaining: Vec::new(),
         }),
@@ -112,6 +140,7 @@ async fn status(router: &Router, request: Request<Body>) -> StatusCode {
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("a tokio runtime")
 }

@@ -56,6 +56,7 @@ TARGET_DIR=${CARGO_TARGET_DIR:-target}
 BIN=$TARGET_DIR/release
 OUT=$TARGET_DIR/loadbench
 mkdir -p "$OUT"
+rm -f "$OUT"/store-*.db*  # each run starts from an empty store
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -120,6 +121,7 @@ serve() { # port queue-capacity log
   GITHUB_PRIVATE_KEY_PATH=tests/fixtures/test-app-key.pem \
   GITHUB_WEBHOOK_SECRET=$SECRET \
   GITHUB_API_URL=http://127.0.0.1:$FAKE_PORT \
+  DATABASE_URL=${DATABASE_URL:-sqlite://$OUT/store-$1.db} \
   PORT=$1 QUEUE_CAPACITY=$2 RUST_LOG=$APP_LOG SHUTDOWN_GRACE=2s \
     $SERVER_ON "$BIN/hotfix-guard" serve >"$OUT/$3.log" 2>&1 &
 }

@@ -1,5 +1,6 @@
-//! Wiring: the GitHub client, the engine, the queue and its workers, and the
-//! HTTP router, assembled once for `serve` and for in-process tests alike.
+//! Wiring: the store, the GitHub client, the engine, the durable queue and
+//! its workers, and the HTTP router, assembled once for `serve` and for
+//! in-process tests alike.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,12 +12,19 @@ use tracing::Instrument;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Launch, OpsConfig, ServeConfig, SetupConfig};
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineError};
+use crate::github::ErrorKind;
 use crate::github::{AppConfig, GitHubApp};
 use crate::metrics::{Gauges, Metrics};
-use crate::queue::WorkQueue;
-use crate::server::dedupe::RecentDeliveries;
+use crate::queue::{QueueTiming, WorkQueue};
 use crate::server::{self, AppState};
+use crate::store::{Claimed, EvaluationSpan, Store};
+
+/// Tries of one evaluation before its check run says it failed.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Singleton task names in the store's `leaders`.
+const SWEEP_TASK: &str = "deadline-sweep";
 
 pub struct App {
     pub router: Router,
@@ -26,46 +34,74 @@ pub struct App {
     pub github: GitHubApp,
     /// Set once GitHub has answered the app's JWT (`GET /readyz`).
     pub readiness: crate::readiness::Readiness,
+    pub store: Store,
     workers: Vec<JoinHandle<()>>,
     sweeper: Option<JoinHandle<()>>,
+    stats: JoinHandle<()>,
 }
 
 impl App {
-    /// Builds everything and starts the workers (inside a tokio runtime).
-    pub fn start(config: &ServeConfig) -> anyhow::Result<App> {
-        App::start_with_clock(config, Arc::new(SystemClock))
+    /// Opens the store, builds everything and starts the workers (inside a
+    /// tokio runtime).
+    pub async fn start(config: &ServeConfig) -> anyhow::Result<App> {
+        App::start_with_clock(config, Arc::new(SystemClock)).await
     }
 
-    pub fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+    pub async fn start_with_clock(
+        config: &ServeConfig,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<App> {
         let github = GitHubApp::new(&AppConfig {
             api_url: config.api_url.clone(),
             app_id: config.app_id,
             private_key_pem: config.private_key.clone(),
         })
         .context("cannot set up the GitHub client")?;
+        let store = Store::connect(&config.database_url)
+            .await
+            .context("cannot open the store (DATABASE_URL)")?;
         let metrics = Arc::new(Metrics::default());
-        let engine = Arc::new(Engine::with_clock(github.clone(), metrics.clone(), clock));
-        let queue = Arc::new(WorkQueue::with_debounce(
-            config.queue_capacity,
-            config.debounce,
+        let engine = Arc::new(Engine::with_clock(
+            github.clone(),
+            metrics.clone(),
+            clock,
+            store.clone(),
         ));
+        let queue = Arc::new(WorkQueue::new(
+            store.clone(),
+            QueueTiming {
+                debounce: config.debounce,
+                lease: config.job_lease,
+                capacity: u64::try_from(config.queue_capacity).unwrap_or(u64::MAX),
+            },
+        ));
+        let backoff = config.retry_backoff;
         let workers: Vec<JoinHandle<()>> = (0..config.workers)
-            .map(|_| tokio::spawn(work(queue.clone(), engine.clone())))
+            .map(|n| {
+                tokio::spawn(work(
+                    queue.clone(),
+                    engine.clone(),
+                    queue.worker_id(n),
+                    backoff,
+                ))
+            })
             .collect();
         let sweeper = config
             .sweep_interval
             .map(|interval| tokio::spawn(sweeps(queue.clone(), engine.clone(), interval)));
+        let stats = tokio::spawn({
+            let queue = queue.clone();
+            async move {
+                loop {
+                    queue.refresh_stats().await;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        });
         let state = AppState {
             secrets: config.secrets.clone(),
             queue: queue.clone(),
-            seen: Arc::new(RecentDeliveries::new(server::RECENT_DELIVERIES)),
             metrics,
-            on_branch_push: {
-                let engine = engine.clone();
-                Arc::new(move |installation, repo, branch| {
-                    engine.merge_backs_waiting_on(installation, repo, branch)
-                })
-            },
             on_policy_change: {
                 let engine = engine.clone();
                 Arc::new(move |repo| engine.forget_policy(repo))
@@ -73,10 +109,15 @@ impl App {
             gauges: {
                 let queue = queue.clone();
                 let github = github.clone();
-                Arc::new(move || Gauges {
-                    queue_depth: queue.depth(),
-                    api_calls: github.stats().snapshot(),
-                    rate_limit_remaining: github.stats().rate_limit_remaining(),
+                Arc::new(move || {
+                    let (jobs, lease_expiries) = queue.stats();
+                    Gauges {
+                        queue_depth: usize::try_from(jobs.pending).unwrap_or(usize::MAX),
+                        oldest_pending_seconds: jobs.oldest_age_seconds,
+                        lease_expiries,
+                        api_calls: github.stats().snapshot(),
+                        rate_limit_remaining: github.stats().rate_limit_remaining(),
+                    }
                 })
             },
         };
@@ -87,84 +128,207 @@ impl App {
             queue,
             engine,
             github,
+            store,
             workers,
             sweeper,
+            stats,
         })
     }
 
-    /// Waits until no evaluation is queued or running (tests, shutdown).
+    /// Waits until no evaluation runs here and no job in the store (of any
+    /// instance on it) is due within the next ten seconds: a job backing off
+    /// for longer (a rate limit's wait) counts as settled. For tests.
     pub async fn idle(&self) {
-        while self.queue.in_flight() > 0 {
+        const SOON: Duration = Duration::from_secs(10);
+        loop {
+            let busy = self.store.busy(chrono::Utc::now(), SOON).await;
+            if matches!(busy, Ok(false)) && self.queue.running() == 0 {
+                return;
+            }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
-    /// Stops taking work and lets the workers finish what is queued, for at
-    /// most `grace`. True when everything finished in time.
+    /// Stops taking deliveries and jobs, and lets the evaluations under way
+    /// finish, for at most `grace`; then gives back the leases of those
+    /// still running, so the next start (or another instance) takes them
+    /// at once. True when everything under way finished in time. Jobs not
+    /// started stay in the store either way.
     pub async fn drain(self, grace: Duration) -> bool {
         self.queue.close();
-        // Sweeps only post escalations, which the next start's sweep posts
-        // just as well: stop them rather than wait for them.
+        // Sweeps only post escalations, which the next sweep posts just as
+        // well: stop them rather than wait for them.
         if let Some(sweeper) = self.sweeper {
             sweeper.abort();
         }
+        self.stats.abort();
+        let _ = self.store.resign(SWEEP_TASK, self.queue.instance()).await;
         let workers = self.workers;
+        let aborts: Vec<_> = workers.iter().map(JoinHandle::abort_handle).collect();
         let all = async move {
             for worker in workers {
                 let _ = worker.await;
             }
         };
-        tokio::time::timeout(grace, all).await.is_ok()
+        let finished = tokio::time::timeout(grace, all).await.is_ok();
+        if !finished {
+            for abort in aborts {
+                abort.abort();
+            }
+            let released = self.queue.release_all().await;
+            tracing::warn!(
+                released,
+                "grace over: unfinished jobs given back to the store"
+            );
+        }
+        self.store.close().await;
+        finished
     }
 }
 
-/// One worker: takes a pull request, evaluates it, marks it done. Each
-/// evaluation runs in its own task so that a panic there (a bug) is logged
-/// and the pull request released, instead of killing the worker.
-async fn work(queue: Arc<WorkQueue>, engine: Arc<Engine>) {
-    while let Some(job) = queue.next().await {
-        let key = job.key.clone();
+/// Wait before retry `attempt` (1-based) of a failed evaluation: `base`,
+/// then four times longer each time, at most an hour.
+pub fn backoff(base: Duration, attempt: u32) -> Duration {
+    let factor = 4u32.saturating_pow(attempt.saturating_sub(1));
+    base.saturating_mul(factor).min(Duration::from_secs(3600))
+}
+
+/// One worker: claims a pull request's job, evaluates it, and removes the
+/// job once its writes succeeded. Each evaluation runs in its own task so
+/// that a panic there (a bug) is logged and the job retried, instead of
+/// killing the worker.
+async fn work(queue: Arc<WorkQueue>, engine: Arc<Engine>, worker: String, base: Duration) {
+    while let Some(claimed) = queue.next(&worker).await {
+        let key = claimed.job.key.clone();
         let span = tracing::info_span!(
             "evaluate",
             repository = %key.repo,
             pr = key.number,
-            deliveries = ?job.deliveries,
+            deliveries = ?claimed.job.deliveries,
+            attempt = claimed.attempts + 1,
         );
-        let engine = engine.clone();
-        let run = tokio::spawn(async move { engine.run(job).await }.instrument(span.clone()));
-        if let Err(e) = run.await {
-            span.in_scope(|| tracing::error!(error = %e, "evaluation panicked"));
+        let lease = queue.keep_leased(&claimed);
+        let started = chrono::Utc::now();
+        let run = {
+            let engine = engine.clone();
+            let job = claimed.job.clone();
+            tokio::spawn(async move { engine.run(job).await }.instrument(span.clone()))
+        };
+        let result = run.await;
+        lease.abort();
+        let span_log = EvaluationSpan {
+            key: key.clone(),
+            worker: worker.clone(),
+            started,
+            ended: chrono::Utc::now(),
+        };
+        if let Err(e) = queue.store().log_evaluation(&span_log).await {
+            tracing::debug!(error = %e, "evaluation not logged in the store");
         }
-        queue.done(&key);
+        let (error, retry_after) = match result {
+            Ok(Ok(())) => {
+                queue.done(&claimed).await;
+                continue;
+            }
+            Ok(Err(e)) => {
+                let retry_after = match &e {
+                    EngineError::GitHub(g) => match &g.kind {
+                        ErrorKind::RateLimited { retry_after } => {
+                            Some(retry_after.unwrap_or(Duration::from_secs(60)))
+                        }
+                        _ => None,
+                    },
+                    EngineError::Store(_) => None,
+                };
+                (e.to_string(), retry_after)
+            }
+            Err(e) => {
+                span.in_scope(|| tracing::error!(error = %e, "evaluation panicked"));
+                (format!("the evaluation stopped: {e}"), None)
+            }
+        };
+        finish_failed(&queue, &engine, &claimed, &error, retry_after, base)
+            .instrument(span)
+            .await;
     }
 }
 
-/// At start-up, rediscover open hotfixes (re-evaluating what may have been
-/// missed while down, and watching their deadlines again); then check
-/// deadlines every `interval` until the queue closes.
+/// A failed evaluation: retried after a back-off (at least as long as a
+/// rate limit asks), and said on the check run when the wait is a rate
+/// limit's (it may be long) or the tries are used up.
+async fn finish_failed(
+    queue: &WorkQueue,
+    engine: &Engine,
+    claimed: &Claimed,
+    error: &str,
+    retry_after: Option<Duration>,
+    base: Duration,
+) {
+    let attempt = claimed.attempts + 1;
+    let key = &claimed.job.key;
+    if attempt < MAX_ATTEMPTS {
+        let wait = backoff(base, attempt).max(retry_after.unwrap_or_default());
+        tracing::warn!(attempt, retry_in = ?wait, %error, "evaluation failed; will retry");
+        if retry_after.is_some() {
+            let summary = format!(
+                "The evaluation could not finish: {error}.\n\nIt will be tried again in {} s, or on the next change to this pull request; press **Re-check** to run it now.",
+                wait.as_secs()
+            );
+            engine.report_failure(key, &summary).await;
+        }
+        queue.failed(claimed, wait).await;
+        return;
+    }
+    tracing::error!(attempt, %error, "evaluation failed for the last time; said so on the check run");
+    let summary = format!(
+        "The evaluation failed {attempt} times; the last error: {error}.\n\nIt will run again on the next change to this pull request; press **Re-check** to run it now."
+    );
+    engine.report_failure(key, &summary).await;
+    queue.done(claimed).await;
+}
+
+/// With several instances, one at a time: at a fresh store (first start,
+/// or a store lost), rediscover open hotfixes; then every `interval` post
+/// the escalations due (deadlines from the store) and prune what is too old
+/// to matter.
 async fn sweeps(queue: Arc<WorkQueue>, engine: Arc<Engine>, interval: Duration) {
     const MAX_REPOSITORIES: usize = 1_000;
-    for job in engine.discover(MAX_REPOSITORIES).await {
-        if queue.push(job).is_err() {
-            tracing::warn!("queue full or closing; the rest of discovery waits for the next start");
-            break;
+    let store = queue.store().clone();
+    let me = queue.instance().to_string();
+    let lead = || async {
+        store
+            .try_lead(
+                SWEEP_TASK,
+                &me,
+                chrono::Utc::now(),
+                interval.saturating_mul(2),
+            )
+            .await
+            .unwrap_or(false)
+    };
+    if store.is_fresh() && lead().await {
+        let jobs = engine.discover(MAX_REPOSITORIES).await;
+        if let Err(e) = queue.accept(None, &jobs, &[]).await {
+            tracing::warn!(error = %e, "rediscovered hotfixes not queued; the next change brings them");
         }
     }
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        for job in engine.take_failed() {
-            // A full queue keeps it for the next sweep.
-            if let Err(refused) = queue.push(job.clone()) {
-                tracing::warn!(%refused, pr = job.key.number, "retry postponed");
-                engine.retry_later(job.key);
-            }
+        if !lead().await {
+            continue;
         }
         let posted = engine.sweep().await;
         if posted > 0 {
             tracing::info!(posted, "escalation comments posted");
         }
+        let now = chrono::Utc::now();
+        // GitHub redelivers only within three days.
+        let _ = store.prune_deliveries(now - crate::recovery::WINDOW).await;
+        let _ = store
+            .prune_evaluations(now - chrono::TimeDelta::days(7))
+            .await;
     }
 }
 
@@ -182,7 +346,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 }
 
 async fn serve_with(config: ServeConfig, ops: OpsConfig) -> anyhow::Result<()> {
-    let app = App::start(&config)?;
+    let app = App::start(&config).await?;
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port))
         .await
         .with_context(|| format!("cannot listen on port {}", config.port))?;
@@ -223,25 +387,35 @@ async fn serve_with(config: ServeConfig, ops: OpsConfig) -> anyhow::Result<()> {
         );
     }
     // Only once we listen: redeliveries must find us.
-    let recovery = crate::recovery::spawn(&app.github, ops.recovery.clone());
+    let recovery = crate::recovery::spawn(
+        &app.github,
+        ops.recovery.clone(),
+        Some((app.store.clone(), app.queue.instance().to_string())),
+    );
+    let queue = app.queue.clone();
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // From now on deliveries are answered 503 (GitHub marks them
+            // failed; recovery redelivers them) and no job is claimed.
+            queue.close();
+        })
         .await
         .context("the HTTP server failed")?;
     if let Some(recovery) = recovery {
         recovery.abort();
     }
     tracing::info!(
-        queued = app.queue.in_flight(),
+        running = app.queue.running(),
         grace = ?config.shutdown_grace,
-        "shutting down: finishing queued evaluations"
+        "shutting down: finishing the evaluations under way"
     );
     if app.drain(config.shutdown_grace).await {
-        tracing::info!("all evaluations finished; bye");
-    } else {
-        tracing::warn!(
-            "grace period over; unfinished evaluations are picked up by the next start's sweep"
+        tracing::info!(
+            "all evaluations finished that were under way; jobs not started stay in the store; bye"
         );
+    } else {
+        tracing::warn!("grace period over; unfinished jobs stay in the store for the next start");
     }
     Ok(())
 }

@@ -47,6 +47,18 @@ pub struct ServeArgs {
     /// burst before it is evaluated.
     #[arg(long, env = "DEBOUNCE", default_value = "250ms", value_parser = parse_interval)]
     pub debounce: Duration,
+    /// The durable store: `sqlite://PATH` (one machine; created on first
+    /// start) or `postgres://USER:PASSWORD@HOST/DB` (several machines).
+    #[arg(long, env = "DATABASE_URL", default_value = crate::store::DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database_url: String,
+    /// A claimed job is taken again by another worker if its worker has not
+    /// renewed the lease for this long (it renews every third of it).
+    #[arg(long, env = "JOB_LEASE", default_value = "30s", value_parser = parse_interval)]
+    pub job_lease: Duration,
+    /// Wait before the first retry of a failed evaluation; each next retry
+    /// waits four times longer (at most an hour), five tries in all.
+    #[arg(long, env = "RETRY_BACKOFF", default_value = "10s", value_parser = parse_interval)]
+    pub retry_backoff: Duration,
     #[command(flatten)]
     pub ops: OpsArgs,
 }
@@ -66,6 +78,12 @@ pub struct ServeConfig {
     /// them by hand).
     pub sweep_interval: Option<Duration>,
     pub debounce: Duration,
+    /// `DATABASE_URL`, its scheme checked (`store::backend_of`).
+    pub database_url: String,
+    /// `JOB_LEASE`: at least one second.
+    pub job_lease: Duration,
+    /// `RETRY_BACKOFF`.
+    pub retry_backoff: Duration,
 }
 
 /// One line naming what is wrong; `serve` prints it and exits non-zero.
@@ -123,6 +141,8 @@ impl ServeArgs {
                 "GITHUB_API_URL must be an http(s) URL, not `{api_url}`"
             )));
         }
+        let database_url = self.database_url.trim().to_string();
+        crate::store::backend_of(&database_url).map_err(|e| ConfigError(e.to_string()))?;
         Ok(ServeConfig {
             app_id,
             private_key: SecretString::from(pem),
@@ -134,6 +154,9 @@ impl ServeArgs {
             shutdown_grace: self.shutdown_grace,
             sweep_interval: (!self.sweep_interval.is_zero()).then_some(self.sweep_interval),
             debounce: self.debounce,
+            database_url,
+            job_lease: self.job_lease.max(Duration::from_secs(1)),
+            retry_backoff: self.retry_backoff,
         })
     }
 }
@@ -382,6 +405,25 @@ mod tests {
             }
             other => panic!("expected the app, got {other:?}"),
         }
+        // A store URL of another kind: one line naming the variable.
+        let key = format!("--private-key={KEY}");
+        let e = launch(&[
+            "--app-id",
+            "12",
+            &key,
+            "--webhook-secret",
+            "s",
+            "--database-url",
+            "mysql://u:hunter2@db/x",
+        ])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            e.starts_with("DATABASE_URL must start with sqlite://"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "the password is not repeated: {e}");
         // Some credentials but not all: the usual one-line refusal.
         let e = launch(&["--setup-mode", "--app-id", "12", "--webhook-secret", "s"])
             .err()

@@ -5,7 +5,7 @@
 //! strings.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::policy::POLICY_PATH;
 
@@ -44,7 +44,7 @@ pub struct PrKey {
 /// The pull request as the delivery described it. Webhook `pull_request`
 /// objects have the shape of the REST API's, so this also decodes `GET
 /// /repos/{o}/{r}/pulls/{n}`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct PullPayload {
     pub number: u64,
     #[serde(default)]
@@ -155,17 +155,17 @@ impl From<crate::github::PullInfo> for PullPayload {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct Login {
     pub login: String,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct LabelName {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct GitRef {
     #[serde(rename = "ref")]
     pub ref_name: String,
@@ -176,7 +176,7 @@ pub struct GitRef {
 }
 
 /// A repository as a pull request's end names it.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct RepoFullName {
     pub full_name: String,
 }

@@ -25,4 +25,5 @@ pub mod rules;
 pub mod server;
 pub mod simulate;
 pub mod simulate_schema;
+pub mod store;
 pub mod telemetry;

@@ -41,7 +41,12 @@ pub struct Metrics {
 
 /// Values read at render time from their owners.
 pub struct Gauges {
+    /// Pull requests with a job in the store (waiting or being evaluated).
     pub queue_depth: usize,
+    /// Seconds since the first delivery of the oldest job in the store.
+    pub oldest_pending_seconds: f64,
+    /// Jobs this instance took over from a worker whose lease expired.
+    pub lease_expiries: u64,
     /// (route template, status, count)
     pub api_calls: Vec<(String, u16, u64)>,
     /// (installation id, remaining)
@@ -146,6 +151,21 @@ impl Metrics {
             "# HELP hotfix_guard_queue_depth Pull requests waiting for evaluation.\n# TYPE hotfix_guard_queue_depth gauge\nhotfix_guard_queue_depth {}",
             gauges.queue_depth
         );
+        let _ = writeln!(
+            out,
+            "# HELP hotfix_guard_jobs_pending Pull requests with a job in the store, waiting or being evaluated.\n# TYPE hotfix_guard_jobs_pending gauge\nhotfix_guard_jobs_pending {}",
+            gauges.queue_depth
+        );
+        let _ = writeln!(
+            out,
+            "# HELP hotfix_guard_oldest_pending_seconds Age of the oldest job in the store.\n# TYPE hotfix_guard_oldest_pending_seconds gauge\nhotfix_guard_oldest_pending_seconds {}",
+            gauges.oldest_pending_seconds
+        );
+        let _ = writeln!(
+            out,
+            "# HELP hotfix_guard_lease_expiries_total Jobs taken over after their worker's lease expired.\n# TYPE hotfix_guard_lease_expiries_total counter\nhotfix_guard_lease_expiries_total {}",
+            gauges.lease_expiries
+        );
         out
     }
 }
@@ -163,6 +183,8 @@ mod tests {
         m.evaluation("failure", Duration::from_millis(30));
         let text = m.render(&Gauges {
             queue_depth: 3,
+            oldest_pending_seconds: 1.5,
+            lease_expiries: 2,
             api_calls: vec![("GET /repos/{owner}/{repo}".into(), 200, 5)],
             rate_limit_remaining: vec![(42, 4999)],
         });
@@ -183,5 +205,8 @@ mod tests {
             text.contains("hotfix_guard_github_rate_limit_remaining{installation=\"42\"} 4999")
         );
         assert!(text.contains("hotfix_guard_queue_depth 3"));
+        assert!(text.contains("hotfix_guard_jobs_pending 3"));
+        assert!(text.contains("hotfix_guard_oldest_pending_seconds 1.5"));
+        assert!(text.contains("hotfix_guard_lease_expiries_total 2"));
     }
 }

@@ -1,11 +1,12 @@
-//! The bounded work queue between the webhook handler and the workers.
+//! The work queue between the webhook handler and the workers, kept in the
+//! store (`store::jobs`) so that nothing answered 202 is lost to a crash,
+//! a restart or a shutdown.
 //!
 //! Keyed by pull request: a delivery for a pull request that is already
-//! waiting is folded into the waiting job (`Job::absorb`), and one for a pull
-//! request being evaluated right now is parked until that evaluation ends and
-//! then runs once more, so a pull request is never evaluated by two workers
-//! at once and a burst of deliveries costs at most two evaluations, the last
-//! of which sees the final state.
+//! waiting is folded into the waiting job, and one for a pull request being
+//! evaluated makes it run once more afterwards, so a pull request is never
+//! evaluated by two workers (of any instance) at once and a burst costs at
+//! most two evaluations, the last of which sees the final state.
 //!
 //! A job waits `debounce` after its first delivery before a worker may take
 //! it: GitHub sends several deliveries for one action (a push brings
@@ -13,336 +14,277 @@
 //! window becomes one evaluation even when GitHub answers faster than the
 //! deliveries arrive.
 
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::time::Instant;
-
+use chrono::Utc;
 use tokio::sync::Notify;
 
-use crate::events::{Job, PrKey};
+use crate::events::{Job, RepoName};
+use crate::store::{Accepted, Claimed, JobStats, Store, StoreError};
 
-/// What happened to a pushed job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pushed {
-    /// A new entry in the queue.
-    Queued,
-    /// Folded into a job already waiting for the same pull request.
-    Coalesced,
-}
+/// How often an idle worker looks at the store even without a wake-up from
+/// this instance's intake (jobs accepted by another instance, leases that
+/// expired).
+const POLL: Duration = Duration::from_millis(500);
 
-/// The queue holds `capacity` pull requests already, or is shutting down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// Why a delivery was not taken.
+#[derive(Debug, thiserror::Error)]
 pub enum Refused {
     #[error("the work queue is full")]
     Full,
     #[error("the app is shutting down")]
     Closed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-#[derive(Default)]
-struct Inner {
-    /// Waiting jobs, one per pull request, with the time a worker may take
-    /// them, in `order` (first delivery first; with a constant debounce the
-    /// times never decrease along it).
-    pending: HashMap<PrKey, (Job, Instant)>,
-    order: VecDeque<PrKey>,
-    /// Pull requests a worker is evaluating now.
-    running: HashSet<PrKey>,
-    /// Jobs that arrived while their pull request was running, with the
-    /// time the first of them arrived.
-    parked: HashMap<PrKey, (Job, Instant)>,
-    closed: bool,
+/// Timing of the durable queue.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueTiming {
+    /// A job's first delivery waits this long for the rest of its burst.
+    pub debounce: Duration,
+    /// A claimed job is another worker's to take if its worker has not
+    /// renewed the lease for this long (the worker renews it every third).
+    pub lease: Duration,
+    /// Pull requests that may wait at once; a delivery for one more is
+    /// refused (503).
+    pub capacity: u64,
 }
 
+/// The durable queue of one instance: the store, and the wake-ups and
+/// counters of this instance's workers.
 pub struct WorkQueue {
-    inner: Mutex<Inner>,
-    ready: Notify,
-    capacity: usize,
-    debounce: Duration,
+    store: Store,
+    timing: QueueTiming,
+    /// This process's id, the prefix of its workers' lease ids: a
+    /// host-unique value (pid and start time), so two instances never share
+    /// one.
+    instance: String,
+    wake: Notify,
+    closed: AtomicBool,
+    /// Jobs this instance's workers hold now.
+    running: AtomicUsize,
+    /// Claims that took over an expired lease (a worker that died).
+    lease_expiries: AtomicU64,
+    /// The latest figures read from the store, for `/metrics`.
+    stats: Mutex<JobStats>,
 }
 
 impl WorkQueue {
-    /// A queue whose jobs are ready at once.
-    pub fn new(capacity: usize) -> WorkQueue {
-        WorkQueue::with_debounce(capacity, Duration::ZERO)
-    }
-
-    pub fn with_debounce(capacity: usize, debounce: Duration) -> WorkQueue {
+    pub fn new(store: Store, timing: QueueTiming) -> WorkQueue {
+        let started = Utc::now().timestamp_micros();
         WorkQueue {
-            inner: Mutex::new(Inner::default()),
-            ready: Notify::new(),
-            capacity: capacity.max(1),
-            debounce,
+            store,
+            timing,
+            instance: format!("{}-{started}", std::process::id()),
+            wake: Notify::new(),
+            closed: AtomicBool::new(false),
+            running: AtomicUsize::new(0),
+            lease_expiries: AtomicU64::new(0),
+            stats: Mutex::new(JobStats::default()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A worker that panicked while holding the lock left consistent data
-        // (every mutation is a single map/set operation), so keep going.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
-    pub fn push(&self, job: Job) -> Result<Pushed, Refused> {
-        let mut q = self.lock();
-        if q.closed {
+    /// This instance's id (the prefix of its workers' lease ids).
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// The lease id of worker `n` of this instance.
+    pub fn worker_id(&self, n: usize) -> String {
+        format!("{}/{n}", self.instance)
+    }
+
+    pub fn timing(&self) -> QueueTiming {
+        self.timing
+    }
+
+    /// Commits a delivery's jobs (and the head commits it reports) to the
+    /// store; only then may the caller answer 202. A duplicate delivery id
+    /// writes nothing. Refused while shutting down, or when the store fails
+    /// (answer 503: GitHub marks the delivery failed and recovery
+    /// redelivers it).
+    pub async fn accept(
+        &self,
+        delivery: Option<&str>,
+        jobs: &[Job],
+        heads: &[(RepoName, String)],
+    ) -> Result<Accepted, Refused> {
+        if self.is_closed() {
             return Err(Refused::Closed);
         }
-        if let Some((waiting, _)) = q.pending.get_mut(&job.key) {
-            waiting.absorb(job);
-            return Ok(Pushed::Coalesced);
-        }
-        if q.running.contains(&job.key) {
-            if let Some((parked, _)) = q.parked.get_mut(&job.key) {
-                parked.absorb(job);
-                return Ok(Pushed::Coalesced);
-            }
-            if q.pending.len() + q.parked.len() >= self.capacity {
-                return Err(Refused::Full);
-            }
-            q.parked.insert(job.key.clone(), (job, Instant::now()));
-            return Ok(Pushed::Queued);
-        }
-        if q.pending.len() + q.parked.len() >= self.capacity {
+        let accepted = self
+            .store
+            .accept(
+                delivery,
+                jobs,
+                heads,
+                Utc::now(),
+                self.timing.debounce,
+                self.timing.capacity,
+            )
+            .await?;
+        if accepted == Accepted::Full {
             return Err(Refused::Full);
         }
-        q.order.push_back(job.key.clone());
-        let ready_at = Instant::now() + self.debounce;
-        q.pending.insert(job.key.clone(), (job, ready_at));
-        drop(q);
-        self.ready.notify_one();
-        Ok(Pushed::Queued)
+        if accepted == Accepted::Queued && !jobs.is_empty() {
+            self.wake.notify_waiters();
+        }
+        Ok(accepted)
     }
 
-    /// The next job; its pull request counts as running until `done`.
-    /// `None` once the queue is closed and drained.
-    pub async fn next(&self) -> Option<Job> {
+    /// The next job for worker `worker`, waiting for one to be ready; its
+    /// pull request is leased to the worker until `done`, `failed` or
+    /// `release`. `None` once the queue is closed (jobs left in the store
+    /// wait for the next start or another instance).
+    pub async fn next(&self, worker: &str) -> Option<Claimed> {
         loop {
-            let notified = self.ready.notified();
+            if self.is_closed() {
+                return None;
+            }
+            let notified = self.wake.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let wait_until = {
-                let mut q = self.lock();
-                // Keys whose job was taken already are skipped.
-                while q.order.front().is_some_and(|k| !q.pending.contains_key(k)) {
-                    q.order.pop_front();
-                }
-                let front = q
-                    .order
-                    .front()
-                    .and_then(|k| q.pending.get(k).map(|(_, at)| *at));
-                match front {
-                    // Closing: no more waiting for bursts, drain now.
-                    Some(at) if at <= Instant::now() || q.closed => {
-                        let key = q.order.pop_front();
-                        if let Some((job, _)) = key.and_then(|k| q.pending.remove(&k)) {
-                            q.running.insert(job.key.clone());
-                            let more = !q.order.is_empty();
-                            drop(q);
-                            if more {
-                                // Wake another worker for the rest.
-                                self.ready.notify_one();
-                            }
-                            return Some(job);
-                        }
-                        continue;
-                    }
-                    Some(at) => Some(at),
-                    None if q.closed && q.parked.is_empty() && q.running.is_empty() => {
+            let now = Utc::now();
+            let wait = match self.store.claim(worker, now, self.timing.lease).await {
+                Ok(Some(claimed)) => {
+                    if self.is_closed() {
+                        // Closed while claiming: give it back at once.
+                        let _ = self.store.release(&claimed).await;
                         return None;
                     }
-                    None => None,
+                    self.running.fetch_add(1, Ordering::SeqCst);
+                    if claimed.taken_over {
+                        self.lease_expiries.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(
+                            repository = %claimed.job.key.repo,
+                            pr = claimed.job.key.number,
+                            "took over a job whose worker's lease expired"
+                        );
+                    }
+                    return Some(claimed);
+                }
+                Ok(None) => match self.store.next_ready(now).await {
+                    Ok(Some(at)) => at.clamp(Duration::from_millis(1), POLL),
+                    Ok(None) => POLL,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "store unavailable; workers wait");
+                        POLL
+                    }
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot claim a job; workers wait");
+                    POLL
                 }
             };
-            match wait_until {
-                Some(at) => {
-                    tokio::select! {
-                        () = &mut notified => {}
-                        () = tokio::time::sleep_until(at) => {}
-                    }
-                }
-                None => notified.await,
+            tokio::select! {
+                () = notified => {},
+                () = tokio::time::sleep(wait) => {},
             }
         }
     }
 
-    /// The evaluation of `key` ended; a job parked meanwhile becomes ready.
-    pub fn done(&self, key: &PrKey) {
-        let mut q = self.lock();
-        q.running.remove(key);
-        let woke = if let Some((job, first)) = q.parked.remove(key) {
-            q.order.push_back(key.clone());
-            // It has waited since its first delivery already.
-            q.pending.insert(key.clone(), (job, first + self.debounce));
-            true
-        } else {
-            false
-        };
-        let drained = q.closed && q.pending.is_empty() && q.running.is_empty();
-        drop(q);
-        if drained {
-            self.ready.notify_waiters();
-        } else if woke {
-            self.ready.notify_one();
-        }
+    /// Keeps `claimed` leased while its evaluation runs: renews the lease
+    /// every third of it until the returned task is aborted.
+    pub fn keep_leased(&self, claimed: &Claimed) -> tokio::task::JoinHandle<()> {
+        let store = self.store.clone();
+        let claimed = claimed.clone();
+        let lease = self.timing.lease;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                match store.extend(&claimed, Utc::now(), lease).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(pr = claimed.job.key.number, "lease lost");
+                        return;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot renew a lease"),
+                }
+            }
+        })
     }
 
-    /// Stops accepting work; workers drain what is queued, then `next`
-    /// answers `None`.
+    /// The evaluation's writes succeeded: the job leaves the store (or runs
+    /// once more if a delivery arrived meanwhile).
+    pub async fn done(&self, claimed: &Claimed) {
+        if let Err(e) = self.store.complete(claimed).await {
+            // The lease expires and the job runs again: an upsert repeated.
+            tracing::warn!(error = %e, "cannot mark a job done; it will run again");
+        }
+        self.refresh_stats().await;
+        self.finished();
+    }
+
+    /// The evaluation failed: try again after `backoff`.
+    pub async fn failed(&self, claimed: &Claimed, backoff: Duration) {
+        if let Err(e) = self.store.retry(claimed, Utc::now(), backoff).await {
+            tracing::warn!(error = %e, "cannot schedule a retry; the lease expiry will");
+        }
+        self.refresh_stats().await;
+        self.finished();
+    }
+
+    fn finished(&self) {
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        // Another job of the same pull request may have become ready.
+        self.wake.notify_waiters();
+    }
+
+    /// Stops accepting deliveries and handing out jobs; evaluations under
+    /// way go on.
     pub fn close(&self) {
-        self.lock().closed = true;
-        self.ready.notify_waiters();
+        self.closed.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
     }
 
-    /// Pull requests waiting (not counting those being evaluated).
-    pub fn depth(&self) -> usize {
-        let q = self.lock();
-        q.pending.len() + q.parked.len()
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 
-    /// Pull requests waiting or being evaluated.
-    pub fn in_flight(&self) -> usize {
-        let q = self.lock();
-        q.pending.len() + q.parked.len() + q.running.len()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::events::{RepoName, Trigger};
-
-    fn job(number: u64, trigger: Trigger) -> Job {
-        Job {
-            key: PrKey {
-                installation: 1,
-                repo: RepoName {
-                    owner: "octo".into(),
-                    name: "app".into(),
-                },
-                number,
-            },
-            pull: None,
-            trigger,
-            deliveries: vec![],
+    /// Gives back every job this instance's workers hold (end of the
+    /// shutdown grace): the next start, or another instance, takes them
+    /// at once instead of after their lease.
+    pub async fn release_all(&self) -> u64 {
+        match self.store.release_all(&format!("{}/", self.instance)).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot release leases; they expire instead");
+                0
+            }
         }
     }
 
-    fn comment(body: &str) -> Trigger {
-        Trigger::Comment { body: body.into() }
+    /// Jobs this instance's workers hold now.
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
     }
 
-    #[tokio::test]
-    async fn a_burst_for_one_pull_request_collapses_into_one_job() {
-        let q = WorkQueue::new(10);
-        assert_eq!(q.push(job(1, comment("a"))), Ok(Pushed::Queued));
-        for _ in 0..99 {
-            assert_eq!(q.push(job(1, comment("a"))), Ok(Pushed::Coalesced));
+    /// Jobs in the store (all instances), waiting or being evaluated.
+    pub async fn in_flight(&self) -> Result<u64, StoreError> {
+        Ok(self.store.job_stats(Utc::now()).await?.pending)
+    }
+
+    /// Reads the queue's figures from the store for `/metrics`.
+    pub async fn refresh_stats(&self) {
+        match self.store.job_stats(Utc::now()).await {
+            Ok(stats) => *self.stats.lock().unwrap_or_else(|p| p.into_inner()) = stats,
+            Err(e) => tracing::debug!(error = %e, "cannot read queue figures"),
         }
-        assert_eq!(q.depth(), 1);
-        let first = q.next().await.expect("a job");
-        assert_eq!(first.trigger, comment("a"));
-        q.done(&first.key);
-        assert_eq!(q.depth(), 0);
     }
 
-    #[tokio::test]
-    async fn different_comments_coalesce_into_a_full_evaluation() {
-        let q = WorkQueue::new(10);
-        q.push(job(1, comment("a"))).expect("queued");
-        q.push(job(1, comment("b"))).expect("coalesced");
-        assert_eq!(q.next().await.expect("a job").trigger, Trigger::Full);
-    }
-
-    #[tokio::test]
-    async fn a_running_pull_request_is_not_handed_out_twice() {
-        let q = WorkQueue::new(10);
-        q.push(job(1, Trigger::Full)).expect("queued");
-        let running = q.next().await.expect("a job");
-        // Deliveries while it runs are parked, not handed to a second worker.
-        q.push(job(1, Trigger::Full)).expect("parked");
-        q.push(job(1, Trigger::Full))
-            .expect("coalesced into the parked job");
-        q.push(job(2, Trigger::Full)).expect("queued");
-        let other = q.next().await.expect("a job");
-        assert_eq!(other.key.number, 2, "pull request 1 is still running");
-        q.done(&other.key);
-        assert_eq!(q.depth(), 1, "one parked job for pull request 1");
-        q.done(&running.key);
-        let again = q.next().await.expect("the parked job");
-        assert_eq!(again.key.number, 1);
-        q.done(&again.key);
-        assert_eq!(q.in_flight(), 0);
-    }
-
-    #[tokio::test]
-    async fn a_full_queue_refuses_new_pull_requests_but_still_coalesces() {
-        let q = WorkQueue::new(2);
-        q.push(job(1, Trigger::Full)).expect("queued");
-        q.push(job(2, Trigger::Full)).expect("queued");
-        assert_eq!(q.push(job(3, Trigger::Full)), Err(Refused::Full));
-        assert_eq!(q.push(job(2, Trigger::Full)), Ok(Pushed::Coalesced));
-    }
-
-    #[tokio::test]
-    async fn closing_drains_then_ends_every_worker() {
-        let q = std::sync::Arc::new(WorkQueue::new(10));
-        q.push(job(1, Trigger::Full)).expect("queued");
-        q.close();
-        assert_eq!(q.push(job(2, Trigger::Full)), Err(Refused::Closed));
-        let drained = q.next().await.expect("queued work is still handed out");
-        // Another worker waits while pull request 1 runs ...
-        let waiter = {
-            let q = q.clone();
-            tokio::spawn(async move { q.next().await })
-        };
-        tokio::task::yield_now().await;
-        // ... and ends once it is done.
-        q.done(&drained.key);
-        assert!(q.next().await.is_none());
-        assert!(waiter.await.expect("joined").is_none());
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn deliveries_within_the_debounce_window_become_one_evaluation() {
-        let q = std::sync::Arc::new(WorkQueue::with_debounce(10, Duration::from_millis(300)));
-        let worker = {
-            let q = q.clone();
-            tokio::spawn(async move { q.next().await })
-        };
-        // 100 deliveries, one a millisecond (GitHub answering instantly
-        // would otherwise let each run on its own).
-        for _ in 0..100 {
-            q.push(job(1, Trigger::Full)).expect("queued");
-            tokio::time::advance(Duration::from_millis(1)).await;
-        }
-        assert!(!worker.is_finished(), "still inside the window");
-        tokio::time::advance(Duration::from_millis(250)).await;
-        let taken = worker.await.expect("joined").expect("one job");
-        assert_eq!(taken.key.number, 1);
-        assert_eq!(q.depth(), 0, "the burst became that one job");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn closing_drains_without_waiting_for_the_window() {
-        let q = WorkQueue::with_debounce(10, Duration::from_secs(3600));
-        q.push(job(1, Trigger::Full)).expect("queued");
-        q.close();
-        let started = Instant::now();
-        assert!(q.next().await.is_some());
-        assert!(started.elapsed() < Duration::from_secs(1));
-    }
-
-    #[tokio::test]
-    async fn a_waiting_worker_wakes_on_push() {
-        let q = std::sync::Arc::new(WorkQueue::new(10));
-        let waiter = {
-            let q = q.clone();
-            tokio::spawn(async move { q.next().await.map(|j| j.key.number) })
-        };
-        tokio::task::yield_now().await;
-        q.push(job(7, Trigger::Full)).expect("queued");
-        assert_eq!(waiter.await.expect("joined"), Some(7));
+    /// The figures last read by `refresh_stats`, and the lease expiries
+    /// this instance saw.
+    pub fn stats(&self) -> (JobStats, u64) {
+        (
+            *self.stats.lock().unwrap_or_else(|p| p.into_inner()),
+            self.lease_expiries.load(Ordering::Relaxed),
+        )
     }
 }

@@ -33,6 +33,10 @@ use chrono::{DateTime, Utc};
 use tokio::task::JoinHandle;
 
 use crate::github::{ApiStats, AppClient, GitHubApp, GitHubError, HookDelivery};
+use crate::store::Store;
+
+/// The recovery's lease in the store's `leaders`.
+const RECOVERY_TASK: &str = "delivery-recovery";
 
 /// GitHub lets an app redeliver deliveries of the past three days.
 pub const WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(3);
@@ -251,12 +255,29 @@ impl Recovery {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs at once, then every `interval`, until the task is aborted.
-    pub async fn run_forever(self) {
+    /// Runs at once, then every `interval`, until the task is aborted. With
+    /// `leader` (the store and this instance's id), a run happens only
+    /// while this instance holds the recovery lease, so that several
+    /// instances do not redeliver the same deliveries.
+    pub async fn run_forever(self, leader: Option<(Store, String)>) {
         let mut ticker = tokio::time::interval(self.config.interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
+            if let Some((store, me)) = &leader {
+                let lease = self.config.interval.saturating_mul(2);
+                match store.try_lead(RECOVERY_TASK, me, Utc::now(), lease).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::debug!("recovery runs on another instance");
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "recovery: the store is unavailable; skipped");
+                        continue;
+                    }
+                }
+            }
             match self.run_once(Utc::now()).await {
                 Ok(report) => log(&report),
                 Err(e) => {
@@ -296,13 +317,17 @@ fn log(report: &RunReport) {
 
 /// Starts the recovery loop (inside a Tokio runtime), or nothing when the
 /// interval is zero. Abort the handle to stop it.
-pub fn spawn(github: &GitHubApp, config: RecoveryConfig) -> Option<JoinHandle<()>> {
+pub fn spawn(
+    github: &GitHubApp,
+    config: RecoveryConfig,
+    leader: Option<(Store, String)>,
+) -> Option<JoinHandle<()>> {
     if config.interval.is_zero() {
         tracing::info!("recovery of failed deliveries is off (RECOVERY_INTERVAL=0s)");
         return None;
     }
     let recovery = Recovery::new(github, config);
-    Some(tokio::spawn(recovery.run_forever()))
+    Some(tokio::spawn(recovery.run_forever(leader)))
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ async fn watched_p0(gh: FakeGitHub) -> Harness {
     h.label_events_by(&pull, "dana");
     h.clock.set(pull.created_at);
     h.pull_request("opened", 7).await;
-    assert_eq!(h.app.engine.watched(), 1);
+    assert_eq!(h.app.engine.watched().await, 1);
     h
 }
 
@@ -68,7 +68,7 @@ async fn each_escalation_is_posted_once_at_the_deadline_and_at_the_second_level(
     assert_eq!(second.len(), 1);
     assert!(second[0].contains("@acme/cto"), "{}", second[0]);
     assert_eq!(h.app.engine.sweep().await, 0);
-    assert_eq!(h.app.engine.watched(), 0, "nothing left to escalate");
+    assert_eq!(h.app.engine.watched().await, 0, "nothing left to escalate");
     assert_eq!(escalations(&h, 1).len(), 1);
 }
 
@@ -78,18 +78,37 @@ async fn a_restarted_instance_finds_earlier_escalations_and_does_not_repeat_them
     h.clock.advance(Duration::minutes(130));
     assert_eq!(h.app.engine.sweep().await, 1);
 
-    // A second instance (or the same one after a restart) on the same
-    // GitHub: discovery brings the open hotfix back under watch.
+    // A restart (or a second instance) on the same store: the deadline is
+    // watched from the store, without listing anything on GitHub.
+    let second = Harness::on_shared_store(&h).await;
+    second.clock.set(h.clock_now());
+    assert_eq!(second.app.engine.watched().await, 1);
+    assert_eq!(second.app.engine.sweep().await, 0, "level 1 already posted");
+    assert_eq!(escalations(&h, 1).len(), 1);
+}
+
+#[tokio::test]
+async fn with_the_store_lost_discovery_finds_the_hotfix_and_the_marker_prevents_a_repeat() {
+    let h = watched_p0(FakeGitHub::start().await).await;
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1);
+
+    // A second instance on the same GitHub with a store of its own (the
+    // first one's lost): discovery brings the open hotfix back under watch.
     h.gh.add_installation(1, "octo");
     let second = Harness::on_shared(&h).await;
     second.clock.set(h.clock_now());
+    assert_eq!(second.app.engine.watched().await, 0);
     let jobs = second.app.engine.discover(10).await;
     assert_eq!(jobs.len(), 1, "the open hotfix is rediscovered");
-    for job in jobs {
-        second.app.queue.push(job).expect("queued");
-    }
+    second
+        .app
+        .queue
+        .accept(None, &jobs, &[])
+        .await
+        .expect("queued");
     second.settle().await;
-    assert_eq!(second.app.engine.watched(), 1);
+    assert_eq!(second.app.engine.watched().await, 1);
     assert_eq!(second.app.engine.sweep().await, 0, "level 1 already posted");
     assert_eq!(escalations(&h, 1).len(), 1);
 }
@@ -105,7 +124,7 @@ async fn a_hotfix_merged_before_its_deadline_is_not_escalated() {
     h.clock.advance(Duration::hours(3));
     assert_eq!(h.app.engine.sweep().await, 0);
     assert!(escalations(&h, 1).is_empty());
-    assert_eq!(h.app.engine.watched(), 0);
+    assert_eq!(h.app.engine.watched().await, 0);
 }
 
 #[tokio::test]

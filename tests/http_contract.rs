@@ -12,9 +12,12 @@ use hotfix_guard::app::App;
 use hotfix_guard::config::ServeConfig;
 use hotfix_guard::server::signature::{WebhookSecrets, sign};
 
+#[path = "common/store.rs"]
+mod store;
+
 const SECRET: &str = "test-secret";
 
-fn config() -> ServeConfig {
+async fn config() -> ServeConfig {
     let key = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/test-app-key.pem"
@@ -32,6 +35,9 @@ fn config() -> ServeConfig {
         shutdown_grace: Duration::from_secs(1),
         sweep_interval: None,
         debounce: Duration::ZERO,
+        database_url: store::scratch_url().await,
+        job_lease: Duration::from_secs(30),
+        retry_backoff: Duration::from_secs(1),
     }
 }
 
@@ -84,7 +90,7 @@ async fn metrics(app: &App) -> String {
 
 #[tokio::test]
 async fn a_missing_or_wrong_signature_is_401_and_nothing_is_processed() {
-    let app = App::start(&config()).expect("app");
+    let app = App::start(&config().await).await.expect("app");
     let body = fixture("pull_request.opened.json");
     let cases = [
         ("missing", None),
@@ -108,7 +114,11 @@ async fn a_missing_or_wrong_signature_is_401_and_nothing_is_processed() {
         .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{case}: {text}");
     }
-    assert_eq!(app.queue.in_flight(), 0, "nothing was queued");
+    assert_eq!(
+        app.queue.in_flight().await.expect("store"),
+        0,
+        "nothing was queued"
+    );
     assert!(metrics(&app).await.contains(
         "hotfix_guard_deliveries_total{event=\"pull_request\",outcome=\"bad_signature\"} 4"
     ));
@@ -116,7 +126,7 @@ async fn a_missing_or_wrong_signature_is_401_and_nothing_is_processed() {
 
 #[tokio::test]
 async fn a_body_over_25_mib_is_413() {
-    let app = App::start(&config()).expect("app");
+    let app = App::start(&config().await).await.expect("app");
     let body = vec![b' '; 25 * 1024 * 1024 + 1];
     let (status, _) = send(&app, signed("pull_request", "big", body)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -125,7 +135,7 @@ async fn a_body_over_25_mib_is_413() {
 
 #[tokio::test]
 async fn a_missing_event_header_or_a_non_json_body_is_400_with_a_reason() {
-    let app = App::start(&config()).expect("app");
+    let app = App::start(&config().await).await.expect("app");
     let body = fixture("pull_request.opened.json");
     let signature = sign(SECRET, &body);
     let (status, text) = send(&app, delivery(None, "a", body, Some(signature))).await;
@@ -138,7 +148,7 @@ async fn a_missing_event_header_or_a_non_json_body_is_400_with_a_reason() {
 
 #[tokio::test]
 async fn ping_is_200() {
-    let app = App::start(&config()).expect("app");
+    let app = App::start(&config().await).await.expect("app");
     for (i, name) in ["ping.json", "ping.2.json", "ping.3.json", "ping.4.json"]
         .iter()
         .enumerate()
@@ -150,7 +160,7 @@ async fn ping_is_200() {
 
 #[tokio::test]
 async fn events_and_actions_not_acted_on_are_200_and_ignored() {
-    let app = App::start(&config()).expect("app");
+    let app = App::start(&config().await).await.expect("app");
     for (i, (event, name)) in [
         ("pull_request", "pull_request.assigned.json"),
         ("pull_request", "pull_request.locked.json"),
@@ -166,12 +176,12 @@ async fn events_and_actions_not_acted_on_are_200_and_ignored() {
         assert_eq!(status, StatusCode::OK, "{name}: {text}");
         assert_eq!(text, "ignored\n", "{name}");
     }
-    assert_eq!(app.queue.in_flight(), 0);
+    assert_eq!(app.queue.in_flight().await.expect("store"), 0);
 }
 
 #[tokio::test]
 async fn an_acted_on_event_is_202_and_queued_and_a_repeated_delivery_is_200() {
-    let app = App::start(&config()).expect("app");
+    let app = App::start(&config().await).await.expect("app");
     let body = fixture("pull_request.opened.json");
     let (status, _) = send(&app, signed("pull_request", "same-id", body.clone())).await;
     assert_eq!(status, StatusCode::ACCEPTED);
@@ -193,7 +203,7 @@ async fn an_acted_on_event_is_202_and_queued_and_a_repeated_delivery_is_200() {
 
 #[tokio::test]
 async fn healthz_is_ok() {
-    let app = App::start(&config()).expect("app");
+    let app = App::start(&config().await).await.expect("app");
     let req = Request::get("/healthz")
         .body(Body::empty())
         .expect("request");
@@ -202,9 +212,9 @@ async fn healthz_is_ok() {
 
 #[tokio::test]
 async fn a_full_queue_answers_503_and_forgets_the_delivery_so_a_redelivery_counts() {
-    let mut config = config();
+    let mut config = config().await;
     config.queue_capacity = 1;
-    let app = App::start(&config).expect("app");
+    let app = App::start(&config).await.expect("app");
     let mut payload: serde_json::Value =
         serde_json::from_slice(&fixture("pull_request.opened.json")).expect("json");
     let mut refused = None;

@@ -19,6 +19,17 @@ use common::webhook::{PrSpec, TestKey, pull_request_event, sign};
 const BIN: &str = env!("CARGO_BIN_EXE_hotfix-guard");
 const SECRET: &str = "binary-test-secret";
 
+fn scratch_sqlite() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "hotfix-guard-ops-{}-{}-{}.db",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        Utc::now().timestamp_micros()
+    ));
+    format!("sqlite://{}", path.display())
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -77,6 +88,9 @@ impl Serve {
             ("GITHUB_APP_ID", APP_ID.to_string()),
             ("GITHUB_PRIVATE_KEY", TestKey::private_pem()),
             ("GITHUB_WEBHOOK_SECRET", SECRET.to_string()),
+            // A store of its own (a temporary SQLite file), not the default
+            // in the working directory.
+            ("DATABASE_URL", scratch_sqlite()),
         ];
         env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
         Serve::spawn(&env)

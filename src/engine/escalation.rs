@@ -5,73 +5,20 @@
 //! looked for before posting, so it is posted once across restarts and
 //! instances.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use chrono::{DateTime, Utc};
 
-use crate::events::{PrKey, PullPayload};
+use crate::events::PullPayload;
 use crate::github::{GitHubError, RepoClient};
 use crate::policy::Policy;
 use crate::report::post_merge::{escalation_comment, escalation_marker};
 
-/// Open hotfixes this instance watches at most; past it, the oldest
-/// deadlines are dropped first (a restart's discovery finds them again).
-const MAX_WATCHED: usize = 10_000;
-
+/// A watched deadline (kept in the store's `deadlines`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Watch {
     pub severity: String,
     /// When the pull request became a hotfix of this severity.
     pub started: DateTime<Utc>,
     pub deadline: DateTime<Utc>,
-}
-
-#[derive(Default)]
-pub struct Watches(Mutex<HashMap<PrKey, Watch>>);
-
-impl Watches {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PrKey, Watch>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn watch(&self, key: PrKey, watch: Watch) {
-        let mut map = self.lock();
-        if map.len() >= MAX_WATCHED
-            && !map.contains_key(&key)
-            && let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, w)| w.deadline)
-                .map(|(k, _)| k.clone())
-        {
-            map.remove(&oldest);
-        }
-        map.insert(key, watch);
-    }
-
-    pub fn forget(&self, key: &PrKey) {
-        self.lock().remove(key);
-    }
-
-    /// Watched pull requests whose deadline has passed at `now`.
-    pub fn due(&self, now: DateTime<Utc>) -> Vec<(PrKey, Watch)> {
-        let mut due: Vec<_> = self
-            .lock()
-            .iter()
-            .filter(|(_, w)| w.deadline <= now)
-            .map(|(k, w)| (k.clone(), w.clone()))
-            .collect();
-        due.sort_by_key(|(_, w)| w.deadline);
-        due
-    }
-
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// What a sweep posted for one pull request.

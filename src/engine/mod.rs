@@ -12,7 +12,6 @@ mod policy_cache;
 pub mod post_merge;
 mod publish;
 
-use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,9 +23,19 @@ use crate::policy::{POLICY_PATH, PolicySource};
 use crate::report;
 use crate::report::post_merge::MergeBack;
 use crate::rules::{self, Classification};
+use crate::store::Store;
 
 pub use policy_cache::{LoadedPolicy, ORG_POLICY_REPO, PolicyCache};
 pub use publish::Published;
+
+/// An evaluation failed: GitHub (after its own retries) or the store.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("GitHub did not answer as expected: {0}")]
+    GitHub(#[from] GitHubError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
 
 /// Evaluations of one installation's pull requests that may run at once:
 /// GitHub asks integrations to send one installation's requests serially or
@@ -41,22 +50,14 @@ pub struct Engine {
     github: GitHubApp,
     lanes: std::sync::Mutex<std::collections::HashMap<u64, Arc<tokio::sync::Semaphore>>>,
     clock: Arc<dyn Clock>,
-    watches: escalation::Watches,
+    /// Deadlines, merge-backs waiting for `develop`: the app's progress,
+    /// kept across restarts and shared by instances.
+    store: Store,
     metrics: Arc<Metrics>,
     policies: PolicyCache,
     published: publish::PublishCache,
     tags: gather::TagCache,
-    /// Pull requests whose evaluation failed (GitHub down even after
-    /// retries): evaluated again at the next sweep, so nothing is lost.
-    failed: std::sync::Mutex<std::collections::HashSet<PrKey>>,
-    /// Merged hotfixes whose merge-back is not in `develop` yet, by the
-    /// branch they wait for: a push there re-evaluates them.
-    merge_backs: std::sync::Mutex<HashMap<(u64, RepoName, String), BTreeSet<u64>>>,
 }
-
-/// Merge-backs watched at most; past it, new ones wait for their merge-back
-/// pull request's own merge event instead.
-const MAX_MERGE_BACKS: usize = 10_000;
 
 /// What an evaluation did, for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,37 +70,46 @@ pub enum Outcome {
 }
 
 impl Engine {
-    pub fn new(github: GitHubApp, metrics: Arc<Metrics>) -> Engine {
-        Engine::with_clock(github, metrics, Arc::new(SystemClock))
+    pub fn new(github: GitHubApp, metrics: Arc<Metrics>, store: Store) -> Engine {
+        Engine::with_clock(github, metrics, Arc::new(SystemClock), store)
     }
 
-    pub fn with_clock(github: GitHubApp, metrics: Arc<Metrics>, clock: Arc<dyn Clock>) -> Engine {
+    pub fn with_clock(
+        github: GitHubApp,
+        metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
+        store: Store,
+    ) -> Engine {
         Engine {
             github,
             lanes: std::sync::Mutex::default(),
             clock,
-            watches: escalation::Watches::default(),
+            store: store.clone(),
             metrics,
             policies: PolicyCache::default(),
-            published: publish::PublishCache::default(),
+            published: publish::PublishCache::with_store(store.clone()),
             tags: gather::TagCache::default(),
-            failed: std::sync::Mutex::default(),
-            merge_backs: std::sync::Mutex::default(),
         }
+    }
+
+    /// The durable store (e.g. `head_first_seen`, the time the app first
+    /// received a head commit: a freshness fact for approvals).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     pub fn forget_policy(&self, repo: &RepoName) {
         self.policies.forget(repo);
     }
 
-    /// Evaluates one job and logs the result; failures are reported on the
-    /// check run where GitHub lets us, never dropped silently.
-    pub async fn run(&self, job: Job) {
-        let key = job.key.clone();
+    /// Evaluates one job and logs the result. An error means the job's
+    /// writes may not all have happened: the caller keeps the job and
+    /// retries it, and after the last try calls `report_failure`.
+    pub async fn run(&self, job: Job) -> Result<(), EngineError> {
         let lane = {
             let mut lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
             lanes
-                .entry(key.installation)
+                .entry(job.key.installation)
                 .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_INSTALLATION)))
                 .clone()
         };
@@ -120,11 +130,11 @@ impl Engine {
             }
             Err(e) => {
                 self.metrics.evaluation("error", started.elapsed());
-                tracing::error!(error = %e, "evaluation failed; retried at the next sweep");
-                self.retry_later(key.clone());
-                self.report_failure(&key, &e).await;
+                tracing::warn!(error = %e, "evaluation failed");
+                return Err(e);
             }
         }
+        Ok(())
     }
 
     async fn client(&self, key: &PrKey) -> Result<RepoClient, GitHubError> {
@@ -132,7 +142,7 @@ impl Engine {
         Ok(installation.repo(&key.repo.owner, &key.repo.name))
     }
 
-    pub async fn evaluate(&self, job: Job) -> Result<Outcome, GitHubError> {
+    pub async fn evaluate(&self, job: Job) -> Result<Outcome, EngineError> {
         let client = self.client(&job.key).await?;
         let loaded = self.policies.get(&client).await?;
         if let (Trigger::Comment { body }, Ok(policy)) = (&job.trigger, &loaded.policy)
@@ -185,6 +195,23 @@ impl Engine {
             Classification::NotHotfix => None,
             Classification::Hotfix { severity, .. } => *severity,
         };
+        // When this app first saw the head (a server-side fact, never the
+        // author's commit date): the later bound for comment approvals.
+        let head_first_seen = match severity {
+            None => None,
+            Some(_) => match self
+                .store
+                .head_first_seen(&job.key.repo, &pull.head.sha)
+                .await
+            {
+                Ok(seen) => seen,
+                Err(e) => {
+                    // Unknown leaves comment approvals stale, never fresh.
+                    tracing::warn!(error = %e, "cannot read when the head was first seen");
+                    None
+                }
+            },
+        };
         let gathered = gather::facts(
             &client,
             &self.tags,
@@ -192,6 +219,7 @@ impl Engine {
             &classification,
             severity,
             &pull,
+            head_first_seen,
         )
         .await?;
         let mut verdict = rules::evaluate(policy, &gathered.facts);
@@ -237,16 +265,14 @@ impl Engine {
                     .deadline
                     .and_then(|d| chrono::Duration::from_std(d).ok())
                     .unwrap_or_default();
-                self.watches.watch(
-                    job.key.clone(),
-                    escalation::Watch {
-                        severity: severity.name.clone(),
-                        started: deadline - limit,
-                        deadline,
-                    },
-                );
+                let watch = escalation::Watch {
+                    severity: severity.name.clone(),
+                    started: deadline - limit,
+                    deadline,
+                };
+                self.store.watch_deadline(&job.key, &watch).await?;
             }
-            _ => self.watches.forget(&job.key),
+            _ => self.store.forget_deadline(&job.key).await?,
         }
         let after_merge = if classification.is_hotfix()
             && pull.is_merged()
@@ -264,7 +290,8 @@ impl Engine {
                 rerun: job.trigger == Trigger::Rerun,
             };
             let done = post_merge::run(&cx).await?;
-            self.watch_merge_back(&job.key, policy, done.merge_back.as_ref());
+            self.watch_merge_back(&job.key, policy, done.merge_back.as_ref())
+                .await?;
             Some(done)
         } else {
             None
@@ -292,7 +319,14 @@ impl Engine {
     pub async fn sweep(&self) -> usize {
         let now = self.clock.now();
         let mut posted = 0;
-        for (key, watch) in self.watches.due(now) {
+        let due = match self.store.due_deadlines(now).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read deadlines; sweep skipped");
+                return 0;
+            }
+        };
+        for (key, watch, _posted) in due {
             if self.budget_low(key.installation) {
                 tracing::info!(
                     installation = key.installation,
@@ -303,14 +337,23 @@ impl Engine {
             match self.escalate(&key, &watch, now).await {
                 Ok(done) => {
                     posted += usize::from(done.first) + usize::from(done.second);
+                    let level = if done.second { 2 } else { 1 };
+                    let recorded = if done.finished {
+                        self.store.forget_deadline(&key).await
+                    } else if done.first || done.second {
+                        self.store.escalated(&key, level).await
+                    } else {
+                        Ok(())
+                    };
+                    if let Err(e) = recorded {
+                        // The markers on GitHub keep it from posting twice.
+                        tracing::warn!(error = %e, "cannot record the escalation");
+                    }
                     if done.first || done.second {
                         tracing::info!(repository = %key.repo, pr = key.number, "escalated");
                         // The report says whether escalation was posted:
                         // render it again now, the moment that changed.
                         self.rerender(&key).await;
-                    }
-                    if done.finished {
-                        self.watches.forget(&key);
                     }
                 }
                 Err(e) => {
@@ -321,6 +364,10 @@ impl Engine {
         posted
     }
 
+    /// Queues a durable job for `key`, so that its report is rendered again
+    /// by a worker holding the pull request's lease (never beside another
+    /// evaluation of it). A failure is logged: the next delivery or sweep
+    /// renders it too.
     async fn rerender(&self, key: &PrKey) {
         let job = Job {
             key: key.clone(),
@@ -328,9 +375,21 @@ impl Engine {
             trigger: Trigger::Full,
             deliveries: Vec::new(),
         };
-        if let Err(e) = self.evaluate(job).await {
-            tracing::warn!(repository = %key.repo, pr = key.number, error = %e, "report after escalation failed; retried next sweep");
-            self.retry_later(key.clone());
+        let queued = self
+            .store
+            .accept(
+                None,
+                &[job],
+                &[],
+                // The store's job times are the wall clock's, as the queue's
+                // (the injected clock is the report's and the deadlines').
+                chrono::Utc::now(),
+                std::time::Duration::ZERO,
+                u64::MAX,
+            )
+            .await;
+        if let Err(e) = queued {
+            tracing::warn!(repository = %key.repo, pr = key.number, error = %e, "cannot queue the report after escalation");
         }
     }
 
@@ -421,85 +480,26 @@ impl Engine {
             .is_some_and(|left| left < LOW_BUDGET)
     }
 
-    pub fn retry_later(&self, key: PrKey) {
-        self.failed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key);
-    }
-
-    fn watch_merge_back(
+    async fn watch_merge_back(
         &self,
         key: &PrKey,
         policy: &crate::policy::Policy,
         status: Option<&MergeBack>,
-    ) {
-        let branch = (
-            key.installation,
-            key.repo.clone(),
-            policy.branches.develop.clone(),
-        );
-        let mut map = self.merge_backs.lock().unwrap_or_else(|p| p.into_inner());
+    ) -> Result<(), EngineError> {
         match status {
             Some(MergeBack::Open { .. } | MergeBack::Refused { .. }) => {
-                if map.values().map(BTreeSet::len).sum::<usize>() < MAX_MERGE_BACKS {
-                    map.entry(branch).or_default().insert(key.number);
-                }
+                self.store
+                    .watch_merge_back(key, &policy.branches.develop, self.clock.now())
+                    .await?;
             }
-            _ => {
-                if let Some(waiting) = map.get_mut(&branch) {
-                    waiting.remove(&key.number);
-                    if waiting.is_empty() {
-                        map.remove(&branch);
-                    }
-                }
-            }
+            _ => self.store.forget_merge_back(key).await?,
         }
+        Ok(())
     }
 
-    /// The merged hotfixes whose merge-back waits for `branch`: a push
-    /// there (a merge-back done by hand, or its pull request merged) may
-    /// complete them.
-    pub fn merge_backs_waiting_on(
-        &self,
-        installation: u64,
-        repo: &RepoName,
-        branch: &str,
-    ) -> Vec<Job> {
-        let map = self.merge_backs.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&(installation, repo.clone(), branch.to_string()))
-            .into_iter()
-            .flatten()
-            .map(|number| Job {
-                key: PrKey {
-                    installation,
-                    repo: repo.clone(),
-                    number: *number,
-                },
-                pull: None,
-                trigger: Trigger::Full,
-                deliveries: Vec::new(),
-            })
-            .collect()
-    }
-
-    /// Jobs for the pull requests whose last evaluation failed.
-    pub fn take_failed(&self) -> Vec<Job> {
-        let failed = std::mem::take(&mut *self.failed.lock().unwrap_or_else(|p| p.into_inner()));
-        failed
-            .into_iter()
-            .map(|key| Job {
-                key,
-                pull: None,
-                trigger: Trigger::Full,
-                deliveries: Vec::new(),
-            })
-            .collect()
-    }
-
-    /// Hotfixes whose deadline this instance watches.
-    pub fn watched(&self) -> usize {
-        self.watches.len()
+    /// Hotfixes whose deadline is watched (all instances).
+    pub async fn watched(&self) -> u64 {
+        self.store.deadlines_watched().await.unwrap_or(0)
     }
 
     /// When the pull request edits the policy file, validate its new version
@@ -536,9 +536,10 @@ impl Engine {
         })
     }
 
-    /// GitHub failed even after retries: say so on the check run (if GitHub
-    /// takes at least that write) so that nobody mistakes silence for a pass.
-    async fn report_failure(&self, key: &PrKey, error: &GitHubError) {
+    /// The last try of an evaluation failed: say so on the check run (if
+    /// GitHub takes at least that write) so that nobody mistakes silence or
+    /// an older verdict for a pass.
+    pub async fn report_failure(&self, key: &PrKey, summary: &str) {
         let Ok(client) = self.client(key).await else {
             return;
         };
@@ -548,9 +549,7 @@ impl Engine {
         let output = report::CheckOutput {
             conclusion: "failure",
             title: "hotfix-guard could not evaluate this pull request".to_string(),
-            summary: format!(
-                "GitHub did not answer as expected: {error}.\n\nThe evaluation will run again on the next change to this pull request; press **Re-check** to run it now."
-            ),
+            summary: summary.to_string(),
             text: None,
         };
         if let Err(e) = self
@@ -608,6 +607,7 @@ pub async fn read_only_facts(
         &classification,
         severity,
         &pull,
+        None,
     )
     .await?;
     Ok((policy, source, gathered.facts))

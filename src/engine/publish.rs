@@ -35,6 +35,9 @@ pub enum Published {
 
 #[derive(Default)]
 pub struct PublishCache {
+    /// Where check-run ids outlive the process and are shared by
+    /// instances (`published` table): a restart needs no lookup.
+    store: Option<crate::store::Store>,
     /// (repository, head sha) → (check run id, hash of what it shows).
     checks: Mutex<HashMap<(RepoName, String), (u64, u64)>>,
     /// (repository, pull request) → (comment id, hash of its body).
@@ -63,6 +66,27 @@ fn recall<K: Eq + Hash>(map: &Mutex<HashMap<K, (u64, u64)>>, key: &K) -> Option<
 }
 
 impl PublishCache {
+    /// A cache backed by `store` for check-run ids.
+    pub fn with_store(store: crate::store::Store) -> PublishCache {
+        PublishCache {
+            store: Some(store),
+            ..PublishCache::default()
+        }
+    }
+
+    /// The check run id and fingerprint the store remembers, if any; a
+    /// store error costs a lookup on GitHub, nothing else.
+    async fn stored_check(&self, key: &(RepoName, String)) -> Option<(u64, u64)> {
+        let store = self.store.as_ref()?;
+        match store.published(&key.0, &format!("check:{}", key.1)).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read a check run id from the store");
+                None
+            }
+        }
+    }
+
     /// Upserts the check run `name` on `head_sha`. An `output.conclusion` of
     /// `in_progress` leaves the run in progress (the merge-back check waits
     /// for `develop`); anything else completes it.
@@ -102,7 +126,11 @@ impl PublishCache {
                 .map(|a| (&a.path, a.line, &a.message))
                 .collect::<Vec<_>>(),
         ));
-        let existing = match recall(&self.checks, &key) {
+        let remembered = match recall(&self.checks, &key) {
+            Some(found) => Some(found),
+            None => self.stored_check(&key).await,
+        };
+        let existing = match remembered {
             Some((_, was)) if was == shown && !rerun => return Ok(Published::Unchanged),
             Some((id, _)) => Some(id),
             None => client
@@ -180,6 +208,13 @@ impl PublishCache {
                 (client.create_check_run(&run).await?.id, Published::Created)
             }
         };
+        if let Some(store) = &self.store
+            && let Err(e) = store
+                .remember_published(&key.0, &format!("check:{}", key.1), id, shown)
+                .await
+        {
+            tracing::warn!(error = %e, "cannot remember a check run id in the store");
+        }
         remember(&self.checks, key, (id, shown));
         Ok(published)
     }

@@ -1,7 +1,6 @@
 //! HTTP: the axum router. `POST /webhook` verifies and queues deliveries;
 //! `GET /healthz` and `GET /metrics` serve operators.
 
-pub mod dedupe;
 pub mod setup;
 pub mod signature;
 mod webhook;
@@ -14,33 +13,23 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
-use crate::events::{Job, RepoName};
+use crate::events::RepoName;
 use crate::metrics::{Gauges, Metrics};
 use crate::queue::WorkQueue;
-use dedupe::RecentDeliveries;
 use signature::WebhookSecrets;
 
 /// GitHub caps webhook payloads at 25 MB; anything larger is not GitHub's.
 pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 
-/// How many delivery ids are remembered to drop duplicates.
-pub const RECENT_DELIVERIES: usize = 16_384;
-
-/// (installation, repository, branch) → the evaluations a push there may settle.
-pub type BranchPushHook = dyn Fn(u64, &RepoName, &str) -> Vec<Job> + Send + Sync;
-
 /// What the HTTP layer needs from the rest of the app.
 #[derive(Clone)]
 pub struct AppState {
     pub secrets: WebhookSecrets,
+    /// The durable queue: de-duplication and jobs, committed before 202.
     pub queue: Arc<WorkQueue>,
-    pub seen: Arc<RecentDeliveries>,
     pub metrics: Arc<Metrics>,
     /// Called when a push changed a repository's policy file.
     pub on_policy_change: Arc<dyn Fn(&RepoName) + Send + Sync>,
-    /// Called when another branch was pushed (installation, repository,
-    /// branch); answers the evaluations that push may settle.
-    pub on_branch_push: Arc<BranchPushHook>,
     /// Read at `GET /metrics` time from their owners.
     pub gauges: Arc<dyn Fn() -> Gauges + Send + Sync>,
 }

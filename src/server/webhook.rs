@@ -1,5 +1,5 @@
-//! `POST /webhook`: size limit → signature → parse → de-duplicate → queue.
-//! Answers within microseconds; the evaluation runs on the workers.
+//! `POST /webhook`: size limit → signature → parse → de-duplicate and
+//! commit to the store → 202. The evaluation runs on the workers.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -8,8 +8,9 @@ use axum::http::{HeaderMap, StatusCode};
 use tracing::{Instrument, field};
 
 use super::AppState;
-use crate::events::{self, Intake, Job};
+use crate::events::{self, Intake, Job, PrKey, RepoName, Trigger};
 use crate::queue::Refused;
+use crate::store::Accepted;
 
 type Answer = (StatusCode, &'static str);
 
@@ -93,13 +94,6 @@ async fn handle(
     if let Some(number) = describe.number {
         span.record("pr", number);
     }
-    if let Some(id) = delivery
-        && !state.seen.first_sighting(id)
-    {
-        state.metrics.delivery(event, "duplicate");
-        tracing::info!("duplicate delivery ignored");
-        return (StatusCode::OK, "duplicate delivery\n");
-    }
     match intake {
         Intake::Ping => {
             state.metrics.delivery(event, "ping");
@@ -122,45 +116,111 @@ async fn handle(
             repo,
             branch,
         } => {
-            let jobs = (state.on_branch_push)(installation, &repo, &branch);
-            if jobs.is_empty() {
+            let waiting = state
+                .queue
+                .store()
+                .merge_backs_waiting_on(installation, &repo, &branch)
+                .await;
+            let numbers = match waiting {
+                Ok(numbers) => numbers,
+                Err(e) => return refused(state, event, &Refused::Store(e)),
+            };
+            if numbers.is_empty() {
                 state.metrics.delivery(event, "ignored");
                 return (StatusCode::OK, "ignored\n");
             }
-            tracing::info!(%branch, hotfixes = jobs.len(), "push may complete merge-backs");
-            enqueue(state, event, delivery, jobs)
+            tracing::info!(%branch, hotfixes = numbers.len(), "push may complete merge-backs");
+            let jobs = numbers
+                .into_iter()
+                .map(|number| Job {
+                    key: PrKey {
+                        installation,
+                        repo: repo.clone(),
+                        number,
+                    },
+                    pull: None,
+                    trigger: Trigger::Full,
+                    deliveries: Vec::new(),
+                })
+                .collect();
+            enqueue(state, event, delivery, describe.action.as_deref(), jobs).await
         }
-        Intake::Evaluate(jobs) => enqueue(state, event, delivery, jobs),
+        Intake::Evaluate(jobs) => {
+            enqueue(state, event, delivery, describe.action.as_deref(), jobs).await
+        }
     }
 }
 
-/// Queues every job; 503 (and the delivery forgotten, so that a redelivery
-/// counts) when the queue cannot take them.
-fn enqueue(state: &AppState, event: &str, delivery: Option<&str>, jobs: Vec<Job>) -> Answer {
-    for mut job in jobs {
+/// Head commits a `pull_request` delivery reports as new to the pull
+/// request: recorded with the time the app first received them.
+fn new_heads(event: &str, action: Option<&str>, jobs: &[Job]) -> Vec<(RepoName, String)> {
+    if event != "pull_request" || !matches!(action, Some("opened" | "reopened" | "synchronize")) {
+        return Vec::new();
+    }
+    jobs.iter()
+        .filter_map(|j| {
+            j.pull
+                .as_ref()
+                .map(|p| (j.key.repo.clone(), p.head.sha.clone()))
+        })
+        .collect()
+}
+
+/// Commits the jobs (and the delivery id, and new head commits) to the
+/// store before answering 202; 503 when it cannot, so that GitHub marks the
+/// delivery failed and recovery redelivers it. A delivery id already acted
+/// on is answered 200 and nothing is written.
+async fn enqueue(
+    state: &AppState,
+    event: &str,
+    delivery: Option<&str>,
+    action: Option<&str>,
+    mut jobs: Vec<Job>,
+) -> Answer {
+    for job in &mut jobs {
         job.deliveries = delivery.map(str::to_string).into_iter().collect();
-        if let Err(refused) = state.queue.push(job) {
-            // Let a redelivery (ours at recovery, or an operator's)
-            // through, since this one was not taken.
-            if let Some(id) = delivery {
-                state.seen.forget(id);
-            }
-            state.metrics.delivery(event, "refused");
-            tracing::warn!(%refused, "delivery not queued");
-            return match refused {
-                Refused::Full => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "work queue full; retry later\n",
-                ),
-                Refused::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n"),
-            };
+    }
+    let heads = new_heads(event, action, &jobs);
+    match state.queue.accept(delivery, &jobs, &heads).await {
+        Ok(Accepted::Queued) => {
+            state.metrics.delivery(event, "accepted");
+            // The evaluation logs at info, naming its deliveries; a line per
+            // delivery here would double the log volume in a burst.
+            tracing::debug!("queued for evaluation");
+            (StatusCode::ACCEPTED, "queued\n")
+        }
+        Ok(Accepted::Full) | Err(Refused::Full) => refused(state, event, &Refused::Full),
+        Ok(Accepted::Duplicate) => {
+            state.metrics.delivery(event, "duplicate");
+            tracing::info!("duplicate delivery ignored");
+            (StatusCode::OK, "duplicate delivery\n")
+        }
+        Err(refused_by) => refused(state, event, &refused_by),
+    }
+}
+
+fn refused(state: &AppState, event: &str, refused: &Refused) -> Answer {
+    state.metrics.delivery(event, "refused");
+    match refused {
+        Refused::Full => {
+            tracing::warn!("delivery refused: the work queue is full");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "work queue full; retry later\n",
+            )
+        }
+        Refused::Closed => {
+            tracing::info!("delivery refused: shutting down");
+            (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
+        }
+        Refused::Store(e) => {
+            tracing::error!(error = %e, "delivery refused: the store cannot take it");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cannot store the delivery; retry later\n",
+            )
         }
     }
-    state.metrics.delivery(event, "accepted");
-    // The evaluation logs at info, naming its deliveries; a line per
-    // delivery here would double the log volume in a burst.
-    tracing::debug!("queued for evaluation");
-    (StatusCode::ACCEPTED, "queued\n")
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

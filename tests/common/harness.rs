@@ -64,6 +64,8 @@ pub struct Harness {
     /// The engine's clock: deadlines move only when a test says so.
     pub clock: Arc<ManualClock>,
     deliveries: AtomicU64,
+    /// The store this instance uses.
+    pub database_url: String,
 }
 
 impl Harness {
@@ -76,6 +78,12 @@ impl Harness {
     }
 
     async fn sharing(gh: Arc<FakeGitHub>) -> Harness {
+        Harness::with_store(gh, super::store::scratch_url().await).await
+    }
+
+    /// An app on `database_url` (another instance on the same store, or a
+    /// restart of one).
+    pub async fn with_store(gh: Arc<FakeGitHub>, database_url: String) -> Harness {
         let config = ServeConfig {
             app_id: APP_ID,
             private_key: TestKey::private_pem().into(),
@@ -87,21 +95,33 @@ impl Harness {
             shutdown_grace: Duration::from_secs(5),
             sweep_interval: None,
             debounce: Duration::ZERO,
+            database_url: database_url.clone(),
+            job_lease: Duration::from_secs(30),
+            retry_backoff: Duration::from_millis(50),
         };
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        let app = App::start_with_clock(&config, clock.clone()).expect("app starts");
+        let app = App::start_with_clock(&config, clock.clone())
+            .await
+            .expect("app starts");
         Harness {
             gh,
             app,
             clock,
             deliveries: AtomicU64::new(0),
+            database_url,
         }
     }
 
-    /// A second app instance on the same fake GitHub (a restart, or another
-    /// replica).
+    /// A second app instance on the same fake GitHub and a store of its
+    /// own (a replacement machine whose store was lost).
     pub async fn on_shared(other: &Harness) -> Harness {
         Harness::sharing(other.gh.clone()).await
+    }
+
+    /// A second app instance on the same fake GitHub and the same store (a
+    /// restart, or another replica).
+    pub async fn on_shared_store(other: &Harness) -> Harness {
+        Harness::with_store(other.gh.clone(), other.database_url.clone()).await
     }
 
     pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -4,4 +4,6 @@
 
 pub mod fake_github;
 pub mod harness;
+pub mod serve;
+pub mod store;
 pub mod webhook;

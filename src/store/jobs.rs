@@ -1,0 +1,494 @@
+//! The durable work queue: one row per pull request waiting for (or under)
+//! evaluation.
+//!
+//! Intake upserts (a burst collapses into one row; the newest pull request
+//! snapshot and the strongest trigger win, as `Job::absorb` does in memory),
+//! workers claim a ready row with a lease, and delete it only after the
+//! evaluation's writes succeeded — unless a delivery arrived meanwhile, in
+//! which case the row is released to run once more. A worker that dies
+//! leaves its lease to expire; any worker of any instance then takes the
+//! row again.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row as _;
+
+use super::{Backend, Store, StoreError, dur_ms, from_ms, int, ms, uint};
+use crate::events::{Job, PrKey, PullPayload, RepoName, Trigger};
+
+/// How many delivery ids a job keeps for its logs (as `Job::absorb`).
+const DELIVERIES_KEPT: usize = 8;
+/// Bound on the stored delivery list, in characters (GUIDs are 36).
+const DELIVERIES_CHARS: i64 = 8 * 37;
+
+/// What intake did with a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// Committed: its jobs are in the store.
+    Queued,
+    /// Not written: `capacity` pull requests wait already and this one is
+    /// not among them.
+    Full,
+    /// The delivery id was acted on before; nothing written.
+    Duplicate,
+}
+
+/// A job a worker holds a lease on.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub job: Job,
+    /// Failed attempts before this one.
+    pub attempts: u32,
+    /// The row's version when claimed: `complete` deletes only this one.
+    version: i64,
+    /// This claim took over a lease that had expired (a worker died).
+    pub taken_over: bool,
+    /// Who holds the lease.
+    pub worker: String,
+}
+
+/// Queue figures for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct JobStats {
+    /// Pull requests with a job in the store, claimed or not.
+    pub pending: u64,
+    /// Age of the oldest job (since its first delivery), in seconds.
+    pub oldest_age_seconds: f64,
+}
+
+fn trigger_text(t: &Trigger) -> String {
+    match t {
+        Trigger::Full => "full".to_string(),
+        Trigger::Rerun => "rerun".to_string(),
+        Trigger::Comment { body } => format!("comment:{body}"),
+    }
+}
+
+fn trigger_from(text: &str) -> Trigger {
+    match text.strip_prefix("comment:") {
+        Some(body) => Trigger::Comment {
+            body: body.to_string(),
+        },
+        None if text == "rerun" => Trigger::Rerun,
+        None => Trigger::Full,
+    }
+}
+
+impl Store {
+    /// Intake of one delivery, in one transaction, before its 202: records
+    /// `delivery` as seen (when given) and upserts each job; `heads` are
+    /// head commits received in it (`pull_request` opened, reopened,
+    /// synchronize), recorded with `now` unless known already. A job is
+    /// ready for a worker at `now + debounce`, or, when it arrived while
+    /// its pull request was being evaluated, `debounce` after it arrived
+    /// (it runs once more after that evaluation).
+    ///
+    /// Returns `Duplicate`, writing nothing, when `delivery` was recorded
+    /// before, and `Full`, writing nothing, when a job would be a new pull
+    /// request beyond `capacity` waiting ones. Errors leave nothing written
+    /// (the transaction rolls back).
+    pub async fn accept(
+        &self,
+        delivery: Option<&str>,
+        jobs: &[Job],
+        heads: &[(RepoName, String)],
+        now: DateTime<Utc>,
+        debounce: Duration,
+        capacity: u64,
+    ) -> Result<Accepted, StoreError> {
+        let now_ms = ms(now);
+        let mut tx = self.pool.begin().await?;
+        if let Some(id) = delivery {
+            let inserted = sqlx::query(
+                "INSERT INTO deliveries (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                tx.rollback().await?;
+                return Ok(Accepted::Duplicate);
+            }
+        }
+        if !jobs.is_empty() {
+            let row = sqlx::query("SELECT count(*) AS n FROM jobs")
+                .fetch_one(&mut *tx)
+                .await?;
+            let waiting: i64 = row.try_get("n")?;
+            if uint(waiting) >= capacity {
+                for job in jobs {
+                    let known = sqlx::query(
+                        "SELECT 1 AS one FROM jobs WHERE installation = $1 AND owner = $2 \
+                         AND name = $3 AND number = $4",
+                    )
+                    .bind(int(job.key.installation))
+                    .bind(&job.key.repo.owner)
+                    .bind(&job.key.repo.name)
+                    .bind(int(job.key.number))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if known.is_none() {
+                        tx.rollback().await?;
+                        return Ok(Accepted::Full);
+                    }
+                }
+            }
+        }
+        for job in jobs {
+            let pull = match &job.pull {
+                Some(p) => {
+                    Some(serde_json::to_string(p).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                }
+                None => None,
+            };
+            let pull_updated = job.pull.as_ref().and_then(|p| p.updated_at).map(ms);
+            let deliveries = job.deliveries.join(",");
+            sqlx::query(UPSERT)
+                .bind(int(job.key.installation))
+                .bind(&job.key.repo.owner)
+                .bind(&job.key.repo.name)
+                .bind(int(job.key.number))
+                .bind(pull)
+                .bind(pull_updated)
+                .bind(trigger_text(&job.trigger))
+                .bind(deliveries)
+                .bind(now_ms)
+                .bind(now_ms + dur_ms(debounce))
+                .bind(DELIVERIES_CHARS)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (repo, sha) in heads {
+            sqlx::query(
+                "INSERT INTO heads (owner, name, sha, first_seen) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (owner, name, sha) DO NOTHING",
+            )
+            .bind(&repo.owner)
+            .bind(&repo.name)
+            .bind(sha)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Accepted::Queued)
+    }
+
+    /// Claims the job that has been ready longest and is not leased (or
+    /// whose lease expired), for `lease` from `now`, on behalf of `worker`.
+    /// Atomic across workers and instances: `FOR UPDATE SKIP LOCKED` on
+    /// PostgreSQL, SQLite's single writer otherwise. `None` when nothing is
+    /// ready. A row that cannot be decoded is dropped with an error log
+    /// (GitHub's state is re-read at the next delivery).
+    pub async fn claim(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Option<Claimed>, StoreError> {
+        let now_ms = ms(now);
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE jobs SET lease_owner = $1, lease_until = $2, claimed_version = version, \
+                 taken_over = CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END \
+             WHERE ready_at <= $3 AND lease_until < $3 \
+               AND (installation, owner, name, number) IN ( \
+                 SELECT installation, owner, name, number FROM jobs \
+                 WHERE ready_at <= $3 AND lease_until < $3 \
+                 ORDER BY ready_at LIMIT 1{lock}) \
+             RETURNING installation, owner, name, number, pull, trigger_kind, deliveries, \
+                 attempts, version, taken_over"
+        );
+        let row = sqlx::query(&sql)
+            .bind(worker)
+            .bind(now_ms + dur_ms(lease))
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let key = PrKey {
+            installation: uint(row.try_get("installation")?),
+            repo: RepoName {
+                owner: row.try_get("owner")?,
+                name: row.try_get("name")?,
+            },
+            number: uint(row.try_get("number")?),
+        };
+        let pull: Option<String> = row.try_get("pull")?;
+        let pull = match pull.map(|p| serde_json::from_str::<PullPayload>(&p)) {
+            None => None,
+            Some(Ok(p)) => Some(p),
+            // The snapshot is only an optimisation: fetch it instead.
+            Some(Err(e)) => {
+                tracing::error!(error = %e, pr = key.number, "stored pull request unreadable; fetching it");
+                None
+            }
+        };
+        let trigger: String = row.try_get("trigger_kind")?;
+        let deliveries: String = row.try_get("deliveries")?;
+        let mut deliveries: Vec<String> = deliveries
+            .split(',')
+            .filter(|d| !d.is_empty())
+            .map(str::to_string)
+            .collect();
+        let excess = deliveries.len().saturating_sub(DELIVERIES_KEPT);
+        deliveries.drain(..excess);
+        let attempts: i64 = row.try_get("attempts")?;
+        let taken_over: i64 = row.try_get("taken_over")?;
+        Ok(Some(Claimed {
+            job: Job {
+                key,
+                pull,
+                trigger: trigger_from(&trigger),
+                deliveries,
+            },
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            version: row.try_get("version")?,
+            taken_over: taken_over != 0,
+            worker: worker.to_string(),
+        }))
+    }
+
+    /// Extends the lease of a job still being evaluated; false when the
+    /// lease was lost (it expired and another worker took the job).
+    pub async fn extend(
+        &self,
+        claimed: &Claimed,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let key = &claimed.job.key;
+        let n = sqlx::query(
+            "UPDATE jobs SET lease_until = $1 WHERE installation = $2 AND owner = $3 \
+             AND name = $4 AND number = $5 AND lease_owner = $6",
+        )
+        .bind(ms(now) + dur_ms(lease))
+        .bind(int(key.installation))
+        .bind(&key.repo.owner)
+        .bind(&key.repo.name)
+        .bind(int(key.number))
+        .bind(&claimed.worker)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// The evaluation's writes succeeded: deletes the job, unless a
+    /// delivery was folded in since the claim; then releases it to run once
+    /// more (it is ready at the time intake set). Only the lease holder's
+    /// call has an effect.
+    pub async fn complete(&self, claimed: &Claimed) -> Result<(), StoreError> {
+        let key = &claimed.job.key;
+        let deleted = sqlx::query(
+            "DELETE FROM jobs WHERE installation = $1 AND owner = $2 AND name = $3 \
+             AND number = $4 AND lease_owner = $5 AND version = $6",
+        )
+        .bind(int(key.installation))
+        .bind(&key.repo.owner)
+        .bind(&key.repo.name)
+        .bind(int(key.number))
+        .bind(&claimed.worker)
+        .bind(claimed.version)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if deleted == 0 {
+            sqlx::query(
+                "UPDATE jobs SET lease_owner = NULL, lease_until = 0, attempts = 0 \
+                 WHERE installation = $1 AND owner = $2 AND name = $3 AND number = $4 \
+                 AND lease_owner = $5",
+            )
+            .bind(int(key.installation))
+            .bind(&key.repo.owner)
+            .bind(&key.repo.name)
+            .bind(int(key.number))
+            .bind(&claimed.worker)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The evaluation failed: counts the attempt and releases the job to be
+    /// claimed again at `now + backoff` (or sooner, if a new delivery
+    /// arrives).
+    pub async fn retry(
+        &self,
+        claimed: &Claimed,
+        now: DateTime<Utc>,
+        backoff: Duration,
+    ) -> Result<(), StoreError> {
+        let key = &claimed.job.key;
+        sqlx::query(
+            "UPDATE jobs SET lease_owner = NULL, lease_until = 0, attempts = attempts + 1, \
+             ready_at = $1 WHERE installation = $2 AND owner = $3 AND name = $4 \
+             AND number = $5 AND lease_owner = $6",
+        )
+        .bind(ms(now) + dur_ms(backoff))
+        .bind(int(key.installation))
+        .bind(&key.repo.owner)
+        .bind(&key.repo.name)
+        .bind(int(key.number))
+        .bind(&claimed.worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives up a job without counting an attempt (shutdown): it is claimed
+    /// again at once by another worker, or by the next start.
+    pub async fn release(&self, claimed: &Claimed) -> Result<(), StoreError> {
+        let key = &claimed.job.key;
+        sqlx::query(
+            "UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE installation = $1 \
+             AND owner = $2 AND name = $3 AND number = $4 AND lease_owner = $5",
+        )
+        .bind(int(key.installation))
+        .bind(&key.repo.owner)
+        .bind(&key.repo.name)
+        .bind(int(key.number))
+        .bind(&claimed.worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Releases every lease held by workers whose id starts with `prefix`
+    /// (an instance's workers share it). Returns how many.
+    pub async fn release_all(&self, prefix: &str) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE jobs SET lease_owner = NULL, lease_until = 0 \
+             WHERE substr(lease_owner, 1, CAST($1 AS INTEGER)) = $2",
+        )
+        .bind(i64::try_from(prefix.len()).unwrap_or(i64::MAX))
+        .bind(prefix)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// How long until the next unleased job becomes ready (zero if one is
+    /// ready now); `None` when no job waits unleased.
+    pub async fn next_ready(&self, now: DateTime<Utc>) -> Result<Option<Duration>, StoreError> {
+        let row = sqlx::query(
+            "SELECT min(CASE WHEN lease_until < $1 THEN ready_at ELSE lease_until END) AS at \
+             FROM jobs",
+        )
+        .bind(ms(now))
+        .fetch_one(&self.pool)
+        .await?;
+        let at: Option<i64> = row.try_get("at")?;
+        Ok(at.map(|at| Duration::from_millis(u64::try_from(at - ms(now)).unwrap_or(0))))
+    }
+
+    /// True when a job is leased now, or will be ready within `soon` of
+    /// `now` (tests wait for this to end; a job backing off for longer
+    /// does not count).
+    pub async fn busy(&self, now: DateTime<Utc>, soon: Duration) -> Result<bool, StoreError> {
+        let row =
+            sqlx::query("SELECT count(*) AS n FROM jobs WHERE lease_until >= $1 OR ready_at <= $2")
+                .bind(ms(now))
+                .bind(ms(now) + dur_ms(soon))
+                .fetch_one(&self.pool)
+                .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok(n > 0)
+    }
+
+    /// Jobs in the store and the age of the oldest.
+    pub async fn job_stats(&self, now: DateTime<Utc>) -> Result<JobStats, StoreError> {
+        let row = sqlx::query("SELECT count(*) AS n, min(first_queued) AS oldest FROM jobs")
+            .fetch_one(&self.pool)
+            .await?;
+        let n: i64 = row.try_get("n")?;
+        let oldest: Option<i64> = row.try_get("oldest")?;
+        Ok(JobStats {
+            pending: uint(n),
+            oldest_age_seconds: oldest
+                .map(|o| (ms(now) - o).max(0) as f64 / 1000.0)
+                .unwrap_or(0.0),
+        })
+    }
+
+    /// Forgets delivery ids recorded before `before` (GitHub redelivers
+    /// only within three days; older duplicates cannot come).
+    pub async fn prune_deliveries(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM deliveries WHERE seen_at < $1")
+            .bind(ms(before))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// Forgets that `delivery` was seen (a delivery refused after being
+    /// recorded must count when it comes again).
+    pub async fn forget_delivery(&self, delivery: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM deliveries WHERE id = $1")
+            .bind(delivery)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// When this app first received head commit `sha` of a pull request in
+    /// `repo` (a `pull_request` delivery with action opened, reopened or
+    /// synchronize naming it), by the app's own clock at intake; `None` if
+    /// it never did (or the store was lost since). A freshness fact: a
+    /// comment written before this time cannot have been about this head.
+    pub async fn head_first_seen(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row =
+            sqlx::query("SELECT first_seen FROM heads WHERE owner = $1 AND name = $2 AND sha = $3")
+                .bind(&repo.owner)
+                .bind(&repo.name)
+                .bind(sha)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some(row) => Some(from_ms(row.try_get("first_seen")?)),
+            None => None,
+        })
+    }
+}
+
+/// Folds a job into the pending row of its pull request. Parameters: $1–$4
+/// key, $5 pull JSON, $6 its updated_at (ms), $7 trigger, $8 delivery ids,
+/// $9 now (ms), $10 ready-at for a new job (ms), $11 delivery list bound.
+const UPSERT: &str = "\
+INSERT INTO jobs (installation, owner, name, number, pull, pull_updated, trigger_kind, \
+    deliveries, first_queued, ready_at, version) \
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) \
+ON CONFLICT (installation, owner, name, number) DO UPDATE SET \
+    pull = CASE WHEN excluded.pull IS NULL THEN jobs.pull \
+        WHEN jobs.pull IS NOT NULL AND jobs.pull_updated IS NOT NULL \
+            AND excluded.pull_updated IS NOT NULL AND jobs.pull_updated > excluded.pull_updated \
+            THEN jobs.pull \
+        ELSE excluded.pull END, \
+    pull_updated = CASE WHEN excluded.pull IS NULL THEN jobs.pull_updated \
+        WHEN jobs.pull IS NOT NULL AND jobs.pull_updated IS NOT NULL \
+            AND excluded.pull_updated IS NOT NULL AND jobs.pull_updated > excluded.pull_updated \
+            THEN jobs.pull_updated \
+        ELSE excluded.pull_updated END, \
+    trigger_kind = CASE WHEN jobs.trigger_kind = excluded.trigger_kind THEN jobs.trigger_kind \
+        WHEN jobs.trigger_kind = 'rerun' OR excluded.trigger_kind = 'rerun' THEN 'rerun' \
+        ELSE 'full' END, \
+    deliveries = CASE WHEN length(jobs.deliveries) > $11 \
+        THEN substr(jobs.deliveries, CAST(length(jobs.deliveries) - $11 + 1 AS INTEGER)) || ',' || excluded.deliveries \
+        ELSE jobs.deliveries || ',' || excluded.deliveries END, \
+    ready_at = CASE \
+        WHEN jobs.lease_until >= $9 AND jobs.version = jobs.claimed_version THEN excluded.ready_at \
+        WHEN excluded.ready_at < jobs.ready_at THEN excluded.ready_at \
+        ELSE jobs.ready_at END, \
+    version = jobs.version + 1";

@@ -1,0 +1,195 @@
+//! The durable store: the work queue and the app's own progress, in SQLite
+//! (one machine, the default) or PostgreSQL (several machines).
+//!
+//! What lives here is what the app must not forget across a crash, a
+//! restart or a second instance: deliveries accepted but not yet evaluated
+//! (`jobs`), delivery ids already acted on, when each head commit was first
+//! received, merged hotfixes waiting for `develop`, deadlines and the
+//! escalation levels posted, and the ids of the check runs and comments the
+//! app wrote. GitHub stays the source of truth for everything it holds: a
+//! lost store costs API calls (lookups by marker, a rediscovery), never a
+//! duplicate or a wrong verdict.
+//!
+//! One SQL text serves both backends through sqlx's `Any` driver with
+//! runtime-checked queries, so a build never needs a database; the schema
+//! is in `migrations/`, embedded and applied at start. Times are stored as
+//! milliseconds since the Unix epoch (UTC), read from the caller's clock:
+//! instances sharing a PostgreSQL must have synchronised clocks (leases
+//! are compared across them).
+
+mod jobs;
+mod state;
+
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor as _};
+
+pub use jobs::{Accepted, Claimed, JobStats};
+pub use state::EvaluationSpan;
+
+/// The default `DATABASE_URL`: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://hotfix-guard.db";
+
+/// Which database the store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A store operation failed: the database is unreachable, full, or its
+/// schema is not ours. Callers answer 503 (intake) or retry later (workers).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres:// (or postgresql://), not `{0}`")]
+    BadUrl(String),
+    #[error("the store's schema could not be brought up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the store failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the store holds a record this version cannot read: {0}")]
+    Corrupt(String),
+}
+
+/// The store: a pool of connections to one database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    fresh: bool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks a `DATABASE_URL` without connecting: which backend it names.
+pub fn backend_of(url: &str) -> Result<Backend, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(StoreError::BadUrl(redact(url)))
+    }
+}
+
+/// The URL without a password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH`, created if missing, in WAL mode
+    /// with a 5 s busy timeout; or `postgres://…`) and applies the embedded
+    /// migrations. Errors: a URL of another scheme, an unreachable
+    /// database, a schema migrated by a newer version.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let backend = backend_of(url)?;
+        sqlx::any::install_default_drivers();
+        let url = match backend {
+            // Created on first start.
+            Backend::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                // One writer at a time anyway; a few readers beside it.
+                Backend::Sqlite => 4,
+                Backend::Postgres => 8,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL: readers never block the writer. NORMAL: a
+                        // commit survives the process being killed (the WAL
+                        // is in the OS's hands); only an OS crash or power
+                        // loss may drop the last commits. busy_timeout waits
+                        // for the one writer instead of failing at once.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        // No migration table yet: a new store (first start, or the old one
+        // lost), which knows nothing of open hotfixes.
+        let fresh = sqlx::query("SELECT count(*) AS n FROM _sqlx_migrations")
+            .fetch_one(&pool)
+            .await
+            .is_err();
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store {
+            pool,
+            backend,
+            fresh,
+        })
+    }
+
+    /// True when this connection created the store's schema: a first
+    /// start, or a store that was lost. What the store remembered must then
+    /// be found again on GitHub (open hotfixes and their deadlines).
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool (waits for connections in use to come back).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// The inverse of `ms`; out-of-range values (a corrupt row) read as the epoch.
+pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(v).unwrap_or_default()
+}
+
+pub(crate) fn dur_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// GitHub's ids and numbers are u64 but never near i64::MAX; a larger one
+/// would be corrupt input, stored saturated rather than wrapped.
+pub(crate) fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn uint(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests;

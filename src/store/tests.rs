@@ -1,0 +1,377 @@
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+
+use super::testing::scratch;
+use super::*;
+use crate::events::{Job, PrKey, RepoName, Trigger};
+
+fn key(number: u64) -> PrKey {
+    PrKey {
+        installation: 1,
+        repo: RepoName {
+            owner: "octo".into(),
+            name: "app".into(),
+        },
+        number,
+    }
+}
+
+fn job(number: u64, trigger: Trigger, delivery: &str) -> Job {
+    Job {
+        key: key(number),
+        pull: None,
+        trigger,
+        deliveries: vec![delivery.to_string()],
+    }
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn a_burst_for_one_pull_request_is_one_job_and_a_repeated_delivery_is_a_duplicate() {
+    let store = scratch().await;
+    let now = Utc::now();
+    for i in 0..50 {
+        let id = format!("d-{i}");
+        let j = job(1, Trigger::Full, &id);
+        let got = store
+            .accept(Some(&id), &[j], &[], now, Duration::ZERO, 100)
+            .await
+            .expect("accepted");
+        assert_eq!(got, Accepted::Queued);
+    }
+    let again = store
+        .accept(
+            Some("d-3"),
+            &[job(2, Trigger::Full, "d-3")],
+            &[],
+            now,
+            Duration::ZERO,
+            100,
+        )
+        .await
+        .expect("answered");
+    assert_eq!(again, Accepted::Duplicate);
+    let stats = store.job_stats(now).await.expect("stats");
+    assert_eq!(stats.pending, 1, "pull request 2's job was not written");
+    let claimed = store
+        .claim("w1", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("a job");
+    assert_eq!(claimed.job.key, key(1));
+    assert_eq!(
+        claimed.job.deliveries.len(),
+        8,
+        "the latest few ids are kept"
+    );
+    assert_eq!(
+        claimed.job.deliveries.last().map(String::as_str),
+        Some("d-49")
+    );
+    store.complete(&claimed).await.expect("completed");
+    assert_eq!(store.job_stats(now).await.expect("stats").pending, 0);
+}
+
+#[tokio::test]
+async fn different_comments_fold_into_a_full_evaluation_and_equal_ones_stay_a_comment() {
+    let store = scratch().await;
+    let now = Utc::now();
+    let comment = |b: &str| Trigger::Comment { body: b.into() };
+    for (n, bodies) in [(1, ["a", "a"]), (2, ["a", "b"])] {
+        for (i, b) in bodies.iter().enumerate() {
+            let j = job(n, comment(b), &format!("{n}-{i}"));
+            store
+                .accept(None, &[j], &[], now, Duration::ZERO, 100)
+                .await
+                .expect("ok");
+        }
+    }
+    let first = store
+        .claim("w", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
+    let second = store
+        .claim("w", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
+    let mut got = [first.job, second.job];
+    got.sort_by_key(|j| j.key.number);
+    assert_eq!(got[0].trigger, comment("a"));
+    assert_eq!(got[1].trigger, Trigger::Full);
+}
+
+#[tokio::test]
+async fn a_claimed_job_is_not_handed_out_again_until_its_lease_expires() {
+    let store = scratch().await;
+    let now = Utc::now();
+    store
+        .accept(
+            None,
+            &[job(1, Trigger::Full, "a")],
+            &[],
+            now,
+            Duration::ZERO,
+            100,
+        )
+        .await
+        .expect("ok");
+    let first = store
+        .claim("w1", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
+    assert!(!first.taken_over);
+    assert!(
+        store
+            .claim("w2", now, LEASE)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    // The first worker died: after its lease, another takes the job.
+    let later = now + TimeDelta::seconds(31);
+    let second = store
+        .claim("w2", later, LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
+    assert!(second.taken_over, "counted as a lease expiry");
+    // The dead worker's late completion does not delete the job.
+    store.complete(&first).await.expect("no-op");
+    assert_eq!(store.job_stats(later).await.expect("stats").pending, 1);
+    store.complete(&second).await.expect("done");
+    assert_eq!(store.job_stats(later).await.expect("stats").pending, 0);
+}
+
+#[tokio::test]
+async fn a_delivery_during_an_evaluation_makes_it_run_once_more() {
+    let store = scratch().await;
+    let now = Utc::now();
+    let debounce = Duration::from_millis(300);
+    store
+        .accept(
+            None,
+            &[job(1, Trigger::Full, "a")],
+            &[],
+            now,
+            Duration::ZERO,
+            100,
+        )
+        .await
+        .expect("ok");
+    let running = store
+        .claim("w1", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
+    store
+        .accept(None, &[job(1, Trigger::Full, "b")], &[], now, debounce, 100)
+        .await
+        .expect("ok");
+    store
+        .complete(&running)
+        .await
+        .expect("released, not deleted");
+    assert!(
+        store
+            .claim("w2", now, LEASE)
+            .await
+            .expect("claim")
+            .is_none(),
+        "debounced"
+    );
+    let again = store
+        .claim("w2", now + TimeDelta::milliseconds(300), LEASE)
+        .await
+        .expect("claim")
+        .expect("runs once more");
+    assert!(!again.taken_over);
+    store.complete(&again).await.expect("done");
+    assert_eq!(store.job_stats(now).await.expect("stats").pending, 0);
+}
+
+#[tokio::test]
+async fn a_failed_job_backs_off_and_counts_attempts() {
+    let store = scratch().await;
+    let now = Utc::now();
+    store
+        .accept(
+            None,
+            &[job(1, Trigger::Full, "a")],
+            &[],
+            now,
+            Duration::ZERO,
+            100,
+        )
+        .await
+        .expect("ok");
+    let c = store
+        .claim("w", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
+    assert_eq!(c.attempts, 0);
+    store
+        .retry(&c, now, Duration::from_secs(10))
+        .await
+        .expect("retry");
+    assert!(store.claim("w", now, LEASE).await.expect("claim").is_none());
+    let wait = store.next_ready(now).await.expect("ok").expect("one job");
+    assert_eq!(wait, Duration::from_secs(10));
+    let c = store
+        .claim("w", now + TimeDelta::seconds(10), LEASE)
+        .await
+        .expect("claim")
+        .expect("job");
+    assert_eq!(c.attempts, 1);
+}
+
+#[tokio::test]
+async fn a_full_store_refuses_new_pull_requests_but_still_folds_deliveries_in() {
+    let store = scratch().await;
+    let now = Utc::now();
+    let take = |n: u64, id: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .accept(
+                    Some(id),
+                    &[job(n, Trigger::Full, id)],
+                    &[],
+                    now,
+                    Duration::ZERO,
+                    2,
+                )
+                .await
+                .expect("answered")
+        }
+    };
+    assert_eq!(take(1, "a").await, Accepted::Queued);
+    assert_eq!(take(2, "b").await, Accepted::Queued);
+    assert_eq!(take(3, "c").await, Accepted::Full);
+    assert_eq!(take(2, "d").await, Accepted::Queued);
+    // The refused delivery was not recorded: its redelivery counts.
+    assert_eq!(take(1, "c").await, Accepted::Queued);
+}
+
+#[tokio::test]
+async fn head_commits_keep_the_time_they_were_first_received() {
+    let store = scratch().await;
+    let repo = key(1).repo;
+    let t0 = Utc::now();
+    let heads = [(repo.clone(), "abc".to_string())];
+    store
+        .accept(Some("x"), &[], &heads, t0, Duration::ZERO, 100)
+        .await
+        .expect("ok");
+    let t1 = t0 + TimeDelta::minutes(5);
+    store
+        .accept(Some("y"), &[], &heads, t1, Duration::ZERO, 100)
+        .await
+        .expect("ok");
+    let seen = store.head_first_seen(&repo, "abc").await.expect("read");
+    assert_eq!(
+        seen.map(|t| t.timestamp_millis()),
+        Some(t0.timestamp_millis())
+    );
+    assert_eq!(
+        store.head_first_seen(&repo, "def").await.expect("read"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn one_leader_at_a_time_until_its_lease_runs_out() {
+    let store = scratch().await;
+    let now = Utc::now();
+    let lease = Duration::from_secs(60);
+    assert!(store.try_lead("sweep", "a", now, lease).await.expect("ok"));
+    assert!(!store.try_lead("sweep", "b", now, lease).await.expect("ok"));
+    assert!(
+        store
+            .try_lead("sweep", "a", now, lease)
+            .await
+            .expect("renewed")
+    );
+    let later = now + TimeDelta::seconds(61);
+    assert!(
+        store
+            .try_lead("sweep", "b", later, lease)
+            .await
+            .expect("ok")
+    );
+    store.resign("sweep", "b").await.expect("ok");
+    assert!(
+        store
+            .try_lead("sweep", "a", later, lease)
+            .await
+            .expect("ok")
+    );
+}
+
+#[tokio::test]
+async fn merge_backs_and_deadlines_survive_in_the_store() {
+    let url = testing::scratch_url().await;
+    let store = Store::connect(&url).await.expect("opens");
+    let now = Utc::now();
+    store
+        .watch_merge_back(&key(7), "develop", now)
+        .await
+        .expect("ok");
+    let watch = crate::engine::escalation::Watch {
+        severity: "P0".into(),
+        started: now,
+        deadline: now + TimeDelta::hours(2),
+    };
+    store.watch_deadline(&key(7), &watch).await.expect("ok");
+    store.close().await;
+    // A restart: a new pool on the same database.
+    let store = Store::connect(&url).await.expect("opens again");
+    let waiting = store
+        .merge_backs_waiting_on(1, &key(7).repo, "develop")
+        .await
+        .expect("read");
+    assert_eq!(waiting, vec![7]);
+    assert!(store.due_deadlines(now).await.expect("read").is_empty());
+    let due = store
+        .due_deadlines(now + TimeDelta::hours(2))
+        .await
+        .expect("read");
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].1.severity, "P0");
+    store.escalated(&key(7), 1).await.expect("ok");
+    let due = store
+        .due_deadlines(now + TimeDelta::hours(3))
+        .await
+        .expect("read");
+    assert_eq!(due[0].2, 1);
+    store.forget_merge_back(&key(7)).await.expect("ok");
+    assert!(
+        store
+            .merge_backs_waiting_on(1, &key(7).repo, "develop")
+            .await
+            .expect("read")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_url_of_another_kind_is_refused_with_a_clear_error() {
+    let e = Store::connect("mysql://x")
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        e.as_deref(),
+        Some(
+            "DATABASE_URL must start with sqlite:// or postgres:// (or postgresql://), not `mysql://x`"
+        )
+    );
+    let e = backend_of("postgres://u:secret@host/db").map(|b| b == Backend::Postgres);
+    assert_eq!(e.ok(), Some(true));
+    assert!(!redact("postgres://u:secret@host/db").contains("secret"));
+}
