@@ -138,7 +138,7 @@ impl Store {
             .fetch_one(&pool)
             .await
             .is_err();
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        migrate(&pool, backend).await?;
         Ok(Store {
             pool,
             backend,
@@ -161,6 +161,26 @@ impl Store {
     /// Closes the pool (waits for connections in use to come back).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Applies the embedded migrations. PostgreSQL serialises concurrent
+/// migrators with an advisory lock; SQLite has none, so when two processes
+/// start on a new file at once the loser's attempt fails: it tries again
+/// (a few times, 250 ms apart) and then finds the schema in place.
+async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    let migrator = sqlx::migrate!("./migrations");
+    let mut tries = 0;
+    loop {
+        match migrator.run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(e) if backend == Backend::Sqlite && tries < 8 => {
+                tries += 1;
+                tracing::info!(error = %e, "store schema busy; trying again");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
