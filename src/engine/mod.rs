@@ -5,6 +5,7 @@
 //! delivery never leaves a wrong answer behind.
 
 pub mod escalation;
+mod evidence;
 mod gather;
 mod policy_cache;
 pub mod post_merge;

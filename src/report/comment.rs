@@ -28,6 +28,7 @@ fn render(verdict: &Verdict, policy: &Policy, source: PolicySource) -> Option<St
 
     let status = match verdict.conclusion {
         Conclusion::Success => "✅ ready: all requirements met".to_string(),
+        Conclusion::Pending => format!("⏳ {}", verdict.title),
         Conclusion::Failure | Conclusion::Neutral => format!("❌ {}", verdict.title),
     };
     let heading = match &verdict.severity {
@@ -128,6 +129,10 @@ fn render(verdict: &Verdict, policy: &Policy, source: PolicySource) -> Option<St
     }
 
     out.push_str("**Next steps**\n\n");
+    // What the evidence rules ask for first: it is what blocks the merge.
+    for step in verdict.results.iter().filter_map(|r| r.next_step.as_ref()) {
+        out.push_str(&format!("- {step}\n"));
+    }
     for step in next_steps(severity) {
         out.push_str(&format!("- {step}\n"));
     }

@@ -96,6 +96,8 @@ pub fn p0_policy() -> Policy {
             ..Escalation::default()
         },
         release: Release::default(),
+        evidence: Default::default(),
+        audit: Default::default(),
     }
 }
 
