@@ -47,6 +47,7 @@ impl App {
             config.queue_capacity,
             config.debounce,
         ));
+        engine.attach_queue(queue.clone());
         let workers: Vec<JoinHandle<()>> = (0..config.workers)
             .map(|_| tokio::spawn(work(queue.clone(), engine.clone())))
             .collect();

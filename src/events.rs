@@ -147,6 +147,49 @@ pub enum Trigger {
     /// A new comment (or a deleted one): only worth an evaluation when its
     /// body is the policy's approval command, which only the engine knows.
     Comment { body: String },
+    /// Commits whose checks, statuses or deployments changed: re-evaluate
+    /// the open hotfix pull requests whose head they are. Carried by a
+    /// repository-level job (`PrKey::number` is [`COMMITS_JOB`]).
+    Commits(CommitWork),
+}
+
+/// The `PrKey::number` of a repository's commit job: GitHub numbers pull
+/// requests from 1, so 0 never names one. All commit events of a
+/// repository fold into one job.
+pub const COMMITS_JOB: u64 = 0;
+
+/// Commits folded into one repository job at most; past that the job
+/// re-evaluates every open hotfix of the repository instead (nothing lost).
+pub const MAX_COMMITS: usize = 256;
+
+/// What a repository's commit job must look at.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CommitWork {
+    /// Head commits whose evidence changed, each with the pull requests the
+    /// delivery named (`check_run.pull_requests`; empty for forks, and for
+    /// `status` and `deployment_status`, which name none: then `GET
+    /// /repos/{o}/{r}/commits/{sha}/pulls` finds them).
+    pub commits: std::collections::BTreeMap<String, Vec<u64>>,
+    /// More than `MAX_COMMITS` arrived: re-evaluate every open hotfix.
+    pub overflow: bool,
+}
+
+impl CommitWork {
+    fn absorb(&mut self, later: CommitWork) {
+        self.overflow |= later.overflow;
+        for (sha, pulls) in later.commits {
+            if self.commits.len() >= MAX_COMMITS && !self.commits.contains_key(&sha) {
+                self.overflow = true;
+                continue;
+            }
+            let known = self.commits.entry(sha).or_default();
+            for n in pulls {
+                if !known.contains(&n) {
+                    known.push(n);
+                }
+            }
+        }
+    }
 }
 
 /// Work for the engine: one pull request, with the freshest snapshot the
@@ -172,9 +215,13 @@ impl Job {
             (Some(a), Some(b)) => Some(if newer(&a, &b) { a } else { b }),
             (a, b) => b.or(a),
         };
-        self.trigger = match (&self.trigger, later.trigger) {
-            (Trigger::Comment { body: a }, Trigger::Comment { body: b }) if *a == b => {
+        self.trigger = match (std::mem::replace(&mut self.trigger, Trigger::Full), later.trigger) {
+            (Trigger::Comment { body: a }, Trigger::Comment { body: b }) if a == b => {
                 Trigger::Comment { body: b }
+            }
+            (Trigger::Commits(mut a), Trigger::Commits(b)) => {
+                a.absorb(b);
+                Trigger::Commits(a)
             }
             // Two different comments, or anything else: evaluate fully.
             _ => Trigger::Full,
@@ -243,6 +290,12 @@ struct Envelope {
     check_suite: Option<CheckSuite>,
     #[serde(default)]
     requested_action: Option<RequestedAction>,
+    // status
+    #[serde(default)]
+    sha: Option<String>,
+    // deployment_status
+    #[serde(default)]
+    deployment: Option<Deployment>,
     // push
     #[serde(default, rename = "ref")]
     git_ref: Option<String>,
@@ -306,13 +359,23 @@ struct CheckRun {
     #[serde(default)]
     name: String,
     #[serde(default)]
+    head_sha: Option<String>,
+    #[serde(default)]
     pull_requests: Vec<PrRef>,
 }
 
 #[derive(Debug, Deserialize)]
 struct CheckSuite {
     #[serde(default)]
+    head_sha: Option<String>,
+    #[serde(default)]
     pull_requests: Vec<PrRef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Deployment {
+    #[serde(default)]
+    sha: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -443,6 +506,17 @@ fn intake(event: &str, e: Envelope) -> Intake {
         deliveries: Vec::new(),
     };
     let job = |number, pull, trigger| Intake::Evaluate(vec![make(number, pull, trigger)]);
+    // Evidence changed on a commit: the repository's commit job finds the
+    // hotfixes whose head it is.
+    let commit = |sha: Option<String>, prs: Vec<PrRef>| match sha.filter(|s| is_sha(s)) {
+        Some(sha) => {
+            let mut work = CommitWork::default();
+            work.commits
+                .insert(sha, prs.into_iter().map(|pr| pr.number).collect());
+            job(COMMITS_JOB, None, Trigger::Commits(work))
+        }
+        None => Ignored("no commit sha in the payload"),
+    };
     // Check runs and suites name the pull requests of their head commit.
     let each = |prs: Vec<PrRef>| {
         Intake::Evaluate(
@@ -516,7 +590,12 @@ fn intake(event: &str, e: Envelope) -> Intake {
                     .is_some_and(|a| a.identifier == RECHECK_ACTION),
                 _ => false,
             };
-            if !ours || !wanted {
+            if action == "completed" && !ours {
+                // Another check finished: it may be evidence a hotfix
+                // waits for. Our own are skipped, or each would trigger
+                // another evaluation.
+                commit(run.head_sha, run.pull_requests)
+            } else if !ours || !wanted {
                 Ignored("check_run not acted on")
             } else if run.pull_requests.is_empty() {
                 Ignored("check run has no pull request (fork or deleted branch)")
@@ -529,10 +608,23 @@ fn intake(event: &str, e: Envelope) -> Intake {
                 Ignored("check suite has no pull request")
             }
             ("rerequested", Some(suite)) => each(suite.pull_requests),
+            ("completed", Some(suite)) => commit(suite.head_sha, suite.pull_requests),
             _ => Ignored("check_suite action not acted on"),
+        },
+        "status" => commit(e.sha, Vec::new()),
+        "deployment_status" => match action {
+            "created" => commit(e.deployment.and_then(|d| d.sha), Vec::new()),
+            _ => Ignored("deployment_status action not acted on"),
         },
         _ => Ignored("event not acted on"),
     }
+}
+
+/// Looks like a commit id (GitHub sends 40 hex digits, 64 for SHA-256
+/// repositories): anything else in a payload is not a commit the app asks
+/// about.
+fn is_sha(s: &str) -> bool {
+    (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]

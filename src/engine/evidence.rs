@@ -106,3 +106,90 @@ fn refused<T>(
         },
     }
 }
+
+impl super::Engine {
+    /// Queue for the pull requests a commit job finds (`App::start` attaches
+    /// the work queue, so that they are evaluated one at a time per pull
+    /// request like every other job).
+    pub fn attach_queue(&self, queue: std::sync::Arc<crate::queue::WorkQueue>) {
+        let _ = self.requeue.set(queue);
+    }
+
+    /// A repository's commit job: finds the open hotfix pull requests whose
+    /// head is one of the commits and re-evaluates them. Costs nothing when
+    /// the repository's policy requires no evidence; otherwise one `GET
+    /// /repos/{o}/{r}/commits/{sha}/pulls` per commit the delivery named no
+    /// pull request for. A commit GitHub cannot be asked about is logged and
+    /// skipped: the next check or status on it asks again.
+    pub(super) async fn commit_work(
+        &self,
+        key: &crate::events::PrKey,
+        work: &crate::events::CommitWork,
+    ) -> Result<super::Outcome, GitHubError> {
+        use crate::events::{Job, PrKey, Trigger};
+        let client = self.client(key).await?;
+        let loaded = self.policies.get(&client).await?;
+        let Ok(policy) = &loaded.policy else {
+            return Ok(super::Outcome::Routed { pulls: 0 });
+        };
+        if !policy.evidence.any() {
+            return Ok(super::Outcome::Routed { pulls: 0 });
+        }
+        let mut numbers: Vec<u64> = Vec::new();
+        if work.overflow {
+            for pull in client.list_pulls(None, None, "open").await? {
+                numbers.push(pull.number);
+            }
+        }
+        for (sha, named) in &work.commits {
+            if !named.is_empty() {
+                numbers.extend(named);
+                continue;
+            }
+            match client.commit_pulls(sha).await {
+                Ok(pulls) => numbers.extend(
+                    pulls
+                        .into_iter()
+                        .filter(|p| p.state == "open" && &p.head_sha == sha)
+                        .map(|p| p.number),
+                ),
+                Err(e) => {
+                    tracing::warn!(%sha, error = %e, "cannot find the pull requests of a commit");
+                }
+            }
+        }
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers.retain(|n| *n != crate::events::COMMITS_JOB);
+        let jobs: Vec<Job> = numbers
+            .iter()
+            .map(|number| Job {
+                key: PrKey {
+                    installation: key.installation,
+                    repo: key.repo.clone(),
+                    number: *number,
+                },
+                pull: None,
+                trigger: Trigger::Full,
+                deliveries: Vec::new(),
+            })
+            .collect();
+        let count = jobs.len();
+        match self.requeue.get() {
+            Some(queue) => {
+                for job in jobs {
+                    if let Err(refused) = queue.push(job.clone()) {
+                        tracing::warn!(%refused, pr = job.key.number, "re-evaluation postponed to the next sweep");
+                        self.retry_later(job.key);
+                    }
+                }
+            }
+            None => {
+                for job in jobs {
+                    Box::pin(self.evaluate(job)).await?;
+                }
+            }
+        }
+        Ok(super::Outcome::Routed { pulls: count })
+    }
+}

@@ -51,6 +51,9 @@ pub struct Engine {
     /// Merged hotfixes whose merge-back is not in `develop` yet, by the
     /// branch they wait for: a push there re-evaluates them.
     merge_backs: std::sync::Mutex<HashMap<(u64, RepoName, String), BTreeSet<u64>>>,
+    /// Where a commit job puts the pull requests it found (see
+    /// `attach_queue`); without it they are evaluated in place.
+    requeue: std::sync::OnceLock<Arc<crate::queue::WorkQueue>>,
 }
 
 /// Merge-backs watched at most; past it, new ones wait for their merge-back
@@ -65,6 +68,9 @@ pub enum Outcome {
     Reported {
         conclusion: &'static str,
     },
+    /// A repository's commit job: this many hotfix pull requests were found
+    /// for re-evaluation.
+    Routed { pulls: usize },
 }
 
 impl Engine {
@@ -84,6 +90,7 @@ impl Engine {
             tags: gather::TagCache::default(),
             failed: std::sync::Mutex::default(),
             merge_backs: std::sync::Mutex::default(),
+            requeue: std::sync::OnceLock::new(),
         }
     }
 
@@ -109,6 +116,9 @@ impl Engine {
             Ok(Outcome::NotACommand) => {
                 tracing::debug!("comment is not the approval command");
             }
+            Ok(Outcome::Routed { pulls }) => {
+                tracing::info!(pulls, "commit evidence changed");
+            }
             Ok(Outcome::Reported { conclusion }) => {
                 self.metrics.evaluation(conclusion, started.elapsed());
                 tracing::info!(
@@ -132,6 +142,9 @@ impl Engine {
     }
 
     pub async fn evaluate(&self, job: Job) -> Result<Outcome, GitHubError> {
+        if let Trigger::Commits(work) = &job.trigger {
+            return self.commit_work(&job.key, work).await;
+        }
         let client = self.client(&job.key).await?;
         let loaded = self.policies.get(&client).await?;
         if let (Trigger::Comment { body }, Ok(policy)) = (&job.trigger, &loaded.policy)

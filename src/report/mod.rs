@@ -14,3 +14,5 @@ pub use comment::{COMMENT_MARKER, sticky_comment};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod evidence_tests;

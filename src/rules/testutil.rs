@@ -165,6 +165,7 @@ pub fn p0_facts() -> PullRequestFacts {
         existing_tags: vec![],
         team_members,
         permissions,
+        evidence: None,
     }
 }
 

@@ -21,6 +21,7 @@
 #![allow(dead_code)]
 
 mod auth;
+mod evidence;
 mod paging;
 mod routes;
 mod server;
