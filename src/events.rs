@@ -215,7 +215,10 @@ impl Job {
             (Some(a), Some(b)) => Some(if newer(&a, &b) { a } else { b }),
             (a, b) => b.or(a),
         };
-        self.trigger = match (std::mem::replace(&mut self.trigger, Trigger::Full), later.trigger) {
+        self.trigger = match (
+            std::mem::replace(&mut self.trigger, Trigger::Full),
+            later.trigger,
+        ) {
             (Trigger::Comment { body: a }, Trigger::Comment { body: b }) if a == b => {
                 Trigger::Comment { body: b }
             }
@@ -840,5 +843,61 @@ mod tests {
         older.absorb(newer);
         assert_eq!(older.pull.as_ref().map(|p| p.title.as_str()), Some("newer"));
         assert_eq!(older.trigger, Trigger::Full);
+    }
+}
+
+#[cfg(test)]
+mod evidence_tests {
+    use super::*;
+
+    fn status(sha: &str) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "sha": sha, "state": "success", "context": "ci",
+            "repository": {"name": "app", "full_name": "octo/app", "owner": {"login": "octo"}},
+            "installation": {"id": 3}
+        }))
+        .expect("json")
+    }
+
+    #[test]
+    fn commit_events_fold_into_one_repository_job() {
+        let a = "a".repeat(40);
+        let b = "b".repeat(40);
+        let (Intake::Evaluate(mut first), _) = classify("status", &status(&a)).expect("parses")
+        else {
+            panic!("a commit job");
+        };
+        let (Intake::Evaluate(second), _) = classify("status", &status(&b)).expect("parses") else {
+            panic!("a commit job");
+        };
+        assert_eq!(first[0].key.number, COMMITS_JOB);
+        let mut job = first.remove(0);
+        job.absorb(second.into_iter().next().expect("one"));
+        let Trigger::Commits(work) = &job.trigger else {
+            panic!("still a commit job: {:?}", job.trigger);
+        };
+        assert_eq!(work.commits.keys().collect::<Vec<_>>(), [&a, &b]);
+        let (intake, _) = classify("status", &status("../../x")).expect("parses");
+        assert!(matches!(intake, Intake::Ignored(_)), "not a sha");
+    }
+
+    #[test]
+    fn our_own_completed_check_run_is_ignored_and_others_route() {
+        let mut v: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/webhooks/check_run.completed.json"),
+            )
+            .expect("fixture"),
+        )
+        .expect("json");
+        v["installation"] = serde_json::json!({"id": 5});
+        let (intake, _) =
+            classify("check_run", &serde_json::to_vec(&v).expect("json")).expect("parses");
+        assert!(matches!(intake, Intake::Evaluate(_)), "{intake:?}");
+        v["check_run"]["name"] = CHECK_NAME.into();
+        let (intake, _) =
+            classify("check_run", &serde_json::to_vec(&v).expect("json")).expect("parses");
+        assert!(matches!(intake, Intake::Ignored(_)), "{intake:?}");
     }
 }

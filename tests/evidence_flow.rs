@@ -35,8 +35,11 @@ async fn approved_p0(policy: &str) -> (Harness, PullSeed) {
         h.gh.add_review(REPO, pull.number, user, "APPROVED", &pull.head_sha);
         let spec = PrSpec::from_seed(REPO, &pull, 1);
         let review = ReviewSpec::approved(id, user, &pull.head_sha);
-        h.deliver("pull_request_review", &review_event("submitted", &spec, &review))
-            .await;
+        h.deliver(
+            "pull_request_review",
+            &review_event("submitted", &spec, &review),
+        )
+        .await;
     }
     h.settle().await;
     (h, pull)
@@ -124,7 +127,8 @@ async fn a_required_test_decides_the_p0_red_running_then_green() {
     assert!(title(&h).contains("`test` missing"), "{}", title(&h));
 
     // Red.
-    let red = h.gh.add_check_run(REPO, ci_run("completed", Some("failure")));
+    let red =
+        h.gh.add_check_run(REPO, ci_run("completed", Some("failure")));
     assert_eq!(
         h.deliver("check_run", &test_completed(&pull, red)).await,
         StatusCode::ACCEPTED
@@ -134,13 +138,16 @@ async fn a_required_test_decides_the_p0_red_running_then_green() {
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     assert_eq!(run.title.as_deref(), Some("`test` failed"));
     assert!(
-        run.summary.unwrap_or_default().contains("`test` failed on h1h1h1h"),
+        run.summary
+            .unwrap_or_default()
+            .contains("`test` failed on h1h1h1h"),
         "the row names the check and the commit"
     );
 
     // Re-run: still running (a newer run of the same app).
     let running = h.gh.add_check_run(REPO, ci_run("in_progress", None));
-    h.deliver("check_run", &test_completed(&pull, running)).await;
+    h.deliver("check_run", &test_completed(&pull, running))
+        .await;
     h.settle().await;
     let run = h.check(HEAD_SHA);
     // Pending, not a failure: the run is back in progress (branch
@@ -149,20 +156,29 @@ async fn a_required_test_decides_the_p0_red_running_then_green() {
     assert_eq!(run.title.as_deref(), Some("waits for `test`"));
 
     // Green.
-    let green = h.gh.add_check_run(REPO, ci_run("completed", Some("success")));
+    let green =
+        h.gh.add_check_run(REPO, ci_run("completed", Some("success")));
     h.deliver("check_run", &test_completed(&pull, green)).await;
     h.settle().await;
     let run = h.check(HEAD_SHA);
     assert_eq!(run.conclusion.as_deref(), Some("success"), "{run:#?}");
-    assert_eq!(run.title.as_deref(), Some("P0 hotfix: all requirements met"));
-    assert!(run.summary.unwrap_or_default().contains("`test` passed on h1h1h1h"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("P0 hotfix: all requirements met")
+    );
+    assert!(
+        run.summary
+            .unwrap_or_default()
+            .contains("`test` passed on h1h1h1h")
+    );
 }
 
 #[tokio::test]
 async fn another_source_named_test_cannot_outvote_a_red_one_and_our_own_run_is_never_evidence() {
     let policy = policy_with("    require_checks: [test]\n");
     let (h, pull) = approved_p0(&policy).await;
-    let red = h.gh.add_check_run(REPO, ci_run("completed", Some("failure")));
+    let red =
+        h.gh.add_check_run(REPO, ci_run("completed", Some("failure")));
     // A commit status called `test` posted as success by someone else.
     h.gh.add_status(REPO, HEAD_SHA, "test", "success", "mallory");
     // And a check run named `test` made by this very app.
@@ -196,7 +212,8 @@ async fn an_app_pin_ignores_statuses_and_runs_from_anyone_else() {
     h.pull_request("synchronize", pull.number).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
     assert!(title(&h).contains("`test` missing"), "{}", title(&h));
-    let green = h.gh.add_check_run(REPO, ci_run("completed", Some("success")));
+    let green =
+        h.gh.add_check_run(REPO, ci_run("completed", Some("success")));
     h.deliver("check_run", &test_completed(&pull, green)).await;
     h.settle().await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
@@ -223,33 +240,48 @@ async fn a_staging_deployment_of_the_head_commit_is_required() {
     );
 
     // An older commit deployed successfully: does not count.
-    let older = h.gh.add_deployment(REPO, OLDER_SHA, "hotfix/login-loop", "staging");
+    let older =
+        h.gh.add_deployment(REPO, OLDER_SHA, "hotfix/login-loop", "staging");
     h.gh.add_deployment_status(REPO, older, "success");
-    h.deliver("deployment_status", &deployment_status_event(older, OLDER_SHA, "success"))
-        .await;
+    h.deliver(
+        "deployment_status",
+        &deployment_status_event(older, OLDER_SHA, "success"),
+    )
+    .await;
     h.settle().await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
     assert_eq!(title(&h), "needs a successful staging deployment");
 
     // The head commit, to production: does not count either.
-    let prod = h.gh.add_deployment(REPO, HEAD_SHA, "hotfix/login-loop", "production");
+    let prod =
+        h.gh.add_deployment(REPO, HEAD_SHA, "hotfix/login-loop", "production");
     h.gh.add_deployment_status(REPO, prod, "success");
 
     // The head commit to staging, in progress, then successful; each
     // `deployment_status` delivery re-evaluates the pull request.
-    let id = h.gh.add_deployment(REPO, HEAD_SHA, "hotfix/login-loop", "staging");
+    let id =
+        h.gh.add_deployment(REPO, HEAD_SHA, "hotfix/login-loop", "staging");
     h.gh.add_deployment_status(REPO, id, "in_progress");
-    h.deliver("deployment_status", &deployment_status_event(id, HEAD_SHA, "in_progress"))
-        .await;
+    h.deliver(
+        "deployment_status",
+        &deployment_status_event(id, HEAD_SHA, "in_progress"),
+    )
+    .await;
     h.settle().await;
     let run = h.check(HEAD_SHA);
     assert_eq!(run.status, "in_progress");
-    assert_eq!(run.title.as_deref(), Some("waits for the staging deployment"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("waits for the staging deployment")
+    );
 
     h.gh.add_deployment_status(REPO, id, "success");
     assert_eq!(
-        h.deliver("deployment_status", &deployment_status_event(id, HEAD_SHA, "success"))
-            .await,
+        h.deliver(
+            "deployment_status",
+            &deployment_status_event(id, HEAD_SHA, "success")
+        )
+        .await,
         StatusCode::ACCEPTED
     );
     h.settle().await;
@@ -263,7 +295,12 @@ async fn a_staging_deployment_of_the_head_commit_is_required() {
     );
     // The deployment_status delivery named no pull request: the app asked
     // GitHub which pull requests have that head.
-    assert!(h.gh.count("GET", "/commits/h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1/pulls") >= 1);
+    assert!(
+        h.gh.count(
+            "GET",
+            "/commits/h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1/pulls"
+        ) >= 1
+    );
 }
 
 #[tokio::test]
@@ -271,17 +308,20 @@ async fn a_status_delivery_re_evaluates_and_a_missing_permission_is_named() {
     let policy = policy_with("    require_checks: [ci/build]\n");
     let (h, _pull) = approved_p0(&policy).await;
     h.gh.add_status(REPO, HEAD_SHA, "ci/build", "pending", "ci-bot");
-    h.deliver("status", &status_event(HEAD_SHA, "ci/build", "pending")).await;
+    h.deliver("status", &status_event(HEAD_SHA, "ci/build", "pending"))
+        .await;
     h.settle().await;
     assert_eq!(title(&h), "waits for `ci/build`");
     h.gh.add_status(REPO, HEAD_SHA, "ci/build", "success", "ci-bot");
-    h.deliver("status", &status_event(HEAD_SHA, "ci/build", "success")).await;
+    h.deliver("status", &status_event(HEAD_SHA, "ci/build", "success"))
+        .await;
     h.settle().await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
 
     // The installation lost Commit statuses: read. Fail closed, named.
     h.gh.fail_next("GET", "/status", 403, Vec::new(), 5);
-    h.deliver("status", &status_event(HEAD_SHA, "ci/build", "success")).await;
+    h.deliver("status", &status_event(HEAD_SHA, "ci/build", "success"))
+        .await;
     h.settle().await;
     let run = h.check(HEAD_SHA);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
@@ -300,17 +340,20 @@ async fn evidence_events_cost_nothing_when_the_policy_asks_for_none() {
     h.seed(POLICY, &pull);
     h.pull_request("opened", pull.number).await;
     h.gh.clear_requests();
-    h.deliver("status", &status_event(HEAD_SHA, "ci/build", "success")).await;
-    h.deliver("deployment_status", &deployment_status_event(5, HEAD_SHA, "success"))
+    h.deliver("status", &status_event(HEAD_SHA, "ci/build", "success"))
         .await;
+    h.deliver(
+        "deployment_status",
+        &deployment_status_event(5, HEAD_SHA, "success"),
+    )
+    .await;
     h.settle().await;
-    let calls: Vec<String> = h
-        .gh
-        .requests()
-        .iter()
-        .filter(|r| !r.path.contains("access_tokens"))
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
+    let calls: Vec<String> =
+        h.gh.requests()
+            .iter()
+            .filter(|r| !r.path.contains("access_tokens"))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
     assert!(
         calls.iter().all(|c| c.contains("/contents/")),
         "only the (cached) policy may be read: {calls:?}"
@@ -328,7 +371,8 @@ async fn api_calls_per_evaluation_with_and_without_evidence() {
         "    require_checks: [test]\n    require_deployment: { environment: staging }\n",
     ] {
         let (h, pull) = approved_p0(&policy_with(extra)).await;
-        let id = h.gh.add_deployment(REPO, HEAD_SHA, "hotfix/login-loop", "staging");
+        let id =
+            h.gh.add_deployment(REPO, HEAD_SHA, "hotfix/login-loop", "staging");
         h.gh.add_deployment_status(REPO, id, "success");
         h.gh.add_check_run(REPO, ci_run("completed", Some("success")));
         h.pull_request("synchronize", pull.number).await; // warm caches
@@ -342,6 +386,12 @@ async fn api_calls_per_evaluation_with_and_without_evidence() {
     for (keys, total, conditional) in &counts {
         println!("evidence keys [{keys}]: {total} calls, {conditional} of them 304");
     }
-    assert!(counts[1].1 == counts[0].1 + 2, "checks add 2 calls: {counts:?}");
-    assert!(counts[2].1 == counts[1].1 + 2, "a deployment adds 2: {counts:?}");
+    assert!(
+        counts[1].1 == counts[0].1 + 2,
+        "checks add 2 calls: {counts:?}"
+    );
+    assert!(
+        counts[2].1 == counts[1].1 + 2,
+        "a deployment adds 2: {counts:?}"
+    );
 }

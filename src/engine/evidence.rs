@@ -96,12 +96,12 @@ fn refused<T>(
     match result {
         Ok(value) => Ok(Ok(value)),
         Err(e) => match e.kind {
-            ErrorKind::Forbidden | ErrorKind::Unauthorized | ErrorKind::NotFound => Ok(Err(
-                format!(
+            ErrorKind::Forbidden | ErrorKind::Unauthorized | ErrorKind::NotFound => {
+                Ok(Err(format!(
                     "GitHub answered {} — the app needs the {permission} permission",
                     e.status.map_or("a refusal".to_string(), |s| s.to_string())
-                ),
-            )),
+                )))
+            }
             _ => Err(e),
         },
     }

@@ -70,7 +70,9 @@ pub enum Outcome {
     },
     /// A repository's commit job: this many hotfix pull requests were found
     /// for re-evaluation.
-    Routed { pulls: usize },
+    Routed {
+        pulls: usize,
+    },
 }
 
 impl Engine {

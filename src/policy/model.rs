@@ -279,10 +279,10 @@ impl EvidencePolicy {
     /// deployment events cost any API call.
     pub fn any(&self) -> bool {
         !self.default.is_empty()
-            || self.by_severity.values().any(|s| {
-                s.checks.as_ref().is_some_and(|c| !c.is_empty())
-                    || s.deployment.is_some()
-            })
+            || self
+                .by_severity
+                .values()
+                .any(|s| s.checks.as_ref().is_some_and(|c| !c.is_empty()) || s.deployment.is_some())
     }
 }
 

@@ -10,15 +10,14 @@ use regex::Regex;
 
 use super::duration::parse_duration;
 use super::model::{
-    AllowedConclusions, ApprovalSettings, Audit, EvidencePolicy, RequiredCheck,
-    RequiredDeployment, SeverityEvidence, Branches, Checks, Escalation, FollowUp, HotfixMatch, Increment, Member,
-    Policy, Release, Severity, SeverityApprovals, VersionBump, VersionFile, Workflow,
+    AllowedConclusions, ApprovalSettings, Audit, Branches, Checks, Escalation, EvidencePolicy,
+    FollowUp, HotfixMatch, Increment, Member, Policy, Release, RequiredCheck, RequiredDeployment,
+    Severity, SeverityApprovals, SeverityEvidence, VersionBump, VersionFile, Workflow,
 };
 use super::raw::{
-    RawAllowedConclusion, RawAudit, RawRequiredCheck, RawRequiredDeployment,
-    DurationText, Located, MemberText, OrderedMap, RawApprovals, RawBranches, RawChecks,
-    RawEscalation, RawHotfix, RawIncrement, RawPolicy, RawRelease, RawSeverity, RawVersionBump,
-    RawVersionFile,
+    DurationText, Located, MemberText, OrderedMap, RawAllowedConclusion, RawApprovals, RawAudit,
+    RawBranches, RawChecks, RawEscalation, RawHotfix, RawIncrement, RawPolicy, RawRelease,
+    RawRequiredCheck, RawRequiredDeployment, RawSeverity, RawVersionBump, RawVersionFile,
 };
 use super::{MEMBER_PATTERN, PolicyError, defaults};
 
@@ -688,7 +687,13 @@ fn required_checks(list: &[Located<RawRequiredCheck>], errors: &mut Errors) -> V
         let (name, at_line, at_column, app, allow) = match &raw.value {
             RawRequiredCheck::Name(name) => {
                 let (line, column) = raw.position();
-                (name.clone(), line, column, None, AllowedConclusions::default())
+                (
+                    name.clone(),
+                    line,
+                    column,
+                    None,
+                    AllowedConclusions::default(),
+                )
             }
             RawRequiredCheck::Detailed(detail) => {
                 let (line, column) = detail.name.position();
@@ -751,7 +756,10 @@ fn required_deployment(
 ) -> RequiredDeployment {
     let environment = &raw.value.environment;
     if environment.value.trim().is_empty() {
-        errors.at(environment, "empty environment name: write the environment to deploy to, e.g. staging");
+        errors.at(
+            environment,
+            "empty environment name: write the environment to deploy to, e.g. staging",
+        );
     } else if environment.value.chars().any(char::is_control) {
         errors.at(environment, "environment name contains a control character");
     }

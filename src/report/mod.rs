@@ -13,6 +13,6 @@ pub use check::{CheckOutput, MAX_OUTPUT_BYTES, check_output, policy_error_output
 pub use comment::{COMMENT_MARKER, sticky_comment};
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod evidence_tests;
+#[cfg(test)]
+mod tests;

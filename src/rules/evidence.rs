@@ -162,7 +162,11 @@ fn one_check(required: &RequiredCheck, facts: &EvidenceFacts, head_sha: &str) ->
             ("completed", Some(conclusion)) => conclusion.to_string(),
             (status, _) => status.replace('_', " "),
         };
-        let by = run.app.as_deref().map(|a| format!(" by {a}")).unwrap_or_default();
+        let by = run
+            .app
+            .as_deref()
+            .map(|a| format!(" by {a}"))
+            .unwrap_or_default();
         sources.push((say, format!("check run{by}: {state}"), run.url.clone()));
     }
     for status in facts.statuses.iter().filter(|s| s.context == name) {
@@ -179,7 +183,11 @@ fn one_check(required: &RequiredCheck, facts: &EvidenceFacts, head_sha: &str) ->
             "pending" => Say::Running,
             _ => Say::Failed,
         };
-        sources.push((say, format!("commit status: {}", status.state), status.url.clone()));
+        sources.push((
+            say,
+            format!("commit status: {}", status.state),
+            status.url.clone(),
+        ));
     }
     let pinned = required
         .app
@@ -289,20 +297,30 @@ fn deployment_result(
             None | Some("queued" | "pending" | "in_progress")
         )
     }) {
-        let state = running.state.as_deref().unwrap_or("created").replace('_', " ");
+        let state = running
+            .state
+            .as_deref()
+            .unwrap_or("created")
+            .replace('_', " ");
         return RuleResult::pending(
             RuleId::Deployment,
             format!("waits for the {env} deployment"),
             format!(
                 "{}: {state}",
-                link(&format!("deployment of {short} to {env}"), running.url.as_deref())
+                link(
+                    &format!("deployment of {short} to {env}"),
+                    running.url.as_deref()
+                )
             ),
         );
     }
     let detail = match ours.first() {
         Some(last) => format!(
             "the latest {} ended `{}`: no successful {env} deployment of {short}",
-            link(&format!("deployment of {short} to {env}"), last.url.as_deref()),
+            link(
+                &format!("deployment of {short} to {env}"),
+                last.url.as_deref()
+            ),
             last.state.as_deref().unwrap_or("unknown")
         ),
         None => format!("no successful {env} deployment of {short} yet"),

@@ -93,7 +93,11 @@ fn a_pinned_app_ignores_other_apps_and_statuses_by_others() {
     };
     let row = only_checks(&facts, pinned.clone());
     assert_eq!(row.status, RuleStatus::Fail);
-    assert!(row.detail.contains("no check run from github-actions"), "{}", row.detail);
+    assert!(
+        row.detail.contains("no check run from github-actions"),
+        "{}",
+        row.detail
+    );
     let by_bot = EvidenceFacts {
         statuses: vec![StatusFact {
             context: "test".into(),
@@ -176,7 +180,12 @@ fn rows_for_each_state() {
         deployment: required.deployment.clone(),
     };
     for row in check_rows(&only_deploy, &deployed) {
-        cases.push_str(&format!("{:?} | {} | {}\n", row.status, row.id.label(), row.detail));
+        cases.push_str(&format!(
+            "{:?} | {} | {}\n",
+            row.status,
+            row.id.label(),
+            row.detail
+        ));
     }
     insta::assert_snapshot!(cases);
 }

@@ -146,7 +146,10 @@ fn combined_status(cx: &Ctx, repo: &RepoState, ev: &EvidenceState, sha: &str) ->
             latest.push(s);
         }
     }
-    let overall = if latest.iter().any(|s| s.state == "failure" || s.state == "error") {
+    let overall = if latest
+        .iter()
+        .any(|s| s.state == "failure" || s.state == "error")
+    {
         "failure"
     } else if latest.is_empty() || latest.iter().any(|s| s.state == "pending") {
         "pending"
@@ -263,9 +266,7 @@ fn commit_pulls(state: &State, cx: &Ctx, req: &Req<'_>, repo: &RepoState, sha: &
     let items: Vec<Value> = repo
         .pulls
         .values()
-        .filter(|pr| {
-            pr.seed.head_sha == sha || pr.seed.merge_commit_sha.as_deref() == Some(sha)
-        })
+        .filter(|pr| pr.seed.head_sha == sha || pr.seed.merge_commit_sha.as_deref() == Some(sha))
         .map(|pr| super::routes::pull_simple(state, cx, repo, pr))
         .collect();
     super::routes::paged_list(cx, req, items)
