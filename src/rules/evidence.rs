@@ -104,6 +104,9 @@ fn link(text: &str, url: Option<&str>) -> String {
     }
 }
 
+/// Why nothing is known when the facts carry no evidence at all.
+const NOT_GATHERED: &str = "no evidence in the facts";
+
 /// One source's say about a required check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Say {
@@ -122,9 +125,9 @@ pub fn check(
     head_ref: &str,
 ) -> Vec<RuleResult> {
     let empty = EvidenceFacts {
-        check_runs_unreadable: Some("not read".to_string()),
-        statuses_unreadable: Some("not read".to_string()),
-        deployments_unreadable: Some("not read".to_string()),
+        check_runs_unreadable: Some(NOT_GATHERED.to_string()),
+        statuses_unreadable: Some(NOT_GATHERED.to_string()),
+        deployments_unreadable: Some(NOT_GATHERED.to_string()),
         ..EvidenceFacts::default()
     };
     let facts = facts.unwrap_or(&empty);
@@ -216,7 +219,7 @@ fn one_check(required: &RequiredCheck, facts: &EvidenceFacts, head_sha: &str) ->
     .into_iter()
     .flatten()
     .collect();
-    let result = match worst {
+    match worst {
         Some(Say::Failed) => RuleResult::fail(
             RuleId::RequiredCheck,
             format!("`{name}` failed"),
@@ -253,8 +256,7 @@ fn one_check(required: &RequiredCheck, facts: &EvidenceFacts, head_sha: &str) ->
         .with_next_step(format!(
             "run `{name}` on `{short}`: no check run{pinned} or commit status named `{name}` yet"
         )),
-    };
-    result
+    }
 }
 
 fn deployment_result(
