@@ -172,11 +172,54 @@ pub struct CommitWork {
     pub commits: std::collections::BTreeMap<String, Vec<u64>>,
     /// More than `MAX_COMMITS` arrived: re-evaluate every open hotfix.
     pub overflow: bool,
+    /// Branch pushes to audit (`audit.direct_pushes`), oldest first.
+    pub pushes: Vec<PushAudit>,
+}
+
+/// Pushes kept per repository job; an older one past it is dropped with a
+/// warning (a burst of pushes to one repository faster than they are
+/// audited).
+pub const MAX_PUSHES: usize = 256;
+
+/// Commits of a push named in the audit at most (the payload lists at most
+/// 20 anyway, and `distinct` ones only).
+pub const MAX_PUSH_COMMITS: usize = 20;
+
+/// A push to a branch, as the `push` delivery describes it: the engine
+/// decides whether it went to the production branch around every pull
+/// request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushAudit {
+    /// The branch, without `refs/heads/`.
+    pub branch: String,
+    /// The branch's commit before and after the push (`before`, `after`).
+    pub before: String,
+    pub after: String,
+    /// `forced`: the push rewrote the branch's history.
+    pub forced: bool,
+    /// Who pushed: `sender.login` (GitHub's account, not the git author).
+    pub pusher: String,
+    /// `(id, first line of message)` of the pushed commits, oldest first.
+    pub commits: Vec<(String, String)>,
+    /// The push changed the policy file: the audit also consults the
+    /// policy as it was before the push, so a push cannot switch off its
+    /// own audit.
+    pub touches_policy: bool,
 }
 
 impl CommitWork {
     fn absorb(&mut self, later: CommitWork) {
         self.overflow |= later.overflow;
+        for push in later.pushes {
+            if self.pushes.contains(&push) {
+                continue;
+            }
+            if self.pushes.len() >= MAX_PUSHES {
+                tracing::warn!(after = %push.after, "too many pushes waiting; audit of the oldest dropped");
+                self.pushes.remove(0);
+            }
+            self.pushes.push(push);
+        }
         for (sha, pulls) in later.commits {
             if self.commits.len() >= MAX_COMMITS && !self.commits.contains_key(&sha) {
                 self.overflow = true;
@@ -254,12 +297,18 @@ pub enum Intake {
     /// A push to a default branch changed the policy file: drop the cache.
     PolicyChanged {
         repo: RepoName,
+        /// The push's audit job (`audit.direct_pushes`), queued after the
+        /// cache is dropped.
+        audit: Option<Job>,
     },
     /// A push to a branch other than the default one.
     BranchPushed {
         installation: u64,
         repo: RepoName,
         branch: String,
+        /// The push's audit job (the production branch need not be the
+        /// default one).
+        audit: Option<Job>,
     },
 }
 
@@ -308,6 +357,14 @@ struct Envelope {
     deleted: bool,
     #[serde(default)]
     head_commit: Option<PushCommit>,
+    #[serde(default)]
+    before: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    forced: bool,
+    #[serde(default)]
+    sender: Option<Login>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -395,6 +452,10 @@ struct RequestedAction {
 #[derive(Debug, Deserialize)]
 struct PushCommit {
     #[serde(default)]
+    id: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
     added: Vec<String>,
     #[serde(default)]
     modified: Vec<String>,
@@ -481,8 +542,9 @@ fn intake(event: &str, e: Envelope) -> Intake {
             .git_ref
             .as_deref()
             .and_then(|r| r.strip_prefix("refs/heads/"));
+        let audit = push_audit(&e, &repo, branch, touches);
         return match (on_default && touches, branch, e.installation.as_ref()) {
-            (true, _, _) => Intake::PolicyChanged { repo },
+            (true, _, _) => Intake::PolicyChanged { repo, audit },
             // Another branch moved: it may be a develop branch that now
             // contains a merged hotfix (the merge-back done by hand).
             (false, Some(branch), Some(installation)) if !on_default && !e.deleted => {
@@ -490,9 +552,13 @@ fn intake(event: &str, e: Envelope) -> Intake {
                     installation: installation.id,
                     repo,
                     branch: branch.to_string(),
+                    audit,
                 }
             }
-            _ => Ignored("push does not change the policy on the default branch"),
+            _ => match audit {
+                Some(job) => Intake::Evaluate(vec![job]),
+                None => Ignored("push does not change the policy on the default branch"),
+            },
         };
     }
     let Some(installation) = e.installation.as_ref().map(|i| i.id) else {
@@ -621,6 +687,53 @@ fn intake(event: &str, e: Envelope) -> Intake {
         },
         _ => Ignored("event not acted on"),
     }
+}
+
+/// The audit job of a branch push: `None` for a deleted branch, a tag, or a
+/// payload without the fields an audit needs.
+fn push_audit(e: &Envelope, repo: &RepoName, branch: Option<&str>, touches: bool) -> Option<Job> {
+    let branch = branch?;
+    let installation = e.installation.as_ref()?.id;
+    let after = e.after.clone().filter(|s| is_sha(s))?;
+    if e.deleted || after.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    let commits: Vec<(String, String)> = e
+        .commits
+        .iter()
+        .filter(|c| is_sha(&c.id))
+        .take(MAX_PUSH_COMMITS)
+        .map(|c| {
+            let first = c.message.lines().next().unwrap_or_default();
+            (c.id.clone(), first.chars().take(200).collect())
+        })
+        .collect();
+    let push = PushAudit {
+        branch: branch.to_string(),
+        before: e.before.clone().unwrap_or_default(),
+        after,
+        forced: e.forced,
+        pusher: e
+            .sender
+            .as_ref()
+            .map(|s| s.login.clone())
+            .unwrap_or_default(),
+        commits,
+        touches_policy: touches,
+    };
+    Some(Job {
+        key: PrKey {
+            installation,
+            repo: repo.clone(),
+            number: COMMITS_JOB,
+        },
+        pull: None,
+        trigger: Trigger::Commits(CommitWork {
+            pushes: vec![push],
+            ..CommitWork::default()
+        }),
+        deliveries: Vec::new(),
+    })
 }
 
 /// Looks like a commit id (GitHub sends 40 hex digits, 64 for SHA-256

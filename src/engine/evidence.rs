@@ -129,9 +129,32 @@ impl super::Engine {
         use crate::events::{Job, PrKey, Trigger};
         let client = self.client(key).await?;
         let loaded = self.policies.get(&client).await?;
+        for push in &work.pushes {
+            // A failed audit is logged, not retried: the durable queue
+            // (when present) keeps the delivery.
+            match super::audit::audit_push(&client, loaded.policy.as_ref().ok(), push).await {
+                Ok(super::audit::Audited::Reported { issue, created }) => {
+                    tracing::warn!(
+                        branch = %push.branch,
+                        after = %push.after,
+                        pusher = %push.pusher,
+                        issue,
+                        created,
+                        "direct push to the production branch reported"
+                    );
+                }
+                Ok(super::audit::Audited::NotDirect) => {}
+                Err(e) => {
+                    tracing::error!(after = %push.after, error = %e, "push audit failed");
+                }
+            }
+        }
         let Ok(policy) = &loaded.policy else {
             return Ok(super::Outcome::Routed { pulls: 0 });
         };
+        if work.commits.is_empty() && !work.overflow {
+            return Ok(super::Outcome::Routed { pulls: 0 });
+        }
         if !policy.evidence.any() {
             return Ok(super::Outcome::Routed { pulls: 0 });
         }

@@ -4,6 +4,7 @@
 //! evaluation starts from GitHub's current state, so a lost or repeated
 //! delivery never leaves a wrong answer behind.
 
+pub mod audit;
 pub mod escalation;
 mod evidence;
 mod gather;
@@ -146,6 +147,10 @@ impl Engine {
     pub async fn evaluate(&self, job: Job) -> Result<Outcome, GitHubError> {
         if let Trigger::Commits(work) = &job.trigger {
             return self.commit_work(&job.key, work).await;
+        }
+        if job.key.number == crate::events::COMMITS_JOB {
+            // A repository job retried without its work: nothing to redo.
+            return Ok(Outcome::Routed { pulls: 0 });
         }
         let client = self.client(&job.key).await?;
         let loaded = self.policies.get(&client).await?;

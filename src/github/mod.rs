@@ -26,6 +26,8 @@ pub use app::{
 };
 pub use error::{ErrorKind, GitHubError};
 pub use http::HttpOptions;
-pub use repo::{CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo, RepoClient};
+pub use repo::{
+    AuthoredIssue, CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo, RepoClient,
+};
 pub use stats::{ApiStats, NO_RESPONSE};
 pub use types::*;

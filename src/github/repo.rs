@@ -12,7 +12,7 @@ use super::http::{Call, Core, Credential, encode_path, query};
 use super::memo::{Memo, Question};
 use super::stats::ApiStats;
 mod evidence;
-pub use evidence::{CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo};
+pub use evidence::{AuthoredIssue, CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo};
 
 use super::types::{
     BranchInfo, CheckOutput, CheckRunInfo, CheckRunUpdate, CommentInfo, CommitInfo, CompareInfo,

@@ -111,8 +111,12 @@ async fn handle(
             tracing::debug!(reason, "ignored");
             (StatusCode::OK, "ignored\n")
         }
-        Intake::PolicyChanged { repo } => {
+        Intake::PolicyChanged { repo, audit } => {
             (state.on_policy_change)(&repo);
+            if let Some(job) = audit {
+                tracing::info!(%repo, "policy file changed on the default branch; cache dropped");
+                return enqueue(state, event, delivery, vec![job]);
+            }
             state.metrics.delivery(event, "accepted");
             tracing::info!(%repo, "policy file changed on the default branch; cache dropped");
             (StatusCode::ACCEPTED, "policy cache dropped\n")
@@ -121,8 +125,10 @@ async fn handle(
             installation,
             repo,
             branch,
+            audit,
         } => {
-            let jobs = (state.on_branch_push)(installation, &repo, &branch);
+            let mut jobs = (state.on_branch_push)(installation, &repo, &branch);
+            jobs.extend(audit);
             if jobs.is_empty() {
                 state.metrics.delivery(event, "ignored");
                 return (StatusCode::OK, "ignored\n");

@@ -16,7 +16,7 @@ use super::state::{
     CheckRunRec, CommentRec, DeliveryRec, InstallationRec, IssueRec, LabelEventRec, PullFileSeed,
     PullRec, RepoState, ReviewRec,
 };
-use super::{APP_ID, APP_SLUG};
+use super::{APP_ID, APP_SLUG, BOT_LOGIN};
 
 /// Where the fake lives: `api` is what clients use as their base URL (with the
 /// enterprise prefix), `web` is the HTML side (the bare origin, like GHES).
@@ -620,7 +620,8 @@ pub(super) fn issue(cx: &Ctx, full_name: &str, i: &IssueRec) -> Value {
                 "confused": 0, "heart": 0, "rocket": 0, "eyes": 0,
             },
             "timeline_url": format!("{api}/issues/{n}/timeline"),
-            "performed_via_github_app": null,
+            // GitHub names the app whose installation token opened it.
+            "performed_via_github_app": if i.user == BOT_LOGIN { app(cx, APP_ID) } else { Value::Null },
             "state_reason": null,
         }),
     )
