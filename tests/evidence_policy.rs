@@ -65,3 +65,26 @@ severities:
     assert!(!off.audit.direct_pushes);
     assert!(!parse("version: 1\n").expect("valid").audit.direct_pushes);
 }
+
+#[test]
+fn unknown_keys_in_the_new_mappings_name_their_place() {
+    for (text, place) in [
+        ("version: 1\naudit: { oops: 1 }\n", "in `audit`"),
+        (
+            "version: 1\nchecks: { require_deployment: { oops: 1 } }\n",
+            "in `require_deployment`",
+        ),
+        (
+            "version: 1\nchecks: { require_checks: [{ name: t, oops: 1 }] }\n",
+            "in a required check",
+        ),
+    ] {
+        let errors = hotfix_guard::policy::parse(text).expect_err("invalid");
+        assert!(
+            errors.len() == 1
+                && errors[0].message.starts_with("unknown key `oops`")
+                && errors[0].message.contains(place),
+            "{text:?}: {errors:?}"
+        );
+    }
+}
