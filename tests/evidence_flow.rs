@@ -395,3 +395,21 @@ async fn api_calls_per_evaluation_with_and_without_evidence() {
         "a deployment adds 2: {counts:?}"
     );
 }
+
+#[tokio::test]
+async fn a_check_run_of_this_app_named_like_the_required_check_is_not_evidence() {
+    let policy = policy_with("    require_checks: [test]\n");
+    let (h, pull) = approved_p0(&policy).await;
+    h.gh.add_check_run(
+        REPO,
+        CheckRunSeed {
+            name: "test".into(),
+            conclusion: Some("success".into()),
+            head_sha: HEAD_SHA.into(),
+            ..CheckRunSeed::default()
+        },
+    );
+    h.pull_request("synchronize", pull.number).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
+    assert_eq!(title(&h), "`test` missing");
+}

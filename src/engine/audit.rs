@@ -46,12 +46,12 @@ pub async fn audit_push(
     push: &PushAudit,
 ) -> Result<Audited, GitHubError> {
     let mut policies: Vec<Policy> = current.cloned().into_iter().collect();
-    if push.touches_policy && !push.before.is_empty() {
-        if let Some(text) = client.get_file(POLICY_PATH, Some(&push.before)).await?
-            && let Ok(before) = crate::policy::parse(&text)
-        {
-            policies.push(before);
-        }
+    if push.touches_policy
+        && !push.before.is_empty()
+        && let Some(text) = client.get_file(POLICY_PATH, Some(&push.before)).await?
+        && let Ok(before) = crate::policy::parse(&text)
+    {
+        policies.push(before);
     }
     let applies = policies
         .iter()
