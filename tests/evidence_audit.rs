@@ -217,3 +217,34 @@ async fn git_flow_does_not_audit_by_default() {
     assert!(incident_issues(&h).is_empty());
     assert_eq!(h.gh.count("GET", "/pulls"), 0, "no lookup at all");
 }
+
+#[tokio::test]
+async fn a_pusher_github_will_not_assign_still_gets_the_report() {
+    let h = trunk_repo().await;
+    // GitHub's answer for an assignee it refuses (a bot account, say).
+    h.gh.fail_next_with_body(
+        "POST",
+        "/issues",
+        422,
+        vec![],
+        json!({
+            "message": "Validation Failed",
+            "errors": [{"value": "erin", "resource": "Issue", "field": "assignees", "code": "invalid"}],
+            "documentation_url": "https://docs.github.com/rest/issues/issues#create-an-issue",
+        }),
+        1,
+    );
+    h.deliver("push", &push_of_two("main", false)).await;
+    h.settle().await;
+    let issues = incident_issues(&h);
+    assert_eq!(issues.len(), 1);
+    assert!(issues[0].assignees.is_empty());
+    assert!(
+        issues[0]
+            .body
+            .clone()
+            .unwrap_or_default()
+            .contains("@erin pushed")
+    );
+    assert_eq!(h.check(C2).conclusion.as_deref(), Some("action_required"));
+}
