@@ -12,7 +12,8 @@
 
 use crate::events::{CHECK_NAME, PushAudit};
 use crate::github::{
-    CheckConclusion, CheckOutput, CheckRunUpdate, CheckStatus, GitHubError, NewCheckRun, RepoClient,
+    CheckConclusion, CheckOutput, CheckRunUpdate, CheckStatus, ErrorKind, GitHubError, NewCheckRun,
+    RepoClient,
 };
 use crate::policy::{POLICY_PATH, Policy};
 use crate::rules::evidence::short_sha;
@@ -88,14 +89,21 @@ pub async fn audit_push(
                 .then(|| push.pusher.clone())
                 .into_iter()
                 .collect();
-            let issue = client
-                .create_issue(
-                    &issue_title(push),
-                    &issue_body(push),
-                    &[INCIDENT_LABEL.to_string()],
-                    &assignees,
-                )
-                .await?;
+            let labels = [INCIDENT_LABEL.to_string()];
+            let (title, body) = (issue_title(push), issue_body(push));
+            let issue = match client
+                .create_issue(&title, &body, &labels, &assignees)
+                .await
+            {
+                // A pusher GitHub will not assign (a bot, an account without
+                // access any more) must not cost the report: open it
+                // unassigned; the body names the pusher.
+                Err(e) if matches!(e.kind, ErrorKind::Validation(_)) && !assignees.is_empty() => {
+                    tracing::warn!(pusher = %push.pusher, error = %e, "pusher cannot be assigned");
+                    client.create_issue(&title, &body, &labels, &[]).await?
+                }
+                other => other?,
+            };
             (issue.number, issue.html_url, true)
         }
     };
