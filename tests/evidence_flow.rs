@@ -413,3 +413,29 @@ async fn a_check_run_of_this_app_named_like_the_required_check_is_not_evidence()
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
     assert_eq!(title(&h), "`test` missing");
 }
+
+#[tokio::test]
+async fn a_status_on_a_pull_request_that_is_not_a_hotfix_evaluates_nothing() {
+    let h = Harness::start().await;
+    let feature = PullSeed {
+        number: 4,
+        head_ref: "feature/search".into(),
+        labels: vec!["enhancement".into()],
+        ..h.p0()
+    };
+    h.seed(&policy_with("    require_checks: [test]\n"), &feature);
+    h.pull_request("opened", feature.number).await;
+    h.gh.clear_requests();
+    h.deliver("status", &status_event(HEAD_SHA, "test", "success"))
+        .await;
+    h.settle().await;
+    assert_eq!(
+        h.gh.count(
+            "GET",
+            "/commits/h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1/pulls"
+        ),
+        1
+    );
+    assert_eq!(h.gh.count("GET", "/pulls/4"), 0, "not evaluated again");
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("neutral"));
+}

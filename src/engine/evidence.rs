@@ -174,6 +174,11 @@ impl super::Engine {
                     pulls
                         .into_iter()
                         .filter(|p| p.state == "open" && &p.head_sha == sha)
+                        // Only hotfixes carry evidence rules: others keep
+                        // their neutral check without another evaluation.
+                        .filter(|p| {
+                            crate::rules::classify(policy, &p.labels, &p.head_ref).is_hotfix()
+                        })
                         .map(|p| p.number),
                 ),
                 Err(e) => {

@@ -54,6 +54,10 @@ pub struct CommitPull {
     pub number: u64,
     pub state: String,
     pub head_sha: String,
+    /// The head branch (`head.ref`) and label names: enough to tell a
+    /// hotfix without fetching the pull request.
+    pub head_ref: String,
+    pub labels: Vec<String>,
     pub base_ref: String,
     pub merged_at: Option<String>,
     pub merge_commit_sha: Option<String>,
@@ -176,12 +180,20 @@ mod wire {
     }
 
     #[derive(Deserialize)]
+    pub struct Label {
+        #[serde(default)]
+        pub name: String,
+    }
+
+    #[derive(Deserialize)]
     pub struct Pull {
         pub number: u64,
         #[serde(default)]
         pub state: String,
         pub head: Ref,
         pub base: Ref,
+        #[serde(default)]
+        pub labels: Vec<Label>,
         #[serde(default)]
         pub merged_at: Option<String>,
         #[serde(default)]
@@ -322,6 +334,8 @@ impl RepoClient {
                 number: p.number,
                 state: p.state,
                 head_sha: p.head.sha,
+                head_ref: p.head.ref_name,
+                labels: p.labels.into_iter().map(|l| l.name).collect(),
                 base_ref: p.base.ref_name,
                 merged_at: p.merged_at,
                 merge_commit_sha: p.merge_commit_sha,
