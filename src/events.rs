@@ -73,9 +73,38 @@ pub struct PullPayload {
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub html_url: Option<String>,
+    /// GitHub's own totals for the whole pull request (absent from list
+    /// answers): `changed_files`, `additions`, `deletions`.
+    #[serde(default)]
+    pub changed_files: Option<u64>,
+    #[serde(default)]
+    pub additions: Option<u64>,
+    #[serde(default)]
+    pub deletions: Option<u64>,
 }
 
 impl PullPayload {
+    /// The pull request's totals, when GitHub's answer carried all three.
+    pub fn totals(&self) -> Option<crate::rules::ChangeTotals> {
+        Some(crate::rules::ChangeTotals {
+            changed_files: self.changed_files?,
+            additions: self.additions?,
+            deletions: self.deletions?,
+        })
+    }
+
+    /// Whether the head branch lives in another repository than the base
+    /// (a fork), as `head.repo.full_name` says; a deleted fork (`null`)
+    /// counts as another repository.
+    pub fn head_in_fork(&self) -> bool {
+        match (&self.head.repo, &self.base.repo) {
+            (Some(head), Some(base)) => !head.full_name.eq_ignore_ascii_case(&base.full_name),
+            (None, Some(_)) => true,
+            // Not told: the payload does not carry repositories at all.
+            (_, None) => false,
+        }
+    }
+
     pub fn author(&self) -> &str {
         self.user.as_ref().map_or("", |u| u.login.as_str())
     }
@@ -97,6 +126,7 @@ impl From<crate::github::PullInfo> for PullPayload {
         let git_ref = |r: crate::github::PullRef| GitRef {
             ref_name: r.ref_name,
             sha: r.sha,
+            repo: r.repo_full_name.map(|full_name| RepoFullName { full_name }),
         };
         PullPayload {
             number: p.number,
@@ -118,6 +148,9 @@ impl From<crate::github::PullInfo> for PullPayload {
             created_at: p.created_at,
             updated_at: None,
             html_url: Some(p.html_url),
+            changed_files: p.changed_files,
+            additions: p.additions,
+            deletions: p.deletions,
         }
     }
 }
@@ -137,6 +170,15 @@ pub struct GitRef {
     #[serde(rename = "ref")]
     pub ref_name: String,
     pub sha: String,
+    /// The repository the branch lives in; `null` for a deleted fork.
+    #[serde(default)]
+    pub repo: Option<RepoFullName>,
+}
+
+/// A repository as a pull request's end names it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct RepoFullName {
+    pub full_name: String,
 }
 
 /// Why a pull request is to be evaluated, as far as the engine cares.
@@ -147,6 +189,11 @@ pub enum Trigger {
     /// A new comment (or a deleted one): only worth an evaluation when its
     /// body is the policy's approval command, which only the engine knows.
     Comment { body: String },
+    /// Someone asked for a re-run (`check_run.rerequested`,
+    /// `check_suite.rerequested`, the Re-check button): evaluate fully and
+    /// write the check run even when the verdict is unchanged, so that the
+    /// re-run visibly happens.
+    Rerun,
     /// Commits whose checks, statuses or deployments changed: re-evaluate
     /// the open hotfix pull requests whose head they are. Carried by a
     /// repository-level job (`PrKey::number` is [`COMMITS_JOB`]).
@@ -269,6 +316,8 @@ impl Job {
                 a.absorb(b);
                 Trigger::Commits(a)
             }
+            // A re-run asked for is owed whatever else arrives.
+            (Trigger::Rerun, _) | (_, Trigger::Rerun) => Trigger::Rerun,
             // Two different comments, or anything else: evaluate fully.
             _ => Trigger::Full,
         };
@@ -590,7 +639,7 @@ fn intake(event: &str, e: Envelope) -> Intake {
     let each = |prs: Vec<PrRef>| {
         Intake::Evaluate(
             prs.into_iter()
-                .map(|pr| make(pr.number, None, Trigger::Full))
+                .map(|pr| make(pr.number, None, Trigger::Rerun))
                 .collect(),
         )
     };

@@ -75,13 +75,17 @@ pub async fn audit_push(
         }
     }
     let mark = marker(&push.after);
-    let ours = client.own_app_id();
-    let existing = client
-        .issues_labelled_by_author(INCIDENT_LABEL, ISSUES_SCANNED)
+    let mut existing = None;
+    for issue in client
+        .list_issues_labelled(INCIDENT_LABEL, ISSUES_SCANNED)
         .await?
-        .into_iter()
+    {
         // Only an issue this app wrote: anyone can copy the marker.
-        .find(|i| i.body.contains(&mark) && ours.is_some() && i.via_app == ours);
+        if issue.body.contains(&mark) && client.wrote(issue.via_app, &issue.user).await? {
+            existing = Some(issue);
+            break;
+        }
+    }
     let (number, url, created) = match existing {
         Some(issue) => (issue.number, issue.html_url, false),
         None => {

@@ -99,10 +99,17 @@ pub async fn escalate(
     }
     let mut done = Escalated::default();
     let comments = client.list_issue_comments(pull.number).await?;
-    let posted = |level: u8| {
-        let marker = escalation_marker(level);
-        comments.iter().any(|c| c.body.contains(&marker))
-    };
+    // Only the app's own comments: a marker typed by the author must not
+    // pass for an escalation already posted.
+    let posted_1 = !client
+        .own_marked(&comments, &escalation_marker(1))
+        .await?
+        .is_empty();
+    let posted_2 = !client
+        .own_marked(&comments, &escalation_marker(2))
+        .await?
+        .is_empty();
+    let posted = |level: u8| if level == 1 { posted_1 } else { posted_2 };
     let limit = watch
         .deadline
         .signed_duration_since(watch.started)

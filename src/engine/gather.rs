@@ -11,7 +11,7 @@ use crate::github::{CommentInfo, GitHubError, RepoClient};
 use crate::policy::{Member, Policy, Severity};
 use crate::rules::{
     self, ChangedFile, Classification, Comment, FileAtRefs, Label, LabelEvent, Permission, PrState,
-    PullRequestFacts, Review, ReviewState,
+    PullRequestFacts, PushTimeSource, Review, ReviewState,
 };
 
 pub struct Gathered {
@@ -21,6 +21,10 @@ pub struct Gathered {
     /// Changed files, always read: a pull request that edits the policy
     /// file gets its new version validated.
     pub changed_files: Vec<ChangedFile>,
+    /// `false` when GitHub's list stopped short of the pull request's
+    /// `changed_files` total (the 3,000-file cap): a file missing from
+    /// `changed_files` may still be changed.
+    pub files_complete: bool,
 }
 
 pub async fn facts(
@@ -43,17 +47,38 @@ pub async fn facts(
             deletions: f.deletions,
         })
         .collect();
+    let sizes_checked = {
+        let c = &policy.checks;
+        !c.require_tests.is_empty()
+            || c.max_changed_files.is_some()
+            || c.max_changed_lines.is_some()
+    };
+    if facts.totals.is_none()
+        && (changed_files.len() as u64 >= rules::FILES_LIST_LIMIT
+            || (sizes_checked && severity.is_some()))
+    {
+        // The delivery did not carry the totals (a review or comment, a
+        // list answer): only the single pull request answer has them.
+        facts.totals = PullPayload::from(client.get_pull(number).await?).totals();
+    }
+    let files_complete = rules::hygiene::list_is_complete(&changed_files, facts.totals);
     if matches!(classification, Classification::NotHotfix) {
         return Ok(Gathered {
             facts,
             comments: Vec::new(),
             changed_files,
+            files_complete,
         });
     }
     // One timeline call gives the comments (the sticky one, approval
     // commands), the reviews and who set which label.
     let timeline = client.timeline(number).await?;
     let comments = timeline.comments;
+    // An event without a time keeps its place in the list (the order
+    // decides who applied a label last) and takes the time of the event
+    // before it: never later than it happened, so a clock it starts runs
+    // early rather than late.
+    let mut last_at = facts.created_at;
     facts.label_events = timeline
         .label_events
         .into_iter()
@@ -63,11 +88,15 @@ pub async fn facts(
                 "unlabeled" => false,
                 _ => return None,
             };
+            let at = e.created_at.unwrap_or(last_at);
+            last_at = at;
             Some(LabelEvent {
                 label: e.label?,
                 added,
-                actor: e.actor.unwrap_or_default(),
-                at: e.created_at?,
+                // A deleted account: GitHub shows it as "ghost", who has
+                // no permission on anything.
+                actor: e.actor.unwrap_or_else(|| "ghost".to_string()),
+                at,
             })
         })
         .collect();
@@ -88,6 +117,7 @@ pub async fn facts(
             facts,
             comments,
             changed_files,
+            files_complete,
         });
     };
     let needs = rules::needs(policy, severity);
@@ -99,6 +129,7 @@ pub async fn facts(
             Some(Comment {
                 id: c.id,
                 user: c.user.clone(),
+                not_a_person: c.user_type != "User",
                 body: c.body.clone(),
                 created_at: c.created_at?,
                 updated_at: c.updated_at,
@@ -112,6 +143,7 @@ pub async fn facts(
             .into_iter()
             .map(|r| Review {
                 id: r.id,
+                not_a_person: r.user_type != "User",
                 user: r.user,
                 state: ReviewState::from_api(&r.state),
                 commit_id: r.commit_id,
@@ -122,8 +154,10 @@ pub async fn facts(
     }
     if !facts.comments.is_empty() && policy.approvals.dismiss_stale {
         // An approval by comment holds for the head commit at that moment:
-        // it needs to know when the head commit arrived.
-        facts.head_pushed_at = client.get_commit(&facts.head_sha).await?.committer_date;
+        // it needs the server's time of the push that made the head.
+        let pushed = head_pushed_at(client, pull, None).await?;
+        facts.head_pushed_at = pushed.map(|(at, _)| at);
+        facts.head_pushed_source = pushed.map(|(_, source)| source);
     }
     for path in &needs.version_files {
         let base = match &facts.base_sha {
@@ -187,6 +221,42 @@ pub async fn facts(
         facts,
         comments,
         changed_files,
+        files_complete,
+    })
+}
+
+/// When GitHub received the push that made the pull request's head, by
+/// server clocks only (never the commit's dates, which the author writes).
+///
+/// Sources, in order:
+/// 1. `first_delivery`: **the seam for the durable store** — the server
+///    time at which this app first received a delivery (`opened`,
+///    `synchronize`, `reopened`) naming this head sha. Always at or after
+///    the push, so it can only make a comment stale, never fresh. Pass
+///    `None` until the store records it.
+/// 2. The repository activity API, for heads in the base repository (a
+///    fork's pushes are not in the base repository's activity).
+///
+/// `None`: nothing on GitHub's side says when the head arrived, and
+/// comment approvals are stale.
+pub async fn head_pushed_at(
+    client: &RepoClient,
+    pull: &PullPayload,
+    first_delivery: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Option<(chrono::DateTime<chrono::Utc>, PushTimeSource)>, GitHubError> {
+    let from_activity = if pull.head_in_fork() {
+        None
+    } else {
+        client
+            .head_pushed_at(&pull.head.ref_name, &pull.head.sha)
+            .await?
+    };
+    // Both known: the later one is the safer bound.
+    Ok(match (from_activity, first_delivery) {
+        (Some(a), Some(d)) if d > a => Some((d, PushTimeSource::FirstDelivery)),
+        (Some(a), _) => Some((a, PushTimeSource::RepositoryActivity)),
+        (None, Some(d)) => Some((d, PushTimeSource::FirstDelivery)),
+        (None, None) => None,
     })
 }
 
@@ -268,6 +338,8 @@ fn base_facts(client: &RepoClient, pull: &PullPayload) -> PullRequestFacts {
         merged_at: pull.merged_at,
         merged_by: pull.merged_by.as_ref().map(|u| u.login.clone()),
         head_pushed_at: None,
+        head_pushed_source: None,
+        totals: pull.totals(),
         labels: pull
             .labels
             .iter()

@@ -172,8 +172,16 @@ impl Engine {
                     .collect();
                 let output = report::policy_error_output(&loaded.shown_path, &lines);
                 let conclusion = output.conclusion;
+                let rerun = job.trigger == Trigger::Rerun;
                 self.published
-                    .check_run(&client, CHECK_NAME, &pull.head.sha, &output, Vec::new())
+                    .write_check_run(
+                        &client,
+                        CHECK_NAME,
+                        &pull.head.sha,
+                        &output,
+                        Vec::new(),
+                        rerun,
+                    )
                     .await?;
                 return Ok(Outcome::Reported { conclusion });
             }
@@ -197,8 +205,16 @@ impl Engine {
         let output = report::check_output(&verdict, policy, loaded.source.clone());
         let conclusion = output.conclusion;
         let annotations = self.policy_edit_annotations(&client, &gathered).await?;
+        let rerun = job.trigger == Trigger::Rerun;
         self.published
-            .check_run(&client, CHECK_NAME, &pull.head.sha, &output, annotations)
+            .write_check_run(
+                &client,
+                CHECK_NAME,
+                &pull.head.sha,
+                &output,
+                annotations,
+                rerun,
+            )
             .await?;
         match (severity, verdict.deadline) {
             (Some(severity), Some(deadline)) if !pull.is_merged() && pull.state != "closed" => {
@@ -230,6 +246,7 @@ impl Engine {
                 facts: &gathered.facts,
                 verdict: &verdict,
                 comments: &gathered.comments,
+                rerun: job.trigger == Trigger::Rerun,
             };
             let done = post_merge::run(&cx).await?;
             self.watch_merge_back(&job.key, policy, done.merge_back.as_ref());
@@ -462,10 +479,12 @@ impl Engine {
         client: &RepoClient,
         gathered: &gather::Gathered,
     ) -> Result<Vec<publish::Annotation>, GitHubError> {
-        let edits_policy = gathered
-            .changed_files
-            .iter()
-            .any(|f| f.filename == POLICY_PATH);
+        // A cut list (3,000 files) may hide the policy file: read it anyway.
+        let edits_policy = !gathered.files_complete
+            || gathered
+                .changed_files
+                .iter()
+                .any(|f| f.filename == POLICY_PATH);
         if !edits_policy {
             return Ok(Vec::new());
         }

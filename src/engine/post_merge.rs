@@ -33,6 +33,9 @@ pub struct Context<'a> {
     pub facts: &'a PullRequestFacts,
     pub verdict: &'a Verdict,
     pub comments: &'a [CommentInfo],
+    /// A re-run was asked for: write the merge-back check run even when
+    /// unchanged.
+    pub rerun: bool,
 }
 
 pub async fn run(cx: &Context<'_>) -> Result<PostMerge, GitHubError> {
@@ -114,12 +117,13 @@ async fn merge_back(cx: &Context<'_>, merge_sha: &str) -> Result<MergeBack, GitH
         MergeBack::NoDevelop { .. } => return Ok(status),
     };
     cx.published
-        .check_run(
+        .write_check_run(
             client,
             MERGE_BACK_CHECK_NAME,
             merge_sha,
             &output,
             Vec::new(),
+            cx.rerun,
         )
         .await?;
     Ok(status)
@@ -228,16 +232,18 @@ async fn tag(cx: &Context<'_>, merge_sha: &str) -> Result<Tag, GitHubError> {
     }
 }
 
-/// The follow-up issue's number recorded in our sticky comment, if any.
-fn recorded_follow_up(comments: &[CommentInfo]) -> Option<u64> {
-    comments
-        .iter()
-        .filter(|c| c.body.contains(COMMENT_MARKER))
-        .find_map(|c| {
-            let rest = &c.body[c.body.find(FOLLOW_UP_MARKER)? + FOLLOW_UP_MARKER.len()..];
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        })
+/// The follow-up issue's number recorded in our sticky comment, if any
+/// (a comment this app wrote: anyone can type the marker).
+async fn recorded_follow_up(
+    client: &RepoClient,
+    comments: &[CommentInfo],
+) -> Result<Option<u64>, GitHubError> {
+    let ours = client.own_marked(comments, COMMENT_MARKER).await?;
+    Ok(ours.into_iter().find_map(|c| {
+        let rest = &c.body[c.body.find(FOLLOW_UP_MARKER)? + FOLLOW_UP_MARKER.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    }))
 }
 
 async fn follow_up_issue(
@@ -255,7 +261,7 @@ async fn follow_up_issue(
             None => format!("#{n}"),
         }
     };
-    if let Some(number) = recorded_follow_up(cx.comments) {
+    if let Some(number) = recorded_follow_up(cx.client, cx.comments).await? {
         return Ok(FollowUp::Opened {
             number,
             url: issues_url(number),
@@ -267,13 +273,15 @@ async fn follow_up_issue(
     // the issue was opened, or another instance opened it): look among the
     // incident issues for one that names this hotfix.
     let marker = post_merge::follow_up_of_marker(cx.pull.number);
-    if let Some(existing) = cx
-        .client
-        .list_issues_labelled(INCIDENT_LABEL, 300)
-        .await?
-        .into_iter()
-        .find(|issue| issue.body.contains(&marker))
-    {
+    let mut found = None;
+    for issue in cx.client.list_issues_labelled(INCIDENT_LABEL, 300).await? {
+        // Only an issue this app opened: anyone may type the marker.
+        if issue.body.contains(&marker) && cx.client.wrote(issue.via_app, &issue.user).await? {
+            found = Some(issue);
+            break;
+        }
+    }
+    if let Some(existing) = found {
         return Ok(FollowUp::Opened {
             number: existing.number,
             url: existing.html_url,

@@ -74,6 +74,23 @@ impl PublishCache {
         output: &CheckOutput,
         annotations: Vec<Annotation>,
     ) -> Result<Published, GitHubError> {
+        self.write_check_run(client, name, head_sha, output, annotations, false)
+            .await
+    }
+
+    /// Like [`PublishCache::check_run`], but with `rerun` an unchanged
+    /// verdict is written again (a fresh `completed_at`): someone asked
+    /// for a re-run and GitHub reset the suite to queued, so the run must
+    /// visibly complete again.
+    pub async fn write_check_run(
+        &self,
+        client: &RepoClient,
+        name: &str,
+        head_sha: &str,
+        output: &CheckOutput,
+        annotations: Vec<Annotation>,
+        rerun: bool,
+    ) -> Result<Published, GitHubError> {
         let key = (client.repo_name(), format!("{name}@{head_sha}"));
         let shown = fingerprint(&(
             output.conclusion,
@@ -86,7 +103,7 @@ impl PublishCache {
                 .collect::<Vec<_>>(),
         ));
         let existing = match recall(&self.checks, &key) {
-            Some((_, was)) if was == shown => return Ok(Published::Unchanged),
+            Some((_, was)) if was == shown && !rerun => return Ok(Published::Unchanged),
             Some((id, _)) => Some(id),
             None => client
                 .find_check_run(head_sha, name)
@@ -177,12 +194,14 @@ impl PublishCache {
     ) -> Result<Published, GitHubError> {
         let key = (client.repo_name(), number);
         let hash = fingerprint(&body);
-        // Ours is the marked comment written by a bot; a person quoting the
-        // marker does not make their comment ours.
-        let existing = comments
-            .iter()
-            .filter(|c| c.body.contains(COMMENT_MARKER))
-            .min_by_key(|c| (!c.user.ends_with("[bot]"), c.id));
+        // Ours is the marked comment GitHub says this app wrote; a person
+        // (or another app) quoting the marker does not make their comment
+        // ours, and is never edited.
+        let existing = client
+            .own_marked(comments, COMMENT_MARKER)
+            .await?
+            .into_iter()
+            .min_by_key(|c| c.id);
         let published = match existing {
             Some(c) if c.body == body => Published::Unchanged,
             Some(c) => {

@@ -124,6 +124,8 @@ struct AppInner {
     tokens: Mutex<HashMap<u64, Arc<InstallationTokens>>>,
     memo: Arc<Memo>,
     refresh_margin: Duration,
+    /// The bot login, learnt once (see `identity`).
+    identity: Arc<super::identity::AppIdentity>,
 }
 
 impl GitHubApp {
@@ -135,12 +137,22 @@ impl GitHubApp {
     pub fn with_options(cfg: &AppConfig, opts: ClientOptions) -> Result<GitHubApp, GitHubError> {
         let key = AppKey::parse(cfg.app_id, cfg.private_key_pem.expose_secret())
             .map_err(GitHubError::config)?;
-        let core = Core::new(&cfg.api_url, opts.http, Arc::new(ApiStats::new()))?;
+        let core = Arc::new(Core::new(
+            &cfg.api_url,
+            opts.http,
+            Arc::new(ApiStats::new()),
+        )?);
+        let key = Arc::new(key);
+        let identity = Arc::new(super::identity::AppIdentity::new(
+            core.clone(),
+            Credential::App(key.clone()),
+        ));
         Ok(GitHubApp {
             inner: Arc::new(AppInner {
                 app_id: cfg.app_id,
-                core: Arc::new(core),
-                key: Arc::new(key),
+                core,
+                key,
+                identity,
                 tokens: Mutex::new(HashMap::new()),
                 memo: Arc::new(Memo::new(opts.membership_ttl, opts.membership_capacity)),
                 refresh_margin: opts.token_refresh_margin,
@@ -193,6 +205,7 @@ impl GitHubApp {
             core: self.inner.core.clone(),
             cred: Credential::Installation { id, tokens },
             memo: self.inner.memo.clone(),
+            identity: self.inner.identity.clone(),
         })
     }
 
@@ -309,6 +322,7 @@ pub struct InstallationClient {
     core: Arc<Core>,
     cred: Credential,
     memo: Arc<Memo>,
+    identity: Arc<super::identity::AppIdentity>,
 }
 
 impl InstallationClient {
@@ -364,6 +378,7 @@ impl InstallationClient {
             owner,
             repo,
         )
+        .with_identity(self.identity.clone())
     }
 }
 

@@ -12,6 +12,7 @@ pub mod app;
 mod error;
 mod etag;
 mod http;
+mod identity;
 pub mod manifest;
 mod memo;
 pub mod repo;
@@ -26,8 +27,6 @@ pub use app::{
 };
 pub use error::{ErrorKind, GitHubError};
 pub use http::HttpOptions;
-pub use repo::{
-    AuthoredIssue, CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo, RepoClient,
-};
+pub use repo::{CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo, RepoClient};
 pub use stats::{ApiStats, NO_RESPONSE};
 pub use types::*;

@@ -12,7 +12,7 @@ use super::http::{Call, Core, Credential, encode_path, query};
 use super::memo::{Memo, Question};
 use super::stats::ApiStats;
 mod evidence;
-pub use evidence::{AuthoredIssue, CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo};
+pub use evidence::{CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo};
 
 use super::types::{
     BranchInfo, CheckOutput, CheckRunInfo, CheckRunUpdate, CommentInfo, CommitInfo, CompareInfo,
@@ -39,6 +39,8 @@ pub struct RepoClient {
     repo: String,
     /// `/repos/{owner}/{repo}`, encoded.
     prefix: String,
+    /// The app's bot login, for answers without `performed_via_github_app`.
+    identity: Option<Arc<super::identity::AppIdentity>>,
 }
 
 impl std::fmt::Debug for RepoClient {
@@ -72,7 +74,16 @@ impl RepoClient {
             ),
             owner: owner.to_string(),
             repo: repo.to_string(),
+            identity: None,
         }
+    }
+
+    pub(crate) fn with_identity(
+        mut self,
+        identity: Arc<super::identity::AppIdentity>,
+    ) -> RepoClient {
+        self.identity = Some(identity);
+        self
     }
 
     /// A read-mostly client on a personal token (`simulate --repo` with
@@ -127,14 +138,57 @@ impl RepoClient {
     /// Another repository of the same owner, with the same credentials
     /// (the organisation's `.github` repository).
     pub fn sibling(&self, repo: &str) -> RepoClient {
-        RepoClient::new(
+        let mut sibling = RepoClient::new(
             self.core.clone(),
             self.cred.clone(),
             self.memo.clone(),
             self.app_id,
             &self.owner,
             repo,
-        )
+        );
+        sibling.identity = self.identity.clone();
+        sibling
+    }
+
+    /// Whether something GitHub says was `performed_via_github_app` with
+    /// this id was written by this app. Markers the app reads back (sticky
+    /// comment, escalations, follow-up issue) count only then: anyone can
+    /// type an HTML comment, only the app's installation token makes GitHub
+    /// name the app. A personal-token client (`simulate`) has no app and
+    /// owns nothing.
+    ///
+    /// Where GitHub's answer leaves `performed_via_github_app` out (older
+    /// Enterprise Server versions), the author `login` decides: it must be
+    /// the app's bot, `<slug>[bot]` (`GET /app`, asked once per process and
+    /// only then). A person's login cannot contain brackets.
+    pub async fn wrote(&self, via_app: Option<u64>, login: &str) -> Result<bool, GitHubError> {
+        let Some(ours) = self.app_id else {
+            return Ok(false);
+        };
+        match via_app {
+            Some(theirs) => Ok(theirs == ours),
+            None if login.ends_with("[bot]") => match &self.identity {
+                Some(identity) => Ok(identity.bot_login().await? == login),
+                None => Ok(false),
+            },
+            None => Ok(false),
+        }
+    }
+
+    /// The comments among `comments` that carry `marker` and that this app
+    /// wrote (see [`RepoClient::wrote`]), in their order.
+    pub async fn own_marked<'c>(
+        &self,
+        comments: &'c [CommentInfo],
+        marker: &str,
+    ) -> Result<Vec<&'c CommentInfo>, GitHubError> {
+        let mut ours = Vec::new();
+        for c in comments.iter().filter(|c| c.body.contains(marker)) {
+            if self.wrote(c.via_app, &c.user).await? {
+                ours.push(c);
+            }
+        }
+        Ok(ours)
     }
 
     /// Counters of the requests sent through this client's app or token.
@@ -292,7 +346,19 @@ impl RepoClient {
     /// `git_ref` (the default branch when `None`), `None` when it does not
     /// exist there. A directory, a
     /// submodule or a file that is not UTF-8 text is an error.
+    ///
+    /// Every file the app reads (policy, version files) comes through here,
+    /// so the text is normalised once, here: a leading UTF-8 byte-order
+    /// mark is dropped and CRLF line endings become LF.
     pub async fn get_file(
+        &self,
+        path: &str,
+        git_ref: Option<&str>,
+    ) -> Result<Option<String>, GitHubError> {
+        Ok(self.get_file_raw(path, git_ref).await?.map(normalise_text))
+    }
+
+    async fn get_file_raw(
         &self,
         path: &str,
         git_ref: Option<&str>,
@@ -386,6 +452,44 @@ impl RepoClient {
             .get("GET /repos/{owner}/{repo}/commits/{sha}", path)
             .await?;
         Ok(w.into())
+    }
+
+    /// `GET /repos/{owner}/{repo}/activity?ref=refs/heads/{branch}`, newest
+    /// first, one page of 100: when GitHub's servers received the latest
+    /// push (`push`, `force_push` or `branch_creation`) whose `after` is
+    /// `sha`. The `timestamp` is GitHub's own receipt time, unlike a
+    /// commit's dates, which the author's machine writes. `None` when no
+    /// entry on that page made `sha` the branch's tip (an older push, or a
+    /// head that lives in a fork), and when the server has no such API
+    /// (404). Needs metadata read.
+    pub async fn head_pushed_at(
+        &self,
+        branch: &str,
+        sha: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, GitHubError> {
+        let git_ref = format!("refs/heads/{branch}");
+        let path = format!(
+            "{}/activity?{}",
+            self.prefix,
+            query(&[("ref", git_ref.as_str()), ("per_page", "100")])
+        );
+        // A server without the API (an older Enterprise Server) answers
+        // 404: the push time is then unknown, not an error.
+        let list: Option<Vec<wire::Activity>> = self
+            .get_optional("GET /repos/{owner}/{repo}/activity", path)
+            .await?;
+        Ok(list
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| a.after == sha && a.git_ref == git_ref)
+            .filter(|a| {
+                matches!(
+                    a.activity_type.as_str(),
+                    "push" | "force_push" | "branch_creation"
+                )
+            })
+            .filter_map(|a| a.timestamp)
+            .max())
     }
 
     // ---- pull requests -----------------------------------------------------
@@ -579,8 +683,8 @@ impl RepoClient {
     // ---- checks ------------------------------------------------------------
 
     /// `GET /repos/{owner}/{repo}/commits/{sha}/check-runs?check_name=`: the
-    /// newest check run called `name` on `sha` that belongs to our app (any
-    /// app's, for a token client).
+    /// newest check run called `name` on `sha` that belongs to our app (its
+    /// `app.id`; any app's, for a token client).
     pub async fn find_check_run(
         &self,
         sha: &str,
@@ -600,9 +704,11 @@ impl RepoClient {
             .into_iter()
             .map(CheckRunInfo::from)
             .filter(|run| run.name == name)
-            .filter(|run| match (self.app_id, run.app_id) {
-                (Some(ours), Some(theirs)) => ours == theirs,
-                _ => true,
+            // An app client owns only runs GitHub says its app made; a
+            // run that does not say is not ours.
+            .filter(|run| match self.app_id {
+                Some(ours) => run.app_id == Some(ours),
+                None => true,
             })
             .max_by_key(|run| run.id))
     }
@@ -720,6 +826,21 @@ fn set_output(
     Ok(())
 }
 
+/// A file's text as the app reads it: without a leading UTF-8 byte-order
+/// mark (npm, node and Python accept one), with CRLF (and lone CR) line
+/// endings turned into LF.
+pub fn normalise_text(text: String) -> String {
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
+    if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text
+    }
+}
+
 /// `text` cut to at most `limit` bytes, on a character boundary.
 fn cut(text: &str, limit: usize) -> String {
     if text.len() <= limit {
@@ -735,6 +856,18 @@ fn cut(text: &str, limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_loses_its_bom_and_crlf_once() {
+        assert_eq!(
+            normalise_text("\u{feff}{\"version\": \"1.2.3\"}\r\n".into()),
+            "{\"version\": \"1.2.3\"}\n"
+        );
+        assert_eq!(normalise_text("a\rb".into()), "a\nb");
+        // Only a leading mark is one; a second is content.
+        assert_eq!(normalise_text("\u{feff}\u{feff}x".into()), "\u{feff}x");
+        assert_eq!(normalise_text("plain\n".into()), "plain\n");
+    }
 
     #[test]
     fn cut_respects_char_boundaries() {

@@ -1116,3 +1116,48 @@ async fn a_stray_304_is_an_error_not_a_loop() {
     assert!(matches!(err.kind, ErrorKind::Decode(_)), "{err}");
     assert_eq!(stub.count("GET", "/api/v3/repos/acme/widgets"), 1);
 }
+
+#[tokio::test]
+async fn the_apps_own_writing_is_known_by_app_id_else_by_its_bot_login_asked_once() {
+    let stub = Stub::start(|seen, n| {
+        if let Some(reply) = token_reply(seen, n) {
+            return reply;
+        }
+        match seen.path() {
+            "/api/v3/app" => Reply::json(200, json!({"id": APP_ID, "slug": "hotfix-guard"})),
+            _ => Reply::json(404, json!({"message": "Not Found"})),
+        }
+    })
+    .await;
+    let repo = repo_for(&stub).await;
+    // GitHub names the app: the id decides, no call.
+    assert!(repo.wrote(Some(APP_ID), "anyone").await.unwrap());
+    assert!(
+        !repo
+            .wrote(Some(APP_ID + 1), "hotfix-guard[bot]")
+            .await
+            .unwrap()
+    );
+    // A person is never the app, whatever they type; no call either.
+    assert!(!repo.wrote(None, "dana").await.unwrap());
+    assert_eq!(stub.count("GET", "/api/v3/app"), 0);
+    // The field left out (older Enterprise Server): the bot login decides.
+    assert!(repo.wrote(None, "hotfix-guard[bot]").await.unwrap());
+    assert!(!repo.wrote(None, "other-app[bot]").await.unwrap());
+    assert_eq!(stub.count("GET", "/api/v3/app"), 1, "asked once");
+    let jwt = stub
+        .seen()
+        .into_iter()
+        .find(|s| s.path() == "/api/v3/app")
+        .and_then(|s| s.header("authorization"))
+        .unwrap();
+    assert!(jwt.starts_with("Bearer ey"), "{jwt}");
+    // A personal-token client owns nothing.
+    let token = RepoClient::with_token(&stub.ghes_url(), "t".into(), "acme", "widgets").unwrap();
+    assert!(
+        !token
+            .wrote(Some(APP_ID), "hotfix-guard[bot]")
+            .await
+            .unwrap()
+    );
+}

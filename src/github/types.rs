@@ -47,12 +47,19 @@ pub struct PullInfo {
     pub labels: Vec<String>,
     pub created_at: Option<DateTime<Utc>>,
     pub html_url: String,
+    /// GitHub's totals; only the single pull request answer carries them.
+    pub changed_files: Option<u64>,
+    pub additions: Option<u64>,
+    pub deletions: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewInfo {
     pub id: u64,
     pub user: String,
+    /// GitHub's `user.type`: `User`, `Bot`; empty for a deleted account.
+    #[serde(default)]
+    pub user_type: String,
     /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED`, `PENDING`.
     pub state: String,
     pub commit_id: Option<String>,
@@ -64,10 +71,18 @@ pub struct ReviewInfo {
 pub struct CommentInfo {
     pub id: u64,
     pub user: String,
+    /// GitHub's `user.type`: `User`, `Bot`; empty for a deleted account.
+    #[serde(default)]
+    pub user_type: String,
     pub body: String,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     pub html_url: Option<String>,
+    /// `performed_via_github_app.id`: the app whose installation token wrote
+    /// the comment (`None` for a person). What tells the app's own comments
+    /// from a person's that quotes its markers.
+    #[serde(default)]
+    pub via_app: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -311,6 +326,14 @@ pub(crate) mod wire {
     pub(crate) struct User {
         #[serde(default, deserialize_with = "lenient_string")]
         pub login: String,
+        /// `User`, `Bot`, `Organization`.
+        #[serde(default, rename = "type", deserialize_with = "lenient_string")]
+        pub kind: String,
+    }
+
+    /// The account type of `user`; `""` for a deleted account (`null`).
+    pub(crate) fn kind(user: &Option<User>) -> String {
+        user.as_ref().map(|u| u.kind.clone()).unwrap_or_default()
     }
 
     /// GitHub shows a deleted account as `null`; it displays it as "ghost".
@@ -376,6 +399,12 @@ pub(crate) mod wire {
         pub created_at: Option<DateTime<Utc>>,
         #[serde(default, deserialize_with = "lenient_string")]
         pub html_url: String,
+        #[serde(default)]
+        pub changed_files: Option<u64>,
+        #[serde(default)]
+        pub additions: Option<u64>,
+        #[serde(default)]
+        pub deletions: Option<u64>,
     }
 
     #[derive(Deserialize)]
@@ -406,6 +435,21 @@ pub(crate) mod wire {
         pub updated_at: Option<DateTime<Utc>>,
         #[serde(default)]
         pub html_url: Option<String>,
+        #[serde(default)]
+        pub performed_via_github_app: Option<AppRef>,
+    }
+
+    /// One entry of the repository activity API.
+    #[derive(Deserialize)]
+    pub(crate) struct Activity {
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub after: String,
+        #[serde(default, rename = "ref", deserialize_with = "lenient_string")]
+        pub git_ref: String,
+        #[serde(default, deserialize_with = "lenient_time")]
+        pub timestamp: Option<DateTime<Utc>>,
+        #[serde(default, deserialize_with = "lenient_string")]
+        pub activity_type: String,
     }
 
     #[derive(Deserialize)]
@@ -415,6 +459,10 @@ pub(crate) mod wire {
         pub html_url: String,
         #[serde(default, deserialize_with = "lenient_string")]
         pub body: String,
+        #[serde(default)]
+        pub user: Option<User>,
+        #[serde(default)]
+        pub performed_via_github_app: Option<AppRef>,
     }
 
     #[derive(Deserialize)]
@@ -647,6 +695,9 @@ impl From<wire::Pull> for PullInfo {
                 .collect(),
             created_at: w.created_at,
             html_url: w.html_url,
+            changed_files: w.changed_files,
+            additions: w.additions,
+            deletions: w.deletions,
         }
     }
 }
@@ -657,6 +708,12 @@ pub struct IssueSummary {
     pub number: u64,
     pub html_url: String,
     pub body: String,
+    /// The author's login.
+    #[serde(default)]
+    pub user: String,
+    /// `performed_via_github_app.id`: the app that opened the issue.
+    #[serde(default)]
+    pub via_app: Option<u64>,
 }
 
 impl From<wire::IssueSummary> for IssueSummary {
@@ -665,6 +722,8 @@ impl From<wire::IssueSummary> for IssueSummary {
             number: w.number,
             html_url: w.html_url,
             body: w.body,
+            user: wire::login(w.user),
+            via_app: w.performed_via_github_app.and_then(|a| a.id),
         }
     }
 }
@@ -718,6 +777,7 @@ impl From<wire::Review> for ReviewInfo {
     fn from(w: wire::Review) -> ReviewInfo {
         ReviewInfo {
             id: w.id,
+            user_type: wire::kind(&w.user),
             user: wire::login(w.user),
             state: w.state,
             commit_id: w.commit_id,
@@ -731,11 +791,13 @@ impl From<wire::Comment> for CommentInfo {
     fn from(w: wire::Comment) -> CommentInfo {
         CommentInfo {
             id: w.id,
+            user_type: wire::kind(&w.user),
             user: wire::login(w.user),
             body: w.body,
             created_at: w.created_at,
             updated_at: w.updated_at,
             html_url: w.html_url,
+            via_app: w.performed_via_github_app.and_then(|a| a.id),
         }
     }
 }

@@ -306,3 +306,31 @@ fn severity_set_by_a_non_writer_is_reported_as_no_valid_severity() {
     assert!(comment.contains("❌ Severity label — P0 was applied by `@mallory` (triage access)"));
     assert!(!comment.contains("Deploy by"));
 }
+
+/// bob's command with no server time for the push, a severity label no
+/// event names, and a files list cut at 3,000: what the report says.
+#[test]
+fn p0_with_unconfirmed_facts_check_output() {
+    let mut policy = p0_policy();
+    policy.checks.require_tests = vec!["tests/**".into()];
+    let mut facts = p0_approved();
+    facts.head_pushed_at = None;
+    facts.head_pushed_source = None;
+    facts.changed_files = Some(
+        (0..3_000)
+            .map(|i| changed(&format!("src/f{i}.rs"), 1, 0))
+            .collect(),
+    );
+    facts.totals = Some(ChangeTotals {
+        changed_files: 3_500,
+        additions: 3_500,
+        deletions: 0,
+    });
+    let out = check(&policy, &facts, PolicySource::Repository);
+    assert_eq!(out.conclusion, "failure");
+    insta::assert_snapshot!("check_p0_unconfirmed_facts", render(&out));
+
+    facts.label_events.clear();
+    let out = check(&policy, &facts, PolicySource::Repository);
+    insta::assert_snapshot!("check_p0_severity_applier_unknown", render(&out));
+}

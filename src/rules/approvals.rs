@@ -2,7 +2,7 @@
 //! number of approvals from people with write access.
 //!
 //! Reads: `reviews`, `comments` (approval command), `head_sha`,
-//! `head_pushed_at`, `author`, `team_members`, `permissions`.
+//! `head_pushed_at` (server time of the push that made the head), `author`, `team_members`, `permissions`.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -190,6 +190,10 @@ impl<'a> Ctx<'a> {
                 // A comment-only or unsubmitted review never overrides a decision.
                 ReviewState::Commented | ReviewState::Pending => continue,
             };
+            if review.not_a_person && decision == Decision::Approve {
+                self.note(not_a_person_note(&review.user));
+                continue;
+            }
             events.push(Event {
                 login: &review.user,
                 decision,
@@ -199,7 +203,14 @@ impl<'a> Ctx<'a> {
         }
         let command = self.policy.approvals.command.clone();
         for comment in &facts.comments {
-            if !is_command(&command, &comment.body) || !self.command_counts_from(comment) {
+            if !is_command(&command, &comment.body) {
+                continue;
+            }
+            if comment.not_a_person {
+                self.note(not_a_person_note(&comment.user));
+                continue;
+            }
+            if !self.command_counts_from(comment) {
                 continue;
             }
             if comment.updated_at.is_some_and(|u| u != comment.created_at) {
@@ -256,24 +267,36 @@ impl<'a> Ctx<'a> {
                 })
             }
             Source::Command(comment) => {
+                // Server times only: the push GitHub received vs the
+                // comment GitHub received. Unknown is stale, never fresh,
+                // and a comment in the same second as the push is not
+                // known to come after it.
                 let after_push = facts
                     .head_pushed_at
-                    .is_none_or(|pushed| comment.created_at >= pushed);
-                if dismiss_stale && !after_push {
-                    let pushed = facts
-                        .head_pushed_at
-                        .map(format_utc_minute)
-                        .unwrap_or_default();
-                    self.note(format!(
-                        "@{login}'s {} came before the latest push ({pushed}): stale, approve again",
-                        self.policy.approvals.command.trim()
-                    ));
-                    return None;
+                    .map(|pushed| comment.created_at > pushed);
+                let command = self.policy.approvals.command.trim().to_string();
+                if dismiss_stale {
+                    match (after_push, facts.head_pushed_at) {
+                        (Some(true), _) => {}
+                        (Some(false), Some(pushed)) => {
+                            self.note(format!(
+                                "@{login}'s {command} came before the latest push ({}): stale, approve again",
+                                format_utc_minute(pushed)
+                            ));
+                            return None;
+                        }
+                        _ => {
+                            self.note(format!(
+                                "@{login}'s {command} is stale — approve again: could not confirm this comment came after the latest push"
+                            ));
+                            return None;
+                        }
+                    }
                 }
                 Some(Approval {
                     login: login.to_string(),
                     via: ApprovalVia::Comment,
-                    commit: after_push.then(|| facts.head_sha.clone()),
+                    commit: (after_push == Some(true)).then(|| facts.head_sha.clone()),
                     at: Some(comment.created_at),
                     html_url: comment.html_url.clone(),
                 })
@@ -289,6 +312,12 @@ impl<'a> Ctx<'a> {
             self.in_required_role(login) == Membership::Yes
         }
     }
+}
+
+fn not_a_person_note(login: &str) -> String {
+    format!(
+        "@{login} is not a person's account (GitHub says an app or a deleted user); its approval does not count"
+    )
 }
 
 /// Each person's latest decisive event, in order of those events.

@@ -73,6 +73,10 @@ impl ReviewState {
 pub struct Review {
     pub id: u64,
     pub user: String,
+    /// `true` unless GitHub's `user.type` is `User`: an app's bot or a
+    /// deleted account, whose approval is no person's.
+    #[serde(default)]
+    pub not_a_person: bool,
     pub state: ReviewState,
     /// The commit the review was given on.
     #[serde(default)]
@@ -89,6 +93,9 @@ pub struct Review {
 pub struct Comment {
     pub id: u64,
     pub user: String,
+    /// `true` unless GitHub's `user.type` is `User` (see [`Review`]).
+    #[serde(default)]
+    pub not_a_person: bool,
     pub body: String,
     pub created_at: DateTime<Utc>,
     /// GitHub's `updated_at`; an edited command is ignored.
@@ -118,6 +125,31 @@ pub struct LabelEvent {
     pub actor: String,
     pub at: DateTime<Utc>,
 }
+
+/// Which server-side record gave the head's push time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PushTimeSource {
+    /// `GET /repos/{o}/{r}/activity`: the `timestamp` of the latest
+    /// `push`/`force_push`/`branch_creation` whose `after` is the head sha.
+    RepositoryActivity,
+    /// When this app first received a delivery (`opened`, `synchronize`,
+    /// `reopened`) naming the head sha, as recorded by the app: later than
+    /// the push itself, so never too early.
+    FirstDelivery,
+}
+
+/// A pull request's size as GitHub counts it, whatever the files list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeTotals {
+    /// GitHub's `changed_files`.
+    pub changed_files: u64,
+    pub additions: u64,
+    pub deletions: u64,
+}
+
+/// GitHub's pull-request files API lists at most this many files.
+pub const FILES_LIST_LIMIT: u64 = 3_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangedFile {
@@ -160,10 +192,21 @@ pub struct PullRequestFacts {
     pub merged_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub merged_by: Option<String>,
-    /// When the head commit was pushed, as well as GitHub tells (used to
-    /// decide whether an approval comment came after the latest push).
+    /// When GitHub's servers received the push that made `head_sha` the
+    /// head (server time, never a commit date, which the author's machine
+    /// writes). An approval command counts only when created after it.
+    /// `None` when no server-side source could say: command approvals are
+    /// then stale.
     #[serde(default)]
     pub head_pushed_at: Option<DateTime<Utc>>,
+    /// Where `head_pushed_at` came from.
+    #[serde(default)]
+    pub head_pushed_source: Option<PushTimeSource>,
+    /// The pull request's own totals (`changed_files`, `additions`,
+    /// `deletions` of `GET /pulls/{n}` or the webhook's `pull_request`);
+    /// `None` when GitHub's answer did not carry them.
+    #[serde(default)]
+    pub totals: Option<ChangeTotals>,
     #[serde(default)]
     pub labels: Vec<Label>,
     #[serde(default)]

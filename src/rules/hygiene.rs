@@ -2,28 +2,33 @@
 //! the optional checks on the change itself. Each applies only when the
 //! policy configures it.
 //!
-//! Reads: `changed_files` (require_tests, max_changed_files,
+//! Reads: `changed_files` and `totals` (require_tests, max_changed_files,
 //! max_changed_lines), `title` (title_pattern).
+//!
+//! GitHub's files list stops at 3,000 entries; the pull request's own
+//! totals say how many there are. Size rules use the totals; a rule that
+//! needs the whole list fails naming the limit when the list is cut.
 
 use globset::{GlobBuilder, GlobSetBuilder};
 
 use crate::policy::Policy;
-use crate::rules::facts::{ChangedFile, PullRequestFacts};
+use crate::rules::facts::{ChangeTotals, ChangedFile, FILES_LIST_LIMIT, PullRequestFacts};
 use crate::rules::result::{RuleId, RuleResult};
 
 /// The configured hygiene checks, in a fixed order.
 pub fn check(policy: &Policy, facts: &PullRequestFacts) -> Vec<RuleResult> {
     let checks = &policy.checks;
     let files = facts.changed_files.as_deref();
+    let totals = facts.totals;
     let mut results = Vec::new();
     if !checks.require_tests.is_empty() {
-        results.push(require_tests(&checks.require_tests, files));
+        results.push(require_tests(&checks.require_tests, files, totals));
     }
     if let Some(max) = checks.max_changed_files {
-        results.push(max_changed_files(max, files));
+        results.push(max_changed_files(max, files, totals));
     }
     if let Some(max) = checks.max_changed_lines {
-        results.push(max_changed_lines(max, files));
+        results.push(max_changed_lines(max, files, totals));
     }
     if let Some(pattern) = &checks.title_pattern {
         results.push(title_pattern(pattern, &facts.title));
@@ -48,8 +53,45 @@ fn quoted(globs: &[String]) -> String {
         .join(", ")
 }
 
+/// Whether `files` is the whole list: by the totals when known, else by
+/// GitHub's cap (a list shorter than the cap was not cut).
+pub fn list_is_complete(files: &[ChangedFile], totals: Option<ChangeTotals>) -> bool {
+    match totals {
+        Some(t) => t.changed_files <= files.len() as u64,
+        None => (files.len() as u64) < FILES_LIST_LIMIT,
+    }
+}
+
+fn over_the_limit(id: RuleId, what: &str) -> RuleResult {
+    RuleResult::fail(
+        id,
+        format!("more than {} files changed", thousands(FILES_LIST_LIMIT)),
+        format!(
+            "more than {} files changed: {what}; a hotfix should be minimal",
+            thousands(FILES_LIST_LIMIT)
+        ),
+    )
+}
+
+/// `3000` → `3,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `*` stays within a directory, `**` crosses them (gitignore-like).
-pub fn require_tests(globs: &[String], files: Option<&[ChangedFile]>) -> RuleResult {
+pub fn require_tests(
+    globs: &[String],
+    files: Option<&[ChangedFile]>,
+    totals: Option<ChangeTotals>,
+) -> RuleResult {
     let id = RuleId::RequireTests;
     let mut builder = GlobSetBuilder::new();
     for glob in globs {
@@ -71,6 +113,8 @@ pub fn require_tests(globs: &[String], files: Option<&[ChangedFile]>) -> RuleRes
     };
     match files.iter().find(|f| set.is_match(&f.filename)) {
         Some(f) => RuleResult::pass(id, format!("`{}` matches {}", f.filename, quoted(globs))),
+        // The test may be past the end of the cut list.
+        None if !list_is_complete(files, totals) => over_the_limit(id, "tests cannot be verified"),
         None => RuleResult::fail(
             id,
             "no test changes",
@@ -79,13 +123,23 @@ pub fn require_tests(globs: &[String], files: Option<&[ChangedFile]>) -> RuleRes
     }
 }
 
-pub fn max_changed_files(max: u32, files: Option<&[ChangedFile]>) -> RuleResult {
+/// By the pull request's `changed_files` total; by the list only when it is
+/// known to be whole.
+pub fn max_changed_files(
+    max: u32,
+    files: Option<&[ChangedFile]>,
+    totals: Option<ChangeTotals>,
+) -> RuleResult {
     let id = RuleId::MaxChangedFiles;
-    let Some(files) = files else {
-        return unknown_files(id);
+    let n = match (totals, files) {
+        (Some(t), _) => t.changed_files,
+        (None, Some(files)) if list_is_complete(files, None) => files.len() as u64,
+        (None, Some(_)) => {
+            return over_the_limit(id, "the number of changed files cannot be confirmed");
+        }
+        (None, None) => return unknown_files(id),
     };
-    let n = files.len();
-    if n <= max as usize {
+    if n <= u64::from(max) {
         RuleResult::pass(id, format!("{n} files changed (at most {max})"))
     } else {
         RuleResult::fail(
@@ -96,15 +150,25 @@ pub fn max_changed_files(max: u32, files: Option<&[ChangedFile]>) -> RuleResult 
     }
 }
 
-pub fn max_changed_lines(max: u32, files: Option<&[ChangedFile]>) -> RuleResult {
+/// By the pull request's `additions` + `deletions` totals; by the list only
+/// when it is known to be whole.
+pub fn max_changed_lines(
+    max: u32,
+    files: Option<&[ChangedFile]>,
+    totals: Option<ChangeTotals>,
+) -> RuleResult {
     let id = RuleId::MaxChangedLines;
-    let Some(files) = files else {
-        return unknown_files(id);
+    let n: u64 = match (totals, files) {
+        (Some(t), _) => t.additions.saturating_add(t.deletions),
+        (None, Some(files)) if list_is_complete(files, None) => files
+            .iter()
+            .map(|f| f.additions.saturating_add(f.deletions))
+            .fold(0, u64::saturating_add),
+        (None, Some(_)) => {
+            return over_the_limit(id, "the number of changed lines cannot be confirmed");
+        }
+        (None, None) => return unknown_files(id),
     };
-    let n: u64 = files
-        .iter()
-        .map(|f| f.additions.saturating_add(f.deletions))
-        .fold(0, u64::saturating_add);
     if n <= u64::from(max) {
         RuleResult::pass(id, format!("{n} lines changed (at most {max})"))
     } else {
@@ -182,10 +246,10 @@ mod tests {
             (&[], RuleStatus::Fail),
         ];
         for (names, want) in cases {
-            let r = require_tests(&globs, Some(&files(names)));
+            let r = require_tests(&globs, Some(&files(names)), None);
             assert_eq!(r.status, want, "{names:?}");
         }
-        let r = require_tests(&globs, Some(&files(&["src/a.rs"])));
+        let r = require_tests(&globs, Some(&files(&["src/a.rs"])), None);
         assert_eq!(
             r.detail,
             "no changed file matches `tests/**`, `**/*_test.go`"
@@ -196,23 +260,23 @@ mod tests {
     #[test]
     fn single_star_stays_in_one_directory() {
         let globs = vec!["tests/*.rs".to_string()];
-        let r = require_tests(&globs, Some(&files(&["tests/deep/a.rs"])));
+        let r = require_tests(&globs, Some(&files(&["tests/deep/a.rs"])), None);
         assert_eq!(r.status, RuleStatus::Fail);
     }
 
     #[test]
     fn unknown_changed_files_fail_closed() {
         assert_eq!(
-            require_tests(&["tests/**".into()], None).status,
+            require_tests(&["tests/**".into()], None, None).status,
             RuleStatus::Fail
         );
-        assert_eq!(max_changed_files(3, None).status, RuleStatus::Fail);
-        assert_eq!(max_changed_lines(3, None).status, RuleStatus::Fail);
+        assert_eq!(max_changed_files(3, None, None).status, RuleStatus::Fail);
+        assert_eq!(max_changed_lines(3, None, None).status, RuleStatus::Fail);
     }
 
     #[test]
     fn invalid_glob_fails_with_the_message() {
-        let r = require_tests(&["tests/[".into()], Some(&files(&["tests/a"])));
+        let r = require_tests(&["tests/[".into()], Some(&files(&["tests/a"])), None);
         assert_eq!(r.status, RuleStatus::Fail);
         assert!(r.detail.starts_with("glob `tests/[`"), "{}", r.detail);
     }
@@ -220,8 +284,11 @@ mod tests {
     #[test]
     fn max_changed_files_is_inclusive() {
         let three = files(&["a", "b", "c"]);
-        assert_eq!(max_changed_files(3, Some(&three)).status, RuleStatus::Pass);
-        let r = max_changed_files(2, Some(&three));
+        assert_eq!(
+            max_changed_files(3, Some(&three), None).status,
+            RuleStatus::Pass
+        );
+        let r = max_changed_files(2, Some(&three), None);
         assert_eq!(r.status, RuleStatus::Fail);
         assert_eq!(
             r.title_fragment.as_deref(),
@@ -232,8 +299,11 @@ mod tests {
     #[test]
     fn max_changed_lines_counts_additions_and_deletions() {
         let f = vec![changed("a", 10, 5), changed("b", 3, 2)];
-        assert_eq!(max_changed_lines(20, Some(&f)).status, RuleStatus::Pass);
-        let r = max_changed_lines(19, Some(&f));
+        assert_eq!(
+            max_changed_lines(20, Some(&f), None).status,
+            RuleStatus::Pass
+        );
+        let r = max_changed_lines(19, Some(&f), None);
         assert_eq!(r.status, RuleStatus::Fail);
         assert_eq!(
             r.title_fragment.as_deref(),
@@ -265,6 +335,56 @@ mod tests {
         assert!(
             r.detail
                 .starts_with("title pattern `(unclosed` is invalid: ")
+        );
+    }
+
+    #[test]
+    fn a_list_is_whole_by_the_totals_or_below_the_cap() {
+        let two = vec![changed("a", 1, 0), changed("b", 1, 0)];
+        let totals = |n| {
+            Some(ChangeTotals {
+                changed_files: n,
+                additions: 0,
+                deletions: 0,
+            })
+        };
+        assert!(list_is_complete(&two, None));
+        assert!(list_is_complete(&two, totals(2)));
+        assert!(!list_is_complete(&two, totals(3)));
+        let capped: Vec<ChangedFile> = (0..3_000)
+            .map(|i| changed(&format!("f{i}"), 1, 0))
+            .collect();
+        assert!(!list_is_complete(&capped, None), "3,000 may be the cap");
+        assert!(list_is_complete(&capped, totals(3_000)));
+    }
+
+    #[test]
+    fn size_rules_read_the_totals_and_name_the_limit_without_them() {
+        let capped: Vec<ChangedFile> = (0..3_000)
+            .map(|i| changed(&format!("f{i}"), 1, 0))
+            .collect();
+        let totals = Some(ChangeTotals {
+            changed_files: 3_500,
+            additions: 9_000,
+            deletions: 1,
+        });
+        assert_eq!(
+            max_changed_files(3_200, Some(&capped), totals)
+                .title_fragment
+                .as_deref(),
+            Some("too many files changed (3500 > 3200)")
+        );
+        assert_eq!(
+            max_changed_lines(9_000, Some(&capped), totals)
+                .title_fragment
+                .as_deref(),
+            Some("too many lines changed (9001 > 9000)")
+        );
+        let r = max_changed_lines(10_000, Some(&capped), None);
+        assert_eq!(r.status, RuleStatus::Fail);
+        assert_eq!(
+            r.detail,
+            "more than 3,000 files changed: the number of changed lines cannot be confirmed; a hotfix should be minimal"
         );
     }
 }

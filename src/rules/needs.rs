@@ -3,6 +3,7 @@
 
 use crate::policy::{Member, Policy, Severity};
 use crate::rules::approvals::is_command;
+use crate::rules::classify::same_label;
 use crate::rules::facts::{PullRequestFacts, ReviewState};
 use crate::rules::members::{push_unique_login, role_members, same_login};
 use crate::rules::provenance::applications;
@@ -123,11 +124,18 @@ pub fn deciders(policy: &Policy, facts: &PullRequestFacts) -> Vec<String> {
 }
 
 /// Who applied the severity's labels: their permission decides whether the
-/// severity counts.
+/// severity counts. Earlier appliers too: a writer's earlier application
+/// keeps the deadline running when someone without write access re-applies
+/// the label (see `provenance::clock_start`).
 pub fn label_appliers(severity: &Severity, facts: &PullRequestFacts) -> Vec<String> {
     let mut logins = Vec::new();
     for application in applications(severity, facts) {
         push_unique_login(&mut logins, &application.actor);
+    }
+    for event in facts.label_events.iter().filter(|e| e.added) {
+        if severity.labels.iter().any(|l| same_label(l, &event.label)) {
+            push_unique_login(&mut logins, &event.actor);
+        }
     }
     logins
 }

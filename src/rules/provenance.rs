@@ -33,6 +33,11 @@ pub struct ProvenanceOutcome {
     /// `false` when no current label of the severity was applied by a writer:
     /// the pull request then has no valid severity.
     pub valid: bool,
+    /// `true` when nobody is known to have applied the label at all (no
+    /// label event names it): the severity fails, but its deadline still
+    /// runs from the pull request's creation, so that escalation is not
+    /// silenced by what cannot be confirmed.
+    pub applier_unknown: bool,
 }
 
 fn severity_has_label(severity: &Severity, label: &str) -> bool {
@@ -84,10 +89,27 @@ pub fn check(severity: &Severity, facts: &PullRequestFacts) -> ProvenanceOutcome
     let name = &severity.name;
     let applied = applications(severity, facts);
     if applied.is_empty() {
+        // No `labeled` event names the label on the pull request (one
+        // renamed since it was applied keeps its old name there): nobody
+        // can be shown to have had the right to set the severity.
+        let labels: Vec<String> = facts
+            .labels
+            .iter()
+            .filter(|l| severity_has_label(severity, &l.name))
+            .map(|l| format!("`{}`", l.name))
+            .collect();
         return ProvenanceOutcome {
-            result: RuleResult::skip(id, format!("who applied {name} is not known")),
+            result: RuleResult::fail(
+                id,
+                format!("could not confirm who applied {name}"),
+                format!(
+                    "no label event names {} (renamed since it was applied?): someone with write access should remove the label and apply it again",
+                    labels.join(", ")
+                ),
+            ),
             set_by: None,
-            valid: true,
+            valid: false,
+            applier_unknown: true,
         };
     }
 
@@ -109,6 +131,7 @@ pub fn check(severity: &Severity, facts: &PullRequestFacts) -> ProvenanceOutcome
             result: RuleResult::pass(id, format!("{name} set by @{}{when}", first.actor)),
             set_by: first.at.map(|at| (first.actor.clone(), at)),
             valid: true,
+            applier_unknown: false,
         };
     }
 
@@ -150,7 +173,23 @@ pub fn check(severity: &Severity, facts: &PullRequestFacts) -> ProvenanceOutcome
         result,
         set_by: None,
         valid: false,
+        applier_unknown: false,
     }
+}
+
+/// When someone with write access first applied one of the severity's
+/// labels, even if it was removed or re-applied since. The deadline runs
+/// from there when the current label no longer counts (re-applied by
+/// someone without write access): that must not stop the clock and silence
+/// escalation.
+pub fn clock_start(severity: &Severity, facts: &PullRequestFacts) -> Option<DateTime<Utc>> {
+    facts
+        .label_events
+        .iter()
+        .filter(|e| e.added && severity_has_label(severity, &e.label))
+        .filter(|e| permission_of(facts, &e.actor).is_some_and(Permission::can_write))
+        .map(|e| e.at)
+        .min()
 }
 
 /// Notes for each time a more severe severity label was removed after
@@ -285,13 +324,21 @@ mod tests {
     }
 
     #[test]
-    fn unknown_applier_is_skipped() {
+    fn unknown_applier_fails_closed() {
         let policy = p0_policy();
         let mut facts = p0_facts();
         facts.label_events.clear();
         let out = check(p0(&policy), &facts);
-        assert!(out.valid);
-        assert_eq!(out.result.status, RuleStatus::Skip);
+        assert!(!out.valid);
+        assert_eq!(out.result.status, RuleStatus::Fail);
+        assert_eq!(
+            out.result.title_fragment.as_deref(),
+            Some("could not confirm who applied P0")
+        );
+        assert_eq!(
+            out.result.detail,
+            "no label event names `P0` (renamed since it was applied?): someone with write access should remove the label and apply it again"
+        );
         assert_eq!(out.set_by, None);
     }
 

@@ -150,6 +150,8 @@ pub fn p0_facts() -> PullRequestFacts {
         merged_at: None,
         merged_by: None,
         head_pushed_at: Some(ts("2026-11-26T13:10:00Z")),
+        head_pushed_source: Some(PushTimeSource::RepositoryActivity),
+        totals: None,
         labels: vec![label("hotfix"), label("P0")],
         label_events: vec![
             label_event("hotfix", true, "dave", "2026-11-26T13:00:00Z"),
@@ -197,6 +199,7 @@ pub fn changed(name: &str, additions: u64, deletions: u64) -> ChangedFile {
 pub fn review(id: u64, user: &str, state: ReviewState, commit: &str, at: &str) -> Review {
     Review {
         id,
+        not_a_person: false,
         user: user.into(),
         state,
         commit_id: Some(commit.into()),
@@ -210,6 +213,7 @@ pub fn review(id: u64, user: &str, state: ReviewState, commit: &str, at: &str) -
 pub fn comment(id: u64, user: &str, body: &str, at: &str) -> Comment {
     Comment {
         id,
+        not_a_person: false,
         user: user.into(),
         body: body.into(),
         created_at: ts(at),

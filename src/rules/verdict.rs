@@ -147,6 +147,14 @@ fn without_severity(policy: &Policy, facts: &PullRequestFacts, reason: HotfixRea
     }
 }
 
+/// The severity's deadline counted from `since`.
+fn deadline_from(severity: &Severity, since: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    severity
+        .deadline
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .and_then(|d| since.checked_add_signed(d))
+}
+
 fn with_severity(
     policy: &Policy,
     facts: &PullRequestFacts,
@@ -155,7 +163,17 @@ fn with_severity(
 ) -> Verdict {
     let provenance = provenance::check(severity, facts);
     if !provenance.valid {
-        // Treated as having no valid severity.
+        // Treated as having no valid severity. A label nobody is known to
+        // have applied still starts the clock (from the pull request's
+        // creation): what cannot be confirmed must not silence escalation.
+        // One only a non-writer ever applied does not (it must not page
+        // anyone); one a writer applied before a non-writer re-applied it
+        // keeps the writer's clock.
+        let deadline = if provenance.applier_unknown {
+            deadline_from(severity, facts.created_at)
+        } else {
+            provenance::clock_start(severity, facts).and_then(|at| deadline_from(severity, at))
+        };
         let results = vec![provenance.result, target::check(policy, facts)];
         return Verdict {
             is_hotfix: true,
@@ -164,7 +182,7 @@ fn with_severity(
             title: title_from(&results),
             results,
             conclusion: Conclusion::Failure,
-            deadline: None,
+            deadline,
             severity_set_by: None,
             notes: Vec::new(),
             approvals: None,
@@ -201,10 +219,7 @@ fn with_severity(
         .set_by
         .as_ref()
         .map_or(facts.created_at, |(_, at)| *at);
-    let deadline = severity
-        .deadline
-        .and_then(|d| chrono::Duration::from_std(d).ok())
-        .and_then(|d| since.checked_add_signed(d));
+    let deadline = deadline_from(severity, since);
 
     Verdict {
         is_hotfix: true,

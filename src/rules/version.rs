@@ -1,15 +1,19 @@
 //! The version bump: every configured version file must move from the base's
 //! version to exactly the next one (patch, minor, or any greater), agree with
-//! the others, and not name a version that is already tagged.
+//! the others, and not name a version that is already tagged. Each file is
+//! read in its ecosystem's grammar (see [`grammar`]): PEP 440 for
+//! `pyproject.toml`, SemVer for the others.
 //!
 //! Reads: `files[path].base/head` for each configured file, `existing_tags`.
 
-use semver::Version;
 use serde::Serialize;
 
 use crate::policy::{Increment, Policy, VersionFile};
 use crate::rules::facts::{FileAtRefs, PullRequestFacts};
 use crate::rules::result::{RuleId, RuleResult};
+
+mod grammar;
+pub use grammar::{Grammar, ReleaseVersion};
 
 /// One version file as read at base and head.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,7 +31,7 @@ pub struct VersionOutcome {
     pub result: RuleResult,
     pub files: Vec<VersionFileReport>,
     /// The version the head carries, when every file agrees on one.
-    pub new_version: Option<Version>,
+    pub new_version: Option<ReleaseVersion>,
 }
 
 /// The version text a file carries, per its kind.
@@ -111,24 +115,9 @@ fn one_line(e: &dyn std::fmt::Display) -> String {
         .join(" ")
 }
 
-/// Semantic version, a leading `v` allowed.
-pub fn parse_version(text: &str) -> Result<Version, String> {
-    let t = text.trim();
-    let t = t.strip_prefix(['v', 'V']).unwrap_or(t);
-    Version::parse(t).map_err(|e| format!("`{text}` is not a semantic version ({e})"))
-}
-
-fn expected_after(base: &Version, increment: Increment) -> Option<Version> {
-    match increment {
-        Increment::Patch => Some(Version::new(base.major, base.minor, base.patch + 1)),
-        Increment::Minor => Some(Version::new(base.major, base.minor + 1, 0)),
-        Increment::AnyGreater => None,
-    }
-}
-
-/// Same release, ignoring build metadata (which carries no precedence).
-fn same_release(a: &Version, b: &Version) -> bool {
-    a.major == b.major && a.minor == b.minor && a.patch == b.patch && a.pre == b.pre
+/// The version in `text`, in the grammar of `file`'s ecosystem.
+pub fn parse_version(file: &VersionFile, text: &str) -> Result<ReleaseVersion, String> {
+    ReleaseVersion::parse(Grammar::of(file), text)
 }
 
 /// A file that failed, with words for the check title and a detail line.
@@ -139,7 +128,7 @@ struct Problem {
 
 struct FileCheck {
     report: VersionFileReport,
-    head: Option<Version>,
+    head: Option<ReleaseVersion>,
     problem: Option<Problem>,
 }
 
@@ -208,7 +197,7 @@ fn check_file(file: &VersionFile, facts: &PullRequestFacts, increment: Increment
             None,
         );
     };
-    let base = match parse_version(&base_text) {
+    let base = match parse_version(file, &base_text) {
         Ok(v) => v,
         Err(why) => {
             return fail(
@@ -219,7 +208,7 @@ fn check_file(file: &VersionFile, facts: &PullRequestFacts, increment: Increment
             );
         }
     };
-    let head = match parse_version(&head_text) {
+    let head = match parse_version(file, &head_text) {
         Ok(v) => v,
         Err(why) => {
             return fail(
@@ -232,7 +221,7 @@ fn check_file(file: &VersionFile, facts: &PullRequestFacts, increment: Increment
     };
 
     let arrow = format!("{path} {base} → {head}");
-    if !head.pre.is_empty() {
+    if head.is_prerelease() {
         return fail(
             report,
             format!("{path} is a pre-release"),
@@ -240,17 +229,17 @@ fn check_file(file: &VersionFile, facts: &PullRequestFacts, increment: Increment
             Some(head),
         );
     }
-    let problem = match expected_after(&base, increment) {
-        Some(expected) if !same_release(&head, &expected) => Some((
-            if same_release(&head, &base) {
+    let problem = match base.expected_after(increment) {
+        Some(expected) if !head.same_release(&expected) => Some((
+            if head.same_release(&base) {
                 format!("{path} not bumped")
             } else {
                 format!("{path} should be {expected}")
             },
             format!("{arrow}: expected {expected}"),
         )),
-        None if head <= base => Some((
-            if same_release(&head, &base) {
+        None if head.compare(&base) != Some(std::cmp::Ordering::Greater) => Some((
+            if head.same_release(&base) {
                 format!("{path} not bumped")
             } else {
                 format!("{path} must increase")
@@ -271,14 +260,14 @@ fn check_file(file: &VersionFile, facts: &PullRequestFacts, increment: Increment
 
 /// The version every configured file carries at head, when all are readable
 /// and agree.
-pub fn new_version(policy: &Policy, facts: &PullRequestFacts) -> Option<Version> {
+pub fn new_version(policy: &Policy, facts: &PullRequestFacts) -> Option<ReleaseVersion> {
     let bump = policy.checks.version_bump.as_ref()?;
-    let mut agreed: Option<Version> = None;
+    let mut agreed: Option<ReleaseVersion> = None;
     for file in &bump.files {
         let text = facts.files.get(file.path())?.head.as_deref()?;
-        let v = parse_version(&extract(file, text).ok()?).ok()?;
+        let v = parse_version(file, &extract(file, text).ok()?).ok()?;
         match &agreed {
-            Some(a) if !same_release(a, &v) => return None,
+            Some(a) if !a.same_release(&v) => return None,
             Some(_) => {}
             None => agreed = Some(v),
         }
@@ -319,11 +308,11 @@ pub fn check(policy: &Policy, facts: &PullRequestFacts) -> Option<VersionOutcome
         }
     }
 
-    let heads: Vec<(&str, &Version)> = checks
+    let heads: Vec<(&str, &ReleaseVersion)> = checks
         .iter()
         .filter_map(|c| c.head.as_ref().map(|h| (c.report.path.as_str(), h)))
         .collect();
-    let disagree = heads.windows(2).any(|w| !same_release(w[0].1, w[1].1));
+    let disagree = heads.windows(2).any(|w| !w[0].1.same_release(w[1].1));
     if disagree {
         fragments.push("version files disagree".to_string());
         let list: Vec<String> = heads.iter().map(|(p, v)| format!("{p} {v}")).collect();

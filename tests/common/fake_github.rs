@@ -20,10 +20,12 @@
 //! ```
 #![allow(dead_code)]
 
+mod activity;
 mod auth;
 mod evidence;
 mod paging;
 mod routes;
+mod seeds;
 mod server;
 mod shapes;
 mod state;

@@ -120,10 +120,19 @@ impl Harness {
         self.gh.set_file(REPO, &pull.base_sha, "VERSION", "1.2.3\n");
         self.gh.set_file(REPO, &pull.head_sha, "VERSION", "1.2.4\n");
         self.gh.add_pull(REPO, pull.clone());
-        // The head commit was pushed just before the pull request opened.
+        // The head commit was pushed just before the pull request opened:
+        // its commit date, and GitHub's record of the push (server time).
         self.gh.set_commit_date(
             REPO,
             &pull.head_sha,
+            pull.created_at - chrono::Duration::minutes(1),
+        );
+        self.gh.add_push_activity(
+            REPO,
+            &pull.head_ref,
+            &pull.head_sha,
+            "branch_creation",
+            &pull.author,
             pull.created_at - chrono::Duration::minutes(1),
         );
         self.gh
@@ -198,7 +207,13 @@ impl Harness {
     /// holds it now, and waits for the evaluation.
     pub async fn pull_request(&self, action: &str, number: u64) -> StatusCode {
         let seed = self.gh.pull(REPO, number).expect("seeded pull request");
-        let payload = pull_request_event(action, &PrSpec::from_seed(REPO, &seed, 1));
+        let mut payload = pull_request_event(action, &PrSpec::from_seed(REPO, &seed, 1));
+        // The payload's totals agree with the files the fake lists.
+        if let Some((files, additions, deletions)) = self.gh.pull_totals(REPO, number) {
+            payload["pull_request"]["changed_files"] = files.into();
+            payload["pull_request"]["additions"] = additions.into();
+            payload["pull_request"]["deletions"] = deletions.into();
+        }
         let status = self.deliver("pull_request", &payload).await;
         self.settle().await;
         status

@@ -63,35 +63,8 @@ pub struct CommitPull {
     pub merge_commit_sha: Option<String>,
 }
 
-/// An issue as `GET /repos/{o}/{r}/issues?labels=` lists it, with who
-/// wrote it: enough to recognise one this app opened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthoredIssue {
-    pub number: u64,
-    pub html_url: String,
-    pub body: String,
-    /// `user.login`.
-    pub author: String,
-    /// `performed_via_github_app.id`: set when an app's installation token
-    /// created it.
-    pub via_app: Option<u64>,
-}
-
 mod wire {
     use serde::Deserialize;
-
-    #[derive(Deserialize)]
-    pub struct Issue {
-        pub number: u64,
-        #[serde(default)]
-        pub html_url: Option<String>,
-        #[serde(default)]
-        pub body: Option<String>,
-        #[serde(default)]
-        pub user: Option<Login>,
-        #[serde(default)]
-        pub performed_via_github_app: Option<App>,
-    }
 
     #[derive(Deserialize)]
     pub struct App {
@@ -339,38 +312,6 @@ impl RepoClient {
                 base_ref: p.base.ref_name,
                 merged_at: p.merged_at,
                 merge_commit_sha: p.merge_commit_sha,
-            })
-            .collect())
-    }
-
-    /// `GET /repos/{owner}/{repo}/issues?labels=&state=all`, newest first,
-    /// at most `limit`, with their authors. Needs Issues: read.
-    pub async fn issues_labelled_by_author(
-        &self,
-        labels: &str,
-        limit: usize,
-    ) -> Result<Vec<AuthoredIssue>, GitHubError> {
-        let items: Vec<wire::Issue> = self
-            .core
-            .pages(
-                &self.cred,
-                "GET /repos/{owner}/{repo}/issues",
-                format!(
-                    "{}/issues?{}",
-                    self.prefix,
-                    query(&[("labels", labels), ("state", "all"), ("per_page", "100")])
-                ),
-                limit,
-            )
-            .await?;
-        Ok(items
-            .into_iter()
-            .map(|i| AuthoredIssue {
-                number: i.number,
-                html_url: i.html_url.unwrap_or_default(),
-                body: i.body.unwrap_or_default(),
-                author: i.user.map(|u| u.login).unwrap_or_default(),
-                via_app: i.performed_via_github_app.and_then(|a| a.id),
             })
             .collect())
     }

@@ -652,3 +652,62 @@ fn permission_facts_cover_admins_as_writers() {
     facts.reviews = vec![review(1, "zed", Approved, HEAD_SHA, T1)];
     assert_eq!(run(&policy, "P2", &facts).result.status, RuleStatus::Pass);
 }
+
+#[test]
+fn command_with_no_known_push_time_is_stale_never_fresh() {
+    let mut policy = p0_policy();
+    let mut facts = p0_facts();
+    facts.reviews = vec![review(1, "alice", Approved, HEAD_SHA, T1)];
+    facts.comments = vec![comment(7, "bob", "/hotfix approve", T3)];
+    facts.head_pushed_at = None;
+    facts.head_pushed_source = None;
+    let out = run(&policy, "P0", &facts);
+    assert_eq!(out.result.status, RuleStatus::Fail);
+    assert_eq!(
+        out.result.title_fragment.as_deref(),
+        Some("needs on-call-manager approval")
+    );
+    assert_eq!(
+        out.notes,
+        [
+            "@bob's /hotfix approve is stale — approve again: could not confirm this comment came after the latest push"
+        ]
+    );
+    // Without dismiss_stale, freshness is not asked for.
+    policy.approvals.dismiss_stale = false;
+    assert_eq!(run(&policy, "P0", &facts).result.status, RuleStatus::Pass);
+}
+
+#[test]
+fn command_in_the_same_second_as_the_push_is_not_known_to_follow_it() {
+    let policy = p0_policy();
+    let mut facts = p0_facts();
+    facts.reviews = vec![review(1, "alice", Approved, HEAD_SHA, T1)];
+    let pushed = facts.head_pushed_at.expect("present in the fixture");
+    let mut c = comment(7, "bob", "/hotfix approve", T1);
+    c.created_at = pushed;
+    c.updated_at = Some(pushed);
+    facts.comments = vec![c];
+    assert_eq!(run(&policy, "P0", &facts).result.status, RuleStatus::Fail);
+}
+
+#[test]
+fn approvals_from_apps_and_deleted_accounts_do_not_count() {
+    let policy = p0_policy();
+    let mut facts = p0_facts();
+    let mut bot_review = review(1, "alice", Approved, HEAD_SHA, T1);
+    bot_review.not_a_person = true;
+    let mut bot_command = comment(7, "bob", "/hotfix approve", T2);
+    bot_command.not_a_person = true;
+    facts.reviews = vec![bot_review];
+    facts.comments = vec![bot_command];
+    let out = run(&policy, "P0", &facts);
+    assert_eq!(out.result.status, RuleStatus::Fail);
+    assert_eq!(
+        out.notes,
+        [
+            "@alice is not a person's account (GitHub says an app or a deleted user); its approval does not count",
+            "@bob is not a person's account (GitHub says an app or a deleted user); its approval does not count"
+        ]
+    );
+}

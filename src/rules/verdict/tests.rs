@@ -96,12 +96,13 @@ fn failures_join_their_fragments_in_rule_order() {
 }
 
 #[test]
-fn skip_counts_as_pass() {
+fn an_unknown_label_applier_fails_even_when_approved() {
     let mut facts = approved_p0();
-    facts.label_events.clear(); // provenance: Skip
+    facts.label_events.clear();
     let v = evaluate(&p0_policy(), &facts);
-    assert_eq!(v.results[0].status, RuleStatus::Skip);
-    assert_eq!(v.conclusion, Conclusion::Success);
+    assert_eq!(v.results[0].status, RuleStatus::Fail);
+    assert_eq!(v.conclusion, Conclusion::Failure);
+    assert_eq!(v.title, "could not confirm who applied P0");
 }
 
 #[test]

@@ -39,7 +39,10 @@ fn patch_bump_passes() {
     let out = run(&plain(Increment::Patch), &plain_facts("1.2.3\n", "1.2.4\n"));
     assert_eq!(out.result.status, RuleStatus::Pass, "{out:?}");
     assert_eq!(out.result.detail, "VERSION 1.2.3 → 1.2.4");
-    assert_eq!(out.new_version, Some(Version::new(1, 2, 4)));
+    assert_eq!(
+        out.new_version,
+        Some(ReleaseVersion::SemVer(semver::Version::new(1, 2, 4)))
+    );
 }
 
 #[test]
@@ -395,7 +398,10 @@ fn files_must_agree_on_the_head_version() {
         Some(r#"{"version":"1.2.4"}"#),
     );
     assert_eq!(run(&policy, &facts).result.status, RuleStatus::Pass);
-    assert_eq!(new_version(&policy, &facts), Some(Version::new(1, 2, 4)));
+    assert_eq!(
+        new_version(&policy, &facts),
+        Some(ReleaseVersion::SemVer(semver::Version::new(1, 2, 4)))
+    );
 
     // Each file bumped correctly from its own base, yet they disagree.
     set(
@@ -485,5 +491,33 @@ fn report_lists_each_file() {
             .extra_markdown
             .expect("present in the fixture")
             .contains("| `VERSION` | `1.2.3` | `1.2.3` | ❌")
+    );
+}
+
+#[test]
+fn pyproject_reads_pep440_where_1_4_to_1_4_1_is_a_patch_bump() {
+    let policy = with_files(
+        vec![VersionFile::Pyproject("pyproject.toml".into())],
+        Increment::Patch,
+    );
+    let mut facts = p0_facts();
+    set(
+        &mut facts,
+        "pyproject.toml",
+        Some("[project]\nversion = \"1.4\"\n"),
+        Some("[project]\nversion = \"1.4.1\"\n"),
+    );
+    let out = run(&policy, &facts);
+    assert_eq!(out.result.status, RuleStatus::Pass, "{:?}", out.result);
+    assert_eq!(out.result.detail, "pyproject.toml 1.4 → 1.4.1");
+    set(
+        &mut facts,
+        "pyproject.toml",
+        Some("[project]\nversion = \"1.4\"\n"),
+        Some("[project]\nversion = \"1.4.1rc1\"\n"),
+    );
+    assert_eq!(
+        run(&policy, &facts).result.title_fragment.as_deref(),
+        Some("pyproject.toml is a pre-release")
     );
 }

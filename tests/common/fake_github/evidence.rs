@@ -271,36 +271,3 @@ fn commit_pulls(state: &State, cx: &Ctx, req: &Req<'_>, repo: &RepoState, sha: &
         .collect();
     super::routes::paged_list(cx, req, items)
 }
-
-impl FakeGitHub {
-    /// An issue opened by `user` (not the app), e.g. one that copies the
-    /// app's marker. Returns its number.
-    pub fn add_issue_by(
-        &self,
-        repo: &str,
-        user: &str,
-        title: &str,
-        body: &str,
-        labels: &[&str],
-    ) -> u64 {
-        self.with(|s| {
-            let id = s.next_id();
-            let repo = s.repo_or_create(repo);
-            let number = repo.next_number();
-            repo.issues.insert(
-                number,
-                super::state::IssueRec {
-                    number,
-                    id,
-                    title: title.to_string(),
-                    body: Some(body.to_string()),
-                    labels: labels.iter().map(|l| l.to_string()).collect(),
-                    assignees: Vec::new(),
-                    user: user.to_string(),
-                    created_at: Utc::now(),
-                },
-            );
-            number
-        })
-    }
-}

@@ -59,6 +59,7 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
         ("GET", ["repos", o, r, "collaborators", login, "permission"]) => {
             with_repo(state, o, r, |_, repo| permission(cx, repo, login))
         }
+        ("GET", ["repos", o, r, "activity"]) => super::activity::list(state, cx, req, o, r),
         ("GET", ["repos", o, r, "contents", rest @ ..]) => with_repo(state, o, r, |_, repo| {
             contents(cx, repo, req, &rest.join("/"))
         }),
@@ -100,9 +101,11 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
             paged(cx, req, items)
         }),
         ("GET", ["repos", o, r, "pulls", n, "files"]) => with_pull(state, o, r, n, |repo, pr| {
+            // GitHub lists at most 3,000 files.
             let items = pr
                 .files
                 .iter()
+                .take(3_000)
                 .map(|f| shapes::pull_file(cx, &repo.full_name(), &pr.seed.head_sha, f))
                 .collect();
             paged(cx, req, items)
@@ -204,7 +207,7 @@ pub(super) fn pull_simple(state: &State, cx: &Ctx, repo: &RepoState, pr: &PullRe
     shapes::pull(cx, &pull_ctx(state, repo, pr), pr, false)
 }
 
-fn paged(cx: &Ctx, req: &Req<'_>, items: Vec<Value>) -> Reply {
+pub(super) fn paged(cx: &Ctx, req: &Req<'_>, items: Vec<Value>) -> Reply {
     let page = paging::paginate(
         cx,
         &PageRequest {

@@ -575,8 +575,9 @@ pub(super) fn comment(cx: &Ctx, full_name: &str, c: &CommentRec) -> Value {
             "author_association": if c.user.ends_with("[bot]") { "NONE" } else { "COLLABORATOR" },
             "pin": null,
             "minimized": null,
-            // In real list answers, not in the docs example.
-            "performed_via_github_app": null,
+            // In real list answers, not in the docs example. GitHub names
+            // the app whose installation token wrote the comment.
+            "performed_via_github_app": by_our_app(cx, &c.user),
         }),
     )
 }
@@ -620,8 +621,7 @@ pub(super) fn issue(cx: &Ctx, full_name: &str, i: &IssueRec) -> Value {
                 "confused": 0, "heart": 0, "rocket": 0, "eyes": 0,
             },
             "timeline_url": format!("{api}/issues/{n}/timeline"),
-            // GitHub names the app whose installation token opened it.
-            "performed_via_github_app": if i.user == BOT_LOGIN { app(cx, APP_ID) } else { Value::Null },
+            "performed_via_github_app": by_our_app(cx, &i.user),
             "state_reason": null,
         }),
     )
@@ -643,6 +643,16 @@ pub(super) fn label_event(cx: &Ctx, full_name: &str, e: &LabelEventRec) -> Value
             "performed_via_github_app": null,
         }),
     )
+}
+
+/// `performed_via_github_app` of something `login` wrote: our app when its
+/// bot wrote it (with an installation token), else `null`.
+fn by_our_app(cx: &Ctx, login: &str) -> Value {
+    if login == BOT_LOGIN {
+        app(cx, APP_ID)
+    } else {
+        Value::Null
+    }
 }
 
 /// The `app` object: our app for `APP_ID`, a stranger for any other id.

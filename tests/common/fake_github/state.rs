@@ -323,6 +323,8 @@ pub(super) struct RepoState {
     pub comments: Vec<CommentRec>,
     pub label_events: Vec<LabelEventRec>,
     pub check_runs: Vec<CheckRunRec>,
+    /// `GET /activity` entries (pushes with server times).
+    pub activity: Vec<super::activity::ActivityRec>,
 }
 
 impl RepoState {
@@ -347,6 +349,7 @@ impl RepoState {
             comments: Vec::new(),
             label_events: Vec::new(),
             check_runs: Vec::new(),
+            activity: Vec::new(),
         }
     }
 

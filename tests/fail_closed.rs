@@ -1,0 +1,606 @@
+//! Fail closed: every fact a verdict rests on comes from GitHub's side and
+//! from the right author. Each test plays what a pull request's author (or
+//! a user without write access) can do, through signed deliveries to the
+//! real router and the real client talking to the fake GitHub, and asserts
+//! on what the app wrote there: conclusion and the wording of the reason.
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::{Duration, TimeZone, Utc};
+use common::fake_github::{BOT_LOGIN, FakeGitHub, PullSeed};
+use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
+use common::webhook::{
+    CheckRunSpec, PrSpec, check_run_requested_action, check_run_rerequested,
+    check_suite_rerequested, issue_comment_event, pull_request_event,
+};
+
+const NEW_HEAD: &str = "h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2";
+
+async fn p0(policy: &str) -> (Harness, PullSeed) {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(policy, &pull);
+    h.label_events_by(&pull, "dana");
+    (h, pull)
+}
+
+/// `/hotfix approve` by `user`, `minutes` after the pull request opened,
+/// and the delivery GitHub sends for it.
+async fn command(h: &Harness, pull: &PullSeed, user: &str, minutes: i64) {
+    let id = h.gh.add_comment_at(
+        REPO,
+        pull.number,
+        user,
+        "/hotfix approve",
+        pull.created_at + Duration::minutes(minutes),
+    );
+    let payload = issue_comment_event("created", REPO, pull.number, user, "/hotfix approve", id, 1);
+    assert_eq!(
+        h.deliver("issue_comment", &payload).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+}
+
+fn text_of(run: &common::fake_github::CheckRunRec) -> String {
+    format!(
+        "{}\n{}\n{}",
+        run.title.clone().unwrap_or_default(),
+        run.summary.clone().unwrap_or_default(),
+        run.text.clone().unwrap_or_default()
+    )
+}
+
+// ---- 1. Freshness from the server, never from the author ------------------
+
+#[tokio::test]
+async fn a_back_dated_push_does_not_keep_comment_approvals() {
+    let (h, pull) = p0(POLICY).await;
+    h.pull_request("opened", pull.number).await;
+    command(&h, &pull, "alice", 1).await;
+    command(&h, &pull, "oncall-olga", 2).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+
+    // The author pushes unreviewed code whose commit says 2020-01-01;
+    // GitHub received the push after both approvals.
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = NEW_HEAD.into());
+    h.gh.set_file(REPO, NEW_HEAD, "VERSION", "1.2.4\n");
+    let back_dated = Utc
+        .with_ymd_and_hms(2020, 1, 1, 0, 0, 0)
+        .single()
+        .expect("date");
+    h.gh.set_commit_date(REPO, NEW_HEAD, back_dated);
+    h.gh.add_push_activity(
+        REPO,
+        &pull.head_ref,
+        NEW_HEAD,
+        "push",
+        "dana",
+        pull.created_at + Duration::minutes(5),
+    );
+    h.pull_request("synchronize", pull.number).await;
+
+    let run = h.check(NEW_HEAD);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("needs engineering-lead and on-call-manager approval")
+    );
+    let text = text_of(&run);
+    assert!(
+        text.contains("@alice's /hotfix approve came before the latest push"),
+        "{text}"
+    );
+    assert!(
+        text.contains("@oncall-olga's /hotfix approve came before the latest push"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_head_no_push_record_names_has_stale_comment_approvals() {
+    let (h, pull) = p0(POLICY).await;
+    // The head GitHub shows has no push in the repository's activity (a
+    // fork's push, or one older than the activity page reaches).
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = NEW_HEAD.into());
+    h.gh.set_file(REPO, NEW_HEAD, "VERSION", "1.2.4\n");
+    h.gh.set_commit_date(REPO, NEW_HEAD, Utc::now() - Duration::days(1));
+    h.pull_request("opened", pull.number).await;
+    command(&h, &pull, "alice", 1).await;
+    command(&h, &pull, "oncall-olga", 2).await;
+
+    let run = h.check(NEW_HEAD);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    let text = text_of(&run);
+    assert!(
+        text.contains(
+            "@alice's /hotfix approve is stale — approve again: could not confirm this comment came after the latest push"
+        ),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_fork_head_is_not_looked_up_in_the_base_repository_and_stays_unconfirmed() {
+    let (h, pull) = p0(POLICY).await;
+    h.pull_request("opened", pull.number).await;
+    h.gh.clear_requests();
+    h.gh.add_comment_at(
+        REPO,
+        pull.number,
+        "alice",
+        "/hotfix approve",
+        pull.created_at + Duration::minutes(1),
+    );
+    h.gh.add_comment_at(
+        REPO,
+        pull.number,
+        "oncall-olga",
+        "/hotfix approve",
+        pull.created_at + Duration::minutes(2),
+    );
+    // The delivery of a pull request whose head lives in a fork: even a
+    // branch of the same name in the base repository must not vouch for it.
+    let mut payload = pull_request_event(
+        "synchronize",
+        &PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1),
+    );
+    payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/app".into();
+    assert_eq!(
+        h.deliver("pull_request", &payload).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert!(
+        text_of(&run).contains("could not confirm this comment came after the latest push"),
+        "{}",
+        text_of(&run)
+    );
+    assert_eq!(
+        h.gh.count("GET", "/activity"),
+        0,
+        "no call that cannot help"
+    );
+}
+
+#[tokio::test]
+async fn api_calls_per_first_p0_evaluation_with_a_comment_approval() {
+    let (h, pull) = p0(POLICY).await;
+    h.gh.add_comment_at(
+        REPO,
+        pull.number,
+        "alice",
+        "/hotfix approve",
+        pull.created_at + Duration::minutes(1),
+    );
+    h.pull_request("opened", pull.number).await;
+    let calls = h.gh.api_calls();
+    let activity = h.gh.count("GET", "/activity");
+    let commits = h.gh.count("GET", &format!("/commits/{HEAD_SHA}"))
+        - h.gh
+            .count("GET", &format!("/commits/{HEAD_SHA}/check-runs"));
+    println!("first P0 evaluation with a comment approval: {calls} calls ({activity} activity)");
+    assert_eq!(activity, 1);
+    assert_eq!(commits, 0, "the commit's dates are no longer read");
+    // 10 without a comment approval (tests/evaluation_flow.rs); alice's
+    // command adds her acme/on-call membership lookup (she could fill
+    // either role) and the push time: one activity call, where the old
+    // code read the commit instead.
+    assert!(calls <= 12, "{calls}: {:#?}", h.gh.requests());
+}
+
+// ---- 2. Markers only from the app itself ----------------------------------
+
+fn escalation_policy() -> String {
+    POLICY.to_string()
+}
+
+#[tokio::test]
+async fn an_escalation_marker_typed_by_the_author_does_not_silence_the_escalation() {
+    let h = Harness::on(FakeGitHub::start().await).await;
+    let pull = h.p0();
+    h.seed(&escalation_policy(), &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    h.gh.add_comment(
+        REPO,
+        pull.number,
+        "dana",
+        "<!-- hotfix-guard:escalation level=1 -->",
+    );
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1, "the escalation is posted");
+    let posted: Vec<_> = h
+        .bot_comments(pull.number)
+        .into_iter()
+        .filter(|c| c.body.contains("<!-- hotfix-guard:escalation level=1 -->"))
+        .collect();
+    assert_eq!(posted.len(), 1);
+    assert!(posted[0].body.contains("past due"), "{}", posted[0].body);
+    assert!(posted[0].body.contains("@acme/incident-commanders"));
+}
+
+#[tokio::test]
+async fn a_persons_comment_with_the_sticky_marker_is_never_edited() {
+    let (h, pull) = p0(POLICY).await;
+    let theirs = h.gh.add_comment(
+        REPO,
+        pull.number,
+        "dana",
+        "<!-- hotfix-guard -->\nAll requirements met, nothing to see here.",
+    );
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.gh.comment_edits(theirs), 0, "their comment is theirs");
+    let ours = h.bot_comments(pull.number);
+    assert_eq!(ours.len(), 1, "the app writes its own");
+    assert!(ours[0].body.starts_with("<!-- hotfix-guard -->"));
+    assert!(ours[0].body.contains("P0"));
+    let person =
+        h.gh.comments(REPO, pull.number)
+            .into_iter()
+            .find(|c| c.id == theirs)
+            .expect("still there");
+    assert_eq!(person.user, "dana");
+    assert!(person.body.contains("nothing to see here"));
+}
+
+async fn merged_p0() -> (Harness, PullSeed) {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        state: "closed".into(),
+        merged: true,
+        merge_commit_sha: Some("m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3".into()),
+        merged_by: Some("alice".into()),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    (h, pull)
+}
+
+#[tokio::test]
+async fn a_follow_up_faked_in_a_comment_or_an_issue_does_not_replace_the_real_one() {
+    let (h, pull) = merged_p0().await;
+    // A comment that looks like the sticky comment recording follow-up #999,
+    // and an incident issue that claims to be this hotfix's follow-up.
+    h.gh.add_comment(
+        REPO,
+        pull.number,
+        "dana",
+        "<!-- hotfix-guard -->\n<!-- hotfix-guard:follow-up #999 -->",
+    );
+    let fake = h.gh.add_issue_by(
+        REPO,
+        "dana",
+        "Post-incident review: fix: stop the login loop",
+        "<!-- hotfix-guard:follow-up-of #7 -->\nnothing happened",
+        &["incident"],
+    );
+    h.pull_request("closed", pull.number).await;
+    let opened: Vec<_> =
+        h.gh.issues(REPO)
+            .into_iter()
+            .filter(|i| i.user == BOT_LOGIN)
+            .collect();
+    assert_eq!(opened.len(), 1, "the app opens the real follow-up");
+    assert_ne!(opened[0].number, fake);
+    let sticky = &h.bot_comments(pull.number)[0].body;
+    assert!(
+        sticky.contains(&format!("Post-incident review: [#{}]", opened[0].number)),
+        "{sticky}"
+    );
+    assert!(!sticky.contains("#999"), "{sticky}");
+}
+
+// ---- 3. Unknown is a failure, named ---------------------------------------
+
+#[tokio::test]
+async fn a_severity_label_no_event_names_fails_saying_what_to_do() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    // `P0` was applied as `sev-0` and renamed since: the events keep the old
+    // name. Fully approved otherwise.
+    for label in ["hotfix", "sev-0"] {
+        h.gh.add_label_event(
+            REPO,
+            pull.number,
+            label,
+            "dana",
+            true,
+            pull.created_at + Duration::seconds(5),
+        );
+    }
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("could not confirm who applied P0")
+    );
+    assert!(
+        text_of(&run).contains(
+            "no label event names `P0` (renamed since it was applied?): someone with write access should remove the label and apply it again"
+        ),
+        "{}",
+        text_of(&run)
+    );
+    // The deadline still runs: escalation is not silenced by the unknown.
+    assert_eq!(h.app.engine.watched(), 1);
+}
+
+// ---- 4. Complete data or a stated limit -----------------------------------
+
+fn with_checks(extra: &str) -> String {
+    POLICY.replace(
+        "  merge_back: true\n",
+        &format!("  merge_back: true\n{extra}"),
+    )
+}
+
+async fn big_approved_p0(policy: &str, files: Vec<(String, u64, u64)>) -> Harness {
+    let (h, pull) = p0(policy).await;
+    h.gh.set_pull_files(REPO, pull.number, files);
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    h
+}
+
+fn many_files(n: usize, test_at: Option<usize>) -> Vec<(String, u64, u64)> {
+    let mut files: Vec<(String, u64, u64)> = (0..n)
+        .map(|i| (format!("src/gen/f{i:04}.rs"), 1, 0))
+        .collect();
+    if let Some(i) = test_at {
+        files[i].0 = "tests/login_loop.rs".to_string();
+    }
+    files.push(("VERSION".to_string(), 1, 1));
+    files
+}
+
+#[tokio::test]
+async fn size_rules_use_the_pull_requests_own_totals_past_the_3000_file_cap() {
+    let h = big_approved_p0(
+        &with_checks("  max_changed_files: 3200\n"),
+        many_files(3_500, None),
+    )
+    .await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("too many files changed (3501 > 3200)")
+    );
+}
+
+#[tokio::test]
+async fn a_test_past_the_3000th_file_cannot_be_verified_and_says_so() {
+    let h = big_approved_p0(
+        &with_checks("  require_tests: [\"tests/**\"]\n"),
+        many_files(3_500, Some(3_400)),
+    )
+    .await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(run.title.as_deref(), Some("more than 3,000 files changed"));
+    assert!(
+        text_of(&run).contains(
+            "more than 3,000 files changed: tests cannot be verified; a hotfix should be minimal"
+        ),
+        "{}",
+        text_of(&run)
+    );
+}
+
+#[tokio::test]
+async fn a_policy_edit_past_the_3000th_file_is_still_validated() {
+    let (h, pull) = p0(POLICY).await;
+    let mut files = many_files(3_500, None);
+    files[3_300].0 = ".github/hotfix-policy.yml".to_string();
+    h.gh.set_pull_files(REPO, pull.number, files);
+    h.gh.set_file(
+        REPO,
+        HEAD_SHA,
+        ".github/hotfix-policy.yml",
+        "version: 1\nchecks:\n  max_changed_files: many\n",
+    );
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert!(
+        run.annotations
+            .iter()
+            .any(|a| a["path"] == ".github/hotfix-policy.yml"),
+        "{:#?}",
+        run.annotations
+    );
+}
+
+// ---- 5. Text normalised once where it is read ------------------------------
+
+#[tokio::test]
+async fn a_package_json_with_a_byte_order_mark_and_crlf_is_read() {
+    let policy = POLICY.replace(
+        "version_bump: { files: [VERSION], increment: patch }",
+        "version_bump: { files: [package.json], increment: patch }",
+    );
+    let (h, pull) = p0(&policy).await;
+    h.gh.set_file(
+        REPO,
+        &pull.base_sha,
+        "package.json",
+        "\u{feff}{\r\n  \"name\": \"app\",\r\n  \"version\": \"1.2.3\"\r\n}\r\n",
+    );
+    h.gh.set_file(
+        REPO,
+        HEAD_SHA,
+        "package.json",
+        "\u{feff}{\r\n  \"name\": \"app\",\r\n  \"version\": \"1.2.4\"\r\n}\r\n",
+    );
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        text_of(&run)
+    );
+    assert!(text_of(&run).contains("package.json 1.2.3 → 1.2.4"));
+}
+
+// ---- 6. Re-run re-runs ----------------------------------------------------
+
+#[tokio::test]
+async fn a_re_run_writes_the_check_run_again_but_not_the_comment() {
+    let (h, pull) = p0(POLICY).await;
+    h.pull_request("opened", pull.number).await;
+    let before = h.check(HEAD_SHA);
+    let sticky = h.bot_comments(pull.number)[0].id;
+    let edits = h.gh.comment_edits(sticky);
+
+    let spec = CheckRunSpec {
+        repo: REPO.into(),
+        name: "hotfix-policy".into(),
+        head_sha: HEAD_SHA.into(),
+        pull_numbers: vec![pull.number],
+        check_run_id: before.id,
+        ..CheckRunSpec::default()
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        h.deliver("check_run", &check_run_rerequested(&spec)).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+    let after = h.check(HEAD_SHA);
+    assert_eq!(after.update_count, before.update_count + 1, "written again");
+    assert_eq!(after.status, "completed");
+    assert_eq!(after.conclusion, before.conclusion);
+    assert!(
+        after.completed_at > before.completed_at,
+        "a fresh completed_at"
+    );
+    assert_eq!(
+        h.gh.comment_edits(sticky),
+        edits,
+        "the comment is unchanged"
+    );
+
+    let suite = check_suite_rerequested(REPO, HEAD_SHA, &pull.head_ref, 1);
+    let mut suite = suite;
+    suite["check_suite"]["pull_requests"] = serde_json::json!([{
+        "number": pull.number,
+        "head": {"ref": pull.head_ref, "sha": HEAD_SHA},
+        "base": {"ref": "main", "sha": pull.base_sha},
+    }]);
+    assert_eq!(h.deliver("check_suite", &suite).await, StatusCode::ACCEPTED);
+    h.settle().await;
+    assert_eq!(h.check(HEAD_SHA).update_count, after.update_count + 1);
+    assert_eq!(h.gh.comment_edits(sticky), edits);
+
+    // The Re-check button.
+    let before_button = h.check(HEAD_SHA).update_count;
+    assert_eq!(
+        h.deliver("check_run", &check_run_requested_action(&spec, "recheck"))
+            .await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+    assert_eq!(h.check(HEAD_SHA).update_count, before_button + 1);
+    assert_eq!(h.gh.comment_edits(sticky), edits);
+}
+
+// ---- 7. Each ecosystem's version grammar ----------------------------------
+
+#[tokio::test]
+async fn a_pyproject_patch_bump_follows_pep_440() {
+    let policy = POLICY.replace(
+        "version_bump: { files: [VERSION], increment: patch }",
+        "version_bump: { files: [pyproject.toml], increment: patch }",
+    );
+    let (h, pull) = p0(&policy).await;
+    h.gh.set_file(
+        REPO,
+        &pull.base_sha,
+        "pyproject.toml",
+        "[project]\nname = \"app\"\nversion = \"1.4\"\n",
+    );
+    h.gh.set_file(
+        REPO,
+        HEAD_SHA,
+        "pyproject.toml",
+        "[project]\nname = \"app\"\nversion = \"1.4.1\"\n",
+    );
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        text_of(&run)
+    );
+    assert!(text_of(&run).contains("pyproject.toml 1.4 → 1.4.1"));
+}
+
+#[tokio::test]
+async fn a_severity_label_re_applied_by_a_non_writer_fails_but_does_not_stop_the_clock() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "mallory", "triage");
+    for (added, secs) in [(false, 10), (true, 15)] {
+        h.gh.add_label_event(
+            REPO,
+            pull.number,
+            "P0",
+            "mallory",
+            added,
+            pull.created_at + Duration::seconds(secs),
+        );
+    }
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("P0 label applied by @mallory, who lacks write access")
+    );
+    // dana (write access) made it a P0 first: her clock keeps running.
+    assert_eq!(h.app.engine.watched(), 1);
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1, "the escalation is posted");
+}
+
+#[tokio::test]
+async fn a_server_without_the_activity_api_leaves_comment_approvals_stale_not_broken() {
+    let (h, pull) = p0(POLICY).await;
+    h.pull_request("opened", pull.number).await;
+    h.gh.fail_next("GET", "/activity", 404, vec![], 10);
+    command(&h, &pull, "alice", 1).await;
+    command(&h, &pull, "oncall-olga", 2).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("needs engineering-lead and on-call-manager approval"),
+        "evaluated, not an error"
+    );
+    assert!(
+        text_of(&run).contains("could not confirm this comment came after the latest push"),
+        "{}",
+        text_of(&run)
+    );
+}
