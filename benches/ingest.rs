@@ -6,7 +6,7 @@
 //! `pull_request.opened` delivery with a fresh `X-GitHub-Delivery` each time,
 //! so every request is new to the de-duplication set and acted on.
 //!
-//! A second floor also scans the body as JSON (DESIGN.md wants 400 for a
+//! A second floor also scans the body as JSON (the contract wants 400 for a
 //! body that is not JSON, so any conforming receiver pays for that scan).
 //! The components (HMAC alone, the lenient parse alone, and what building
 //! the whole JSON tree would cost instead) are measured too, to show where

@@ -24,6 +24,8 @@ pub struct App {
     pub engine: Arc<Engine>,
     /// The client the engine uses; recovery shares its counters.
     pub github: GitHubApp,
+    /// Set once GitHub has answered the app's JWT (`GET /readyz`).
+    pub readiness: crate::readiness::Readiness,
     workers: Vec<JoinHandle<()>>,
     sweeper: Option<JoinHandle<()>>,
 }
@@ -79,8 +81,10 @@ impl App {
                 })
             },
         };
+        let readiness = crate::readiness::Readiness::default();
         Ok(App {
-            router: server::router(state),
+            router: server::router(state).merge(crate::readiness::router(readiness.clone())),
+            readiness,
             queue,
             engine,
             github,
@@ -184,11 +188,36 @@ async fn serve_with(config: ServeConfig, ops: OpsConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on port {}", config.port))?;
     tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
         port = config.port,
-        api = %config.api_url,
+        github = %config.api_url,
         app_id = config.app_id,
-        "hotfix-guard listening"
+        "hotfix-guard {} listening on port {}; GitHub API at {}",
+        env!("CARGO_PKG_VERSION"),
+        config.port,
+        config.api_url
     );
+    tokio::spawn(crate::readiness::check_github(
+        app.github.clone(),
+        config.api_url.clone(),
+        app.readiness.clone(),
+    ));
+    let router = match ops.metrics_port {
+        Some(port) => {
+            let metrics = tokio::net::TcpListener::bind(("0.0.0.0", port))
+                .await
+                .with_context(|| format!("cannot listen on METRICS_PORT {port}"))?;
+            tracing::info!(port, "GET /metrics served on METRICS_PORT only");
+            let only = crate::metrics_port::only_metrics(app.router.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(metrics, only).await {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            });
+            crate::metrics_port::without_metrics(app.router.clone())
+        }
+        None => app.router.clone(),
+    };
     if ops.setup_mode_ignored {
         tracing::warn!(
             "SETUP_MODE is set but the app is configured: serving the app; unset SETUP_MODE"
@@ -196,7 +225,7 @@ async fn serve_with(config: ServeConfig, ops: OpsConfig) -> anyhow::Result<()> {
     }
     // Only once we listen: redeliveries must find us.
     let recovery = crate::recovery::spawn(&app.github, ops.recovery.clone());
-    axum::serve(listener, app.router.clone())
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;

@@ -1,5 +1,5 @@
 //! `hotfix-guard serve` settings: each a flag and an environment variable
-//! (the names in DESIGN.md are the contract deployments use).
+//! (the names in docs/contracts.md are the contract deployments use).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -160,6 +160,9 @@ pub struct OpsArgs {
     /// Redeliveries requested per recovery run.
     #[arg(long, env = "RECOVERY_MAX_REDELIVERIES", default_value_t = RecoveryConfig::default().max_redeliveries)]
     pub recovery_max_redeliveries: usize,
+    /// Serve GET /metrics on this port (all interfaces) instead of PORT.
+    #[arg(long, env = "METRICS_PORT")]
+    pub metrics_port: Option<u16>,
 }
 
 /// What `serve` runs: the app, or (in setup mode) the registration pages.
@@ -176,6 +179,8 @@ pub struct OpsConfig {
     pub recovery: RecoveryConfig,
     /// `SETUP_MODE` was set but the credentials are there: worth a warning.
     pub setup_mode_ignored: bool,
+    /// `METRICS_PORT`: `/metrics` there, and not on the main port.
+    pub metrics_port: Option<u16>,
 }
 
 /// Setup mode: no app yet; serve `/setup` on `port`.
@@ -243,6 +248,7 @@ impl ServeArgs {
                     max_redeliveries: ops.recovery_max_redeliveries,
                 },
                 setup_mode_ignored: ops.setup_mode,
+                metrics_port: ops.metrics_port,
             },
         })
     }

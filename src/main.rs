@@ -29,8 +29,15 @@ enum Command {
     },
     /// Print the policy file's JSON Schema (for editors' YAML language servers).
     Schema,
+    /// Print the JSON Schema of simulate's input (a recorded pull request).
+    SimulateSchema,
     /// Evaluate a recorded pull request offline, or a live one read-only.
     Simulate(hotfix_guard::simulate::SimulateArgs),
+    /// Sign a saved webhook payload and post it to a running server.
+    Replay(hotfix_guard::replay::ReplayArgs),
+    /// Ask the running server's GET /healthz on 127.0.0.1:$PORT; exit 0 on
+    /// 200 (the container image's HEALTHCHECK).
+    Healthcheck(hotfix_guard::healthcheck::HealthcheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,22 +68,28 @@ fn main() -> ExitCode {
             }
         }
         Command::CheckConfig { path } => check_config(&path),
-        Command::Schema => match serde_json::to_string_pretty(&hotfix_guard::policy::json_schema())
-        {
-            Ok(text) => {
-                println!("{text}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("hotfix-guard: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        Command::Schema => print_json(&hotfix_guard::policy::json_schema()),
+        Command::SimulateSchema => print_json(&hotfix_guard::simulate_schema::json_schema()),
         Command::Simulate(args) => hotfix_guard::simulate::run(args),
+        Command::Healthcheck(args) => hotfix_guard::healthcheck::run(&args),
+        Command::Replay(args) => hotfix_guard::replay::run(&args),
     }
 }
 
-/// DESIGN.md's contract: exit 0 when valid; otherwise exit 1 and
+fn print_json(value: &serde_json::Value) -> ExitCode {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("hotfix-guard: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The contract (docs/contracts.md): exit 0 when valid; otherwise exit 1 and
 /// `PATH:LINE:COL: message` lines on stderr.
 fn check_config(path: &std::path::Path) -> ExitCode {
     let shown = path.display().to_string();

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
+
 use crate::policy::{self, Policy, PolicySource};
 use crate::report;
 use crate::rules::{self, PullRequestFacts};
@@ -24,9 +26,23 @@ pub struct SimulateArgs {
     /// The pull request number, with --repo.
     #[arg(long, requires = "repo")]
     pub pr: Option<u64>,
+    /// With --repo: also write the pull request's facts to this file, as
+    /// `simulate FILE` reads them (its JSON Schema: `simulate-schema`).
+    #[arg(long, requires = "repo", value_name = "FILE.json")]
+    pub save: Option<PathBuf>,
+    /// The time to judge at, RFC 3339 (`2026-11-29T13:10:00Z`); default: now.
+    /// Sets what the report says about the deadline ("Overdue by 3d 2h").
+    #[arg(long, value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
     /// REST API base (GitHub Enterprise Server: https://HOST/api/v3).
     #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
     pub api_url: String,
+}
+
+fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time like 2026-11-29T13:10:00Z ({e})"))
 }
 
 /// Bad input: exit 2, with one line naming the problem.
@@ -36,6 +52,7 @@ fn bad_input(message: impl std::fmt::Display) -> ExitCode {
 }
 
 pub fn run(args: SimulateArgs) -> ExitCode {
+    let now = args.now.unwrap_or_else(Utc::now);
     let policy = match &args.policy {
         Some(path) => match load_policy(path) {
             Ok(policy) => Some(policy),
@@ -61,10 +78,17 @@ pub fn run(args: SimulateArgs) -> ExitCode {
             Some(policy) => (policy, PolicySource::Repository),
             None => (Policy::builtin(), PolicySource::BuiltIn),
         };
-        return print_evaluation(&policy, source, &facts);
+        return print_evaluation(&policy, source, &facts, now);
     }
     match (&args.repo, args.pr) {
-        (Some(repo), Some(number)) => live(&args.api_url, repo, number, policy),
+        (Some(repo), Some(number)) => live(
+            &args.api_url,
+            repo,
+            number,
+            policy,
+            now,
+            args.save.as_deref(),
+        ),
         _ => bad_input("give a recorded pull request FILE, or --repo OWNER/NAME --pr N"),
     }
 }
@@ -77,13 +101,20 @@ fn load_policy(path: &Path) -> Result<Policy, Vec<String>> {
 }
 
 /// Prints what the app would post; exit 0 for success (or neutral), 1 for failure.
+/// The escalations are unknown offline (the report says so when overdue).
 pub fn print_evaluation(
     policy: &Policy,
     source: PolicySource,
     facts: &PullRequestFacts,
+    now: DateTime<Utc>,
 ) -> ExitCode {
     let verdict = rules::evaluate(policy, facts);
-    let output = report::check_output(&verdict, policy, source.clone());
+    let moment = report::Moment {
+        now,
+        facts,
+        escalations: None,
+    };
+    let output = report::check_output_at(&verdict, policy, source.clone(), &moment);
     let mut out = format!(
         "## Check run `hotfix-policy`: {}\n\n### {}\n\n{}\n\n",
         output.conclusion, output.title, output.summary
@@ -92,7 +123,7 @@ pub fn print_evaluation(
         out.push_str(text);
         out.push_str("\n\n");
     }
-    match report::sticky_comment(&verdict, policy, source) {
+    match report::sticky_comment_at(&verdict, policy, source, &moment) {
         Some(comment) => out.push_str(&format!("## Sticky comment\n\n{comment}\n")),
         None => out.push_str("## Sticky comment\n\n(none: not a hotfix)\n"),
     }
@@ -105,7 +136,14 @@ pub fn print_evaluation(
     }
 }
 
-fn live(api_url: &str, repo: &str, number: u64, policy: Option<Policy>) -> ExitCode {
+fn live(
+    api_url: &str,
+    repo: &str,
+    number: u64,
+    policy: Option<Policy>,
+    now: DateTime<Utc>,
+    save: Option<&Path>,
+) -> ExitCode {
     let Some((owner, name)) = repo.split_once('/') else {
         return bad_input(format!("--repo takes OWNER/NAME, not `{repo}`"));
     };
@@ -123,8 +161,32 @@ fn live(api_url: &str, repo: &str, number: u64, policy: Option<Policy>) -> ExitC
     };
     runtime.block_on(async move {
         match crate::engine::read_only_facts(api_url, &token, owner, name, number, policy).await {
-            Ok((policy, source, facts)) => print_evaluation(&policy, source, &facts),
+            Ok((policy, source, facts)) => {
+                if let Some(path) = save
+                    && let Err(e) = save_facts(path, &facts)
+                {
+                    return bad_input(e);
+                }
+                print_evaluation(&policy, source, &facts, now)
+            }
             Err(e) => bad_input(format!("{e:#}")),
         }
     })
+}
+
+/// Writes the facts as pretty JSON, through a temporary file and a rename,
+/// so that an interrupted save never leaves half a file under `path`.
+fn save_facts(path: &Path, facts: &PullRequestFacts) -> Result<(), String> {
+    let mut json = serde_json::to_string_pretty(facts)
+        .map_err(|e| format!("cannot encode the pull request: {e}"))?;
+    json.push('\n');
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("--save needs a file name, not `{}`", path.display()))?;
+    let mut partial = name.to_os_string();
+    partial.push(".partial");
+    let partial = path.with_file_name(partial);
+    std::fs::write(&partial, json)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -1,11 +1,15 @@
-//! Logging: `RUST_LOG` filters (default `info`), `LOG_FORMAT=json` writes one
+//! Logging: `RUST_LOG` filters (default `info`, octocrab's own lines off), `LOG_FORMAT=json` writes one
 //! JSON object a line with the current spans (so every line of a delivery
 //! carries its delivery id).
 
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // octocrab logs every failed request at ERROR with no URL; the app logs
+    // its own failures with what was tried, so octocrab's are off unless
+    // RUST_LOG asks for them.
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,octocrab=off"));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

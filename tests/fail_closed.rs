@@ -85,7 +85,7 @@ async fn a_back_dated_push_does_not_keep_comment_approvals() {
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     assert_eq!(
         run.title.as_deref(),
-        Some("needs engineering-lead and on-call-manager approval")
+        Some("needs engineering-lead and on-call-manager approval — 2h left to deploy")
     );
     let text = text_of(&run);
     assert!(
@@ -322,9 +322,11 @@ async fn a_severity_label_no_event_names_fails_saying_what_to_do() {
     h.pull_request("opened", pull.number).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
-    assert_eq!(
-        run.title.as_deref(),
-        Some("could not confirm who applied P0")
+    // The deadline runs from the pull request's creation, long past.
+    let title = run.title.clone().unwrap_or_default();
+    assert!(
+        title.starts_with("Overdue by ") && title.ends_with(" — could not confirm who applied P0"),
+        "{title}"
     );
     assert!(
         text_of(&run).contains(
@@ -377,7 +379,7 @@ async fn size_rules_use_the_pull_requests_own_totals_past_the_3000_file_cap() {
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     assert_eq!(
         run.title.as_deref(),
-        Some("too many files changed (3501 > 3200)")
+        Some("too many files changed (3501 > 3200) — 2h left to deploy")
     );
 }
 
@@ -390,7 +392,10 @@ async fn a_test_past_the_3000th_file_cannot_be_verified_and_says_so() {
     .await;
     let run = h.check(HEAD_SHA);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
-    assert_eq!(run.title.as_deref(), Some("more than 3,000 files changed"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("more than 3,000 files changed — 2h left to deploy")
+    );
     assert!(
         text_of(&run).contains(
             "more than 3,000 files changed: tests cannot be verified; a hotfix should be minimal"
@@ -576,7 +581,7 @@ async fn a_severity_label_re_applied_by_a_non_writer_fails_but_does_not_stop_the
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     assert_eq!(
         run.title.as_deref(),
-        Some("P0 label applied by @mallory, who lacks write access")
+        Some("P0 label applied by @mallory, who lacks write access — 2h left to deploy")
     );
     // dana (write access) made it a P0 first: her clock keeps running.
     assert_eq!(h.app.engine.watched(), 1);
@@ -595,7 +600,7 @@ async fn a_server_without_the_activity_api_leaves_comment_approvals_stale_not_br
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     assert_eq!(
         run.title.as_deref(),
-        Some("needs engineering-lead and on-call-manager approval"),
+        Some("needs engineering-lead and on-call-manager approval — 2h left to deploy"),
         "evaluated, not an error"
     );
     assert!(

@@ -1,4 +1,4 @@
-//! DESIGN.md's table for `POST /webhook`, row by row, against the real
+//! The README's table for `POST /webhook`, row by row, against the real
 //! router built by `App::start` (the same wiring `serve` uses), with
 //! GitHub's own payloads.
 

@@ -21,7 +21,8 @@ fn fly_toml_keeps_one_machine_up_behind_https_with_a_health_check() {
     assert_eq!(service["force_https"].as_bool(), Some(true));
     assert_eq!(service["auto_stop_machines"].as_str(), Some("off"));
     assert_eq!(service["auto_start_machines"].as_bool(), Some(true));
-    assert!(service["min_machines_running"].as_integer() >= Some(1));
+    // With auto-stop off, min_machines_running does nothing: not claimed.
+    assert!(service.get("min_machines_running").is_none());
     let checks = service["checks"]
         .as_array()
         .expect("[[http_service.checks]]");
@@ -43,6 +44,37 @@ fn fly_toml_keeps_one_machine_up_behind_https_with_a_health_check() {
         .expect("kill_timeout in seconds");
     assert!(secs > 20, "kill_timeout {kill} is within SHUTDOWN_GRACE");
     assert_eq!(fly["kill_signal"].as_str(), Some("SIGTERM"));
+}
+
+#[test]
+fn fly_toml_scrapes_metrics_on_a_private_port_and_keeps_one_machine_with_its_volume() {
+    let fly: toml::Table = read("fly.toml").parse().expect("fly.toml is TOML");
+    let env = fly["env"].as_table().expect("[env]");
+    let metrics = fly["metrics"].as_table().expect("[metrics]");
+    let port = metrics["port"].as_integer().expect("metrics port");
+    assert_eq!(metrics["path"].as_str(), Some("/metrics"));
+    // The app serves /metrics on METRICS_PORT, and that is not the public port.
+    assert_eq!(
+        env["METRICS_PORT"].as_str(),
+        Some(port.to_string().as_str())
+    );
+    assert_ne!(
+        Some(port),
+        fly["http_service"]["internal_port"].as_integer()
+    );
+    // SQLite on the mounted volume: one machine, its store at /data.
+    let mounts = fly["mounts"].as_table().expect("[mounts]");
+    assert_eq!(mounts["destination"].as_str(), Some("/data"));
+    assert_eq!(
+        env["DATABASE_URL"].as_str(),
+        Some("sqlite:///data/hotfix-guard.db")
+    );
+    let text = read("fly.toml");
+    assert!(
+        text.contains("fly deploy --ha=false"),
+        "the one-machine deploy is stated"
+    );
+    assert_eq!(fly["deploy"]["strategy"].as_str(), Some("rolling"));
 }
 
 /// `(stage instructions)` per `FROM`, continuation lines joined.
@@ -84,7 +116,12 @@ fn the_dockerfile_builds_locked_in_one_stage_and_runs_unprivileged_in_another() 
     let stages = stages(&dockerfile);
     assert_eq!(stages.len(), 2, "a build stage and a runtime stage");
     let (build, run) = (&stages[0], &stages[1]);
-    assert!(build[0].starts_with("FROM rust:") && build[0].ends_with(" AS builder"));
+    // Fully qualified: podman and buildah refuse short names like `rust:1`.
+    assert!(
+        build[0].starts_with("FROM docker.io/library/rust:") && build[0].ends_with(" AS builder"),
+        "{}",
+        build[0]
+    );
     assert!(
         build
             .iter()
@@ -92,7 +129,39 @@ fn the_dockerfile_builds_locked_in_one_stage_and_runs_unprivileged_in_another() 
             .count()
             >= 1
     );
-    assert!(run[0].starts_with("FROM debian:") && run[0].contains("slim"));
+    assert!(
+        run[0].starts_with("FROM docker.io/library/debian:") && run[0].contains("slim"),
+        "{}",
+        run[0]
+    );
+    for stage in [build, run] {
+        let from = stage[0].split_whitespace().nth(1).unwrap_or("");
+        let registry = from.split('/').next().unwrap_or("");
+        assert!(
+            from.split('/').count() >= 3 && registry.contains('.'),
+            "not fully qualified: {from}"
+        );
+    }
+    // Only ca-certificates is installed at run time.
+    for install in run.iter().filter(|i| i.contains("apt-get install")) {
+        let packages: Vec<&str> = install
+            .split("apt-get install")
+            .nth(1)
+            .unwrap_or("")
+            .split("&&")
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter(|w| !w.starts_with('-'))
+            .collect();
+        assert_eq!(packages, ["ca-certificates"], "{install}");
+    }
+    // A liveness probe the runtime image can run without curl.
+    assert!(
+        run.iter().any(|i| i.starts_with("HEALTHCHECK ")
+            && i.contains(r#"CMD ["hotfix-guard", "healthcheck"]"#)),
+        "no HEALTHCHECK running the binary's own probe: {run:?}"
+    );
     let has = |prefix: &str| run.iter().any(|i| i.starts_with(prefix));
     assert!(
         run.iter()

@@ -21,7 +21,7 @@ pub fn router(secrets: WebhookSecrets) -> Router {
         .with_state(Arc::new(secrets))
 }
 
-/// The floor plus the one other thing DESIGN.md demands of every receiver:
+/// The floor plus the one other thing the webhook contract demands of every receiver:
 /// a body that is not JSON gets 400, so every byte must be scanned as JSON
 /// (the cheapest way serde_json has: `IgnoredAny`, building nothing).
 #[allow(dead_code)] // the load benchmark's floor server does not use it

@@ -5,9 +5,11 @@
 //! delivery never leaves a wrong answer behind.
 
 pub mod audit;
+mod default_policy;
 pub mod escalation;
 mod evidence;
 mod gather;
+mod moment;
 mod policy_cache;
 pub mod post_merge;
 mod publish;
@@ -186,6 +188,18 @@ impl Engine {
                 return Ok(Outcome::Reported { conclusion });
             }
         };
+        // Without a policy file, a hotfix is judged by the default fitted
+        // to this repository (its default branch, its version files).
+        let fitted = match loaded.source {
+            PolicySource::BuiltIn
+                if rules::classify(policy, &pull.label_names(), &pull.head.ref_name)
+                    .is_hotfix() =>
+            {
+                Some(default_policy::fit(&client, &pull.base.sha).await?)
+            }
+            _ => None,
+        };
+        let policy = fitted.as_ref().map_or(policy, |f| &f.policy);
         let labels = pull.label_names();
         let classification = rules::classify(policy, &labels, &pull.head.ref_name);
         let severity = match &classification {
@@ -201,8 +215,30 @@ impl Engine {
             &pull,
         )
         .await?;
-        let verdict = rules::evaluate(policy, &gathered.facts);
-        let output = report::check_output(&verdict, policy, loaded.source.clone());
+        let mut verdict = rules::evaluate(policy, &gathered.facts);
+        if verdict.is_hotfix
+            && let Some(fitted) = &fitted
+        {
+            verdict.notes.extend(fitted.notes.iter().cloned());
+            if verdict.conclusion == rules::Conclusion::Failure {
+                verdict.notes.push(default_policy::how_to_change(
+                    pull.html_url.as_deref(),
+                    &policy.branches.production,
+                ));
+            }
+        }
+        // Only the app's own escalation comments: a marker typed by anyone
+        // else must not make an escalation look posted.
+        let own_escalations = client
+            .own_marked(&gathered.comments, moment::ESCALATION_MARKER_PREFIX)
+            .await?;
+        let escalations = moment::escalations(&own_escalations);
+        let moment = report::Moment {
+            now: self.clock.now(),
+            facts: &gathered.facts,
+            escalations: Some(&escalations),
+        };
+        let output = report::check_output_at(&verdict, policy, loaded.source.clone(), &moment);
         let conclusion = output.conclusion;
         let annotations = self.policy_edit_annotations(&client, &gathered).await?;
         let rerun = job.trigger == Trigger::Rerun;
@@ -254,7 +290,7 @@ impl Engine {
         } else {
             None
         };
-        match report::sticky_comment(&verdict, policy, loaded.source.clone()) {
+        match report::sticky_comment_at(&verdict, policy, loaded.source.clone(), &moment) {
             Some(mut body) => {
                 if let Some(after_merge) = &after_merge {
                     body.push_str(&report::post_merge::section(after_merge));
@@ -288,11 +324,14 @@ impl Engine {
             match self.escalate(&key, &watch, now).await {
                 Ok(done) => {
                     posted += usize::from(done.first) + usize::from(done.second);
-                    if done.finished {
-                        self.watches.forget(&key);
-                    }
                     if done.first || done.second {
                         tracing::info!(repository = %key.repo, pr = key.number, "escalated");
+                        // The report says whether escalation was posted:
+                        // render it again now, the moment that changed.
+                        self.rerender(&key).await;
+                    }
+                    if done.finished {
+                        self.watches.forget(&key);
                     }
                 }
                 Err(e) => {
@@ -301,6 +340,19 @@ impl Engine {
             }
         }
         posted
+    }
+
+    async fn rerender(&self, key: &PrKey) {
+        let job = Job {
+            key: key.clone(),
+            pull: None,
+            trigger: Trigger::Full,
+            deliveries: Vec::new(),
+        };
+        if let Err(e) = self.evaluate(job).await {
+            tracing::warn!(repository = %key.repo, pr = key.number, error = %e, "report after escalation failed; retried next sweep");
+            self.retry_later(key.clone());
+        }
     }
 
     async fn escalate(

@@ -5,8 +5,8 @@
 //!   limits, ETag cache, counters).
 //! - `repo`: the calls on one repository, returning our own `types`.
 //!
-//! Every call the app makes is listed in DESIGN.md; `repo.rs` says which
-//! ones were added beyond it.
+//! Every call the app makes is listed in docs/contracts.md; `repo.rs` says
+//! what each is for.
 
 pub mod app;
 mod error;

@@ -444,8 +444,8 @@ impl RepoClient {
         Ok(())
     }
 
-    /// `GET /repos/{owner}/{repo}/commits/{sha}` (added beyond DESIGN.md's
-    /// list: for the commit date, "time since push").
+    /// `GET /repos/{owner}/{repo}/commits/{sha}` (listed in docs/contracts.md:
+    /// for the commit date, "time since push").
     pub async fn get_commit(&self, sha: &str) -> Result<CommitInfo, GitHubError> {
         let path = format!("{}/commits/{}", self.prefix, encode_path(sha, true));
         let w: wire::Commit = self
@@ -645,8 +645,8 @@ impl RepoClient {
         Ok(w.into())
     }
 
-    /// `POST /repos/{owner}/{repo}/issues/{n}/labels` (added beyond
-    /// DESIGN.md's list; needs issues or pull requests write).
+    /// `POST /repos/{owner}/{repo}/issues/{n}/labels` (listed in
+    /// docs/contracts.md; needs issues or pull requests write).
     pub async fn add_labels(&self, number: u64, labels: &[String]) -> Result<(), GitHubError> {
         let payload = serde_json::json!({ "labels": labels });
         let _: serde_json::Value = self

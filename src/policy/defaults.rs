@@ -1,7 +1,7 @@
 //! The procedure's defaults: what an absent key means, and the whole policy
 //! of a repository without a policy file.
 //!
-//! `hotfix-procedures.md` sets them: P0 and P1 need two approvals and P2 one,
+//! The team's hotfix procedure sets them: P0 and P1 need two approvals and P2 one,
 //! P0 is deployed within 2 hours with a post-incident review within 24 hours,
 //! P1 within 24 hours with a root cause analysis within 48, every hotfix bumps
 //! the patch version, and under git-flow it is merged back into develop.
@@ -90,6 +90,76 @@ impl Policy {
     }
 }
 
+/// The version files the built-in default looks for on the base branch, in
+/// the order the report lists them. A repository keeps whichever of them
+/// carry a version; one with none has no version rule under the default.
+pub fn version_file_candidates() -> Vec<VersionFile> {
+    vec![
+        VersionFile::Plain("VERSION".to_string()),
+        VersionFile::CargoToml("Cargo.toml".to_string()),
+        VersionFile::PackageJson("package.json".to_string()),
+        VersionFile::Pyproject("pyproject.toml".to_string()),
+    ]
+}
+
+/// What the built-in default adapts to, all read from GitHub for one
+/// repository and one pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryFacts {
+    /// The repository's default branch (`default_branch` of
+    /// `GET /repos/{owner}/{repo}`): production under the default.
+    pub default_branch: String,
+    /// The candidates of [`version_file_candidates`] that exist on the pull
+    /// request's base commit and carry a readable version there
+    /// (`GET /repos/{owner}/{repo}/contents/{path}?ref={base sha}`).
+    pub version_files: Vec<VersionFile>,
+    /// Whether the develop branch exists
+    /// (`GET /repos/{owner}/{repo}/branches/develop`).
+    pub develop_exists: bool,
+}
+
+/// The built-in default fitted to one repository, and the notes that say
+/// what it left out and why (they are shown on the report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adapted {
+    pub policy: Policy,
+    pub notes: Vec<String>,
+}
+
+impl Policy {
+    /// The policy of a repository without `.github/hotfix-policy.yml`, fitted
+    /// to what the repository has: production is its default branch, the
+    /// version rule reads the version files that exist on the base (none:
+    /// no version rule), and merge-back is required only where `develop`
+    /// exists. Severities and approvals are the procedure's, unchanged.
+    pub fn builtin_for(repository: &RepositoryFacts) -> Adapted {
+        let mut policy = Policy::builtin();
+        let mut notes = Vec::new();
+        policy.branches.production = repository.default_branch.clone();
+        if repository.version_files.is_empty() {
+            let names: Vec<String> = version_file_candidates()
+                .iter()
+                .map(|f| format!("`{}`", f.path()))
+                .collect();
+            notes.push(format!(
+                "Version bump not checked: the built-in default found no version file ({}) on the base branch",
+                names.join(", ")
+            ));
+            policy.checks.version_bump = None;
+        } else if let Some(bump) = &mut policy.checks.version_bump {
+            bump.files = repository.version_files.clone();
+        }
+        if !repository.develop_exists {
+            notes.push(format!(
+                "Merge-back not required: the built-in default requires it only where a `{}` branch exists",
+                policy.branches.develop
+            ));
+            policy.checks.merge_back = false;
+        }
+        Adapted { policy, notes }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +228,54 @@ release:
                 super::super::parse(&format!("version: 1\nworkflow: {workflow}\n")).expect("valid");
             assert!(!policy.checks.merge_back, "{workflow}");
         }
+    }
+
+    fn repo(branch: &str, files: Vec<VersionFile>, develop: bool) -> RepositoryFacts {
+        RepositoryFacts {
+            default_branch: branch.to_string(),
+            version_files: files,
+            develop_exists: develop,
+        }
+    }
+
+    #[test]
+    fn the_default_branch_is_production() {
+        let adapted = Policy::builtin_for(&repo("master", version_file_candidates(), true));
+        assert_eq!(adapted.policy.branches.production, "master");
+        assert!(adapted.notes.is_empty());
+        // Severities and approvals stay the procedure's.
+        assert_eq!(adapted.policy.severities, severities());
+        assert_eq!(adapted.policy.approvals, approval_settings());
+    }
+
+    #[test]
+    fn only_the_version_files_found_are_checked() {
+        let found = vec![VersionFile::PackageJson("package.json".into())];
+        let adapted = Policy::builtin_for(&repo("main", found.clone(), true));
+        let bump = adapted.policy.checks.version_bump.expect("version rule");
+        assert_eq!(bump.files, found);
+        assert_eq!(bump.increment, Increment::Patch);
+    }
+
+    #[test]
+    fn no_version_file_skips_the_rule_with_a_note() {
+        let adapted = Policy::builtin_for(&repo("main", Vec::new(), true));
+        assert_eq!(adapted.policy.checks.version_bump, None);
+        assert_eq!(
+            adapted.notes,
+            vec![
+                "Version bump not checked: the built-in default found no version file (`VERSION`, `Cargo.toml`, `package.json`, `pyproject.toml`) on the base branch"
+                    .to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_back_only_where_develop_exists() {
+        let with = Policy::builtin_for(&repo("main", version_file_candidates(), true));
+        assert!(with.policy.checks.merge_back);
+        let without = Policy::builtin_for(&repo("main", version_file_candidates(), false));
+        assert!(!without.policy.checks.merge_back);
+        assert!(without.notes[0].starts_with("Merge-back not required"));
     }
 }

@@ -1,8 +1,9 @@
 //! The policy file `.github/hotfix-policy.yml`: schema, defaults, validation.
 //!
 //! Reading a file goes in two passes. serde-saphyr reads the YAML into the
-//! `raw` types, which stops at the first syntax, type or unknown-key error
-//! (there is no sound way to carry on past broken YAML). A file that reads
+//! `raw` types: a syntax error stops it (there is no sound way to carry on
+//! past broken YAML), a type or unknown-key error is collected and its entry
+//! set aside so the next one is found too (see `syntax`). A file that reads
 //! cleanly is then checked as a whole and every semantic error is reported at
 //! once, each with its line and column, before `validate` builds the `Policy`
 //! the rules read.
@@ -76,11 +77,12 @@ impl std::error::Error for PolicyError {}
 
 /// Reads and validates a policy file's text.
 ///
-/// A YAML syntax, type or unknown-key error is returned alone (the file could
-/// not be read past it); otherwise all semantic errors are returned together,
+/// A YAML syntax error is returned alone (the file cannot be read past it);
+/// type, value and unknown-key errors are returned together (up to 20);
+/// a file without those gets all its semantic errors together. Each list is
 /// ordered by position.
 pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
-    let raw = syntax::read_raw(text).map_err(|error| vec![error])?;
+    let raw = syntax::read_raw_all(text)?;
     validate::validate(raw)
 }
 

@@ -8,8 +8,176 @@ use serde_saphyr::{DefaultMessageFormatter, Error, MessageFormatter};
 use super::PolicyError;
 use super::raw::RawPolicy;
 
-/// Reads the file into the raw types; the first error the parser meets ends it.
-pub(super) fn read_raw(text: &str) -> Result<RawPolicy, PolicyError> {
+/// At most this many type and key errors are collected in one run.
+const MAX_ERRORS: usize = 20;
+
+/// Reads the file into the raw types, collecting as many errors as can be
+/// told apart honestly in one run:
+///
+/// - a syntax error ends the reading (YAML cannot be read past it); an
+///   unclosed `[` or `{` is named where it was opened, not where the
+///   parser noticed (often lines later, as "illegal placement of ':'");
+/// - a type, value or unknown-key error blanks out the entry it sits in
+///   (its line and the lines indented under it, keeping line numbers) and
+///   the file is read again, so that the next such error is found too.
+///   Errors that only the blanking could cause (a missing key, a syntax
+///   error) are not reported from those later rounds.
+pub(super) fn read_raw_all(text: &str) -> Result<RawPolicy, Vec<PolicyError>> {
+    let mut errors: Vec<PolicyError> = Vec::new();
+    let mut current = text.to_string();
+    loop {
+        match read_raw_inner(&current) {
+            Ok(raw) if errors.is_empty() => return Ok(raw),
+            Ok(_) => break,
+            Err((error, kind)) => {
+                let first = errors.is_empty();
+                // A bracket left open makes every later error a consequence
+                // of it: name it alone.
+                if first && let Some(bracket) = unclosed_bracket(text, &error) {
+                    return Err(vec![bracket]);
+                }
+                match kind {
+                    ErrorKind::Syntax | ErrorKind::Missing if first => {
+                        errors.push(error);
+                        break;
+                    }
+                    ErrorKind::Syntax | ErrorKind::Missing => break,
+                    ErrorKind::Entry => {
+                        let seen = errors
+                            .iter()
+                            .any(|e| e.line == error.line && e.column == error.column);
+                        if seen || errors.len() >= MAX_ERRORS {
+                            break;
+                        }
+                        let Some(blanked) = blank_entry(&current, error.line) else {
+                            errors.push(error);
+                            break;
+                        };
+                        errors.push(error);
+                        current = blanked;
+                    }
+                }
+            }
+        }
+    }
+    errors.sort_by_key(|e| (e.line, e.column));
+    Err(errors)
+}
+
+/// How an error lets reading go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ErrorKind {
+    /// Broken YAML: nothing after it can be trusted.
+    Syntax,
+    /// A required key is absent.
+    Missing,
+    /// One entry has the wrong type or value, or an unknown key: the rest
+    /// of the file can still be read without it.
+    Entry,
+}
+
+fn kind_of(error: &Error) -> ErrorKind {
+    match error {
+        Error::SerdeUnknownField { .. }
+        | Error::SerdeUnknownVariant { .. }
+        | Error::SerdeInvalidType { .. }
+        | Error::SerdeInvalidValue { .. }
+        | Error::InvalidScalar { .. }
+        | Error::InvalidBooleanStrict { .. }
+        | Error::DuplicateMappingKey { .. }
+        | Error::NullIntoString { .. } => ErrorKind::Entry,
+        Error::SerdeMissingField { .. } => ErrorKind::Missing,
+        _ => ErrorKind::Syntax,
+    }
+}
+
+/// `text` with line `line` (1-based) and the lines indented deeper under it
+/// replaced by empty lines; `None` when there is no such line.
+fn blank_entry(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let index = line.checked_sub(1)?;
+    let target = lines.get(index)?;
+    let indent = |l: &str| l.len() - l.trim_start_matches([' ', '-']).len();
+    let own = indent(target);
+    let mut end = index + 1;
+    while let Some(next) = lines.get(end) {
+        let trimmed = next.trim();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') && indent(next) <= own {
+            break;
+        }
+        end += 1;
+    }
+    Some(
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| if (index..end).contains(&i) { "" } else { l })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// An unclosed flow collection (`[` or `{`) opened before the parser's
+/// error: the error at its opening, which is where the fix goes.
+fn unclosed_bracket(text: &str, error: &PolicyError) -> Option<PolicyError> {
+    let (line, column, bracket) = first_unclosed(text)?;
+    if (line, column) > (error.line, error.column) {
+        return None;
+    }
+    let closer = if bracket == '[' { ']' } else { '}' };
+    Some(PolicyError::new(
+        line,
+        column,
+        format!("`{bracket}` opened here is never closed: add `{closer}` where the list ends"),
+    ))
+}
+
+/// The outermost flow collection left open, as (line, column, bracket).
+/// Brackets count only where YAML opens a collection: first in a value or
+/// list item, or anywhere inside another flow collection; quoted text and
+/// comments are skipped.
+fn first_unclosed(text: &str) -> Option<(usize, usize, char)> {
+    let mut stack: Vec<(usize, usize, char)> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        // True where a value may start: line start, after `key: ` or `- `.
+        let mut value_start = true;
+        let mut previous = ' ';
+        for (col, c) in line.chars().enumerate() {
+            if let Some(q) = quote {
+                if c == q {
+                    quote = None;
+                }
+                previous = c;
+                continue;
+            }
+            match c {
+                '#' if previous.is_whitespace() => break,
+                '"' | '\'' if value_start || !stack.is_empty() => quote = Some(c),
+                '[' | '{' if value_start || !stack.is_empty() => {
+                    stack.push((index + 1, col + 1, c));
+                }
+                ']' | '}' if !stack.is_empty() => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+            value_start = match c {
+                ' ' | '\t' => value_start || previous == ':' || previous == '-' || previous == ',',
+                '[' | '{' | ',' => !stack.is_empty(),
+                _ => false,
+            };
+            if c == ' ' && (previous == ':' || previous == '-') {
+                value_start = true;
+            }
+            previous = c;
+        }
+    }
+    stack.first().copied()
+}
+
+/// One reading; the first error the parser meets ends it.
+fn read_raw_inner(text: &str) -> Result<RawPolicy, (PolicyError, ErrorKind)> {
     let options = serde_saphyr::options! {
         // We print our own one-line messages; a rendered snippet would only
         // have to be stripped off again.
@@ -21,12 +189,14 @@ pub(super) fn read_raw(text: &str) -> Result<RawPolicy, PolicyError> {
     match serde_saphyr::from_str_with_options::<Option<RawPolicy>>(text, options) {
         Ok(Some(raw)) => Ok(raw),
         // An empty file (or one that holds only comments) reads as null.
-        Ok(None) => Err(PolicyError::new(
-            1,
-            1,
-            "the file is empty: it needs at least `version: 1`",
+        Ok(None) => Err((
+            PolicyError::new(1, 1, "the file is empty: it needs at least `version: 1`"),
+            ErrorKind::Missing,
         )),
-        Err(error) => Err(convert(&error, text)),
+        Err(error) => {
+            let kind = kind_of(error.without_snippet());
+            Err((convert(&error, text), kind))
+        }
     }
 }
 
@@ -256,6 +426,71 @@ mod tests {
         assert_eq!(token_at(text, 1, 0), None);
         assert_eq!(token_at(text, 9, 1), None);
         assert_eq!(token_at(text, 1, 99), None);
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        match read_raw_all(text) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn several_type_and_key_errors_in_one_run() {
+        let text = "version: 1\nhotfix:\n  labels: [hotfix]\n  branch_prefix: [hotfix/]\nseverities:\n  P0:\n    labels: [P0]\n    approvals: { count: two }\napprovals:\n  allow_author: maybe\n";
+        assert_eq!(
+            errors(text),
+            [
+                "4:3: unknown key `branch_prefix` in `hotfix`; expected one of labels, branch_prefixes",
+                "8:25: expected a whole number, found `two`",
+                "10:17: expected true or false, found `maybe`",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_key_caused_by_setting_an_entry_aside_is_not_reported() {
+        // `version: one` is set aside; the then-missing `version` is ours,
+        // and reading stops there rather than guess.
+        assert_eq!(
+            errors("version: one\nhotfix: { labels: 5 }\n"),
+            ["1:10: expected a whole number, found `one`"]
+        );
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_named_where_it_opens() {
+        let text = "version: 1\nhotfix:\n  labels: [hotfix, P0\n  branch_prefixes: [hotfix/]\n";
+        assert_eq!(
+            errors(text),
+            ["3:11: `[` opened here is never closed: add `]` where the list ends"]
+        );
+        let text = "version: 1\napprovals: { count: 1\nchecks:\n  merge_back: true\n";
+        let found = errors(text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("2:12: `{` opened here is never closed"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn brackets_in_text_comments_and_patterns_do_not_count() {
+        assert_eq!(
+            first_unclosed("a: \"[x\"\nb: '{'\n# [ no\nc: ^v[0-9\n"),
+            None
+        );
+        assert_eq!(first_unclosed("a: [1, [2, 3]\n"), Some((1, 4, '[')));
+        assert_eq!(first_unclosed("- [a\n"), Some((1, 3, '[')));
+        assert_eq!(first_unclosed("a: [x, \"]\"\n"), Some((1, 4, '[')));
+    }
+
+    #[test]
+    fn a_syntax_error_elsewhere_is_reported_as_the_parser_says() {
+        // Balanced brackets: the parser's own error stands.
+        let found = errors("version: 1\nhotfix: [a]: b\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(!found[0].contains("never closed"), "{found:?}");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The `hotfix-policy` check run's output.
 
 use crate::policy::{Policy, PolicySource, Severity};
-use crate::report::markdown::{approval_line, cell, icon, limit, requirements, source_note};
+use crate::report::markdown::{
+    approval_line, cell, icon, limit, requirements, shown_title, source_note,
+};
 use crate::rules::{RuleResult, Verdict, format_duration, format_utc_minute};
 
 /// GitHub's limit for a check run's `summary` and `text` is 65535 characters;
@@ -60,10 +62,38 @@ pub fn check_output(verdict: &Verdict, policy: &Policy, source: PolicySource) ->
     let text = details(verdict);
     CheckOutput {
         conclusion: verdict.conclusion.as_str(),
-        title: verdict.title.clone(),
+        title: shown_title(verdict, &source),
         summary: limit(summary, MAX_OUTPUT_BYTES),
         text: text.map(|t| limit(t, MAX_OUTPUT_BYTES)),
     }
+}
+
+/// The check run as the app writes it: the title leads with "Overdue by
+/// 3d 2h" past the deadline (or ends with the time left before it), and the
+/// summary's deadline line says the same.
+pub fn check_output_at(
+    verdict: &Verdict,
+    policy: &Policy,
+    source: PolicySource,
+    moment: &crate::report::timing::Moment<'_>,
+) -> CheckOutput {
+    use crate::report::timing::{DeadlineState, coarse, deadline_state, title_with_clock};
+    let mut output = check_output(verdict, policy, source);
+    let state = deadline_state(verdict, moment);
+    output.title = title_with_clock(&output.title, state);
+    if let Some(deadline) = verdict.deadline {
+        let plain = format!("\nDeploy by **{}**.\n", format_utc_minute(deadline));
+        let now = match state {
+            Some(DeadlineState::Ahead(left)) => format!(" {} left.", coarse(left)),
+            Some(DeadlineState::Overdue(by)) => format!(" ⏰ **Overdue by {}.**", coarse(by)),
+            _ => String::new(),
+        };
+        if !now.is_empty() {
+            let with_clock = format!("{}{now}\n", plain.trim_end());
+            output.summary = output.summary.replacen(&plain, &with_clock, 1);
+        }
+    }
+    output
 }
 
 fn not_a_hotfix_summary(policy: &Policy) -> String {

@@ -3,18 +3,38 @@
 //! alone (absolute times, never "time remaining").
 
 use crate::policy::{Policy, PolicySource};
-use crate::report::markdown::{approval_line, icon, source_note};
+use crate::report::markdown::{approval_line, icon, shown_title, source_note};
+use crate::report::notices::{NoticeFacts, NoticeKind, fenced, render as render_notice};
 use crate::report::procedure::next_steps;
+use crate::report::timing::{Moment, deadline_lines};
 use crate::rules::{Conclusion, Verdict, format_duration, format_utc_minute};
 
 pub const COMMENT_MARKER: &str = "<!-- hotfix-guard -->";
 
-/// `None` for a pull request that is not a hotfix (no comment).
+/// `None` for a pull request that is not a hotfix (no comment). Without a
+/// [`Moment`]: no clock and no filled-in notice (see [`sticky_comment_at`]).
 pub fn sticky_comment(verdict: &Verdict, policy: &Policy, source: PolicySource) -> Option<String> {
-    render(verdict, policy, source).map(|text| super::markdown::quiet_mentions(&text))
+    render(verdict, policy, source, None).map(|text| super::markdown::quiet_mentions(&text))
 }
 
-fn render(verdict: &Verdict, policy: &Policy, source: PolicySource) -> Option<String> {
+/// The sticky comment as the app posts it: with the time left or overdue,
+/// the escalations posted, and the procedure's notice for this pull request
+/// filled in under the next steps.
+pub fn sticky_comment_at(
+    verdict: &Verdict,
+    policy: &Policy,
+    source: PolicySource,
+    moment: &Moment<'_>,
+) -> Option<String> {
+    render(verdict, policy, source, Some(moment)).map(|text| super::markdown::quiet_mentions(&text))
+}
+
+fn render(
+    verdict: &Verdict,
+    policy: &Policy,
+    source: PolicySource,
+    moment: Option<&Moment<'_>>,
+) -> Option<String> {
     if !verdict.is_hotfix {
         return None;
     }
@@ -28,8 +48,10 @@ fn render(verdict: &Verdict, policy: &Policy, source: PolicySource) -> Option<St
 
     let status = match verdict.conclusion {
         Conclusion::Success => "✅ ready: all requirements met".to_string(),
-        Conclusion::Pending => format!("⏳ {}", verdict.title),
-        Conclusion::Failure | Conclusion::Neutral => format!("❌ {}", verdict.title),
+        Conclusion::Pending => format!("⏳ {}", shown_title(verdict, &source)),
+        Conclusion::Failure | Conclusion::Neutral => {
+            format!("❌ {}", shown_title(verdict, &source))
+        }
     };
     let heading = match &verdict.severity {
         Some(name) => format!("🚑 {name} hotfix"),
@@ -48,10 +70,13 @@ fn render(verdict: &Verdict, policy: &Policy, source: PolicySource) -> Option<St
     }
     if let (Some(deadline), Some(s)) = (verdict.deadline, severity) {
         let within = s.deadline.map(format_duration).unwrap_or_default();
-        out.push_str(&format!(
-            "- **Deploy by:** {} ({within} deadline)\n",
-            format_utc_minute(deadline)
-        ));
+        match moment.and_then(|m| deadline_lines(verdict, &within, m)) {
+            Some(lines) => out.push_str(&lines),
+            None => out.push_str(&format!(
+                "- **Deploy by:** {} ({within} deadline)\n",
+                format_utc_minute(deadline)
+            )),
+        }
     }
     out.push('\n');
 
@@ -128,13 +153,28 @@ fn render(verdict: &Verdict, policy: &Policy, source: PolicySource) -> Option<St
         out.push('\n');
     }
 
+    let merged = moment.is_some_and(|m| m.facts.merged_at.is_some());
+    let notice = match (moment, severity) {
+        (Some(m), Some(s)) => NoticeKind::for_hotfix(&s.name, merged).and_then(|kind| {
+            let follow_up = s.follow_up.as_ref().map(|f| (f.title.clone(), f.within));
+            NoticeFacts::gather(verdict, m.facts, follow_up).map(|facts| (kind, facts))
+        }),
+        _ => None,
+    };
     out.push_str("**Next steps**\n\n");
     // What the evidence rules ask for first: it is what blocks the merge.
     for step in verdict.results.iter().filter_map(|r| r.next_step.as_ref()) {
         out.push_str(&format!("- {step}\n"));
     }
-    for step in next_steps(severity) {
+    for step in next_steps(severity, merged, notice.is_some()) {
         out.push_str(&format!("- {step}\n"));
+    }
+    if let Some((kind, facts)) = &notice {
+        out.push_str(&format!(
+            "\n<details><summary>{}, filled in: ready to copy</summary>\n\n{}\n\n</details>\n",
+            kind.title(),
+            fenced(&render_notice(*kind, facts))
+        ));
     }
 
     if let Some(note) = source_note(&source) {

@@ -2,7 +2,7 @@
 
 use crate::policy::{Increment, Policy, PolicySource, Severity, Workflow};
 use crate::rules::approvals::{Approval, ApprovalVia, short_sha};
-use crate::rules::{RuleStatus, format_duration};
+use crate::rules::{Conclusion, RuleStatus, Verdict, format_duration};
 
 /// One table cell: no pipes or line breaks may escape it.
 pub(crate) fn cell(text: &str) -> String {
@@ -47,9 +47,21 @@ pub(crate) fn source_note(source: &PolicySource) -> Option<&'static str> {
         PolicySource::Organization => Some(
             "No `.github/hotfix-policy.yml` in this repository: using the organisation's policy from its `.github` repository",
         ),
-        PolicySource::BuiltIn => {
-            Some("No `.github/hotfix-policy.yml` found: using the built-in default policy")
+        PolicySource::BuiltIn => Some(
+            "No `.github/hotfix-policy.yml` in this repository or its organisation's `.github` repository: these requirements come from hotfix-guard's **built-in default policy**. To change them, add `.github/hotfix-policy.yml` on the default branch (`hotfix-guard schema` prints its format, `hotfix-guard check-config` validates it)",
+        ),
+    }
+}
+
+/// The verdict's title, saying where a failure's rules come from when no
+/// policy file set them: a reader of the check list sees it without opening
+/// the run.
+pub(crate) fn shown_title(verdict: &Verdict, source: &PolicySource) -> String {
+    match (source, verdict.conclusion) {
+        (PolicySource::BuiltIn, Conclusion::Failure) => {
+            format!("{} (built-in default policy)", verdict.title)
         }
+        _ => verdict.title.clone(),
     }
 }
 

@@ -1,16 +1,21 @@
 //! Pure rendering: verdict → check-run output and comment markdown.
 //!
-//! Nothing here reads the clock: the sticky comment is edited only when its
-//! text changes, so it must depend on the verdict alone.
+//! Nothing here reads the clock: the time comes in as a [`Moment`] (see
+//! `timing` for why the comment still changes only when a state changes).
 
 mod check;
 mod comment;
 mod markdown;
+pub mod notices;
 pub mod post_merge;
 mod procedure;
+pub mod timing;
 
-pub use check::{CheckOutput, MAX_OUTPUT_BYTES, check_output, policy_error_output};
-pub use comment::{COMMENT_MARKER, sticky_comment};
+pub use check::{
+    CheckOutput, MAX_OUTPUT_BYTES, check_output, check_output_at, policy_error_output,
+};
+pub use comment::{COMMENT_MARKER, sticky_comment, sticky_comment_at};
+pub use timing::{EscalationPosted, Moment};
 
 #[cfg(test)]
 mod evidence_tests;

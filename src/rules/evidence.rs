@@ -14,6 +14,7 @@
 //! 4. some source passed → pass;
 //! 5. none at all → fail: "`test` has not reported on abc1234".
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::policy::{Evidence, RequiredCheck, RequiredDeployment};
@@ -22,7 +23,7 @@ use crate::rules::result::{RuleId, RuleResult, RuleStatus};
 /// A check run on the head commit, as `GET
 /// /repos/{o}/{r}/commits/{sha}/check-runs` lists it (the app's own runs
 /// are left out by the engine).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CheckRunFact {
     pub name: String,
     /// The slug of the GitHub App that created it (`app.slug`).
@@ -41,7 +42,7 @@ pub struct CheckRunFact {
 
 /// A commit status on the head commit, as `GET
 /// /repos/{o}/{r}/commits/{sha}/status` gives the latest one per context.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct StatusFact {
     pub context: String,
     /// `success`, `pending`, `failure` or `error`.
@@ -55,7 +56,7 @@ pub struct StatusFact {
 
 /// A deployment from `GET /repos/{o}/{r}/deployments?sha=&environment=`
 /// with its latest status from `GET .../deployments/{id}/statuses`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DeploymentFact {
     pub id: u64,
     /// The commit deployed (`sha`).
@@ -73,7 +74,7 @@ pub struct DeploymentFact {
 
 /// What the engine read about the head commit's evidence. A field of
 /// `unreadable` names a source GitHub refused, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct EvidenceFacts {
     #[serde(default)]
     pub check_runs: Vec<CheckRunFact>,

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum PrState {
     #[default]
@@ -17,7 +19,9 @@ pub enum PrState {
 }
 
 /// A repository permission level, as the collaborator permission API names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Permission {
     None,
@@ -47,7 +51,7 @@ impl Permission {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReviewState {
     Approved,
@@ -69,7 +73,7 @@ impl ReviewState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Review {
     pub id: u64,
     pub user: String,
@@ -89,7 +93,7 @@ pub struct Review {
 
 /// An issue comment on the pull request (only those that may be approval
 /// commands are gathered).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Comment {
     pub id: u64,
     pub user: String,
@@ -107,7 +111,7 @@ pub struct Comment {
 
 /// A label on the pull request and, where known, who applied it and when
 /// (issue events API).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Label {
     pub name: String,
     #[serde(default)]
@@ -117,7 +121,7 @@ pub struct Label {
 }
 
 /// One `labeled`/`unlabeled` event from the issue events API, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LabelEvent {
     pub label: String,
     /// `true` for `labeled`, `false` for `unlabeled`.
@@ -127,7 +131,7 @@ pub struct LabelEvent {
 }
 
 /// Which server-side record gave the head's push time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum PushTimeSource {
     /// `GET /repos/{o}/{r}/activity`: the `timestamp` of the latest
@@ -140,7 +144,7 @@ pub enum PushTimeSource {
 }
 
 /// A pull request's size as GitHub counts it, whatever the files list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangeTotals {
     /// GitHub's `changed_files`.
     pub changed_files: u64,
@@ -151,7 +155,7 @@ pub struct ChangeTotals {
 /// GitHub's pull-request files API lists at most this many files.
 pub const FILES_LIST_LIMIT: u64 = 3_000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangedFile {
     pub filename: String,
     #[serde(default)]
@@ -161,7 +165,7 @@ pub struct ChangedFile {
 }
 
 /// A file's text at the base and head commits; `None` where it does not exist.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 pub struct FileAtRefs {
     #[serde(default)]
     pub base: Option<String>,
@@ -169,7 +173,7 @@ pub struct FileAtRefs {
     pub head: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PullRequestFacts {
     /// `owner/name`.
     pub repository: String,

@@ -38,7 +38,7 @@ fn severity(name: &str, roles: &[&str], count: Option<u32>) -> Severity {
     }
 }
 
-/// The policy of DESIGN.md's example, without the optional hygiene checks
+/// The policy of the README's example, without the optional hygiene checks
 /// (tests that need them set them).
 pub fn p0_policy() -> Policy {
     let mut roles = BTreeMap::new();

@@ -37,7 +37,7 @@ use serde::Deserialize;
 
 use crate::github::manifest::{RegisteredApp, convert_manifest};
 
-/// The permissions the app asks for: exactly what the calls in DESIGN.md's
+/// The permissions the app asks for: exactly what the calls in docs/contracts.md's
 /// API table need. `app-manifest.json` and the README's table must agree
 /// (tests/ops_manifest.rs).
 pub const PERMISSIONS: &[(&str, &str)] = &[
@@ -51,8 +51,8 @@ pub const PERMISSIONS: &[(&str, &str)] = &[
     ("deployments", "read"),
 ];
 
-/// The webhook events the app subscribes to (DESIGN.md, "Events that
-/// trigger an evaluation"). Installation events come without asking.
+/// The webhook events the app subscribes to (README, "POST /webhook": the events
+/// acted on). Installation events come without asking.
 pub const EVENTS: &[&str] = &[
     "pull_request",
     "pull_request_review",

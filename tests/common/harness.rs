@@ -22,7 +22,7 @@ pub const SECRET: &str = "harness-secret";
 pub const REPO: &str = "octo/app";
 pub const POLICY_PATH: &str = ".github/hotfix-policy.yml";
 
-/// A small policy in the shape of DESIGN.md's, with people the tests use:
+/// A small policy in the shape of the README's example, with people the tests use:
 /// alice leads, the acme/on-call team manages on-call, carol is product.
 pub const POLICY: &str = r#"version: 1
 hotfix:
@@ -214,6 +214,10 @@ impl Harness {
             payload["pull_request"]["additions"] = additions.into();
             payload["pull_request"]["deletions"] = deletions.into();
         }
+        // ... and so do its links, as GitHub's payloads and answers agree
+        // (text rendered from either must not differ).
+        payload["pull_request"]["html_url"] =
+            format!("{}/{REPO}/pull/{number}", self.gh.url()).into();
         let status = self.deliver("pull_request", &payload).await;
         self.settle().await;
         status
