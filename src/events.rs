@@ -194,6 +194,95 @@ pub enum Trigger {
     /// write the check run even when the verdict is unchanged, so that the
     /// re-run visibly happens.
     Rerun,
+    /// Commits whose checks, statuses or deployments changed: re-evaluate
+    /// the open hotfix pull requests whose head they are. Carried by a
+    /// repository-level job (`PrKey::number` is [`COMMITS_JOB`]).
+    Commits(CommitWork),
+}
+
+/// The `PrKey::number` of a repository's commit job: GitHub numbers pull
+/// requests from 1, so 0 never names one. All commit events of a
+/// repository fold into one job.
+pub const COMMITS_JOB: u64 = 0;
+
+/// Commits folded into one repository job at most; past that the job
+/// re-evaluates every open hotfix of the repository instead (nothing lost).
+pub const MAX_COMMITS: usize = 256;
+
+/// What a repository's commit job must look at.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CommitWork {
+    /// Head commits whose evidence changed, each with the pull requests the
+    /// delivery named (`check_run.pull_requests`; empty for forks, and for
+    /// `status` and `deployment_status`, which name none: then `GET
+    /// /repos/{o}/{r}/commits/{sha}/pulls` finds them).
+    pub commits: std::collections::BTreeMap<String, Vec<u64>>,
+    /// More than `MAX_COMMITS` arrived: re-evaluate every open hotfix.
+    pub overflow: bool,
+    /// Branch pushes to audit (`audit.direct_pushes`), oldest first.
+    pub pushes: Vec<PushAudit>,
+}
+
+/// Pushes kept per repository job; an older one past it is dropped with a
+/// warning (a burst of pushes to one repository faster than they are
+/// audited).
+pub const MAX_PUSHES: usize = 256;
+
+/// Commits of a push named in the audit at most (the payload lists at most
+/// 20 anyway, and `distinct` ones only).
+pub const MAX_PUSH_COMMITS: usize = 20;
+
+/// A push to a branch, as the `push` delivery describes it: the engine
+/// decides whether it went to the production branch around every pull
+/// request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushAudit {
+    /// The branch, without `refs/heads/`.
+    pub branch: String,
+    /// The branch's commit before and after the push (`before`, `after`).
+    pub before: String,
+    pub after: String,
+    /// `forced`: the push rewrote the branch's history.
+    pub forced: bool,
+    /// Who pushed: `sender.login` (GitHub's account, not the git author).
+    pub pusher: String,
+    /// `(id, first line of message)` of the pushed commits, oldest first.
+    pub commits: Vec<(String, String)>,
+    /// The push changed the policy file: the audit also consults the
+    /// policy as it was before the push, so a push cannot switch off its
+    /// own audit.
+    pub touches_policy: bool,
+}
+
+impl CommitWork {
+    /// Folds `later` in: commits and pushes are kept once each, within
+    /// `MAX_COMMITS` (past it, `overflow`) and `MAX_PUSHES` (the oldest
+    /// dropped, with a warning).
+    pub fn absorb(&mut self, later: CommitWork) {
+        self.overflow |= later.overflow;
+        for push in later.pushes {
+            if self.pushes.contains(&push) {
+                continue;
+            }
+            if self.pushes.len() >= MAX_PUSHES {
+                tracing::warn!(after = %push.after, "too many pushes waiting; audit of the oldest dropped");
+                self.pushes.remove(0);
+            }
+            self.pushes.push(push);
+        }
+        for (sha, pulls) in later.commits {
+            if self.commits.len() >= MAX_COMMITS && !self.commits.contains_key(&sha) {
+                self.overflow = true;
+                continue;
+            }
+            let known = self.commits.entry(sha).or_default();
+            for n in pulls {
+                if !known.contains(&n) {
+                    known.push(n);
+                }
+            }
+        }
+    }
 }
 
 /// Work for the engine: one pull request, with the freshest snapshot the
@@ -219,9 +308,16 @@ impl Job {
             (Some(a), Some(b)) => Some(if newer(&a, &b) { a } else { b }),
             (a, b) => b.or(a),
         };
-        self.trigger = match (&self.trigger, later.trigger) {
-            (Trigger::Comment { body: a }, Trigger::Comment { body: b }) if *a == b => {
+        self.trigger = match (
+            std::mem::replace(&mut self.trigger, Trigger::Full),
+            later.trigger,
+        ) {
+            (Trigger::Comment { body: a }, Trigger::Comment { body: b }) if a == b => {
                 Trigger::Comment { body: b }
+            }
+            (Trigger::Commits(mut a), Trigger::Commits(b)) => {
+                a.absorb(b);
+                Trigger::Commits(a)
             }
             // A re-run asked for is owed whatever else arrives.
             (Trigger::Rerun, _) | (_, Trigger::Rerun) => Trigger::Rerun,
@@ -253,12 +349,18 @@ pub enum Intake {
     /// A push to a default branch changed the policy file: drop the cache.
     PolicyChanged {
         repo: RepoName,
+        /// The push's audit job (`audit.direct_pushes`), queued after the
+        /// cache is dropped.
+        audit: Option<Job>,
     },
     /// A push to a branch other than the default one.
     BranchPushed {
         installation: u64,
         repo: RepoName,
         branch: String,
+        /// The push's audit job (the production branch need not be the
+        /// default one).
+        audit: Option<Job>,
     },
 }
 
@@ -292,6 +394,12 @@ struct Envelope {
     check_suite: Option<CheckSuite>,
     #[serde(default)]
     requested_action: Option<RequestedAction>,
+    // status
+    #[serde(default)]
+    sha: Option<String>,
+    // deployment_status
+    #[serde(default)]
+    deployment: Option<Deployment>,
     // push
     #[serde(default, rename = "ref")]
     git_ref: Option<String>,
@@ -301,6 +409,14 @@ struct Envelope {
     deleted: bool,
     #[serde(default)]
     head_commit: Option<PushCommit>,
+    #[serde(default)]
+    before: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    forced: bool,
+    #[serde(default)]
+    sender: Option<Login>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -355,13 +471,23 @@ struct CheckRun {
     #[serde(default)]
     name: String,
     #[serde(default)]
+    head_sha: Option<String>,
+    #[serde(default)]
     pull_requests: Vec<PrRef>,
 }
 
 #[derive(Debug, Deserialize)]
 struct CheckSuite {
     #[serde(default)]
+    head_sha: Option<String>,
+    #[serde(default)]
     pull_requests: Vec<PrRef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Deployment {
+    #[serde(default)]
+    sha: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -377,6 +503,10 @@ struct RequestedAction {
 
 #[derive(Debug, Deserialize)]
 struct PushCommit {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    message: String,
     #[serde(default)]
     added: Vec<String>,
     #[serde(default)]
@@ -464,8 +594,9 @@ fn intake(event: &str, e: Envelope) -> Intake {
             .git_ref
             .as_deref()
             .and_then(|r| r.strip_prefix("refs/heads/"));
+        let audit = push_audit(&e, &repo, branch, touches);
         return match (on_default && touches, branch, e.installation.as_ref()) {
-            (true, _, _) => Intake::PolicyChanged { repo },
+            (true, _, _) => Intake::PolicyChanged { repo, audit },
             // Another branch moved: it may be a develop branch that now
             // contains a merged hotfix (the merge-back done by hand).
             (false, Some(branch), Some(installation)) if !on_default && !e.deleted => {
@@ -473,9 +604,13 @@ fn intake(event: &str, e: Envelope) -> Intake {
                     installation: installation.id,
                     repo,
                     branch: branch.to_string(),
+                    audit,
                 }
             }
-            _ => Ignored("push does not change the policy on the default branch"),
+            _ => match audit {
+                Some(job) => Intake::Evaluate(vec![job]),
+                None => Ignored("push does not change the policy on the default branch"),
+            },
         };
     }
     let Some(installation) = e.installation.as_ref().map(|i| i.id) else {
@@ -492,6 +627,17 @@ fn intake(event: &str, e: Envelope) -> Intake {
         deliveries: Vec::new(),
     };
     let job = |number, pull, trigger| Intake::Evaluate(vec![make(number, pull, trigger)]);
+    // Evidence changed on a commit: the repository's commit job finds the
+    // hotfixes whose head it is.
+    let commit = |sha: Option<String>, prs: Vec<PrRef>| match sha.filter(|s| is_sha(s)) {
+        Some(sha) => {
+            let mut work = CommitWork::default();
+            work.commits
+                .insert(sha, prs.into_iter().map(|pr| pr.number).collect());
+            job(COMMITS_JOB, None, Trigger::Commits(work))
+        }
+        None => Ignored("no commit sha in the payload"),
+    };
     // Check runs and suites name the pull requests of their head commit.
     let each = |prs: Vec<PrRef>| {
         Intake::Evaluate(
@@ -565,7 +711,12 @@ fn intake(event: &str, e: Envelope) -> Intake {
                     .is_some_and(|a| a.identifier == RECHECK_ACTION),
                 _ => false,
             };
-            if !ours || !wanted {
+            if action == "completed" && !ours {
+                // Another check finished: it may be evidence a hotfix
+                // waits for. Our own are skipped, or each would trigger
+                // another evaluation.
+                commit(run.head_sha, run.pull_requests)
+            } else if !ours || !wanted {
                 Ignored("check_run not acted on")
             } else if run.pull_requests.is_empty() {
                 Ignored("check run has no pull request (fork or deleted branch)")
@@ -578,10 +729,70 @@ fn intake(event: &str, e: Envelope) -> Intake {
                 Ignored("check suite has no pull request")
             }
             ("rerequested", Some(suite)) => each(suite.pull_requests),
+            ("completed", Some(suite)) => commit(suite.head_sha, suite.pull_requests),
             _ => Ignored("check_suite action not acted on"),
+        },
+        "status" => commit(e.sha, Vec::new()),
+        "deployment_status" => match action {
+            "created" => commit(e.deployment.and_then(|d| d.sha), Vec::new()),
+            _ => Ignored("deployment_status action not acted on"),
         },
         _ => Ignored("event not acted on"),
     }
+}
+
+/// The audit job of a branch push: `None` for a deleted branch, a tag, or a
+/// payload without the fields an audit needs.
+fn push_audit(e: &Envelope, repo: &RepoName, branch: Option<&str>, touches: bool) -> Option<Job> {
+    let branch = branch?;
+    let installation = e.installation.as_ref()?.id;
+    let after = e.after.clone().filter(|s| is_sha(s))?;
+    if e.deleted || after.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    let commits: Vec<(String, String)> = e
+        .commits
+        .iter()
+        .filter(|c| is_sha(&c.id))
+        .take(MAX_PUSH_COMMITS)
+        .map(|c| {
+            let first = c.message.lines().next().unwrap_or_default();
+            (c.id.clone(), first.chars().take(200).collect())
+        })
+        .collect();
+    let push = PushAudit {
+        branch: branch.to_string(),
+        before: e.before.clone().unwrap_or_default(),
+        after,
+        forced: e.forced,
+        pusher: e
+            .sender
+            .as_ref()
+            .map(|s| s.login.clone())
+            .unwrap_or_default(),
+        commits,
+        touches_policy: touches,
+    };
+    Some(Job {
+        key: PrKey {
+            installation,
+            repo: repo.clone(),
+            number: COMMITS_JOB,
+        },
+        pull: None,
+        trigger: Trigger::Commits(CommitWork {
+            pushes: vec![push],
+            ..CommitWork::default()
+        }),
+        deliveries: Vec::new(),
+    })
+}
+
+/// Looks like a commit id (GitHub sends 40 hex digits, 64 for SHA-256
+/// repositories): anything else in a payload is not a commit the app asks
+/// about.
+fn is_sha(s: &str) -> bool {
+    (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]
@@ -797,5 +1008,61 @@ mod tests {
         older.absorb(newer);
         assert_eq!(older.pull.as_ref().map(|p| p.title.as_str()), Some("newer"));
         assert_eq!(older.trigger, Trigger::Full);
+    }
+}
+
+#[cfg(test)]
+mod evidence_tests {
+    use super::*;
+
+    fn status(sha: &str) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "sha": sha, "state": "success", "context": "ci",
+            "repository": {"name": "app", "full_name": "octo/app", "owner": {"login": "octo"}},
+            "installation": {"id": 3}
+        }))
+        .expect("json")
+    }
+
+    #[test]
+    fn commit_events_fold_into_one_repository_job() {
+        let a = "a".repeat(40);
+        let b = "b".repeat(40);
+        let (Intake::Evaluate(mut first), _) = classify("status", &status(&a)).expect("parses")
+        else {
+            panic!("a commit job");
+        };
+        let (Intake::Evaluate(second), _) = classify("status", &status(&b)).expect("parses") else {
+            panic!("a commit job");
+        };
+        assert_eq!(first[0].key.number, COMMITS_JOB);
+        let mut job = first.remove(0);
+        job.absorb(second.into_iter().next().expect("one"));
+        let Trigger::Commits(work) = &job.trigger else {
+            panic!("still a commit job: {:?}", job.trigger);
+        };
+        assert_eq!(work.commits.keys().collect::<Vec<_>>(), [&a, &b]);
+        let (intake, _) = classify("status", &status("../../x")).expect("parses");
+        assert!(matches!(intake, Intake::Ignored(_)), "not a sha");
+    }
+
+    #[test]
+    fn our_own_completed_check_run_is_ignored_and_others_route() {
+        let mut v: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/webhooks/check_run.completed.json"),
+            )
+            .expect("fixture"),
+        )
+        .expect("json");
+        v["installation"] = serde_json::json!({"id": 5});
+        let (intake, _) =
+            classify("check_run", &serde_json::to_vec(&v).expect("json")).expect("parses");
+        assert!(matches!(intake, Intake::Evaluate(_)), "{intake:?}");
+        v["check_run"]["name"] = CHECK_NAME.into();
+        let (intake, _) =
+            classify("check_run", &serde_json::to_vec(&v).expect("json")).expect("parses");
+        assert!(matches!(intake, Intake::Ignored(_)), "{intake:?}");
     }
 }

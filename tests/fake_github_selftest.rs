@@ -618,7 +618,7 @@ async fn unknown_routes_are_404_and_logged() {
     let gh = FakeGitHub::start().await;
     seed(&gh);
     let token = installation_token(&gh).await;
-    let answer = get(&gh, &token, &format!("/repos/{REPO}/deployments")).await;
+    let answer = get(&gh, &token, &format!("/repos/{REPO}/environments")).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(answer.json()["message"], "Not Found");
     assert_eq!(
@@ -635,7 +635,7 @@ async fn unknown_routes_are_404_and_logged() {
     .await;
     assert_eq!(deleted.status, StatusCode::NOT_FOUND);
     assert_eq!(gh.requests_with_status(404).len(), 2);
-    assert_eq!(gh.count("*", "/deployments"), 1);
+    assert_eq!(gh.count("*", "/environments"), 1);
 }
 
 // ---------------------------------------------------------------- endpoints

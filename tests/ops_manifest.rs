@@ -132,6 +132,9 @@ fn the_permissions_are_the_ones_design_md_names() {
         ("contents", "write"),
         ("members", "read"),
         ("metadata", "read"),
+        // Evidence before merge: commit statuses and deployments of the head.
+        ("statuses", "read"),
+        ("deployments", "read"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -145,7 +148,9 @@ fn the_permissions_are_the_ones_design_md_names() {
             "issue_comment",
             "check_run",
             "check_suite",
-            "push"
+            "push",
+            "status",
+            "deployment_status"
         ]
     );
 }

@@ -257,11 +257,20 @@ async fn a_push_that_brings_the_fix_into_develop_completes_the_merge_back() {
 
     // Someone merges it back by hand; GitHub tells us with a push to develop.
     let unrelated = common::webhook::push_event(REPO, "refs/heads/feature/x", &["src/a.rs"], 1);
-    assert_eq!(
+    // Queued only for its direct-push audit, which writes nothing for a
+    // branch that is not the production one: nothing waits on that branch.
+    let writes = h.gh.count("POST", "") + h.gh.count("PATCH", "");
+    assert!(matches!(
         h.deliver("push", &unrelated).await,
-        StatusCode::OK,
+        StatusCode::OK | StatusCode::ACCEPTED
+    ));
+    h.settle().await;
+    assert_eq!(
+        h.gh.count("POST", "") + h.gh.count("PATCH", ""),
+        writes,
         "nothing waits on that branch"
     );
+    assert_eq!(merge_back_check(&h).status, "in_progress");
     h.gh.set_compare(REPO, "develop", MERGE_SHA, "behind");
     let push = common::webhook::push_event(REPO, "refs/heads/develop", &["src/fix.rs"], 1);
     assert_eq!(h.deliver("push", &push).await, StatusCode::ACCEPTED);
@@ -276,8 +285,14 @@ async fn a_push_that_brings_the_fix_into_develop_completes_the_merge_back() {
             .body
             .contains("`develop` contains the fix")
     );
-    // Settled: a later push to develop evaluates nothing.
-    assert_eq!(h.deliver("push", &push).await, StatusCode::OK);
+    // Settled: a later push to develop evaluates nothing (it is queued
+    // only for its direct-push audit, which writes nothing off production).
+    let writes = h.gh.count("POST", "") + h.gh.count("PATCH", "");
+    let pulls_read = h.gh.count("GET", "/pulls/7");
+    h.deliver("push", &push).await;
+    h.settle().await;
+    assert_eq!(h.gh.count("POST", "") + h.gh.count("PATCH", ""), writes);
+    assert_eq!(h.gh.count("GET", "/pulls/7"), pulls_read, "no evaluation");
 }
 
 #[tokio::test]

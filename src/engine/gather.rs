@@ -212,6 +212,12 @@ pub async fn facts(
             _ => {}
         }
     }
+    facts.evidence = super::evidence::gather(
+        client,
+        &policy.evidence.for_severity(&severity.name),
+        &facts.head_sha,
+    )
+    .await?;
     Ok(Gathered {
         facts,
         comments,
@@ -351,5 +357,6 @@ fn base_facts(client: &RepoClient, pull: &PullPayload) -> PullRequestFacts {
         existing_tags: Vec::new(),
         team_members: BTreeMap::new(),
         permissions: BTreeMap::new(),
+        evidence: None,
     }
 }

@@ -4,8 +4,10 @@
 //! evaluation starts from GitHub's current state, so a lost or repeated
 //! delivery never leaves a wrong answer behind.
 
+pub mod audit;
 mod default_policy;
 pub mod escalation;
+mod evidence;
 mod gather;
 mod moment;
 mod policy_cache;
@@ -67,6 +69,11 @@ pub enum Outcome {
     Reported {
         conclusion: &'static str,
     },
+    /// A repository's commit job: this many hotfix pull requests were found
+    /// for re-evaluation.
+    Routed {
+        pulls: usize,
+    },
 }
 
 impl Engine {
@@ -120,6 +127,9 @@ impl Engine {
             Ok(Outcome::NotACommand) => {
                 tracing::debug!("comment is not the approval command");
             }
+            Ok(Outcome::Routed { pulls }) => {
+                tracing::info!(pulls, "commit evidence changed");
+            }
             Ok(Outcome::Reported { conclusion }) => {
                 self.metrics.evaluation(conclusion, started.elapsed());
                 tracing::info!(
@@ -143,6 +153,13 @@ impl Engine {
     }
 
     pub async fn evaluate(&self, job: Job) -> Result<Outcome, EngineError> {
+        if let Trigger::Commits(work) = &job.trigger {
+            return self.commit_work(&job.key, work).await;
+        }
+        if job.key.number == crate::events::COMMITS_JOB {
+            // A repository job retried without its work: nothing to redo.
+            return Ok(Outcome::Routed { pulls: 0 });
+        }
         let client = self.client(&job.key).await?;
         let loaded = self.policies.get(&client).await?;
         if let (Trigger::Comment { body }, Ok(policy)) = (&job.trigger, &loaded.policy)
@@ -540,6 +557,12 @@ impl Engine {
     /// GitHub takes at least that write) so that nobody mistakes silence or
     /// an older verdict for a pass.
     pub async fn report_failure(&self, key: &PrKey, summary: &str) {
+        if key.number == crate::events::COMMITS_JOB {
+            // A repository's commit job has no check run of its own; the
+            // pull requests it would re-evaluate keep their last one.
+            tracing::error!(repository = %key.repo, "commit job given up: {summary}");
+            return;
+        }
         let Ok(client) = self.client(key).await else {
             return;
         };

@@ -27,6 +27,6 @@ pub use app::{
 };
 pub use error::{ErrorKind, GitHubError};
 pub use http::HttpOptions;
-pub use repo::RepoClient;
+pub use repo::{CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo, RepoClient};
 pub use stats::{ApiStats, NO_RESPONSE};
 pub use types::*;

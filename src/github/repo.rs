@@ -11,6 +11,9 @@ use super::error::{ErrorKind, GitHubError};
 use super::http::{Call, Core, Credential, encode_path, query};
 use super::memo::{Memo, Question};
 use super::stats::ApiStats;
+mod evidence;
+pub use evidence::{CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo};
+
 use super::types::{
     BranchInfo, CheckOutput, CheckRunInfo, CheckRunUpdate, CommentInfo, CommitInfo, CompareInfo,
     FileInfo, IssueInfo, IssueSummary, NewCheckRun, PullInfo, RepoInfo, Timeline, wire,

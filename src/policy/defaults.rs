@@ -84,6 +84,8 @@ impl Policy {
             },
             escalation: Escalation::default(),
             release: Release::default(),
+            evidence: Default::default(),
+            audit: Default::default(),
         }
     }
 }

@@ -192,4 +192,105 @@ pub struct Policy {
     pub checks: Checks,
     pub escalation: Escalation,
     pub release: Release,
+    /// Required checks and deployments (`require_checks`, `require_deployment`).
+    pub evidence: EvidencePolicy,
+    pub audit: Audit,
+}
+
+/// How a required check's `neutral` or `skipped` conclusion counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AllowedConclusions {
+    /// `neutral` counts as passed.
+    pub neutral: bool,
+    /// `skipped` counts as passed.
+    pub skipped: bool,
+}
+
+/// A check run or commit status that must have passed on the head commit
+/// (`require_checks`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredCheck {
+    /// The check run's `name` or the commit status's `context`, exactly.
+    pub name: String,
+    /// When set, only check runs of the GitHub App with this slug count
+    /// (and commit statuses created by its bot user `<slug>[bot]`).
+    pub app: Option<String>,
+    /// Conclusions beyond `success` that count as passed.
+    pub allow: AllowedConclusions,
+}
+
+/// `require_deployment`: a deployment of the head commit to this
+/// environment whose latest status is `success`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredDeployment {
+    /// The deployment environment's name, exactly as GitHub stores it.
+    pub environment: String,
+}
+
+/// Evidence a hotfix must show before it may merge.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Evidence {
+    pub checks: Vec<RequiredCheck>,
+    pub deployment: Option<RequiredDeployment>,
+}
+
+impl Evidence {
+    /// True when nothing is required (no reads are made for it).
+    pub fn is_empty(&self) -> bool {
+        self.checks.is_empty() && self.deployment.is_none()
+    }
+}
+
+/// `checks.require_checks` / `checks.require_deployment` (the default for
+/// every severity) and each severity's own, which replace the default for
+/// that severity key by key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EvidencePolicy {
+    pub default: Evidence,
+    /// Severity name → its own keys; `None` in a field means "the default".
+    pub by_severity: BTreeMap<String, SeverityEvidence>,
+}
+
+/// A severity's own `require_checks` / `require_deployment`, where written.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SeverityEvidence {
+    /// Replaces the default list (`[]` requires no check for this severity).
+    pub checks: Option<Vec<RequiredCheck>>,
+    /// Replaces the default deployment. (A severity cannot drop a default
+    /// deployment: write `require_deployment` per severity instead.)
+    pub deployment: Option<RequiredDeployment>,
+}
+
+impl EvidencePolicy {
+    /// What a hotfix of `severity` must show.
+    pub fn for_severity(&self, severity: &str) -> Evidence {
+        let own = self.by_severity.get(severity);
+        Evidence {
+            checks: own
+                .and_then(|o| o.checks.clone())
+                .unwrap_or_else(|| self.default.checks.clone()),
+            deployment: own
+                .and_then(|o| o.deployment.clone())
+                .or_else(|| self.default.deployment.clone()),
+        }
+    }
+
+    /// True when some severity requires evidence: only then do check and
+    /// deployment events cost any API call.
+    pub fn any(&self) -> bool {
+        !self.default.is_empty()
+            || self
+                .by_severity
+                .values()
+                .any(|s| s.checks.as_ref().is_some_and(|c| !c.is_empty()) || s.deployment.is_some())
+    }
+}
+
+/// `audit`: what the app watches on the production branch itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Audit {
+    /// A push to the production branch that came through no pull request
+    /// (or a force push) gets an `action_required` check run and an
+    /// incident issue. Default: on for `workflow: trunk`.
+    pub direct_pushes: bool,
 }

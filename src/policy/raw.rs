@@ -154,6 +154,8 @@ pub struct RawPolicy {
     pub escalation: Option<RawEscalation>,
     /// What happens on the production branch after the merge.
     pub release: Option<RawRelease>,
+    /// What the app watches on the production branch itself.
+    pub audit: Option<RawAudit>,
 }
 
 /// The workflow names the file accepts (schema only: the parser reads a string so that an
@@ -201,6 +203,12 @@ pub struct RawSeverity {
     pub deadline: Option<Located<DurationText>>,
     /// A follow-up issue to open after the merge.
     pub follow_up: Option<RawFollowUp>,
+    /// Check runs or commit statuses that must have passed on the head commit; replaces
+    /// `checks.require_checks` for this severity (`[]`: none).
+    pub require_checks: Option<Vec<Located<RawRequiredCheck>>>,
+    /// A successful deployment of the head commit to this environment; replaces
+    /// `checks.require_deployment` for this severity.
+    pub require_deployment: Option<Located<RawRequiredDeployment>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -255,6 +263,12 @@ pub struct RawChecks {
     pub max_changed_lines: Option<Located<u32>>,
     /// A regular expression the pull request title must match.
     pub title_pattern: Option<Located<String>>,
+    /// Check runs or commit statuses that must have passed on the head commit of every
+    /// hotfix (a severity's own `require_checks` replaces this list).
+    pub require_checks: Option<Vec<Located<RawRequiredCheck>>>,
+    /// Every hotfix's head commit must have been deployed successfully to this environment
+    /// (a severity's own `require_deployment` replaces it).
+    pub require_deployment: Option<Located<RawRequiredDeployment>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -356,4 +370,81 @@ pub struct RawRelease {
     pub tag: Option<bool>,
     /// Prefix of that tag. Default: "v".
     pub prefix: Option<String>,
+}
+
+/// A required check: its name (a check run's `name` or a commit status's `context`), or
+/// {name, app, allow}.
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(untagged)]
+#[schemars(rename = "RequiredCheck")]
+pub enum RawRequiredCheck {
+    Name(String),
+    Detailed(RawRequiredCheckDetail),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "RequiredCheckDetail")]
+pub struct RawRequiredCheckDetail {
+    /// The check run's name or the commit status's context, exactly as CI reports it.
+    pub name: Located<String>,
+    /// Only check runs of the GitHub App with this slug count (e.g. github-actions), and
+    /// commit statuses created by its bot user. Default: any app or status.
+    pub app: Option<Located<String>>,
+    /// Conclusions besides success that count as passed.
+    pub allow: Option<Vec<Located<RawAllowedConclusion>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "AllowedConclusion")]
+pub enum RawAllowedConclusion {
+    /// The check concluded neutral.
+    Neutral,
+    /// The check was skipped.
+    Skipped,
+}
+
+// By hand, like `RawVersionFile`: an untagged enum would lose positions.
+impl<'de> Deserialize<'de> for RawRequiredCheck {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CheckVisitor;
+
+        impl<'de> Visitor<'de> for CheckVisitor {
+            type Value = RawRequiredCheck;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a check name (e.g. test) or a mapping {name, app, allow}")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(RawRequiredCheck::Name(v.to_string()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                RawRequiredCheckDetail::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawRequiredCheck::Detailed)
+            }
+        }
+
+        deserializer.deserialize_any(CheckVisitor)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "RequiredDeployment")]
+pub struct RawRequiredDeployment {
+    /// The deployment environment, e.g. staging.
+    pub environment: Located<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Audit")]
+pub struct RawAudit {
+    /// A push to the production branch that came through no pull request, or a force push,
+    /// gets an action_required check run and an incident issue. Default: true for
+    /// workflow: trunk, false otherwise.
+    pub direct_pushes: Option<Located<bool>>,
 }

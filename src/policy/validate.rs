@@ -10,13 +10,14 @@ use regex::Regex;
 
 use super::duration::parse_duration;
 use super::model::{
-    ApprovalSettings, Branches, Checks, Escalation, FollowUp, HotfixMatch, Increment, Member,
-    Policy, Release, Severity, SeverityApprovals, VersionBump, VersionFile, Workflow,
+    AllowedConclusions, ApprovalSettings, Audit, Branches, Checks, Escalation, EvidencePolicy,
+    FollowUp, HotfixMatch, Increment, Member, Policy, Release, RequiredCheck, RequiredDeployment,
+    Severity, SeverityApprovals, SeverityEvidence, VersionBump, VersionFile, Workflow,
 };
 use super::raw::{
-    DurationText, Located, MemberText, OrderedMap, RawApprovals, RawBranches, RawChecks,
-    RawEscalation, RawHotfix, RawIncrement, RawPolicy, RawRelease, RawSeverity, RawVersionBump,
-    RawVersionFile,
+    DurationText, Located, MemberText, OrderedMap, RawAllowedConclusion, RawApprovals, RawAudit,
+    RawBranches, RawChecks, RawEscalation, RawHotfix, RawIncrement, RawPolicy, RawRelease,
+    RawRequiredCheck, RawRequiredDeployment, RawSeverity, RawVersionBump, RawVersionFile,
 };
 use super::{MEMBER_PATTERN, PolicyError, defaults};
 
@@ -32,6 +33,8 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, Vec<PolicyError>> {
     let checks = checks(raw.checks.as_ref(), workflow, &mut errors);
     let escalation = escalation(raw.escalation.as_ref(), &mut errors);
     let release = release(raw.release.as_ref());
+    let evidence = evidence(raw.checks.as_ref(), raw.severities.as_ref(), &mut errors);
+    let audit = audit(raw.audit.as_ref(), workflow);
 
     if !errors.0.is_empty() {
         let mut list = errors.0;
@@ -48,6 +51,8 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, Vec<PolicyError>> {
         checks,
         escalation,
         release,
+        evidence,
+        audit,
     })
 }
 
@@ -636,5 +641,138 @@ fn release(raw: Option<&RawRelease>) -> Release {
     Release {
         tag: section.tag.unwrap_or(builtin.tag),
         prefix: section.prefix.clone().unwrap_or(builtin.prefix),
+    }
+}
+
+/// The app's own check runs: never evidence (a hotfix would vouch for itself).
+const OWN_CHECK: &str = "hotfix-policy";
+
+fn evidence(
+    checks: Option<&RawChecks>,
+    severities: Option<&Located<OrderedMap<RawSeverity>>>,
+    errors: &mut Errors,
+) -> EvidencePolicy {
+    let mut policy = EvidencePolicy::default();
+    if let Some(section) = checks {
+        if let Some(list) = &section.require_checks {
+            policy.default.checks = required_checks(list, errors);
+        }
+        policy.default.deployment = section
+            .require_deployment
+            .as_ref()
+            .map(|d| required_deployment(d, errors));
+    }
+    for (name, severity) in severities.map(|m| m.value.0.as_slice()).unwrap_or_default() {
+        let own = SeverityEvidence {
+            checks: severity
+                .require_checks
+                .as_ref()
+                .map(|list| required_checks(list, errors)),
+            deployment: severity
+                .require_deployment
+                .as_ref()
+                .map(|d| required_deployment(d, errors)),
+        };
+        if own != SeverityEvidence::default() {
+            policy.by_severity.insert(name.value.clone(), own);
+        }
+    }
+    policy
+}
+
+fn required_checks(list: &[Located<RawRequiredCheck>], errors: &mut Errors) -> Vec<RequiredCheck> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for raw in list {
+        let (name, at_line, at_column, app, allow) = match &raw.value {
+            RawRequiredCheck::Name(name) => {
+                let (line, column) = raw.position();
+                (
+                    name.clone(),
+                    line,
+                    column,
+                    None,
+                    AllowedConclusions::default(),
+                )
+            }
+            RawRequiredCheck::Detailed(detail) => {
+                let (line, column) = detail.name.position();
+                let app = detail.app.as_ref().and_then(|app| {
+                    let slug = app.value.trim();
+                    if slug.is_empty()
+                        || !slug
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    {
+                        errors.at(
+                            app,
+                            format!(
+                                "`{}` is not a GitHub App slug (letters, digits and dashes, e.g. github-actions)",
+                                app.value
+                            ),
+                        );
+                        None
+                    } else {
+                        Some(slug.to_string())
+                    }
+                });
+                let mut allow = AllowedConclusions::default();
+                for conclusion in detail.allow.as_deref().unwrap_or_default() {
+                    match conclusion.value {
+                        RawAllowedConclusion::Neutral => allow.neutral = true,
+                        RawAllowedConclusion::Skipped => allow.skipped = true,
+                    }
+                }
+                (detail.name.value.clone(), line, column, app, allow)
+            }
+        };
+        let problem = if name.trim().is_empty() {
+            Some("empty check name".to_string())
+        } else if name.chars().any(char::is_control) {
+            Some(format!("check name `{name}` contains a control character"))
+        } else if name == OWN_CHECK || name.starts_with("hotfix-policy/") {
+            Some(format!(
+                "`{name}` is hotfix-guard's own check run: it cannot be evidence for itself"
+            ))
+        } else if seen.contains(&name) {
+            Some(format!("check `{name}` is listed twice"))
+        } else {
+            None
+        };
+        match problem {
+            Some(message) => errors.0.push(PolicyError::new(at_line, at_column, message)),
+            None => {
+                seen.push(name.clone());
+                out.push(RequiredCheck { name, app, allow });
+            }
+        }
+    }
+    out
+}
+
+fn required_deployment(
+    raw: &Located<RawRequiredDeployment>,
+    errors: &mut Errors,
+) -> RequiredDeployment {
+    let environment = &raw.value.environment;
+    if environment.value.trim().is_empty() {
+        errors.at(
+            environment,
+            "empty environment name: write the environment to deploy to, e.g. staging",
+        );
+    } else if environment.value.chars().any(char::is_control) {
+        errors.at(environment, "environment name contains a control character");
+    }
+    RequiredDeployment {
+        environment: environment.value.clone(),
+    }
+}
+
+fn audit(raw: Option<&RawAudit>, workflow: Workflow) -> Audit {
+    let default = workflow == Workflow::Trunk;
+    Audit {
+        direct_pushes: raw
+            .and_then(|a| a.direct_pushes.as_ref())
+            .map_or(default, |flag| flag.value),
     }
 }

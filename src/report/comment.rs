@@ -48,6 +48,7 @@ fn render(
 
     let status = match verdict.conclusion {
         Conclusion::Success => "✅ ready: all requirements met".to_string(),
+        Conclusion::Pending => format!("⏳ {}", shown_title(verdict, &source)),
         Conclusion::Failure | Conclusion::Neutral => {
             format!("❌ {}", shown_title(verdict, &source))
         }
@@ -161,6 +162,10 @@ fn render(
         _ => None,
     };
     out.push_str("**Next steps**\n\n");
+    // What the evidence rules ask for first: it is what blocks the merge.
+    for step in verdict.results.iter().filter_map(|r| r.next_step.as_ref()) {
+        out.push_str(&format!("- {step}\n"));
+    }
     for step in next_steps(severity, merged, notice.is_some()) {
         out.push_str(&format!("- {step}\n"));
     }

@@ -14,6 +14,7 @@ pub(crate) fn icon(status: RuleStatus) -> &'static str {
         RuleStatus::Pass => "✅",
         RuleStatus::Fail => "❌",
         RuleStatus::Skip => "➖",
+        RuleStatus::Pending => "⏳",
     }
 }
 

@@ -18,4 +18,6 @@ pub use comment::{COMMENT_MARKER, sticky_comment, sticky_comment_at};
 pub use timing::{EscalationPosted, Moment};
 
 #[cfg(test)]
+mod evidence_tests;
+#[cfg(test)]
 mod tests;

@@ -234,4 +234,8 @@ pub struct PullRequestFacts {
     /// login → permission on the repository.
     #[serde(default)]
     pub permissions: BTreeMap<String, Permission>,
+    /// Check runs, commit statuses and deployments of the head commit; read
+    /// only when the severity's policy requires evidence (`None` otherwise).
+    #[serde(default)]
+    pub evidence: Option<crate::rules::evidence::EvidenceFacts>,
 }

@@ -6,6 +6,7 @@
 
 pub mod approvals;
 pub mod classify;
+pub mod evidence;
 pub mod facts;
 pub mod hygiene;
 mod matching;

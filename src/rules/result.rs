@@ -17,6 +17,11 @@ pub enum RuleId {
     MaxChangedFiles,
     MaxChangedLines,
     TitlePattern,
+    /// A check run or commit status the policy requires (`require_checks`);
+    /// one row per required check.
+    RequiredCheck,
+    /// A successful deployment of the head commit (`require_deployment`).
+    Deployment,
 }
 
 impl RuleId {
@@ -32,6 +37,8 @@ impl RuleId {
             RuleId::MaxChangedFiles => "Changed files",
             RuleId::MaxChangedLines => "Changed lines",
             RuleId::TitlePattern => "Title",
+            RuleId::RequiredCheck => "Required check",
+            RuleId::Deployment => "Deployment",
         }
     }
 }
@@ -43,6 +50,9 @@ pub enum RuleStatus {
     Fail,
     /// Not applicable or not decidable; counts as a pass.
     Skip,
+    /// Waiting for something still running (a required check, a
+    /// deployment): not a failure, but not a pass either.
+    Pending,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,6 +66,9 @@ pub struct RuleResult {
     pub detail: String,
     /// Longer markdown the report shows under the rule in the check-run text.
     pub extra_markdown: Option<String>,
+    /// What to do about it, for the sticky comment's next steps ("deploy
+    /// `hotfix/x` to staging: …").
+    pub next_step: Option<String>,
 }
 
 impl RuleResult {
@@ -66,6 +79,7 @@ impl RuleResult {
             title_fragment: None,
             detail: detail.into(),
             extra_markdown: None,
+            next_step: None,
         }
     }
 
@@ -76,6 +90,7 @@ impl RuleResult {
             title_fragment: None,
             detail: detail.into(),
             extra_markdown: None,
+            next_step: None,
         }
     }
 
@@ -86,7 +101,28 @@ impl RuleResult {
             title_fragment: Some(fragment.into()),
             detail: detail.into(),
             extra_markdown: None,
+            next_step: None,
         }
+    }
+
+    pub fn pending(
+        id: RuleId,
+        fragment: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> RuleResult {
+        RuleResult {
+            id,
+            status: RuleStatus::Pending,
+            title_fragment: Some(fragment.into()),
+            detail: detail.into(),
+            extra_markdown: None,
+            next_step: None,
+        }
+    }
+
+    pub fn with_next_step(mut self, step: impl Into<String>) -> RuleResult {
+        self.next_step = Some(step.into());
+        self
     }
 
     pub fn with_markdown(mut self, markdown: Option<String>) -> RuleResult {

@@ -96,6 +96,8 @@ pub fn p0_policy() -> Policy {
             ..Escalation::default()
         },
         release: Release::default(),
+        evidence: Default::default(),
+        audit: Default::default(),
     }
 }
 
@@ -165,6 +167,7 @@ pub fn p0_facts() -> PullRequestFacts {
         existing_tags: vec![],
         team_members,
         permissions,
+        evidence: None,
     }
 }
 

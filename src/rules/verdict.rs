@@ -9,7 +9,7 @@ use crate::rules::classify::{Classification, HotfixReason, classify};
 use crate::rules::facts::PullRequestFacts;
 use crate::rules::result::{RuleId, RuleResult};
 use crate::rules::version::VersionFileReport;
-use crate::rules::{hygiene, provenance, target, version};
+use crate::rules::{evidence, hygiene, provenance, target, version};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -17,6 +17,9 @@ pub enum Conclusion {
     Success,
     Failure,
     Neutral,
+    /// Nothing failed, but a required check or deployment is still running:
+    /// the check run stays `in_progress`.
+    Pending,
 }
 
 impl Conclusion {
@@ -26,6 +29,7 @@ impl Conclusion {
             Conclusion::Success => "success",
             Conclusion::Failure => "failure",
             Conclusion::Neutral => "neutral",
+            Conclusion::Pending => "in_progress",
         }
     }
 }
@@ -58,7 +62,7 @@ pub const NOT_A_HOTFIX_TITLE: &str = "No hotfix policy applies";
 fn title_from(results: &[RuleResult]) -> String {
     results
         .iter()
-        .filter(|r| r.is_failure())
+        .filter(|r| r.is_failure() || evidence::is_pending(r))
         .map(|r| {
             r.title_fragment
                 .clone()
@@ -202,8 +206,15 @@ fn with_severity(
         version_files = v.files;
     }
     results.extend(hygiene::check(policy, facts));
+    results.extend(evidence::check(
+        &policy.evidence.for_severity(&severity.name),
+        facts.evidence.as_ref(),
+        &facts.head_sha,
+        &facts.head_ref,
+    ));
 
     let failed = results.iter().any(RuleResult::is_failure);
+    let pending = results.iter().any(evidence::is_pending);
     let since = provenance
         .set_by
         .as_ref()
@@ -214,7 +225,7 @@ fn with_severity(
         is_hotfix: true,
         reason: Some(reason),
         severity: Some(severity.name.clone()),
-        title: if failed {
+        title: if failed || pending {
             title_from(&results)
         } else {
             format!("{} hotfix: all requirements met", severity.name)
@@ -222,6 +233,8 @@ fn with_severity(
         results,
         conclusion: if failed {
             Conclusion::Failure
+        } else if pending {
+            Conclusion::Pending
         } else {
             Conclusion::Success
         },

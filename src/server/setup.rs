@@ -47,6 +47,8 @@ pub const PERMISSIONS: &[(&str, &str)] = &[
     ("contents", "write"),
     ("members", "read"),
     ("metadata", "read"),
+    ("statuses", "read"),
+    ("deployments", "read"),
 ];
 
 /// The webhook events the app subscribes to (README, "POST /webhook": the events
@@ -58,6 +60,8 @@ pub const EVENTS: &[&str] = &[
     "check_run",
     "check_suite",
     "push",
+    "status",
+    "deployment_status",
 ];
 
 /// The manifest, with placeholder URLs that `manifest` replaces.

@@ -105,8 +105,19 @@ async fn handle(
             tracing::debug!(reason, "ignored");
             (StatusCode::OK, "ignored\n")
         }
-        Intake::PolicyChanged { repo } => {
+        Intake::PolicyChanged { repo, audit } => {
             (state.on_policy_change)(&repo);
+            if let Some(job) = audit {
+                tracing::info!(%repo, "policy file changed on the default branch; cache dropped");
+                return enqueue(
+                    state,
+                    event,
+                    delivery,
+                    describe.action.as_deref(),
+                    vec![job],
+                )
+                .await;
+            }
             state.metrics.delivery(event, "accepted");
             tracing::info!(%repo, "policy file changed on the default branch; cache dropped");
             (StatusCode::ACCEPTED, "policy cache dropped\n")
@@ -115,6 +126,7 @@ async fn handle(
             installation,
             repo,
             branch,
+            audit,
         } => {
             let waiting = state
                 .queue
@@ -125,12 +137,10 @@ async fn handle(
                 Ok(numbers) => numbers,
                 Err(e) => return refused(state, event, &Refused::Store(e)),
             };
-            if numbers.is_empty() {
-                state.metrics.delivery(event, "ignored");
-                return (StatusCode::OK, "ignored\n");
+            if !numbers.is_empty() {
+                tracing::info!(%branch, hotfixes = numbers.len(), "push may complete merge-backs");
             }
-            tracing::info!(%branch, hotfixes = numbers.len(), "push may complete merge-backs");
-            let jobs = numbers
+            let mut jobs: Vec<Job> = numbers
                 .into_iter()
                 .map(|number| Job {
                     key: PrKey {
@@ -143,6 +153,11 @@ async fn handle(
                     deliveries: Vec::new(),
                 })
                 .collect();
+            jobs.extend(audit);
+            if jobs.is_empty() {
+                state.metrics.delivery(event, "ignored");
+                return (StatusCode::OK, "ignored\n");
+            }
             enqueue(state, event, delivery, describe.action.as_deref(), jobs).await
         }
         Intake::Evaluate(jobs) => {

@@ -61,6 +61,8 @@ fn trigger_text(t: &Trigger) -> String {
     match t {
         Trigger::Full => "full".to_string(),
         Trigger::Rerun => "rerun".to_string(),
+        // The work itself is in `commit_work` (see `store::commits`).
+        Trigger::Commits(_) => "commits".to_string(),
         Trigger::Comment { body } => format!("comment:{body}"),
     }
 }
@@ -71,6 +73,7 @@ fn trigger_from(text: &str) -> Trigger {
             body: body.to_string(),
         },
         None if text == "rerun" => Trigger::Rerun,
+        None if text == "commits" => Trigger::Commits(crate::events::CommitWork::default()),
         None => Trigger::Full,
     }
 }
@@ -160,6 +163,9 @@ impl Store {
                 .bind(DELIVERIES_CHARS)
                 .execute(&mut *tx)
                 .await?;
+            if let Trigger::Commits(work) = &job.trigger {
+                super::commits::insert(&mut tx, &job.key, work, now_ms).await?;
+            }
         }
         for (repo, sha) in heads {
             sqlx::query(
@@ -243,15 +249,22 @@ impl Store {
         deliveries.drain(..excess);
         let attempts: i64 = row.try_get("attempts")?;
         let taken_over: i64 = row.try_get("taken_over")?;
+        let version: i64 = row.try_get("version")?;
+        let trigger = match trigger_from(&trigger) {
+            Trigger::Commits(_) => {
+                Trigger::Commits(super::commits::load(&self.pool, &key, version).await?)
+            }
+            other => other,
+        };
         Ok(Some(Claimed {
             job: Job {
                 key,
                 pull,
-                trigger: trigger_from(&trigger),
+                trigger,
                 deliveries,
             },
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-            version: row.try_get("version")?,
+            version,
             taken_over: taken_over != 0,
             worker: worker.to_string(),
         }))
@@ -288,6 +301,10 @@ impl Store {
     /// call has an effect.
     pub async fn complete(&self, claimed: &Claimed) -> Result<(), StoreError> {
         let key = &claimed.job.key;
+        if matches!(claimed.job.trigger, Trigger::Commits(_)) {
+            // The units this claim read are done; later ones stay.
+            super::commits::done(&self.pool, key, claimed.version).await?;
+        }
         let deleted = sqlx::query(
             "DELETE FROM jobs WHERE installation = $1 AND owner = $2 AND name = $3 \
              AND number = $4 AND lease_owner = $5 AND version = $6",

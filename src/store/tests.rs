@@ -375,3 +375,71 @@ async fn a_url_of_another_kind_is_refused_with_a_clear_error() {
     assert_eq!(e.ok(), Some(true));
     assert!(!redact("postgres://u:secret@host/db").contains("secret"));
 }
+
+fn commits(shas: &[&str]) -> Trigger {
+    let mut work = crate::events::CommitWork::default();
+    for sha in shas {
+        work.commits.insert((*sha).to_string(), vec![]);
+    }
+    Trigger::Commits(work)
+}
+
+fn shas(claimed: &Claimed) -> Vec<String> {
+    match &claimed.job.trigger {
+        Trigger::Commits(work) => work.commits.keys().cloned().collect(),
+        other => panic!("not a commit job: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn commit_work_folds_across_deliveries_and_work_arriving_mid_evaluation_runs_next() {
+    let store = scratch().await;
+    let now = Utc::now();
+    let number = crate::events::COMMITS_JOB;
+    for (id, sha) in [("c-1", "aaa"), ("c-2", "bbb")] {
+        store
+            .accept(
+                Some(id),
+                &[job(number, commits(&[sha]), id)],
+                &[],
+                now,
+                Duration::ZERO,
+                100,
+            )
+            .await
+            .expect("accepted");
+    }
+    let first = store
+        .claim("w1", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("a job");
+    assert_eq!(shas(&first), ["aaa", "bbb"], "the second delivery added");
+    // A status on `aaa` again, and a new commit, while it runs.
+    store
+        .accept(
+            Some("c-3"),
+            &[job(number, commits(&["aaa", "ccc"]), "c-3")],
+            &[],
+            now,
+            Duration::ZERO,
+            100,
+        )
+        .await
+        .expect("accepted");
+    store.complete(&first).await.expect("completed");
+    let second = store
+        .claim("w1", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("the job runs once more");
+    assert_eq!(shas(&second), ["aaa", "ccc"], "only what came mid-run");
+    store.complete(&second).await.expect("completed");
+    assert!(
+        store
+            .claim("w1", now, LEASE)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+}

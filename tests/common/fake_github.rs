@@ -22,6 +22,7 @@
 
 mod activity;
 mod auth;
+mod evidence;
 mod paging;
 mod routes;
 mod seeds;

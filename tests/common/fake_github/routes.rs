@@ -193,8 +193,18 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
                 .collect();
             paged(cx, req, items)
         }),
-        _ => Reply::not_found(),
+        _ => super::evidence::route(state, cx, req, &segs).unwrap_or_else(Reply::not_found),
     }
+}
+
+/// `paged` for sibling route files.
+pub(super) fn paged_list(cx: &Ctx, req: &Req<'_>, items: Vec<Value>) -> Reply {
+    paged(cx, req, items)
+}
+
+/// A pull request as lists show it, for sibling route files.
+pub(super) fn pull_simple(state: &State, cx: &Ctx, repo: &RepoState, pr: &PullRec) -> Value {
+    shapes::pull(cx, &pull_ctx(state, repo, pr), pr, false)
 }
 
 pub(super) fn paged(cx: &Ctx, req: &Req<'_>, items: Vec<Value>) -> Reply {

@@ -420,6 +420,8 @@ pub(super) struct State {
     pub rate_limit: u64,
     pub rate_used: u64,
     pub rate_reset: i64,
+    /// Repository (lower case) → commit statuses and deployments.
+    pub evidence: BTreeMap<String, super::evidence::EvidenceState>,
 }
 
 impl State {
@@ -443,6 +445,7 @@ impl State {
             rate_limit: 5000,
             rate_used: 0,
             rate_reset: (Utc::now() + chrono::Duration::hours(1)).timestamp(),
+            evidence: BTreeMap::new(),
         }
     }
 

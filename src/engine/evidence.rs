@@ -1,0 +1,225 @@
+//! Reads the evidence a hotfix's policy asks for (`require_checks`,
+//! `require_deployment`) about its head commit, and nothing when it asks for
+//! none. A source GitHub refuses (403 for a missing permission, 404 for one
+//! the app may not see) becomes a named "unreadable" fact that the rule
+//! fails closed on; a transient failure fails the evaluation, which is
+//! retried.
+
+use crate::github::{ErrorKind, GitHubError, RepoClient};
+use crate::policy::Evidence;
+use crate::rules::evidence::{CheckRunFact, DeploymentFact, EvidenceFacts, StatusFact};
+
+/// The permission each source needs, for the report.
+const CHECKS_PERMISSION: &str = "Checks: read";
+const STATUSES_PERMISSION: &str = "Commit statuses: read";
+const DEPLOYMENTS_PERMISSION: &str = "Deployments: read";
+
+/// `None` when `required` asks for nothing: no call is made.
+///
+/// Calls: with required checks, `GET …/commits/{sha}/check-runs` (one page
+/// per 100 runs) and `GET …/commits/{sha}/status`; with a required
+/// deployment, `GET …/deployments?sha=&environment=` and one `GET
+/// …/deployments/{id}/statuses` per deployment found (at most 5).
+pub async fn gather(
+    client: &RepoClient,
+    required: &Evidence,
+    head_sha: &str,
+) -> Result<Option<EvidenceFacts>, GitHubError> {
+    if required.is_empty() {
+        return Ok(None);
+    }
+    let mut facts = EvidenceFacts::default();
+    if !required.checks.is_empty() {
+        match refused(client.commit_check_runs(head_sha).await, CHECKS_PERMISSION)? {
+            Ok(runs) => {
+                let ours = client.own_app_id();
+                facts.check_runs = runs
+                    .into_iter()
+                    // Our own check runs are never evidence: the app would
+                    // vouch for itself.
+                    .filter(|run| ours.is_none() || run.app_id != ours)
+                    .map(|run| CheckRunFact {
+                        name: run.name,
+                        app: run.app_slug,
+                        status: run.status,
+                        conclusion: run.conclusion,
+                        url: run.html_url,
+                    })
+                    .collect();
+            }
+            Err(why) => facts.check_runs_unreadable = Some(why),
+        }
+        match refused(client.commit_statuses(head_sha).await, STATUSES_PERMISSION)? {
+            Ok(statuses) => {
+                facts.statuses = statuses
+                    .into_iter()
+                    .map(|s| StatusFact {
+                        context: s.context,
+                        state: s.state,
+                        creator: s.creator,
+                        url: s.target_url,
+                    })
+                    .collect();
+            }
+            Err(why) => facts.statuses_unreadable = Some(why),
+        }
+    }
+    if let Some(deployment) = &required.deployment {
+        let read = client
+            .commit_deployments(head_sha, &deployment.environment)
+            .await;
+        match refused(read, DEPLOYMENTS_PERMISSION)? {
+            Ok(list) => {
+                facts.deployments = list
+                    .into_iter()
+                    .map(|d| DeploymentFact {
+                        id: d.id,
+                        sha: d.sha,
+                        environment: d.environment,
+                        state: d.state,
+                        url: d.url,
+                    })
+                    .collect();
+            }
+            Err(why) => facts.deployments_unreadable = Some(why),
+        }
+    }
+    Ok(Some(facts))
+}
+
+/// A refusal (401/403/404) becomes `Ok(Err(why))`, naming the permission
+/// the app needs; anything else stays an error that fails the evaluation.
+fn refused<T>(
+    result: Result<T, GitHubError>,
+    permission: &str,
+) -> Result<Result<T, String>, GitHubError> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(e) => match e.kind {
+            ErrorKind::Forbidden | ErrorKind::Unauthorized | ErrorKind::NotFound => {
+                Ok(Err(format!(
+                    "GitHub answered {} — the app needs the {permission} permission",
+                    e.status.map_or("a refusal".to_string(), |s| s.to_string())
+                )))
+            }
+            _ => Err(e),
+        },
+    }
+}
+
+impl super::Engine {
+    /// A repository's commit job: audits its branch pushes, then finds the
+    /// open hotfix pull requests whose head is one of the commits and
+    /// queues their re-evaluation (durable jobs, so each runs under its own
+    /// lease like every other). Costs nothing when the repository's policy
+    /// requires no evidence; otherwise one `GET
+    /// /repos/{o}/{r}/commits/{sha}/pulls` per commit the delivery named no
+    /// pull request for.
+    ///
+    /// Errors: the first GitHub or store error, after doing all it could;
+    /// the job is then retried whole (audits find their own issue again by
+    /// its marker; queued re-evaluations are upserts), so nothing is lost.
+    pub(super) async fn commit_work(
+        &self,
+        key: &crate::events::PrKey,
+        work: &crate::events::CommitWork,
+    ) -> Result<super::Outcome, super::EngineError> {
+        use crate::events::{Job, PrKey, Trigger};
+        let client = self.client(key).await?;
+        let loaded = self.policies.get(&client).await?;
+        let mut first_error: Option<super::EngineError> = None;
+        for push in &work.pushes {
+            match super::audit::audit_push(&client, loaded.policy.as_ref().ok(), push).await {
+                Ok(super::audit::Audited::Reported { issue, created }) => {
+                    tracing::warn!(
+                        branch = %push.branch,
+                        after = %push.after,
+                        pusher = %push.pusher,
+                        issue,
+                        created,
+                        "direct push to the production branch reported"
+                    );
+                }
+                Ok(super::audit::Audited::NotDirect) => {}
+                Err(e) => {
+                    tracing::error!(after = %push.after, error = %e, "push audit failed; retried");
+                    first_error.get_or_insert(e.into());
+                }
+            }
+        }
+        let policy = match &loaded.policy {
+            Ok(policy) if policy.evidence.any() && (!work.commits.is_empty() || work.overflow) => {
+                policy
+            }
+            _ => {
+                return match first_error {
+                    Some(e) => Err(e),
+                    None => Ok(super::Outcome::Routed { pulls: 0 }),
+                };
+            }
+        };
+        let mut numbers: Vec<u64> = Vec::new();
+        if work.overflow {
+            for pull in client.list_pulls(None, None, "open").await? {
+                numbers.push(pull.number);
+            }
+        }
+        for (sha, named) in &work.commits {
+            if !named.is_empty() {
+                numbers.extend(named);
+                continue;
+            }
+            match client.commit_pulls(sha).await {
+                Ok(pulls) => numbers.extend(
+                    pulls
+                        .into_iter()
+                        .filter(|p| p.state == "open" && &p.head_sha == sha)
+                        // Only hotfixes carry evidence rules: others keep
+                        // their neutral check without another evaluation.
+                        .filter(|p| {
+                            crate::rules::classify(policy, &p.labels, &p.head_ref).is_hotfix()
+                        })
+                        .map(|p| p.number),
+                ),
+                Err(e) => {
+                    tracing::warn!(%sha, error = %e, "cannot find the pull requests of a commit; retried");
+                    first_error.get_or_insert(e.into());
+                }
+            }
+        }
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers.retain(|n| *n != crate::events::COMMITS_JOB);
+        let jobs: Vec<Job> = numbers
+            .iter()
+            .map(|number| Job {
+                key: PrKey {
+                    installation: key.installation,
+                    repo: key.repo.clone(),
+                    number: *number,
+                },
+                pull: None,
+                trigger: Trigger::Full,
+                deliveries: Vec::new(),
+            })
+            .collect();
+        if !jobs.is_empty() {
+            // Wall-clock times, as every job's; no capacity bound: these
+            // pull requests were accepted once already, as this job.
+            self.store
+                .accept(
+                    None,
+                    &jobs,
+                    &[],
+                    chrono::Utc::now(),
+                    std::time::Duration::ZERO,
+                    u64::MAX,
+                )
+                .await?;
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(super::Outcome::Routed { pulls: jobs.len() }),
+        }
+    }
+}
