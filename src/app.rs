@@ -24,6 +24,8 @@ pub struct App {
     pub engine: Arc<Engine>,
     /// The client the engine uses; recovery shares its counters.
     pub github: GitHubApp,
+    /// Counters `GET /metrics` renders; the listener counts refusals here.
+    pub metrics: Arc<Metrics>,
     workers: Vec<JoinHandle<()>>,
     sweeper: Option<JoinHandle<()>>,
 }
@@ -57,7 +59,7 @@ impl App {
             secrets: config.secrets.clone(),
             queue: queue.clone(),
             seen: Arc::new(RecentDeliveries::new(server::RECENT_DELIVERIES)),
-            metrics,
+            metrics: metrics.clone(),
             on_branch_push: {
                 let engine = engine.clone();
                 Arc::new(move |installation, repo, branch| {
@@ -79,10 +81,11 @@ impl App {
             },
         };
         Ok(App {
-            router: server::router(state),
+            router: server::router_with(state, &config.limits),
             queue,
             engine,
             github,
+            metrics,
             workers,
             sweeper,
         })
@@ -195,10 +198,14 @@ async fn serve_with(config: ServeConfig, ops: OpsConfig) -> anyhow::Result<()> {
     }
     // Only once we listen: redeliveries must find us.
     let recovery = crate::recovery::spawn(&app.github, ops.recovery.clone());
-    axum::serve(listener, app.router.clone())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    server::listen::serve(
+        listener,
+        app.router.clone(),
+        &config.limits,
+        app.metrics.clone(),
+        shutdown_signal(),
+    )
+    .await;
     if let Some(recovery) = recovery {
         recovery.abort();
     }
@@ -231,10 +238,14 @@ async fn serve_setup(setup: SetupConfig) -> anyhow::Result<()> {
         setup_page = %format!("{}/setup", setup.public_url),
         "setup mode: no GitHub App is configured; open the setup page to register one"
     );
-    axum::serve(listener, server::setup::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    server::listen::serve(
+        listener,
+        server::setup::router(state),
+        &setup.limits,
+        Arc::new(Metrics::default()),
+        shutdown_signal(),
+    )
+    .await;
     Ok(())
 }
 

@@ -32,6 +32,7 @@ fn config() -> ServeConfig {
         shutdown_grace: Duration::from_secs(1),
         sweep_interval: None,
         debounce: Duration::ZERO,
+        limits: Default::default(),
     }
 }
 

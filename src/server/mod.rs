@@ -2,6 +2,8 @@
 //! `GET /healthz` and `GET /metrics` serve operators.
 
 pub mod dedupe;
+pub mod limits;
+pub mod listen;
 pub mod setup;
 pub mod signature;
 mod webhook;
@@ -20,8 +22,7 @@ use crate::queue::WorkQueue;
 use dedupe::RecentDeliveries;
 use signature::WebhookSecrets;
 
-/// GitHub caps webhook payloads at 25 MB; anything larger is not GitHub's.
-pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
+pub use limits::{Limits, MAX_BODY_BYTES};
 
 /// How many delivery ids are remembered to drop duplicates.
 pub const RECENT_DELIVERIES: usize = 16_384;
@@ -45,9 +46,21 @@ pub struct AppState {
     pub gauges: Arc<dyn Fn() -> Gauges + Send + Sync>,
 }
 
+/// The app's routes under the default [`Limits`].
 pub fn router(state: AppState) -> Router {
+    router_with(state, &Limits::default())
+}
+
+/// The app's routes; `POST /webhook` behind [`limits::guard_webhook`]
+/// (header shapes, body size, body read time, the shared body budget).
+pub fn router_with(state: AppState, limits: &Limits) -> Router {
+    let guard = limits::BodyGuard::new(limits, state.metrics.clone());
     Router::new()
         .route("/webhook", post(webhook::receive))
+        .route_layer(axum::middleware::from_fn_with_state(
+            guard,
+            limits::guard_webhook,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))

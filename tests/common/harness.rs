@@ -87,6 +87,7 @@ impl Harness {
             shutdown_grace: Duration::from_secs(5),
             sweep_interval: None,
             debounce: Duration::ZERO,
+            limits: Default::default(),
         };
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let app = App::start_with_clock(&config, clock.clone()).expect("app starts");
