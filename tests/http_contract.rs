@@ -212,7 +212,7 @@ async fn a_full_queue_answers_503_and_forgets_the_delivery_so_a_redelivery_count
     for number in 1..=3u64 {
         payload["pull_request"]["number"] = number.into();
         let body = serde_json::to_vec(&payload).expect("json");
-        let id = format!("pr-{number}");
+        let id = format!("f-{number}");
         let (status, text) = send(&app, signed("pull_request", &id, body.clone())).await;
         if status == StatusCode::SERVICE_UNAVAILABLE {
             assert_eq!(text, "work queue full; retry later\n");

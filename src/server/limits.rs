@@ -222,7 +222,10 @@ fn check_headers(headers: &HeaderMap) -> Result<(), Refusal> {
 /// chunk is charged as it arrives (a `Content-Length` alone reserves
 /// nothing), and the copy into one piece is charged before it is made. The
 /// returned permit holds the body's bytes against the budget until dropped.
-async fn read_body(body: Body, guard: &BodyGuard) -> Result<(Bytes, OwnedSemaphorePermit), Refusal> {
+async fn read_body(
+    body: Body,
+    guard: &BodyGuard,
+) -> Result<(Bytes, OwnedSemaphorePermit), Refusal> {
     let mut held = guard
         .budget
         .clone()
@@ -269,7 +272,11 @@ fn charge(guard: &BodyGuard, bytes: usize) -> Result<OwnedSemaphorePermit, Refus
 /// read within [`Limits::body_read_timeout`] under the size cap and the
 /// budget. The handler gets the body in one piece; its bytes stay charged
 /// to the budget until the handler has answered.
-pub async fn guard_webhook(State(guard): State<BodyGuard>, request: Request, next: Next) -> Response {
+pub async fn guard_webhook(
+    State(guard): State<BodyGuard>,
+    request: Request,
+    next: Next,
+) -> Response {
     if let Err(refusal) = check_headers(request.headers()) {
         guard.metrics.limit(refusal.label());
         return refusal.answer();
@@ -288,7 +295,10 @@ pub async fn guard_webhook(State(guard): State<BodyGuard>, request: Request, nex
         Err(_elapsed) => Refusal::BodyTimeout,
     };
     guard.metrics.limit(refusal.label());
-    tracing::warn!(limit = refusal.label(), "delivery refused while reading its body");
+    tracing::warn!(
+        limit = refusal.label(),
+        "delivery refused while reading its body"
+    );
     refusal.answer()
 }
 

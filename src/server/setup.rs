@@ -196,7 +196,10 @@ impl SetupState {
         if mac.verify_slice(&given).is_err() {
             return false;
         }
-        let Some(issued) = body.split_once('.').and_then(|(t, _)| t.parse::<u64>().ok()) else {
+        let Some(issued) = body
+            .split_once('.')
+            .and_then(|(t, _)| t.parse::<u64>().ok())
+        else {
             return false;
         };
         if unix_now().saturating_sub(issued) >= STATE_TTL.as_secs() {

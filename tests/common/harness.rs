@@ -172,7 +172,7 @@ impl Harness {
     /// Signs and sends a delivery with a fresh id; answers the status.
     pub async fn deliver(&self, event: &str, payload: &Value) -> StatusCode {
         let n = self.deliveries.fetch_add(1, Ordering::SeqCst);
-        self.deliver_as(event, &format!("delivery-{n}"), payload)
+        self.deliver_as(event, &format!("00000000-0000-4000-8000-{n:012x}"), payload)
             .await
     }
 
