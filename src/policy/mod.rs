@@ -9,6 +9,7 @@
 
 pub mod defaults;
 pub mod duration;
+pub mod limits;
 pub mod model;
 pub mod raw;
 pub mod schema;
@@ -79,7 +80,13 @@ impl std::error::Error for PolicyError {}
 /// A YAML syntax, type or unknown-key error is returned alone (the file could
 /// not be read past it); otherwise all semantic errors are returned together,
 /// ordered by position.
+///
+/// A file over [`limits::MAX_POLICY_BYTES`] is not read at all: one error,
+/// at 1:1, says so.
 pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
+    if let Some(reason) = limits::oversized(text) {
+        return Err(vec![PolicyError::new(1, 1, reason)]);
+    }
     let raw = syntax::read_raw(text).map_err(|error| vec![error])?;
     validate::validate(raw)
 }
