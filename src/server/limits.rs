@@ -89,6 +89,19 @@ impl BodyGuard {
         }
     }
 
+    /// Counts a refusal; an oversized body also as the delivery outcome
+    /// `too_large`, as before the limits existed.
+    fn count(&self, refusal: Refusal, headers: &HeaderMap) {
+        self.metrics.limit(refusal.label());
+        if refusal == Refusal::BodyTooLarge {
+            let event = headers
+                .get("x-github-event")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("none");
+            self.metrics.delivery(event, "too_large");
+        }
+    }
+
     /// Body bytes currently held against the budget (for tests and metrics).
     pub fn available(&self) -> usize {
         self.budget.available_permits()
@@ -278,7 +291,7 @@ pub async fn guard_webhook(
     next: Next,
 ) -> Response {
     if let Err(refusal) = check_headers(request.headers()) {
-        guard.metrics.limit(refusal.label());
+        guard.count(refusal, request.headers());
         return refusal.answer();
     }
     let (parts, body) = request.into_parts();
@@ -294,7 +307,7 @@ pub async fn guard_webhook(
         Ok(Err(refusal)) => refusal,
         Err(_elapsed) => Refusal::BodyTimeout,
     };
-    guard.metrics.limit(refusal.label());
+    guard.count(refusal, &parts.headers);
     tracing::warn!(
         limit = refusal.label(),
         "delivery refused while reading its body"
