@@ -162,14 +162,35 @@ async def main():
     print("| attack | answers | peak RSS MB | RSS after MB | log bytes per request | notes |")
     print("| --- | --- | ---: | ---: | ---: | --- |")
     try:
-        # 1. 40 unsigned 25 MiB bodies at once.
+        # 1. Id flood, first, on the fresh process: 17,000 signed pings with
+        #    8 KiB ids, then 17,000 with
+        #    fresh GUIDs (the dedup memory's worst case), 200 at a time.
+        reset_peak(proc.pid); log0 = log_bytes()
+        before = status_of(proc.pid, "VmRSS")
+        sig = sign(PING)
+        res = []
+        for batch in range(85):
+            res += await asyncio.gather(*[
+                request(head("ping", "b" * 8192, len(PING), sig), PING) for _ in range(200)])
+        row("17,000 signed pings, 8 KiB ids", tally(res), proc, log0, 17000,
+            f"RSS before {before:.0f} MB")
+        reset_peak(proc.pid); log0 = log_bytes()
+        before = status_of(proc.pid, "VmRSS")
+        res = []
+        for batch in range(85):
+            res += await asyncio.gather(*[
+                request(head("ping", guid(10_000 + batch * 200 + i), len(PING), sig), PING) for i in range(200)])
+        row("17,000 signed pings, fresh GUIDs", tally(res), proc, log0, 17000,
+            f"RSS before {before:.0f} MB")
+
+        # 2. 40 unsigned 25 MiB bodies at once.
         reset_peak(proc.pid); log0 = log_bytes()
         big = b" " * (25 * MIB)
         res = await asyncio.gather(*[
             request(head("pull_request", guid(i), len(big)), big) for i in range(40)])
         row("40 concurrent unsigned 25 MiB bodies", tally(res), proc, log0, 40)
 
-        # 2. 40 claiming 25 MiB, sending 1 KiB, then nothing: held 1 KiB each
+        # 3. 40 claiming 25 MiB, sending 1 KiB, then nothing: held 1 KiB each
         #    (not 25 MiB), cut at BODY_READ_TIMEOUT; a real delivery meanwhile.
         reset_peak(proc.pid); log0 = log_bytes()
         stalled = [asyncio.ensure_future(request(head("ping", guid(100 + i), 25 * MIB), b"x" * 1024,
@@ -181,7 +202,7 @@ async def main():
         row("40 claiming 25 MiB, sending 1 KiB", tally(res), proc, log0, 40,
             f"closed after ≤ {worst:.1f} s; a real delivery meanwhile: {real[0]} in {real[1]*1000:.0f} ms")
 
-        # 3. Slow senders: silent, header trickle, body trickle; a real
+        # 4. Slow senders: silent, header trickle, body trickle; a real
         #    delivery meanwhile.
         reset_peak(proc.pid); log0 = log_bytes()
         silent = [asyncio.ensure_future(request(b"", read_timeout=120)) for _ in range(150)]
@@ -203,33 +224,13 @@ async def main():
         rows.append(f"| 100 trickling a body, 1 byte/s | {tally(res_b)} | | | | closed after ≤ {max(t for _, t in res_b):.1f} s; a real delivery meanwhile: {real[0]} in {real[1]*1000:.0f} ms |")
         print(rows[-1], flush=True)
 
-        # 4. Long delivery ids, unsigned: 300 KB (over the head cap) and 8 KiB.
+        # 5. Long delivery ids, unsigned: 300 KB (over the head cap) and 8 KiB.
         reset_peak(proc.pid); log0 = log_bytes()
         res = await asyncio.gather(*[request(head("ping", "a" * 300_000, 2), b"{}") for _ in range(200)])
         row("200 unsigned, 300 KB X-GitHub-Delivery", tally(res), proc, log0, 200)
         log0 = log_bytes()
         res = await asyncio.gather(*[request(head("ping", "a" * 8192, 2), b"{}") for _ in range(200)])
         row("200 unsigned, 8 KiB X-GitHub-Delivery", tally(res), proc, log0, 200)
-
-        # 5. Id flood: 17,000 signed pings with 8 KiB ids, then 17,000 with
-        #    fresh GUIDs (the dedup memory's worst case), 200 at a time.
-        reset_peak(proc.pid); log0 = log_bytes()
-        before = status_of(proc.pid, "VmRSS")
-        sig = sign(PING)
-        res = []
-        for batch in range(85):
-            res += await asyncio.gather(*[
-                request(head("ping", "b" * 8192, len(PING), sig), PING) for _ in range(200)])
-        row("17,000 signed pings, 8 KiB ids", tally(res), proc, log0, 17000,
-            f"RSS before {before:.0f} MB")
-        reset_peak(proc.pid); log0 = log_bytes()
-        before = status_of(proc.pid, "VmRSS")
-        res = []
-        for batch in range(85):
-            res += await asyncio.gather(*[
-                request(head("ping", guid(10_000 + batch * 200 + i), len(PING), sig), PING) for i in range(200)])
-        row("17,000 signed pings, fresh GUIDs", tally(res), proc, log0, 17000,
-            f"RSS before {before:.0f} MB")
 
         # 6. More connections than MAX_CONNECTIONS (1024): 1,200 idle at once.
         reset_peak(proc.pid); log0 = log_bytes()
