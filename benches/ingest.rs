@@ -114,7 +114,9 @@ async fn status(router: &Router, request: Request<Body>) -> StatusCode {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
+    // With a timer, as `serve` runs: the webhook route times body reads.
     tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("a tokio runtime")
 }

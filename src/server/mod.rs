@@ -53,6 +53,8 @@ pub fn router(state: AppState) -> Router {
 
 /// The app's routes; `POST /webhook` behind [`limits::guard_webhook`]
 /// (header shapes, body size, body read time, the shared body budget).
+/// Must run on a tokio runtime with its timer enabled (`serve` builds one
+/// with everything enabled): the body read is timed.
 pub fn router_with(state: AppState, limits: &Limits) -> Router {
     let guard = limits::BodyGuard::new(limits, state.metrics.clone());
     Router::new()
