@@ -88,7 +88,7 @@ mod tests {
     fn patterns_compile_within_limits() {
         assert!(regex(r"^v(\d+)\.(\d+)$").is_ok());
         // Small text, huge program: counted repetitions multiply.
-        let bomb = regex(r"[a-z]{50000}").err().expect("refused");
+        let bomb = regex(r"[a-z]{50000}").expect_err("refused");
         assert!(
             Regex::new(r"[a-z]{50000}").is_ok(),
             "the crate's default allows it"
@@ -97,14 +97,12 @@ mod tests {
             regex_error(&bomb).starts_with("the pattern is too large"),
             "{bomb}"
         );
-        let long = regex(&"a".repeat(MAX_PATTERN_LEN + 1))
-            .err()
-            .expect("refused");
+        let long = regex(&"a".repeat(MAX_PATTERN_LEN + 1)).expect_err("refused");
         assert!(regex_error(&long).starts_with("the pattern is too large"));
         let deep = format!("{}a{}", "(".repeat(100), ")".repeat(100));
         assert!(regex(&deep).is_err());
         assert_eq!(
-            regex_error(&regex("(").err().expect("invalid")),
+            regex_error(&regex("(").expect_err("invalid")),
             "unclosed group"
         );
     }
