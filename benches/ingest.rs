@@ -69,7 +69,10 @@ impl Deliveries {
             .header("user-agent", "GitHub-Hookshot/5f1a2e3")
             .header("content-type", "application/json")
             .header("x-github-event", "pull_request")
-            .header("x-github-delivery", format!("bench-{:016x}", self.sent))
+            .header(
+                "x-github-delivery",
+                format!("00000000-0000-4000-8000-{:012x}", self.sent),
+            )
             .header("x-github-hook-id", "512345678")
             .header("x-github-hook-installation-target-id", "1234567")
             .header("x-github-hook-installation-target-type", "integration")
@@ -139,6 +142,7 @@ async fn status(router: &Router, request: Request<Body>) -> StatusCode {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
+    // With a timer, as `serve` runs: the webhook route times body reads.
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

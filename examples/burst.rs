@@ -399,7 +399,7 @@ async fn many(
                         break tally;
                     }
                     let d = &deliveries[i % deliveries.len()];
-                    let (took, result) = post(&client, &app, format!("burst-{run}-{i}"), d).await;
+                    let (took, result) = post(&client, &app, format!("b0-{run}-{i:x}"), d).await;
                     tally.latencies.push(took);
                     match result {
                         Ok(202) => tally.accepted += 1,
@@ -492,7 +492,7 @@ async fn rate(
     let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let total = rps.max(1) * seconds;
     let gap = Duration::from_nanos(1_000_000_000 / rps.max(1));
-    let run = format!("{:x}-{}", std::process::id(), rps);
+    let run = format!("{:x}-{:x}", std::process::id(), rps);
     let started = tokio::time::Instant::now();
     let mut sends = Vec::with_capacity(total as usize);
     for i in 0..total {
@@ -502,7 +502,7 @@ async fn rate(
         // actually left the schedule, not from its ideal instant.
         let issued = Instant::now();
         let (client, slots, delivery) = (client.clone(), slots.clone(), delivery.clone());
-        let (url, id) = (url.to_string(), format!("rate-{run}-{i}"));
+        let (url, id) = (url.to_string(), format!("ae-{run}-{i:x}"));
         sends.push(tokio::spawn(async move {
             let Ok(_slot) = slots.acquire_owned().await else {
                 return (Duration::MAX, Err("closed".to_string()));
@@ -569,7 +569,7 @@ async fn one_pr(
     let client = client(count)?;
     set_github_latency(&client, &target.fake, github_latency_ms).await?;
     let (evaluations_before, _) = app_metrics(&client, &target.app).await?;
-    let run = format!("{:x}-{github_latency_ms}", std::process::id());
+    let run = format!("{:x}-{github_latency_ms:x}", std::process::id());
     let gap = Duration::from_micros(within_ms * 1_000 / count.max(1) as u64);
 
     let started = Instant::now();
@@ -579,7 +579,7 @@ async fn one_pr(
         // The i-th delivery leaves at i × gap: in order, within the window.
         tokio::time::sleep_until((started + gap * i as u32).into()).await;
         let (client, deliveries) = (client.clone(), deliveries.clone());
-        let (app, id) = (target.app.clone(), format!("one-pr-{run}-{i}"));
+        let (app, id) = (target.app.clone(), format!("0e-{run}-{i:x}"));
         sends.push(tokio::spawn(async move {
             post(&client, &app, id, &deliveries[i]).await
         }));

@@ -152,7 +152,7 @@ github_calls() { curl -s "http://127.0.0.1:$FAKE_PORT/_stats" | sed -n 's/.*"tot
 check_accepts() { # port name
   code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$1/webhook" \
     -H 'Content-Type: application/json' -H 'X-GitHub-Event: pull_request' \
-    -H "X-GitHub-Delivery: check-$RANDOM-$$" -H "X-Hub-Signature-256: $SIGNATURE" \
+    -H "X-GitHub-Delivery: $(printf 'c0-%x-%x' "$RANDOM" "$$")" -H "X-Hub-Signature-256: $SIGNATURE" \
     --data-binary "@$PAYLOAD")
   [ "$code" = 202 ] || { say "$2 answered $code to a signed delivery, not 202"; exit 1; }
 }

@@ -1,6 +1,7 @@
 -- wrk script for scripts/loadbench.sh: POSTs one real, signed webhook
 -- delivery (BODY_FILE, signed as SIGNATURE) with a delivery id never sent
--- before on every request (RUN_ID-thread-counter), so hotfix-guard's
+-- before on every request (a GUID made of a hash of RUN_ID, the thread and a
+-- counter: hotfix-guard refuses ids that are not GUID-shaped), so hotfix-guard's
 -- de-duplication never answers from memory. At the end it prints one
 -- machine-readable RESULT line.
 
@@ -15,7 +16,11 @@ function init(args)
   local file = assert(io.open(assert(os.getenv("BODY_FILE"), "BODY_FILE unset"), "rb"))
   local body = file:read("*a")
   file:close()
-  prefix = (os.getenv("RUN_ID") or "run") .. "-" .. tid .. "-"
+  local run, h = os.getenv("RUN_ID") or "run", 5381
+  for i = 1, #run do
+    h = (h * 33 + run:byte(i)) % 4294967296
+  end
+  prefix = string.format("%08x-%04x-4000-8000-", h, tid)
   counter = 0
   wrk.method = "POST"
   wrk.path = "/webhook"
@@ -28,7 +33,7 @@ end
 
 function request()
   counter = counter + 1
-  wrk.headers["X-GitHub-Delivery"] = prefix .. counter
+  wrk.headers["X-GitHub-Delivery"] = prefix .. string.format("%012x", counter)
   return wrk.format()
 end
 

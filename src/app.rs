@@ -35,6 +35,8 @@ pub struct App {
     /// Set once GitHub has answered the app's JWT (`GET /readyz`).
     pub readiness: crate::readiness::Readiness,
     pub store: Store,
+    /// Counters `GET /metrics` renders; the listener counts refusals here.
+    pub metrics: Arc<Metrics>,
     workers: Vec<JoinHandle<()>>,
     sweeper: Option<JoinHandle<()>>,
     stats: JoinHandle<()>,
@@ -101,7 +103,7 @@ impl App {
         let state = AppState {
             secrets: config.secrets.clone(),
             queue: queue.clone(),
-            metrics,
+            metrics: metrics.clone(),
             on_policy_change: {
                 let engine = engine.clone();
                 Arc::new(move |repo| engine.forget_policy(repo))
@@ -123,12 +125,14 @@ impl App {
         };
         let readiness = crate::readiness::Readiness::default();
         Ok(App {
-            router: server::router(state).merge(crate::readiness::router(readiness.clone())),
+            router: server::router_with(state, &config.limits)
+                .merge(crate::readiness::router(readiness.clone())),
             readiness,
             queue,
             engine,
             github,
             store,
+            metrics,
             workers,
             sweeper,
             stats,
@@ -393,15 +397,19 @@ async fn serve_with(config: ServeConfig, ops: OpsConfig) -> anyhow::Result<()> {
         Some((app.store.clone(), app.queue.instance().to_string())),
     );
     let queue = app.queue.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
+    server::listen::serve(
+        listener,
+        router,
+        &config.limits,
+        app.metrics.clone(),
+        async move {
             shutdown_signal().await;
             // From now on deliveries are answered 503 (GitHub marks them
             // failed; recovery redelivers them) and no job is claimed.
             queue.close();
-        })
-        .await
-        .context("the HTTP server failed")?;
+        },
+    )
+    .await;
     if let Some(recovery) = recovery {
         recovery.abort();
     }
@@ -434,10 +442,14 @@ async fn serve_setup(setup: SetupConfig) -> anyhow::Result<()> {
         setup_page = %format!("{}/setup", setup.public_url),
         "setup mode: no GitHub App is configured; open the setup page to register one"
     );
-    axum::serve(listener, server::setup::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    server::listen::serve(
+        listener,
+        server::setup::router(state),
+        &setup.limits,
+        Arc::new(Metrics::default()),
+        shutdown_signal(),
+    )
+    .await;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::recovery::RecoveryConfig;
+use crate::server::limits::Limits;
 use crate::server::signature::WebhookSecrets;
 
 #[derive(Debug, clap::Args)]
@@ -61,6 +62,68 @@ pub struct ServeArgs {
     pub retry_backoff: Duration,
     #[command(flatten)]
     pub ops: OpsArgs,
+    #[command(flatten)]
+    pub limits: LimitsArgs,
+}
+
+/// What one request or connection may cost (`docs/limits.md`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitsArgs {
+    /// TCP connections served at once; one more is answered 503 and closed.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
+    pub max_connections: usize,
+    /// Time for a request's head (line and headers) to arrive; also how long
+    /// a keep-alive connection may stay idle.
+    #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_interval)]
+    pub header_read_timeout: Duration,
+    /// Bytes a request head may take (at least 8192); larger heads get 431.
+    #[arg(long, env = "MAX_REQUEST_HEAD_BYTES", default_value_t = Limits::default().max_request_head_bytes)]
+    pub max_request_head_bytes: usize,
+    /// Time for a webhook body to arrive once its head has; slower ones get 408.
+    #[arg(long, env = "BODY_READ_TIMEOUT", default_value = "30s", value_parser = parse_interval)]
+    pub body_read_timeout: Duration,
+    /// Body bytes all unanswered webhook requests may hold together; beyond
+    /// it 503 with Retry-After. At least 52428800 (a 25 MiB delivery and
+    /// its copy).
+    #[arg(long, env = "BODY_BUDGET_BYTES", default_value_t = Limits::default().body_budget_bytes)]
+    pub body_budget_bytes: usize,
+}
+
+impl LimitsArgs {
+    /// Checks each limit; one line naming the variable when one is unusable.
+    pub fn validate(&self) -> Result<Limits, ConfigError> {
+        use crate::server::limits::MAX_BODY_BYTES;
+        use crate::server::listen::MIN_REQUEST_HEAD_BYTES;
+        if self.max_connections == 0 {
+            return Err(ConfigError("MAX_CONNECTIONS must be at least 1".into()));
+        }
+        if self.header_read_timeout.is_zero() || self.body_read_timeout.is_zero() {
+            return Err(ConfigError(
+                "HEADER_READ_TIMEOUT and BODY_READ_TIMEOUT must be longer than 0s".into(),
+            ));
+        }
+        if self.max_request_head_bytes < MIN_REQUEST_HEAD_BYTES {
+            return Err(ConfigError(format!(
+                "MAX_REQUEST_HEAD_BYTES must be at least {MIN_REQUEST_HEAD_BYTES}, not {}",
+                self.max_request_head_bytes
+            )));
+        }
+        let budget_floor = 2 * MAX_BODY_BYTES;
+        if self.body_budget_bytes < budget_floor || self.body_budget_bytes > u32::MAX as usize {
+            return Err(ConfigError(format!(
+                "BODY_BUDGET_BYTES must be between {budget_floor} (a 25 MiB delivery and its copy) and {}, not {}",
+                u32::MAX,
+                self.body_budget_bytes
+            )));
+        }
+        Ok(Limits {
+            max_connections: self.max_connections,
+            header_read_timeout: self.header_read_timeout,
+            max_request_head_bytes: self.max_request_head_bytes,
+            body_read_timeout: self.body_read_timeout,
+            body_budget_bytes: self.body_budget_bytes,
+        })
+    }
 }
 
 /// Validated settings.
@@ -84,6 +147,8 @@ pub struct ServeConfig {
     pub job_lease: Duration,
     /// `RETRY_BACKOFF`.
     pub retry_backoff: Duration,
+    /// What one request or connection may cost.
+    pub limits: Limits,
 }
 
 /// One line naming what is wrong; `serve` prints it and exits non-zero.
@@ -157,6 +222,7 @@ impl ServeArgs {
             database_url,
             job_lease: self.job_lease.max(Duration::from_secs(1)),
             retry_backoff: self.retry_backoff,
+            limits: self.limits.validate()?,
         })
     }
 }
@@ -212,6 +278,7 @@ pub struct SetupConfig {
     pub api_url: String,
     pub public_url: String,
     pub port: u16,
+    pub limits: Limits,
 }
 
 impl ServeArgs {
@@ -258,6 +325,7 @@ impl ServeArgs {
                 api_url,
                 public_url,
                 port: self.port,
+                limits: self.limits.validate()?,
             }));
         }
         let config = self.validate()?;

@@ -37,6 +37,8 @@ pub struct Metrics {
     deliveries: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     evaluations: Mutex<BTreeMap<&'static str, u64>>,
     duration: Mutex<Histogram>,
+    /// Requests and connections refused by a limit (`server::limits`).
+    limits: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 /// Values read at render time from their owners.
@@ -67,6 +69,12 @@ impl Metrics {
         *lock(&self.deliveries).entry((event, outcome)).or_default() += 1;
     }
 
+    /// Counts one refusal by the limit named `limit` (a fixed label such as
+    /// `body_budget` or `header_read_timeout`; see `docs/limits.md`).
+    pub fn limit(&self, limit: &'static str) {
+        *lock(&self.limits).entry(limit).or_default() += 1;
+    }
+
     pub fn evaluation(&self, conclusion: &'static str, took: Duration) {
         *lock(&self.evaluations).entry(conclusion).or_default() += 1;
         let mut h = lock(&self.duration);
@@ -94,6 +102,16 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "hotfix_guard_deliveries_total{{event=\"{event}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hotfix_guard_limit_refusals_total Requests and connections refused by a limit.\n# TYPE hotfix_guard_limit_refusals_total counter"
+        );
+        for (limit, n) in lock(&self.limits).iter() {
+            let _ = writeln!(
+                out,
+                "hotfix_guard_limit_refusals_total{{limit=\"{limit}\"}} {n}"
             );
         }
         let _ = writeln!(

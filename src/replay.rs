@@ -145,11 +145,22 @@ fn valid_header_value(value: &str) -> bool {
     !value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// A new delivery id shaped like GitHub's GUIDs (the app refuses others),
+/// from the time and this process's id: unique per replay.
 fn fresh_delivery_id() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    format!("replay-{nanos:x}-{}", std::process::id())
+    let hex = format!("{nanos:024x}{:08x}", std::process::id());
+    let hex = &hex[hex.len() - 32..];
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 struct Target {

@@ -38,6 +38,7 @@ async fn config() -> ServeConfig {
         database_url: store::scratch_url().await,
         job_lease: Duration::from_secs(30),
         retry_backoff: Duration::from_secs(1),
+        limits: Default::default(),
     }
 }
 
@@ -128,7 +129,7 @@ async fn a_missing_or_wrong_signature_is_401_and_nothing_is_processed() {
 async fn a_body_over_25_mib_is_413() {
     let app = App::start(&config().await).await.expect("app");
     let body = vec![b' '; 25 * 1024 * 1024 + 1];
-    let (status, _) = send(&app, signed("pull_request", "big", body)).await;
+    let (status, _) = send(&app, signed("pull_request", "b16", body)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(metrics(&app).await.contains("outcome=\"too_large\"} 1"));
 }
@@ -153,7 +154,7 @@ async fn ping_is_200() {
         .iter()
         .enumerate()
     {
-        let (status, _) = send(&app, signed("ping", &format!("p{i}"), fixture(name))).await;
+        let (status, _) = send(&app, signed("ping", &format!("0{i}"), fixture(name))).await;
         assert_eq!(status, StatusCode::OK, "{name}");
     }
 }
@@ -172,7 +173,7 @@ async fn events_and_actions_not_acted_on_are_200_and_ignored() {
     .into_iter()
     .enumerate()
     {
-        let (status, text) = send(&app, signed(event, &format!("i{i}"), fixture(name))).await;
+        let (status, text) = send(&app, signed(event, &format!("e{i}"), fixture(name))).await;
         assert_eq!(status, StatusCode::OK, "{name}: {text}");
         assert_eq!(text, "ignored\n", "{name}");
     }
@@ -183,9 +184,9 @@ async fn events_and_actions_not_acted_on_are_200_and_ignored() {
 async fn an_acted_on_event_is_202_and_queued_and_a_repeated_delivery_is_200() {
     let app = App::start(&config().await).await.expect("app");
     let body = fixture("pull_request.opened.json");
-    let (status, _) = send(&app, signed("pull_request", "same-id", body.clone())).await;
+    let (status, _) = send(&app, signed("pull_request", "5a3e-1d", body.clone())).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let (status, text) = send(&app, signed("pull_request", "same-id", body)).await;
+    let (status, text) = send(&app, signed("pull_request", "5a3e-1d", body)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(text, "duplicate delivery\n");
     let text = metrics(&app).await;
@@ -221,7 +222,7 @@ async fn a_full_queue_answers_503_and_forgets_the_delivery_so_a_redelivery_count
     for number in 1..=3u64 {
         payload["pull_request"]["number"] = number.into();
         let body = serde_json::to_vec(&payload).expect("json");
-        let id = format!("pr-{number}");
+        let id = format!("f-{number}");
         let (status, text) = send(&app, signed("pull_request", &id, body.clone())).await;
         if status == StatusCode::SERVICE_UNAVAILABLE {
             assert_eq!(text, "work queue full; retry later\n");

@@ -197,7 +197,7 @@ async fn sigterm_stops_accepting_finishes_the_queued_evaluation_and_exits_zero()
     );
     serve.ready().await;
 
-    assert_eq!(send_opened(&h, &serve, "sigterm-1").await, 202);
+    assert_eq!(send_opened(&h, &serve, "5e-1").await, 202);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let signalled = Instant::now();
     serve.terminate();
@@ -246,7 +246,7 @@ async fn work_longer_than_the_grace_period_does_not_hold_the_exit() {
         &[("RECOVERY_INTERVAL", "0s"), ("SHUTDOWN_GRACE", "500ms")],
     );
     serve.ready().await;
-    assert_eq!(send_opened(&h, &serve, "grace-1").await, 202);
+    assert_eq!(send_opened(&h, &serve, "9ace-1").await, 202);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let signalled = Instant::now();
     serve.terminate();

@@ -64,7 +64,7 @@ async fn metrics_count_what_happened() {
         StatusCode::OK
     );
     // Signed with another secret, twice.
-    for id in ["forged-1", "forged-2"] {
+    for id in ["f0-1", "f0-2"] {
         let body = serde_json::to_vec(&payload).expect("json");
         let req = Request::post("/webhook")
             .header("x-github-event", "pull_request")
@@ -76,7 +76,7 @@ async fn metrics_count_what_happened() {
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     assert_eq!(
-        h.deliver_as("ping", "p-1", &fixture("ping")).await,
+        h.deliver_as("ping", "b-1", &fixture("ping")).await,
         StatusCode::OK
     );
     // An action the app does not act on.

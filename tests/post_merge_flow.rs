@@ -58,7 +58,7 @@ async fn a_merged_p0_not_in_develop_opens_exactly_one_merge_back_pull_request() 
         &PrSpec::from_seed(REPO, &h.gh.pull(REPO, 7).expect("pull"), 1),
     );
     assert_eq!(
-        h.deliver_as("pull_request", "merge-1", &payload).await,
+        h.deliver_as("pull_request", "e-1", &payload).await,
         StatusCode::ACCEPTED
     );
     h.settle().await;
@@ -86,11 +86,11 @@ async fn a_merged_p0_not_in_develop_opens_exactly_one_merge_back_pull_request() 
 
     // The same delivery again, and a fresh delivery of the same merge.
     assert_eq!(
-        h.deliver_as("pull_request", "merge-1", &payload).await,
+        h.deliver_as("pull_request", "e-1", &payload).await,
         StatusCode::OK
     );
     assert_eq!(
-        h.deliver_as("pull_request", "merge-2", &payload).await,
+        h.deliver_as("pull_request", "e-2", &payload).await,
         StatusCode::ACCEPTED
     );
     h.settle().await;

@@ -10,6 +10,7 @@
 
 pub mod defaults;
 pub mod duration;
+pub mod limits;
 pub mod model;
 pub mod raw;
 pub mod schema;
@@ -81,7 +82,13 @@ impl std::error::Error for PolicyError {}
 /// type, value and unknown-key errors are returned together (up to 20);
 /// a file without those gets all its semantic errors together. Each list is
 /// ordered by position.
+///
+/// A file over [`limits::MAX_POLICY_BYTES`] is not read at all: one error,
+/// at 1:1, says so.
 pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
+    if let Some(reason) = limits::oversized(text) {
+        return Err(vec![PolicyError::new(1, 1, reason)]);
+    }
     let raw = syntax::read_raw_all(text)?;
     validate::validate(raw)
 }

@@ -442,7 +442,9 @@ fn checks(raw: Option<&RawChecks>, workflow: Workflow, errors: &mut Errors) -> C
         .unwrap_or_default()
         .iter()
         .map(|glob| {
-            if let Err(error) = globset::Glob::new(&glob.value) {
+            if let Some(reason) = super::limits::glob_too_long(&glob.value) {
+                errors.at(glob, reason);
+            } else if let Err(error) = globset::Glob::new(&glob.value) {
                 errors.at(
                     glob,
                     format!("invalid glob `{}`: {}", glob.value, error.kind()),
@@ -461,7 +463,7 @@ fn checks(raw: Option<&RawChecks>, workflow: Workflow, errors: &mut Errors) -> C
         max_changed_files: positive_limit(section.max_changed_files.as_ref(), "files", errors),
         max_changed_lines: positive_limit(section.max_changed_lines.as_ref(), "lines", errors),
         title_pattern: section.title_pattern.as_ref().map(|pattern| {
-            if let Err(error) = Regex::new(&pattern.value) {
+            if let Err(error) = super::limits::regex(&pattern.value) {
                 errors.at(
                     pattern,
                     format!("invalid title_pattern: {}", regex_reason(&error)),
@@ -486,12 +488,7 @@ fn positive_limit(raw: Option<&Located<u32>>, what: &str, errors: &mut Errors) -
 /// regex's syntax errors span several lines (the pattern, a caret, then
 /// `error: reason`); the reason is the part that fits on one line.
 fn regex_reason(error: &regex::Error) -> String {
-    let text = error.to_string();
-    text.lines()
-        .rev()
-        .find_map(|line| line.trim().strip_prefix("error: "))
-        .map(str::to_string)
-        .unwrap_or_else(|| text.lines().map(str::trim).collect::<Vec<_>>().join(" "))
+    super::limits::regex_error(error)
 }
 
 fn version_bump(raw: &RawVersionBump, errors: &mut Errors) -> VersionBump {
@@ -553,7 +550,7 @@ fn version_file(raw: &Located<RawVersionFile>, errors: &mut Errors) -> Option<Ve
                 errors.at(&file.path, problem);
                 ok = false;
             }
-            match Regex::new(&file.pattern.value) {
+            match super::limits::regex(&file.pattern.value) {
                 Err(error) => {
                     errors.at(
                         &file.pattern,

@@ -182,7 +182,7 @@ pub fn max_changed_lines(
 
 pub fn title_pattern(pattern: &str, title: &str) -> RuleResult {
     let id = RuleId::TitlePattern;
-    match regex::Regex::new(pattern) {
+    match crate::policy::limits::regex(pattern) {
         Err(e) => RuleResult::fail(
             id,
             "invalid title pattern",

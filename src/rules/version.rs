@@ -92,7 +92,7 @@ pub fn extract(file: &VersionFile, text: &str) -> Result<String, String> {
             }
         }
         VersionFile::Pattern { pattern, .. } => {
-            let re = regex::Regex::new(pattern)
+            let re = crate::policy::limits::regex(pattern)
                 .map_err(|e| format!("pattern `{pattern}` is invalid: {}", one_line(&e)))?;
             let caps = re
                 .captures(text)

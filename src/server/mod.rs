@@ -1,6 +1,8 @@
 //! HTTP: the axum router. `POST /webhook` verifies and queues deliveries;
 //! `GET /healthz` and `GET /metrics` serve operators.
 
+pub mod limits;
+pub mod listen;
 pub mod setup;
 pub mod signature;
 mod webhook;
@@ -18,8 +20,7 @@ use crate::metrics::{Gauges, Metrics};
 use crate::queue::WorkQueue;
 use signature::WebhookSecrets;
 
-/// GitHub caps webhook payloads at 25 MB; anything larger is not GitHub's.
-pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
+pub use limits::{Limits, MAX_BODY_BYTES};
 
 /// What the HTTP layer needs from the rest of the app.
 #[derive(Clone)]
@@ -34,9 +35,23 @@ pub struct AppState {
     pub gauges: Arc<dyn Fn() -> Gauges + Send + Sync>,
 }
 
+/// The app's routes under the default [`Limits`].
 pub fn router(state: AppState) -> Router {
+    router_with(state, &Limits::default())
+}
+
+/// The app's routes; `POST /webhook` behind [`limits::guard_webhook`]
+/// (header shapes, body size, body read time, the shared body budget).
+/// Must run on a tokio runtime with its timer enabled (`serve` builds one
+/// with everything enabled): the body read is timed.
+pub fn router_with(state: AppState, limits: &Limits) -> Router {
+    let guard = limits::BodyGuard::new(limits, state.metrics.clone());
     Router::new()
         .route("/webhook", post(webhook::receive))
+        .route_layer(axum::middleware::from_fn_with_state(
+            guard,
+            limits::guard_webhook,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))

@@ -69,7 +69,7 @@ pub const MANIFEST_TEMPLATE: &str = include_str!("../../app-manifest.json");
 
 /// GitHub keeps a manifest code valid for an hour; so do we our states.
 const STATE_TTL: Duration = Duration::from_secs(60 * 60);
-/// Most states remembered at once (each page view issues one).
+/// Most used states remembered at once (to refuse a second use).
 const MAX_STATES: usize = 1024;
 const STATE_COOKIE: &str = "hotfix_guard_setup_state";
 /// GitHub's limits on organisation logins and app names.
@@ -135,7 +135,11 @@ pub struct SetupState {
     api_url: String,
     web_url: String,
     public_url: String,
+    /// States already used at the callback (not issued ones: those are
+    /// signed, see `issue_state`).
     states: Mutex<HashMap<String, Instant>>,
+    /// This process's key for signing states; 256 random bits.
+    state_key: [u8; 32],
     /// Set once an app was registered: the flow does not run twice.
     registered: AtomicBool,
 }
@@ -149,34 +153,86 @@ impl SetupState {
             api_url,
             public_url: public_url.trim().trim_end_matches('/').to_string(),
             states: Mutex::new(HashMap::new()),
+            state_key: random_key(),
             registered: AtomicBool::new(false),
         }
     }
 
+    /// A state token needing no memory until it is used:
+    /// `<issued, unix seconds>.<128 random bits, hex>.<HMAC-SHA256 of the two
+    /// under this process's random key, hex>`. Anonymous page views cannot
+    /// evict anything: nothing is stored per view.
     fn issue_state(&self) -> String {
-        let state = random_token();
-        let now = Instant::now();
-        let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
-        states.retain(|_, issued| now.duration_since(*issued) < STATE_TTL);
-        if states.len() >= MAX_STATES
-            && let Some(oldest) = states
-                .iter()
-                .min_by_key(|(_, issued)| **issued)
-                .map(|(s, _)| s.clone())
-        {
-            states.remove(&oldest);
-        }
-        states.insert(state.clone(), now);
-        state
+        let issued = unix_now();
+        let body = format!("{issued}.{}", random_token());
+        let mac = hex::encode(self.state_mac(&body));
+        format!("{body}.{mac}")
     }
 
-    /// True once for a state this process issued within the last hour.
-    fn take_state(&self, state: &str) -> bool {
-        let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
-        states
-            .remove(state)
-            .is_some_and(|issued| issued.elapsed() < STATE_TTL)
+    fn state_mac(&self, body: &str) -> [u8; 32] {
+        use hmac::Mac as _;
+        let mut mac = match hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.state_key) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        mac.update(body.as_bytes());
+        mac.finalize().into_bytes().into()
     }
+
+    /// True once for a state this process signed within the last hour. The
+    /// MAC is compared in constant time; only used states are remembered
+    /// (at most `MAX_STATES`, oldest forgotten first), so that one cannot
+    /// complete two registrations.
+    fn take_state(&self, state: &str) -> bool {
+        use hmac::Mac as _;
+        let Some((body, mac_hex)) = state.rsplit_once('.') else {
+            return false;
+        };
+        let mut given = [0u8; 32];
+        if mac_hex.len() != 64 || hex::decode_to_slice(mac_hex, &mut given).is_err() {
+            return false;
+        }
+        let mut mac = match hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.state_key) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        mac.update(body.as_bytes());
+        if mac.verify_slice(&given).is_err() {
+            return false;
+        }
+        let Some(issued) = body
+            .split_once('.')
+            .and_then(|(t, _)| t.parse::<u64>().ok())
+        else {
+            return false;
+        };
+        if unix_now().saturating_sub(issued) >= STATE_TTL.as_secs() {
+            return false;
+        }
+        let mut spent = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        spent.retain(|_, at| now.duration_since(*at) < STATE_TTL);
+        if spent.contains_key(state) {
+            return false;
+        }
+        if spent.len() >= MAX_STATES
+            && let Some(oldest) = spent
+                .iter()
+                .min_by_key(|(_, at)| **at)
+                .map(|(s, _)| s.clone())
+        {
+            spent.remove(&oldest);
+        }
+        spent.insert(state.to_string(), now);
+        true
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Setup mode's whole router: the two pages, liveness, and a `/webhook`
@@ -576,6 +632,16 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_string())
 }
 
+/// 256 random bits for the state key (two tokens' worth of the OS's
+/// randomness, see `random_token`).
+fn random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    let a = random_token();
+    let b = random_token();
+    let _ = hex::decode_to_slice(format!("{a}{b}"), &mut key);
+    key
+}
+
 /// 128 random bits as hex, from the OS; if it cannot be read, from std's
 /// randomly keyed SipHash (unpredictable without its key, which never
 /// leaves the process).
@@ -707,15 +773,27 @@ mod tests {
         let a = state.issue_state();
         let b = state.issue_state();
         assert_ne!(a, b);
-        assert_eq!(a.len(), 32);
         assert!(state.take_state(&a));
         assert!(!state.take_state(&a), "a state works once");
         assert!(!state.take_state("made-up"));
-        assert!(state.take_state(&b));
+        // Anonymous page views store nothing, so they evict nothing.
         for _ in 0..MAX_STATES + 10 {
             state.issue_state();
         }
-        assert!(state.states.lock().unwrap().len() <= MAX_STATES);
+        assert_eq!(state.states.lock().unwrap().len(), 1);
+        assert!(state.take_state(&b), "b survives any number of page views");
+        // Another process's (or a forged) signature, a changed time, an
+        // expired state.
+        let other = SetupState::new("https://api.github.com", "https://x");
+        assert!(!state.take_state(&other.issue_state()));
+        let c = state.issue_state();
+        let (issued, rest) = c.split_once('.').unwrap();
+        let moved = format!("{}.{rest}", issued.parse::<u64>().unwrap() + 1);
+        assert!(!state.take_state(&moved));
+        let old = format!("{}.{}", unix_now() - STATE_TTL.as_secs(), random_token());
+        let old = format!("{old}.{}", hex::encode(state.state_mac(&old)));
+        assert!(!state.take_state(&old), "an hour-old state has expired");
+        assert!(state.take_state(&c));
     }
 
     #[test]

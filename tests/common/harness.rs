@@ -98,6 +98,7 @@ impl Harness {
             database_url: database_url.clone(),
             job_lease: Duration::from_secs(30),
             retry_backoff: Duration::from_millis(50),
+            limits: Default::default(),
         };
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let app = App::start_with_clock(&config, clock.clone())
@@ -200,7 +201,7 @@ impl Harness {
     /// Signs and sends a delivery with a fresh id; answers the status.
     pub async fn deliver(&self, event: &str, payload: &Value) -> StatusCode {
         let n = self.deliveries.fetch_add(1, Ordering::SeqCst);
-        self.deliver_as(event, &format!("delivery-{n}"), payload)
+        self.deliver_as(event, &format!("00000000-0000-4000-8000-{n:012x}"), payload)
             .await
     }
 
@@ -209,7 +210,7 @@ impl Harness {
         let req = Request::post("/webhook")
             .header("content-type", "application/json")
             .header("x-github-event", event)
-            .header("x-github-delivery", id)
+            .header("x-github-delivery", super::webhook::delivery_guid(id))
             .header("x-hub-signature-256", sign(SECRET, &body))
             .body(Body::from(body))
             .expect("request");

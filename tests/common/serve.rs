@@ -147,7 +147,7 @@ impl Serve {
             .post(self.url("/webhook"))
             .header("content-type", "application/json")
             .header("x-github-event", event)
-            .header("x-github-delivery", delivery)
+            .header("x-github-delivery", super::webhook::delivery_guid(delivery))
             .header("x-hub-signature-256", sign(SECRET, &body))
             .body(body)
             .send()
