@@ -112,8 +112,6 @@ fn the_readme_cites_no_file_the_repository_lacks() {
         if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
             continue;
         }
-        // Written by the lanes that build those features; present once
-        // their branches are merged.
         assert!(
             root().join(target).exists(),
             "README links to missing {target}"
