@@ -15,13 +15,14 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use jsonwebtoken::EncodingKey;
-use octocrab::models::AppId;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::error::{ErrorKind, GitHubError};
-use super::http::{Call, Core, Credential, HttpOptions, TokenSource, encode_path};
+use super::http::{Call, Core, Credential, TokenSource, encode_path};
+use super::key::AppKey;
+pub use super::key::validate_private_key;
 use super::memo::Memo;
+pub use super::options::ClientOptions;
 use super::repo::RepoClient;
 use super::stats::ApiStats;
 use super::types::{HookDelivery, InstallationInfo, wire};
@@ -37,79 +38,9 @@ pub struct AppConfig {
     pub private_key_pem: SecretString,
 }
 
-/// Tuning for the clients; `Default` is the production setting.
-#[derive(Debug, Clone)]
-pub struct ClientOptions {
-    pub http: HttpOptions,
-    /// Installation tokens last an hour; renew them this long before.
-    pub token_refresh_margin: Duration,
-    /// How long team memberships and collaborator permissions are reused.
-    pub membership_ttl: Duration,
-    /// Most memberships and permissions remembered at once.
-    pub membership_capacity: usize,
-}
-
-impl Default for ClientOptions {
-    fn default() -> ClientOptions {
-        ClientOptions {
-            http: HttpOptions::default(),
-            token_refresh_margin: Duration::from_secs(5 * 60),
-            membership_ttl: Duration::from_secs(5 * 60),
-            membership_capacity: 10_000,
-        }
-    }
-}
-
 /// How long GitHub says an installation token lives; assumed when its answer
 /// has no readable `expires_at`.
 const TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 60);
-
-/// Checks that `pem` is an RSA private key in PEM form that can sign a JWT.
-/// For `serve` to refuse to start with a clear message.
-pub fn validate_private_key(pem: &str) -> Result<(), String> {
-    AppKey::parse(0, pem).map(|_| ())
-}
-
-/// The app's id and signing key.
-pub(crate) struct AppKey {
-    id: u64,
-    key: EncodingKey,
-}
-
-impl AppKey {
-    fn parse(id: u64, pem: &str) -> Result<AppKey, String> {
-        let pem = normalise_pem(pem);
-        if !pem.contains("-----BEGIN") {
-            return Err("the private key is not in PEM format (no -----BEGIN line)".to_string());
-        }
-        let key = EncodingKey::from_rsa_pem(pem.as_bytes())
-            .map_err(|e| format!("the private key is not a valid RSA PEM key: {e}"))?;
-        let app_key = AppKey { id, key };
-        // Parsing accepts some keys that cannot sign; find out now, not on
-        // the first webhook.
-        app_key
-            .jwt()
-            .map_err(|e| format!("the private key cannot sign a JWT: {e}"))?;
-        Ok(app_key)
-    }
-
-    /// A JWT for the app: RS256, `iss` = app id, issued a minute in the past
-    /// and valid 9 minutes (GitHub allows 10), from octocrab.
-    pub(crate) fn jwt(&self) -> Result<String, GitHubError> {
-        octocrab::auth::create_jwt(AppId(self.id), &self.key)
-            .map_err(|e| GitHubError::config(format!("signing the app JWT: {e}")))
-    }
-}
-
-/// Keys pasted into an environment variable often arrive with literal `\n`.
-fn normalise_pem(pem: &str) -> String {
-    let trimmed = pem.trim();
-    if !trimmed.contains('\n') && trimmed.contains("\\n") {
-        trimmed.replace("\\n", "\n")
-    } else {
-        trimmed.to_string()
-    }
-}
 
 /// The GitHub App client: cheap to clone, shared by all workers.
 #[derive(Clone)]

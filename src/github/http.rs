@@ -27,9 +27,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::app::AppKey;
 use super::error::{ErrorKind, GitHubError};
 use super::etag::{Cached, EtagCache};
+use super::key::AppKey;
 use super::stats::{ApiStats, NO_RESPONSE};
 
 /// The media type of GitHub's JSON answers.

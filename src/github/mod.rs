@@ -4,17 +4,21 @@
 //! - `http`: the one place requests are sent (timeouts, retries, rate
 //!   limits, ETag cache, counters).
 //! - `repo`: the calls on one repository, returning our own `types`.
+//! - `convert`: REST answers into the webhook shapes the engine uses.
 //!
 //! Every call the app makes is listed in docs/contracts.md; `repo.rs` says
 //! what each is for.
 
 pub mod app;
+mod convert;
 mod error;
 mod etag;
 mod http;
 mod identity;
+mod key;
 pub mod manifest;
 mod memo;
+mod options;
 pub mod repo;
 mod stats;
 pub mod types;

@@ -6,10 +6,10 @@ use base64::Engine as _;
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 
-use super::app::ClientOptions;
 use super::error::{ErrorKind, GitHubError};
 use super::http::{Call, Core, Credential, encode_path, query};
 use super::memo::{Memo, Question};
+use super::options::ClientOptions;
 use super::stats::ApiStats;
 mod evidence;
 pub use evidence::{CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo};
