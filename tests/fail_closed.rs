@@ -618,3 +618,88 @@ async fn a_server_without_the_activity_api_leaves_comment_approvals_stale_not_br
         text_of(&run)
     );
 }
+
+// ---- A check run belongs to a commit, not to one pull request -------------
+
+#[tokio::test]
+async fn a_second_unlabelled_pull_request_on_the_hotfix_head_cannot_turn_its_check_neutral() {
+    use common::fake_github::PullSeed;
+    let (h, pull) = p0(POLICY).await;
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
+    // The author opens a second pull request on the same commit, from a
+    // branch without the prefix and with no labels: not a hotfix.
+    let twin = PullSeed {
+        number: 9,
+        head_ref: "twin".into(),
+        head_sha: HEAD_SHA.into(),
+        base_ref: "develop".into(),
+        labels: vec![],
+        ..h.p0()
+    };
+    h.gh.add_pull(REPO, twin);
+    h.pull_request("opened", 9).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{:?}", run.title);
+    assert_eq!(
+        run.title.as_deref(),
+        Some("needs engineering-lead and on-call-manager approval — 2h left to deploy")
+    );
+    // ... nor by editing it later.
+    h.pull_request("edited", 9).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
+}
+
+#[tokio::test]
+async fn a_fork_pull_request_on_a_directly_pushed_commit_leaves_the_audit_run() {
+    use common::fake_github::PullSeed;
+    const PUSHED: &str = "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2";
+    let h = common::harness::Harness::start().await;
+    let pull = PullSeed {
+        number: 3,
+        head_ref: "feature/x".into(),
+        labels: vec![],
+        ..h.p0()
+    };
+    let policy = common::harness::POLICY
+        .replace("workflow: git-flow", "workflow: trunk")
+        .replace("  merge_back: true\n", "");
+    h.seed(&policy, &pull);
+    let mut payload = common::webhook::push_event(REPO, "refs/heads/main", &["src/session.rs"], 1);
+    payload["after"] = serde_json::json!(PUSHED);
+    payload["head_commit"]["id"] = serde_json::json!(PUSHED);
+    payload["commits"] = serde_json::json!([payload["head_commit"].clone()]);
+    payload["before"] = serde_json::json!(common::harness::BASE_SHA);
+    payload["sender"]["login"] = serde_json::json!("erin");
+    assert_eq!(h.deliver("push", &payload).await, StatusCode::ACCEPTED);
+    h.settle().await;
+    let conclusions = |h: &common::harness::Harness| -> Vec<Option<String>> {
+        h.gh.check_runs(REPO, PUSHED)
+            .into_iter()
+            .map(|r| r.conclusion)
+            .collect()
+    };
+    assert_eq!(conclusions(&h), [Some("action_required".to_string())]);
+    // Anyone copies the commit into a fork and opens a pull request with it.
+    let fork = PullSeed {
+        number: 9,
+        head_ref: "innocent".into(),
+        head_sha: PUSHED.into(),
+        base_ref: "develop".into(),
+        author: "mallory".into(),
+        labels: vec![],
+        ..h.p0()
+    };
+    h.gh.add_pull(REPO, fork);
+    let mut payload = pull_request_event(
+        "opened",
+        &PrSpec::from_seed(REPO, &h.gh.pull(REPO, 9).expect("pull"), 1),
+    );
+    payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/app".into();
+    assert_eq!(
+        h.deliver("pull_request", &payload).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+    assert_eq!(conclusions(&h), [Some("action_required".to_string())]);
+}

@@ -182,13 +182,14 @@ impl Engine {
                 let conclusion = output.conclusion;
                 let rerun = job.trigger == Trigger::Rerun;
                 self.published
-                    .write_check_run(
+                    .write_owned_check_run(
                         &client,
                         CHECK_NAME,
                         &pull.head.sha,
                         &output,
                         Vec::new(),
                         rerun,
+                        publish::RunOwner::Hotfix(pull.number),
                     )
                     .await?;
                 return Ok(Outcome::Reported { conclusion });
@@ -266,14 +267,20 @@ impl Engine {
         let conclusion = output.conclusion;
         let annotations = self.policy_edit_annotations(&client, &gathered).await?;
         let rerun = job.trigger == Trigger::Rerun;
+        let owner = if verdict.is_hotfix {
+            publish::RunOwner::Hotfix(pull.number)
+        } else {
+            publish::RunOwner::NotHotfix(pull.number)
+        };
         self.published
-            .write_check_run(
+            .write_owned_check_run(
                 &client,
                 CHECK_NAME,
                 &pull.head.sha,
                 &output,
                 annotations,
                 rerun,
+                owner,
             )
             .await?;
         match (severity, verdict.deadline) {

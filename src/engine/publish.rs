@@ -115,6 +115,38 @@ impl PublishCache {
         annotations: Vec<Annotation>,
         rerun: bool,
     ) -> Result<Published, GitHubError> {
+        self.write_owned_check_run(
+            client,
+            name,
+            head_sha,
+            output,
+            annotations,
+            rerun,
+            RunOwner::Unclaimed,
+        )
+        .await
+    }
+
+    /// [`PublishCache::write_check_run`] for the pull request `owner`
+    /// names. A check run belongs to a commit, and several pull requests
+    /// (and the direct-push audit) can share one head commit: a
+    /// not-a-hotfix verdict never replaces a run that shows another pull
+    /// request's hotfix verdict or the audit's (read from the run's
+    /// `external_id` on GitHub), nor, for a run that names no owner, any
+    /// conclusion but `neutral`. Otherwise an author could open a second,
+    /// unlabelled pull request on the hotfix's head and turn its required
+    /// check `neutral`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn write_owned_check_run(
+        &self,
+        client: &RepoClient,
+        name: &str,
+        head_sha: &str,
+        output: &CheckOutput,
+        annotations: Vec<Annotation>,
+        rerun: bool,
+        owner: RunOwner,
+    ) -> Result<Published, GitHubError> {
         let key = (client.repo_name(), format!("{name}@{head_sha}"));
         let shown = fingerprint(&(
             output.conclusion,
@@ -130,10 +162,22 @@ impl PublishCache {
             Some(found) => Some(found),
             None => self.stored_check(&key).await,
         };
-        let existing = match remembered {
-            Some((_, was)) if was == shown && !rerun => return Ok(Published::Unchanged),
-            Some((id, _)) => Some(id),
-            None => client
+        let existing = match (remembered, &owner) {
+            (Some((_, was)), _) if was == shown && !rerun => return Ok(Published::Unchanged),
+            // Whose verdict the run shows now is on GitHub, not in the store.
+            (_, RunOwner::NotHotfix(_)) => match client.find_check_run(head_sha, name).await? {
+                Some(run) if !owner.may_replace(&run) => {
+                    tracing::info!(
+                        run = run.id,
+                        shown = run.external_id.as_deref().unwrap_or("-"),
+                        "the commit's check run shows another verdict that outranks this one; left as it is"
+                    );
+                    return Ok(Published::Unchanged);
+                }
+                found => found.map(|run| run.id),
+            },
+            (Some((id, _)), _) => Some(id),
+            (None, _) => client
                 .find_check_run(head_sha, name)
                 .await?
                 .map(|run| run.id),
@@ -186,6 +230,7 @@ impl PublishCache {
                     status: Some(status),
                     conclusion,
                     completed_at,
+                    external_id: owner.external_id(),
                     output: Some(body),
                     actions: Some(actions),
                     ..CheckRunUpdate::default()
@@ -201,7 +246,7 @@ impl PublishCache {
                     conclusion,
                     completed_at,
                     details_url: None,
-                    external_id: None,
+                    external_id: owner.external_id(),
                     output: Some(body),
                     actions,
                 };
@@ -276,5 +321,44 @@ impl PublishCache {
         client.update_comment(id, &body).await?;
         remember(&self.comments, key, (id, hash));
         Ok(Published::Updated)
+    }
+}
+
+/// Whose verdict a check run shows, written as its `external_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOwner {
+    /// The hotfix pull request with this number (or a pull request under a
+    /// policy that cannot be read: a failure, kept like a hotfix's).
+    Hotfix(u64),
+    /// The pull request with this number, which is not a hotfix.
+    NotHotfix(u64),
+    /// No pull request (the merge-back check).
+    Unclaimed,
+}
+
+impl RunOwner {
+    /// `hotfix-pr:N` or `pr:N`; `None` leaves the run's id as it is.
+    fn external_id(self) -> Option<String> {
+        match self {
+            RunOwner::Hotfix(n) => Some(format!("hotfix-pr:{n}")),
+            RunOwner::NotHotfix(n) => Some(format!("pr:{n}")),
+            RunOwner::Unclaimed => None,
+        }
+    }
+
+    /// Whether this owner's verdict may replace what `run` shows: always,
+    /// but for a not-a-hotfix verdict over another pull request's hotfix
+    /// verdict, over the direct-push audit's, or over an unowned run that
+    /// is not `neutral`.
+    fn may_replace(self, run: &crate::github::CheckRunInfo) -> bool {
+        let RunOwner::NotHotfix(n) = self else {
+            return true;
+        };
+        match run.external_id.as_deref() {
+            Some(id) if id == format!("hotfix-pr:{n}") => true,
+            Some(id) if id.starts_with("pr:") => true,
+            Some(_) => false,
+            None => matches!(run.conclusion.as_deref(), None | Some("neutral")),
+        }
     }
 }
