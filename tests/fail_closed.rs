@@ -640,7 +640,12 @@ async fn a_second_unlabelled_pull_request_on_the_hotfix_head_cannot_turn_its_che
     h.gh.add_pull(REPO, twin);
     h.pull_request("opened", 9).await;
     let run = h.check(HEAD_SHA);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{:?}", run.title);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "{:?}",
+        run.title
+    );
     assert_eq!(
         run.title.as_deref(),
         Some("needs engineering-lead and on-call-manager approval — 2h left to deploy")
@@ -702,4 +707,65 @@ async fn a_fork_pull_request_on_a_directly_pushed_commit_leaves_the_audit_run() 
     );
     h.settle().await;
     assert_eq!(conclusions(&h), [Some("action_required".to_string())]);
+}
+
+#[tokio::test]
+async fn a_fork_head_pushed_away_and_back_after_comment_approvals_is_not_approved() {
+    const EVIL: &str = "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1";
+    async fn fork_sync(h: &common::harness::Harness, number: u64) {
+        let mut payload = pull_request_event(
+            "synchronize",
+            &PrSpec::from_seed(REPO, &h.gh.pull(REPO, number).expect("pull"), 1),
+        );
+        payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/app".into();
+        assert_eq!(
+            h.deliver("pull_request", &payload).await,
+            StatusCode::ACCEPTED
+        );
+        h.settle().await;
+    }
+    let (h, pull) = p0(POLICY).await;
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.created_at = Utc::now() - Duration::minutes(30)
+    });
+    h.gh.set_file(REPO, EVIL, "VERSION", "1.2.4\n");
+    // The fork pushes the malicious head (the app records it) ...
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = EVIL.into());
+    fork_sync(&h, pull.number).await;
+    // ... then force-pushes the head the reviewers look at and approve.
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = HEAD_SHA.into());
+    fork_sync(&h, pull.number).await;
+    for (user, s) in [("alice", 1), ("oncall-olga", 2)] {
+        let id = h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            user,
+            "/hotfix approve",
+            Utc::now() + Duration::seconds(s),
+        );
+        let payload =
+            issue_comment_event("created", REPO, pull.number, user, "/hotfix approve", id, 1);
+        assert_eq!(
+            h.deliver("issue_comment", &payload).await,
+            StatusCode::ACCEPTED
+        );
+        h.settle().await;
+    }
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+    // After the approvals, the malicious head is pushed back.
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = EVIL.into());
+    fork_sync(&h, pull.number).await;
+    let run = h.check(EVIL);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "{:?}",
+        run.title
+    );
+    assert!(
+        text_of(&run).contains("came before the latest push"),
+        "{}",
+        text_of(&run)
+    );
 }

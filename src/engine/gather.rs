@@ -34,7 +34,7 @@ pub async fn facts(
     classification: &Classification<'_>,
     severity: Option<&Severity>,
     pull: &PullPayload,
-    head_first_seen: Option<chrono::DateTime<chrono::Utc>>,
+    head_last_received: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Gathered, GitHubError> {
     let number = pull.number;
     let mut facts = base_facts(client, pull);
@@ -156,7 +156,7 @@ pub async fn facts(
     if !facts.comments.is_empty() && policy.approvals.dismiss_stale {
         // An approval by comment holds for the head commit at that moment:
         // it needs the server's time of the push that made the head.
-        let pushed = head_pushed_at(client, pull, head_first_seen).await?;
+        let pushed = head_pushed_at(client, pull, head_last_received).await?;
         facts.head_pushed_at = pushed.map(|(at, _)| at);
         facts.head_pushed_source = pushed.map(|(_, source)| source);
     }
@@ -230,10 +230,11 @@ pub async fn facts(
 /// server clocks only (never the commit's dates, which the author writes).
 ///
 /// Sources, in order:
-/// 1. `first_delivery`: from the durable store (`Store::head_first_seen`),
-///    the time by this app's clock at which it first received a delivery
-///    (`opened`, `synchronize`, `reopened`) naming this head sha. Always at
-///    or after the push, so it can only make a comment stale, never fresh.
+/// 1. `first_delivery`: from the durable store (`Store::head_last_received`),
+///    the time by this app's clock at which it last received a delivery
+///    (`opened`, `synchronize`, `reopened`) naming this head sha. At or
+///    after the latest push of it (a re-push of an older commit arrives
+///    anew), so it can only make a comment stale, never fresh.
 /// 2. The repository activity API, for heads in the base repository (a
 ///    fork's pushes are not in the base repository's activity).
 ///

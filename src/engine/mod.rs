@@ -99,7 +99,7 @@ impl Engine {
         }
     }
 
-    /// The durable store (e.g. `head_first_seen`, the time the app first
+    /// The durable store (e.g. `head_last_received`, the time the app first
     /// received a head commit: a freshness fact for approvals).
     pub fn store(&self) -> &Store {
         &self.store
@@ -215,17 +215,17 @@ impl Engine {
         };
         // When this app first saw the head (a server-side fact, never the
         // author's commit date): the later bound for comment approvals.
-        let head_first_seen = match severity {
+        let head_last_received = match severity {
             None => None,
             Some(_) => match self
                 .store
-                .head_first_seen(&job.key.repo, &pull.head.sha)
+                .head_last_received(&job.key.repo, &pull.head.sha)
                 .await
             {
                 Ok(seen) => seen,
                 Err(e) => {
                     // Unknown leaves comment approvals stale, never fresh.
-                    tracing::warn!(error = %e, "cannot read when the head was first seen");
+                    tracing::warn!(error = %e, "cannot read when the head was last received");
                     None
                 }
             },
@@ -237,7 +237,7 @@ impl Engine {
             &classification,
             severity,
             &pull,
-            head_first_seen,
+            head_last_received,
         )
         .await?;
         let mut verdict = rules::evaluate(policy, &gathered.facts);

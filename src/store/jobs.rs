@@ -169,8 +169,11 @@ impl Store {
         }
         for (repo, sha) in heads {
             sqlx::query(
+                // The latest receipt, not the first: a head pushed away and
+                // pushed back after approvals must not keep its old time.
                 "INSERT INTO heads (owner, name, sha, first_seen) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (owner, name, sha) DO NOTHING",
+                 ON CONFLICT (owner, name, sha) DO UPDATE SET first_seen = excluded.first_seen \
+                 WHERE heads.first_seen < excluded.first_seen",
             )
             .bind(&repo.owner)
             .bind(&repo.name)
@@ -456,12 +459,15 @@ impl Store {
         Ok(())
     }
 
-    /// When this app first received head commit `sha` of a pull request in
+    /// When this app last received head commit `sha` of a pull request in
     /// `repo` (a `pull_request` delivery with action opened, reopened or
     /// synchronize naming it), by the app's own clock at intake; `None` if
     /// it never did (or the store was lost since). A freshness fact: a
-    /// comment written before this time cannot have been about this head.
-    pub async fn head_first_seen(
+    /// comment written before this time cannot be known to be about this
+    /// push of the head. The latest receipt, because a commit pushed away
+    /// and pushed back (a fork's force-push) arrives anew. (The column is
+    /// still called `first_seen`.)
+    pub async fn head_last_received(
         &self,
         repo: &RepoName,
         sha: &str,

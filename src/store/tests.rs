@@ -273,13 +273,24 @@ async fn head_commits_keep_the_time_they_were_first_received() {
         .accept(Some("y"), &[], &heads, t1, Duration::ZERO, 100)
         .await
         .expect("ok");
-    let seen = store.head_first_seen(&repo, "abc").await.expect("read");
+    let seen = store.head_last_received(&repo, "abc").await.expect("read");
+    // The latest receipt: a head pushed back arrives anew.
     assert_eq!(
         seen.map(|t| t.timestamp_millis()),
-        Some(t0.timestamp_millis())
+        Some(t1.timestamp_millis())
+    );
+    store
+        .accept(Some("z"), &[], &heads, t0, Duration::ZERO, 100)
+        .await
+        .expect("ok");
+    let seen = store.head_last_received(&repo, "abc").await.expect("read");
+    assert_eq!(
+        seen.map(|t| t.timestamp_millis()),
+        Some(t1.timestamp_millis()),
+        "a late delivery does not move it back"
     );
     assert_eq!(
-        store.head_first_seen(&repo, "def").await.expect("read"),
+        store.head_last_received(&repo, "def").await.expect("read"),
         None
     );
 }
