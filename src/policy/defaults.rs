@@ -84,6 +84,7 @@ impl Policy {
             },
             escalation: Escalation::default(),
             release: Release::default(),
+            notify: Vec::new(),
         }
     }
 }

@@ -11,6 +11,7 @@
 pub mod defaults;
 pub mod duration;
 pub mod model;
+pub mod notify;
 pub mod raw;
 pub mod schema;
 mod syntax;
@@ -20,6 +21,7 @@ use std::fmt;
 
 pub use duration::{format_duration, parse_duration};
 pub use model::*;
+pub use notify::{NoticeEvent, NotifyRule, Target};
 pub use schema::json_schema;
 
 /// Where the policy lives, on the repository's default branch.

@@ -192,4 +192,6 @@ pub struct Policy {
     pub checks: Checks,
     pub escalation: Escalation,
     pub release: Release,
+    /// Where the incident notices go (`notify`); empty: nowhere.
+    pub notify: Vec<super::notify::NotifyRule>,
 }

@@ -332,6 +332,7 @@ fn section_of(expected: &[&str]) -> Option<&'static str> {
                 "checks",
                 "escalation",
                 "release",
+                "notify",
             ],
         ),
         ("`hotfix`", &["labels", "branch_prefixes"]),
@@ -358,6 +359,7 @@ fn section_of(expected: &[&str]) -> Option<&'static str> {
         ("a `version_bump` file", &["path", "pattern"]),
         ("`escalation`", &["mention", "after", "mention_after"]),
         ("`release`", &["tag", "prefix"]),
+        ("a `notify` entry", &["to", "severities", "on"]),
     ];
     SECTIONS
         .iter()

@@ -32,6 +32,10 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, Vec<PolicyError>> {
     let checks = checks(raw.checks.as_ref(), workflow, &mut errors);
     let escalation = escalation(raw.escalation.as_ref(), &mut errors);
     let release = release(raw.release.as_ref());
+    let severity_names: Vec<String> = severities.iter().map(|s| s.name.clone()).collect();
+    let notify = super::notify::rules(raw.notify.as_deref(), &severity_names, &mut |l, c, m| {
+        errors.0.push(PolicyError::new(l, c, m))
+    });
 
     if !errors.0.is_empty() {
         let mut list = errors.0;
@@ -48,6 +52,7 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, Vec<PolicyError>> {
         checks,
         escalation,
         release,
+        notify,
     })
 }
 

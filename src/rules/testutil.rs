@@ -96,6 +96,7 @@ pub fn p0_policy() -> Policy {
             ..Escalation::default()
         },
         release: Release::default(),
+        notify: Vec::new(),
     }
 }
 
