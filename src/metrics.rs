@@ -37,6 +37,8 @@ pub struct Metrics {
     deliveries: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     evaluations: Mutex<BTreeMap<&'static str, u64>>,
     duration: Mutex<Histogram>,
+    /// Incident notices by target kind (slack, webhook) and outcome (sent, failed).
+    notices: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
 }
 
 /// Values read at render time from their owners.
@@ -83,8 +85,23 @@ impl Metrics {
         h.total += 1;
     }
 
+    /// A notice send to a `target` kind ended with `outcome`.
+    pub fn notice(&self, target: &'static str, outcome: &'static str) {
+        *lock(&self.notices).entry((target, outcome)).or_default() += 1;
+    }
+
     pub fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP hotfix_guard_notices_total Incident notice sends by target kind and outcome.\n# TYPE hotfix_guard_notices_total counter"
+        );
+        for ((target, outcome), n) in lock(&self.notices).iter() {
+            let _ = writeln!(
+                out,
+                "hotfix_guard_notices_total{{target=\"{target}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
         // `write!` into a String cannot fail.
         let _ = writeln!(
             out,

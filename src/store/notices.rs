@@ -307,24 +307,25 @@ impl Store {
         Ok(())
     }
 
-    /// Records `severity` as the one announced for `key`; returns the one
-    /// recorded before (`None` the first time).
-    pub async fn swap_notice_severity(
-        &self,
-        key: &PrKey,
-        severity: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let before: Option<String> = sqlx::query(
+    /// The severity last announced for `key` (`None`: none was).
+    pub async fn notice_severity(&self, key: &PrKey) -> Result<Option<String>, StoreError> {
+        sqlx::query(
             "SELECT severity FROM notice_severities WHERE owner = $1 AND name = $2 AND number = $3",
         )
         .bind(&key.repo.owner)
         .bind(&key.repo.name)
         .bind(int(key.number))
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.pool)
         .await?
         .map(|row| row.try_get("severity"))
-        .transpose()?;
+        .transpose()
+        .map_err(Into::into)
+    }
+
+    /// Records `severity` as the one announced for `key`. Called after its
+    /// notices are recorded: a crash between the two records the same
+    /// notices again next time, which changes nothing.
+    pub async fn set_notice_severity(&self, key: &PrKey, severity: &str) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO notice_severities (owner, name, number, severity) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (owner, name, number) DO UPDATE SET severity = excluded.severity",
@@ -333,10 +334,9 @@ impl Store {
         .bind(&key.repo.name)
         .bind(int(key.number))
         .bind(severity)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
-        Ok(before)
+        Ok(())
     }
 }
 
