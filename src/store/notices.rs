@@ -417,15 +417,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_severity_swap_returns_the_previous_one() {
+    async fn the_announced_severity_is_remembered() {
         let store = scratch().await;
+        assert_eq!(store.notice_severity(&key()).await.ok(), Some(None));
+        store.set_notice_severity(&key(), "P1").await.expect("set");
+        store.set_notice_severity(&key(), "P0").await.expect("set");
         assert_eq!(
-            store.swap_notice_severity(&key(), "P1").await.ok(),
-            Some(None)
-        );
-        assert_eq!(
-            store.swap_notice_severity(&key(), "P0").await.ok(),
-            Some(Some("P1".into()))
+            store.notice_severity(&key()).await.ok(),
+            Some(Some("P0".into()))
         );
     }
 }
