@@ -230,7 +230,15 @@ async fn a_p0_incident_is_one_slack_thread_and_each_notice_is_sent_once() {
 async fn slack_rate_limiting_is_waited_out() {
     let notify = FakeNotify::start().await;
     notify.lock().limit_next = 1;
-    let (h, _) = start(&notify, &policy("")).await;
+    let gh = Arc::new(FakeGitHub::start().await);
+    let mut config = notify.config();
+    // Far shorter than the 1 s Slack asks for: only Retry-After explains the wait.
+    config.retry_base = Duration::from_millis(50);
+    let h = Harness::with_notify(gh, common::store::scratch_url().await, Arc::new(config)).await;
+    let pull = h.p0();
+    h.seed(&policy(""), &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
     h.pull_request("opened", 7).await;
     notify
         .wait_for("the alert after the 429", |s| s.posts.len() == 1)
