@@ -212,17 +212,16 @@ pub async fn after_evaluation(
     }
     let mut seen = Vec::new();
     for rule in &e.policy.notify {
-        if rule.severities.is_empty()
+        let needed = rule.severities.is_empty()
             || rule
                 .severities
                 .iter()
-                .any(|s| s.eq_ignore_ascii_case(severity))
+                .any(|s| s.eq_ignore_ascii_case(severity));
+        if needed
+            && let Some(problem) = config.problem(&rule.to)
+            && !seen.contains(&problem)
         {
-            if let Some(problem) = config.problem(&rule.to)
-                && !seen.contains(&problem)
-            {
-                seen.push(problem);
-            }
+            seen.push(problem);
         }
     }
     report.problems = seen;
