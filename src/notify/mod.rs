@@ -10,6 +10,7 @@
 //! touching the evaluation or its check run.
 
 pub mod config;
+mod error;
 pub mod plan;
 pub mod record;
 pub mod sender;

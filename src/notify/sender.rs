@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::config::NotifyConfig;
+use super::error::SendError;
 use super::slack::Slack;
 use super::{Notice, webhook};
 use crate::events::{Job, Trigger};
@@ -28,35 +29,6 @@ const LEASE: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(100);
 /// Sends under way at once per instance.
 const PARALLEL: usize = 4;
-
-/// A send failed: why (one line, no URL: webhook URLs are secrets), and how
-/// long the target asked us to wait.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendError {
-    pub message: String,
-    pub retry_after: Option<Duration>,
-}
-
-impl SendError {
-    pub fn new(message: String) -> SendError {
-        SendError {
-            message,
-            retry_after: None,
-        }
-    }
-}
-
-/// A reqwest error in one line, without its URL.
-pub(crate) fn reason(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else {
-        "request failed"
-    };
-    kind.to_string()
-}
 
 /// The wait after failed try number `attempt` (1-based).
 pub fn backoff(base: Duration, attempt: u32, retry_after: Option<Duration>) -> Duration {

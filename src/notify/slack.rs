@@ -11,7 +11,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
-use super::sender::SendError;
+use super::error::SendError;
 
 /// What `chat.postMessage` answered: the channel's ID and the message's
 /// `ts`, which name the message for `thread_ts` and `chat.update`.
@@ -44,9 +44,7 @@ impl Slack<'_> {
             .json(&body)
             .send()
             .await
-            .map_err(|e| {
-                SendError::new(format!("Slack {method}: {}", super::sender::reason(&e)))
-            })?;
+            .map_err(|e| SendError::new(format!("Slack {method}: {}", super::error::reason(&e))))?;
         let status = response.status();
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             let wait = response

@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use sha2::Sha256;
 
 use super::Notice;
-use super::sender::SendError;
+use super::error::SendError;
 
 /// The signature header's value for `body`.
 pub fn signature(secret: &SecretString, body: &[u8]) -> Option<String> {
@@ -52,7 +52,7 @@ pub async fn send(
         .body(bytes)
         .send()
         .await
-        .map_err(|e| SendError::new(format!("webhook: {}", super::sender::reason(&e))))?;
+        .map_err(|e| SendError::new(format!("webhook: {}", super::error::reason(&e))))?;
     let status = response.status();
     if status.is_success() {
         return Ok(());
