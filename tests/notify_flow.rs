@@ -296,3 +296,34 @@ async fn a_target_that_stays_down_never_holds_up_the_check_run() {
     }
     assert!(notify.posts().is_empty());
 }
+
+#[tokio::test]
+async fn two_instances_on_one_store_send_each_notice_once() {
+    let notify = FakeNotify::start().await;
+    let (a, _) = start(&notify, &policy("")).await;
+    let b = Harness::with_notify(
+        a.gh.clone(),
+        a.database_url.clone(),
+        Arc::new(notify.config()),
+    )
+    .await;
+    // The same opening reaches both instances (a redelivery), under two ids.
+    let seed = a.gh.pull(REPO, 7).expect("pull");
+    let opened = pull_request_event("opened", &PrSpec::from_seed(REPO, &seed, 1));
+    assert_eq!(
+        a.deliver_as("pull_request", "open-a", &opened).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        b.deliver_as("pull_request", "open-b", &opened).await,
+        StatusCode::ACCEPTED
+    );
+    a.settle().await;
+    b.settle().await;
+    notify
+        .wait_for("the alert", |s| s.posts.len() == 1 && s.hooks.len() == 1)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(notify.posts().len(), 1, "{:#?}", notify.posts());
+    assert_eq!(notify.hooks().len(), 1);
+}

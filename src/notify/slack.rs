@@ -29,6 +29,16 @@ struct Answer {
     ts: Option<String>,
 }
 
+/// `text` safe for Slack's `text` field: Slack reads `<…>` as links and
+/// mentions (`<!channel>`, `<@U123>`) and asks for `&`, `<`, `>` to be
+/// escaped. The pull request's title is its author's to choose: without
+/// this, a title could page the whole channel.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 pub struct Slack<'a> {
     pub http: &'a reqwest::Client,
     pub api_url: &'a str,
@@ -101,9 +111,22 @@ impl Slack<'_> {
     pub async fn update(&self, channel: &str, ts: &str, text: &str) -> Result<(), SendError> {
         self.call(
             "chat.update",
-            serde_json::json!({ "channel": channel, "ts": ts, "text": text }),
+            serde_json::json!({ "channel": channel, "ts": ts, "text": escape(text) }),
         )
         .await
         .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_title_cannot_mention_the_channel() {
+        assert_eq!(
+            escape("fix <!channel> & <@U1>"),
+            "fix &lt;!channel&gt; &amp; &lt;@U1&gt;"
+        );
     }
 }
