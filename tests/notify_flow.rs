@@ -250,6 +250,37 @@ async fn slack_rate_limiting_is_waited_out() {
         waited >= Duration::from_secs(1),
         "sent {waited:?} after the 429"
     );
+    drop(s);
+    // The webhook took its notice at once; Slack's took two tries.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let metrics = metrics(&h).await;
+    for line in [
+        "hotfix_guard_notices_total{target=\"slack\",outcome=\"failed\"} 1",
+        "hotfix_guard_notices_total{target=\"slack\",outcome=\"sent\"} 1",
+        "hotfix_guard_notices_total{target=\"webhook\",outcome=\"sent\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+    }
+}
+
+async fn metrics(h: &Harness) -> String {
+    use tower::ServiceExt as _;
+    let res = h
+        .app
+        .router
+        .clone()
+        .oneshot(
+            axum::http::Request::get("/metrics")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 #[tokio::test]
