@@ -243,14 +243,15 @@ async fn slack_rate_limiting_is_waited_out() {
     notify
         .wait_for("the alert after the 429", |s| s.posts.len() == 1)
         .await;
-    let s = notify.lock();
-    assert_eq!(s.limited.len(), 1);
-    let waited = s.posts[0].at.duration_since(s.limited[0]);
+    let (limited, waited) = {
+        let s = notify.lock();
+        (s.limited.len(), s.posts[0].at.duration_since(s.limited[0]))
+    };
+    assert_eq!(limited, 1);
     assert!(
         waited >= Duration::from_secs(1),
         "sent {waited:?} after the 429"
     );
-    drop(s);
     // The webhook took its notice at once; Slack's took two tries.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let metrics = metrics(&h).await;
