@@ -359,3 +359,75 @@ async fn two_instances_on_one_store_send_each_notice_once() {
     assert_eq!(notify.posts().len(), 1, "{:#?}", notify.posts());
     assert_eq!(notify.hooks().len(), 1);
 }
+
+#[tokio::test]
+async fn a_severity_change_and_a_close_without_merging_are_replies() {
+    let notify = FakeNotify::start().await;
+    let every_severity = format!("{POLICY}notify:\n  - to: \"slack:#incidents\"\n");
+    let gh = Arc::new(FakeGitHub::start().await);
+    let h = Harness::with_notify(
+        gh,
+        common::store::scratch_url().await,
+        Arc::new(notify.config()),
+    )
+    .await;
+    let pull = PullSeed {
+        labels: vec!["hotfix".into(), "P1".into()],
+        ..h.p0()
+    };
+    h.seed(&every_severity, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", 7).await;
+    notify
+        .wait_for("the P1 update", |s| s.posts.len() == 1)
+        .await;
+    let parent = notify.posts()[0].clone();
+    assert!(
+        parent.text.starts_with("⚠️ Issue update (P1)"),
+        "{}",
+        parent.text
+    );
+
+    // dana raises it to P0.
+    let raised = pull.created_at + chrono::Duration::minutes(3);
+    h.gh.update_pull(REPO, 7, |p| p.labels = vec!["hotfix".into(), "P0".into()]);
+    h.gh.add_label_event(REPO, 7, "P1", "dana", false, raised);
+    h.gh.add_label_event(REPO, 7, "P0", "dana", true, raised);
+    h.pull_request("labeled", 7).await;
+    notify
+        .wait_for("the severity change", |s| s.posts.len() == 2)
+        .await;
+    let change = notify.posts()[1].clone();
+    assert_eq!(change.thread_ts.as_deref(), Some(parent.ts.as_str()));
+    assert!(
+        change.text.starts_with("↕️ Severity changed (P1 → P0)"),
+        "{}",
+        change.text
+    );
+
+    // Closed without merging.
+    h.gh.update_pull(REPO, 7, |p| p.state = "closed".into());
+    h.pull_request("closed", 7).await;
+    notify.wait_for("the close", |s| s.posts.len() == 3).await;
+    let closed = notify.posts()[2].clone();
+    assert_eq!(closed.thread_ts.as_deref(), Some(parent.ts.as_str()));
+    assert!(
+        closed
+            .text
+            .starts_with("⏹ Hotfix closed without merging (P0)"),
+        "{}",
+        closed.text
+    );
+    notify
+        .wait_for("the parent closed", |s| {
+            s.updates
+                .last()
+                .is_some_and(|u| u.text.starts_with("[CLOSED UNMERGED] "))
+        })
+        .await;
+    // Evaluated again: nothing new.
+    h.pull_request("edited", 7).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(notify.posts().len(), 3);
+}
