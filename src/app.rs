@@ -40,6 +40,8 @@ pub struct App {
     workers: Vec<JoinHandle<()>>,
     sweeper: Option<JoinHandle<()>>,
     stats: JoinHandle<()>,
+    /// The incident notice sender (`notify::sender`).
+    notices: JoinHandle<()>,
 }
 
 impl App {
@@ -53,6 +55,17 @@ impl App {
         config: &ServeConfig,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<App> {
+        let notify = Arc::new(crate::notify::NotifyConfig::from_env());
+        App::start_with_notify(config, clock, notify).await
+    }
+
+    /// As `start_with_clock`, with the notice settings given rather than
+    /// read from the environment (tests, several apps in one process).
+    pub async fn start_with_notify(
+        config: &ServeConfig,
+        clock: Arc<dyn Clock>,
+        notify: Arc<crate::notify::NotifyConfig>,
+    ) -> anyhow::Result<App> {
         let github = GitHubApp::new(&AppConfig {
             api_url: config.api_url.clone(),
             app_id: config.app_id,
@@ -63,12 +76,10 @@ impl App {
             .await
             .context("cannot open the store (DATABASE_URL)")?;
         let metrics = Arc::new(Metrics::default());
-        let engine = Arc::new(Engine::with_clock(
-            github.clone(),
-            metrics.clone(),
-            clock,
-            store.clone(),
-        ));
+        let engine = Arc::new(
+            Engine::with_clock(github.clone(), metrics.clone(), clock, store.clone())
+                .with_notify(notify.clone()),
+        );
         let queue = Arc::new(WorkQueue::new(
             store.clone(),
             QueueTiming {
@@ -88,6 +99,13 @@ impl App {
                 ))
             })
             .collect();
+        let notices = crate::notify::sender::spawn(
+            store.clone(),
+            notify,
+            metrics.clone(),
+            format!("{}-notices", queue.instance()),
+        )
+        .context("cannot set up the notice sender")?;
         let sweeper = config
             .sweep_interval
             .map(|interval| tokio::spawn(sweeps(queue.clone(), engine.clone(), interval)));
@@ -136,6 +154,7 @@ impl App {
             workers,
             sweeper,
             stats,
+            notices,
         })
     }
 
@@ -166,6 +185,9 @@ impl App {
             sweeper.abort();
         }
         self.stats.abort();
+        // A notice being sent now keeps its lease; if it is cut short it is
+        // sent once the lease expires (notify::sender).
+        self.notices.abort();
         let _ = self.store.resign(SWEEP_TASK, self.queue.instance()).await;
         let workers = self.workers;
         let aborts: Vec<_> = workers.iter().map(JoinHandle::abort_handle).collect();

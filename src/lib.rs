@@ -15,6 +15,7 @@ pub mod github;
 pub mod healthcheck;
 pub mod metrics;
 pub mod metrics_port;
+pub mod notify;
 pub mod policy;
 pub mod queue;
 pub mod readiness;

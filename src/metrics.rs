@@ -39,6 +39,8 @@ pub struct Metrics {
     duration: Mutex<Histogram>,
     /// Requests and connections refused by a limit (`server::limits`).
     limits: Mutex<BTreeMap<&'static str, u64>>,
+    /// Incident notices by target kind (slack, webhook) and outcome (sent, failed).
+    notices: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
 }
 
 /// Values read at render time from their owners.
@@ -91,8 +93,23 @@ impl Metrics {
         h.total += 1;
     }
 
+    /// A notice send to a `target` kind ended with `outcome`.
+    pub fn notice(&self, target: &'static str, outcome: &'static str) {
+        *lock(&self.notices).entry((target, outcome)).or_default() += 1;
+    }
+
     pub fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP hotfix_guard_notices_total Incident notice sends by target kind and outcome.\n# TYPE hotfix_guard_notices_total counter"
+        );
+        for ((target, outcome), n) in lock(&self.notices).iter() {
+            let _ = writeln!(
+                out,
+                "hotfix_guard_notices_total{{target=\"{target}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
         // `write!` into a String cannot fail.
         let _ = writeln!(
             out,

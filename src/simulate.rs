@@ -34,6 +34,11 @@ pub struct SimulateArgs {
     /// Sets what the report says about the deadline ("Overdue by 3d 2h").
     #[arg(long, value_parser = parse_now)]
     pub now: Option<DateTime<Utc>>,
+    /// Print the incident notices the pull request would send now (the
+    /// policy's `notify` targets, as if none had been sent), instead of the
+    /// check run and comment.
+    #[arg(long)]
+    pub notices: bool,
     /// REST API base (GitHub Enterprise Server: https://HOST/api/v3).
     #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
     pub api_url: String,
@@ -78,6 +83,9 @@ pub fn run(args: SimulateArgs) -> ExitCode {
             Some(policy) => (policy, PolicySource::Repository),
             None => (Policy::builtin(), PolicySource::BuiltIn),
         };
+        if args.notices {
+            return print_notices(&policy, &facts);
+        }
         return print_evaluation(&policy, source, &facts, now);
     }
     match (&args.repo, args.pr) {
@@ -88,6 +96,7 @@ pub fn run(args: SimulateArgs) -> ExitCode {
             policy,
             now,
             args.save.as_deref(),
+            args.notices,
         ),
         _ => bad_input("give a recorded pull request FILE, or --repo OWNER/NAME --pr N"),
     }
@@ -136,6 +145,41 @@ pub fn print_evaluation(
     }
 }
 
+/// Prints the notices the pull request would send now, one per target and
+/// event, each in a fenced block; exit 0.
+pub fn print_notices(policy: &Policy, facts: &PullRequestFacts) -> ExitCode {
+    let verdict = rules::evaluate(policy, facts);
+    let notices = crate::notify::preview(&crate::notify::record::Evaluated {
+        key: &crate::events::PrKey {
+            installation: 0,
+            repo: crate::events::RepoName {
+                owner: String::new(),
+                name: String::new(),
+            },
+            number: facts.number,
+        },
+        policy,
+        verdict: &verdict,
+        facts,
+        closed: facts.state != rules::PrState::Open,
+        escalation_levels: &[],
+    });
+    let mut out = String::from("## Incident notices\n\n");
+    if policy.notify.is_empty() {
+        out.push_str("(none: the policy has no `notify` targets)\n");
+    } else if notices.is_empty() {
+        out.push_str("(none: no target hears of this pull request now)\n");
+    }
+    for (target, event, text) in notices {
+        out.push_str(&format!(
+            "### {target}: {event}\n\n{}\n\n",
+            report::notices::fenced(&text)
+        ));
+    }
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
+    ExitCode::SUCCESS
+}
+
 fn live(
     api_url: &str,
     repo: &str,
@@ -143,6 +187,7 @@ fn live(
     policy: Option<Policy>,
     now: DateTime<Utc>,
     save: Option<&Path>,
+    notices: bool,
 ) -> ExitCode {
     let Some((owner, name)) = repo.split_once('/') else {
         return bad_input(format!("--repo takes OWNER/NAME, not `{repo}`"));
@@ -166,6 +211,9 @@ fn live(
                     && let Err(e) = save_facts(path, &facts)
                 {
                     return bad_input(e);
+                }
+                if notices {
+                    return print_notices(&policy, &facts);
                 }
                 print_evaluation(&policy, source, &facts, now)
             }

@@ -59,6 +59,8 @@ pub struct Engine {
     policies: PolicyCache,
     published: publish::PublishCache,
     tags: gather::TagCache,
+    /// Where incident notices may go (tokens, webhook URLs).
+    notify: Arc<crate::notify::NotifyConfig>,
 }
 
 /// What an evaluation did, for logs and tests.
@@ -96,10 +98,17 @@ impl Engine {
             policies: PolicyCache::default(),
             published: publish::PublishCache::with_store(store.clone()),
             tags: gather::TagCache::default(),
+            notify: Arc::new(crate::notify::NotifyConfig::default()),
         }
     }
 
-    /// The durable store (e.g. `head_last_received`, the time the app first
+    /// The deployment's notice settings (default: none configured).
+    pub fn with_notify(mut self, notify: Arc<crate::notify::NotifyConfig>) -> Engine {
+        self.notify = notify;
+        self
+    }
+
+    /// The durable store (e.g. `head_last_received`, the time the app last
     /// received a head commit: a freshness fact for approvals).
     pub fn store(&self) -> &Store {
         &self.store
@@ -263,7 +272,32 @@ impl Engine {
             facts: &gathered.facts,
             escalations: Some(&escalations),
         };
-        let output = report::check_output_at(&verdict, policy, loaded.source.clone(), &moment);
+        let mut output = report::check_output_at(&verdict, policy, loaded.source.clone(), &moment);
+        // The notices this moment calls for, recorded (not sent) before the
+        // check run; targets this deployment cannot reach are said on it.
+        let levels: Vec<u8> = escalations.iter().map(|e| e.level).collect();
+        let notices = crate::notify::after_evaluation(
+            &self.notify,
+            &self.store,
+            &crate::notify::record::Evaluated {
+                key: &job.key,
+                policy,
+                verdict: &verdict,
+                facts: &gathered.facts,
+                closed: pull.state == "closed",
+                escalation_levels: &levels,
+            },
+            // The outbox's times are the wall clock's, as the queue's.
+            chrono::Utc::now(),
+        )
+        .await?;
+        output.summary.push_str(
+            &crate::notify::record::NoticeReport {
+                problems: notices.problems.clone(),
+                retrying: Vec::new(),
+            }
+            .markdown(),
+        );
         let conclusion = output.conclusion;
         let annotations = self.policy_edit_annotations(&client, &gathered).await?;
         let rerun = job.trigger == Trigger::Rerun;
@@ -325,6 +359,7 @@ impl Engine {
                 if let Some(after_merge) = &after_merge {
                     body.push_str(&report::post_merge::section(after_merge));
                 }
+                body.push_str(&notices.markdown());
                 self.published
                     .sticky_comment(&client, job.key.number, &gathered.comments, &body)
                     .await?;

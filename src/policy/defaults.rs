@@ -86,6 +86,7 @@ impl Policy {
             release: Release::default(),
             evidence: Default::default(),
             audit: Default::default(),
+            notify: Vec::new(),
         }
     }
 }

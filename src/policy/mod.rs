@@ -12,6 +12,7 @@ pub mod defaults;
 pub mod duration;
 pub mod limits;
 pub mod model;
+pub mod notify;
 pub mod raw;
 pub mod schema;
 mod syntax;
@@ -21,6 +22,7 @@ use std::fmt;
 
 pub use duration::{format_duration, parse_duration};
 pub use model::*;
+pub use notify::{NoticeEvent, NotifyRule, Target};
 pub use schema::json_schema;
 
 /// Where the policy lives, on the repository's default branch.

@@ -192,6 +192,8 @@ pub struct Policy {
     pub checks: Checks,
     pub escalation: Escalation,
     pub release: Release,
+    /// Where the incident notices go (`notify`); empty: nowhere.
+    pub notify: Vec<super::notify::NotifyRule>,
     /// Required checks and deployments (`require_checks`, `require_deployment`).
     pub evidence: EvidencePolicy,
     pub audit: Audit,

@@ -156,6 +156,45 @@ pub struct RawPolicy {
     pub release: Option<RawRelease>,
     /// What the app watches on the production branch itself.
     pub audit: Option<RawAudit>,
+    /// Who hears of the incident outside GitHub: the procedure's notices, sent to Slack
+    /// channels or webhooks.
+    pub notify: Option<Vec<Located<RawNotify>>>,
+}
+
+/// One notice target and what it hears of.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Notify")]
+pub struct RawNotify {
+    /// `slack:#channel` (a Slack channel, posted with the deployment's bot token) or
+    /// `webhook:NAME` (a JSON POST to the URL in the deployment's env NOTIFY_WEBHOOK_NAME).
+    #[schemars(regex(pattern = r"^(slack:#?[^\s#]+|webhook:[A-Za-z0-9_]+)$"))]
+    pub to: Located<String>,
+    /// Severities whose hotfixes it hears of. Default: every severity.
+    pub severities: Option<Vec<Located<String>>>,
+    /// The events it hears of. Default: every event.
+    #[schemars(with = "Option<Vec<NoticeEventName>>")]
+    pub on: Option<Vec<Located<String>>>,
+}
+
+/// The notice events (schema only: the parser reads strings so that an unknown event is
+/// reported with its line and column).
+#[derive(JsonSchema)]
+#[schemars(rename = "NoticeEvent", rename_all = "snake_case")]
+#[allow(dead_code)] // only its schema is used
+pub enum NoticeEventName {
+    /// A pull request became a hotfix of a severity.
+    Declared,
+    /// Its severity changed.
+    SeverityChanged,
+    /// All approvals are in: the fix is ready to deploy.
+    Approved,
+    /// An escalation level was posted (the deadline passed).
+    Escalated,
+    /// Merged: the resolution notice.
+    Merged,
+    /// Closed without merging.
+    ClosedUnmerged,
 }
 
 /// The workflow names the file accepts (schema only: the parser reads a string so that an

@@ -333,6 +333,7 @@ fn section_of(expected: &[&str]) -> Option<&'static str> {
                 "escalation",
                 "release",
                 "audit",
+                "notify",
             ],
         ),
         ("`hotfix`", &["labels", "branch_prefixes"]),
@@ -371,6 +372,7 @@ fn section_of(expected: &[&str]) -> Option<&'static str> {
         ("a required check", &["name", "app", "allow"]),
         ("`require_deployment`", &["environment"]),
         ("`audit`", &["direct_pushes"]),
+        ("a `notify` entry", &["to", "severities", "on"]),
     ];
     SECTIONS
         .iter()

@@ -35,6 +35,10 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, Vec<PolicyError>> {
     let release = release(raw.release.as_ref());
     let evidence = evidence(raw.checks.as_ref(), raw.severities.as_ref(), &mut errors);
     let audit = audit(raw.audit.as_ref(), workflow);
+    let severity_names: Vec<String> = severities.iter().map(|s| s.name.clone()).collect();
+    let notify = super::notify::rules(raw.notify.as_deref(), &severity_names, &mut |l, c, m| {
+        errors.0.push(PolicyError::new(l, c, m))
+    });
 
     if !errors.0.is_empty() {
         let mut list = errors.0;
@@ -53,6 +57,7 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, Vec<PolicyError>> {
         release,
         evidence,
         audit,
+        notify,
     })
 }
 

@@ -213,7 +213,11 @@ pub fn render(kind: NoticeKind, facts: &NoticeFacts) -> String {
             lines.push("Next update: [when], or when resolved".to_string());
         }
         NoticeKind::P0ResolutionNotice => {
-            lines.push("✅ RESOLVED (P0): production fix merged".to_string());
+            // Any severity's merge announces its resolution in these words.
+            lines.push(format!(
+                "✅ RESOLVED ({}): production fix merged",
+                facts.severity
+            ));
             lines.push("Status: resolved".to_string());
             match &facts.merged {
                 Some((at, _)) => lines.push(format!(
@@ -236,6 +240,144 @@ pub fn render(kind: NoticeKind, facts: &NoticeFacts) -> String {
                 }
                 None => lines.push("Post-incident review: [when]".to_string()),
             }
+        }
+    }
+    lines.join("\n")
+}
+
+/// One of the procedure's moments a `notify` target hears of, with what
+/// only that moment knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventNotice {
+    /// The pull request became a hotfix of its severity.
+    Declared,
+    /// Its severity changed from `from`.
+    SeverityChanged { from: String },
+    /// All approvals are in.
+    Approved,
+    /// Escalation `level` (1 or 2) was posted, mentioning `mentioned`.
+    Escalated { level: u8, mentioned: Vec<String> },
+    /// Merged: the resolution notice.
+    Merged,
+    /// Closed without merging.
+    ClosedUnmerged,
+}
+
+/// The text of an event's notice, lines joined by `\n`. The declaration
+/// and the merge are the procedure's templates (`render`): the initial
+/// alert (P0), the status update (P1) or, for other severities, the same
+/// lines under a plain heading; the resolution notice for every severity.
+pub fn render_event(event: &EventNotice, facts: &NoticeFacts) -> String {
+    let deadline = facts
+        .deadline
+        .map(|d| format!("Deploy deadline: {}", format_utc_minute(d)));
+    let mut lines: Vec<String> = Vec::new();
+    match event {
+        EventNotice::Declared => {
+            if let Some(kind) = NoticeKind::for_hotfix(&facts.severity, false) {
+                return render(kind, facts);
+            }
+            lines.push(format!("🔧 Hotfix ({}): {}", facts.severity, facts.title));
+            lines.push(format!("Severity: {}", facts.severity_line()));
+            lines.push(format!("Started: {}", format_utc_minute(facts.started)));
+            lines.extend(deadline);
+            lines.push(format!("Fix: {}", facts.fix_line()));
+        }
+        EventNotice::SeverityChanged { from } => {
+            lines.push(format!(
+                "↕️ Severity changed ({from} → {}): {}",
+                facts.severity, facts.title
+            ));
+            lines.push(format!("Severity: {}", facts.severity_line()));
+            lines.extend(deadline);
+            lines.push(format!("Fix: {}", facts.fix_line()));
+        }
+        EventNotice::Approved => {
+            lines.push(format!(
+                "🟢 Fix approved ({}): ready to deploy",
+                facts.severity
+            ));
+            let approvals: Vec<String> = facts
+                .approvals
+                .iter()
+                .map(|(who, at)| format!("{who} at {}", format_utc_minute(*at)))
+                .collect();
+            if !approvals.is_empty() {
+                lines.push(format!("Approvals: {}", approvals.join(", ")));
+            }
+            lines.push(format!("Severity: {}", facts.severity_line()));
+            lines.extend(deadline);
+            lines.push(format!("Fix: {}", facts.fix_line()));
+        }
+        EventNotice::Escalated { level, mentioned } => {
+            let passed = match facts.deadline {
+                Some(d) => format!("deploy deadline {} passed", format_utc_minute(d)),
+                None => "deadline passed".to_string(),
+            };
+            lines.push(format!(
+                "⏰ ESCALATION level {level} ({}): {passed}, fix not merged",
+                facts.severity
+            ));
+            if !mentioned.is_empty() {
+                lines.push(format!("Escalated to: {}", mentioned.join(", ")));
+            }
+            lines.push(format!("Severity: {}", facts.severity_line()));
+            lines.push(format!("Started: {}", format_utc_minute(facts.started)));
+            lines.push(format!("Fix: {}", facts.fix_line()));
+        }
+        EventNotice::Merged => return render(NoticeKind::P0ResolutionNotice, facts),
+        EventNotice::ClosedUnmerged => {
+            lines.push(format!(
+                "⏹ Hotfix closed without merging ({}): {}",
+                facts.severity, facts.title
+            ));
+            lines.push(
+                "Status: this fix will not ship; the incident may still be open: [what replaces it]"
+                    .to_string(),
+            );
+            lines.push(format!("Severity: {}", facts.severity_line()));
+            lines.push(format!("Fix: {}", facts.fix_line()));
+        }
+    }
+    lines.join("\n")
+}
+
+/// The incident's current status, for a thread's parent message (Slack's
+/// `chat.update`): the declaration's text under a status tag, its
+/// `Status:` line saying where the incident stands now.
+pub fn render_status(event: &EventNotice, facts: &NoticeFacts) -> String {
+    let (tag, status) = match event {
+        EventNotice::Declared | EventNotice::SeverityChanged { .. } => ("OPEN", None),
+        EventNotice::Approved => ("APPROVED", Some("fix approved, deploying".to_string())),
+        EventNotice::Escalated { level, .. } => (
+            "ESCALATED",
+            Some(format!("deadline passed, escalation level {level} posted")),
+        ),
+        EventNotice::Merged => (
+            "RESOLVED",
+            Some(match &facts.merged {
+                Some((at, _)) => format!(
+                    "resolved: fix merged at {} after {}",
+                    format_utc_minute(*at),
+                    human(*at - facts.started)
+                ),
+                None => "resolved".to_string(),
+            }),
+        ),
+        EventNotice::ClosedUnmerged => (
+            "CLOSED UNMERGED",
+            Some("the fix was closed without merging".to_string()),
+        ),
+    };
+    let declared = render_event(&EventNotice::Declared, facts);
+    let mut lines: Vec<String> = declared.lines().map(str::to_string).collect();
+    if let Some(first) = lines.first_mut() {
+        *first = format!("[{tag}] {first}");
+    }
+    if let Some(status) = status {
+        match lines.iter_mut().find(|l| l.starts_with("Status: ")) {
+            Some(line) => *line = format!("Status: {status}"),
+            None => lines.insert(1.min(lines.len()), format!("Status: {status}")),
         }
     }
     lines.join("\n")
@@ -312,6 +454,43 @@ mod tests {
         p1.severity = "P1".into();
         p1.approved = false;
         insta::assert_snapshot!("p1_status_update", render(NoticeKind::P1StatusUpdate, &p1));
+    }
+
+    #[test]
+    fn each_event_has_its_notice() {
+        let open = sample(false);
+        let merged = sample(true);
+        insta::assert_snapshot!(
+            "event_declared_p0",
+            render_event(&EventNotice::Declared, &open)
+        );
+        insta::assert_snapshot!(
+            "event_severity_changed",
+            render_event(&EventNotice::SeverityChanged { from: "P1".into() }, &open)
+        );
+        insta::assert_snapshot!(
+            "event_approved",
+            render_event(&EventNotice::Approved, &open)
+        );
+        insta::assert_snapshot!(
+            "event_escalated",
+            render_event(
+                &EventNotice::Escalated {
+                    level: 1,
+                    mentioned: vec!["@acme/incident-commanders".into()]
+                },
+                &open
+            )
+        );
+        insta::assert_snapshot!("event_merged", render_event(&EventNotice::Merged, &merged));
+        insta::assert_snapshot!(
+            "event_closed_unmerged",
+            render_event(&EventNotice::ClosedUnmerged, &open)
+        );
+        insta::assert_snapshot!(
+            "status_resolved",
+            render_status(&EventNotice::Merged, &merged)
+        );
     }
 
     #[test]

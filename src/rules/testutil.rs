@@ -98,6 +98,7 @@ pub fn p0_policy() -> Policy {
         release: Release::default(),
         evidence: Default::default(),
         audit: Default::default(),
+        notify: Vec::new(),
     }
 }
 

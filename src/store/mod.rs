@@ -19,6 +19,7 @@
 
 mod commits;
 mod jobs;
+mod notices;
 mod state;
 
 use std::str::FromStr as _;
@@ -29,6 +30,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _};
 
 pub use jobs::{Accepted, Claimed, JobStats};
+pub use notices::{ClaimedNotice, NewNotice, NoticeBacklog, NoticeStats};
 pub use state::EvaluationSpan;
 
 /// The default `DATABASE_URL`: a SQLite file in the working directory.

@@ -84,6 +84,16 @@ impl Harness {
     /// An app on `database_url` (another instance on the same store, or a
     /// restart of one).
     pub async fn with_store(gh: Arc<FakeGitHub>, database_url: String) -> Harness {
+        let notify = Arc::new(hotfix_guard::notify::NotifyConfig::default());
+        Harness::with_notify(gh, database_url, notify).await
+    }
+
+    /// An app on `database_url` with the given notice settings.
+    pub async fn with_notify(
+        gh: Arc<FakeGitHub>,
+        database_url: String,
+        notify: Arc<hotfix_guard::notify::NotifyConfig>,
+    ) -> Harness {
         let config = ServeConfig {
             app_id: APP_ID,
             private_key: TestKey::private_pem().into(),
@@ -101,7 +111,7 @@ impl Harness {
             limits: Default::default(),
         };
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        let app = App::start_with_clock(&config, clock.clone())
+        let app = App::start_with_notify(&config, clock.clone(), notify)
             .await
             .expect("app starts");
         Harness {

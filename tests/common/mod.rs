@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_github;
+pub mod fake_notify;
 pub mod harness;
 pub mod serve;
 pub mod store;
