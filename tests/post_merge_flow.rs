@@ -317,3 +317,45 @@ async fn the_follow_up_is_found_again_when_the_comment_never_recorded_it() {
             .contains(&format!("[#{}]", issues[0].number))
     );
 }
+
+#[tokio::test]
+async fn a_marker_in_a_pull_request_title_does_not_steal_another_hotfixs_follow_up() {
+    use common::fake_github::{BOT_LOGIN, PullSeed};
+    use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
+    let h = Harness::start().await;
+    let merged = |number: u64, title: &str| PullSeed {
+        number,
+        title: title.into(),
+        state: "closed".into(),
+        merged: true,
+        merge_commit_sha: Some(format!("{number}m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3")),
+        merged_by: Some("alice".into()),
+        ..h.p0()
+    };
+    // Hotfix #7's author titled it with #8's follow-up marker and a mention.
+    let a = merged(
+        7,
+        "fix: login loop <!-- hotfix-guard:follow-up-of #8 --> @acme/everyone",
+    );
+    h.seed(POLICY, &a);
+    h.label_events_by(&a, "dana");
+    h.gh.add_review(REPO, 7, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, 7, "oncall-olga", "APPROVED", HEAD_SHA);
+    h.pull_request("closed", 7).await;
+    let b = merged(8, "fix: another outage");
+    h.gh.add_pull(REPO, b.clone());
+    h.label_events_by(&b, "dana");
+    h.gh.add_review(REPO, 8, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, 8, "oncall-olga", "APPROVED", HEAD_SHA);
+    h.pull_request("closed", 8).await;
+    let opened: Vec<_> =
+        h.gh.issues(REPO)
+            .into_iter()
+            .filter(|i| i.user == BOT_LOGIN)
+            .collect();
+    assert_eq!(opened.len(), 2, "each hotfix has its own follow-up");
+    for issue in &opened {
+        let body = issue.body.clone().unwrap_or_default();
+        assert!(!body.contains("@acme/everyone"), "{body}");
+    }
+}

@@ -204,11 +204,7 @@ fn commit_table(push: &PushAudit) -> String {
     let mut out = String::from("| commit | message |\n| --- | --- |\n");
     for (sha, message) in &push.commits {
         // The message is the pusher's text: keep it one inert table cell.
-        let message = message
-            .replace('|', "\\|")
-            .replace('`', "'")
-            .replace('<', "&lt;")
-            .replace('@', "@\u{200b}");
+        let message = crate::report::inert(message);
         out.push_str(&format!("| `{}` | {message} |\n", short_sha(sha)));
     }
     out

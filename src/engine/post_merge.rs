@@ -276,7 +276,9 @@ async fn follow_up_issue(
     let mut found = None;
     for issue in cx.client.list_issues_labelled(INCIDENT_LABEL, 300).await? {
         // Only an issue this app opened: anyone may type the marker.
-        if issue.body.contains(&marker) && cx.client.wrote(issue.via_app, &issue.user).await? {
+        // The marker opens the body the app writes (never in the middle,
+        // where quoted text could carry it).
+        if issue.body.starts_with(&marker) && cx.client.wrote(issue.via_app, &issue.user).await? {
             found = Some(issue);
             break;
         }

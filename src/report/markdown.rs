@@ -240,3 +240,28 @@ mod quiet_tests {
         assert_eq!(quiet_mentions("[@x](https://h/x)"), "[@x](https://h/x)");
     }
 }
+
+/// `text` written by someone else (a pull request title, a commit message)
+/// made inert for a place the app writes: no HTML (so no comment marker
+/// the app reads back), no mention that notifies (`@` gets a zero-width
+/// space), no code span or table cell to break out of.
+pub fn inert(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('`', "'")
+        .replace('<', "&lt;")
+        .replace('@', "@\u{200b}")
+}
+
+#[cfg(test)]
+mod inert_tests {
+    #[test]
+    fn markers_and_mentions_do_not_survive() {
+        let got = super::inert("fix <!-- hotfix-guard:follow-up-of #8 --> @acme/everyone `x` | y");
+        assert!(!got.contains("<!--"), "{got}");
+        assert!(!got.contains("@acme"), "{got}");
+        assert_eq!(
+            got,
+            "fix &lt;!-- hotfix-guard:follow-up-of #8 --> @\u{200b}acme/everyone 'x' \\| y"
+        );
+    }
+}

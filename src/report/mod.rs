@@ -6,6 +6,7 @@
 mod check;
 mod comment;
 mod markdown;
+pub use markdown::inert;
 pub mod notices;
 pub mod post_merge;
 mod procedure;

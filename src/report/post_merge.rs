@@ -222,7 +222,8 @@ pub fn incident_report(f: &IncidentFacts<'_>) -> String {
         title = f.follow_up_title,
         url = f.pull_url,
         due = utc(f.due),
-        pull_title = f.pull_title,
+        // The author's text, in an issue the app writes and reads back.
+        pull_title = super::markdown::inert(f.pull_title),
         severity = f.severity,
         set_by = f
             .severity_set_by
