@@ -17,6 +17,7 @@
 //! instances sharing a PostgreSQL must have synchronised clocks (leases
 //! are compared across them).
 
+mod intake;
 mod jobs;
 mod state;
 
@@ -27,6 +28,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _};
 
+pub use intake::Intake;
 pub use jobs::{Accepted, Claimed, JobStats};
 pub use state::EvaluationSpan;
 
@@ -52,6 +54,10 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("the store holds a record this version cannot read: {0}")]
     Corrupt(String),
+    /// The task that commits intake batches is gone (the runtime is
+    /// shutting down): the delivery was not committed.
+    #[error("the store's intake writer has stopped; the delivery was not stored")]
+    WriterStopped,
 }
 
 /// The store: a pool of connections to one database. Cheap to clone.
