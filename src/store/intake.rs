@@ -39,6 +39,41 @@ pub struct Intake<'a> {
 }
 
 impl Store {
+    /// Intake of one delivery, in one transaction, before its 202: records
+    /// `delivery` as seen (when given) and upserts each job; `heads` are
+    /// head commits received in it (`pull_request` opened, reopened,
+    /// synchronize), recorded with `now` unless known already. A job is
+    /// ready for a worker at `now + debounce`, or, when it arrived while
+    /// its pull request was being evaluated, `debounce` after it arrived
+    /// (it runs once more after that evaluation).
+    ///
+    /// Returns `Duplicate`, writing nothing, when `delivery` was recorded
+    /// before, and `Full`, writing nothing, when a job would be a new pull
+    /// request beyond `capacity` waiting ones. Errors leave nothing written
+    /// (the transaction rolls back).
+    pub async fn accept(
+        &self,
+        delivery: Option<&str>,
+        jobs: &[Job],
+        heads: &[(RepoName, String)],
+        now: DateTime<Utc>,
+        debounce: Duration,
+        capacity: u64,
+    ) -> Result<Accepted, StoreError> {
+        // A batch of one (the queue's writer batches the webhook's
+        // deliveries; see `store::intake`).
+        let item = Intake {
+            delivery,
+            jobs,
+            heads,
+            received: now,
+        };
+        match self.accept_batch(&[item], debounce, capacity).await.pop() {
+            Some(outcome) => outcome,
+            None => Err(StoreError::Corrupt("an intake without outcome".into())),
+        }
+    }
+
     /// Intake of several deliveries in one transaction (group commit);
     /// answers one outcome per delivery, in order, as `Store::accept` would
     /// have for each alone in that order. Nothing is committed before the

@@ -14,7 +14,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::intake::Intake;
 use super::{Backend, Store, StoreError, dur_ms, from_ms, int, ms, uint};
 use crate::events::{Job, PrKey, PullPayload, RepoName, Trigger};
 
@@ -75,41 +74,6 @@ fn trigger_from(text: &str) -> Trigger {
 }
 
 impl Store {
-    /// Intake of one delivery, in one transaction, before its 202: records
-    /// `delivery` as seen (when given) and upserts each job; `heads` are
-    /// head commits received in it (`pull_request` opened, reopened,
-    /// synchronize), recorded with `now` unless known already. A job is
-    /// ready for a worker at `now + debounce`, or, when it arrived while
-    /// its pull request was being evaluated, `debounce` after it arrived
-    /// (it runs once more after that evaluation).
-    ///
-    /// Returns `Duplicate`, writing nothing, when `delivery` was recorded
-    /// before, and `Full`, writing nothing, when a job would be a new pull
-    /// request beyond `capacity` waiting ones. Errors leave nothing written
-    /// (the transaction rolls back).
-    pub async fn accept(
-        &self,
-        delivery: Option<&str>,
-        jobs: &[Job],
-        heads: &[(RepoName, String)],
-        now: DateTime<Utc>,
-        debounce: Duration,
-        capacity: u64,
-    ) -> Result<Accepted, StoreError> {
-        // A batch of one (the queue's writer batches the webhook's
-        // deliveries; see `store::intake`).
-        let item = Intake {
-            delivery,
-            jobs,
-            heads,
-            received: now,
-        };
-        match self.accept_batch(&[item], debounce, capacity).await.pop() {
-            Some(outcome) => outcome,
-            None => Err(StoreError::Corrupt("an intake without outcome".into())),
-        }
-    }
-
     /// Claims the job that has been ready longest and is not leased (or
     /// whose lease expired), for `lease` from `now`, on behalf of `worker`.
     /// Atomic across workers and instances: `FOR UPDATE SKIP LOCKED` on
