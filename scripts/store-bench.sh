@@ -16,13 +16,15 @@
 #     as it was at that commit (before the store; afbee31 is the last one),
 #     built from `git archive` into $OUT/inmem-src with the same target
 #     directory. The switch lives here, in the bench only.
-#   - BEFORE_BIN=<path>: also another build of the durable binary (say, the
-#     one before a change), on the same backends.
+#   - OTHER_BINS="name=path …": also other builds of the durable binary
+#     (say, the one before a change), each on the same backends, in rows
+#     named sqlite-NAME and postgres-NAME.
 #   - ROUNDS (1): the whole set repeated, rows interleaved, so that a burst
 #     of load from elsewhere hits every variant alike.
 #
 #   scripts/store-bench.sh                       # SQLite only
-#   STORE_BENCH_PG_URL=postgres://u:p@127.0.0.1/db INMEM_REF=afbee31 ROUNDS=2 scripts/store-bench.sh
+#   STORE_BENCH_PG_URL=postgres://u:p@127.0.0.1/db INMEM_REF=afbee31 \
+#     OTHER_BINS="before=/tmp/hotfix-guard-before" ROUNDS=2 scripts/store-bench.sh
 #
 # SKIP_BUILD=1 reuses the release builds. Linux only.
 set -euo pipefail
@@ -114,16 +116,16 @@ for round in $(seq 1 "$ROUNDS"); do
   if [ -n "$INMEM_BIN" ]; then
     run "in-memory.$round" "$INMEM_BIN" ""
   fi
-  if [ -n "${BEFORE_BIN:-}" ]; then
-    rm -f "$OUT"/before.db*
-    run "sqlite-before.$round" "$BEFORE_BIN" "sqlite://$OUT/before.db"
-  fi
+  for other in ${OTHER_BINS:-}; do
+    rm -f "$OUT/${other%%=*}.db"*
+    run "sqlite-${other%%=*}.$round" "${other#*=}" "sqlite://$OUT/${other%%=*}.db"
+  done
   rm -f "$OUT"/store.db*
   run "sqlite.$round" "$BIN/hotfix-guard" "sqlite://$OUT/store.db"
   if [ -n "${STORE_BENCH_PG_URL:-}" ]; then
-    if [ -n "${BEFORE_BIN:-}" ]; then
-      run "postgres-before.$round" "$BEFORE_BIN" "$(fresh_pg before)"
-    fi
-    run "postgres.$round" "$BIN/hotfix-guard" "$(fresh_pg after)"
+    for other in ${OTHER_BINS:-}; do
+      run "postgres-${other%%=*}.$round" "${other#*=}" "$(fresh_pg "${other%%=*}")"
+    done
+    run "postgres.$round" "$BIN/hotfix-guard" "$(fresh_pg current)"
   fi
 done

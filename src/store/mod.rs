@@ -116,8 +116,18 @@ impl Store {
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
-                // One writer at a time anyway; a few readers beside it.
-                Backend::Sqlite => 4,
+                // SQLite has one writer; a second connection of this process
+                // wanting to write meanwhile waits in SQLite's busy handler,
+                // which sleeps 1, 2, 5, 10 … ms between tries: dead time for
+                // the intake writer and a tail on every answer. One
+                // connection makes the process's statements queue in the
+                // pool instead, in order, each waiting only for the ones
+                // before it (they take microseconds). Nothing holds a
+                // connection while it acquires another (intake's
+                // transaction runs all its statements on its own), so one
+                // cannot deadlock. The busy timeout still covers another
+                // process on the same file.
+                Backend::Sqlite => 1,
                 Backend::Postgres => 8,
             })
             .acquire_timeout(Duration::from_secs(10))
