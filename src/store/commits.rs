@@ -60,25 +60,15 @@ fn units(work: &CommitWork) -> Result<Vec<(String, String)>, StoreError> {
     Ok(out)
 }
 
-/// Records `work`'s units for the commit job `key` whose row (just
-/// upserted in the same transaction) has version `version`.
+/// Records `work`'s units for the commit job `key` whose row, just
+/// upserted in the same transaction, has version `version`.
 pub(super) async fn insert(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     key: &PrKey,
     work: &CommitWork,
+    version: i64,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    let row = sqlx::query(
-        "SELECT version FROM jobs WHERE installation = $1 AND owner = $2 AND name = $3 \
-         AND number = $4",
-    )
-    .bind(int(key.installation))
-    .bind(&key.repo.owner)
-    .bind(&key.repo.name)
-    .bind(int(key.number))
-    .fetch_one(&mut **tx)
-    .await?;
-    let version: i64 = row.try_get("version")?;
     for (unit_key, unit) in units(work)? {
         sqlx::query(
             "INSERT INTO commit_work (installation, owner, name, unit_key, unit, version, seq) \
@@ -93,7 +83,7 @@ pub(super) async fn insert(
         .bind(unit)
         .bind(version)
         .bind(now_ms)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())

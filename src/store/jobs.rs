@@ -19,8 +19,6 @@ use crate::events::{Job, PrKey, PullPayload, RepoName, Trigger};
 
 /// How many delivery ids a job keeps for its logs (as `Job::absorb`).
 const DELIVERIES_KEPT: usize = 8;
-/// Bound on the stored delivery list, in characters (GUIDs are 36).
-const DELIVERIES_CHARS: i64 = 8 * 37;
 
 /// What intake did with a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +55,7 @@ pub struct JobStats {
     pub oldest_age_seconds: f64,
 }
 
-fn trigger_text(t: &Trigger) -> String {
+pub(super) fn trigger_text(t: &Trigger) -> String {
     match t {
         Trigger::Full => "full".to_string(),
         Trigger::Rerun => "rerun".to_string(),
@@ -79,113 +77,6 @@ fn trigger_from(text: &str) -> Trigger {
 }
 
 impl Store {
-    /// Intake of one delivery, in one transaction, before its 202: records
-    /// `delivery` as seen (when given) and upserts each job; `heads` are
-    /// head commits received in it (`pull_request` opened, reopened,
-    /// synchronize), recorded with `now` unless known already. A job is
-    /// ready for a worker at `now + debounce`, or, when it arrived while
-    /// its pull request was being evaluated, `debounce` after it arrived
-    /// (it runs once more after that evaluation).
-    ///
-    /// Returns `Duplicate`, writing nothing, when `delivery` was recorded
-    /// before, and `Full`, writing nothing, when a job would be a new pull
-    /// request beyond `capacity` waiting ones. Errors leave nothing written
-    /// (the transaction rolls back).
-    pub async fn accept(
-        &self,
-        delivery: Option<&str>,
-        jobs: &[Job],
-        heads: &[(RepoName, String)],
-        now: DateTime<Utc>,
-        debounce: Duration,
-        capacity: u64,
-    ) -> Result<Accepted, StoreError> {
-        let now_ms = ms(now);
-        let mut tx = self.pool.begin().await?;
-        if let Some(id) = delivery {
-            let inserted = sqlx::query(
-                "INSERT INTO deliveries (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 0 {
-                tx.rollback().await?;
-                return Ok(Accepted::Duplicate);
-            }
-        }
-        if !jobs.is_empty() {
-            let row = sqlx::query("SELECT count(*) AS n FROM jobs")
-                .fetch_one(&mut *tx)
-                .await?;
-            let waiting: i64 = row.try_get("n")?;
-            if uint(waiting) >= capacity {
-                for job in jobs {
-                    let known = sqlx::query(
-                        "SELECT 1 AS one FROM jobs WHERE installation = $1 AND owner = $2 \
-                         AND name = $3 AND number = $4",
-                    )
-                    .bind(int(job.key.installation))
-                    .bind(&job.key.repo.owner)
-                    .bind(&job.key.repo.name)
-                    .bind(int(job.key.number))
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if known.is_none() {
-                        tx.rollback().await?;
-                        return Ok(Accepted::Full);
-                    }
-                }
-            }
-        }
-        for job in jobs {
-            let pull = match &job.pull {
-                Some(p) => {
-                    Some(serde_json::to_string(p).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-                }
-                None => None,
-            };
-            let pull_updated = job.pull.as_ref().and_then(|p| p.updated_at).map(ms);
-            let deliveries = job.deliveries.join(",");
-            sqlx::query(UPSERT)
-                .bind(int(job.key.installation))
-                .bind(&job.key.repo.owner)
-                .bind(&job.key.repo.name)
-                .bind(int(job.key.number))
-                .bind(pull)
-                .bind(pull_updated)
-                .bind(trigger_text(&job.trigger))
-                .bind(deliveries)
-                .bind(now_ms)
-                .bind(now_ms + dur_ms(debounce))
-                .bind(DELIVERIES_CHARS)
-                .execute(&mut *tx)
-                .await?;
-            if let Trigger::Commits(work) = &job.trigger {
-                super::commits::insert(&mut tx, &job.key, work, now_ms).await?;
-            }
-        }
-        for (repo, sha) in heads {
-            sqlx::query(
-                // The latest receipt, not the first: a head pushed away and
-                // pushed back after approvals must not keep its old time.
-                "INSERT INTO heads (owner, name, sha, first_seen) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (owner, name, sha) DO UPDATE SET first_seen = excluded.first_seen \
-                 WHERE heads.first_seen < excluded.first_seen",
-            )
-            .bind(&repo.owner)
-            .bind(&repo.name)
-            .bind(sha)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(Accepted::Queued)
-    }
-
     /// Claims the job that has been ready longest and is not leased (or
     /// whose lease expired), for `lease` from `now`, on behalf of `worker`.
     /// Atomic across workers and instances: `FOR UPDATE SKIP LOCKED` on
@@ -489,7 +380,8 @@ impl Store {
 /// Folds a job into the pending row of its pull request. Parameters: $1–$4
 /// key, $5 pull JSON, $6 its updated_at (ms), $7 trigger, $8 delivery ids,
 /// $9 now (ms), $10 ready-at for a new job (ms), $11 delivery list bound.
-const UPSERT: &str = "\
+/// Returns the row's `version`: 1 for a new job.
+pub(super) const UPSERT: &str = "\
 INSERT INTO jobs (installation, owner, name, number, pull, pull_updated, trigger_kind, \
     deliveries, first_queued, ready_at, version) \
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) \
@@ -514,4 +406,5 @@ ON CONFLICT (installation, owner, name, number) DO UPDATE SET \
         WHEN jobs.lease_until >= $9 AND jobs.version = jobs.claimed_version THEN excluded.ready_at \
         WHEN excluded.ready_at < jobs.ready_at THEN excluded.ready_at \
         ELSE jobs.ready_at END, \
-    version = jobs.version + 1";
+    version = jobs.version + 1 \
+RETURNING version";

@@ -18,6 +18,7 @@
 //! are compared across them).
 
 mod commits;
+mod intake;
 mod jobs;
 mod notices;
 mod state;
@@ -29,6 +30,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _};
 
+pub use intake::Intake;
 pub use jobs::{Accepted, Claimed, JobStats};
 pub use notices::{ClaimedNotice, NewNotice, NoticeBacklog, NoticeStats};
 pub use state::EvaluationSpan;
@@ -55,6 +57,10 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("the store holds a record this version cannot read: {0}")]
     Corrupt(String),
+    /// The task that commits intake batches is gone (the runtime is
+    /// shutting down): the delivery was not committed.
+    #[error("the store's intake writer has stopped; the delivery was not stored")]
+    WriterStopped,
 }
 
 /// The store: a pool of connections to one database. Cheap to clone.
@@ -113,8 +119,18 @@ impl Store {
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
-                // One writer at a time anyway; a few readers beside it.
-                Backend::Sqlite => 4,
+                // SQLite has one writer; a second connection of this process
+                // wanting to write meanwhile waits in SQLite's busy handler,
+                // which sleeps 1, 2, 5, 10 … ms between tries: dead time for
+                // the intake writer and a tail on every answer. One
+                // connection makes the process's statements queue in the
+                // pool instead, in order, each waiting only for the ones
+                // before it (they take microseconds). Nothing holds a
+                // connection while it acquires another (intake's
+                // transaction runs all its statements on its own), so one
+                // cannot deadlock. The busy timeout still covers another
+                // process on the same file.
+                Backend::Sqlite => 1,
                 Backend::Postgres => 8,
             })
             .acquire_timeout(Duration::from_secs(10))
