@@ -480,3 +480,29 @@ async fn a_status_on_a_pull_request_that_is_not_a_hotfix_evaluates_nothing() {
     assert_eq!(h.gh.count("GET", "/pulls/4"), 0, "not evaluated again");
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("neutral"));
 }
+
+#[tokio::test]
+async fn hundreds_of_other_check_runs_cannot_push_a_red_required_check_out_of_sight() {
+    let policy = policy_with("    require_checks: [test]\n");
+    let (h, pull) = approved_p0(&policy).await;
+    let red =
+        h.gh.add_check_run(REPO, ci_run("completed", Some("failure")));
+    // A workflow matrix on the head commit: 301 newer, green runs of other
+    // names, listed before the red `test`.
+    for i in 0..301 {
+        h.gh.add_check_run(
+            REPO,
+            CheckRunSeed {
+                name: format!("matrix ({i})"),
+                ..ci_run("completed", Some("success"))
+            },
+        );
+    }
+    assert_eq!(
+        h.deliver("check_run", &test_completed(&pull, red)).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
+    assert!(title(&h).contains("`test` failed"), "{}", title(&h));
+}

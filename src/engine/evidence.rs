@@ -16,8 +16,9 @@ const DEPLOYMENTS_PERMISSION: &str = "Deployments: read";
 
 /// `None` when `required` asks for nothing: no call is made.
 ///
-/// Calls: with required checks, `GET …/commits/{sha}/check-runs` (one page
-/// per 100 runs) and `GET …/commits/{sha}/status`; with a required
+/// Calls: with required checks, `GET …/commits/{sha}/check-runs?check_name=`
+/// per required name (one page per 100 runs of that name) and `GET
+/// …/commits/{sha}/status`; with a required
 /// deployment, `GET …/deployments?sha=&environment=` and one `GET
 /// …/deployments/{id}/statuses` per deployment found (at most 5).
 pub async fn gather(
@@ -30,24 +31,39 @@ pub async fn gather(
     }
     let mut facts = EvidenceFacts::default();
     if !required.checks.is_empty() {
-        match refused(client.commit_check_runs(head_sha).await, CHECKS_PERMISSION)? {
-            Ok(runs) => {
-                let ours = client.own_app_id();
-                facts.check_runs = runs
-                    .into_iter()
-                    // Our own check runs are never evidence: the app would
-                    // vouch for itself.
-                    .filter(|run| ours.is_none() || run.app_id != ours)
-                    .map(|run| CheckRunFact {
-                        name: run.name,
-                        app: run.app_slug,
-                        status: run.status,
-                        conclusion: run.conclusion,
-                        url: run.html_url,
-                    })
-                    .collect();
+        // One read per required name: other checks on the commit, however
+        // many, cannot push a required one out of the pages read.
+        let mut names: Vec<&str> = required.checks.iter().map(|c| c.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let ours = client.own_app_id();
+        for name in names {
+            match refused(
+                client.commit_check_runs(head_sha, name).await,
+                CHECKS_PERMISSION,
+            )? {
+                Ok((runs, complete)) => {
+                    if !complete {
+                        facts.check_runs_unreadable = Some(format!(
+                            "more than 300 check runs named `{name}` on this commit: GitHub lists no more, so they cannot all be confirmed"
+                        ));
+                    }
+                    facts.check_runs.extend(
+                        runs.into_iter()
+                            // Our own check runs are never evidence: the app
+                            // would vouch for itself.
+                            .filter(|run| ours.is_none() || run.app_id != ours)
+                            .map(|run| CheckRunFact {
+                                name: run.name,
+                                app: run.app_slug,
+                                status: run.status,
+                                conclusion: run.conclusion,
+                                url: run.html_url,
+                            }),
+                    );
+                }
+                Err(why) => facts.check_runs_unreadable = Some(why),
             }
-            Err(why) => facts.check_runs_unreadable = Some(why),
         }
         match refused(client.commit_statuses(head_sha).await, STATUSES_PERMISSION)? {
             Ok(statuses) => {

@@ -179,17 +179,27 @@ fn non_empty(s: Option<String>) -> Option<String> {
 }
 
 impl RepoClient {
-    /// `GET /repos/{owner}/{repo}/commits/{sha}/check-runs?filter=latest`:
-    /// the newest check run per name and app on `sha`, every app's (at most
-    /// 300). Needs Checks: read.
-    pub async fn commit_check_runs(&self, sha: &str) -> Result<Vec<CommitCheckRun>, GitHubError> {
+    /// `GET /repos/{owner}/{repo}/commits/{sha}/check-runs?check_name=NAME&filter=latest`:
+    /// the newest check run named `name` per app on `sha`, every app's.
+    /// Returns the runs and whether they are all of them: `false` when
+    /// GitHub's `total_count` is more than the 300 read (a run not read
+    /// could be a failing one, so the caller fails closed). Filtering by
+    /// name keeps other checks, however many, from pushing it out of the
+    /// pages read. Needs Checks: read.
+    pub async fn commit_check_runs(
+        &self,
+        sha: &str,
+        name: &str,
+    ) -> Result<(Vec<CommitCheckRun>, bool), GitHubError> {
         let mut out = Vec::new();
+        let mut total = 0;
         for page in 1..=MAX_CHECK_RUN_PAGES {
             let path = format!(
                 "{}/commits/{}/check-runs?{}",
                 self.prefix,
                 encode_path(sha, true),
                 query(&[
+                    ("check_name", name),
                     ("filter", "latest"),
                     ("per_page", "100"),
                     ("page", &page.to_string())
@@ -208,11 +218,13 @@ impl RepoClient {
                 app_slug: w.app.and_then(|a| a.slug),
                 html_url: non_empty(w.html_url).or(non_empty(w.details_url)),
             }));
+            total = list.total_count;
             if got < 100 || out.len() as u64 >= list.total_count {
                 break;
             }
         }
-        Ok(out)
+        let complete = out.len() as u64 >= total;
+        Ok((out, complete))
     }
 
     /// `GET /repos/{owner}/{repo}/commits/{sha}/status`: the latest commit
