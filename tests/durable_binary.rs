@@ -185,39 +185,10 @@ async fn a_merged_hotfix_killed_before_its_evaluation_gets_its_merge_back_tag_an
     assert_eq!(h.bot_comments(7).len(), 1, "one sticky comment");
 }
 
-/// `count` open hotfixes, numbered from 1, each with its own head commit.
-fn seed_hotfixes(h: &Harness, count: u64) -> Vec<PullSeed> {
-    let template = h.p0();
-    (1..=count)
-        .map(|n| {
-            let pull = PullSeed {
-                number: n,
-                head_sha: format!("{n:0>40}"),
-                head_ref: format!("hotfix/fix-{n}"),
-                ..template.clone()
-            };
-            if n == 1 {
-                h.seed(POLICY, &pull);
-            } else {
-                h.gh.add_pull(REPO, pull.clone());
-                h.gh.set_file(REPO, &pull.head_sha, "VERSION", "1.2.4\n");
-                h.gh.set_commit_date(
-                    REPO,
-                    &pull.head_sha,
-                    pull.created_at - chrono::Duration::minutes(1),
-                );
-                h.gh.set_pull_files(REPO, n, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
-            }
-            h.label_events_by(&pull, "dana");
-            pull
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_in_a_burst_loses_none_of_the_accepted_deliveries() {
     let h = Harness::start().await;
-    let pulls = seed_hotfixes(&h, 20);
+    let pulls = h.seed_hotfixes(20);
     // Slow GitHub: most of the burst is still queued at SIGTERM.
     for _ in 0..20 {
         h.gh.delay_next("GET", "/timeline", Duration::from_millis(300), 1);

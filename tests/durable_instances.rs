@@ -8,42 +8,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::fake_github::{FakeGitHub, PullSeed};
-use common::harness::{Harness, POLICY, REPO};
+use common::fake_github::FakeGitHub;
+use common::harness::{Harness, REPO};
 use common::serve::Serve;
 use common::store::scratch_url;
 use common::webhook::{PrSpec, pull_request_event};
 use hotfix_guard::store::Store;
 
 const PULLS: u64 = 20;
-
-fn seed_hotfixes(h: &Harness) -> Vec<PullSeed> {
-    let template = h.p0();
-    (1..=PULLS)
-        .map(|n| {
-            let pull = PullSeed {
-                number: n,
-                head_sha: format!("{n:0>40}"),
-                head_ref: format!("hotfix/fix-{n}"),
-                ..template.clone()
-            };
-            if n == 1 {
-                h.seed(POLICY, &pull);
-            } else {
-                h.gh.add_pull(REPO, pull.clone());
-                h.gh.set_file(REPO, &pull.head_sha, "VERSION", "1.2.4\n");
-                h.gh.set_commit_date(
-                    REPO,
-                    &pull.head_sha,
-                    pull.created_at - chrono::Duration::minutes(1),
-                );
-                h.gh.set_pull_files(REPO, n, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
-            }
-            h.label_events_by(&pull, "dana");
-            pull
-        })
-        .collect()
-}
 
 fn hotfix_runs(gh: &FakeGitHub, sha: &str) -> usize {
     gh.check_runs(REPO, sha)
@@ -72,7 +44,7 @@ async fn send_half(h: &Harness, serve: &Serve, range: std::ops::Range<u64>, tag:
 
 async fn two_instances_share_one_burst(first_half_to_a: bool) {
     let h = Harness::start().await;
-    let pulls = seed_hotfixes(&h);
+    let pulls = h.seed_hotfixes(PULLS);
     // A slower GitHub widens the window in which both could evaluate one
     // pull request at once.
     h.gh.delay_next("GET", "/timeline", Duration::from_millis(50), 200);

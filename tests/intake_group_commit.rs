@@ -11,8 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 
-use common::fake_github::PullSeed;
-use common::harness::{Harness, POLICY, REPO, SECRET};
+use common::harness::{Harness, REPO, SECRET};
 use common::webhook::{PrSpec, pull_request_event, sign};
 use hotfix_guard::events::RepoName;
 use hotfix_guard::store::Store;
@@ -36,39 +35,10 @@ async fn send(h: &Harness, id: &str, body: Vec<u8>) -> (StatusCode, String) {
 
 const PULLS: u64 = 24;
 
-/// Hotfix pull requests 1..=PULLS, each with its own head commit.
-fn seed_hotfixes(h: &Harness) -> Vec<PullSeed> {
-    let template = h.p0();
-    (1..=PULLS)
-        .map(|n| {
-            let pull = PullSeed {
-                number: n,
-                head_sha: format!("{n:0>40}"),
-                head_ref: format!("hotfix/fix-{n}"),
-                ..template.clone()
-            };
-            if n == 1 {
-                h.seed(POLICY, &pull);
-            } else {
-                h.gh.add_pull(REPO, pull.clone());
-                h.gh.set_file(REPO, &pull.head_sha, "VERSION", "1.2.4\n");
-                h.gh.set_commit_date(
-                    REPO,
-                    &pull.head_sha,
-                    pull.created_at - chrono::Duration::minutes(1),
-                );
-                h.gh.set_pull_files(REPO, n, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
-            }
-            h.label_events_by(&pull, "dana");
-            pull
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_202_is_already_in_the_store_and_a_repeated_id_in_a_burst_is_taken_once() {
     let h = Arc::new(Harness::start().await);
-    let pulls = seed_hotfixes(&h);
+    let pulls = h.seed_hotfixes(PULLS);
     // Another connection to the same store: what it reads is committed.
     let reader = Store::connect(&h.database_url).await.expect("store");
     let repo = RepoName {

@@ -1,41 +1,14 @@
 //! A fresh, empty database per test: a temporary SQLite file, or, when
-//! `TEST_DATABASE_URL` names a PostgreSQL, a new schema in it.
+//! `TEST_DATABASE_URL` names a PostgreSQL, a new schema in it. The URL is
+//! made by the integration tests' own helper, so unit and integration
+//! tests scratch their stores the same way.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+#[path = "../../tests/common/store.rs"]
+mod shared;
 
-use sqlx::{Connection as _, Executor as _};
+pub use shared::scratch_url;
 
 use super::Store;
-
-pub async fn scratch_url() -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let n = N.fetch_add(1, Ordering::SeqCst);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tag = format!("{}_{n}_{nanos}", std::process::id());
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(base) if base.starts_with("postgres") => {
-            sqlx::any::install_default_drivers();
-            let schema = format!("t_{tag}");
-            let mut conn = sqlx::AnyConnection::connect(&base)
-                .await
-                .expect("TEST_DATABASE_URL reachable");
-            conn.execute(format!("CREATE SCHEMA {schema}").as_str())
-                .await
-                .expect("create schema");
-            let sep = if base.contains('?') { '&' } else { '?' };
-            format!("{base}{sep}options[search_path]={schema}")
-        }
-        _ => format!(
-            "sqlite://{}",
-            std::env::temp_dir()
-                .join(format!("hotfix-guard-test-{tag}.db"))
-                .display()
-        ),
-    }
-}
 
 pub async fn scratch() -> Store {
     Store::connect(&scratch_url().await)

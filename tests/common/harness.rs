@@ -181,6 +181,38 @@ impl Harness {
     }
 
     /// A P0 hotfix by dana into main, labelled hotfix + P0 by dana.
+    /// `count` open P0 hotfixes numbered from 1, each with its own head
+    /// commit and a bumped VERSION, their severity set by dana (the bursts
+    /// of the durable-store tests).
+    pub fn seed_hotfixes(&self, count: u64) -> Vec<PullSeed> {
+        let template = self.p0();
+        (1..=count)
+            .map(|n| {
+                let pull = PullSeed {
+                    number: n,
+                    head_sha: format!("{n:0>40}"),
+                    head_ref: format!("hotfix/fix-{n}"),
+                    ..template.clone()
+                };
+                if n == 1 {
+                    self.seed(POLICY, &pull);
+                } else {
+                    self.gh.add_pull(REPO, pull.clone());
+                    self.gh.set_file(REPO, &pull.head_sha, "VERSION", "1.2.4\n");
+                    self.gh.set_commit_date(
+                        REPO,
+                        &pull.head_sha,
+                        pull.created_at - chrono::Duration::minutes(1),
+                    );
+                    self.gh
+                        .set_pull_files(REPO, n, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
+                }
+                self.label_events_by(&pull, "dana");
+                pull
+            })
+            .collect()
+    }
+
     pub fn p0(&self) -> PullSeed {
         PullSeed {
             number: 7,
