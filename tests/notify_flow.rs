@@ -55,25 +55,8 @@ fn merged_payload(h: &Harness) -> serde_json::Value {
     payload
 }
 
-/// Notices are not yet verified on PostgreSQL: there, a webhook notice
-/// claimed beside a Slack one stays leased and unsent in these flows (the
-/// cause is not found yet). Until it is, these flows run on SQLite only,
-/// and say so when skipped.
-fn skipped_on_postgres(test: &str) -> bool {
-    let on_postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"));
-    if on_postgres {
-        eprintln!(
-            "{test}: skipped on PostgreSQL (notices are verified on SQLite only, see docs/notify.md)"
-        );
-    }
-    on_postgres
-}
-
 #[tokio::test]
 async fn a_p0_incident_is_one_slack_thread_and_each_notice_is_sent_once() {
-    if skipped_on_postgres("a_p0_incident_is_one_slack_thread_and_each_notice_is_sent_once") {
-        return;
-    }
     let notify = FakeNotify::start().await;
     let (h, pull) = start(&notify, &policy("")).await;
 
@@ -245,9 +228,6 @@ async fn a_p0_incident_is_one_slack_thread_and_each_notice_is_sent_once() {
 
 #[tokio::test]
 async fn slack_rate_limiting_is_waited_out() {
-    if skipped_on_postgres("slack_rate_limiting_is_waited_out") {
-        return;
-    }
     let notify = FakeNotify::start().await;
     notify.lock().limit_next = 1;
     let gh = Arc::new(FakeGitHub::start().await);
@@ -351,9 +331,6 @@ async fn a_target_that_stays_down_never_holds_up_the_check_run() {
 
 #[tokio::test]
 async fn two_instances_on_one_store_send_each_notice_once() {
-    if skipped_on_postgres("two_instances_on_one_store_send_each_notice_once") {
-        return;
-    }
     let notify = FakeNotify::start().await;
     let (a, _) = start(&notify, &policy("")).await;
     let b = Harness::with_notify(

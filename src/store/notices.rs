@@ -101,7 +101,17 @@ impl Store {
     /// Claims the notice due longest, for `lease` from `now`: one not sent,
     /// not backing off, not leased (or whose lease expired), and with no
     /// older unsent notice of the same pull request and target (those go
-    /// first). Atomic across senders and instances, as `claim` is for jobs.
+    /// first). Atomic across senders and instances: `FOR UPDATE SKIP
+    /// LOCKED` on PostgreSQL, SQLite's single writer otherwise.
+    ///
+    /// The candidate is picked by a scalar row subquery (`(key) = (SELECT
+    /// … LIMIT 1)`), never `(key) IN (SELECT … LIMIT 1)`: PostgreSQL plans
+    /// the `IN` form as a nested-loop semi-join that re-runs the subquery
+    /// for every outer row, and a re-run, no longer seeing the row this
+    /// statement just updated, picks the next one; one `UPDATE` then
+    /// leased every due notice while the caller took only the first row
+    /// (the others stayed leased and unsent until the lease expired). An
+    /// uncorrelated scalar subquery is an `InitPlan`, run once.
     pub async fn claim_notice(
         &self,
         worker: &str,
@@ -115,7 +125,7 @@ impl Store {
         let sql = format!(
             "UPDATE notices SET lease_owner = $1, lease_until = $2 \
              WHERE sent_at IS NULL AND next_at <= $3 AND lease_until < $3 \
-               AND (owner, name, number, event, occurrence, target) IN ( \
+               AND (owner, name, number, event, occurrence, target) = ( \
                  SELECT n.owner, n.name, n.number, n.event, n.occurrence, n.target \
                  FROM notices n \
                  WHERE n.sent_at IS NULL AND n.next_at <= $3 AND n.lease_until < $3 \
@@ -123,19 +133,27 @@ impl Store {
                      AND o.name = n.name AND o.number = n.number AND o.target = n.target \
                      AND o.sent_at IS NULL \
                      AND (o.created < n.created OR (o.created = n.created AND o.rank < n.rank))) \
-                 ORDER BY n.next_at LIMIT 1{lock}) \
+                 ORDER BY n.next_at, n.created, n.rank, n.target LIMIT 1{lock}) \
              RETURNING installation, owner, name, number, event, occurrence, target, payload, \
                  attempts"
         );
-        let row = sqlx::query(&sql)
+        let mut rows = sqlx::query(&sql)
             .bind(worker)
             .bind(ms(now) + dur_ms(lease))
             .bind(ms(now))
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else {
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter();
+        let Some(row) = rows.next() else {
             return Ok(None);
         };
+        // Never expected (the statement updates one row at most); should a
+        // planner ever lease more, they are given back at once rather than
+        // held for nobody until their lease expires.
+        for extra in rows {
+            tracing::error!("a notice claim leased more than one notice; releasing the others");
+            self.release_notice(&extra, worker).await?;
+        }
         let attempts: i64 = row.try_get("attempts")?;
         Ok(Some(ClaimedNotice {
             key: PrKey {
@@ -153,6 +171,36 @@ impl Store {
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             worker: worker.to_string(),
         }))
+    }
+
+    /// Gives back a notice claimed by mistake (see `claim_notice`): its
+    /// lease ends now, nothing else changes.
+    async fn release_notice(
+        &self,
+        row: &sqlx::any::AnyRow,
+        worker: &str,
+    ) -> Result<(), StoreError> {
+        let owner: String = row.try_get("owner")?;
+        let name: String = row.try_get("name")?;
+        let number: i64 = row.try_get("number")?;
+        let event: String = row.try_get("event")?;
+        let occurrence: String = row.try_get("occurrence")?;
+        let target: String = row.try_get("target")?;
+        sqlx::query(&format!(
+            "UPDATE notices SET lease_owner = NULL, lease_until = $1 {WHERE_HELD}"
+        ))
+        // Expired at once ($1: WHERE_HELD numbers its parameters from $2).
+        .bind(0_i64)
+        .bind(owner)
+        .bind(name)
+        .bind(number)
+        .bind(event)
+        .bind(occurrence)
+        .bind(target)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// The notice was delivered: it is never sent again. Only the lease
@@ -413,6 +461,43 @@ mod tests {
                 pending: 1,
                 failing: 0
             })
+        );
+    }
+
+    /// Two notices due at once (a Slack one and a webhook one of the same
+    /// moment): one claim takes exactly one, and the other stays free for
+    /// the next claim. On PostgreSQL the claim once leased both and
+    /// returned one: the other was held for nobody until its lease expired.
+    #[tokio::test]
+    async fn one_claim_takes_one_notice_and_leaves_the_other_free() {
+        let store = scratch().await;
+        let now = Utc::now();
+        let lease = Duration::from_secs(30);
+        let webhook = NewNotice {
+            target: "webhook:STATUS".into(),
+            ..notice("declared", 0)
+        };
+        let both = [notice("declared", 0), webhook];
+        assert_eq!(store.record_notices(&key(), &both, now).await.ok(), Some(2));
+        let first = store.claim_notice("a", now, lease).await.expect("claim");
+        let first = first.expect("one due");
+        let second = store.claim_notice("b", now, lease).await.expect("claim");
+        let second = second.expect("the other one is still free");
+        let mut targets = [first.target.clone(), second.target.clone()];
+        targets.sort();
+        assert_eq!(targets, ["slack:#incidents", "webhook:STATUS"]);
+        assert!(
+            store
+                .claim_notice("c", now, lease)
+                .await
+                .expect("claim")
+                .is_none()
+        );
+        assert!(store.notice_sent(&first, now).await.expect("sent"));
+        assert!(store.notice_sent(&second, now).await.expect("sent"));
+        assert_eq!(
+            store.notice_stats().await.ok(),
+            Some(NoticeStats::default())
         );
     }
 
