@@ -15,6 +15,7 @@ pub mod plan;
 pub mod record;
 pub mod sender;
 mod slack;
+pub mod startup;
 mod webhook;
 
 pub use config::NotifyConfig;

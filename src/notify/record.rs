@@ -179,6 +179,24 @@ fn fields(reached: &Reached, facts: &NoticeFacts) -> serde_json::Value {
     })
 }
 
+/// Notes in the store, once per process and target, that this policy
+/// names its targets, for the next start-up's report (`startup`). Best
+/// effort: a failed write is logged and tried again next evaluation, and
+/// never fails the evaluation.
+async fn note_targets(config: &NotifyConfig, store: &Store, e: &Evaluated<'_>, now: DateTime<Utc>) {
+    let mut targets: Vec<String> = e.policy.notify.iter().map(|r| r.to.to_string()).collect();
+    targets.sort();
+    targets.dedup();
+    let new = config.not_yet_noted(&targets);
+    if new.is_empty() {
+        return;
+    }
+    if let Err(err) = store.note_notice_targets(&e.key.repo, &new, now).await {
+        config.forget_noted(&new);
+        tracing::warn!(error = %err, "cannot note the policy's notice targets");
+    }
+}
+
 /// Records the notices this evaluation's events call for (each once, ever)
 /// and says what the report should show about notices. Only the store is
 /// touched; an error means nothing new was recorded and the evaluation is
@@ -190,7 +208,11 @@ pub async fn after_evaluation(
     now: DateTime<Utc>,
 ) -> Result<NoticeReport, StoreError> {
     let mut report = NoticeReport::default();
-    if e.policy.notify.is_empty() || !e.verdict.is_hotfix {
+    if e.policy.notify.is_empty() {
+        return Ok(report);
+    }
+    note_targets(config, store, e, now).await;
+    if !e.verdict.is_hotfix {
         return Ok(report);
     }
     let Some(severity) = e.verdict.severity.as_deref() else {

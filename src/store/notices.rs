@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::{Backend, Store, StoreError, dur_ms, int, ms, uint};
+use super::{Backend, Store, StoreError, dur_ms, from_ms, int, ms, uint};
 use crate::events::{PrKey, RepoName};
 
 /// A notice to record.
@@ -52,6 +52,24 @@ pub struct NoticeBacklog {
     pub attempts: u32,
     pub last_error: Option<String>,
 }
+
+/// A notice target the store knows of, for the start-up report: named by
+/// a policy the app read (`notice_targets`), or by notices still waiting in
+/// the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownTarget {
+    /// `slack:#channel` or `webhook:NAME`.
+    pub target: String,
+    /// The repository (`owner/name`) whose policy last named it, and when
+    /// the app saw that; `None` when only the outbox names it.
+    pub seen: Option<(String, DateTime<Utc>)>,
+    /// Notices to it not sent yet.
+    pub waiting: u64,
+}
+
+/// At most this many targets are read at start-up (from each source): the
+/// report is a few log lines, not a dump of whatever policies named.
+pub const KNOWN_TARGETS_READ: i64 = 100;
 
 /// Outbox figures for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -309,6 +327,83 @@ impl Store {
         Ok(at.map(|at| Duration::from_millis(u64::try_from(at - ms(now)).unwrap_or(0))))
     }
 
+    /// Remembers that `repo`'s policy names `targets` (seen at `now`).
+    pub async fn note_notice_targets(
+        &self,
+        repo: &RepoName,
+        targets: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for target in targets {
+            sqlx::query(
+                "INSERT INTO notice_targets (target, owner, name, seen_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (target) DO UPDATE SET owner = excluded.owner, \
+                 name = excluded.name, seen_at = excluded.seen_at",
+            )
+            .bind(target)
+            .bind(&repo.owner)
+            .bind(&repo.name)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The targets policies named since `since`, and those with notices
+    /// waiting (any age), by target; at most [`KNOWN_TARGETS_READ`] of each.
+    pub async fn known_notice_targets(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<KnownTarget>, StoreError> {
+        let mut known: std::collections::BTreeMap<String, KnownTarget> = Default::default();
+        let seen = sqlx::query(
+            "SELECT target, owner, name, seen_at FROM notice_targets WHERE seen_at >= $1 \
+             ORDER BY target LIMIT $2",
+        )
+        .bind(ms(since))
+        .bind(KNOWN_TARGETS_READ)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in seen {
+            let target: String = row.try_get("target")?;
+            let owner: String = row.try_get("owner")?;
+            let name: String = row.try_get("name")?;
+            let at: i64 = row.try_get("seen_at")?;
+            let at = from_ms(at);
+            known.insert(
+                target.clone(),
+                KnownTarget {
+                    target,
+                    seen: Some((format!("{owner}/{name}"), at)),
+                    waiting: 0,
+                },
+            );
+        }
+        let waiting = sqlx::query(
+            "SELECT target, count(*) AS n FROM notices WHERE sent_at IS NULL \
+             GROUP BY target ORDER BY target LIMIT $1",
+        )
+        .bind(KNOWN_TARGETS_READ)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in waiting {
+            let target: String = row.try_get("target")?;
+            let n: i64 = row.try_get("n")?;
+            known
+                .entry(target.clone())
+                .or_insert(KnownTarget {
+                    target,
+                    seen: None,
+                    waiting: 0,
+                })
+                .waiting = uint(n);
+        }
+        Ok(known.into_values().collect())
+    }
+
     /// A Slack target's thread for `key`: the parent's channel ID and `ts`.
     pub async fn notice_thread(
         &self,
@@ -498,6 +593,57 @@ mod tests {
         assert_eq!(
             store.notice_stats().await.ok(),
             Some(NoticeStats::default())
+        );
+    }
+
+    #[tokio::test]
+    async fn known_targets_are_the_recent_policies_and_the_waiting_notices() {
+        let store = scratch().await;
+        let now = Utc::now();
+        let old = now - chrono::Duration::days(40);
+        let repo = key().repo;
+        store
+            .note_notice_targets(&repo, &["webhook:OLD".into()], old)
+            .await
+            .expect("noted");
+        store
+            .note_notice_targets(
+                &repo,
+                &["webhook:OPS".into(), "slack:#incidents".into()],
+                now,
+            )
+            .await
+            .expect("noted");
+        // Noted again: one row, the latest sighting.
+        store
+            .note_notice_targets(&repo, &["webhook:OPS".into()], now)
+            .await
+            .expect("noted");
+        let waiting = NewNotice {
+            target: "webhook:PAGER".into(),
+            ..notice("declared", 0)
+        };
+        store
+            .record_notices(&key(), &[notice("declared", 0), waiting], now)
+            .await
+            .expect("recorded");
+        let since = now - chrono::Duration::days(30);
+        let known = store.known_notice_targets(since).await.expect("known");
+        let summary: Vec<(&str, bool, u64)> = known
+            .iter()
+            .map(|k| (k.target.as_str(), k.seen.is_some(), k.waiting))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("slack:#incidents", true, 1),
+                ("webhook:OPS", true, 0),
+                ("webhook:PAGER", false, 1),
+            ]
+        );
+        assert_eq!(
+            known[1].seen.as_ref().map(|(r, at)| (r.as_str(), ms(*at))),
+            Some(("octo/app", ms(now)))
         );
     }
 
