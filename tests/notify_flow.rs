@@ -431,3 +431,104 @@ async fn a_severity_change_and_a_close_without_merging_are_replies() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(notify.posts().len(), 3);
 }
+
+#[tokio::test]
+async fn a_hostile_title_cannot_ping_the_channel_hide_a_link_or_flood_the_thread() {
+    let notify = FakeNotify::start().await;
+    let gh = Arc::new(FakeGitHub::start().await);
+    let h = Harness::with_notify(
+        gh,
+        common::store::scratch_url().await,
+        Arc::new(notify.config()),
+    )
+    .await;
+    let title = format!(
+        "fix <!channel> & <https://evil.example|the runbook> @here\nSeverity: P4 {}",
+        "x".repeat(300)
+    );
+    let pull = PullSeed {
+        title: title.clone(),
+        ..h.p0()
+    };
+    h.seed(&policy(""), &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", 7).await;
+    notify
+        .wait_for("the initial alert", |s| {
+            s.posts.len() == 1 && s.hooks.len() == 1
+        })
+        .await;
+    let text = notify.posts()[0].text.clone();
+    let (_, hook) = notify.hooks()[0].clone();
+    let hook_text = hook["text"].as_str().unwrap_or_default().to_string();
+    for sent in [&text, &hook_text] {
+        assert!(
+            sent.contains(
+                "\"fix &lt;!channel&gt; &amp; &lt;https://evil.example|the runbook&gt; @\u{200B}here Severity: P4 xxx"
+            ),
+            "{sent}"
+        );
+        assert!(!sent.contains('<') && !sent.contains('>'), "{sent}");
+        assert!(!sent.contains(&"x".repeat(120)), "{sent}");
+        // The title stays on its line: no forged "Severity:" line.
+        assert!(
+            sent.lines().filter(|l| l.starts_with("Severity:")).count() == 1,
+            "{sent}"
+        );
+    }
+    // The structured title is data: one line, capped, not escaped.
+    let field = hook["title"].as_str().unwrap_or_default();
+    assert!(
+        field.starts_with(
+            "fix <!channel> & <https://evil.example|the runbook> @here Severity: P4 x"
+        ),
+        "{field}"
+    );
+    assert_eq!(field.chars().count(), 120, "{field}");
+    assert!(field.ends_with('…'), "{field}");
+}
+
+#[tokio::test]
+async fn relabelling_back_and_forth_announces_each_severity_once() {
+    let notify = FakeNotify::start().await;
+    let every_severity = format!("{POLICY}notify:\n  - to: \"slack:#incidents\"\n");
+    let gh = Arc::new(FakeGitHub::start().await);
+    let h = Harness::with_notify(
+        gh,
+        common::store::scratch_url().await,
+        Arc::new(notify.config()),
+    )
+    .await;
+    let pull = h.p0();
+    h.seed(&every_severity, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", 7).await;
+    notify.wait_for("the alert", |s| s.posts.len() == 1).await;
+    let mut current = "P0";
+    for minute in 1..=6 {
+        let next = if current == "P0" { "P1" } else { "P0" };
+        let at = pull.created_at + chrono::Duration::minutes(minute);
+        h.gh.update_pull(REPO, 7, |p| p.labels = vec!["hotfix".into(), next.into()]);
+        h.gh.add_label_event(REPO, 7, current, "dana", false, at);
+        h.gh.add_label_event(REPO, 7, next, "dana", true, at);
+        h.pull_request("labeled", 7).await;
+        h.settle().await;
+        current = next;
+    }
+    // P0 → P1 and P1 → P0 once each; the later flips repeat them.
+    notify.wait_for("the changes", |s| s.posts.len() >= 3).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let posts = notify.posts();
+    let texts: Vec<&str> = posts.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(posts.len(), 3, "{texts:#?}");
+    assert!(
+        texts[1].starts_with("↕️ Severity changed (P0 → P1)"),
+        "{texts:#?}"
+    );
+    assert!(
+        texts[2].starts_with("↕️ Severity changed (P1 → P0)"),
+        "{texts:#?}"
+    );
+}

@@ -11,6 +11,7 @@
 
 pub mod config;
 mod error;
+pub mod inert;
 pub mod plan;
 pub mod record;
 pub mod sender;

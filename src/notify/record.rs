@@ -75,7 +75,9 @@ fn notices_for(
     let follow_up = severity
         .and_then(|s| s.follow_up.as_ref())
         .map(|f| (f.title.clone(), f.within));
-    let facts = NoticeFacts::gather(e.verdict, e.facts, follow_up)?;
+    let mut facts = NoticeFacts::gather(e.verdict, e.facts, follow_up)?;
+    // The title is its author's text: one line, capped (escaped at send).
+    facts.title = super::inert::title(&facts.title);
     let moment = Moment {
         severity: &facts.severity,
         previous_severity,
