@@ -327,6 +327,16 @@ async fn a_target_that_stays_down_never_holds_up_the_check_run() {
         h.settle().await;
     }
     assert!(notify.posts().is_empty());
+    // The failing webhook's URL is a secret: neither the check run nor the
+    // sticky comment shows it, only the variable's name.
+    let comment = h
+        .bot_comments(7)
+        .first()
+        .map(|c| c.body.clone())
+        .unwrap_or_default();
+    for shown in [&summary, &comment] {
+        assert!(!shown.contains(&notify.url), "{shown}");
+    }
 }
 
 #[tokio::test]
