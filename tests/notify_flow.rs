@@ -542,3 +542,41 @@ async fn relabelling_back_and_forth_announces_each_severity_once() {
         "{texts:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_slack_target_without_a_bot_token_is_named_on_the_check_run_and_the_webhook_still_hears()
+{
+    let notify = FakeNotify::start().await;
+    // Only the status webhook: no SLACK_BOT_TOKEN.
+    let config = hotfix_guard::notify::NotifyConfig::from_vars([
+        (
+            "NOTIFY_WEBHOOK_STATUS".to_string(),
+            format!("{}/hooks/status", notify.url),
+        ),
+        (
+            "NOTIFY_WEBHOOK_SECRET".to_string(),
+            common::fake_notify::WEBHOOK_SECRET.to_string(),
+        ),
+    ]);
+    let gh = Arc::new(FakeGitHub::start().await);
+    let h = Harness::with_notify(gh, common::store::scratch_url().await, Arc::new(config)).await;
+    let pull = h.p0();
+    h.seed(&policy(""), &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", 7).await;
+    let check = h.check(HEAD_SHA);
+    assert_eq!(check.status, "completed", "{check:#?}");
+    let summary = check.summary.clone().unwrap_or_default();
+    assert!(
+        summary.contains(
+            "slack:#incidents: SLACK_BOT_TOKEN is not set on this deployment; its notices wait until it is"
+        ),
+        "{summary}"
+    );
+    assert!(!summary.contains("webhook:STATUS:"), "{summary}");
+    notify
+        .wait_for("the webhook's alert", |s| s.hooks.len() == 1)
+        .await;
+    assert!(notify.posts().is_empty());
+}
