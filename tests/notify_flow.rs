@@ -580,3 +580,44 @@ async fn a_slack_target_without_a_bot_token_is_named_on_the_check_run_and_the_we
         .await;
     assert!(notify.posts().is_empty());
 }
+
+#[tokio::test]
+async fn a_severity_label_from_someone_without_write_access_pages_nobody() {
+    let notify = FakeNotify::start().await;
+    let gh = Arc::new(FakeGitHub::start().await);
+    let h = Harness::with_notify(
+        gh,
+        common::store::scratch_url().await,
+        Arc::new(notify.config()),
+    )
+    .await;
+    let pull = h.p0();
+    h.seed(&policy(""), &pull);
+    // trina may label (triage) but not write: her P0 does not count.
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.label_events_by(&pull, "trina");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", 7).await;
+    let check = h.check(HEAD_SHA);
+    assert_eq!(check.status, "completed", "{check:#?}");
+    let summary = check.summary.clone().unwrap_or_default();
+    assert!(summary.contains("P0 was applied by @trina"), "{summary}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(notify.posts().is_empty(), "{:#?}", notify.posts());
+    assert!(notify.hooks().is_empty());
+
+    // dana (write) applies it: now it is an incident, announced once.
+    let at = pull.created_at + chrono::Duration::minutes(2);
+    h.gh.add_label_event(REPO, 7, "P0", "dana", true, at);
+    h.pull_request("labeled", 7).await;
+    notify
+        .wait_for("the initial alert", |s| {
+            s.posts.len() == 1 && s.hooks.len() == 1
+        })
+        .await;
+    assert!(
+        notify.posts()[0].text.contains("set by dana"),
+        "{}",
+        notify.posts()[0].text
+    );
+}
