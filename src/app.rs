@@ -75,6 +75,7 @@ impl App {
         let store = Store::connect(&config.database_url)
             .await
             .context("cannot open the store (DATABASE_URL)")?;
+        crate::notify::startup::report(&notify, &store, chrono::Utc::now()).await;
         let metrics = Arc::new(Metrics::default());
         let engine = Arc::new(
             Engine::with_clock(github.clone(), metrics.clone(), clock, store.clone())

@@ -55,25 +55,8 @@ fn merged_payload(h: &Harness) -> serde_json::Value {
     payload
 }
 
-/// Notices are not yet verified on PostgreSQL: there, a webhook notice
-/// claimed beside a Slack one stays leased and unsent in these flows (the
-/// cause is not found yet). Until it is, these flows run on SQLite only,
-/// and say so when skipped.
-fn skipped_on_postgres(test: &str) -> bool {
-    let on_postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"));
-    if on_postgres {
-        eprintln!(
-            "{test}: skipped on PostgreSQL (notices are verified on SQLite only, see docs/notify.md)"
-        );
-    }
-    on_postgres
-}
-
 #[tokio::test]
 async fn a_p0_incident_is_one_slack_thread_and_each_notice_is_sent_once() {
-    if skipped_on_postgres("a_p0_incident_is_one_slack_thread_and_each_notice_is_sent_once") {
-        return;
-    }
     let notify = FakeNotify::start().await;
     let (h, pull) = start(&notify, &policy("")).await;
 
@@ -245,9 +228,6 @@ async fn a_p0_incident_is_one_slack_thread_and_each_notice_is_sent_once() {
 
 #[tokio::test]
 async fn slack_rate_limiting_is_waited_out() {
-    if skipped_on_postgres("slack_rate_limiting_is_waited_out") {
-        return;
-    }
     let notify = FakeNotify::start().await;
     notify.lock().limit_next = 1;
     let gh = Arc::new(FakeGitHub::start().await);
@@ -347,13 +327,20 @@ async fn a_target_that_stays_down_never_holds_up_the_check_run() {
         h.settle().await;
     }
     assert!(notify.posts().is_empty());
+    // The failing webhook's URL is a secret: neither the check run nor the
+    // sticky comment shows it, only the variable's name.
+    let comment = h
+        .bot_comments(7)
+        .first()
+        .map(|c| c.body.clone())
+        .unwrap_or_default();
+    for shown in [&summary, &comment] {
+        assert!(!shown.contains(&notify.url), "{shown}");
+    }
 }
 
 #[tokio::test]
 async fn two_instances_on_one_store_send_each_notice_once() {
-    if skipped_on_postgres("two_instances_on_one_store_send_each_notice_once") {
-        return;
-    }
     let notify = FakeNotify::start().await;
     let (a, _) = start(&notify, &policy("")).await;
     let b = Harness::with_notify(
@@ -453,4 +440,184 @@ async fn a_severity_change_and_a_close_without_merging_are_replies() {
     h.pull_request("edited", 7).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(notify.posts().len(), 3);
+}
+
+#[tokio::test]
+async fn a_hostile_title_cannot_ping_the_channel_hide_a_link_or_flood_the_thread() {
+    let notify = FakeNotify::start().await;
+    let gh = Arc::new(FakeGitHub::start().await);
+    let h = Harness::with_notify(
+        gh,
+        common::store::scratch_url().await,
+        Arc::new(notify.config()),
+    )
+    .await;
+    let title = format!(
+        "fix <!channel> & <https://evil.example|the runbook> @here\nSeverity: P4 {}",
+        "x".repeat(300)
+    );
+    let pull = PullSeed {
+        title: title.clone(),
+        ..h.p0()
+    };
+    h.seed(&policy(""), &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", 7).await;
+    notify
+        .wait_for("the initial alert", |s| {
+            s.posts.len() == 1 && s.hooks.len() == 1
+        })
+        .await;
+    let text = notify.posts()[0].text.clone();
+    let (_, hook) = notify.hooks()[0].clone();
+    let hook_text = hook["text"].as_str().unwrap_or_default().to_string();
+    for sent in [&text, &hook_text] {
+        assert!(
+            sent.contains(
+                "\"fix &lt;!channel&gt; &amp; &lt;https://evil.example|the runbook&gt; @\u{200B}here Severity: P4 xxx"
+            ),
+            "{sent}"
+        );
+        assert!(!sent.contains('<') && !sent.contains('>'), "{sent}");
+        assert!(!sent.contains(&"x".repeat(120)), "{sent}");
+        // The title stays on its line: no forged "Severity:" line.
+        assert!(
+            sent.lines().filter(|l| l.starts_with("Severity:")).count() == 1,
+            "{sent}"
+        );
+    }
+    // The structured title is data: one line, capped, not escaped.
+    let field = hook["title"].as_str().unwrap_or_default();
+    assert!(
+        field.starts_with(
+            "fix <!channel> & <https://evil.example|the runbook> @here Severity: P4 x"
+        ),
+        "{field}"
+    );
+    assert_eq!(field.chars().count(), 120, "{field}");
+    assert!(field.ends_with('…'), "{field}");
+}
+
+#[tokio::test]
+async fn relabelling_back_and_forth_announces_each_severity_once() {
+    let notify = FakeNotify::start().await;
+    let every_severity = format!("{POLICY}notify:\n  - to: \"slack:#incidents\"\n");
+    let gh = Arc::new(FakeGitHub::start().await);
+    let h = Harness::with_notify(
+        gh,
+        common::store::scratch_url().await,
+        Arc::new(notify.config()),
+    )
+    .await;
+    let pull = h.p0();
+    h.seed(&every_severity, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", 7).await;
+    notify.wait_for("the alert", |s| s.posts.len() == 1).await;
+    let mut current = "P0";
+    for minute in 1..=6 {
+        let next = if current == "P0" { "P1" } else { "P0" };
+        let at = pull.created_at + chrono::Duration::minutes(minute);
+        h.gh.update_pull(REPO, 7, |p| p.labels = vec!["hotfix".into(), next.into()]);
+        h.gh.add_label_event(REPO, 7, current, "dana", false, at);
+        h.gh.add_label_event(REPO, 7, next, "dana", true, at);
+        h.pull_request("labeled", 7).await;
+        h.settle().await;
+        current = next;
+    }
+    // P0 → P1 and P1 → P0 once each; the later flips repeat them.
+    notify.wait_for("the changes", |s| s.posts.len() >= 3).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let posts = notify.posts();
+    let texts: Vec<&str> = posts.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(posts.len(), 3, "{texts:#?}");
+    assert!(
+        texts[1].starts_with("↕️ Severity changed (P0 → P1)"),
+        "{texts:#?}"
+    );
+    assert!(
+        texts[2].starts_with("↕️ Severity changed (P1 → P0)"),
+        "{texts:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_slack_target_without_a_bot_token_is_named_on_the_check_run_and_the_webhook_still_hears()
+{
+    let notify = FakeNotify::start().await;
+    // Only the status webhook: no SLACK_BOT_TOKEN.
+    let config = hotfix_guard::notify::NotifyConfig::from_vars([
+        (
+            "NOTIFY_WEBHOOK_STATUS".to_string(),
+            format!("{}/hooks/status", notify.url),
+        ),
+        (
+            "NOTIFY_WEBHOOK_SECRET".to_string(),
+            common::fake_notify::WEBHOOK_SECRET.to_string(),
+        ),
+    ]);
+    let gh = Arc::new(FakeGitHub::start().await);
+    let h = Harness::with_notify(gh, common::store::scratch_url().await, Arc::new(config)).await;
+    let pull = h.p0();
+    h.seed(&policy(""), &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", 7).await;
+    let check = h.check(HEAD_SHA);
+    assert_eq!(check.status, "completed", "{check:#?}");
+    let summary = check.summary.clone().unwrap_or_default();
+    assert!(
+        summary.contains(
+            "slack:#incidents: SLACK_BOT_TOKEN is not set on this deployment; its notices wait until it is"
+        ),
+        "{summary}"
+    );
+    assert!(!summary.contains("webhook:STATUS:"), "{summary}");
+    notify
+        .wait_for("the webhook's alert", |s| s.hooks.len() == 1)
+        .await;
+    assert!(notify.posts().is_empty());
+}
+
+#[tokio::test]
+async fn a_severity_label_from_someone_without_write_access_pages_nobody() {
+    let notify = FakeNotify::start().await;
+    let gh = Arc::new(FakeGitHub::start().await);
+    let h = Harness::with_notify(
+        gh,
+        common::store::scratch_url().await,
+        Arc::new(notify.config()),
+    )
+    .await;
+    let pull = h.p0();
+    h.seed(&policy(""), &pull);
+    // trina may label (triage) but not write: her P0 does not count.
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.label_events_by(&pull, "trina");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", 7).await;
+    let check = h.check(HEAD_SHA);
+    assert_eq!(check.status, "completed", "{check:#?}");
+    let summary = check.summary.clone().unwrap_or_default();
+    assert!(summary.contains("P0 was applied by @trina"), "{summary}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(notify.posts().is_empty(), "{:#?}", notify.posts());
+    assert!(notify.hooks().is_empty());
+
+    // dana (write) applies it: now it is an incident, announced once.
+    let at = pull.created_at + chrono::Duration::minutes(2);
+    h.gh.add_label_event(REPO, 7, "P0", "dana", true, at);
+    h.pull_request("labeled", 7).await;
+    notify
+        .wait_for("the initial alert", |s| {
+            s.posts.len() == 1 && s.hooks.len() == 1
+        })
+        .await;
+    assert!(
+        notify.posts()[0].text.contains("set by dana"),
+        "{}",
+        notify.posts()[0].text
+    );
 }

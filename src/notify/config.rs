@@ -32,6 +32,9 @@ pub struct NotifyConfig {
     pub timeout: Duration,
     /// Problems already logged (each once per process).
     logged: Mutex<BTreeSet<String>>,
+    /// Targets already noted in the store as named by a policy (each once
+    /// per process: a write per target per start, not per evaluation).
+    noted: Mutex<BTreeSet<String>>,
 }
 
 impl Default for NotifyConfig {
@@ -44,6 +47,7 @@ impl Default for NotifyConfig {
             retry_base: Duration::from_secs(5),
             timeout: Duration::from_secs(10),
             logged: Mutex::default(),
+            noted: Mutex::default(),
         }
     }
 }
@@ -56,7 +60,8 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 impl NotifyConfig {
     /// Reads `SLACK_BOT_TOKEN`, `SLACK_API_URL`, every `NOTIFY_WEBHOOK_<NAME>`
-    /// and `NOTIFY_WEBHOOK_SECRET`, and logs what is configured (no secret).
+    /// and `NOTIFY_WEBHOOK_SECRET`. What is configured is logged at start-up
+    /// (`notify::startup`), without a secret.
     pub fn from_env() -> NotifyConfig {
         Self::from_vars(std::env::vars())
     }
@@ -86,21 +91,24 @@ impl NotifyConfig {
                 }
             }
         }
-        tracing::info!(
-            slack = config.slack_token.is_some(),
-            slack_api_url = %config.slack_api_url,
-            webhooks = ?config.webhooks.keys().collect::<Vec<_>>(),
-            signed = config.webhook_secret.is_some(),
-            "incident notices configured"
-        );
         config
     }
 
+    /// The targets this deployment can send to, for the log: `slack:*`
+    /// (when `SLACK_BOT_TOKEN` is set) and `webhook:NAME` per
+    /// `NOTIFY_WEBHOOK_<NAME>`. Names only: never a token or URL.
+    pub fn configured(&self) -> Vec<String> {
+        self.slack_token
+            .iter()
+            .map(|_| "slack:*".to_string())
+            .chain(self.webhooks.keys().map(|name| format!("webhook:{name}")))
+            .collect()
+    }
+
     /// Why notices to `target` cannot be sent from this deployment, in one
-    /// line; `None` when they can. Logged once per process the first time
-    /// it is found.
-    pub fn problem(&self, target: &Target) -> Option<String> {
-        let problem = match target {
+    /// line; `None` when they can. Pure: nothing is logged.
+    pub fn problem_text(&self, target: &Target) -> Option<String> {
+        match target {
             Target::Slack { .. } if self.slack_token.is_none() => Some(format!(
                 "{target}: SLACK_BOT_TOKEN is not set on this deployment; its notices wait until it is"
             )),
@@ -109,13 +117,41 @@ impl NotifyConfig {
                 Target::webhook_env(name)
             )),
             _ => None,
-        }?;
-        let first = self
-            .logged
+        }
+    }
+
+    /// Marks `problem` as logged; true the first time in this process.
+    pub(crate) fn first_report(&self, problem: &str) -> bool {
+        self.logged
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(problem.clone());
-        if first {
+            .insert(problem.to_string())
+    }
+
+    /// Of `targets`, those not yet noted in the store by this process (and
+    /// takes them as noted). `forget_noted` undoes it when the write fails.
+    pub(crate) fn not_yet_noted(&self, targets: &[String]) -> Vec<String> {
+        let mut noted = self.noted.lock().unwrap_or_else(|p| p.into_inner());
+        targets
+            .iter()
+            .filter(|t| noted.insert((*t).clone()))
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn forget_noted(&self, targets: &[String]) {
+        let mut noted = self.noted.lock().unwrap_or_else(|p| p.into_inner());
+        for t in targets {
+            noted.remove(t);
+        }
+    }
+
+    /// Why notices to `target` cannot be sent from this deployment, in one
+    /// line; `None` when they can. Logged once per process the first time
+    /// it is found.
+    pub fn problem(&self, target: &Target) -> Option<String> {
+        let problem = self.problem_text(target)?;
+        if self.first_report(&problem) {
             tracing::warn!(%target, "{problem}");
         }
         Some(problem)

@@ -11,10 +11,12 @@
 
 pub mod config;
 mod error;
+pub mod inert;
 pub mod plan;
 pub mod record;
 pub mod sender;
 mod slack;
+pub mod startup;
 mod webhook;
 
 pub use config::NotifyConfig;

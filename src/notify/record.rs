@@ -67,6 +67,11 @@ fn notices_for(
     previous_severity: Option<&str>,
 ) -> Option<(String, Vec<(Reached, NewNotice)>)> {
     let severity_name = e.verdict.severity.as_deref()?;
+    // Only a severity someone with write access applied is announced: a
+    // label by a triage-only user (or by nobody known) must not page the
+    // company (`rules::provenance`; the check run says why, see
+    // `after_evaluation`).
+    e.verdict.severity_set_by.as_ref()?;
     let severity = e
         .policy
         .severities
@@ -75,7 +80,9 @@ fn notices_for(
     let follow_up = severity
         .and_then(|s| s.follow_up.as_ref())
         .map(|f| (f.title.clone(), f.within));
-    let facts = NoticeFacts::gather(e.verdict, e.facts, follow_up)?;
+    let mut facts = NoticeFacts::gather(e.verdict, e.facts, follow_up)?;
+    // The title is its author's text: one line, capped (escaped at send).
+    facts.title = super::inert::title(&facts.title);
     let moment = Moment {
         severity: &facts.severity,
         previous_severity,
@@ -179,6 +186,24 @@ fn fields(reached: &Reached, facts: &NoticeFacts) -> serde_json::Value {
     })
 }
 
+/// Notes in the store, once per process and target, that this policy
+/// names its targets, for the next start-up's report (`startup`). Best
+/// effort: a failed write is logged and tried again next evaluation, and
+/// never fails the evaluation.
+async fn note_targets(config: &NotifyConfig, store: &Store, e: &Evaluated<'_>, now: DateTime<Utc>) {
+    let mut targets: Vec<String> = e.policy.notify.iter().map(|r| r.to.to_string()).collect();
+    targets.sort();
+    targets.dedup();
+    let new = config.not_yet_noted(&targets);
+    if new.is_empty() {
+        return;
+    }
+    if let Err(err) = store.note_notice_targets(&e.key.repo, &new, now).await {
+        config.forget_noted(&new);
+        tracing::warn!(error = %err, "cannot note the policy's notice targets");
+    }
+}
+
 /// Records the notices this evaluation's events call for (each once, ever)
 /// and says what the report should show about notices. Only the store is
 /// touched; an error means nothing new was recorded and the evaluation is
@@ -190,12 +215,23 @@ pub async fn after_evaluation(
     now: DateTime<Utc>,
 ) -> Result<NoticeReport, StoreError> {
     let mut report = NoticeReport::default();
-    if e.policy.notify.is_empty() || !e.verdict.is_hotfix {
+    if e.policy.notify.is_empty() {
+        return Ok(report);
+    }
+    note_targets(config, store, e, now).await;
+    if !e.verdict.is_hotfix {
         return Ok(report);
     }
     let Some(severity) = e.verdict.severity.as_deref() else {
         return Ok(report);
     };
+    if e.verdict.severity_set_by.is_none() {
+        report.problems.push(format!(
+            "no notices sent: no one with write access applied the {severity} label, \
+             so the severity is not confirmed"
+        ));
+        return Ok(report);
+    }
     let previous = store.notice_severity(e.key).await?;
     let Some((severity_name, planned)) = notices_for(e, previous.as_deref()) else {
         return Ok(report);
@@ -265,4 +301,78 @@ pub fn preview(e: &Evaluated<'_>) -> Vec<(String, String, String)> {
             Some((row.target, row.event, notice.text))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{NoticeEvent, NotifyRule};
+    use crate::rules::testutil::{p0_facts, p0_policy};
+    use crate::store::testing::scratch;
+
+    /// A severity with nobody with write access known to have applied it
+    /// is not announced, and the report says why. (Today's rules give such
+    /// a pull request no severity at all; this guard keeps notices fail-
+    /// closed should they ever keep one.)
+    #[tokio::test]
+    async fn an_unconfirmed_severity_is_not_announced() {
+        let mut policy = p0_policy();
+        policy.notify = vec![NotifyRule {
+            to: Target::Webhook {
+                name: "STATUS".into(),
+            },
+            severities: Vec::new(),
+            on: NoticeEvent::ALL.to_vec(),
+        }];
+        let facts = p0_facts();
+        let mut verdict = crate::rules::evaluate(&policy, &facts);
+        let key = PrKey {
+            installation: 1,
+            repo: crate::events::RepoName {
+                owner: "acme".into(),
+                name: "payments".into(),
+            },
+            number: facts.number,
+        };
+        let config = NotifyConfig::default();
+        let run = |verdict: Verdict| {
+            let (policy, facts, key, config) = (&policy, &facts, &key, &config);
+            async move {
+                let store = scratch().await;
+                let e = Evaluated {
+                    key,
+                    policy,
+                    verdict: &verdict,
+                    facts,
+                    closed: false,
+                    escalation_levels: &[],
+                };
+                let report = after_evaluation(config, &store, &e, Utc::now())
+                    .await
+                    .expect("recorded");
+                let pending = store.notice_stats().await.expect("stats").pending;
+                (report, pending)
+            }
+        };
+        assert!(verdict.severity_set_by.is_some(), "{verdict:#?}");
+        let (_, pending) = run(verdict.clone()).await;
+        assert!(pending > 0, "a confirmed severity is announced");
+        verdict.severity_set_by = None;
+        let unconfirmed = Evaluated {
+            key: &key,
+            policy: &policy,
+            verdict: &verdict,
+            facts: &facts,
+            closed: false,
+            escalation_levels: &[],
+        };
+        assert_eq!(preview(&unconfirmed), Vec::new(), "simulate agrees");
+        let (report, pending) = run(verdict.clone()).await;
+        assert_eq!(pending, 0);
+        assert!(
+            report.problems.iter().any(|p| p
+                == "no notices sent: no one with write access applied the P0 label, so the severity is not confirmed"),
+            "{report:#?}"
+        );
+    }
 }

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use super::error::SendError;
+use super::inert::for_chat;
 
 /// What `chat.postMessage` answered: the channel's ID and the message's
 /// `ts`, which name the message for `thread_ts` and `chat.update`.
@@ -27,16 +28,6 @@ struct Answer {
     error: Option<String>,
     channel: Option<String>,
     ts: Option<String>,
-}
-
-/// `text` safe for Slack's `text` field: Slack reads `<…>` as links and
-/// mentions (`<!channel>`, `<@U123>`) and asks for `&`, `<`, `>` to be
-/// escaped. The pull request's title is its author's to choose: without
-/// this, a title could page the whole channel.
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 pub struct Slack<'a> {
@@ -92,8 +83,12 @@ impl Slack<'_> {
         text: &str,
         thread_ts: Option<&str>,
     ) -> Result<Posted, SendError> {
-        let mut body =
-            serde_json::json!({ "channel": channel, "text": text, "unfurl_links": false });
+        let mut body = serde_json::json!({
+            "channel": channel,
+            "text": for_chat(text),
+            "unfurl_links": false,
+            "unfurl_media": false,
+        });
         if let Some(ts) = thread_ts {
             body["thread_ts"] = ts.into();
         }
@@ -111,22 +106,9 @@ impl Slack<'_> {
     pub async fn update(&self, channel: &str, ts: &str, text: &str) -> Result<(), SendError> {
         self.call(
             "chat.update",
-            serde_json::json!({ "channel": channel, "ts": ts, "text": escape(text) }),
+            serde_json::json!({ "channel": channel, "ts": ts, "text": for_chat(text) }),
         )
         .await
         .map(|_| ())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_title_cannot_mention_the_channel() {
-        assert_eq!(
-            escape("fix <!channel> & <@U1>"),
-            "fix &lt;!channel&gt; &amp; &lt;@U1&gt;"
-        );
     }
 }

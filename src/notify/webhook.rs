@@ -9,6 +9,7 @@ use sha2::Sha256;
 
 use super::Notice;
 use super::error::SendError;
+use super::inert::for_chat;
 
 /// The signature header's value for `body`.
 pub fn signature(secret: &SecretString, body: &[u8]) -> Option<String> {
@@ -20,31 +21,12 @@ pub fn signature(secret: &SecretString, body: &[u8]) -> Option<String> {
     ))
 }
 
-/// `text` with the chat-wide mentions Mattermost and Teams act on
-/// (`@channel`, `@here`, `@all`, `@everyone`) broken by a zero-width space:
-/// the pull request's title is its author's to choose.
-pub fn defuse(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('@') {
-        out.push_str(&rest[..=at]);
-        rest = &rest[at + 1..];
-        let lower = rest.to_ascii_lowercase();
-        if ["channel", "here", "all", "everyone"]
-            .iter()
-            .any(|word| lower.starts_with(word))
-        {
-            out.push('\u{200B}');
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The body: `text` first (what Slack-compatible receivers such as
-/// Mattermost show), then the structured fields.
+/// Mattermost show; escaped and defused as for Slack, `inert`), then the
+/// structured fields (JSON data: `title` is the pull request's, one line,
+/// capped, not escaped).
 pub fn body(notice: &Notice) -> serde_json::Value {
-    let mut body = serde_json::json!({ "text": defuse(&notice.text) });
+    let mut body = serde_json::json!({ "text": for_chat(&notice.text) });
     if let (Some(map), Some(fields)) = (body.as_object_mut(), notice.fields.as_object()) {
         for (k, v) in fields {
             map.entry(k.clone()).or_insert_with(|| v.clone());
@@ -97,15 +79,6 @@ pub async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn chat_wide_mentions_are_defused() {
-        assert_eq!(
-            defuse("hi @Channel and @alice"),
-            "hi @\u{200B}Channel and @alice"
-        );
-        assert_eq!(defuse("@here@all"), "@\u{200B}here@\u{200B}all");
-    }
 
     #[test]
     fn signed_like_github() {

@@ -80,7 +80,9 @@ impl Store {
     /// Claims the job that has been ready longest and is not leased (or
     /// whose lease expired), for `lease` from `now`, on behalf of `worker`.
     /// Atomic across workers and instances: `FOR UPDATE SKIP LOCKED` on
-    /// PostgreSQL, SQLite's single writer otherwise. `None` when nothing is
+    /// PostgreSQL, SQLite's single writer otherwise; the job is picked by a
+    /// scalar row subquery, run once (`IN (… LIMIT 1)` may be re-run per
+    /// row by PostgreSQL and lease several jobs). `None` when nothing is
     /// ready. A row that cannot be decoded is dropped with an error log
     /// (GitHub's state is re-read at the next delivery).
     pub async fn claim(
@@ -98,7 +100,7 @@ impl Store {
             "UPDATE jobs SET lease_owner = $1, lease_until = $2, claimed_version = version, \
                  taken_over = CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END \
              WHERE ready_at <= $3 AND lease_until < $3 \
-               AND (installation, owner, name, number) IN ( \
+               AND (installation, owner, name, number) = ( \
                  SELECT installation, owner, name, number FROM jobs \
                  WHERE ready_at <= $3 AND lease_until < $3 \
                  ORDER BY ready_at LIMIT 1{lock}) \

@@ -32,7 +32,7 @@ use sqlx::{AnyPool, Executor as _};
 
 pub use intake::Intake;
 pub use jobs::{Accepted, Claimed, JobStats};
-pub use notices::{ClaimedNotice, NewNotice, NoticeBacklog, NoticeStats};
+pub use notices::{ClaimedNotice, KnownTarget, NewNotice, NoticeBacklog, NoticeStats};
 pub use state::EvaluationSpan;
 
 /// The default `DATABASE_URL`: a SQLite file in the working directory.

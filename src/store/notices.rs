@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::{Backend, Store, StoreError, dur_ms, int, ms, uint};
+use super::{Backend, Store, StoreError, dur_ms, from_ms, int, ms, uint};
 use crate::events::{PrKey, RepoName};
 
 /// A notice to record.
@@ -52,6 +52,24 @@ pub struct NoticeBacklog {
     pub attempts: u32,
     pub last_error: Option<String>,
 }
+
+/// A notice target the store knows of, for the start-up report: named by
+/// a policy the app read (`notice_targets`), or by notices still waiting in
+/// the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownTarget {
+    /// `slack:#channel` or `webhook:NAME`.
+    pub target: String,
+    /// The repository (`owner/name`) whose policy last named it, and when
+    /// the app saw that; `None` when only the outbox names it.
+    pub seen: Option<(String, DateTime<Utc>)>,
+    /// Notices to it not sent yet.
+    pub waiting: u64,
+}
+
+/// At most this many targets are read at start-up (from each source): the
+/// report is a few log lines, not a dump of whatever policies named.
+pub const KNOWN_TARGETS_READ: i64 = 100;
 
 /// Outbox figures for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,7 +119,17 @@ impl Store {
     /// Claims the notice due longest, for `lease` from `now`: one not sent,
     /// not backing off, not leased (or whose lease expired), and with no
     /// older unsent notice of the same pull request and target (those go
-    /// first). Atomic across senders and instances, as `claim` is for jobs.
+    /// first). Atomic across senders and instances: `FOR UPDATE SKIP
+    /// LOCKED` on PostgreSQL, SQLite's single writer otherwise.
+    ///
+    /// The candidate is picked by a scalar row subquery (`(key) = (SELECT
+    /// … LIMIT 1)`), never `(key) IN (SELECT … LIMIT 1)`: PostgreSQL plans
+    /// the `IN` form as a nested-loop semi-join that re-runs the subquery
+    /// for every outer row, and a re-run, no longer seeing the row this
+    /// statement just updated, picks the next one; one `UPDATE` then
+    /// leased every due notice while the caller took only the first row
+    /// (the others stayed leased and unsent until the lease expired). An
+    /// uncorrelated scalar subquery is an `InitPlan`, run once.
     pub async fn claim_notice(
         &self,
         worker: &str,
@@ -115,7 +143,7 @@ impl Store {
         let sql = format!(
             "UPDATE notices SET lease_owner = $1, lease_until = $2 \
              WHERE sent_at IS NULL AND next_at <= $3 AND lease_until < $3 \
-               AND (owner, name, number, event, occurrence, target) IN ( \
+               AND (owner, name, number, event, occurrence, target) = ( \
                  SELECT n.owner, n.name, n.number, n.event, n.occurrence, n.target \
                  FROM notices n \
                  WHERE n.sent_at IS NULL AND n.next_at <= $3 AND n.lease_until < $3 \
@@ -123,19 +151,27 @@ impl Store {
                      AND o.name = n.name AND o.number = n.number AND o.target = n.target \
                      AND o.sent_at IS NULL \
                      AND (o.created < n.created OR (o.created = n.created AND o.rank < n.rank))) \
-                 ORDER BY n.next_at LIMIT 1{lock}) \
+                 ORDER BY n.next_at, n.created, n.rank, n.target LIMIT 1{lock}) \
              RETURNING installation, owner, name, number, event, occurrence, target, payload, \
                  attempts"
         );
-        let row = sqlx::query(&sql)
+        let mut rows = sqlx::query(&sql)
             .bind(worker)
             .bind(ms(now) + dur_ms(lease))
             .bind(ms(now))
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else {
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter();
+        let Some(row) = rows.next() else {
             return Ok(None);
         };
+        // Never expected (the statement updates one row at most); should a
+        // planner ever lease more, they are given back at once rather than
+        // held for nobody until their lease expires.
+        for extra in rows {
+            tracing::error!("a notice claim leased more than one notice; releasing the others");
+            self.release_notice(&extra, worker).await?;
+        }
         let attempts: i64 = row.try_get("attempts")?;
         Ok(Some(ClaimedNotice {
             key: PrKey {
@@ -153,6 +189,36 @@ impl Store {
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             worker: worker.to_string(),
         }))
+    }
+
+    /// Gives back a notice claimed by mistake (see `claim_notice`): its
+    /// lease ends now, nothing else changes.
+    async fn release_notice(
+        &self,
+        row: &sqlx::any::AnyRow,
+        worker: &str,
+    ) -> Result<(), StoreError> {
+        let owner: String = row.try_get("owner")?;
+        let name: String = row.try_get("name")?;
+        let number: i64 = row.try_get("number")?;
+        let event: String = row.try_get("event")?;
+        let occurrence: String = row.try_get("occurrence")?;
+        let target: String = row.try_get("target")?;
+        sqlx::query(&format!(
+            "UPDATE notices SET lease_owner = NULL, lease_until = $1 {WHERE_HELD}"
+        ))
+        // Expired at once ($1: WHERE_HELD numbers its parameters from $2).
+        .bind(0_i64)
+        .bind(owner)
+        .bind(name)
+        .bind(number)
+        .bind(event)
+        .bind(occurrence)
+        .bind(target)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// The notice was delivered: it is never sent again. Only the lease
@@ -259,6 +325,83 @@ impl Store {
         .await?;
         let at: Option<i64> = row.try_get("at")?;
         Ok(at.map(|at| Duration::from_millis(u64::try_from(at - ms(now)).unwrap_or(0))))
+    }
+
+    /// Remembers that `repo`'s policy names `targets` (seen at `now`).
+    pub async fn note_notice_targets(
+        &self,
+        repo: &RepoName,
+        targets: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for target in targets {
+            sqlx::query(
+                "INSERT INTO notice_targets (target, owner, name, seen_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (target) DO UPDATE SET owner = excluded.owner, \
+                 name = excluded.name, seen_at = excluded.seen_at",
+            )
+            .bind(target)
+            .bind(&repo.owner)
+            .bind(&repo.name)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The targets policies named since `since`, and those with notices
+    /// waiting (any age), by target; at most [`KNOWN_TARGETS_READ`] of each.
+    pub async fn known_notice_targets(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<KnownTarget>, StoreError> {
+        let mut known: std::collections::BTreeMap<String, KnownTarget> = Default::default();
+        let seen = sqlx::query(
+            "SELECT target, owner, name, seen_at FROM notice_targets WHERE seen_at >= $1 \
+             ORDER BY target LIMIT $2",
+        )
+        .bind(ms(since))
+        .bind(KNOWN_TARGETS_READ)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in seen {
+            let target: String = row.try_get("target")?;
+            let owner: String = row.try_get("owner")?;
+            let name: String = row.try_get("name")?;
+            let at: i64 = row.try_get("seen_at")?;
+            let at = from_ms(at);
+            known.insert(
+                target.clone(),
+                KnownTarget {
+                    target,
+                    seen: Some((format!("{owner}/{name}"), at)),
+                    waiting: 0,
+                },
+            );
+        }
+        let waiting = sqlx::query(
+            "SELECT target, count(*) AS n FROM notices WHERE sent_at IS NULL \
+             GROUP BY target ORDER BY target LIMIT $1",
+        )
+        .bind(KNOWN_TARGETS_READ)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in waiting {
+            let target: String = row.try_get("target")?;
+            let n: i64 = row.try_get("n")?;
+            known
+                .entry(target.clone())
+                .or_insert(KnownTarget {
+                    target,
+                    seen: None,
+                    waiting: 0,
+                })
+                .waiting = uint(n);
+        }
+        Ok(known.into_values().collect())
     }
 
     /// A Slack target's thread for `key`: the parent's channel ID and `ts`.
@@ -413,6 +556,94 @@ mod tests {
                 pending: 1,
                 failing: 0
             })
+        );
+    }
+
+    /// Two notices due at once (a Slack one and a webhook one of the same
+    /// moment): one claim takes exactly one, and the other stays free for
+    /// the next claim. On PostgreSQL the claim once leased both and
+    /// returned one: the other was held for nobody until its lease expired.
+    #[tokio::test]
+    async fn one_claim_takes_one_notice_and_leaves_the_other_free() {
+        let store = scratch().await;
+        let now = Utc::now();
+        let lease = Duration::from_secs(30);
+        let webhook = NewNotice {
+            target: "webhook:STATUS".into(),
+            ..notice("declared", 0)
+        };
+        let both = [notice("declared", 0), webhook];
+        assert_eq!(store.record_notices(&key(), &both, now).await.ok(), Some(2));
+        let first = store.claim_notice("a", now, lease).await.expect("claim");
+        let first = first.expect("one due");
+        let second = store.claim_notice("b", now, lease).await.expect("claim");
+        let second = second.expect("the other one is still free");
+        let mut targets = [first.target.clone(), second.target.clone()];
+        targets.sort();
+        assert_eq!(targets, ["slack:#incidents", "webhook:STATUS"]);
+        assert!(
+            store
+                .claim_notice("c", now, lease)
+                .await
+                .expect("claim")
+                .is_none()
+        );
+        assert!(store.notice_sent(&first, now).await.expect("sent"));
+        assert!(store.notice_sent(&second, now).await.expect("sent"));
+        assert_eq!(
+            store.notice_stats().await.ok(),
+            Some(NoticeStats::default())
+        );
+    }
+
+    #[tokio::test]
+    async fn known_targets_are_the_recent_policies_and_the_waiting_notices() {
+        let store = scratch().await;
+        let now = Utc::now();
+        let old = now - chrono::Duration::days(40);
+        let repo = key().repo;
+        store
+            .note_notice_targets(&repo, &["webhook:OLD".into()], old)
+            .await
+            .expect("noted");
+        store
+            .note_notice_targets(
+                &repo,
+                &["webhook:OPS".into(), "slack:#incidents".into()],
+                now,
+            )
+            .await
+            .expect("noted");
+        // Noted again: one row, the latest sighting.
+        store
+            .note_notice_targets(&repo, &["webhook:OPS".into()], now)
+            .await
+            .expect("noted");
+        let waiting = NewNotice {
+            target: "webhook:PAGER".into(),
+            ..notice("declared", 0)
+        };
+        store
+            .record_notices(&key(), &[notice("declared", 0), waiting], now)
+            .await
+            .expect("recorded");
+        let since = now - chrono::Duration::days(30);
+        let known = store.known_notice_targets(since).await.expect("known");
+        let summary: Vec<(&str, bool, u64)> = known
+            .iter()
+            .map(|k| (k.target.as_str(), k.seen.is_some(), k.waiting))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("slack:#incidents", true, 1),
+                ("webhook:OPS", true, 0),
+                ("webhook:PAGER", false, 1),
+            ]
+        );
+        assert_eq!(
+            known[1].seen.as_ref().map(|(r, at)| (r.as_str(), ms(*at))),
+            Some(("octo/app", ms(now)))
         );
     }
 

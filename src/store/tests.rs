@@ -454,3 +454,56 @@ async fn commit_work_folds_across_deliveries_and_work_arriving_mid_evaluation_ru
             .is_none()
     );
 }
+
+/// Several jobs ready at once: each claim takes one and leaves the others
+/// for the next worker. On PostgreSQL, `(key) IN (SELECT … LIMIT 1 FOR
+/// UPDATE SKIP LOCKED)` can run as a nested-loop semi-join that re-runs its
+/// subquery per row (when the statistics say the queue is about one row
+/// long, as on a queue that is usually short); one claim then leased every
+/// ready job while the worker ran one, and the others waited for their
+/// lease to expire.
+#[tokio::test]
+async fn one_claim_leases_one_job_and_leaves_the_others_ready() {
+    let store = scratch().await;
+    let now = Utc::now();
+    let accept = |number: u64, delivery: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .accept(
+                    None,
+                    &[job(number, Trigger::Full, delivery)],
+                    &[],
+                    now,
+                    Duration::ZERO,
+                    100,
+                )
+                .await
+                .expect("ok");
+        }
+    };
+    accept(1, "a").await;
+    if store.backend == Backend::Postgres {
+        // The statistics autovacuum gathers on a short queue.
+        sqlx::query("ANALYZE jobs")
+            .execute(&store.pool)
+            .await
+            .expect("analyze");
+    }
+    accept(2, "b").await;
+    accept(3, "c").await;
+    let mut numbers = Vec::new();
+    for worker in ["w1", "w2", "w3"] {
+        let claimed = store.claim(worker, now, LEASE).await.expect("claim");
+        numbers.push(claimed.expect("a job still ready").job.key.number);
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2, 3]);
+    assert!(
+        store
+            .claim("w4", now, LEASE)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+}
