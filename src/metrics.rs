@@ -179,7 +179,9 @@ impl Metrics {
 
     /// A notice send to a `target` kind ended with `outcome`.
     pub fn notice(&self, target: &'static str, outcome: &'static str) {
-        self.notices.get_or_create(&Notice { target, outcome }).inc();
+        self.notices
+            .get_or_create(&Notice { target, outcome })
+            .inc();
     }
 
     /// The text exposition ([`CONTENT_TYPE`]): this process's counters, then
@@ -307,7 +309,10 @@ mod tests {
             "# TYPE hotfix_guard_lease_expiries_total counter",
             "hotfix_guard_lease_expiries_total 2",
         ] {
-            assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from\n{text}"
+            );
         }
     }
 
@@ -323,14 +328,25 @@ mod tests {
             .filter(|l| l.starts_with("hotfix_guard_github_rate_limit_remaining{"))
             .collect();
         assert_eq!(series.len(), RATE_LIMIT_SERIES + 1, "{series:?}");
-        assert!(series.contains(&"hotfix_guard_github_rate_limit_remaining{installation=\"77\"} 3"));
-        assert!(series.contains(&"hotfix_guard_github_rate_limit_remaining{installation=\"0\"} 1000"));
+        assert!(
+            series.contains(&"hotfix_guard_github_rate_limit_remaining{installation=\"77\"} 3")
+        );
+        assert!(
+            series.contains(&"hotfix_guard_github_rate_limit_remaining{installation=\"0\"} 1000")
+        );
         // 77 and ids 0..=18 fill the series; `other` carries id 19's budget,
         // the least among the rest.
         let shown = u64::try_from(RATE_LIMIT_SERIES).unwrap_or(0) - 1;
-        assert!(series.contains(
-            &format!("hotfix_guard_github_rate_limit_remaining{{installation=\"other\"}} {}", 1000 + shown).as_str()
-        ), "{series:?}");
+        assert!(
+            series.contains(
+                &format!(
+                    "hotfix_guard_github_rate_limit_remaining{{installation=\"other\"}} {}",
+                    1000 + shown
+                )
+                .as_str()
+            ),
+            "{series:?}"
+        );
     }
 
     #[test]

@@ -340,7 +340,7 @@ pub(crate) mod wire {
     pub(crate) fn login(user: Option<User>) -> String {
         user.map(|u| u.login)
             .filter(|l| !l.is_empty())
-            .unwrap_or_else(|| "ghost".to_string())
+            .unwrap_or_else(|| crate::events::DELETED_USER.to_string())
     }
 
     #[derive(Deserialize, Default)]
