@@ -286,7 +286,8 @@ pub struct CheckRunUpdate {
     pub actions: Option<Vec<CheckAction>>,
 }
 
-/// The wire shapes of GitHub's answers, lenient by design.
+/// The wire shapes of GitHub's answers, lenient by design. Kept instead of
+/// octocrab's models, which reject a whole answer over one odd field.
 pub(crate) mod wire {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer};
