@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
@@ -44,49 +43,22 @@ const KNOWN_EVENTS: &[&str] = &[
 /// Evaluation duration buckets, in seconds.
 const BUCKETS: &[f64] = &[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Delivery {
-    event: &'static str,
-    outcome: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Conclusion {
-    conclusion: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Limit {
-    limit: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Notice {
-    target: &'static str,
-    outcome: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ApiCall {
-    route: String,
-    status: u16,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Installation {
-    installation: String,
-}
+/// A label set: (label name, value) pairs, names fixed by the code.
+type Labels<const N: usize, V = &'static str> = [(&'static str, V); N];
+type Counters<const N: usize, V = &'static str> = Family<Labels<N, V>, Counter>;
 
 /// The counters and the histogram this process updates as it works.
 pub struct Metrics {
     registry: Registry,
-    deliveries: Family<Delivery, Counter>,
-    evaluations: Family<Conclusion, Counter>,
+    /// `event`, `outcome`.
+    deliveries: Counters<2>,
+    /// `conclusion`.
+    evaluations: Counters<1>,
     duration: Histogram,
-    /// Requests and connections refused by a limit (`server::limits`).
-    limits: Family<Limit, Counter>,
-    /// Incident notices by target kind (slack, webhook) and outcome (sent, failed).
-    notices: Family<Notice, Counter>,
+    /// `limit`: requests and connections refused by a limit (`server::limits`).
+    limits: Counters<1>,
+    /// `target` kind (slack, webhook), `outcome` (sent, failed).
+    notices: Counters<2>,
 }
 
 /// Values read at render time from their owners.
@@ -106,11 +78,9 @@ pub struct Gauges {
 impl Default for Metrics {
     fn default() -> Metrics {
         let mut registry = Registry::default();
-        let deliveries = Family::<Delivery, Counter>::default();
-        let evaluations = Family::<Conclusion, Counter>::default();
+        let (deliveries, evaluations) = (Counters::default(), Counters::default());
+        let (limits, notices) = (Counters::default(), Counters::default());
         let duration = Histogram::new(BUCKETS.iter().copied());
-        let limits = Family::<Limit, Counter>::default();
-        let notices = Family::<Notice, Counter>::default();
         // Counter names get `_total` from the encoder.
         registry.register(
             "hotfix_guard_deliveries",
@@ -158,21 +128,21 @@ impl Metrics {
             .copied()
             .unwrap_or("other");
         self.deliveries
-            .get_or_create(&Delivery { event, outcome })
+            .get_or_create(&[("event", event), ("outcome", outcome)])
             .inc();
     }
 
     /// Counts one refusal by the limit named `limit` (a fixed label such as
     /// `body_budget` or `header_read_timeout`; see `docs/limits.md`).
     pub fn limit(&self, limit: &'static str) {
-        self.limits.get_or_create(&Limit { limit }).inc();
+        self.limits.get_or_create(&[("limit", limit)]).inc();
     }
 
     /// One evaluation ended with check-run `conclusion` (or `error`) after
     /// `took` of gathering, evaluating and publishing.
     pub fn evaluation(&self, conclusion: &'static str, took: Duration) {
         self.evaluations
-            .get_or_create(&Conclusion { conclusion })
+            .get_or_create(&[("conclusion", conclusion)])
             .inc();
         self.duration.observe(took.as_secs_f64());
     }
@@ -180,7 +150,7 @@ impl Metrics {
     /// A notice send to a `target` kind ended with `outcome`.
     pub fn notice(&self, target: &'static str, outcome: &'static str) {
         self.notices
-            .get_or_create(&Notice { target, outcome })
+            .get_or_create(&[("target", target), ("outcome", outcome)])
             .inc();
     }
 
@@ -199,23 +169,20 @@ impl Metrics {
 /// A registry for one scrape, holding the values read at render time.
 fn scrape_registry(gauges: &Gauges) -> Registry {
     let mut registry = Registry::default();
-    let api = Family::<ApiCall, Counter>::default();
+    let api = Counters::<2, String>::default();
     for (route, status, n) in &gauges.api_calls {
-        api.get_or_create(&ApiCall {
-            route: route.clone(),
-            status: *status,
-        })
-        .inc_by(*n);
+        api.get_or_create(&[("route", route.clone()), ("status", status.to_string())])
+            .inc_by(*n);
     }
     registry.register(
         "hotfix_guard_github_api_calls",
         "GitHub REST calls by route and status",
         api,
     );
-    let remaining = Family::<Installation, Gauge>::default();
+    let remaining = Family::<Labels<1, String>, Gauge>::default();
     for (installation, left) in capped_remaining(&gauges.rate_limit_remaining) {
         remaining
-            .get_or_create(&Installation { installation })
+            .get_or_create(&[("installation", installation)])
             .set(i64::try_from(left).unwrap_or(i64::MAX));
     }
     registry.register(

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use moka::future::Cache;
@@ -36,6 +37,8 @@ pub struct LoadedPolicy {
 /// per repository however many evaluations miss at once).
 pub struct PolicyCache {
     entries: Cache<RepoName, Arc<LoadedPolicy>>,
+    /// Counts `forget` calls: a load that a push overtook is not kept.
+    forgets: AtomicU64,
 }
 
 impl Default for PolicyCache {
@@ -46,6 +49,7 @@ impl Default for PolicyCache {
                 .time_to_live(TTL)
                 .support_invalidation_closures()
                 .build(),
+            forgets: AtomicU64::new(0),
         }
     }
 }
@@ -55,6 +59,7 @@ impl PolicyCache {
     /// organisation's `.github` repository also every repository that fell
     /// back to the organisation's policy.
     pub fn forget(&self, repo: &RepoName) {
+        self.forgets.fetch_add(1, Ordering::SeqCst);
         let repo = repo.clone();
         let org_changed = repo.name == ORG_POLICY_REPO;
         // Takes effect for every read at once (moka applies the predicate on
@@ -80,10 +85,18 @@ impl PolicyCache {
         repo: RepoName,
         load: impl Future<Output = Result<LoadedPolicy, GitHubError>>,
     ) -> Result<Arc<LoadedPolicy>, GitHubError> {
-        self.entries
-            .try_get_with(repo, async { load.await.map(Arc::new) })
+        let forgets = self.forgets.load(Ordering::SeqCst);
+        let loaded = self
+            .entries
+            .try_get_with(repo.clone(), async { load.await.map(Arc::new) })
             .await
-            .map_err(Arc::unwrap_or_clone)
+            .map_err(Arc::unwrap_or_clone)?;
+        // A push's `forget` during the load may have come after the file
+        // was read: use the answer this once, but do not keep it.
+        if self.forgets.load(Ordering::SeqCst) != forgets {
+            self.entries.invalidate(&repo).await;
+        }
+        Ok(loaded)
     }
 }
 
@@ -121,7 +134,7 @@ async fn load(client: &RepoClient) -> Result<LoadedPolicy, GitHubError> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
 
     use super::*;
 
@@ -234,5 +247,25 @@ mod tests {
                 .is_ok()
         );
         assert_eq!(loads.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn a_load_overtaken_by_a_push_is_not_kept() {
+        let cache = Arc::new(PolicyCache::default());
+        let loads = Arc::new(AtomicUsize::new(0));
+        let slow = {
+            let (cache, loads) = (cache.clone(), loads.clone());
+            tokio::spawn(async move {
+                let load = counted(&loads, PolicySource::Repository);
+                cache.get_or_load(repo("app"), load).await.is_ok()
+            })
+        };
+        // The push lands while the file is being read.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        cache.forget(&repo("app"));
+        assert_eq!(slow.await.ok(), Some(true));
+        let again = cache.get_or_load(repo("app"), counted(&loads, PolicySource::Repository));
+        assert!(again.await.is_ok());
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "read again after the push");
     }
 }
