@@ -214,13 +214,13 @@ fn scrape_registry(gauges: &Gauges) -> Registry {
     registry
 }
 
-/// The [`RATE_LIMIT_SERIES`] installations with the least remaining, by id,
-/// and if there are more, `other` with the least remaining among the rest.
+/// The [`RATE_LIMIT_SERIES`] installations with the least remaining (ties
+/// to the lower id), and if there are more, `other` with the least remaining
+/// among the rest.
 fn capped_remaining(rows: &[(u64, u64)]) -> Vec<(String, u64)> {
     let mut by_left: Vec<(u64, u64)> = rows.to_vec();
     by_left.sort_by_key(|(id, left)| (*left, *id));
     let rest = by_left.split_off(by_left.len().min(RATE_LIMIT_SERIES));
-    by_left.sort();
     let mut out: Vec<(String, u64)> = by_left
         .into_iter()
         .map(|(id, left)| (id.to_string(), left))
