@@ -298,8 +298,8 @@ async fn finish_failed(
         tracing::warn!(attempt, retry_in = ?wait, %error, "evaluation failed; will retry");
         if retry_after.is_some() {
             let summary = format!(
-                "The evaluation could not finish: {error}.\n\nIt will be tried again in {} s, or on the next change to this pull request; press **Re-check** to run it now.",
-                wait.as_secs()
+                "The evaluation could not finish: {error}.\n\nIt will be tried again in {}, or on the next change to this pull request; press **Re-check** to run it now.",
+                crate::rules::format_duration(wait)
             );
             engine.report_failure(key, &summary).await;
         }

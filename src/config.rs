@@ -376,23 +376,26 @@ fn validate_public_url(url: &str) -> Result<String, ConfigError> {
     }
 }
 
-/// `500ms`, `20s`, `5m`, `1h`.
+/// The longest interval a setting takes: longer ones are refused rather
+/// than overflowing a clock or a timestamp later (no setting needs a year).
+pub const MAX_INTERVAL: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// An interval setting, in humantime's grammar: `500ms`, `20s`, `5m`, `1h`
+/// (the spellings the contracts list), also `2d` or `1h 30m`; `0s` is zero.
+/// Errors name the text and say what is accepted; clap prefixes the flag
+/// and the variable (`--sweep-interval <SWEEP_INTERVAL>`).
 pub fn parse_interval(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{s}` is not an interval like 500ms, 20s, 5m or 1h"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        "h" => Ok(Duration::from_secs(n * 3600)),
-        _ => Err(format!(
-            "`{s}` is not an interval like 500ms, 20s, 5m or 1h"
-        )),
+    let interval = humantime::parse_duration(s).map_err(|e| match e {
+        humantime::DurationError::NumberOverflow => {
+            format!("`{s}` is too long an interval (at most 365d)")
+        }
+        other => format!("`{s}` is not an interval like 500ms, 20s, 5m or 1h: {other}"),
+    })?;
+    if interval > MAX_INTERVAL {
+        return Err(format!("`{s}` is too long an interval (at most 365d)"));
     }
+    Ok(interval)
 }
 
 #[cfg(test)]
@@ -404,8 +407,30 @@ mod tests {
         assert_eq!(parse_interval("20s"), Ok(Duration::from_secs(20)));
         assert_eq!(parse_interval("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_interval("5m"), Ok(Duration::from_secs(300)));
-        assert!(parse_interval("5 minutes").is_err());
+        assert_eq!(parse_interval("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_interval("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_interval(" 2d "), Ok(Duration::from_secs(48 * 3600)));
+        assert_eq!(parse_interval("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_interval("5 parsecs").is_err());
+        assert!(parse_interval("5").is_err());
         assert!(parse_interval("").is_err());
+        assert!(parse_interval("-5s").is_err());
+    }
+
+    #[test]
+    fn an_interval_too_long_is_a_config_error_naming_the_variable() {
+        use clap::Parser as _;
+        // `n * 3600` overflowed u64 here before: 2^64 / 3600 + 1 hours.
+        for too_long in ["5124095576030432h", "99999999999999999999s", "366d"] {
+            let argv = ["serve", "--sweep-interval", too_long];
+            let e = match Cli::try_parse_from(argv) {
+                Ok(_) => panic!("{too_long} accepted"),
+                Err(e) => e.to_string(),
+            };
+            assert!(e.contains("SWEEP_INTERVAL"), "{e}");
+            assert!(e.contains("too long an interval (at most 365d)"), "{e}");
+        }
+        assert_eq!(parse_interval("365d"), Ok(MAX_INTERVAL));
     }
 
     #[derive(clap::Parser)]

@@ -105,8 +105,14 @@ impl PullPayload {
         }
     }
 
+    /// `user.login`; a deleted account (`null` or an empty login in the
+    /// webhook) is [`DELETED_USER`], as the REST API spells it.
     pub fn author(&self) -> &str {
-        self.user.as_ref().map_or("", |u| u.login.as_str())
+        self.user
+            .as_ref()
+            .map(|u| u.login.as_str())
+            .filter(|l| !l.is_empty())
+            .unwrap_or(DELETED_USER)
     }
 
     pub fn label_names(&self) -> Vec<String> {
@@ -117,6 +123,11 @@ impl PullPayload {
         self.merged.unwrap_or(false) || self.merged_at.is_some()
     }
 }
+
+/// GitHub's login for a deleted account: the REST API and the web show
+/// `ghost` where a webhook may carry `null`. Both paths convert to this one
+/// spelling, so rules see one value.
+pub const DELETED_USER: &str = "ghost";
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct Login {
@@ -732,7 +743,8 @@ fn push_audit(e: &Envelope, repo: &RepoName, branch: Option<&str>, touches: bool
             .sender
             .as_ref()
             .map(|s| s.login.clone())
-            .unwrap_or_default(),
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| DELETED_USER.to_string()),
         commits,
         touches_policy: touches,
     };

@@ -9,7 +9,7 @@ use common::fake_github::{FakeGitHub, PullSeed};
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
 use common::webhook::{
     CheckRunSpec, PrSpec, ReviewSpec, check_run_requested_action, check_run_rerequested,
-    issue_comment_event, pull_request_event, push_event, review_event,
+    issue_comment_event, push_event, review_event,
 };
 
 async fn p0_harness() -> (Harness, PullSeed) {
@@ -130,27 +130,42 @@ async fn the_p0_flow_lead_then_on_call_manager_turns_the_check_green() {
 
 #[tokio::test]
 async fn the_author_and_stale_approvals_do_not_count_and_changes_requested_withdraws() {
-    let (h, pull) = p0_harness().await;
-    // The author approving their own hotfix, and the lead approving an
-    // older commit.
-    h.gh.add_review(REPO, pull.number, "dana", "APPROVED", HEAD_SHA);
+    // The author is named in the role their approval would fill (alice, an
+    // engineering lead) and approves their own hotfix; the other lead (bob,
+    // through acme/eng-leads) approves an older commit: neither counts.
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        author: "alice".into(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.add_team_member("acme", "eng-leads", "bob");
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
     h.gh.add_review(
         REPO,
         pull.number,
-        "alice",
+        "bob",
         "APPROVED",
         "0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0",
     );
     h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
     h.pull_request("opened", pull.number).await;
-    let title = h.check(HEAD_SHA).title.unwrap_or_default();
+    let run = h.check(HEAD_SHA);
+    let title = run.title.unwrap_or_default();
     assert!(
         title.contains("engineering-lead"),
-        "stale lead approval ignored: {title}"
+        "the author's and the stale lead approval ignored: {title}"
+    );
+    let summary = run.summary.unwrap_or_default();
+    assert!(
+        summary.contains("engineering-lead: missing; on-call-manager: @oncall-olga"),
+        "{summary}"
     );
 
-    // The on-call manager changes their mind.
-    review(&h, &pull, "alice", "APPROVED", 201).await;
+    // The other lead approves the head; then the on-call manager changes
+    // their mind.
+    review(&h, &pull, "bob", "APPROVED", 201).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
     review(&h, &pull, "oncall-olga", "CHANGES_REQUESTED", 202).await;
     let run = h.check(HEAD_SHA);
@@ -384,6 +399,30 @@ async fn github_answering_502_then_200_is_retried() {
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
     assert_eq!(h.gh.requests_with_status(502).len(), 1);
     assert_eq!(h.bot_comments(pull.number).len(), 1);
+    // The client retried within the one evaluation: without its retry the
+    // evaluation would end in an error and the store would run it again,
+    // reaching the same conclusion.
+    let metrics = h.app.metrics.render(&no_gauges());
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "hotfix_guard_evaluations_total{conclusion=\"failure\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("conclusion=\"error\""),
+        "no evaluation failed on the 502: {metrics}"
+    );
+}
+
+fn no_gauges() -> hotfix_guard::metrics::Gauges {
+    hotfix_guard::metrics::Gauges {
+        queue_depth: 0,
+        oldest_pending_seconds: 0.0,
+        lease_expiries: 0,
+        api_calls: Vec::new(),
+        rate_limit_remaining: Vec::new(),
+    }
 }
 
 #[tokio::test]
@@ -516,11 +555,6 @@ async fn a_retargeted_pull_request_is_evaluated_again() {
     h.settle().await;
     let summary = h.check(HEAD_SHA).summary.unwrap_or_default();
     assert!(summary.contains("hotfixes must target main"), "{summary}");
-}
-
-#[tokio::test]
-async fn unused_helpers_compile() {
-    let _ = pull_request_event;
 }
 
 #[tokio::test]

@@ -156,15 +156,26 @@ async fn a_merge_that_is_not_a_hotfix_opens_nothing() {
 
 #[tokio::test]
 async fn github_flow_never_merges_back() {
-    let (h, _) = merged_p0(
-        &POLICY
-            .replace("workflow: git-flow", "workflow: github-flow")
-            .replace("  merge_back: true\n", ""),
-    )
-    .await;
+    // Left unsaid, merge-back is off outside git-flow.
+    let github_flow = POLICY.replace("workflow: git-flow", "workflow: github-flow");
+    let (h, _) = merged_p0(&github_flow.replace("  merge_back: true\n", "")).await;
     h.pull_request("closed", 7).await;
     assert!(merge_back_pulls(&h).is_empty());
     assert!(h.gh.check_runs(REPO, MERGE_SHA).is_empty());
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+
+    // Asked for, it is a policy error, not a merge-back.
+    let (h, _) = merged_p0(&github_flow).await;
+    h.pull_request("closed", 7).await;
+    assert!(merge_back_pulls(&h).is_empty());
+    assert!(h.gh.check_runs(REPO, MERGE_SHA).is_empty());
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    let summary = run.summary.unwrap_or_default();
+    assert!(
+        summary.contains("`merge_back: true` needs `workflow: git-flow`"),
+        "{summary}"
+    );
 }
 
 #[tokio::test]

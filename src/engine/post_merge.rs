@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::events::{MERGE_BACK_CHECK_NAME, MERGE_BACK_PREFIX, PullPayload};
 use crate::github::{CommentInfo, GitHubError, RepoClient};
-use crate::policy::{Policy, Severity, Workflow};
+use crate::policy::{Policy, Severity};
 use crate::report::post_merge::{
     self, FOLLOW_UP_MARKER, FollowUp, IncidentFacts, MergeBack, PostMerge, Tag,
 };
@@ -42,7 +42,9 @@ pub async fn run(cx: &Context<'_>) -> Result<PostMerge, GitHubError> {
     let Some(merge_sha) = cx.pull.merge_commit_sha.as_deref() else {
         return Ok(PostMerge::default());
     };
-    let merge_back = if cx.policy.workflow == Workflow::GitFlow && cx.policy.checks.merge_back {
+    // `checks.merge_back` is the one switch: validation turns it on only
+    // under git-flow (the default there, an error elsewhere).
+    let merge_back = if cx.policy.checks.merge_back {
         Some(merge_back(cx, merge_sha).await?)
     } else {
         None

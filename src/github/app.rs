@@ -172,7 +172,9 @@ struct Token {
     renew_at: Instant,
 }
 
-/// The token cache of one installation.
+/// The token cache of one installation. Kept rather than a moka entry: a
+/// token lives until GitHub's `expires_at` less a margin, not a fixed TTL,
+/// and the mint is single-flight behind one async lock.
 struct InstallationTokens {
     installation: u64,
     core: Arc<Core>,

@@ -41,3 +41,38 @@ impl From<PullInfo> for PullPayload {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::super::types::wire;
+    use super::*;
+    use crate::events::DELETED_USER;
+
+    /// A pull request whose author deleted their account, as each path
+    /// carries it: `user: null` in the webhook and in the REST answer.
+    const DELETED_AUTHOR: &str = r#"{"number": 7, "title": "fix: x", "state": "open",
+        "user": null,
+        "head": {"ref": "hotfix/x", "sha": "abc"},
+        "base": {"ref": "main", "sha": "def"}}"#;
+
+    #[test]
+    fn a_deleted_author_is_ghost_on_the_webhook_and_the_rest_path() {
+        let webhook: PullPayload = serde_json::from_str(DELETED_AUTHOR).unwrap();
+        let rest: PullPayload =
+            PullInfo::from(serde_json::from_str::<wire::Pull>(DELETED_AUTHOR).unwrap()).into();
+        assert_eq!(webhook.author(), DELETED_USER);
+        assert_eq!(rest.author(), DELETED_USER);
+        assert_eq!(DELETED_USER, "ghost");
+    }
+
+    #[test]
+    fn an_empty_login_is_ghost_too() {
+        let json = DELETED_AUTHOR.replace("\"user\": null", "\"user\": {\"login\": \"\"}");
+        let webhook: PullPayload = serde_json::from_str(&json).unwrap();
+        let rest: PullPayload =
+            PullInfo::from(serde_json::from_str::<wire::Pull>(&json).unwrap()).into();
+        assert_eq!(webhook.author(), DELETED_USER);
+        assert_eq!(rest.author(), DELETED_USER);
+    }
+}

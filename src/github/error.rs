@@ -113,8 +113,8 @@ impl GitHubError {
             ErrorKind::AlreadyExists => format!("GitHub answered {route}: already exists"),
             ErrorKind::RateLimited { retry_after } => match retry_after {
                 Some(wait) => format!(
-                    "GitHub rate limit hit on {route}{after}; it asks to wait {} s",
-                    wait.as_secs()
+                    "GitHub rate limit hit on {route}{after}; it asks to wait {}",
+                    crate::rules::format_duration(*wait)
                 ),
                 None => format!("GitHub rate limit hit on {route}{after}"),
             },

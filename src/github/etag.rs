@@ -5,9 +5,11 @@
 //! pull request's life. Entries are evicted least recently used first, by
 //! count and by total body size, so the cache cannot grow without bound.
 
-use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+
+use moka::policy::EvictionPolicy;
+use moka::sync::Cache;
 
 /// What a cached answer holds: enough to stand in for the 200 it replaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,93 +20,57 @@ pub(crate) struct Cached {
     pub next: Option<String>,
 }
 
-struct Slot {
-    age: u64,
-    value: Cached,
-}
-
-struct Inner<K> {
-    entries: HashMap<K, Slot>,
-    /// age → key; the smallest age is the least recently used.
-    by_age: BTreeMap<u64, K>,
-    clock: u64,
-    bytes: usize,
-}
-
+/// GET answers by request (moka, least recently used first). Each entry
+/// weighs its body's bytes but at least `max_bytes / max_entries`, so a
+/// total weight of `max_bytes` bounds both the bytes held and the count.
 pub(crate) struct EtagCache<K> {
-    inner: Mutex<Inner<K>>,
-    max_entries: usize,
+    entries: Cache<K, Cached>,
     max_bytes: usize,
 }
 
-impl<K: Hash + Eq + Clone> EtagCache<K> {
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> EtagCache<K> {
+    /// At most `max_entries` answers and `max_bytes` of bodies; `0` entries
+    /// turns caching off.
     pub fn new(max_entries: usize, max_bytes: usize) -> EtagCache<K> {
+        let max_bytes = if max_entries == 0 { 0 } else { max_bytes };
+        let floor = u32::try_from(max_bytes / max_entries.max(1)).unwrap_or(u32::MAX);
         EtagCache {
-            inner: Mutex::new(Inner {
-                entries: HashMap::new(),
-                by_age: BTreeMap::new(),
-                clock: 0,
-                bytes: 0,
-            }),
-            max_entries,
+            entries: Cache::builder()
+                .max_capacity(u64::try_from(max_bytes).unwrap_or(u64::MAX))
+                .weigher(move |_: &K, value: &Cached| {
+                    u32::try_from(value.body.len())
+                        .unwrap_or(u32::MAX)
+                        .max(floor)
+                })
+                .eviction_policy(EvictionPolicy::lru())
+                .build(),
             max_bytes,
         }
     }
 
     /// The cached answer for `key`, marked as recently used.
     pub fn get(&self, key: &K) -> Option<Cached> {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.clock += 1;
-        let now = inner.clock;
-        let slot = inner.entries.get_mut(key)?;
-        let old_age = std::mem::replace(&mut slot.age, now);
-        let value = slot.value.clone();
-        inner.by_age.remove(&old_age);
-        inner.by_age.insert(now, key.clone());
-        Some(value)
+        self.entries.get(key)
     }
 
     pub fn put(&self, key: K, value: Cached) {
-        let size = value.body.len();
         // An answer bigger than the whole budget would only evict everything.
-        if self.max_entries == 0 || size > self.max_bytes {
+        if value.body.len() > self.max_bytes || self.max_bytes == 0 {
             self.remove(&key);
             return;
         }
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.clock += 1;
-        let age = inner.clock;
-        if let Some(old) = inner.entries.insert(key.clone(), Slot { age, value }) {
-            inner.by_age.remove(&old.age);
-            inner.bytes -= old.value.body.len();
-        }
-        inner.by_age.insert(age, key);
-        inner.bytes += size;
-        while inner.entries.len() > self.max_entries || inner.bytes > self.max_bytes {
-            let Some((_, oldest)) = inner.by_age.pop_first() else {
-                break;
-            };
-            if let Some(gone) = inner.entries.remove(&oldest) {
-                inner.bytes -= gone.value.body.len();
-            }
-        }
+        self.entries.insert(key, value);
     }
 
     pub fn remove(&self, key: &K) {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(gone) = inner.entries.remove(key) {
-            inner.by_age.remove(&gone.age);
-            inner.bytes -= gone.value.body.len();
-        }
+        self.entries.invalidate(key);
     }
 
+    /// Entries held once pending evictions have run.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.inner
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entries
-            .len()
+    pub fn len(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.entry_count()
     }
 }
 
@@ -125,8 +91,11 @@ mod tests {
         let cache = EtagCache::new(2, 1 << 20);
         cache.put("a", cached("1"));
         cache.put("b", cached("2"));
+        // moka applies reads and writes to its LRU order in batches.
+        cache.entries.run_pending_tasks();
         assert!(cache.get(&"a").is_some()); // b is now the oldest
         cache.put("c", cached("3"));
+        cache.entries.run_pending_tasks();
         assert_eq!(cache.len(), 2);
         assert!(cache.get(&"b").is_none());
         assert_eq!(cache.get(&"a"), Some(cached("1")));
@@ -138,6 +107,7 @@ mod tests {
         let cache = EtagCache::new(100, 10);
         cache.put(1, cached("aaaaaa"));
         cache.put(2, cached("bbbbbb"));
+        cache.entries.run_pending_tasks();
         assert!(cache.get(&1).is_none());
         assert!(cache.get(&2).is_some());
         cache.put(3, cached("this body is over budget"));
@@ -151,6 +121,7 @@ mod tests {
         cache.put(1, cached("aaaaaa"));
         cache.put(1, cached("bbbbbb"));
         cache.put(2, cached("cccccc"));
+        cache.entries.run_pending_tasks();
         assert_eq!(cache.get(&1), Some(cached("bbbbbb")));
         assert_eq!(cache.get(&2), Some(cached("cccccc")));
     }

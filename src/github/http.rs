@@ -13,10 +13,7 @@
 //! value, and lets concurrent requests each mint their own (see
 //! `app::InstallationTokens`).
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -547,6 +544,8 @@ pub(crate) fn decode<T: DeserializeOwned>(
 }
 
 /// Decides what a 4xx/5xx answer means and whether to try again.
+/// Kept hand-written: octocrab's retry has no jitter, no cap, and does not
+/// read GitHub's `retry-after` and `x-ratelimit-*` headers.
 fn judge(
     status: u16,
     headers: &HeaderMap,
@@ -665,19 +664,9 @@ fn backoff(attempt: u32, opts: &HttpOptions) -> Duration {
         .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
     let full = exp.min(opts.backoff_max);
     let half = full / 2;
-    half + half.mul_f64(jitter())
-}
-
-/// A number in [0, 1), different on each call; precision does not matter.
-fn jitter() -> f64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let seed = COUNTER.fetch_add(1, Ordering::Relaxed) ^ u64::from(nanos);
-    let bits = RandomState::new().hash_one(seed) >> 11;
-    bits as f64 / (1u64 << 53) as f64
+    // Full jitter over the upper half, so instances that failed together
+    // do not retry together.
+    half + half.mul_f64(fastrand::f64())
 }
 
 fn epoch_now() -> u64 {
@@ -754,19 +743,18 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 /// Percent-encodes one path segment (a login, a branch name with its
 /// slashes kept where `keep_slash`).
 pub(crate) fn encode_path(segment: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        let keep = byte.is_ascii_alphanumeric()
-            || matches!(byte, b'-' | b'.' | b'_' | b'~')
-            || (keep_slash && byte == b'/');
-        if keep {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    let set = if keep_slash { &PATH } else { &SEGMENT };
+    percent_encoding::utf8_percent_encode(segment, set).to_string()
 }
+
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`).
+const SEGMENT: percent_encoding::AsciiSet = percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// The same, keeping `/` (a file path or a ref with slashes).
+const PATH: percent_encoding::AsciiSet = SEGMENT.remove(b'/');
 
 /// A query string from pairs, values percent-encoded.
 pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
@@ -936,6 +924,7 @@ mod tests {
     fn encodes_segments_and_queries() {
         assert_eq!(encode_path("hotfix/1.2 x", true), "hotfix/1.2%20x");
         assert_eq!(encode_path("a/b", false), "a%2Fb");
+        assert_eq!(encode_path("café~-_.", false), "caf%C3%A9~-_.");
         assert_eq!(
             query(&[("head", "acme:hotfix/x"), ("state", "all")]),
             "head=acme%3Ahotfix%2Fx&state=all"

@@ -5,9 +5,10 @@
 //! answers change rarely, so they are kept for a few minutes per
 //! installation; bounded, so a flood of logins cannot grow it.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use moka::policy::EvictionPolicy;
+use moka::sync::Cache;
 
 use super::http::Scope;
 
@@ -45,53 +46,33 @@ impl Question {
     }
 }
 
+/// Answers by installation and question (moka: expire `ttl` after they were
+/// stored, least recently used out first beyond `capacity`).
 pub(crate) struct Memo {
-    entries: Mutex<HashMap<(Scope, Question), (String, Instant)>>,
-    ttl: Duration,
-    capacity: usize,
+    /// `None` when `ttl` or `capacity` is zero: nothing is remembered.
+    entries: Option<Cache<(Scope, Question), String>>,
 }
 
 impl Memo {
     pub(crate) fn new(ttl: Duration, capacity: usize) -> Memo {
-        Memo {
-            entries: Mutex::new(HashMap::new()),
-            ttl,
-            capacity,
-        }
+        let entries = (!ttl.is_zero() && capacity > 0).then(|| {
+            Cache::builder()
+                .max_capacity(u64::try_from(capacity).unwrap_or(u64::MAX))
+                .time_to_live(ttl)
+                .eviction_policy(EvictionPolicy::lru())
+                .build()
+        });
+        Memo { entries }
     }
 
     pub(crate) fn get(&self, scope: Scope, question: &Question) -> Option<String> {
-        let key = (scope, question.clone());
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        match entries.get(&key) {
-            Some((answer, at)) if at.elapsed() < self.ttl => Some(answer.clone()),
-            Some(_) => {
-                entries.remove(&key);
-                None
-            }
-            None => None,
-        }
+        self.entries.as_ref()?.get(&(scope, question.clone()))
     }
 
     pub(crate) fn put(&self, scope: Scope, question: Question, answer: String) {
-        if self.capacity == 0 || self.ttl.is_zero() {
-            return;
+        if let Some(entries) = &self.entries {
+            entries.insert((scope, question), answer);
         }
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= self.capacity {
-            let ttl = self.ttl;
-            entries.retain(|_, (_, at)| at.elapsed() < ttl);
-        }
-        if entries.len() >= self.capacity {
-            let oldest = entries
-                .iter()
-                .min_by_key(|(_, (_, at))| *at)
-                .map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                entries.remove(&oldest);
-            }
-        }
-        entries.insert((scope, question), (answer, Instant::now()));
     }
 }
 
@@ -141,6 +122,9 @@ mod tests {
                 Question::permission("o", "r", user),
                 "read".into(),
             );
+        }
+        if let Some(entries) = &memo.entries {
+            entries.run_pending_tasks();
         }
         let kept = ["a", "b", "c"]
             .iter()

@@ -286,7 +286,8 @@ pub struct CheckRunUpdate {
     pub actions: Option<Vec<CheckAction>>,
 }
 
-/// The wire shapes of GitHub's answers, lenient by design.
+/// The wire shapes of GitHub's answers, lenient by design. Kept instead of
+/// octocrab's models, which reject a whole answer over one odd field.
 pub(crate) mod wire {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer};
@@ -340,7 +341,7 @@ pub(crate) mod wire {
     pub(crate) fn login(user: Option<User>) -> String {
         user.map(|u| u.login)
             .filter(|l| !l.is_empty())
-            .unwrap_or_else(|| "ghost".to_string())
+            .unwrap_or_else(|| crate::events::DELETED_USER.to_string())
     }
 
     #[derive(Deserialize, Default)]

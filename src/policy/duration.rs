@@ -46,20 +46,6 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
-/// The shortest exact spelling of `d` in the file's syntax: the largest unit
-/// that divides it (`2d`, `36h`, `90m`). Sub-minute remainders cannot be
-/// written in the file, so they are rounded down; zero is `0m`.
-pub fn format_duration(d: Duration) -> String {
-    let seconds = d.as_secs();
-    if seconds >= DAY && seconds.is_multiple_of(DAY) {
-        format!("{}d", seconds / DAY)
-    } else if seconds >= HOUR && seconds.is_multiple_of(HOUR) {
-        format!("{}h", seconds / HOUR)
-    } else {
-        format!("{}m", seconds / MINUTE)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,25 +96,6 @@ mod tests {
                 parse_duration(sample).is_ok(),
                 "{sample:?}"
             );
-        }
-    }
-
-    #[test]
-    fn formats_with_the_largest_exact_unit() {
-        assert_eq!(format_duration(Duration::from_secs(2 * 3600)), "2h");
-        assert_eq!(format_duration(Duration::from_secs(90 * 60)), "90m");
-        assert_eq!(format_duration(Duration::from_secs(2 * 86400)), "2d");
-        assert_eq!(format_duration(Duration::from_secs(36 * 3600)), "36h");
-        assert_eq!(format_duration(Duration::from_secs(24 * 3600)), "1d");
-        assert_eq!(format_duration(Duration::from_secs(60)), "1m");
-        assert_eq!(format_duration(Duration::ZERO), "0m");
-    }
-
-    #[test]
-    fn format_then_parse_round_trips() {
-        for minutes in [1u64, 59, 60, 61, 90, 120, 1439, 1440, 2880, 2881, 10080] {
-            let d = Duration::from_secs(minutes * 60);
-            assert_eq!(parse_duration(&format_duration(d)), Ok(d), "{minutes}m");
         }
     }
 }

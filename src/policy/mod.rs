@@ -20,7 +20,7 @@ mod validate;
 
 use std::fmt;
 
-pub use duration::{format_duration, parse_duration};
+pub use duration::parse_duration;
 pub use model::*;
 pub use notify::{NoticeEvent, NotifyRule, Target};
 pub use schema::json_schema;

@@ -77,15 +77,16 @@ pub fn check_output_at(
     source: PolicySource,
     moment: &crate::report::timing::Moment<'_>,
 ) -> CheckOutput {
-    use crate::report::timing::{DeadlineState, coarse, deadline_state, title_with_clock};
+    use crate::report::timing::{DeadlineState, deadline_state, title_with_clock};
+    use crate::rules::format_span;
     let mut output = check_output(verdict, policy, source);
     let state = deadline_state(verdict, moment);
     output.title = title_with_clock(&output.title, state);
     if let Some(deadline) = verdict.deadline {
         let plain = format!("\nDeploy by **{}**.\n", format_utc_minute(deadline));
         let now = match state {
-            Some(DeadlineState::Ahead(left)) => format!(" {} left.", coarse(left)),
-            Some(DeadlineState::Overdue(by)) => format!(" ⏰ **Overdue by {}.**", coarse(by)),
+            Some(DeadlineState::Ahead(left)) => format!(" {} left.", format_span(left)),
+            Some(DeadlineState::Overdue(by)) => format!(" ⏰ **Overdue by {}.**", format_span(by)),
             _ => String::new(),
         };
         if !now.is_empty() {

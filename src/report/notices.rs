@@ -165,7 +165,7 @@ impl NoticeFacts {
 }
 
 fn human(d: chrono::Duration) -> String {
-    super::timing::coarse(d)
+    crate::rules::format_span(d)
 }
 
 /// The notice's text, lines joined by `\n`, no trailing newline.

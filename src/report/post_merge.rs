@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::policy::format_duration;
+use crate::rules::format_duration;
 
 /// Marks the follow-up issue's number inside the sticky comment, so that
 /// the issue is opened once even across restarts and instances.
@@ -231,18 +231,8 @@ pub fn incident_report(f: &IncidentFacts<'_>) -> String {
             .unwrap_or_default(),
         start = utc(start),
         end = utc(f.merged_at),
-        duration = human(duration),
+        duration = format_duration(duration),
     )
-}
-
-/// `1h 23m`, as the procedure's resolution notice writes durations.
-pub fn human(d: std::time::Duration) -> String {
-    let minutes = d.as_secs() / 60;
-    match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m}m"),
-        (h, 0) => format!("{h}h"),
-        (h, m) => format!("{h}h {m}m"),
-    }
 }
 
 /// An escalation comment: who is mentioned, and how late the hotfix is.
@@ -267,14 +257,14 @@ pub fn escalation_comment(
             "this {severity} hotfix was due by **{}** ({} deadline) and is not merged: {} past due.",
             utc(deadline),
             format_duration(limit),
-            human(late)
+            format_duration(late)
         )
     } else {
         format!(
             "this {severity} hotfix has been unresolved for more than {} (due {}, {} past due). The procedure asks to notify leadership now.",
             format_duration(limit),
             utc(deadline),
-            human(late)
+            format_duration(late)
         )
     };
     format!(
@@ -361,7 +351,7 @@ mod tests {
         assert!(text.contains("@acme/incident-commanders"));
         assert!(text.contains("35m past due"));
         assert_eq!(
-            human(std::time::Duration::from_secs(5 * 3600 + 60)),
+            format_duration(std::time::Duration::from_secs(5 * 3600 + 60)),
             "5h 1m"
         );
     }

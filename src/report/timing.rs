@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::rules::{PullRequestFacts, Verdict, format_utc_minute};
+use crate::rules::{PullRequestFacts, Verdict, format_span, format_utc_minute};
 
 /// An escalation comment the app posted (found by its marker on a comment
 /// written by a bot account, `GET /repos/{o}/{r}/issues/{n}/timeline`).
@@ -59,26 +59,14 @@ pub fn deadline_state(verdict: &Verdict, moment: &Moment<'_>) -> Option<Deadline
     })
 }
 
-/// `3d 2h`, `5h 7m`, `12m`: the two largest units, rounded down (a figure
-/// that moves once a minute at most, once an hour past a day).
-pub fn coarse(d: chrono::Duration) -> String {
-    let minutes = d.num_minutes().max(0);
-    let (days, hours, mins) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
-    match (days, hours, mins) {
-        (0, 0, m) => format!("{m}m"),
-        (0, h, 0) => format!("{h}h"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, 0, _) => format!("{d}d"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
-}
-
 /// The check run's title with the clock: `Overdue by 3d 2h — …` past the
 /// deadline, `… — 1h 20m left` before it.
 pub fn title_with_clock(title: &str, state: Option<DeadlineState>) -> String {
     match state {
-        Some(DeadlineState::Overdue(by)) => format!("Overdue by {} — {title}", coarse(by)),
-        Some(DeadlineState::Ahead(left)) => format!("{title} — {} left to deploy", coarse(left)),
+        Some(DeadlineState::Overdue(by)) => format!("Overdue by {} — {title}", format_span(by)),
+        Some(DeadlineState::Ahead(left)) => {
+            format!("{title} — {} left to deploy", format_span(left))
+        }
         _ => title.to_string(),
     }
 }
@@ -102,15 +90,15 @@ pub fn deadline_lines(
         }
         DeadlineState::Overdue(by) => format!(
             "- **Deploy by:** {at} ({deadline_limit} deadline) — ⏰ **Overdue by {}**\n",
-            coarse(by)
+            format_span(by)
         ),
         DeadlineState::MergedInTime(before) => format!(
             "- **Deploy by:** {at} ({deadline_limit} deadline) — merged {} before it\n",
-            coarse(before)
+            format_span(before)
         ),
         DeadlineState::MergedLate(after) => format!(
             "- **Deploy by:** {at} ({deadline_limit} deadline) — merged {} after it\n",
-            coarse(after)
+            format_span(after)
         ),
         DeadlineState::Closed => {
             format!("- **Deploy by:** {at} ({deadline_limit} deadline) — closed without merging\n")
@@ -159,18 +147,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn coarse_keeps_the_two_largest_units() {
-        let m = chrono::Duration::minutes;
-        assert_eq!(coarse(m(0)), "0m");
-        assert_eq!(coarse(m(59)), "59m");
-        assert_eq!(coarse(m(60)), "1h");
-        assert_eq!(coarse(m(125)), "2h 5m");
-        assert_eq!(coarse(m(3 * 1440 + 2 * 60 + 59)), "3d 2h");
-        assert_eq!(coarse(m(2 * 1440 + 5)), "2d");
-        assert_eq!(coarse(m(-5)), "0m");
-    }
-
-    #[test]
     fn the_title_says_overdue_first() {
         let by = chrono::Duration::minutes(3 * 1440 + 125);
         assert_eq!(
@@ -189,5 +165,23 @@ mod tests {
         );
         assert_eq!(title_with_clock("x", Some(DeadlineState::Closed)), "x");
         assert_eq!(title_with_clock("x", None), "x");
+    }
+
+    #[test]
+    fn two_days_is_spelled_the_same_in_the_title_and_the_escalation() {
+        let two_days = chrono::Duration::hours(48);
+        let title = title_with_clock("x", Some(DeadlineState::Overdue(two_days)));
+        assert_eq!(title, "Overdue by 48h — x");
+        let deadline = chrono::DateTime::<Utc>::UNIX_EPOCH;
+        let comment = crate::report::post_merge::escalation_comment(
+            1,
+            "P1",
+            &["lead".to_string()],
+            deadline,
+            deadline + two_days,
+            std::time::Duration::from_secs(48 * 3600),
+        );
+        assert!(comment.contains("(48h deadline)"), "{comment}");
+        assert!(comment.contains(": 48h past due"), "{comment}");
     }
 }

@@ -27,6 +27,6 @@ pub use classify::{Classification, HotfixReason, classify};
 pub use facts::*;
 pub use needs::{FactNeeds, candidate_logins, deciders, label_appliers, needs};
 pub use result::{RuleId, RuleResult, RuleStatus};
-pub use time::{format_duration, format_utc_minute};
+pub use time::{format_duration, format_span, format_utc_minute};
 pub use verdict::{Conclusion, Verdict, evaluate};
 pub use version::{expected_tag, new_version};

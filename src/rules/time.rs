@@ -11,30 +11,36 @@ pub fn format_utc_minute(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// `2h`, `90m` → `1h 30m`, `2d`, `45s`: the policy file's own units, compact.
+/// Every duration the app writes (policy limits, time left, time late,
+/// time to resolve), spelled one way: the two largest units, rounded down:
+/// `45s`, `12m`, `1h 30m`, `24h`, `48h`, `3d`, `3d 2h`. Hours up to two
+/// days, as the procedure writes them ("within 48 hours"), days beyond.
+/// Seconds only below a minute; zero is `0m`.
 pub fn format_duration(duration: Duration) -> String {
     let secs = duration.as_secs();
-    if secs == 0 {
-        return "0m".to_string();
+    if secs < 60 {
+        return if secs == 0 {
+            "0m".to_string()
+        } else {
+            format!("{secs}s")
+        };
     }
-    // Whole days read better as hours up to two days ("48h" is the procedure's wording).
-    if secs.is_multiple_of(86_400) && secs > 2 * 86_400 {
-        return format!("{}d", secs / 86_400);
+    let minutes = secs / 60;
+    let days = if minutes > 48 * 60 { minutes / 1440 } else { 0 };
+    let (hours, mins) = ((minutes - days * 1440) / 60, minutes % 60);
+    match (days, hours, mins) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d {h}h"),
     }
-    let hours = secs / 3600;
-    let minutes = (secs % 3600) / 60;
-    let seconds = secs % 60;
-    let mut parts = Vec::new();
-    if hours > 0 {
-        parts.push(format!("{hours}h"));
-    }
-    if minutes > 0 {
-        parts.push(format!("{minutes}m"));
-    }
-    if seconds > 0 {
-        parts.push(format!("{seconds}s"));
-    }
-    parts.join(" ")
+}
+
+/// [`format_duration`] of a signed span (`later - earlier`); a negative
+/// span is `0m`.
+pub fn format_span(span: chrono::Duration) -> String {
+    format_duration(span.to_std().unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -61,9 +67,17 @@ mod tests {
             (1800, "30m"),
             (604_800, "7d"),
             (45, "45s"),
+            (0, "0m"),
+            (59 * 60 + 59, "59m"),
+            (36 * 3600, "36h"),
+            (48 * 3600 + 60, "2d"),
+            (49 * 3600, "2d 1h"),
+            (3 * 86_400 + 2 * 3600 + 59 * 60, "3d 2h"),
         ];
         for (secs, want) in cases {
             assert_eq!(format_duration(Duration::from_secs(secs)), want, "{secs}s");
         }
+        assert_eq!(format_span(chrono::Duration::minutes(-5)), "0m");
+        assert_eq!(format_span(chrono::Duration::minutes(125)), "2h 5m");
     }
 }

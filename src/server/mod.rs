@@ -61,11 +61,5 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let text = state.metrics.render(&(state.gauges)());
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        text,
-    )
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text)
 }

@@ -22,7 +22,6 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Read as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -632,36 +631,37 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_string())
 }
 
-/// 256 random bits for the state key (two tokens' worth of the OS's
-/// randomness, see `random_token`).
+/// 256 random bits for the state key, from the OS (`getrandom`).
 fn random_key() -> [u8; 32] {
     let mut key = [0u8; 32];
-    let a = random_token();
-    let b = random_token();
-    let _ = hex::decode_to_slice(format!("{a}{b}"), &mut key);
+    random_bytes(&mut key);
     key
 }
 
-/// 128 random bits as hex, from the OS; if it cannot be read, from std's
-/// randomly keyed SipHash (unpredictable without its key, which never
-/// leaves the process).
+/// 128 random bits as hex, from the OS (`getrandom`).
 fn random_token() -> String {
     let mut bytes = [0u8; 16];
-    let from_os = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .is_ok();
-    if !from_os {
-        use std::hash::BuildHasher as _;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let a = std::collections::hash_map::RandomState::new().hash_one(nanos);
-        let b = std::collections::hash_map::RandomState::new().hash_one(a);
-        bytes[..8].copy_from_slice(&a.to_le_bytes());
-        bytes[8..].copy_from_slice(&b.to_le_bytes());
-    }
+    random_bytes(&mut bytes);
     hex::encode(bytes)
+}
+
+/// Fills `bytes` from the OS; should the OS refuse (it does not on the
+/// platforms we ship), from std's randomly keyed SipHash, unpredictable
+/// without its key, which never leaves the process.
+fn random_bytes(bytes: &mut [u8]) {
+    if getrandom::fill(bytes).is_ok() {
+        return;
+    }
+    use std::hash::BuildHasher as _;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let keyed = std::collections::hash_map::RandomState::new();
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        let word = keyed.hash_one((nanos, i)).to_le_bytes();
+        chunk.copy_from_slice(&word[..chunk.len()]);
+    }
 }
 
 #[cfg(test)]
