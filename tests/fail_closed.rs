@@ -769,3 +769,48 @@ async fn a_fork_head_pushed_away_and_back_after_comment_approvals_is_not_approve
         text_of(&run)
     );
 }
+
+// ---- (f) A late delivery's snapshot is never evaluated --------------------
+
+#[tokio::test]
+async fn a_late_opened_delivery_with_an_old_head_and_labels_writes_nothing_on_the_old_head() {
+    let (h, pull) = p0(POLICY).await;
+    // The snapshot GitHub put in the `opened` delivery: the first head,
+    // before the P0 label was applied.
+    let stale_seed = PullSeed {
+        labels: vec!["hotfix".into()],
+        ..pull.clone()
+    };
+    let stale = pull_request_event("opened", &PrSpec::from_seed(REPO, &stale_seed, 1));
+    // Meanwhile the author pushed: GitHub's pull request has a new head.
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = NEW_HEAD.into());
+    h.gh.set_file(REPO, NEW_HEAD, "VERSION", "1.2.4\n");
+    h.gh.add_push_activity(
+        REPO,
+        &pull.head_ref,
+        NEW_HEAD,
+        "push",
+        "dana",
+        pull.created_at + Duration::minutes(5),
+    );
+    h.pull_request("synchronize", pull.number).await;
+    // The `opened` delivery arrives last.
+    assert_eq!(
+        h.deliver("pull_request", &stale).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+
+    assert!(
+        h.gh.check_runs(REPO, HEAD_SHA).is_empty(),
+        "nothing written on a head that is no longer the pull request's: {:#?}",
+        h.gh.check_runs(REPO, HEAD_SHA)
+    );
+    let run = h.check(NEW_HEAD);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("needs engineering-lead and on-call-manager approval — 2h left to deploy"),
+        "judged as the P0 it is now, not the label-less snapshot"
+    );
+}

@@ -176,10 +176,12 @@ impl Engine {
         {
             return Ok(Outcome::NotACommand);
         }
-        let pull = match job.pull {
-            Some(pull) => pull,
-            None => PullPayload::from(client.get_pull(job.key.number).await?),
-        };
+        // Always GitHub's current pull request, never the delivery's
+        // snapshot: a delivery that arrives late (an `opened` or `labeled`
+        // overtaken by a `synchronize`) carries an old head, old labels, an
+        // old base or state, and a verdict on it would be written on a
+        // commit that is no longer the head.
+        let pull = PullPayload::from(client.get_pull(job.key.number).await?);
         let policy = match &loaded.policy {
             Ok(policy) => policy,
             Err(errors) => {
