@@ -814,3 +814,115 @@ async fn a_late_opened_delivery_with_an_old_head_and_labels_writes_nothing_on_th
         "judged as the P0 it is now, not the label-less snapshot"
     );
 }
+
+// ---- (a) Only a writer takes a pull request out of the procedure ----------
+
+/// A P0 labelled `hotfix` + `P0` by dana (write access) on a branch without
+/// the hotfix prefix: only its labels make it a hotfix.
+async fn labelled_only_p0() -> (Harness, PullSeed) {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        head_ref: "fix/login-loop".into(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
+    (h, pull)
+}
+
+/// `actor` removes `labels` (in that order), and GitHub's `unlabeled`
+/// delivery for the last one arrives.
+async fn remove_labels(h: &Harness, pull: &PullSeed, actor: &str, labels: &[&str]) {
+    for (i, label) in labels.iter().enumerate() {
+        h.gh.add_label_event(
+            REPO,
+            pull.number,
+            label,
+            actor,
+            false,
+            pull.created_at + Duration::minutes(10 + i as i64),
+        );
+    }
+    let left: Vec<String> =
+        h.gh.pull(REPO, pull.number)
+            .expect("pull")
+            .labels
+            .into_iter()
+            .filter(|l| !labels.contains(&l.as_str()))
+            .collect();
+    let left: Vec<&str> = left.iter().map(String::as_str).collect();
+    h.gh.set_labels(REPO, pull.number, &left);
+    h.pull_request("unlabeled", pull.number).await;
+}
+
+#[tokio::test]
+async fn a_triage_user_removing_the_hotfix_labels_neither_turns_the_check_neutral_nor_stops_escalation()
+ {
+    let (h, pull) = labelled_only_p0().await;
+    remove_labels(&h, &pull, "trina", &["hotfix", "P0"]).await;
+
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "{}",
+        text_of(&run)
+    );
+    assert!(
+        run.title
+            .as_deref()
+            .is_some_and(|t| t.starts_with("`hotfix` removed by @trina, who lacks write access")),
+        "{:?}",
+        run.title
+    );
+    let text = text_of(&run);
+    assert!(
+        // GitHub's `permission` field says `read` for the triage role.
+        text.contains("`P0` was removed by @trina (read access)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("they still apply: only someone with write access can take a pull request out of the hotfix procedure, so a writer must remove them"),
+        "{text}"
+    );
+    // Still a P0 whose clock dana started: the escalation comes.
+    assert_eq!(h.app.engine.watched().await, 1);
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1, "the escalation is posted");
+}
+
+#[tokio::test]
+async fn a_writer_removing_the_hotfix_labels_takes_the_pull_request_out() {
+    let (h, pull) = labelled_only_p0().await;
+    remove_labels(&h, &pull, "bob", &["hotfix", "P0"]).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("neutral"),
+        "{:?}",
+        run.title
+    );
+    assert_eq!(h.app.engine.watched().await, 0);
+}
+
+#[tokio::test]
+async fn a_removal_by_someone_github_gives_no_access_keeps_the_hotfix() {
+    let (h, pull) = labelled_only_p0().await;
+    // GitHub answers 404 for the remover's permission (not a collaborator
+    // it will talk about): no access, so the removal does not count.
+    h.gh.set_unknown_user_permission(REPO, None);
+    remove_labels(&h, &pull, "ghost-writer", &["hotfix"]).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert!(
+        run.title.as_deref().is_some_and(
+            |t| t.starts_with("`hotfix` removed by @ghost-writer, who lacks write access")
+        ),
+        "{:?}",
+        run.title
+    );
+}

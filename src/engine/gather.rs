@@ -35,9 +35,11 @@ pub async fn facts(
     severity: Option<&Severity>,
     pull: &PullPayload,
     head_last_received: Option<chrono::DateTime<chrono::Utc>>,
+    designation: Designation,
 ) -> Result<Gathered, GitHubError> {
     let number = pull.number;
     let mut facts = base_facts(client, pull);
+    facts.permissions = designation.permissions;
     let changed_files: Vec<ChangedFile> = client
         .list_pull_files(number)
         .await?
@@ -63,6 +65,11 @@ pub async fn facts(
         facts.totals = PullPayload::from(client.get_pull(number).await?).totals();
     }
     let files_complete = rules::hygiene::list_is_complete(&changed_files, facts.totals);
+    // The one timeline call (read before classifying) gives the comments
+    // (the sticky one, approval commands), the reviews and who set or
+    // removed which label.
+    let timeline = designation.timeline;
+    facts.label_events = designation.label_events;
     if matches!(classification, Classification::NotHotfix) {
         return Ok(Gathered {
             facts,
@@ -71,36 +78,7 @@ pub async fn facts(
             files_complete,
         });
     }
-    // One timeline call gives the comments (the sticky one, approval
-    // commands), the reviews and who set which label.
-    let timeline = client.timeline(number).await?;
     let comments = timeline.comments;
-    // An event without a time keeps its place in the list (the order
-    // decides who applied a label last) and takes the time of the event
-    // before it: never later than it happened, so a clock it starts runs
-    // early rather than late.
-    let mut last_at = facts.created_at;
-    facts.label_events = timeline
-        .label_events
-        .into_iter()
-        .filter_map(|e| {
-            let added = match e.event.as_str() {
-                "labeled" => true,
-                "unlabeled" => false,
-                _ => return None,
-            };
-            let at = e.created_at.unwrap_or(last_at);
-            last_at = at;
-            Some(LabelEvent {
-                label: e.label?,
-                added,
-                // A deleted account: GitHub shows it as "ghost", who has
-                // no permission on anything.
-                actor: e.actor.unwrap_or_else(|| "ghost".to_string()),
-                at,
-            })
-        })
-        .collect();
     for label in &mut facts.labels {
         // The latest `labeled` event says who applied it and when.
         if let Some(e) = facts
@@ -197,6 +175,10 @@ pub async fn facts(
         }
     }
     for login in &permission_logins {
+        // Already read for this evaluation (a label's remover or applier).
+        if rules::members_permission(&facts.permissions, login).is_some() {
+            continue;
+        }
         let permission = client.collaborator_permission(login).await?;
         facts
             .permissions
@@ -224,6 +206,79 @@ pub async fn facts(
         changed_files,
         files_complete,
     })
+}
+
+/// What decides whether the pull request is (still) a hotfix, read before
+/// classifying it: the timeline (read once per evaluation, passed on to
+/// [`facts`]), its label events, and the permissions of whoever removed a
+/// hotfix or severity label (and of who had applied it).
+pub struct Designation {
+    pub timeline: crate::github::Timeline,
+    /// `labeled`/`unlabeled` items, oldest first.
+    pub label_events: Vec<LabelEvent>,
+    /// `GET /collaborators/{u}/permission` → `permission`, by login.
+    pub permissions: BTreeMap<String, Permission>,
+    /// The labels on the pull request now, and those whose removal does not
+    /// count (`rules::designation::held`): classify by these.
+    pub labels: Vec<String>,
+}
+
+/// Reads the timeline and the permissions a designation label's removal
+/// depends on. Costs the timeline (every page) and one permission call per
+/// remover or applier of a removed designation label, none when nothing
+/// was removed.
+pub async fn designation(
+    client: &RepoClient,
+    policy: &Policy,
+    pull: &PullPayload,
+) -> Result<Designation, GitHubError> {
+    let timeline = client.timeline(pull.number).await?;
+    let label_events = label_events(&timeline, pull.created_at.unwrap_or_default());
+    let current = pull.label_names();
+    let mut permissions = BTreeMap::new();
+    for login in rules::designation::logins_to_check(policy, &current, &label_events) {
+        let permission = client.collaborator_permission(&login).await?;
+        permissions.insert(login, Permission::from_api(&permission));
+    }
+    let labels = rules::verdict::effective_labels(policy, &current, &label_events, &permissions);
+    Ok(Designation {
+        timeline,
+        label_events,
+        permissions,
+        labels,
+    })
+}
+
+/// The timeline's label events, oldest first. An event without a time
+/// keeps its place in the list (the order decides who applied a label
+/// last) and takes the time of the event before it: never later than it
+/// happened, so a clock it starts runs early rather than late.
+fn label_events(
+    timeline: &crate::github::Timeline,
+    created_at: chrono::DateTime<chrono::Utc>,
+) -> Vec<LabelEvent> {
+    let mut last_at = created_at;
+    timeline
+        .label_events
+        .iter()
+        .filter_map(|e| {
+            let added = match e.event.as_str() {
+                "labeled" => true,
+                "unlabeled" => false,
+                _ => return None,
+            };
+            let at = e.created_at.unwrap_or(last_at);
+            last_at = at;
+            Some(LabelEvent {
+                label: e.label.clone()?,
+                added,
+                // A deleted account: GitHub shows it as "ghost", who has
+                // no permission on anything.
+                actor: e.actor.clone().unwrap_or_else(|| "ghost".to_string()),
+                at,
+            })
+        })
+        .collect()
 }
 
 /// When GitHub received the push that made the pull request's head, by

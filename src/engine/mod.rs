@@ -206,19 +206,21 @@ impl Engine {
                 return Ok(Outcome::Reported { conclusion });
             }
         };
+        // Who removed a hotfix or severity label decides whether the pull
+        // request is still one: classify by the labels that still apply.
+        let designation = gather::designation(&client, policy, &pull).await?;
+        let labels = designation.labels.clone();
         // Without a policy file, a hotfix is judged by the default fitted
         // to this repository (its default branch, its version files).
         let fitted = match loaded.source {
             PolicySource::BuiltIn
-                if rules::classify(policy, &pull.label_names(), &pull.head.ref_name)
-                    .is_hotfix() =>
+                if rules::classify(policy, &labels, &pull.head.ref_name).is_hotfix() =>
             {
                 Some(default_policy::fit(&client, &pull.base.sha).await?)
             }
             _ => None,
         };
         let policy = fitted.as_ref().map_or(policy, |f| &f.policy);
-        let labels = pull.label_names();
         let classification = rules::classify(policy, &labels, &pull.head.ref_name);
         let severity = match &classification {
             Classification::NotHotfix => None,
@@ -249,6 +251,7 @@ impl Engine {
             severity,
             &pull,
             head_last_received,
+            designation,
         )
         .await?;
         let mut verdict = rules::evaluate(policy, &gathered.facts);
@@ -662,7 +665,8 @@ pub async fn read_only_facts(
         }
     };
     let pull = PullPayload::from(client.get_pull(number).await?);
-    let classification = rules::classify(&policy, &pull.label_names(), &pull.head.ref_name);
+    let designation = gather::designation(&client, &policy, &pull).await?;
+    let classification = rules::classify(&policy, &designation.labels, &pull.head.ref_name);
     let severity = match &classification {
         Classification::NotHotfix => None,
         Classification::Hotfix { severity, .. } => *severity,
@@ -675,6 +679,7 @@ pub async fn read_only_facts(
         severity,
         &pull,
         None,
+        designation,
     )
     .await?;
     Ok((policy, source, gathered.facts))

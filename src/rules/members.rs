@@ -84,9 +84,17 @@ pub(crate) fn in_role(
 }
 
 pub(crate) fn permission_of(facts: &PullRequestFacts, login: &str) -> Option<Permission> {
-    facts.permissions.get(login).copied().or_else(|| {
-        facts
-            .permissions
+    permission_in(&facts.permissions, login)
+}
+
+/// `login`'s permission in a looked-up map, matching the login
+/// case-insensitively; `None` when it was not looked up.
+pub fn permission_in(
+    permissions: &std::collections::BTreeMap<String, Permission>,
+    login: &str,
+) -> Option<Permission> {
+    permissions.get(login).copied().or_else(|| {
+        permissions
             .iter()
             .find(|(k, _)| same_login(k, login))
             .map(|(_, p)| *p)
