@@ -926,3 +926,36 @@ async fn a_removal_by_someone_github_gives_no_access_keeps_the_hotfix() {
         run.title
     );
 }
+
+#[tokio::test]
+async fn re_applying_a_writers_hotfix_label_and_removing_it_again_does_not_launder_it() {
+    let (h, pull) = labelled_only_p0().await;
+    // trina removes `hotfix`, puts it back herself, then removes it again:
+    // the last application before the removal is hers.
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "hotfix",
+        "trina",
+        false,
+        pull.created_at + Duration::minutes(7),
+    );
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "hotfix",
+        "trina",
+        true,
+        pull.created_at + Duration::minutes(8),
+    );
+    remove_labels(&h, &pull, "trina", &["hotfix"]).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert!(
+        run.title
+            .as_deref()
+            .is_some_and(|t| t.starts_with("`hotfix` removed by @trina, who lacks write access")),
+        "{:?}",
+        run.title
+    );
+}

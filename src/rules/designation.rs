@@ -44,44 +44,46 @@ fn designation_labels(policy: &Policy) -> Vec<&str> {
         .collect()
 }
 
-/// For each designation label not on the pull request now whose latest
-/// event removed it: that removal, and the application it undid (if an
-/// event shows one).
-fn removals<'e>(
+/// Each designation label not on the pull request now whose latest event
+/// removed it, with every event naming it (oldest first).
+fn removed<'e>(
     policy: &Policy,
     labels: &[String],
     events: &'e [LabelEvent],
-) -> Vec<(&'e LabelEvent, Option<&'e LabelEvent>)> {
-    let mut out: Vec<(&LabelEvent, Option<&LabelEvent>)> = Vec::new();
+) -> Vec<Vec<&'e LabelEvent>> {
+    let mut out: Vec<Vec<&LabelEvent>> = Vec::new();
     for wanted in designation_labels(policy) {
         if has_label(labels, wanted) {
             continue;
         }
-        let Some(at) = events.iter().rposition(|e| same_label(&e.label, wanted)) else {
+        let naming: Vec<&LabelEvent> = events
+            .iter()
+            .filter(|e| same_label(&e.label, wanted))
+            .collect();
+        let Some(last) = naming.last() else {
             continue;
         };
-        let removal = &events[at];
-        if removal.added || out.iter().any(|(r, _)| std::ptr::eq(*r, removal)) {
+        if last.added
+            || out
+                .iter()
+                .any(|o| o.last().is_some_and(|l| std::ptr::eq(*l, *last)))
+        {
             continue;
         }
-        let applied = events[..at]
-            .iter()
-            .rev()
-            .find(|e| e.added && same_label(&e.label, wanted));
-        out.push((removal, applied));
+        out.push(naming);
     }
     out
 }
 
-/// Logins whose permission decides whether a removal counts: who removed
-/// each designation label now off the pull request, and who had applied
-/// it. Look up `permissions` for each before [`held`].
+/// Logins whose permission decides whether a removal counts: everyone who
+/// applied or removed a designation label now off the pull request. Look
+/// up `permissions` for each before [`held`].
 pub fn logins_to_check(policy: &Policy, labels: &[String], events: &[LabelEvent]) -> Vec<String> {
     let mut logins: Vec<String> = Vec::new();
-    for (removal, applied) in removals(policy, labels, events) {
-        for login in std::iter::once(&removal.actor).chain(applied.map(|a| &a.actor)) {
-            if !logins.iter().any(|l| same_login(l, login)) {
-                logins.push(login.clone());
+    for naming in removed(policy, labels, events) {
+        for e in naming {
+            if !logins.iter().any(|l| same_login(l, &e.actor)) {
+                logins.push(e.actor.clone());
             }
         }
     }
@@ -89,35 +91,37 @@ pub fn logins_to_check(policy: &Policy, labels: &[String], events: &[LabelEvent]
 }
 
 /// The designation labels that still apply although they are off the pull
-/// request: removed by someone without write access (or whose access is
-/// unknown), undoing an application by someone with write access (or by
-/// someone unknown). A removal by a writer counts; so does undoing what
-/// only someone without write access had applied (nothing a writer decided
-/// is taken away).
+/// request. Only writers' events count: a label applied by someone with
+/// write access (or whose access is unknown) holds until someone with
+/// write access removes it; what people without write access apply or
+/// remove in between changes nothing (so re-applying a writer's label and
+/// removing it again does not take it away either). A label only people
+/// without write access ever applied is not held.
 pub fn held(
     policy: &Policy,
     labels: &[String],
     events: &[LabelEvent],
     permissions: &BTreeMap<String, Permission>,
 ) -> Vec<Held> {
-    removals(policy, labels, events)
+    removed(policy, labels, events)
         .into_iter()
-        .filter_map(|(removal, applied)| {
-            let remover = permission(permissions, &removal.actor);
-            if remover.is_some_and(Permission::can_write) {
-                return None;
+        .filter_map(|naming| {
+            // Fail closed both ways: an application by someone whose access
+            // is unknown holds, a removal by them does not count.
+            let mut by_writer = false;
+            for e in &naming {
+                match permission(permissions, &e.actor) {
+                    Some(p) if p.can_write() => by_writer = e.added,
+                    None if e.added => by_writer = true,
+                    _ => {}
+                }
             }
-            let applier = applied.map(|a| permission(permissions, &a.actor));
-            if let Some(Some(p)) = applier
-                && !p.can_write()
-            {
-                return None;
-            }
-            Some(Held {
+            let removal = naming.last()?;
+            by_writer.then(|| Held {
                 label: removal.label.clone(),
                 removed_by: removal.actor.clone(),
                 at: removal.at,
-                remover,
+                remover: permission(permissions, &removal.actor),
             })
         })
         .collect()
@@ -200,7 +204,7 @@ mod tests {
         let policy = p0_policy();
         let labels = vec!["P0".to_string()];
         let ev = events();
-        assert_eq!(logins_to_check(&policy, &labels, &ev), ["trina", "dana"]);
+        assert_eq!(logins_to_check(&policy, &labels, &ev), ["dana", "trina"]);
         let got = held(
             &policy,
             &labels,
@@ -230,6 +234,23 @@ mod tests {
             result(&got).and_then(|r| r.title_fragment).as_deref(),
             Some("could not confirm that @trina, who removed `hotfix`, has write access")
         );
+    }
+
+    #[test]
+    fn re_applying_and_removing_again_does_not_launder_a_writers_label() {
+        let policy = p0_policy();
+        let mut ev = events();
+        ev.push(label_event("hotfix", true, "trina", "2026-11-26T13:11:00Z"));
+        ev.push(label_event(
+            "hotfix",
+            false,
+            "trina",
+            "2026-11-26T13:12:00Z",
+        ));
+        let p = perms(&[("trina", Permission::Triage), ("dana", Permission::Write)]);
+        let got = held(&policy, &["P0".to_string()], &ev, &p);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].at, ts("2026-11-26T13:12:00Z"));
     }
 
     #[test]
