@@ -959,3 +959,78 @@ async fn re_applying_a_writers_hotfix_label_and_removing_it_again_does_not_laund
         run.title
     );
 }
+
+// ---- (d) Throw-away approvers cannot drain the rate limit -----------------
+
+#[tokio::test]
+async fn two_hundred_throw_away_approvers_cost_a_bounded_number_of_calls() {
+    let (h, pull) = p0(POLICY).await;
+    h.pull_request("opened", pull.number).await;
+    for n in 0..200 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            &format!("throwaway-{n}"),
+            "/hotfix approve",
+            pull.created_at + Duration::minutes(1),
+        );
+    }
+    h.gh.add_comment_at(
+        REPO,
+        pull.number,
+        "alice",
+        "/hotfix approve",
+        pull.created_at + Duration::minutes(2),
+    );
+    h.gh.clear_requests();
+    command(&h, &pull, "oncall-olga", 3).await;
+    let calls = h.gh.api_calls();
+    let memberships = h.gh.count("GET", "/memberships/");
+    let permissions = h.gh.count("GET", "/permission");
+    println!(
+        "evaluation with 200 throw-away approvers: {calls} calls ({memberships} membership, {permissions} permission lookups)"
+    );
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        text_of(&run)
+    );
+    // One listing per team instead of a lookup per person; write access
+    // only for the two role holders.
+    assert_eq!(memberships, 0);
+    assert_eq!(h.gh.count("GET", "/teams/on-call/members"), 1);
+    assert!(permissions <= 2, "{permissions}");
+    assert!(calls <= 12, "{calls}: {:#?}", h.gh.requests());
+    assert!(
+        text_of(&run).contains("@throwaway-7 is not in a required role"),
+        "{}",
+        text_of(&run)
+    );
+}
+
+// ---- (e) A role holder counts only with write access ----------------------
+
+#[tokio::test]
+async fn a_role_member_who_lost_write_access_fills_no_role() {
+    let (h, pull) = p0(POLICY).await;
+    h.pull_request("opened", pull.number).await;
+    // alice is named in engineering-lead, but her write access is gone.
+    h.gh.set_permission(REPO, "alice", "read");
+    command(&h, &pull, "alice", 1).await;
+    command(&h, &pull, "oncall-olga", 2).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("needs engineering-lead approval — 2h left to deploy")
+    );
+    assert!(
+        text_of(&run).contains(
+            "@alice is in engineering-lead but does not have write access; their approval does not count"
+        ),
+        "{}",
+        text_of(&run)
+    );
+}

@@ -27,6 +27,12 @@ pub struct Gathered {
     pub files_complete: bool,
 }
 
+/// People looked up one by one at most, per team and for write access;
+/// past it one listing answers for all of them (`list_team_members`,
+/// `list_writers`). Five calls cost about what one listing of a large team
+/// does.
+const PER_PERSON: usize = 5;
+
 pub async fn facts(
     client: &RepoClient,
     tags: &TagCache,
@@ -146,35 +152,68 @@ pub async fn facts(
         let head = client.get_file(path, Some(facts.head_sha.as_str())).await?;
         facts.files.insert(path.clone(), FileAtRefs { base, head });
     }
+    // Who could fill a role or count: reviewers and commenters, which
+    // anyone can be (throw-away accounts included). What they cost is
+    // bounded by the policy, never by how many there are: past
+    // `PER_PERSON` people, one listing per team (and one of the writers)
+    // replaces a call per person.
     let deciders = rules::deciders(policy, &facts);
     let mut team_members: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (org, slug) in &needs.teams {
         let team = format!("{org}/{slug}");
+        // Someone named directly in every role this team belongs to
+        // gains nothing from team membership: not looked up.
+        let wanted: Vec<&String> = deciders
+            .iter()
+            .filter(|login| !direct_in_every_role_of(policy, severity, &team, login))
+            .collect();
         let members = team_members.entry(team.clone()).or_default();
-        for login in &deciders {
-            // Someone named directly in every role this team belongs to
-            // gains nothing from team membership: skip the call.
-            if direct_in_every_role_of(policy, severity, &team, login) {
-                continue;
-            }
+        if wanted.len() > PER_PERSON {
+            let listed = client.list_team_members(org, slug).await?;
+            members.extend(
+                wanted
+                    .into_iter()
+                    .filter(|login| listed.iter().any(|m| m.eq_ignore_ascii_case(login)))
+                    .cloned(),
+            );
+            continue;
+        }
+        for login in wanted {
             if client.team_membership(org, slug, login).await? {
                 members.push(login.clone());
             }
         }
     }
     facts.team_members = team_members;
-    let mut permission_logins = rules::label_appliers(severity, &facts);
+    // Write access decides who set the severity (label appliers), who
+    // counts toward `count`, and whether a role holder's approval counts
+    // (a role member who lost write access does not): only people in a
+    // role are looked up for that, so throw-away accounts cost nothing.
+    let mut by_person = rules::label_appliers(severity, &facts);
+    let mut approvers = rules::role_holders(policy, severity, &facts);
     if needs.permissions_for_count {
-        for login in deciders {
-            if !permission_logins
-                .iter()
-                .any(|l| l.eq_ignore_ascii_case(&login))
-            {
-                permission_logins.push(login);
-            }
+        for login in &deciders {
+            rules::push_unique_login(&mut approvers, login);
         }
     }
-    for login in &permission_logins {
+    approvers.retain(|login| {
+        rules::members_permission(&facts.permissions, login).is_none()
+            && !by_person.iter().any(|l| l.eq_ignore_ascii_case(login))
+    });
+    if approvers.len() > PER_PERSON {
+        let writers = client.list_writers().await?;
+        for login in approvers {
+            let permission = if writers.iter().any(|w| w.eq_ignore_ascii_case(&login)) {
+                Permission::Write
+            } else {
+                Permission::None
+            };
+            facts.permissions.insert(login, permission);
+        }
+    } else {
+        by_person.extend(approvers);
+    }
+    for login in &by_person {
         // Already read for this evaluation (a label's remover or applier).
         if rules::members_permission(&facts.permissions, login).is_some() {
             continue;

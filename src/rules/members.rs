@@ -102,7 +102,7 @@ pub fn permission_in(
 }
 
 /// Adds `login` unless an equal login (ignoring case) is already there.
-pub(crate) fn push_unique_login(logins: &mut Vec<String>, login: &str) {
+pub fn push_unique_login(logins: &mut Vec<String>, login: &str) {
     if !logins.iter().any(|l| same_login(l, login)) {
         logins.push(login.to_string());
     }

@@ -5,7 +5,7 @@ use crate::policy::{Member, Policy, Severity};
 use crate::rules::approvals::is_command;
 use crate::rules::classify::same_label;
 use crate::rules::facts::{PullRequestFacts, ReviewState};
-use crate::rules::members::{push_unique_login, role_members, same_login};
+use crate::rules::members::{Membership, in_role, push_unique_login, role_members, same_login};
 use crate::rules::provenance::applications;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -121,6 +121,22 @@ pub fn deciders(policy: &Policy, facts: &PullRequestFacts) -> Vec<String> {
         logins.retain(|l| !same_login(l, &facts.author));
     }
     logins
+}
+
+/// Deciders in at least one of the severity's required roles (as far as
+/// `facts.team_members` says): their write access decides whether their
+/// approval fills the role. Call it once team members are looked up.
+pub fn role_holders(policy: &Policy, severity: &Severity, facts: &PullRequestFacts) -> Vec<String> {
+    deciders(policy, facts)
+        .into_iter()
+        .filter(|login| {
+            severity
+                .approvals
+                .roles
+                .iter()
+                .any(|role| in_role(policy, facts, role, login) == Membership::Yes)
+        })
+        .collect()
 }
 
 /// Who applied the severity's labels: their permission decides whether the

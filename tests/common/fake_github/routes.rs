@@ -41,6 +41,12 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
         }
 
         // Organisations.
+        ("GET", ["orgs", org, "teams", slug, "members"]) => {
+            super::lists::team_members(state, cx, req, org, slug)
+        }
+        ("GET", ["repos", o, r, "collaborators"]) => {
+            super::lists::collaborators(state, cx, req, o, r)
+        }
         ("GET", ["orgs", org, "teams", slug, "memberships", login]) => {
             team_membership(state, cx, org, slug, login)
         }
