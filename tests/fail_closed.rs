@@ -1034,3 +1034,58 @@ async fn a_role_member_who_lost_write_access_fills_no_role() {
         text_of(&run)
     );
 }
+
+// ---- (h) Nothing accepted is dropped: 300 queued pushes -------------------
+
+#[tokio::test]
+async fn three_hundred_queued_direct_pushes_are_each_audited() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        number: 3,
+        head_ref: "feature/x".into(),
+        labels: vec![],
+        ..h.p0()
+    };
+    let trunk = POLICY
+        .replace("workflow: git-flow", "workflow: trunk")
+        .replace("  merge_back: true\n", "");
+    h.seed(&trunk, &pull);
+    let sha = |n: usize| format!("{:040x}", n + 1);
+    let push = |n: usize| {
+        let mut payload =
+            common::webhook::push_event(REPO, "refs/heads/main", &["src/session.rs"], 1);
+        payload["head_commit"]["id"] = serde_json::json!(sha(n));
+        payload["commits"] = serde_json::json!([payload["head_commit"].clone()]);
+        payload["before"] = serde_json::json!(if n == 0 {
+            common::harness::BASE_SHA.to_string()
+        } else {
+            sha(n - 1)
+        });
+        payload["after"] = serde_json::json!(sha(n));
+        payload["sender"]["login"] = serde_json::json!("erin");
+        payload
+    };
+    // The first audit is slow to get its answer: the other 299 pushes
+    // queue behind it in the repository's commit job.
+    h.gh.delay_next("GET", "/pulls", std::time::Duration::from_secs(2), 1);
+    for n in 0..300 {
+        assert_eq!(h.deliver("push", &push(n)).await, StatusCode::ACCEPTED);
+    }
+    tokio::time::timeout(std::time::Duration::from_secs(120), h.app.idle())
+        .await
+        .expect("audits finish");
+    let missing: Vec<String> = (0..300)
+        .map(sha)
+        .filter(|s| {
+            !h.gh.check_runs(REPO, s).iter().any(|r| {
+                r.name == "hotfix-policy" && r.conclusion.as_deref() == Some("action_required")
+            })
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of 300 pushes never audited, first {:?}",
+        missing.len(),
+        missing.first()
+    );
+}
