@@ -1089,3 +1089,106 @@ async fn three_hundred_queued_direct_pushes_are_each_audited() {
         missing.first()
     );
 }
+
+// ---- (c) Closing announces that escalation stops; reopening resumes it ----
+
+fn level_1_posts(h: &Harness, number: u64) -> usize {
+    h.bot_comments(number)
+        .into_iter()
+        .filter(|c| {
+            c.body
+                .starts_with("<!-- hotfix-guard:escalation level=1 -->")
+        })
+        .count()
+}
+
+async fn set_state(h: &Harness, pull: &PullSeed, state: &str, event: &str, action: &str) {
+    h.gh.update_pull(REPO, pull.number, |p| p.state = state.into());
+    h.gh.add_state_event(REPO, pull.number, event, "dana", Utc::now());
+    h.pull_request(action, pull.number).await;
+}
+
+#[tokio::test]
+async fn closing_says_escalation_stopped_and_reopening_posts_the_level_now_due_once() {
+    let (h, pull) = p0(POLICY).await;
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    set_state(&h, &pull, "closed", "closed", "closed").await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        text.contains("Closed without merging by @dana at "),
+        "{text}"
+    );
+    assert!(
+        text.contains("escalation stopped. Reopening resumes it at the level then due"),
+        "{text}"
+    );
+    let sticky = h
+        .bot_comments(pull.number)
+        .into_iter()
+        .find(|c| c.body.starts_with("<!-- hotfix-guard -->"))
+        .expect("the sticky comment");
+    // The comment writes logins as code, so that nobody is notified.
+    assert!(
+        sticky.body.contains("Closed without merging by `@dana`"),
+        "{}",
+        sticky.body
+    );
+    assert_eq!(h.app.engine.watched().await, 0);
+
+    // The deadline passes while it is closed: nothing is posted.
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 0);
+    set_state(&h, &pull, "open", "reopened", "reopened").await;
+    assert_eq!(h.app.engine.sweep().await, 1, "the overdue level, once");
+    assert_eq!(h.app.engine.sweep().await, 0);
+    assert_eq!(level_1_posts(&h, pull.number), 1);
+}
+
+#[tokio::test]
+async fn a_level_posted_before_closing_is_not_posted_again_after_reopening() {
+    let (h, pull) = p0(POLICY).await;
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1);
+    set_state(&h, &pull, "closed", "closed", "closed").await;
+    h.clock.advance(Duration::minutes(60));
+    set_state(&h, &pull, "open", "reopened", "reopened").await;
+    assert_eq!(h.app.engine.sweep().await, 0);
+    assert_eq!(level_1_posts(&h, pull.number), 1);
+}
+
+// ---- (g) Escalation does not depend on listing every comment ---------------
+
+#[tokio::test]
+async fn more_than_10000_comments_do_not_stop_the_escalation_nor_repeat_it() {
+    let (h, pull) = p0(POLICY).await;
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 1);
+    // 10,001 comments: GitHub's lists stop at 100 pages of 100.
+    for n in 0..10_001 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            "chatty",
+            &format!("+1 ({n})"),
+            pull.created_at + Duration::seconds(10),
+        );
+    }
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(
+        h.app.engine.sweep().await,
+        1,
+        "posted from the store's record"
+    );
+    assert_eq!(h.app.engine.sweep().await, 0, "and only once");
+    assert_eq!(level_1_posts(&h, pull.number), 1);
+    assert_eq!(
+        h.gh.count("GET", &format!("/issues/{}/comments", pull.number)),
+        0,
+        "the comments were not listed"
+    );
+}

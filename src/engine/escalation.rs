@@ -1,16 +1,20 @@
 //! Deadlines: every open hotfix with a deadline is watched; a sweep posts
 //! one escalation comment when the deadline passes unmerged, and a second
 //! one (the procedure's "notify CEO/CTO if resolution exceeds 4 hours") once
-//! `escalation.after` has run out. Each comment carries a marker and is
-//! looked for before posting, so it is posted once across restarts and
-//! instances.
+//! `escalation.after` has run out. The levels posted are recorded in the
+//! store (kept when the pull request is closed and reopened), and each
+//! comment carries a marker the app reads back from its own comments when
+//! the store cannot say, so a level is posted once across restarts,
+//! instances, closing and reopening.
 
 use chrono::{DateTime, Utc};
 
-use crate::events::PullPayload;
-use crate::github::{GitHubError, RepoClient};
+use super::EngineError;
+use crate::events::{PrKey, PullPayload};
+use crate::github::RepoClient;
 use crate::policy::Policy;
 use crate::report::post_merge::{escalation_comment, escalation_marker};
+use crate::store::Store;
 
 /// A watched deadline (kept in the store's `deadlines`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,16 +32,26 @@ pub struct Escalated {
     pub second: bool,
     /// The pull request is merged or closed: stop watching it.
     pub finished: bool,
+    /// Which levels were posted could not be established: nothing posted.
+    pub unconfirmed: bool,
 }
 
-/// Posts what is due for one watched pull request.
+/// Posts what is due for one watched pull request. Which levels were
+/// posted comes from the store (`escalation_levels`), seeded by the
+/// evaluation from the app's own comments when the deadline is first
+/// watched; the app's own comments are read only when the store has no
+/// record or a posting was interrupted. When neither can say (the comments
+/// cannot all be listed: GitHub's lists stop at 100 pages), nothing is
+/// posted: a level is never posted twice, and the sweep logs why.
 pub async fn escalate(
     client: &RepoClient,
+    store: &Store,
+    key: &PrKey,
     policy: &Policy,
     pull: &PullPayload,
     watch: &Watch,
     now: DateTime<Utc>,
-) -> Result<Escalated, GitHubError> {
+) -> Result<Escalated, EngineError> {
     if pull.is_merged() || pull.state == "closed" {
         return Ok(Escalated {
             finished: true,
@@ -45,24 +59,44 @@ pub async fn escalate(
         });
     }
     let mut done = Escalated::default();
-    let comments = client.list_issue_comments(pull.number).await?;
-    // Only the app's own comments: a marker typed by the author must not
-    // pass for an escalation already posted.
-    let posted_1 = !client
-        .own_marked(&comments, &escalation_marker(1))
-        .await?
-        .is_empty();
-    let posted_2 = !client
-        .own_marked(&comments, &escalation_marker(2))
-        .await?
-        .is_empty();
-    let posted = |level: u8| if level == 1 { posted_1 } else { posted_2 };
+    let posted = match store.escalation_levels(key).await? {
+        Some(levels) if levels.posting == 0 => levels.posted,
+        recorded => {
+            let comments = match client.list_issue_comments(pull.number).await {
+                Ok(comments) => comments,
+                Err(e) => {
+                    tracing::error!(
+                        repository = %key.repo,
+                        pr = key.number,
+                        error = %e,
+                        "cannot establish which escalation levels were posted (no record in the store, comments not listable); none is posted until it can be"
+                    );
+                    done.unconfirmed = true;
+                    return Ok(done);
+                }
+            };
+            // Only the app's own comments: a marker typed by the author
+            // must not pass for an escalation already posted.
+            let mut seen = recorded.map_or(0, |r| r.posted);
+            for level in [1u8, 2] {
+                if !client
+                    .own_marked(&comments, &escalation_marker(level))
+                    .await?
+                    .is_empty()
+                {
+                    seen = seen.max(level);
+                }
+            }
+            store.escalation_seen(key, seen).await?;
+            seen
+        }
+    };
     let limit = watch
         .deadline
         .signed_duration_since(watch.started)
         .to_std()
         .unwrap_or_default();
-    if now >= watch.deadline && !posted(1) {
+    if now >= watch.deadline && posted < 1 {
         let body = escalation_comment(
             1,
             &watch.severity,
@@ -71,21 +105,25 @@ pub async fn escalate(
             now,
             limit,
         );
+        store.escalation_posting(key, 1).await?;
         client.create_comment(pull.number, &body).await?;
+        store.escalation_posted(key, 1).await?;
         done.first = true;
     }
     if let Some(after) = policy.escalation.after {
         let second_at = watch.started + chrono::Duration::from_std(after).unwrap_or_default();
-        if now >= second_at && !posted(2) {
+        if now >= second_at && posted < 2 {
             let mut mention = policy.escalation.mention.clone();
             mention.extend(policy.escalation.mention_after.iter().cloned());
             let body = escalation_comment(2, &watch.severity, &mention, watch.deadline, now, after);
+            store.escalation_posting(key, 2).await?;
             client.create_comment(pull.number, &body).await?;
+            store.escalation_posted(key, 2).await?;
             done.second = true;
         }
     }
-    let first_done = done.first || posted(1);
-    let second_done = policy.escalation.after.is_none() || done.second || posted(2);
+    let first_done = done.first || posted >= 1;
+    let second_done = policy.escalation.after.is_none() || done.second || posted >= 2;
     done.finished = first_done && second_done;
     Ok(done)
 }

@@ -25,6 +25,9 @@ pub struct Gathered {
     /// `changed_files` total (the 3,000-file cap): a file missing from
     /// `changed_files` may still be changed.
     pub files_complete: bool,
+    /// The latest `closed` timeline event: who closed the pull request and
+    /// when (`actor.login`, `created_at`); `None` when none is listed.
+    pub closed_by: Option<(String, Option<chrono::DateTime<chrono::Utc>>)>,
 }
 
 /// People looked up one by one at most, per team and for write access;
@@ -76,12 +79,24 @@ pub async fn facts(
     // removed which label.
     let timeline = designation.timeline;
     facts.label_events = designation.label_events;
+    let closed_by = timeline
+        .state_events
+        .iter()
+        .rev()
+        .find(|e| e.event == "closed")
+        .map(|e| {
+            (
+                e.actor.clone().unwrap_or_else(|| "ghost".to_string()),
+                e.created_at,
+            )
+        });
     if matches!(classification, Classification::NotHotfix) {
         return Ok(Gathered {
             facts,
             comments: Vec::new(),
             changed_files,
             files_complete,
+            closed_by,
         });
     }
     let comments = timeline.comments;
@@ -103,6 +118,7 @@ pub async fn facts(
             comments,
             changed_files,
             files_complete,
+            closed_by,
         });
     };
     let needs = rules::needs(policy, severity);
@@ -244,6 +260,7 @@ pub async fn facts(
         comments,
         changed_files,
         files_complete,
+        closed_by,
     })
 }
 

@@ -266,6 +266,13 @@ impl Engine {
                 ));
             }
         }
+        if verdict.is_hotfix && pull.state == "closed" && !pull.is_merged() {
+            // Escalation stops while the pull request is closed: say so,
+            // and who closed it (the timeline's `closed` event).
+            verdict
+                .notes
+                .push(report::closed_unmerged_note(gathered.closed_by.as_ref()));
+        }
         // Only the app's own escalation comments: a marker typed by anyone
         // else must not make an escalation look posted.
         let own_escalations = client
@@ -334,6 +341,10 @@ impl Engine {
                     deadline,
                 };
                 self.store.watch_deadline(&job.key, &watch).await?;
+                // What the app's own comments say was posted, for the
+                // sweep, which then need not list them (never lowered).
+                let seen = escalations.iter().map(|e| e.level).max().unwrap_or(0);
+                self.store.escalation_posted(&job.key, seen).await?;
             }
             _ => self.store.forget_deadline(&job.key).await?,
         }
@@ -462,7 +473,7 @@ impl Engine {
         key: &PrKey,
         watch: &escalation::Watch,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<escalation::Escalated, GitHubError> {
+    ) -> Result<escalation::Escalated, EngineError> {
         let client = self.client(key).await?;
         let loaded = self.policies.get(&client).await?;
         let Ok(policy) = &loaded.policy else {
@@ -470,7 +481,7 @@ impl Engine {
         };
         // Fresh state: the pull request may have merged since.
         let pull = PullPayload::from(client.get_pull(key.number).await?);
-        escalation::escalate(&client, policy, &pull, watch, now).await
+        escalation::escalate(&client, &self.store, key, policy, &pull, watch, now).await
     }
 
     /// Open hotfix pull requests in every installation's repositories, as

@@ -30,6 +30,7 @@ mod seeds;
 mod server;
 mod shapes;
 mod state;
+mod state_events;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

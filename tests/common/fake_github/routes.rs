@@ -179,6 +179,13 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
                 {
                     items.push((e.created_at, shapes::label_event(cx, &full, e)));
                 }
+                for e in repo
+                    .state_events
+                    .iter()
+                    .filter(|e| e.issue_number == number)
+                {
+                    items.push((e.created_at, super::state_events::item(cx, &full, e)));
+                }
                 items.sort_by_key(|(at, _)| *at);
                 paged(cx, req, items.into_iter().map(|(_, v)| v).collect())
             })
