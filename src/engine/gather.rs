@@ -175,7 +175,14 @@ pub async fn facts(
     // replaces a call per person.
     let deciders = rules::deciders(policy, &facts);
     let mut team_members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Named users already give each decider a role of their own: no team
+    // can fill more (the teams are recorded as looked up, with no one).
+    let teams_matter = !rules::direct_roles_cover(policy, severity, &deciders);
     for (org, slug) in &needs.teams {
+        if !teams_matter {
+            team_members.entry(format!("{org}/{slug}")).or_default();
+            continue;
+        }
         let team = format!("{org}/{slug}");
         // Someone named directly in every role this team belongs to
         // gains nothing from team membership: not looked up.

@@ -28,7 +28,9 @@ pub use classify::{Classification, HotfixReason, classify};
 pub use facts::*;
 pub use members::permission_in as members_permission;
 pub use members::push_unique_login;
-pub use needs::{FactNeeds, candidate_logins, deciders, label_appliers, needs, role_holders};
+pub use needs::{
+    FactNeeds, candidate_logins, deciders, direct_roles_cover, label_appliers, needs, role_holders,
+};
 pub use result::{RuleId, RuleResult, RuleStatus};
 pub use time::{format_duration, format_utc_minute};
 pub use verdict::{Conclusion, Verdict, evaluate};

@@ -139,6 +139,35 @@ pub fn role_holders(policy: &Policy, severity: &Severity, facts: &PullRequestFac
         .collect()
 }
 
+/// True when the users the policy names directly already give every one of
+/// `deciders` a distinct required role: team membership can then fill no
+/// more roles (one person fills one role), so looking teams up could not
+/// change the verdict and is skipped.
+pub fn direct_roles_cover(policy: &Policy, severity: &Severity, deciders: &[String]) -> bool {
+    let eligible: Vec<Vec<usize>> = severity
+        .approvals
+        .roles
+        .iter()
+        .map(|role| {
+            deciders
+                .iter()
+                .enumerate()
+                .filter(|(_, login)| {
+                    role_members(policy, role)
+                        .iter()
+                        .any(|m| matches!(m, Member::User(u) if same_login(u, login)))
+                })
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect();
+    let filled = crate::rules::matching::assign_roles(&eligible, deciders.len())
+        .iter()
+        .filter(|who| who.is_some())
+        .count();
+    filled == deciders.len()
+}
+
 /// Who applied the severity's labels: their permission decides whether the
 /// severity counts. Earlier appliers too: a writer's earlier application
 /// keeps the deadline running when someone without write access re-applies
@@ -219,6 +248,20 @@ mod tests {
         let n = needs(&policy, severity_named(&policy, "P0"));
         assert!(n.changed_files);
         assert_eq!(n.version_files, ["VERSION", "Cargo.toml"]);
+    }
+
+    #[test]
+    fn teams_are_not_needed_when_named_users_already_cover_every_decider() {
+        let policy = p0_policy();
+        let p0 = severity_named(&policy, "P0");
+        assert!(direct_roles_cover(&policy, p0, &["alice".to_string()]));
+        assert!(direct_roles_cover(&policy, p0, &[]));
+        // bob is named in no role: only a team could make him count.
+        assert!(!direct_roles_cover(
+            &policy,
+            p0,
+            &["alice".to_string(), "bob".to_string()]
+        ));
     }
 
     #[test]
