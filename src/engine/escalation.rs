@@ -9,12 +9,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::EngineError;
 use crate::events::{PrKey, PullPayload};
 use crate::github::RepoClient;
 use crate::policy::Policy;
 use crate::report::post_merge::{escalation_comment, escalation_marker};
-use crate::store::Store;
 
 /// A watched deadline (kept in the store's `deadlines`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +21,39 @@ pub struct Watch {
     /// When the pull request became a hotfix of this severity.
     pub started: DateTime<Utc>,
     pub deadline: DateTime<Utc>,
+}
+
+/// The durable record of levels failed (the store is unreachable): the
+/// sweep retries later; nothing is posted without it.
+#[derive(Debug, thiserror::Error)]
+#[error("the record of escalation levels failed: {0}")]
+pub struct RecordError(pub String);
+
+/// A sweep of one pull request failed: GitHub, or the record of levels.
+/// Retried at the next sweep.
+#[derive(Debug, thiserror::Error)]
+pub enum EscalateError {
+    #[error("GitHub did not answer as expected: {0}")]
+    GitHub(#[from] crate::github::GitHubError),
+    #[error(transparent)]
+    Record(#[from] RecordError),
+}
+
+/// The levels posted so far, as a durable record knows them (the store's
+/// `escalation_levels`; implemented there, so that this module does not
+/// depend on the store).
+#[async_trait::async_trait]
+pub trait LevelRecord: Send + Sync {
+    /// `(posted, posting)`: the highest level posted and a level whose
+    /// posting started and was not seen to finish (0 for none); `None`
+    /// when nothing is recorded.
+    async fn levels(&self, key: &PrKey) -> Result<Option<(u8, u8)>, RecordError>;
+    /// Levels up to `level` are posted (never lowered).
+    async fn posted(&self, key: &PrKey, level: u8) -> Result<(), RecordError>;
+    /// What the app's own comments show after an unfinished posting.
+    async fn seen(&self, key: &PrKey, level: u8) -> Result<(), RecordError>;
+    /// Posting `level` starts.
+    async fn posting(&self, key: &PrKey, level: u8) -> Result<(), RecordError>;
 }
 
 /// What a sweep posted for one pull request.
@@ -45,13 +76,13 @@ pub struct Escalated {
 /// posted: a level is never posted twice, and the sweep logs why.
 pub async fn escalate(
     client: &RepoClient,
-    store: &Store,
+    store: &dyn LevelRecord,
     key: &PrKey,
     policy: &Policy,
     pull: &PullPayload,
     watch: &Watch,
     now: DateTime<Utc>,
-) -> Result<Escalated, EngineError> {
+) -> Result<Escalated, EscalateError> {
     if pull.is_merged() || pull.state == "closed" {
         return Ok(Escalated {
             finished: true,
@@ -59,8 +90,8 @@ pub async fn escalate(
         });
     }
     let mut done = Escalated::default();
-    let posted = match store.escalation_levels(key).await? {
-        Some(levels) if levels.posting == 0 => levels.posted,
+    let posted = match store.levels(key).await? {
+        Some((posted, 0)) => posted,
         recorded => {
             let comments = match client.list_issue_comments(pull.number).await {
                 Ok(comments) => comments,
@@ -77,7 +108,7 @@ pub async fn escalate(
             };
             // Only the app's own comments: a marker typed by the author
             // must not pass for an escalation already posted.
-            let mut seen = recorded.map_or(0, |r| r.posted);
+            let mut seen = recorded.map_or(0, |(posted, _)| posted);
             for level in [1u8, 2] {
                 if !client
                     .own_marked(&comments, &escalation_marker(level))
@@ -87,7 +118,7 @@ pub async fn escalate(
                     seen = seen.max(level);
                 }
             }
-            store.escalation_seen(key, seen).await?;
+            store.seen(key, seen).await?;
             seen
         }
     };
@@ -105,9 +136,9 @@ pub async fn escalate(
             now,
             limit,
         );
-        store.escalation_posting(key, 1).await?;
+        store.posting(key, 1).await?;
         client.create_comment(pull.number, &body).await?;
-        store.escalation_posted(key, 1).await?;
+        store.posted(key, 1).await?;
         done.first = true;
     }
     if let Some(after) = policy.escalation.after {
@@ -116,9 +147,9 @@ pub async fn escalate(
             let mut mention = policy.escalation.mention.clone();
             mention.extend(policy.escalation.mention_after.iter().cloned());
             let body = escalation_comment(2, &watch.severity, &mention, watch.deadline, now, after);
-            store.escalation_posting(key, 2).await?;
+            store.posting(key, 2).await?;
             client.create_comment(pull.number, &body).await?;
-            store.escalation_posted(key, 2).await?;
+            store.posted(key, 2).await?;
             done.second = true;
         }
     }

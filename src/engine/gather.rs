@@ -41,11 +41,14 @@ pub async fn facts(
     tags: &TagCache,
     policy: &Policy,
     classification: &Classification<'_>,
-    severity: Option<&Severity>,
     pull: &PullPayload,
     head_last_received: Option<chrono::DateTime<chrono::Utc>>,
     designation: Designation,
 ) -> Result<Gathered, GitHubError> {
+    let severity = match classification {
+        Classification::NotHotfix => None,
+        Classification::Hotfix { severity, .. } => *severity,
+    };
     let number = pull.number;
     let mut facts = base_facts(client, pull);
     facts.permissions = designation.permissions;

@@ -248,7 +248,6 @@ impl Engine {
             &self.tags,
             policy,
             &classification,
-            severity,
             &pull,
             head_last_received,
             designation,
@@ -473,7 +472,7 @@ impl Engine {
         key: &PrKey,
         watch: &escalation::Watch,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<escalation::Escalated, EngineError> {
+    ) -> Result<escalation::Escalated, escalation::EscalateError> {
         let client = self.client(key).await?;
         let loaded = self.policies.get(&client).await?;
         let Ok(policy) = &loaded.policy else {
@@ -678,16 +677,11 @@ pub async fn read_only_facts(
     let pull = PullPayload::from(client.get_pull(number).await?);
     let designation = gather::designation(&client, &policy, &pull).await?;
     let classification = rules::classify(&policy, &designation.labels, &pull.head.ref_name);
-    let severity = match &classification {
-        Classification::NotHotfix => None,
-        Classification::Hotfix { severity, .. } => *severity,
-    };
     let gathered = gather::facts(
         &client,
         &gather::TagCache::default(),
         &policy,
         &classification,
-        severity,
         &pull,
         None,
         designation,

@@ -6,6 +6,7 @@
 use sqlx::Row as _;
 
 use super::{Store, StoreError, int};
+use crate::engine::escalation::RecordError;
 use crate::events::PrKey;
 
 /// What the store knows of one pull request's escalations.
@@ -108,5 +109,32 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+fn record(e: StoreError) -> RecordError {
+    RecordError(e.to_string())
+}
+
+#[async_trait::async_trait]
+impl crate::engine::escalation::LevelRecord for Store {
+    async fn levels(&self, key: &PrKey) -> Result<Option<(u8, u8)>, RecordError> {
+        Ok(self
+            .escalation_levels(key)
+            .await
+            .map_err(record)?
+            .map(|l| (l.posted, l.posting)))
+    }
+
+    async fn posted(&self, key: &PrKey, level: u8) -> Result<(), RecordError> {
+        self.escalation_posted(key, level).await.map_err(record)
+    }
+
+    async fn seen(&self, key: &PrKey, level: u8) -> Result<(), RecordError> {
+        self.escalation_seen(key, level).await.map_err(record)
+    }
+
+    async fn posting(&self, key: &PrKey, level: u8) -> Result<(), RecordError> {
+        self.escalation_posting(key, level).await.map_err(record)
     }
 }
