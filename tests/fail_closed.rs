@@ -1207,3 +1207,48 @@ async fn more_than_10000_comments_do_not_stop_the_escalation_nor_repeat_it() {
         "the comments were not listed"
     );
 }
+
+#[tokio::test]
+async fn throw_away_approvers_of_a_count_only_severity_cost_one_listing_of_writers() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.pull_request("opened", pull.number).await;
+    for n in 0..50 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            &format!("throwaway-{n}"),
+            "/hotfix approve",
+            pull.created_at + Duration::minutes(1),
+        );
+    }
+    h.gh.clear_requests();
+    command(&h, &pull, "bob", 2).await;
+    let listings = h.gh.count("GET", "/collaborators") - h.gh.count("GET", "/permission");
+    let per_person = h.gh.count("GET", "/permission");
+    println!(
+        "count-only evaluation with 50 throw-away approvers: {} calls ({listings} listing, {per_person} permission lookups)",
+        h.gh.api_calls()
+    );
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        text_of(&run)
+    );
+    assert_eq!(listings, 1);
+    assert_eq!(per_person, 0);
+    assert!(
+        text_of(&run).contains(
+            "@throwaway-3 does not have write access; their /hotfix approve was not counted"
+        ),
+        "{}",
+        text_of(&run)
+    );
+}
