@@ -170,14 +170,14 @@ pub fn result(held: &[Held]) -> Option<RuleResult> {
         RuleId::Designation,
         title,
         format!(
-            "{}; {}: only someone with write access can take a pull request out of the hotfix procedure, so a writer must remove {}",
+            "{}; {}: only someone with write access can take a pull request out of the hotfix procedure, so a writer must remove {it} (apply {it} again, then remove {it})",
             lines.join("; "),
             if held.len() == 1 {
                 "it still applies"
             } else {
                 "they still apply"
             },
-            if held.len() == 1 { "it" } else { "them" }
+            it = if held.len() == 1 { "it" } else { "them" }
         ),
     ))
 }
