@@ -197,11 +197,6 @@ pub struct CommitWork {
     pub pushes: Vec<PushAudit>,
 }
 
-/// Pushes kept per repository job; an older one past it is dropped with a
-/// warning (a burst of pushes to one repository faster than they are
-/// audited).
-pub const MAX_PUSHES: usize = 256;
-
 /// Commits of a push named in the audit at most (the payload lists at most
 /// 20 anyway, and `distinct` ones only).
 pub const MAX_PUSH_COMMITS: usize = 20;
@@ -229,20 +224,17 @@ pub struct PushAudit {
 }
 
 impl CommitWork {
-    /// Folds `later` in: commits and pushes are kept once each, within
-    /// `MAX_COMMITS` (past it, `overflow`) and `MAX_PUSHES` (the oldest
-    /// dropped, with a warning).
+    /// Folds `later` in: commits and pushes are kept once each, commits
+    /// within `MAX_COMMITS` (past it, `overflow`, which re-evaluates every
+    /// open hotfix: nothing lost). Every push is kept: each is an audit no
+    /// other work stands in for, and each is a durable row (`commit_work`)
+    /// until its audit ran, so none is ever evicted.
     pub fn absorb(&mut self, later: CommitWork) {
         self.overflow |= later.overflow;
         for push in later.pushes {
-            if self.pushes.contains(&push) {
-                continue;
+            if !self.pushes.contains(&push) {
+                self.pushes.push(push);
             }
-            if self.pushes.len() >= MAX_PUSHES {
-                tracing::warn!(after = %push.after, "too many pushes waiting; audit of the oldest dropped");
-                self.pushes.remove(0);
-            }
-            self.pushes.push(push);
         }
         for (sha, pulls) in later.commits {
             if self.commits.len() >= MAX_COMMITS && !self.commits.contains_key(&sha) {

@@ -514,10 +514,19 @@ async fn api_cost_per_evaluation() {
     let after_review = h.gh.api_calls();
     println!("P0 first evaluation: {first} calls; after a review: {after_review}");
     // The issue's budgets: 10 for the first P0 evaluation (policy cache
-    // cold), 4 after a review.
-    assert!(first <= 10, "first P0 evaluation: {first} calls");
+    // cold), 4 after a review; each one more for the pull request read
+    // fresh (`GET /pulls/{n}`, never a delivery's snapshot: issue 9 f),
+    // which GitHub answers 304, free, when nothing changed. After a
+    // review, the approver's write access (a role holder counts only with
+    // it: issue 9 e) replaces her team lookup (named in one role, she
+    // already has a role of her own).
     assert!(
-        after_review <= 4,
+        first <= 11,
+        "first P0 evaluation: {first} calls: {:#?}",
+        h.gh.requests()
+    );
+    assert!(
+        after_review <= 5,
         "re-evaluation after a review: {after_review}: {:#?}",
         h.gh.requests()
     );
@@ -534,8 +543,10 @@ async fn api_cost_per_evaluation() {
     h.pull_request("opened", 8).await;
     let non_hotfix = h.gh.api_calls();
     println!("non-hotfix first evaluation: {non_hotfix} calls");
+    // 3, plus the fresh pull request and the timeline: who removed a
+    // hotfix label decides whether it is still one (issue 9 a).
     assert!(
-        non_hotfix <= 3,
+        non_hotfix <= 5,
         "non-hotfix: {non_hotfix}: {:#?}",
         h.gh.requests()
     );

@@ -146,8 +146,13 @@ async fn a_fork_head_is_not_looked_up_in_the_base_repository_and_stays_unconfirm
         "/hotfix approve",
         pull.created_at + Duration::minutes(2),
     );
-    // The delivery of a pull request whose head lives in a fork: even a
-    // branch of the same name in the base repository must not vouch for it.
+    // A pull request whose head lives in a fork (GitHub's pull request
+    // says so, and so does its delivery): even a branch of the same name
+    // in the base repository must not vouch for it.
+    h.gh.add_repo("mallory/app");
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.head_repo = Some("mallory/app".into())
+    });
     let mut payload = pull_request_event(
         "synchronize",
         &PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1),
@@ -193,11 +198,15 @@ async fn api_calls_per_first_p0_evaluation_with_a_comment_approval() {
     println!("first P0 evaluation with a comment approval: {calls} calls ({activity} activity)");
     assert_eq!(activity, 1);
     assert_eq!(commits, 0, "the commit's dates are no longer read");
-    // 10 without a comment approval (tests/evaluation_flow.rs); alice's
-    // command adds her acme/on-call membership lookup (she could fill
-    // either role) and the push time: one activity call, where the old
-    // code read the commit instead.
-    assert!(calls <= 12, "{calls}: {:#?}", h.gh.requests());
+    // 11 without a comment approval (tests/evaluation_flow.rs: 10 on
+    // main, plus the pull request read fresh). alice's command adds the
+    // push time (one activity call, where older code read the commit) and
+    // her write access (a role holder counts only with it); her
+    // acme/on-call membership is not asked: named in engineering-lead, she
+    // already has a role of her own, and one person fills one role.
+    // Main: 12.
+    assert_eq!(h.gh.count("GET", "/memberships/"), 0);
+    assert!(calls <= 13, "{calls}: {:#?}", h.gh.requests());
 }
 
 // ---- 2. Markers only from the app itself ----------------------------------
@@ -311,7 +320,11 @@ async fn a_follow_up_faked_in_a_comment_or_an_issue_does_not_replace_the_real_on
 #[tokio::test]
 async fn a_severity_label_no_event_names_fails_saying_what_to_do() {
     let h = Harness::start().await;
-    let pull = h.p0();
+    // Opened three days ago.
+    let pull = PullSeed {
+        created_at: Utc::now() - Duration::days(3),
+        ..h.p0()
+    };
     h.seed(POLICY, &pull);
     // `P0` was applied as `sev-0` and renamed since: the events keep the old
     // name. Fully approved otherwise.
@@ -725,8 +738,10 @@ async fn a_fork_head_pushed_away_and_back_after_comment_approvals_is_not_approve
         h.settle().await;
     }
     let (h, pull) = p0(POLICY).await;
+    h.gh.add_repo("mallory/app");
     h.gh.update_pull(REPO, pull.number, |p| {
-        p.created_at = Utc::now() - Duration::minutes(30)
+        p.created_at = Utc::now() - Duration::minutes(30);
+        p.head_repo = Some("mallory/app".into());
     });
     h.gh.set_file(REPO, EVIL, "VERSION", "1.2.4\n");
     // The fork pushes the malicious head (the app records it) ...
@@ -765,6 +780,474 @@ async fn a_fork_head_pushed_away_and_back_after_comment_approvals_is_not_approve
     );
     assert!(
         text_of(&run).contains("came before the latest push"),
+        "{}",
+        text_of(&run)
+    );
+}
+
+// ---- (f) A late delivery's snapshot is never evaluated --------------------
+
+#[tokio::test]
+async fn a_late_opened_delivery_with_an_old_head_and_labels_writes_nothing_on_the_old_head() {
+    let (h, pull) = p0(POLICY).await;
+    // The snapshot GitHub put in the `opened` delivery: the first head,
+    // before the P0 label was applied.
+    let stale_seed = PullSeed {
+        labels: vec!["hotfix".into()],
+        ..pull.clone()
+    };
+    let stale = pull_request_event("opened", &PrSpec::from_seed(REPO, &stale_seed, 1));
+    // Meanwhile the author pushed: GitHub's pull request has a new head.
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = NEW_HEAD.into());
+    h.gh.set_file(REPO, NEW_HEAD, "VERSION", "1.2.4\n");
+    h.gh.add_push_activity(
+        REPO,
+        &pull.head_ref,
+        NEW_HEAD,
+        "push",
+        "dana",
+        pull.created_at + Duration::minutes(5),
+    );
+    h.pull_request("synchronize", pull.number).await;
+    // The `opened` delivery arrives last.
+    assert_eq!(
+        h.deliver("pull_request", &stale).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+
+    assert!(
+        h.gh.check_runs(REPO, HEAD_SHA).is_empty(),
+        "nothing written on a head that is no longer the pull request's: {:#?}",
+        h.gh.check_runs(REPO, HEAD_SHA)
+    );
+    let run = h.check(NEW_HEAD);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("needs engineering-lead and on-call-manager approval — 2h left to deploy"),
+        "judged as the P0 it is now, not the label-less snapshot"
+    );
+}
+
+// ---- (a) Only a writer takes a pull request out of the procedure ----------
+
+/// A P0 labelled `hotfix` + `P0` by dana (write access) on a branch without
+/// the hotfix prefix: only its labels make it a hotfix.
+async fn labelled_only_p0() -> (Harness, PullSeed) {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        head_ref: "fix/login-loop".into(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
+    (h, pull)
+}
+
+/// `actor` removes `labels` (in that order), and GitHub's `unlabeled`
+/// delivery for the last one arrives.
+async fn remove_labels(h: &Harness, pull: &PullSeed, actor: &str, labels: &[&str]) {
+    for (i, label) in labels.iter().enumerate() {
+        h.gh.add_label_event(
+            REPO,
+            pull.number,
+            label,
+            actor,
+            false,
+            pull.created_at + Duration::minutes(10 + i as i64),
+        );
+    }
+    let left: Vec<String> =
+        h.gh.pull(REPO, pull.number)
+            .expect("pull")
+            .labels
+            .into_iter()
+            .filter(|l| !labels.contains(&l.as_str()))
+            .collect();
+    let left: Vec<&str> = left.iter().map(String::as_str).collect();
+    h.gh.set_labels(REPO, pull.number, &left);
+    h.pull_request("unlabeled", pull.number).await;
+}
+
+#[tokio::test]
+async fn a_triage_user_removing_the_hotfix_labels_neither_turns_the_check_neutral_nor_stops_escalation()
+ {
+    let (h, pull) = labelled_only_p0().await;
+    remove_labels(&h, &pull, "trina", &["hotfix", "P0"]).await;
+
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "{}",
+        text_of(&run)
+    );
+    assert!(
+        run.title
+            .as_deref()
+            .is_some_and(|t| t.starts_with("`hotfix` removed by @trina, who lacks write access")),
+        "{:?}",
+        run.title
+    );
+    let text = text_of(&run);
+    assert!(
+        // GitHub's `permission` field says `read` for the triage role.
+        text.contains("`P0` was removed by @trina (read access)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("they still apply: only someone with write access can take a pull request out of the hotfix procedure, so a writer must remove them"),
+        "{text}"
+    );
+    // Still a P0 whose clock dana started: the escalation comes.
+    assert_eq!(h.app.engine.watched().await, 1);
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1, "the escalation is posted");
+}
+
+#[tokio::test]
+async fn a_writer_removing_the_hotfix_labels_takes_the_pull_request_out() {
+    let (h, pull) = labelled_only_p0().await;
+    remove_labels(&h, &pull, "bob", &["hotfix", "P0"]).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("neutral"),
+        "{:?}",
+        run.title
+    );
+    assert_eq!(h.app.engine.watched().await, 0);
+}
+
+#[tokio::test]
+async fn a_removal_by_someone_github_gives_no_access_keeps_the_hotfix() {
+    let (h, pull) = labelled_only_p0().await;
+    // GitHub answers 404 for the remover's permission (not a collaborator
+    // it will talk about): no access, so the removal does not count.
+    h.gh.set_unknown_user_permission(REPO, None);
+    remove_labels(&h, &pull, "ghost-writer", &["hotfix"]).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert!(
+        run.title.as_deref().is_some_and(
+            |t| t.starts_with("`hotfix` removed by @ghost-writer, who lacks write access")
+        ),
+        "{:?}",
+        run.title
+    );
+}
+
+#[tokio::test]
+async fn re_applying_a_writers_hotfix_label_and_removing_it_again_does_not_launder_it() {
+    let (h, pull) = labelled_only_p0().await;
+    // trina removes `hotfix`, puts it back herself, then removes it again:
+    // the last application before the removal is hers.
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "hotfix",
+        "trina",
+        false,
+        pull.created_at + Duration::minutes(7),
+    );
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "hotfix",
+        "trina",
+        true,
+        pull.created_at + Duration::minutes(8),
+    );
+    remove_labels(&h, &pull, "trina", &["hotfix"]).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert!(
+        run.title
+            .as_deref()
+            .is_some_and(|t| t.starts_with("`hotfix` removed by @trina, who lacks write access")),
+        "{:?}",
+        run.title
+    );
+}
+
+// ---- (d) Throw-away approvers cannot drain the rate limit -----------------
+
+#[tokio::test]
+async fn two_hundred_throw_away_approvers_cost_a_bounded_number_of_calls() {
+    let (h, pull) = p0(POLICY).await;
+    h.pull_request("opened", pull.number).await;
+    for n in 0..200 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            &format!("throwaway-{n}"),
+            "/hotfix approve",
+            pull.created_at + Duration::minutes(1),
+        );
+    }
+    h.gh.add_comment_at(
+        REPO,
+        pull.number,
+        "alice",
+        "/hotfix approve",
+        pull.created_at + Duration::minutes(2),
+    );
+    h.gh.clear_requests();
+    command(&h, &pull, "oncall-olga", 3).await;
+    let calls = h.gh.api_calls();
+    let memberships = h.gh.count("GET", "/memberships/");
+    let permissions = h.gh.count("GET", "/permission");
+    println!(
+        "evaluation with 200 throw-away approvers: {calls} calls ({memberships} membership, {permissions} permission lookups)"
+    );
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        text_of(&run)
+    );
+    // One listing per team instead of a lookup per person; write access
+    // only for the two role holders.
+    assert_eq!(memberships, 0);
+    assert_eq!(h.gh.count("GET", "/teams/on-call/members"), 1);
+    assert!(permissions <= 2, "{permissions}");
+    assert!(calls <= 12, "{calls}: {:#?}", h.gh.requests());
+    assert!(
+        text_of(&run).contains("@throwaway-7 is not in a required role"),
+        "{}",
+        text_of(&run)
+    );
+}
+
+// ---- (e) A role holder counts only with write access ----------------------
+
+#[tokio::test]
+async fn a_role_member_who_lost_write_access_fills_no_role() {
+    let (h, pull) = p0(POLICY).await;
+    h.pull_request("opened", pull.number).await;
+    // alice is named in engineering-lead, but her write access is gone.
+    h.gh.set_permission(REPO, "alice", "read");
+    command(&h, &pull, "alice", 1).await;
+    command(&h, &pull, "oncall-olga", 2).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("needs engineering-lead approval — 2h left to deploy")
+    );
+    assert!(
+        text_of(&run).contains(
+            "@alice is in engineering-lead but does not have write access; their approval does not count"
+        ),
+        "{}",
+        text_of(&run)
+    );
+}
+
+// ---- (h) Nothing accepted is dropped: 300 queued pushes -------------------
+
+#[tokio::test]
+async fn three_hundred_queued_direct_pushes_are_each_audited() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        number: 3,
+        head_ref: "feature/x".into(),
+        labels: vec![],
+        ..h.p0()
+    };
+    let trunk = POLICY
+        .replace("workflow: git-flow", "workflow: trunk")
+        .replace("  merge_back: true\n", "");
+    h.seed(&trunk, &pull);
+    let sha = |n: usize| format!("{:040x}", n + 1);
+    let push = |n: usize| {
+        let mut payload =
+            common::webhook::push_event(REPO, "refs/heads/main", &["src/session.rs"], 1);
+        payload["head_commit"]["id"] = serde_json::json!(sha(n));
+        payload["commits"] = serde_json::json!([payload["head_commit"].clone()]);
+        payload["before"] = serde_json::json!(if n == 0 {
+            common::harness::BASE_SHA.to_string()
+        } else {
+            sha(n - 1)
+        });
+        payload["after"] = serde_json::json!(sha(n));
+        payload["sender"]["login"] = serde_json::json!("erin");
+        payload
+    };
+    // The first audit is slow to get its answer: the other 299 pushes
+    // queue behind it in the repository's commit job.
+    h.gh.delay_next("GET", "/pulls", std::time::Duration::from_secs(2), 1);
+    for n in 0..300 {
+        assert_eq!(h.deliver("push", &push(n)).await, StatusCode::ACCEPTED);
+    }
+    tokio::time::timeout(std::time::Duration::from_secs(120), h.app.idle())
+        .await
+        .expect("audits finish");
+    let missing: Vec<String> = (0..300)
+        .map(sha)
+        .filter(|s| {
+            !h.gh.check_runs(REPO, s).iter().any(|r| {
+                r.name == "hotfix-policy" && r.conclusion.as_deref() == Some("action_required")
+            })
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of 300 pushes never audited, first {:?}",
+        missing.len(),
+        missing.first()
+    );
+}
+
+// ---- (c) Closing announces that escalation stops; reopening resumes it ----
+
+fn level_1_posts(h: &Harness, number: u64) -> usize {
+    h.bot_comments(number)
+        .into_iter()
+        .filter(|c| {
+            c.body
+                .starts_with("<!-- hotfix-guard:escalation level=1 -->")
+        })
+        .count()
+}
+
+async fn set_state(h: &Harness, pull: &PullSeed, state: &str, event: &str, action: &str) {
+    h.gh.update_pull(REPO, pull.number, |p| p.state = state.into());
+    h.gh.add_state_event(REPO, pull.number, event, "dana", Utc::now());
+    h.pull_request(action, pull.number).await;
+}
+
+#[tokio::test]
+async fn closing_says_escalation_stopped_and_reopening_posts_the_level_now_due_once() {
+    let (h, pull) = p0(POLICY).await;
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    set_state(&h, &pull, "closed", "closed", "closed").await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        text.contains("Closed without merging by @dana at "),
+        "{text}"
+    );
+    assert!(
+        text.contains("escalation stopped. Reopening resumes it at the level then due"),
+        "{text}"
+    );
+    let sticky = h
+        .bot_comments(pull.number)
+        .into_iter()
+        .find(|c| c.body.starts_with("<!-- hotfix-guard -->"))
+        .expect("the sticky comment");
+    // The comment writes logins as code, so that nobody is notified.
+    assert!(
+        sticky.body.contains("Closed without merging by `@dana`"),
+        "{}",
+        sticky.body
+    );
+    assert_eq!(h.app.engine.watched().await, 0);
+
+    // The deadline passes while it is closed: nothing is posted.
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 0);
+    set_state(&h, &pull, "open", "reopened", "reopened").await;
+    assert_eq!(h.app.engine.sweep().await, 1, "the overdue level, once");
+    assert_eq!(h.app.engine.sweep().await, 0);
+    assert_eq!(level_1_posts(&h, pull.number), 1);
+}
+
+#[tokio::test]
+async fn a_level_posted_before_closing_is_not_posted_again_after_reopening() {
+    let (h, pull) = p0(POLICY).await;
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1);
+    set_state(&h, &pull, "closed", "closed", "closed").await;
+    h.clock.advance(Duration::minutes(60));
+    set_state(&h, &pull, "open", "reopened", "reopened").await;
+    assert_eq!(h.app.engine.sweep().await, 0);
+    assert_eq!(level_1_posts(&h, pull.number), 1);
+}
+
+// ---- (g) Escalation does not depend on listing every comment ---------------
+
+#[tokio::test]
+async fn more_than_10000_comments_do_not_stop_the_escalation_nor_repeat_it() {
+    let (h, pull) = p0(POLICY).await;
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 1);
+    // 10,001 comments: GitHub's lists stop at 100 pages of 100.
+    for n in 0..10_001 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            "chatty",
+            &format!("+1 ({n})"),
+            pull.created_at + Duration::seconds(10),
+        );
+    }
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(
+        h.app.engine.sweep().await,
+        1,
+        "posted from the store's record"
+    );
+    assert_eq!(h.app.engine.sweep().await, 0, "and only once");
+    assert_eq!(level_1_posts(&h, pull.number), 1);
+    assert_eq!(
+        h.gh.count("GET", &format!("/issues/{}/comments", pull.number)),
+        0,
+        "the comments were not listed"
+    );
+}
+
+#[tokio::test]
+async fn throw_away_approvers_of_a_count_only_severity_cost_one_listing_of_writers() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.pull_request("opened", pull.number).await;
+    for n in 0..50 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            &format!("throwaway-{n}"),
+            "/hotfix approve",
+            pull.created_at + Duration::minutes(1),
+        );
+    }
+    h.gh.clear_requests();
+    command(&h, &pull, "bob", 2).await;
+    let listings = h.gh.count("GET", "/collaborators") - h.gh.count("GET", "/permission");
+    let per_person = h.gh.count("GET", "/permission");
+    println!(
+        "count-only evaluation with 50 throw-away approvers: {} calls ({listings} listing, {per_person} permission lookups)",
+        h.gh.api_calls()
+    );
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        text_of(&run)
+    );
+    assert_eq!(listings, 1);
+    assert_eq!(per_person, 0);
+    assert!(
+        text_of(&run).contains(
+            "@throwaway-3 does not have write access; their /hotfix approve was not counted"
+        ),
         "{}",
         text_of(&run)
     );

@@ -1,14 +1,16 @@
 //! Deadlines: every open hotfix with a deadline is watched; a sweep posts
 //! one escalation comment when the deadline passes unmerged, and a second
 //! one (the procedure's "notify CEO/CTO if resolution exceeds 4 hours") once
-//! `escalation.after` has run out. Each comment carries a marker and is
-//! looked for before posting, so it is posted once across restarts and
-//! instances.
+//! `escalation.after` has run out. The levels posted are recorded in the
+//! store (kept when the pull request is closed and reopened), and each
+//! comment carries a marker the app reads back from its own comments when
+//! the store cannot say, so a level is posted once across restarts,
+//! instances, closing and reopening.
 
 use chrono::{DateTime, Utc};
 
-use crate::events::PullPayload;
-use crate::github::{GitHubError, RepoClient};
+use crate::events::{PrKey, PullPayload};
+use crate::github::RepoClient;
 use crate::policy::Policy;
 use crate::report::post_merge::{escalation_comment, escalation_marker};
 
@@ -21,6 +23,39 @@ pub struct Watch {
     pub deadline: DateTime<Utc>,
 }
 
+/// The durable record of levels failed (the store is unreachable): the
+/// sweep retries later; nothing is posted without it.
+#[derive(Debug, thiserror::Error)]
+#[error("the record of escalation levels failed: {0}")]
+pub struct RecordError(pub String);
+
+/// A sweep of one pull request failed: GitHub, or the record of levels.
+/// Retried at the next sweep.
+#[derive(Debug, thiserror::Error)]
+pub enum EscalateError {
+    #[error("GitHub did not answer as expected: {0}")]
+    GitHub(#[from] crate::github::GitHubError),
+    #[error(transparent)]
+    Record(#[from] RecordError),
+}
+
+/// The levels posted so far, as a durable record knows them (the store's
+/// `escalation_levels`; implemented there, so that this module does not
+/// depend on the store).
+#[async_trait::async_trait]
+pub trait LevelRecord: Send + Sync {
+    /// `(posted, posting)`: the highest level posted and a level whose
+    /// posting started and was not seen to finish (0 for none); `None`
+    /// when nothing is recorded.
+    async fn levels(&self, key: &PrKey) -> Result<Option<(u8, u8)>, RecordError>;
+    /// Levels up to `level` are posted (never lowered).
+    async fn posted(&self, key: &PrKey, level: u8) -> Result<(), RecordError>;
+    /// What the app's own comments show after an unfinished posting.
+    async fn seen(&self, key: &PrKey, level: u8) -> Result<(), RecordError>;
+    /// Posting `level` starts.
+    async fn posting(&self, key: &PrKey, level: u8) -> Result<(), RecordError>;
+}
+
 /// What a sweep posted for one pull request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Escalated {
@@ -28,16 +63,26 @@ pub struct Escalated {
     pub second: bool,
     /// The pull request is merged or closed: stop watching it.
     pub finished: bool,
+    /// Which levels were posted could not be established: nothing posted.
+    pub unconfirmed: bool,
 }
 
-/// Posts what is due for one watched pull request.
+/// Posts what is due for one watched pull request. Which levels were
+/// posted comes from the store (`escalation_levels`), seeded by the
+/// evaluation from the app's own comments when the deadline is first
+/// watched; the app's own comments are read only when the store has no
+/// record or a posting was interrupted. When neither can say (the comments
+/// cannot all be listed: GitHub's lists stop at 100 pages), nothing is
+/// posted: a level is never posted twice, and the sweep logs why.
 pub async fn escalate(
     client: &RepoClient,
+    store: &dyn LevelRecord,
+    key: &PrKey,
     policy: &Policy,
     pull: &PullPayload,
     watch: &Watch,
     now: DateTime<Utc>,
-) -> Result<Escalated, GitHubError> {
+) -> Result<Escalated, EscalateError> {
     if pull.is_merged() || pull.state == "closed" {
         return Ok(Escalated {
             finished: true,
@@ -45,24 +90,44 @@ pub async fn escalate(
         });
     }
     let mut done = Escalated::default();
-    let comments = client.list_issue_comments(pull.number).await?;
-    // Only the app's own comments: a marker typed by the author must not
-    // pass for an escalation already posted.
-    let posted_1 = !client
-        .own_marked(&comments, &escalation_marker(1))
-        .await?
-        .is_empty();
-    let posted_2 = !client
-        .own_marked(&comments, &escalation_marker(2))
-        .await?
-        .is_empty();
-    let posted = |level: u8| if level == 1 { posted_1 } else { posted_2 };
+    let posted = match store.levels(key).await? {
+        Some((posted, 0)) => posted,
+        recorded => {
+            let comments = match client.list_issue_comments(pull.number).await {
+                Ok(comments) => comments,
+                Err(e) => {
+                    tracing::error!(
+                        repository = %key.repo,
+                        pr = key.number,
+                        error = %e,
+                        "cannot establish which escalation levels were posted (no record in the store, comments not listable); none is posted until it can be"
+                    );
+                    done.unconfirmed = true;
+                    return Ok(done);
+                }
+            };
+            // Only the app's own comments: a marker typed by the author
+            // must not pass for an escalation already posted.
+            let mut seen = recorded.map_or(0, |(posted, _)| posted);
+            for level in [1u8, 2] {
+                if !client
+                    .own_marked(&comments, &escalation_marker(level))
+                    .await?
+                    .is_empty()
+                {
+                    seen = seen.max(level);
+                }
+            }
+            store.seen(key, seen).await?;
+            seen
+        }
+    };
     let limit = watch
         .deadline
         .signed_duration_since(watch.started)
         .to_std()
         .unwrap_or_default();
-    if now >= watch.deadline && !posted(1) {
+    if now >= watch.deadline && posted < 1 {
         let body = escalation_comment(
             1,
             &watch.severity,
@@ -71,21 +136,25 @@ pub async fn escalate(
             now,
             limit,
         );
+        store.posting(key, 1).await?;
         client.create_comment(pull.number, &body).await?;
+        store.posted(key, 1).await?;
         done.first = true;
     }
     if let Some(after) = policy.escalation.after {
         let second_at = watch.started + chrono::Duration::from_std(after).unwrap_or_default();
-        if now >= second_at && !posted(2) {
+        if now >= second_at && posted < 2 {
             let mut mention = policy.escalation.mention.clone();
             mention.extend(policy.escalation.mention_after.iter().cloned());
             let body = escalation_comment(2, &watch.severity, &mention, watch.deadline, now, after);
+            store.posting(key, 2).await?;
             client.create_comment(pull.number, &body).await?;
+            store.posted(key, 2).await?;
             done.second = true;
         }
     }
-    let first_done = done.first || posted(1);
-    let second_done = policy.escalation.after.is_none() || done.second || posted(2);
+    let first_done = done.first || posted >= 1;
+    let second_done = policy.escalation.after.is_none() || done.second || posted >= 2;
     done.finished = first_done && second_done;
     Ok(done)
 }

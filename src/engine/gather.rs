@@ -25,19 +25,33 @@ pub struct Gathered {
     /// `changed_files` total (the 3,000-file cap): a file missing from
     /// `changed_files` may still be changed.
     pub files_complete: bool,
+    /// The latest `closed` timeline event: who closed the pull request and
+    /// when (`actor.login`, `created_at`); `None` when none is listed.
+    pub closed_by: Option<(String, Option<chrono::DateTime<chrono::Utc>>)>,
 }
+
+/// People looked up one by one at most, per team and for write access;
+/// past it one listing answers for all of them (`list_team_members`,
+/// `list_writers`). Five calls cost about what one listing of a large team
+/// does.
+const PER_PERSON: usize = 5;
 
 pub async fn facts(
     client: &RepoClient,
     tags: &TagCache,
     policy: &Policy,
     classification: &Classification<'_>,
-    severity: Option<&Severity>,
     pull: &PullPayload,
     head_last_received: Option<chrono::DateTime<chrono::Utc>>,
+    designation: Designation,
 ) -> Result<Gathered, GitHubError> {
+    let severity = match classification {
+        Classification::NotHotfix => None,
+        Classification::Hotfix { severity, .. } => *severity,
+    };
     let number = pull.number;
     let mut facts = base_facts(client, pull);
+    facts.permissions = designation.permissions;
     let changed_files: Vec<ChangedFile> = client
         .list_pull_files(number)
         .await?
@@ -63,44 +77,32 @@ pub async fn facts(
         facts.totals = PullPayload::from(client.get_pull(number).await?).totals();
     }
     let files_complete = rules::hygiene::list_is_complete(&changed_files, facts.totals);
+    // The one timeline call (read before classifying) gives the comments
+    // (the sticky one, approval commands), the reviews and who set or
+    // removed which label.
+    let timeline = designation.timeline;
+    facts.label_events = designation.label_events;
+    let closed_by = timeline
+        .state_events
+        .iter()
+        .rev()
+        .find(|e| e.event == "closed")
+        .map(|e| {
+            (
+                e.actor.clone().unwrap_or_else(|| "ghost".to_string()),
+                e.created_at,
+            )
+        });
     if matches!(classification, Classification::NotHotfix) {
         return Ok(Gathered {
             facts,
             comments: Vec::new(),
             changed_files,
             files_complete,
+            closed_by,
         });
     }
-    // One timeline call gives the comments (the sticky one, approval
-    // commands), the reviews and who set which label.
-    let timeline = client.timeline(number).await?;
     let comments = timeline.comments;
-    // An event without a time keeps its place in the list (the order
-    // decides who applied a label last) and takes the time of the event
-    // before it: never later than it happened, so a clock it starts runs
-    // early rather than late.
-    let mut last_at = facts.created_at;
-    facts.label_events = timeline
-        .label_events
-        .into_iter()
-        .filter_map(|e| {
-            let added = match e.event.as_str() {
-                "labeled" => true,
-                "unlabeled" => false,
-                _ => return None,
-            };
-            let at = e.created_at.unwrap_or(last_at);
-            last_at = at;
-            Some(LabelEvent {
-                label: e.label?,
-                added,
-                // A deleted account: GitHub shows it as "ghost", who has
-                // no permission on anything.
-                actor: e.actor.unwrap_or_else(|| "ghost".to_string()),
-                at,
-            })
-        })
-        .collect();
     for label in &mut facts.labels {
         // The latest `labeled` event says who applied it and when.
         if let Some(e) = facts
@@ -119,6 +121,7 @@ pub async fn facts(
             comments,
             changed_files,
             files_complete,
+            closed_by,
         });
     };
     let needs = rules::needs(policy, severity);
@@ -168,35 +171,79 @@ pub async fn facts(
         let head = client.get_file(path, Some(facts.head_sha.as_str())).await?;
         facts.files.insert(path.clone(), FileAtRefs { base, head });
     }
+    // Who could fill a role or count: reviewers and commenters, which
+    // anyone can be (throw-away accounts included). What they cost is
+    // bounded by the policy, never by how many there are: past
+    // `PER_PERSON` people, one listing per team (and one of the writers)
+    // replaces a call per person.
     let deciders = rules::deciders(policy, &facts);
     let mut team_members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Named users already give each decider a role of their own: no team
+    // can fill more (the teams are recorded as looked up, with no one).
+    let teams_matter = !rules::direct_roles_cover(policy, severity, &deciders);
     for (org, slug) in &needs.teams {
+        if !teams_matter {
+            team_members.entry(format!("{org}/{slug}")).or_default();
+            continue;
+        }
         let team = format!("{org}/{slug}");
+        // Someone named directly in every role this team belongs to
+        // gains nothing from team membership: not looked up.
+        let wanted: Vec<&String> = deciders
+            .iter()
+            .filter(|login| !direct_in_every_role_of(policy, severity, &team, login))
+            .collect();
         let members = team_members.entry(team.clone()).or_default();
-        for login in &deciders {
-            // Someone named directly in every role this team belongs to
-            // gains nothing from team membership: skip the call.
-            if direct_in_every_role_of(policy, severity, &team, login) {
-                continue;
-            }
+        if wanted.len() > PER_PERSON {
+            let listed = client.list_team_members(org, slug).await?;
+            members.extend(
+                wanted
+                    .into_iter()
+                    .filter(|login| listed.iter().any(|m| m.eq_ignore_ascii_case(login)))
+                    .cloned(),
+            );
+            continue;
+        }
+        for login in wanted {
             if client.team_membership(org, slug, login).await? {
                 members.push(login.clone());
             }
         }
     }
     facts.team_members = team_members;
-    let mut permission_logins = rules::label_appliers(severity, &facts);
+    // Write access decides who set the severity (label appliers), who
+    // counts toward `count`, and whether a role holder's approval counts
+    // (a role member who lost write access does not): only people in a
+    // role are looked up for that, so throw-away accounts cost nothing.
+    let mut by_person = rules::label_appliers(severity, &facts);
+    let mut approvers = rules::role_holders(policy, severity, &facts);
     if needs.permissions_for_count {
-        for login in deciders {
-            if !permission_logins
-                .iter()
-                .any(|l| l.eq_ignore_ascii_case(&login))
-            {
-                permission_logins.push(login);
-            }
+        for login in &deciders {
+            rules::push_unique_login(&mut approvers, login);
         }
     }
-    for login in &permission_logins {
+    approvers.retain(|login| {
+        rules::members_permission(&facts.permissions, login).is_none()
+            && !by_person.iter().any(|l| l.eq_ignore_ascii_case(login))
+    });
+    if approvers.len() > PER_PERSON {
+        let writers = client.list_writers().await?;
+        for login in approvers {
+            let permission = if writers.iter().any(|w| w.eq_ignore_ascii_case(&login)) {
+                Permission::Write
+            } else {
+                Permission::None
+            };
+            facts.permissions.insert(login, permission);
+        }
+    } else {
+        by_person.extend(approvers);
+    }
+    for login in &by_person {
+        // Already read for this evaluation (a label's remover or applier).
+        if rules::members_permission(&facts.permissions, login).is_some() {
+            continue;
+        }
         let permission = client.collaborator_permission(login).await?;
         facts
             .permissions
@@ -223,7 +270,81 @@ pub async fn facts(
         comments,
         changed_files,
         files_complete,
+        closed_by,
     })
+}
+
+/// What decides whether the pull request is (still) a hotfix, read before
+/// classifying it: the timeline (read once per evaluation, passed on to
+/// [`facts`]), its label events, and the permissions of whoever removed a
+/// hotfix or severity label (and of who had applied it).
+pub struct Designation {
+    pub timeline: crate::github::Timeline,
+    /// `labeled`/`unlabeled` items, oldest first.
+    pub label_events: Vec<LabelEvent>,
+    /// `GET /collaborators/{u}/permission` → `permission`, by login.
+    pub permissions: BTreeMap<String, Permission>,
+    /// The labels on the pull request now, and those whose removal does not
+    /// count (`rules::designation::held`): classify by these.
+    pub labels: Vec<String>,
+}
+
+/// Reads the timeline and the permissions a designation label's removal
+/// depends on. Costs the timeline (every page) and one permission call per
+/// remover or applier of a removed designation label, none when nothing
+/// was removed.
+pub async fn designation(
+    client: &RepoClient,
+    policy: &Policy,
+    pull: &PullPayload,
+) -> Result<Designation, GitHubError> {
+    let timeline = client.timeline(pull.number).await?;
+    let label_events = label_events(&timeline, pull.created_at.unwrap_or_default());
+    let current = pull.label_names();
+    let mut permissions = BTreeMap::new();
+    for login in rules::designation::logins_to_check(policy, &current, &label_events) {
+        let permission = client.collaborator_permission(&login).await?;
+        permissions.insert(login, Permission::from_api(&permission));
+    }
+    let labels = rules::verdict::effective_labels(policy, &current, &label_events, &permissions);
+    Ok(Designation {
+        timeline,
+        label_events,
+        permissions,
+        labels,
+    })
+}
+
+/// The timeline's label events, oldest first. An event without a time
+/// keeps its place in the list (the order decides who applied a label
+/// last) and takes the time of the event before it: never later than it
+/// happened, so a clock it starts runs early rather than late.
+fn label_events(
+    timeline: &crate::github::Timeline,
+    created_at: chrono::DateTime<chrono::Utc>,
+) -> Vec<LabelEvent> {
+    let mut last_at = created_at;
+    timeline
+        .label_events
+        .iter()
+        .filter_map(|e| {
+            let added = match e.event.as_str() {
+                "labeled" => true,
+                "unlabeled" => false,
+                _ => return None,
+            };
+            let at = e.created_at.unwrap_or(last_at);
+            last_at = at;
+            Some(LabelEvent {
+                label: e.label.clone()?,
+                added,
+                // A deleted account: GitHub shows it as "ghost", who has
+                // no permission on anything.
+                actor: e.actor.clone().unwrap_or_else(|| "ghost".to_string()),
+                at,
+            })
+        })
+        .collect()
 }
 
 /// When GitHub received the push that made the pull request's head, by

@@ -176,10 +176,12 @@ impl Engine {
         {
             return Ok(Outcome::NotACommand);
         }
-        let pull = match job.pull {
-            Some(pull) => pull,
-            None => PullPayload::from(client.get_pull(job.key.number).await?),
-        };
+        // Always GitHub's current pull request, never the delivery's
+        // snapshot: a delivery that arrives late (an `opened` or `labeled`
+        // overtaken by a `synchronize`) carries an old head, old labels, an
+        // old base or state, and a verdict on it would be written on a
+        // commit that is no longer the head.
+        let pull = PullPayload::from(client.get_pull(job.key.number).await?);
         let policy = match &loaded.policy {
             Ok(policy) => policy,
             Err(errors) => {
@@ -204,19 +206,21 @@ impl Engine {
                 return Ok(Outcome::Reported { conclusion });
             }
         };
+        // Who removed a hotfix or severity label decides whether the pull
+        // request is still one: classify by the labels that still apply.
+        let designation = gather::designation(&client, policy, &pull).await?;
+        let labels = designation.labels.clone();
         // Without a policy file, a hotfix is judged by the default fitted
         // to this repository (its default branch, its version files).
         let fitted = match loaded.source {
             PolicySource::BuiltIn
-                if rules::classify(policy, &pull.label_names(), &pull.head.ref_name)
-                    .is_hotfix() =>
+                if rules::classify(policy, &labels, &pull.head.ref_name).is_hotfix() =>
             {
                 Some(default_policy::fit(&client, &pull.base.sha).await?)
             }
             _ => None,
         };
         let policy = fitted.as_ref().map_or(policy, |f| &f.policy);
-        let labels = pull.label_names();
         let classification = rules::classify(policy, &labels, &pull.head.ref_name);
         let severity = match &classification {
             Classification::NotHotfix => None,
@@ -244,9 +248,9 @@ impl Engine {
             &self.tags,
             policy,
             &classification,
-            severity,
             &pull,
             head_last_received,
+            designation,
         )
         .await?;
         let mut verdict = rules::evaluate(policy, &gathered.facts);
@@ -260,6 +264,13 @@ impl Engine {
                     &policy.branches.production,
                 ));
             }
+        }
+        if verdict.is_hotfix && pull.state == "closed" && !pull.is_merged() {
+            // Escalation stops while the pull request is closed: say so,
+            // and who closed it (the timeline's `closed` event).
+            verdict
+                .notes
+                .push(report::closed_unmerged_note(gathered.closed_by.as_ref()));
         }
         // Only the app's own escalation comments: a marker typed by anyone
         // else must not make an escalation look posted.
@@ -329,6 +340,10 @@ impl Engine {
                     deadline,
                 };
                 self.store.watch_deadline(&job.key, &watch).await?;
+                // What the app's own comments say was posted, for the
+                // sweep, which then need not list them (never lowered).
+                let seen = escalations.iter().map(|e| e.level).max().unwrap_or(0);
+                self.store.escalation_posted(&job.key, seen).await?;
             }
             _ => self.store.forget_deadline(&job.key).await?,
         }
@@ -457,7 +472,7 @@ impl Engine {
         key: &PrKey,
         watch: &escalation::Watch,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<escalation::Escalated, GitHubError> {
+    ) -> Result<escalation::Escalated, escalation::EscalateError> {
         let client = self.client(key).await?;
         let loaded = self.policies.get(&client).await?;
         let Ok(policy) = &loaded.policy else {
@@ -465,7 +480,7 @@ impl Engine {
         };
         // Fresh state: the pull request may have merged since.
         let pull = PullPayload::from(client.get_pull(key.number).await?);
-        escalation::escalate(&client, policy, &pull, watch, now).await
+        escalation::escalate(&client, &self.store, key, policy, &pull, watch, now).await
     }
 
     /// Open hotfix pull requests in every installation's repositories, as
@@ -660,19 +675,16 @@ pub async fn read_only_facts(
         }
     };
     let pull = PullPayload::from(client.get_pull(number).await?);
-    let classification = rules::classify(&policy, &pull.label_names(), &pull.head.ref_name);
-    let severity = match &classification {
-        Classification::NotHotfix => None,
-        Classification::Hotfix { severity, .. } => *severity,
-    };
+    let designation = gather::designation(&client, &policy, &pull).await?;
+    let classification = rules::classify(&policy, &designation.labels, &pull.head.ref_name);
     let gathered = gather::facts(
         &client,
         &gather::TagCache::default(),
         &policy,
         &classification,
-        severity,
         &pull,
         None,
+        designation,
     )
     .await?;
     Ok((policy, source, gathered.facts))

@@ -340,6 +340,54 @@ impl RepoClient {
         Ok(active)
     }
 
+    /// `GET /orgs/{org}/teams/{team_slug}/members`, every page: the logins of
+    /// the team's *active* members (GitHub lists pending invitations
+    /// separately; members of child teams are included, as in the
+    /// membership API). A 404 (no such team, or not visible) is an empty
+    /// team. One listing answers for any number of people, so an
+    /// evaluation with many would-be approvers asks once per team instead
+    /// of once per person.
+    pub async fn list_team_members(
+        &self,
+        org: &str,
+        slug: &str,
+    ) -> Result<Vec<String>, GitHubError> {
+        let path = format!(
+            "/orgs/{}/teams/{}/members?per_page=100",
+            encode_path(org, false),
+            encode_path(slug, false)
+        );
+        let listed: Result<Vec<wire::User>, GitHubError> = self
+            .core
+            .all_pages(
+                &self.cred,
+                "GET /orgs/{org}/teams/{team_slug}/members",
+                path,
+            )
+            .await;
+        match listed {
+            Ok(users) => Ok(users.into_iter().map(|u| u.login).collect()),
+            Err(e) if e.is_not_found() => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /repos/{owner}/{repo}/collaborators?permission=push`, every page:
+    /// the logins of everyone with write access or more (direct
+    /// collaborators, through teams, and organisation members through the
+    /// base permission). Someone not listed has less than write access.
+    pub async fn list_writers(&self) -> Result<Vec<String>, GitHubError> {
+        let users: Vec<wire::User> = self
+            .core
+            .all_pages(
+                &self.cred,
+                "GET /repos/{owner}/{repo}/collaborators",
+                format!("{}/collaborators?permission=push&per_page=100", self.prefix),
+            )
+            .await?;
+        Ok(users.into_iter().map(|u| u.login).collect())
+    }
+
     // ---- contents ----------------------------------------------------------
 
     /// `GET /repos/{owner}/{repo}/contents/{path}?ref=`: the file's text at

@@ -738,6 +738,9 @@ pub struct Timeline {
     pub reviews: Vec<ReviewInfo>,
     /// `labeled` and `unlabeled` events.
     pub label_events: Vec<IssueEventInfo>,
+    /// `closed` and `reopened` events: who closed the pull request (or
+    /// reopened it) and when, by GitHub's clock.
+    pub state_events: Vec<IssueEventInfo>,
 }
 
 impl Timeline {
@@ -767,6 +770,11 @@ impl Timeline {
             "labeled" | "unlabeled" => {
                 if let Ok(w) = serde_json::from_value::<wire::IssueEvent>(item) {
                     self.label_events.push(w.into());
+                }
+            }
+            "closed" | "reopened" => {
+                if let Ok(w) = serde_json::from_value::<wire::IssueEvent>(item) {
+                    self.state_events.push(w.into());
                 }
             }
             _ => {}

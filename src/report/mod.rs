@@ -4,6 +4,7 @@
 //! `timing` for why the comment still changes only when a state changes).
 
 mod check;
+mod closed;
 mod comment;
 mod markdown;
 pub use markdown::inert;
@@ -15,6 +16,7 @@ pub mod timing;
 pub use check::{
     CheckOutput, MAX_OUTPUT_BYTES, check_output, check_output_at, policy_error_output,
 };
+pub use closed::closed_unmerged_note;
 pub use comment::{COMMENT_MARKER, sticky_comment, sticky_comment_at};
 pub use timing::{EscalationPosted, Moment};
 

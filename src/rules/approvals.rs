@@ -384,7 +384,23 @@ pub fn check(policy: &Policy, severity: &Severity, facts: &PullRequestFacts) -> 
         let mut who = Vec::new();
         for (i, approval) in approvals.iter().enumerate() {
             match in_role(policy, facts, role, &approval.login) {
-                Membership::Yes => who.push(i),
+                // A role names people by login; the login is the one GitHub
+                // shows for the review's or comment's author when it is
+                // read, and write access (read now) is what makes the
+                // holder still one of the team that may ship: a member
+                // who lost it, or an account that took over a renamed
+                // login, fills no role.
+                Membership::Yes => match ctx.is_writer(&approval.login) {
+                    Some(true) => who.push(i),
+                    Some(false) => ctx.note(format!(
+                        "@{} is in {role} but does not have write access; their approval does not count",
+                        approval.login
+                    )),
+                    None => ctx.note(format!(
+                        "could not confirm that @{}, in {role}, has write access; their approval does not count",
+                        approval.login
+                    )),
+                },
                 Membership::No => {}
                 Membership::Unknown => ctx.note(format!(
                     "could not confirm whether @{} is in {role} (team membership was not looked up)",

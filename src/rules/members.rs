@@ -84,9 +84,17 @@ pub(crate) fn in_role(
 }
 
 pub(crate) fn permission_of(facts: &PullRequestFacts, login: &str) -> Option<Permission> {
-    facts.permissions.get(login).copied().or_else(|| {
-        facts
-            .permissions
+    permission_in(&facts.permissions, login)
+}
+
+/// `login`'s permission in a looked-up map, matching the login
+/// case-insensitively; `None` when it was not looked up.
+pub fn permission_in(
+    permissions: &std::collections::BTreeMap<String, Permission>,
+    login: &str,
+) -> Option<Permission> {
+    permissions.get(login).copied().or_else(|| {
+        permissions
             .iter()
             .find(|(k, _)| same_login(k, login))
             .map(|(_, p)| *p)
@@ -94,7 +102,7 @@ pub(crate) fn permission_of(facts: &PullRequestFacts, login: &str) -> Option<Per
 }
 
 /// Adds `login` unless an equal login (ignoring case) is already there.
-pub(crate) fn push_unique_login(logins: &mut Vec<String>, login: &str) {
+pub fn push_unique_login(logins: &mut Vec<String>, login: &str) {
     if !logins.iter().any(|l| same_login(l, login)) {
         logins.push(login.to_string());
     }

@@ -6,6 +6,7 @@
 
 pub mod approvals;
 pub mod classify;
+pub mod designation;
 pub mod evidence;
 pub mod facts;
 pub mod hygiene;
@@ -25,7 +26,11 @@ pub(crate) mod testutil;
 pub use approvals::is_command;
 pub use classify::{Classification, HotfixReason, classify};
 pub use facts::*;
-pub use needs::{FactNeeds, candidate_logins, deciders, label_appliers, needs};
+pub use members::permission_in as members_permission;
+pub use members::push_unique_login;
+pub use needs::{
+    FactNeeds, candidate_logins, deciders, direct_roles_cover, label_appliers, needs, role_holders,
+};
 pub use result::{RuleId, RuleResult, RuleStatus};
 pub use time::{format_duration, format_span, format_utc_minute};
 pub use verdict::{Conclusion, Verdict, evaluate};

@@ -5,7 +5,7 @@ use crate::policy::{Member, Policy, Severity};
 use crate::rules::approvals::is_command;
 use crate::rules::classify::same_label;
 use crate::rules::facts::{PullRequestFacts, ReviewState};
-use crate::rules::members::{push_unique_login, role_members, same_login};
+use crate::rules::members::{Membership, in_role, push_unique_login, role_members, same_login};
 use crate::rules::provenance::applications;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -123,6 +123,51 @@ pub fn deciders(policy: &Policy, facts: &PullRequestFacts) -> Vec<String> {
     logins
 }
 
+/// Deciders in at least one of the severity's required roles (as far as
+/// `facts.team_members` says): their write access decides whether their
+/// approval fills the role. Call it once team members are looked up.
+pub fn role_holders(policy: &Policy, severity: &Severity, facts: &PullRequestFacts) -> Vec<String> {
+    deciders(policy, facts)
+        .into_iter()
+        .filter(|login| {
+            severity
+                .approvals
+                .roles
+                .iter()
+                .any(|role| in_role(policy, facts, role, login) == Membership::Yes)
+        })
+        .collect()
+}
+
+/// True when the users the policy names directly already give every one of
+/// `deciders` a distinct required role: team membership can then fill no
+/// more roles (one person fills one role), so looking teams up could not
+/// change the verdict and is skipped.
+pub fn direct_roles_cover(policy: &Policy, severity: &Severity, deciders: &[String]) -> bool {
+    let eligible: Vec<Vec<usize>> = severity
+        .approvals
+        .roles
+        .iter()
+        .map(|role| {
+            deciders
+                .iter()
+                .enumerate()
+                .filter(|(_, login)| {
+                    role_members(policy, role)
+                        .iter()
+                        .any(|m| matches!(m, Member::User(u) if same_login(u, login)))
+                })
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect();
+    let filled = crate::rules::matching::assign_roles(&eligible, deciders.len())
+        .iter()
+        .filter(|who| who.is_some())
+        .count();
+    filled == deciders.len()
+}
+
 /// Who applied the severity's labels: their permission decides whether the
 /// severity counts. Earlier appliers too: a writer's earlier application
 /// keeps the deadline running when someone without write access re-applies
@@ -203,6 +248,20 @@ mod tests {
         let n = needs(&policy, severity_named(&policy, "P0"));
         assert!(n.changed_files);
         assert_eq!(n.version_files, ["VERSION", "Cargo.toml"]);
+    }
+
+    #[test]
+    fn teams_are_not_needed_when_named_users_already_cover_every_decider() {
+        let policy = p0_policy();
+        let p0 = severity_named(&policy, "P0");
+        assert!(direct_roles_cover(&policy, p0, &["alice".to_string()]));
+        assert!(direct_roles_cover(&policy, p0, &[]));
+        // bob is named in no role: only a team could make him count.
+        assert!(!direct_roles_cover(
+            &policy,
+            p0,
+            &["alice".to_string(), "bob".to_string()]
+        ));
     }
 
     #[test]

@@ -6,6 +6,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RuleId {
+    /// A hotfix or severity label removed by someone without write access
+    /// still applies (`rules::designation`).
+    Designation,
     /// The pull request carries a (valid) severity label.
     Severity,
     /// The severity label was applied by someone with write access.
@@ -28,6 +31,7 @@ impl RuleId {
     /// Human name for table rows and lists.
     pub fn label(self) -> &'static str {
         match self {
+            RuleId::Designation => "Hotfix designation",
             RuleId::Severity => "Severity",
             RuleId::SeverityProvenance => "Severity label",
             RuleId::Approvals => "Approvals",

@@ -9,7 +9,7 @@ use crate::rules::classify::{Classification, HotfixReason, classify};
 use crate::rules::facts::PullRequestFacts;
 use crate::rules::result::{RuleId, RuleResult};
 use crate::rules::version::VersionFileReport;
-use crate::rules::{evidence, hygiene, provenance, target, version};
+use crate::rules::{designation, evidence, hygiene, provenance, target, version};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -82,15 +82,57 @@ fn severity_labels(policy: &Policy) -> Vec<String> {
 }
 
 pub fn evaluate(policy: &Policy, facts: &PullRequestFacts) -> Verdict {
+    let current: Vec<String> = facts.labels.iter().map(|l| l.name.clone()).collect();
+    // A designation label removed by someone without write access still
+    // applies: the rules see it as on the pull request, and the verdict
+    // fails saying who removed it.
+    let held = designation::held(policy, &current, &facts.label_events, &facts.permissions);
+    let with_held;
+    let facts = if held.is_empty() {
+        facts
+    } else {
+        let mut augmented = facts.clone();
+        for h in &held {
+            augmented.labels.push(crate::rules::facts::Label {
+                name: h.label.clone(),
+                applied_by: None,
+                applied_at: None,
+            });
+        }
+        with_held = augmented;
+        &with_held
+    };
     let labels: Vec<String> = facts.labels.iter().map(|l| l.name.clone()).collect();
     let (reason, severity) = match classify(policy, &labels, &facts.head_ref) {
         Classification::NotHotfix => return not_a_hotfix(),
         Classification::Hotfix { reason, severity } => (reason, severity),
     };
-    match severity {
+    let mut verdict = match severity {
         None => without_severity(policy, facts, reason),
         Some(severity) => with_severity(policy, facts, reason, severity),
+    };
+    if let Some(result) = designation::result(&held) {
+        verdict.results.insert(0, result);
+        verdict.conclusion = Conclusion::Failure;
+        verdict.title = title_from(&verdict.results);
     }
+    verdict
+}
+
+/// The labels the rules treat as on the pull request: those on it now and
+/// the designation labels whose removal does not count
+/// ([`designation::held`]). The engine classifies by these.
+pub fn effective_labels(
+    policy: &Policy,
+    labels: &[String],
+    events: &[crate::rules::facts::LabelEvent],
+    permissions: &std::collections::BTreeMap<String, crate::rules::facts::Permission>,
+) -> Vec<String> {
+    let mut out = labels.to_vec();
+    for h in designation::held(policy, labels, events, permissions) {
+        out.push(h.label);
+    }
+    out
 }
 
 fn not_a_hotfix() -> Verdict {

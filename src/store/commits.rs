@@ -98,9 +98,13 @@ pub(super) async fn load(
     key: &PrKey,
     version: i64,
 ) -> Result<CommitWork, StoreError> {
+    // Commits past `UNITS_READ` are covered by `overflow` (every open
+    // hotfix is re-evaluated); pushes are not, so every push unit is read:
+    // `done` deletes all units at or below the version, and a push left
+    // unread would be an audit lost.
     let rows = sqlx::query(
         "SELECT unit FROM commit_work WHERE installation = $1 AND owner = $2 AND name = $3 \
-         AND version <= $4 ORDER BY seq, unit_key LIMIT $5",
+         AND version <= $4 AND unit NOT LIKE '{\"push\"%' ORDER BY seq, unit_key LIMIT $5",
     )
     .bind(int(key.installation))
     .bind(&key.repo.owner)
@@ -113,7 +117,17 @@ pub(super) async fn load(
     if rows.len() as i64 >= UNITS_READ {
         work.overflow = true;
     }
-    for row in rows {
+    let pushes = sqlx::query(
+        "SELECT unit FROM commit_work WHERE installation = $1 AND owner = $2 AND name = $3 \
+         AND version <= $4 AND unit LIKE '{\"push\"%' ORDER BY seq, unit_key",
+    )
+    .bind(int(key.installation))
+    .bind(&key.repo.owner)
+    .bind(&key.repo.name)
+    .bind(version)
+    .fetch_all(pool)
+    .await?;
+    for row in rows.into_iter().chain(pushes) {
         let text: String = row.try_get("unit")?;
         let mut one = CommitWork::default();
         match serde_json::from_str::<Unit>(&text) {

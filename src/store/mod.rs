@@ -18,6 +18,7 @@
 //! are compared across them).
 
 mod commits;
+mod escalations;
 mod intake;
 mod jobs;
 mod notices;
@@ -30,6 +31,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _};
 
+pub use escalations::EscalationLevels;
 pub use intake::Intake;
 pub use jobs::{Accepted, Claimed, JobStats};
 pub use notices::{ClaimedNotice, KnownTarget, NewNotice, NoticeBacklog, NoticeStats};

@@ -23,12 +23,14 @@
 mod activity;
 mod auth;
 mod evidence;
+mod lists;
 mod paging;
 mod routes;
 mod seeds;
 mod server;
 mod shapes;
 mod state;
+mod state_events;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -343,6 +343,7 @@ fn team_membership_fills_a_role_case_insensitively() {
         review(1, "ERIN", Approved, HEAD_SHA, T1), // acme/eng-leads member
         review(2, "bob", Approved, HEAD_SHA, T2),
     ];
+    facts.permissions.insert("erin".into(), Permission::Write);
     let out = run(&policy, "P0", &facts);
     assert_eq!(out.result.status, RuleStatus::Pass, "{out:?}");
     assert_eq!(filled(&out)[0], role("engineering-lead", Some("ERIN")));
@@ -462,13 +463,23 @@ fn count_with_roles_is_the_minimum_total_role_approvers_included() {
         Some("needs 1 more approval")
     );
 
-    // A role approver without write access fills the role but not the count.
+    // A role member without write access fills neither the role nor the
+    // count (issue 9 e: a role holder who lost write access).
     facts.reviews = vec![
         review(1, "erin", Approved, HEAD_SHA, T1),
         review(2, "bob", Approved, HEAD_SHA, T2),
     ];
+    facts.permissions.insert("erin".into(), Permission::Read);
     let out = run(&policy, "P1X", &facts);
-    assert_eq!(filled(&out), [role("engineering-lead", Some("erin"))]);
+    assert_eq!(filled(&out), [role("engineering-lead", None)]);
+    assert!(
+        out.notes.contains(
+            &"@erin is in engineering-lead but does not have write access; their approval does not count"
+                .to_string()
+        ),
+        "{:?}",
+        out.notes
+    );
     assert_eq!(
         out.report
             .count

@@ -41,6 +41,12 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
         }
 
         // Organisations.
+        ("GET", ["orgs", org, "teams", slug, "members"]) => {
+            super::lists::team_members(state, cx, req, org, slug)
+        }
+        ("GET", ["repos", o, r, "collaborators"]) => {
+            super::lists::collaborators(state, cx, req, o, r)
+        }
         ("GET", ["orgs", org, "teams", slug, "memberships", login]) => {
             team_membership(state, cx, org, slug, login)
         }
@@ -172,6 +178,13 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
                     .filter(|e| e.issue_number == number)
                 {
                     items.push((e.created_at, shapes::label_event(cx, &full, e)));
+                }
+                for e in repo
+                    .state_events
+                    .iter()
+                    .filter(|e| e.issue_number == number)
+                {
+                    items.push((e.created_at, super::state_events::item(cx, &full, e)));
                 }
                 items.sort_by_key(|(at, _)| *at);
                 paged(cx, req, items.into_iter().map(|(_, v)| v).collect())

@@ -34,7 +34,7 @@ impl Ctx {
             .unwrap_or(&self.web)
     }
 
-    fn repo_api(&self, full_name: &str) -> String {
+    pub(super) fn repo_api(&self, full_name: &str) -> String {
         format!("{}/repos/{}", self.api, full_name)
     }
 

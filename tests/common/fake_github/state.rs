@@ -322,6 +322,8 @@ pub(super) struct RepoState {
     pub issues: BTreeMap<u64, IssueRec>,
     pub comments: Vec<CommentRec>,
     pub label_events: Vec<LabelEventRec>,
+    /// `closed`/`reopened` timeline events.
+    pub state_events: Vec<super::state_events::StateEventRec>,
     pub check_runs: Vec<CheckRunRec>,
     /// `GET /activity` entries (pushes with server times).
     pub activity: Vec<super::activity::ActivityRec>,
@@ -348,6 +350,7 @@ impl RepoState {
             issues: BTreeMap::new(),
             comments: Vec::new(),
             label_events: Vec::new(),
+            state_events: Vec::new(),
             check_runs: Vec::new(),
             activity: Vec::new(),
         }
