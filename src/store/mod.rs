@@ -21,6 +21,7 @@ mod commits;
 mod intake;
 mod jobs;
 mod notices;
+mod published;
 mod state;
 
 use std::str::FromStr as _;
@@ -33,6 +34,7 @@ use sqlx::{AnyPool, Executor as _};
 pub use intake::Intake;
 pub use jobs::{Accepted, Claimed, JobStats};
 pub use notices::{ClaimedNotice, NewNotice, NoticeBacklog, NoticeStats};
+pub use published::PublishedCheck;
 pub use state::EvaluationSpan;
 
 /// The default `DATABASE_URL`: a SQLite file in the working directory.
