@@ -90,6 +90,33 @@ impl PublishCache {
         }
     }
 
+    /// The follow-up issue the store recorded for merged hotfix `number`
+    /// of `repo`; `None` when it has none or cannot be read (the markers on
+    /// GitHub are the fallback).
+    pub async fn stored_follow_up(&self, repo: &RepoName, number: u64) -> Option<u64> {
+        match self.store.as_ref()?.follow_up(repo, number).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read a follow-up issue from the store");
+                None
+            }
+        }
+    }
+
+    /// Records `issue` as the follow-up of merged hotfix `number`, so that
+    /// a retry, a restart or another instance finds it even while GitHub's
+    /// issue list lags behind its creation. A failure is logged: the
+    /// markers on GitHub remain the fallback.
+    pub async fn remember_follow_up(&self, repo: &RepoName, number: u64, issue: u64) {
+        if let Some(store) = &self.store
+            && let Err(e) = store
+                .remember_follow_up(repo, number, issue, chrono::Utc::now())
+                .await
+        {
+            tracing::warn!(error = %e, "cannot record a follow-up issue in the store");
+        }
+    }
+
     /// Upserts the check run `name` on `head_sha`. An `output.conclusion` of
     /// `in_progress` leaves the run in progress (the merge-back check waits
     /// for `develop`); anything else completes it.

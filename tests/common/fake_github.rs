@@ -23,6 +23,7 @@
 mod activity;
 mod auth;
 mod evidence;
+mod lag;
 mod paging;
 mod routes;
 mod seeds;
