@@ -98,6 +98,8 @@ run() { # name binary database-url (empty: the binary keeps no store)
     --count "$BURST_COUNT" --prs "$BURST_PRS" --concurrency "$CONNECTIONS" --first-pr "$FIRST_PR")
   FIRST_PR=$((FIRST_PR + BURST_PRS))
   echo "## $1"
+  # The machine may be shared: the load average with every row.
+  echo "load (1/5/15 min) after the row: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "rate: $rate"
   echo "$burst"
   kill "$pid"; wait "$pid" 2>/dev/null || true

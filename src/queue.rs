@@ -22,7 +22,7 @@
 //! commit's duration: no timer, no added wait when deliveries are rare.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -89,7 +89,10 @@ pub struct WorkQueue {
     /// host-unique value (pid and start time), so two instances never share
     /// one.
     instance: String,
-    wake: Notify,
+    /// Wakes idle workers: once per committed intake batch that queued
+    /// work (not once per delivery: a burst would wake every worker for
+    /// each of its deliveries), and when a job ends.
+    wake: Arc<Notify>,
     closed: AtomicBool,
     /// Jobs this instance's workers hold now.
     running: AtomicUsize,
@@ -113,7 +116,7 @@ impl WorkQueue {
             store,
             timing,
             instance: format!("{}-{started}", std::process::id()),
-            wake: Notify::new(),
+            wake: Arc::new(Notify::new()),
             closed: AtomicBool::new(false),
             running: AtomicUsize::new(0),
             lease_expiries: AtomicU64::new(0),
@@ -174,9 +177,6 @@ impl WorkQueue {
         if accepted == Accepted::Full {
             return Err(Refused::Full);
         }
-        if accepted == Accepted::Queued && !jobs.is_empty() {
-            self.wake.notify_waiters();
-        }
         Ok(accepted)
     }
 
@@ -189,7 +189,12 @@ impl WorkQueue {
                 .unwrap_or_else(|p| p.into_inner())
                 .take();
             if let Some(receiver) = receiver {
-                tokio::spawn(write_intake(self.store.clone(), self.timing, receiver));
+                tokio::spawn(write_intake(
+                    self.store.clone(),
+                    self.timing,
+                    self.wake.clone(),
+                    receiver,
+                ));
             }
         });
     }
@@ -268,12 +273,16 @@ impl WorkQueue {
 
     /// The evaluation's writes succeeded: the job leaves the store (or runs
     /// once more if a delivery arrived meanwhile).
+    ///
+    /// The `/metrics` figures are not read here: the app refreshes them
+    /// every second, and reading them per job (a count and a minimum over
+    /// every waiting job) cost the store's one SQLite connection, which
+    /// intake waits for, a scan per evaluation in a burst.
     pub async fn done(&self, claimed: &Claimed) {
         if let Err(e) = self.store.complete(claimed).await {
             // The lease expires and the job runs again: an upsert repeated.
             tracing::warn!(error = %e, "cannot mark a job done; it will run again");
         }
-        self.refresh_stats().await;
         self.finished();
     }
 
@@ -282,7 +291,6 @@ impl WorkQueue {
         if let Err(e) = self.store.retry(claimed, Utc::now(), backoff).await {
             tracing::warn!(error = %e, "cannot schedule a retry; the lease expiry will");
         }
-        self.refresh_stats().await;
         self.finished();
     }
 
@@ -346,7 +354,12 @@ impl WorkQueue {
 
 /// The intake writer: commits the deliveries waiting for it in one
 /// transaction, then answers each. Ends when the queue is dropped.
-async fn write_intake(store: Store, timing: QueueTiming, mut receiver: mpsc::Receiver<Pending>) {
+async fn write_intake(
+    store: Store,
+    timing: QueueTiming,
+    wake: Arc<Notify>,
+    mut receiver: mpsc::Receiver<Pending>,
+) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let items: Vec<Intake<'_>> = batch
@@ -362,10 +375,17 @@ async fn write_intake(store: Store, timing: QueueTiming, mut receiver: mpsc::Rec
             .accept_batch(&items, timing.debounce, timing.capacity)
             .await;
         drop(items);
+        let queued = batch
+            .iter()
+            .zip(&outcomes)
+            .any(|(p, o)| !p.jobs.is_empty() && matches!(o, Ok(Accepted::Queued)));
         for (pending, outcome) in batch.drain(..).zip(outcomes) {
             // A handler that went away (client hung up) needs no answer;
             // its delivery is committed all the same.
             let _ = pending.answer.send(outcome);
+        }
+        if queued {
+            wake.notify_waiters();
         }
     }
 }

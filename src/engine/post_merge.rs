@@ -263,7 +263,20 @@ async fn follow_up_issue(
             None => format!("#{n}"),
         }
     };
-    if let Some(number) = recorded_follow_up(cx.client, cx.comments).await? {
+    // The store's record first (the app's own, written right after the
+    // issue was opened); then the marker in the sticky comment.
+    let repo = cx.client.repo_name();
+    let stored = cx.published.stored_follow_up(&repo, cx.pull.number).await;
+    let recorded = match stored {
+        Some(number) => Some(number),
+        None => recorded_follow_up(cx.client, cx.comments).await?,
+    };
+    if let Some(number) = recorded {
+        if stored.is_none() {
+            cx.published
+                .remember_follow_up(&repo, cx.pull.number, number)
+                .await;
+        }
         return Ok(FollowUp::Opened {
             number,
             url: issues_url(number),
@@ -286,6 +299,9 @@ async fn follow_up_issue(
         }
     }
     if let Some(existing) = found {
+        cx.published
+            .remember_follow_up(&repo, cx.pull.number, existing.number)
+            .await;
         return Ok(FollowUp::Opened {
             number: existing.number,
             url: existing.html_url,
@@ -340,12 +356,17 @@ async fn follow_up_issue(
         )
         .await
     {
-        Ok(issue) => Ok(FollowUp::Opened {
-            number: issue.number,
-            url: issue.html_url,
-            title: title.to_string(),
-            due,
-        }),
+        Ok(issue) => {
+            cx.published
+                .remember_follow_up(&repo, cx.pull.number, issue.number)
+                .await;
+            Ok(FollowUp::Opened {
+                number: issue.number,
+                url: issue.html_url,
+                title: title.to_string(),
+                due,
+            })
+        }
         Err(e) if !e.is_transient() => Ok(FollowUp::Refused {
             title: title.to_string(),
             reason: e.to_string(),

@@ -74,16 +74,46 @@ impl PublishCache {
         }
     }
 
-    /// The check run id and fingerprint the store remembers, if any; a
-    /// store error costs a lookup on GitHub, nothing else.
-    async fn stored_check(&self, key: &(RepoName, String)) -> Option<(u64, u64)> {
+    /// The check run the store remembers, if any; a store error costs a
+    /// lookup on GitHub, nothing else.
+    async fn stored_check(&self, key: &(RepoName, String)) -> Option<crate::store::PublishedCheck> {
         let store = self.store.as_ref()?;
-        match store.published(&key.0, &format!("check:{}", key.1)).await {
+        match store
+            .published_check(&key.0, &format!("check:{}", key.1))
+            .await
+        {
             Ok(found) => found,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read a check run id from the store");
                 None
             }
+        }
+    }
+
+    /// The follow-up issue the store recorded for merged hotfix `number`
+    /// of `repo`; `None` when it has none or cannot be read (the markers on
+    /// GitHub are the fallback).
+    pub async fn stored_follow_up(&self, repo: &RepoName, number: u64) -> Option<u64> {
+        match self.store.as_ref()?.follow_up(repo, number).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read a follow-up issue from the store");
+                None
+            }
+        }
+    }
+
+    /// Records `issue` as the follow-up of merged hotfix `number`, so that
+    /// a retry, a restart or another instance finds it even while GitHub's
+    /// issue list lags behind its creation. A failure is logged: the
+    /// markers on GitHub remain the fallback.
+    pub async fn remember_follow_up(&self, repo: &RepoName, number: u64, issue: u64) {
+        if let Some(store) = &self.store
+            && let Err(e) = store
+                .remember_follow_up(repo, number, issue, chrono::Utc::now())
+                .await
+        {
+            tracing::warn!(error = %e, "cannot record a follow-up issue in the store");
         }
     }
 
@@ -158,23 +188,45 @@ impl PublishCache {
                 .map(|a| (&a.path, a.line, &a.message))
                 .collect::<Vec<_>>(),
         ));
-        let remembered = match recall(&self.checks, &key) {
-            Some(found) => Some(found),
-            None => self.stored_check(&key).await,
-        };
+        let what = format!("check:{}", key.1);
+        let stored = self.stored_check(&key).await;
+        let remembered = recall(&self.checks, &key).or_else(|| {
+            stored
+                .as_ref()
+                .map(|record| (record.id, record.fingerprint))
+        });
+        // What the run shows now, when the store knows it: only this app
+        // writes its runs, and every write is recorded (see
+        // `store::published`).
+        let shown_now = stored.as_ref().and_then(|record| record.shows.clone());
         let existing = match (remembered, &owner) {
             (Some((_, was)), _) if was == shown && !rerun => return Ok(Published::Unchanged),
-            // Whose verdict the run shows now is on GitHub, not in the store.
-            (_, RunOwner::NotHotfix(_)) => match client.find_check_run(head_sha, name).await? {
-                Some(run) if !owner.may_replace(&run) => {
-                    tracing::info!(
-                        run = run.id,
-                        shown = run.external_id.as_deref().unwrap_or("-"),
-                        "the commit's check run shows another verdict that outranks this one; left as it is"
-                    );
-                    return Ok(Published::Unchanged);
+            // Whose verdict the run shows decides whether this one may
+            // replace it: from the store's record when it has one, else
+            // from GitHub.
+            (_, RunOwner::NotHotfix(_)) => match (&stored, &shown_now) {
+                (Some(record), Some((external_id, conclusion))) => {
+                    if !owner.may_replace_shown(external_id.as_deref(), conclusion.as_deref()) {
+                        tracing::info!(
+                            run = record.id,
+                            shown = external_id.as_deref().unwrap_or("-"),
+                            "the commit's check run shows another verdict that outranks this one; left as it is"
+                        );
+                        return Ok(Published::Unchanged);
+                    }
+                    Some(record.id)
                 }
-                found => found.map(|run| run.id),
+                _ => match client.find_check_run(head_sha, name).await? {
+                    Some(run) if !owner.may_replace(&run) => {
+                        tracing::info!(
+                            run = run.id,
+                            shown = run.external_id.as_deref().unwrap_or("-"),
+                            "the commit's check run shows another verdict that outranks this one; left as it is"
+                        );
+                        return Ok(Published::Unchanged);
+                    }
+                    found => found.map(|run| run.id),
+                },
             },
             (Some((id, _)), _) => Some(id),
             (None, _) => client
@@ -224,19 +276,77 @@ impl PublishCache {
             description: "Evaluate the hotfix policy again".to_string(),
             identifier: RECHECK_ACTION.to_string(),
         }];
+        // The record says what the run shows until the write below is
+        // recorded; a write whose outcome is not recorded must leave it
+        // unknown (GitHub is asked next time), never outdated.
+        if let Some(store) = &self.store
+            && stored.as_ref().is_some_and(|record| record.shows.is_some())
+            && let Err(e) = store.forget_shown(&key.0, &what).await
+        {
+            return Err(store_refused(&e));
+        }
+        let external_id = owner.external_id();
+        // What the run will show: an update without an external id keeps
+        // the run's own, which the store knows only if it knew it before.
+        let will_show = match (&external_id, existing) {
+            (Some(id), _) => Some(Some(id.clone())),
+            (None, None) => Some(None),
+            (None, Some(_)) => shown_now.map(|(id, _)| id),
+        };
+        let conclusion_text = conclusion.map(|c| match c {
+            CheckConclusion::Success => "success",
+            CheckConclusion::Neutral => "neutral",
+            _ => "failure",
+        });
         let (id, published) = match existing {
             Some(id) => {
                 let update = CheckRunUpdate {
                     status: Some(status),
                     conclusion,
                     completed_at,
-                    external_id: owner.external_id(),
-                    output: Some(body),
-                    actions: Some(actions),
+                    external_id: external_id.clone(),
+                    output: Some(body.clone()),
+                    actions: Some(actions.clone()),
                     ..CheckRunUpdate::default()
                 };
-                client.update_check_run(id, &update).await?;
-                (id, Published::Updated)
+                match client.update_check_run(id, &update).await {
+                    Ok(_) => (id, Published::Updated),
+                    // The recorded id is not a run on this GitHub (a store
+                    // restored elsewhere, a run gone): find the run by name,
+                    // as without a record, and write that one.
+                    Err(e) if e.is_not_found() => {
+                        tracing::warn!(run = id, "the recorded check run is gone; looking it up");
+                        if let Some(store) = &self.store
+                            && let Err(e) = store.forget_check(&key.0, &what).await
+                        {
+                            tracing::warn!(error = %e, "cannot forget a check run id in the store");
+                        }
+                        match client.find_check_run(head_sha, name).await? {
+                            Some(run) if run.id != id => {
+                                if !owner.may_replace(&run) {
+                                    return Ok(Published::Unchanged);
+                                }
+                                client.update_check_run(run.id, &update).await?;
+                                (run.id, Published::Updated)
+                            }
+                            _ => {
+                                let run = NewCheckRun {
+                                    name: name.to_string(),
+                                    head_sha: head_sha.to_string(),
+                                    status: Some(status),
+                                    conclusion,
+                                    completed_at,
+                                    details_url: None,
+                                    external_id: external_id.clone(),
+                                    output: Some(body),
+                                    actions,
+                                };
+                                (client.create_check_run(&run).await?.id, Published::Created)
+                            }
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             None => {
                 let run = NewCheckRun {
@@ -246,7 +356,7 @@ impl PublishCache {
                     conclusion,
                     completed_at,
                     details_url: None,
-                    external_id: owner.external_id(),
+                    external_id: external_id.clone(),
                     output: Some(body),
                     actions,
                 };
@@ -255,7 +365,15 @@ impl PublishCache {
         };
         if let Some(store) = &self.store
             && let Err(e) = store
-                .remember_published(&key.0, &format!("check:{}", key.1), id, shown)
+                .remember_check(
+                    &key.0,
+                    &what,
+                    id,
+                    shown,
+                    will_show
+                        .as_ref()
+                        .map(|id| (id.as_deref(), conclusion_text)),
+                )
                 .await
         {
             tracing::warn!(error = %e, "cannot remember a check run id in the store");
@@ -324,6 +442,16 @@ impl PublishCache {
     }
 }
 
+/// The store could not mark a check run's record before a write: the write
+/// is not made (the evaluation is retried), so that no record outlives
+/// what the run shows.
+fn store_refused(e: &crate::store::StoreError) -> GitHubError {
+    GitHubError::new(
+        crate::github::ErrorKind::Transport(format!("the store cannot record the write: {e}")),
+        "store: published",
+    )
+}
+
 /// Whose verdict a check run shows, written as its `external_id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunOwner {
@@ -351,14 +479,20 @@ impl RunOwner {
     /// verdict, over the direct-push audit's, or over an unowned run that
     /// is not `neutral`.
     fn may_replace(self, run: &crate::github::CheckRunInfo) -> bool {
+        self.may_replace_shown(run.external_id.as_deref(), run.conclusion.as_deref())
+    }
+
+    /// [`RunOwner::may_replace`] for a run showing `external_id` and
+    /// `conclusion` (as GitHub lists them, or as the store recorded them).
+    fn may_replace_shown(self, external_id: Option<&str>, conclusion: Option<&str>) -> bool {
         let RunOwner::NotHotfix(n) = self else {
             return true;
         };
-        match run.external_id.as_deref() {
+        match external_id {
             Some(id) if id == format!("hotfix-pr:{n}") => true,
             Some(id) if id.starts_with("pr:") => true,
             Some(_) => false,
-            None => matches!(run.conclusion.as_deref(), None | Some("neutral")),
+            None => matches!(conclusion, None | Some("neutral")),
         }
     }
 }

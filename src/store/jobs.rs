@@ -292,14 +292,24 @@ impl Store {
     /// How long until the next unleased job becomes ready (zero if one is
     /// ready now); `None` when no job waits unleased.
     pub async fn next_ready(&self, now: DateTime<Utc>) -> Result<Option<Duration>, StoreError> {
+        // The earliest of: the first unleased job by `ready_at` (walking
+        // the `jobs_ready` index past the few leased ones), and the first
+        // lease to expire (`jobs_lease`). Idle workers ask this after every
+        // wake-up; a scan of every job here cost a burst O(jobs) per ask.
         let row = sqlx::query(
-            "SELECT min(CASE WHEN lease_until < $1 THEN ready_at ELSE lease_until END) AS at \
-             FROM jobs",
+            "SELECT (SELECT ready_at FROM jobs WHERE lease_until < $1 ORDER BY ready_at LIMIT 1) \
+                 AS ready, \
+             (SELECT min(lease_until) FROM jobs WHERE lease_until >= $1) AS leased",
         )
         .bind(ms(now))
         .fetch_one(&self.pool)
         .await?;
-        let at: Option<i64> = row.try_get("at")?;
+        let ready: Option<i64> = row.try_get("ready")?;
+        let leased: Option<i64> = row.try_get("leased")?;
+        let at = match (ready, leased) {
+            (Some(r), Some(l)) => Some(r.min(l)),
+            (r, l) => r.or(l),
+        };
         Ok(at.map(|at| Duration::from_millis(u64::try_from(at - ms(now)).unwrap_or(0))))
     }
 

@@ -22,6 +22,8 @@ mod escalations;
 mod intake;
 mod jobs;
 mod notices;
+mod published;
+mod sqlite;
 mod state;
 
 use std::str::FromStr as _;
@@ -35,6 +37,8 @@ pub use escalations::EscalationLevels;
 pub use intake::Intake;
 pub use jobs::{Accepted, Claimed, JobStats};
 pub use notices::{ClaimedNotice, KnownTarget, NewNotice, NoticeBacklog, NoticeStats};
+pub use published::PublishedCheck;
+pub use sqlite::Synchronous;
 pub use state::EvaluationSpan;
 
 /// The default `DATABASE_URL`: a SQLite file in the working directory.
@@ -57,6 +61,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the store failed: {0}")]
     Database(#[from] sqlx::Error),
+    /// A setting in `DATABASE_URL` the app reads itself is not valid.
+    #[error("the store's setting is not valid: {0}")]
+    BadSetting(String),
     #[error("the store holds a record this version cannot read: {0}")]
     Corrupt(String),
     /// The task that commits intake batches is gone (the runtime is
@@ -110,13 +117,17 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let backend = backend_of(url)?;
         sqlx::any::install_default_drivers();
+        let (url, synchronous) = match backend {
+            Backend::Sqlite => sqlite::take_synchronous(url)?,
+            Backend::Postgres => (url.to_string(), Synchronous::Normal),
+        };
         let url = match backend {
             // Created on first start.
             Backend::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
                 let sep = if url.contains('?') { '&' } else { '?' };
                 format!("{url}{sep}mode=rwc")
             }
-            _ => url.to_string(),
+            _ => url,
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
@@ -139,19 +150,27 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL: readers never block the writer. NORMAL: a
-                        // commit survives the process being killed (the WAL
-                        // is in the OS's hands); only an OS crash or power
-                        // loss may drop the last commits. busy_timeout waits
-                        // for the one writer instead of failing at once.
+                        // WAL: readers never block the writer. NORMAL (the
+                        // default): a commit survives the process being
+                        // killed (the WAL is in the OS's hands); only an OS
+                        // crash or power loss may drop the last commits;
+                        // `synchronous=full` in the URL syncs every commit.
+                        // busy_timeout waits for the one writer instead of
+                        // failing at once. Checkpoints run in a task of their
+                        // own (`sqlite`); a commit checkpoints only past
+                        // `AUTO_PAGES`.
                         conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute(synchronous.pragma()).await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute(
+                            format!("PRAGMA wal_autocheckpoint = {}", sqlite::AUTO_PAGES).as_str(),
+                        )
+                        .await?;
                     }
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         // No migration table yet: a new store (first start, or the old one
         // lost), which knows nothing of open hotfixes.
@@ -160,6 +179,9 @@ impl Store {
             .await
             .is_err();
         migrate(&pool, backend).await?;
+        if backend == Backend::Sqlite && !url.contains(":memory:") {
+            sqlite::spawn_checkpoints(options, pool.clone());
+        }
         Ok(Store {
             pool,
             backend,

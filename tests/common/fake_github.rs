@@ -23,6 +23,7 @@
 mod activity;
 mod auth;
 mod evidence;
+mod lag;
 mod lists;
 mod paging;
 mod routes;

@@ -153,3 +153,188 @@ async fn each_delivery_of_a_batch_records_its_head_commits_at_its_own_arrival() 
         Some(t1.timestamp_millis())
     );
 }
+
+/// What a store holds after intake, for comparing two stores: each job's
+/// fields intake writes, the delivery ids, the head commits.
+async fn snapshot(store: &crate::store::Store) -> Vec<String> {
+    use sqlx::Row as _;
+    let mut out = Vec::new();
+    for row in sqlx::query(
+        "SELECT number, pull_updated, trigger_kind, deliveries, first_queued, ready_at, version \
+         FROM jobs ORDER BY number",
+    )
+    .fetch_all(&store.pool)
+    .await
+    .expect("jobs")
+    {
+        let updated: Option<i64> = row.get("pull_updated");
+        out.push(format!(
+            "job {} updated={updated:?} trigger={} deliveries={} first={} ready={} version={}",
+            row.get::<i64, _>("number"),
+            row.get::<String, _>("trigger_kind"),
+            row.get::<String, _>("deliveries"),
+            row.get::<i64, _>("first_queued"),
+            row.get::<i64, _>("ready_at"),
+            row.get::<i64, _>("version"),
+        ));
+    }
+    for row in sqlx::query("SELECT id, seen_at FROM deliveries ORDER BY id")
+        .fetch_all(&store.pool)
+        .await
+        .expect("deliveries")
+    {
+        out.push(format!(
+            "delivery {} {}",
+            row.get::<String, _>("id"),
+            row.get::<i64, _>("seen_at")
+        ));
+    }
+    for row in sqlx::query("SELECT sha, first_seen FROM heads ORDER BY sha")
+        .fetch_all(&store.pool)
+        .await
+        .expect("heads")
+    {
+        out.push(format!(
+            "head {} {}",
+            row.get::<String, _>("sha"),
+            row.get::<i64, _>("first_seen")
+        ));
+    }
+    out
+}
+
+/// The multi-row statements (a batch that fits the capacity) write exactly
+/// what one delivery after another writes (a batch that might not fit):
+/// repeated ids within the batch and from before, several deliveries for
+/// one pull request folding in order, one head commit named twice.
+#[tokio::test]
+async fn multi_row_statements_write_what_one_delivery_after_another_writes() {
+    let t0 = Utc::now() - chrono::TimeDelta::seconds(30);
+    let at = |s: i64| t0 + chrono::TimeDelta::seconds(s);
+    let repo = RepoName {
+        owner: "octo".into(),
+        name: "app".into(),
+    };
+    let rerun = |number: u64, delivery: &str| Job {
+        trigger: Trigger::Rerun,
+        ..job(number, delivery)
+    };
+    let j: Vec<[Job; 1]> = vec![
+        [job(1, "a")],
+        [job(2, "b")],
+        [rerun(1, "c")],
+        [job(1, "b")],
+        [job(3, "d")],
+        [job(1, "e")],
+        [job(2, "f")],
+    ];
+    let head = |sha: &str| [(repo.clone(), sha.to_string())];
+    let (h1, h2, h3) = (head("h1"), head("h2"), head("h1"));
+    let batch = [
+        Intake {
+            delivery: Some("a"),
+            jobs: &j[0],
+            heads: &h1,
+            received: at(1),
+        },
+        Intake {
+            delivery: Some("b"),
+            jobs: &j[1],
+            heads: &h2,
+            received: at(2),
+        },
+        Intake {
+            delivery: Some("c"),
+            jobs: &j[2],
+            heads: &[],
+            received: at(3),
+        },
+        // Repeats "b" of this batch: nothing written, not even its job.
+        Intake {
+            delivery: Some("b"),
+            jobs: &j[3],
+            heads: &h3,
+            received: at(4),
+        },
+        // Seen before the batch (below): nothing written.
+        Intake {
+            delivery: Some("old"),
+            jobs: &j[4],
+            heads: &[],
+            received: at(5),
+        },
+        // No id (the app's own work): always taken.
+        Intake {
+            delivery: None,
+            jobs: &j[5],
+            heads: &h3,
+            received: at(6),
+        },
+        Intake {
+            delivery: Some("f"),
+            jobs: &j[6],
+            heads: &[],
+            received: at(7),
+        },
+    ];
+    let mut seen = Vec::new();
+    for capacity in [4, 1_000] {
+        let store = scratch().await;
+        let before = [job(9, "old")];
+        let first = [Intake {
+            delivery: Some("old"),
+            jobs: &before,
+            heads: &[],
+            received: t0,
+        }];
+        assert_eq!(
+            outcomes(
+                store
+                    .accept_batch(&first, Duration::from_secs(1), 1_000)
+                    .await
+            ),
+            [Accepted::Queued]
+        );
+        // Capacity 4: one job waits after the first batch, so this batch's
+        // seven cannot be known to fit and go one delivery at a time (none
+        // is refused: only pull requests 1–3 are named); 1,000: multi-row.
+        let got = outcomes(
+            store
+                .accept_batch(&batch, Duration::from_secs(1), capacity + 1)
+                .await,
+        );
+        assert_eq!(
+            got,
+            [
+                Accepted::Queued,
+                Accepted::Queued,
+                Accepted::Queued,
+                Accepted::Duplicate,
+                Accepted::Duplicate,
+                Accepted::Queued,
+                Accepted::Queued,
+            ],
+            "capacity {capacity}"
+        );
+        seen.push(snapshot(&store).await);
+    }
+    assert_eq!(seen[0], seen[1]);
+    let jobs: Vec<&String> = seen[1].iter().filter(|l| l.starts_with("job ")).collect();
+    assert_eq!(jobs.len(), 3, "{jobs:#?}");
+    assert!(
+        jobs[0].contains("trigger=rerun") && jobs[0].contains("version=3"),
+        "{}",
+        jobs[0]
+    );
+    assert!(jobs[0].contains("deliveries=a,c,e"), "{}", jobs[0]);
+    assert!(
+        jobs[1].contains("deliveries=b,f") && jobs[1].contains("version=2"),
+        "{}",
+        jobs[1]
+    );
+    let h1 = seen[1]
+        .iter()
+        .find(|l| l.starts_with("head h1"))
+        .expect("h1");
+    assert_eq!(h1, &format!("head h1 {}", at(6).timestamp_millis()));
+}

@@ -425,6 +425,8 @@ pub(super) struct State {
     pub rate_reset: i64,
     /// Repository (lower case) → commit statuses and deployments.
     pub evidence: BTreeMap<String, super::evidence::EvidenceState>,
+    /// Issue lists answer as if no issue had been opened yet (`lag`).
+    pub issue_listing_lags: bool,
 }
 
 impl State {
@@ -449,6 +451,7 @@ impl State {
             rate_used: 0,
             rate_reset: (Utc::now() + chrono::Duration::hours(1)).timestamp(),
             evidence: BTreeMap::new(),
+            issue_listing_lags: false,
         }
     }
 
