@@ -3,3 +3,6 @@
 //! mutated operator, arm or return value would change.
 
 mod facts;
+mod approvals;
+mod classify;
+mod evidence;
