@@ -2,7 +2,7 @@
 //! read say so for every source.
 
 use crate::policy::{AllowedConclusions, Evidence, RequiredCheck, RequiredDeployment};
-use crate::rules::evidence::{CheckRunFact, EvidenceFacts, check};
+use crate::rules::evidence::{CheckRunFact, EvidenceFacts, StatusFact, check, is_pending};
 use crate::rules::result::RuleStatus;
 
 const HEAD: &str = "abc1234def5678abc1234def5678abc1234def56";
@@ -74,4 +74,51 @@ fn nothing_read_names_every_source_as_unread() {
         "the staging deployment of abc1234 cannot be confirmed: hotfix-guard could not read \
          deployments (no evidence in the facts)"
     );
+}
+
+fn one_row(facts: &EvidenceFacts, allow: AllowedConclusions) -> crate::rules::result::RuleResult {
+    let mut wanted = required(false);
+    wanted.checks[0].allow = allow;
+    check(&wanted, Some(facts), HEAD, "hotfix/x").remove(0)
+}
+
+#[test]
+fn skipped_passes_only_where_allowed() {
+    let mut facts = passed_run("https://ci.example/1");
+    facts.check_runs[0].conclusion = Some("skipped".into());
+    let row = one_row(&facts, AllowedConclusions::default());
+    assert_eq!(row.status, RuleStatus::Fail);
+    assert_eq!(row.title_fragment.as_deref(), Some("`test` failed"));
+    let allowing = AllowedConclusions {
+        skipped: true,
+        ..AllowedConclusions::default()
+    };
+    assert_eq!(one_row(&facts, allowing).status, RuleStatus::Pass);
+    // Allowing `skipped` does not allow `neutral`.
+    facts.check_runs[0].conclusion = Some("neutral".into());
+    assert_eq!(one_row(&facts, allowing).status, RuleStatus::Fail);
+}
+
+#[test]
+fn a_pending_commit_status_waits_and_is_pending() {
+    let facts = EvidenceFacts {
+        statuses: vec![StatusFact {
+            context: "test".into(),
+            state: "pending".into(),
+            creator: Some("ci-bot[bot]".into()),
+            url: None,
+        }],
+        ..EvidenceFacts::default()
+    };
+    let row = one_row(&facts, AllowedConclusions::default());
+    assert_eq!(row.status, RuleStatus::Pending);
+    assert_eq!(row.title_fragment.as_deref(), Some("waits for `test`"));
+    assert_eq!(
+        row.detail,
+        "`test` is still running on abc1234: commit status: pending"
+    );
+    assert!(is_pending(&row));
+    // Anything but pending is not.
+    let failed = one_row(&passed_run("javascript:x"), AllowedConclusions::default());
+    assert!(!is_pending(&failed));
 }
