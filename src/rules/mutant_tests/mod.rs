@@ -6,3 +6,4 @@ mod facts;
 mod approvals;
 mod classify;
 mod evidence;
+mod hygiene;
