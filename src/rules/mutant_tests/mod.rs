@@ -7,3 +7,5 @@ mod approvals;
 mod classify;
 mod evidence;
 mod hygiene;
+mod needs;
+mod provenance;
