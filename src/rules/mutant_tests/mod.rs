@@ -9,3 +9,4 @@ mod evidence;
 mod hygiene;
 mod needs;
 mod provenance;
+mod verdict;
