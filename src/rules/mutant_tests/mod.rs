@@ -10,3 +10,4 @@ mod hygiene;
 mod needs;
 mod provenance;
 mod verdict;
+mod version;
