@@ -2,10 +2,10 @@
 //! `src/rules` (see `docs/mutants.md`): each asserts the exact value a
 //! mutated operator, arm or return value would change.
 
-mod facts;
 mod approvals;
 mod classify;
 mod evidence;
+mod facts;
 mod hygiene;
 mod needs;
 mod provenance;

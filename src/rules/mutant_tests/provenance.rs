@@ -46,14 +46,25 @@ fn only_approvals_strictly_before_the_drop_make_a_note() {
     // A review in the same second as the drop is not known to precede it.
     facts.reviews = vec![review(1, "alice", Approved, HEAD_SHA, DROP)];
     assert!(severity_drops(&policy, p2, &facts).is_empty());
-    facts.reviews = vec![review(1, "alice", Approved, HEAD_SHA, "2026-11-26T13:59:59Z")];
+    facts.reviews = vec![review(
+        1,
+        "alice",
+        Approved,
+        HEAD_SHA,
+        "2026-11-26T13:59:59Z",
+    )];
     assert_eq!(severity_drops(&policy, p2, &facts).len(), 1);
 
     // The same for an approval command.
     facts.reviews.clear();
     facts.comments = vec![comment(2, "alice", "/hotfix approve", DROP)];
     assert!(severity_drops(&policy, p2, &facts).is_empty());
-    facts.comments = vec![comment(2, "alice", "/hotfix approve", "2026-11-26T13:59:59Z")];
+    facts.comments = vec![comment(
+        2,
+        "alice",
+        "/hotfix approve",
+        "2026-11-26T13:59:59Z",
+    )];
     assert_eq!(severity_drops(&policy, p2, &facts).len(), 1);
 }
 
@@ -66,6 +77,11 @@ fn a_comment_counts_before_the_drop_only_when_it_is_the_command() {
     facts.comments = vec![comment(2, "alice", "looks good", "2026-11-26T13:30:00Z")];
     assert!(severity_drops(&policy, p2, &facts).is_empty());
     // ...and the command after the drop approved nothing under P0.
-    facts.comments = vec![comment(2, "alice", "/hotfix approve", "2026-11-26T14:30:00Z")];
+    facts.comments = vec![comment(
+        2,
+        "alice",
+        "/hotfix approve",
+        "2026-11-26T14:30:00Z",
+    )];
     assert!(severity_drops(&policy, p2, &facts).is_empty());
 }

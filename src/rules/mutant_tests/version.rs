@@ -10,7 +10,8 @@ fn cargo() -> VersionFile {
 
 #[test]
 fn a_package_version_table_without_workspace_true_is_not_inherited() {
-    let inherits = "[package]\nversion.workspace = true\n[workspace.package]\nversion = \"1.0.1\"\n";
+    let inherits =
+        "[package]\nversion.workspace = true\n[workspace.package]\nversion = \"1.0.1\"\n";
     assert_eq!(extract(&cargo(), inherits), Ok("1.0.1".to_string()));
     for not_inheriting in [
         "[package]\nversion.workspace = false\n[workspace.package]\nversion = \"1.0.1\"\n",
@@ -26,10 +27,7 @@ fn a_package_version_table_without_workspace_true_is_not_inherited() {
 
 #[test]
 fn invalid_toml_is_reported_on_one_non_empty_line() {
-    for file in [
-        cargo(),
-        VersionFile::Pyproject("pyproject.toml".into()),
-    ] {
+    for file in [cargo(), VersionFile::Pyproject("pyproject.toml".into())] {
         let err = extract(&file, "[package\nversion = \"1.0.0\"\n").expect_err("invalid");
         let reason = err
             .strip_prefix("is not valid TOML: ")
