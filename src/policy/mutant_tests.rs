@@ -9,6 +9,7 @@ use super::model::{
     AllowedConclusions, Evidence, EvidencePolicy, Member, RequiredCheck, RequiredDeployment,
     SeverityEvidence,
 };
+use super::notify::{NoticeEvent, NotifyRule, Target};
 
 #[test]
 fn a_pattern_may_be_four_kibibytes_long() {
@@ -153,4 +154,111 @@ fn any_is_true_only_when_some_severity_requires_evidence() {
     let mut by_default = policy;
     by_default.default.deployment = Some(staging());
     assert!(by_default.any());
+}
+
+#[test]
+fn slack_channels_refuse_spaces_controls_and_a_second_hash() {
+    for bad in [
+        "slack:#inc idents",
+        "slack:#inc\u{7}",
+        "slack:#inc#2",
+        "slack:##x",
+    ] {
+        let err = Target::parse(bad).expect_err(bad);
+        assert!(
+            err.ends_with("is not a Slack channel: write slack:#channel-name"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        Target::parse("slack:C0123ABCD"),
+        Ok(Target::Slack {
+            channel: "C0123ABCD".into()
+        })
+    );
+}
+
+#[test]
+fn notice_events_read_and_print_the_policy_names() {
+    let names = [
+        (NoticeEvent::Declared, "declared"),
+        (NoticeEvent::SeverityChanged, "severity_changed"),
+        (NoticeEvent::Approved, "approved"),
+        (NoticeEvent::Escalated, "escalated"),
+        (NoticeEvent::Merged, "merged"),
+        (NoticeEvent::ClosedUnmerged, "closed_unmerged"),
+    ];
+    for (event, name) in names {
+        assert_eq!(event.name(), name);
+        assert_eq!(NoticeEvent::parse(name), Some(event));
+    }
+    assert_eq!(NoticeEvent::parse("Merged"), None);
+    assert_eq!(NoticeEvent::parse(""), None);
+}
+
+#[test]
+fn a_rule_wants_its_severities_and_events_only() {
+    let rule = NotifyRule {
+        to: Target::Webhook { name: "OPS".into() },
+        severities: vec!["P0".into()],
+        on: vec![NoticeEvent::Declared, NoticeEvent::Merged],
+    };
+    assert!(rule.wants("P0", NoticeEvent::Declared));
+    assert!(rule.wants("p0", NoticeEvent::Merged));
+    assert!(!rule.wants("P1", NoticeEvent::Declared));
+    assert!(!rule.wants("P0", NoticeEvent::Approved));
+    assert!(!rule.wants("P1", NoticeEvent::Approved));
+    // No severities: every severity, still only its events.
+    let every = NotifyRule {
+        severities: Vec::new(),
+        ..rule
+    };
+    assert!(every.wants("P2", NoticeEvent::Declared));
+    assert!(!every.wants("P2", NoticeEvent::Escalated));
+}
+
+/// `notify` entries read from a whole policy file, positions included.
+fn notify_of(entries: &str) -> Result<Vec<NotifyRule>, Vec<String>> {
+    let text = format!(
+        "version: 1\nseverities:\n  P0:\n    approvals: {{ count: 1 }}\n  P1:\n    approvals: {{ count: 1 }}\nnotify:\n{entries}"
+    );
+    super::parse(&text)
+        .map(|p| p.notify)
+        .map_err(|errors| errors.iter().map(ToString::to_string).collect())
+}
+
+#[test]
+fn notify_entries_keep_each_event_once_in_the_order_written() {
+    let rules = notify_of(
+        "  - to: slack:#incidents\n    severities: [P0]\n    on: [merged, declared, merged]\n  - to: webhook:ops\n",
+    )
+    .expect("valid");
+    assert_eq!(
+        rules,
+        [
+            NotifyRule {
+                to: Target::Slack {
+                    channel: "incidents".into()
+                },
+                severities: vec!["P0".into()],
+                on: vec![NoticeEvent::Merged, NoticeEvent::Declared],
+            },
+            NotifyRule {
+                to: Target::Webhook { name: "OPS".into() },
+                severities: Vec::new(),
+                on: NoticeEvent::ALL.to_vec(),
+            },
+        ]
+    );
+}
+
+#[test]
+fn notify_errors_point_at_the_value() {
+    let errors = notify_of("  - to: webhook:ops\n    on: [merged, landed]\n").expect_err("invalid");
+    assert_eq!(
+        errors,
+        [
+            "9:18: notify: unknown event `landed`; expected one of declared, severity_changed, approved, escalated, merged, closed_unmerged"
+        ]
+    );
 }
