@@ -262,3 +262,14 @@ fn notify_errors_point_at_the_value() {
         ]
     );
 }
+
+#[test]
+fn the_generated_schema_is_the_committed_one() {
+    // `tests/cli.rs` compares the binary's text; this compares the values
+    // without the binary, so that a change to the `raw` types' schema
+    // impls fails a unit test too.
+    let committed: serde_json::Value =
+        serde_json::from_str(include_str!("../../schema/hotfix-policy.schema.json"))
+            .expect("the committed schema is JSON");
+    assert_eq!(super::json_schema(), committed);
+}
