@@ -500,4 +500,48 @@ mod tests {
         assert_eq!(indenting_tab("a: 1\nb:\t2\n"), None);
         assert_eq!(indenting_tab("a: 1\n  \tb: 2\n"), Some((2, 3)));
     }
+
+    // Added for mutants cargo mutants found missed (docs/mutants.md).
+
+    #[test]
+    fn brackets_open_only_where_a_value_starts() {
+        let cases: [(&str, Option<(usize, usize, char)>); 12] = [
+            ("a: b[c\n", None),
+            ("a:[b\n", None),
+            ("a:\t[b\n", Some((1, 4, '['))),
+            ("a: x#[\n", None),
+            ("a: x # [\n", None),
+            ("a: {b: [c]\n", Some((1, 4, '{'))),
+            ("a: [b, {c: d]\n", Some((1, 4, '['))),
+            ("a: [b,[c]\n", Some((1, 4, '['))),
+            ("a: [b] [c\n", None),
+            ("a: [b]\nc: ]\n", None),
+            ("- - [a\n", Some((1, 5, '['))),
+            ("a: 'x [' [\n", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(first_unclosed(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn blank_entry_blanks_the_line_and_what_is_nested_under_it() {
+        let text = "a:\n  b: 1\n\n# note\n  c: 2\nd: 3\n  e: 4";
+        assert_eq!(
+            blank_entry(text, 1).as_deref(),
+            Some("\n\n\n\n\nd: 3\n  e: 4")
+        );
+        assert_eq!(
+            blank_entry(text, 2).as_deref(),
+            // A comment after an entry goes with it.
+            Some("a:\n\n\n\n  c: 2\nd: 3\n  e: 4")
+        );
+        let list = "items:\n  - name: x\n    size: 1\n  - name: y\n";
+        assert_eq!(
+            blank_entry(list, 2).as_deref(),
+            Some("items:\n\n\n  - name: y\n")
+        );
+        assert_eq!(blank_entry(text, 0), None);
+        assert_eq!(blank_entry(text, 99), None);
+    }
 }
