@@ -536,10 +536,10 @@ mod tests {
             // A comment after an entry goes with it.
             Some("a:\n\n\n\n  c: 2\nd: 3\n  e: 4")
         );
-        let list = "items:\n  - name: x\n    size: 1\n  - name: y\n";
+        let list = "items:\n  - name: x\n    size: one\n  - name: y\n";
         assert_eq!(
-            blank_entry(list, 2).as_deref(),
-            Some("items:\n\n\n  - name: y\n")
+            blank_entry(list, 3).as_deref(),
+            Some("items:\n  - name: x\n\n  - name: y\n")
         );
         assert_eq!(blank_entry(text, 0), None);
         assert_eq!(blank_entry(text, 99), None);
