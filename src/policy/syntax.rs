@@ -525,6 +525,41 @@ mod tests {
     }
 
     #[test]
+    fn at_most_twenty_entry_errors_are_collected() {
+        let mut text = String::from("version: 1\n");
+        for i in 0..25 {
+            text.push_str(&format!("unknown_{i}: 1\n"));
+        }
+        let found = errors(&text);
+        assert_eq!(found.len(), MAX_ERRORS, "{found:?}");
+        assert!(
+            found[0].starts_with("2:1: unknown key `unknown_0`"),
+            "{found:?}"
+        );
+        assert!(
+            found[19].starts_with("21:1: unknown key `unknown_19`"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn entry_errors_in_the_same_column_on_other_lines_are_each_reported() {
+        // Only an error at the very same line and column means reading
+        // made no progress.
+        let text = "version: 1\nhotfix:\n  label: [a]\n  prefix: [b]\n";
+        let found = errors(text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].starts_with("3:3: unknown key `label`"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("4:3: unknown key `prefix`"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
     fn blank_entry_blanks_the_line_and_what_is_nested_under_it() {
         let text = "a:\n  b: 1\n\n# note\n  c: 2\nd: 3\n  e: 4";
         assert_eq!(
