@@ -505,7 +505,7 @@ mod tests {
 
     #[test]
     fn brackets_open_only_where_a_value_starts() {
-        let cases: [(&str, Option<(usize, usize, char)>); 12] = [
+        let cases: [(&str, Option<(usize, usize, char)>); 16] = [
             ("a: b[c\n", None),
             ("a:[b\n", None),
             ("a:\t[b\n", Some((1, 4, '['))),
@@ -518,6 +518,10 @@ mod tests {
             ("a: [b]\nc: ]\n", None),
             ("- - [a\n", Some((1, 5, '['))),
             ("a: 'x [' [\n", None),
+            ("a: [x#]\n", None),
+            ("a: [x # ]\n", Some((1, 4, '['))),
+            ("a: [\"ab]\"\n", Some((1, 4, '['))),
+            ("- x' - [y\n", Some((1, 8, '['))),
         ];
         for (text, want) in cases {
             assert_eq!(first_unclosed(text), want, "{text:?}");
@@ -557,6 +561,33 @@ mod tests {
             found[1].starts_with("4:3: unknown key `prefix`"),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn an_unclosed_bracket_after_the_first_error_is_not_blamed_for_it() {
+        let text = "version: one\nhotfix:\n  labels: [a\n";
+        assert_eq!(errors(text), ["1:10: expected a whole number, found `one`"]);
+    }
+
+    #[test]
+    fn wrong_shapes_say_what_was_expected() {
+        let cases = [
+            (
+                "version: 1\nseverities: [P0]\n",
+                "2:13: expected a mapping (`key: value` lines or `{ key: value }`)",
+            ),
+            (
+                "version: 1\nchecks:\n  version_bump:\n    files: [[1]]\n",
+                "4:13: expected a file name (VERSION, Cargo.toml, package.json, pyproject.toml) or a mapping {path, pattern}, found a list",
+            ),
+            (
+                "version: 1\nchecks:\n  require_checks: [[1]]\n",
+                "3:20: expected a check name (e.g. test) or a mapping {name, app, allow}, found a list",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(errors(text), [want], "{text:?}");
+        }
     }
 
     #[test]
