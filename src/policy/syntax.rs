@@ -505,7 +505,7 @@ mod tests {
 
     #[test]
     fn brackets_open_only_where_a_value_starts() {
-        let cases: [(&str, Option<(usize, usize, char)>); 16] = [
+        let cases: [(&str, Option<(usize, usize, char)>); 18] = [
             ("a: b[c\n", None),
             ("a:[b\n", None),
             ("a:\t[b\n", Some((1, 4, '['))),
@@ -522,6 +522,8 @@ mod tests {
             ("a: [x # ]\n", Some((1, 4, '['))),
             ("a: [\"ab]\"\n", Some((1, 4, '['))),
             ("- x' - [y\n", Some((1, 8, '['))),
+            ("a: \"x, [y\"\n", None),
+            ("a: b,[c\n", None),
         ];
         for (text, want) in cases {
             assert_eq!(first_unclosed(text), want, "{text:?}");
