@@ -505,7 +505,7 @@ mod tests {
 
     #[test]
     fn brackets_open_only_where_a_value_starts() {
-        let cases: [(&str, Option<(usize, usize, char)>); 18] = [
+        let cases: [(&str, Option<(usize, usize, char)>); 19] = [
             ("a: b[c\n", None),
             ("a:[b\n", None),
             ("a:\t[b\n", Some((1, 4, '['))),
@@ -524,6 +524,7 @@ mod tests {
             ("- x' - [y\n", Some((1, 8, '['))),
             ("a: \"x, [y\"\n", None),
             ("a: b,[c\n", None),
+            ("a:x[b\n", None),
         ];
         for (text, want) in cases {
             assert_eq!(first_unclosed(text), want, "{text:?}");
@@ -590,6 +591,17 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(errors(text), [want], "{text:?}");
         }
+    }
+
+    #[test]
+    fn serde_type_names_read_in_the_file_s_terms() {
+        assert_eq!(plain_type("struct RawHotfix"), "a mapping");
+        assert_eq!(plain_type("u32"), "a whole number");
+        assert_eq!(plain_type("a duration"), "a duration");
+        assert_eq!(plain_found("sequence"), "a list");
+        assert_eq!(plain_found("map"), "a mapping");
+        assert_eq!(plain_found("unit value"), "nothing");
+        assert_eq!(plain_found("integer `5`"), "integer `5`");
     }
 
     #[test]
