@@ -505,7 +505,7 @@ mod tests {
 
     #[test]
     fn brackets_open_only_where_a_value_starts() {
-        let cases: [(&str, Option<(usize, usize, char)>); 19] = [
+        let cases: [(&str, Option<(usize, usize, char)>); 20] = [
             ("a: b[c\n", None),
             ("a:[b\n", None),
             ("a:\t[b\n", Some((1, 4, '['))),
@@ -525,6 +525,7 @@ mod tests {
             ("a: \"x, [y\"\n", None),
             ("a: b,[c\n", None),
             ("a:x[b\n", None),
+            ("a:  [b\n", Some((1, 5, '['))),
         ];
         for (text, want) in cases {
             assert_eq!(first_unclosed(text), want, "{text:?}");
