@@ -505,7 +505,8 @@ mod tests {
 
     #[test]
     fn brackets_open_only_where_a_value_starts() {
-        let cases: [(&str, Option<(usize, usize, char)>); 20] = [
+        type Opened = Option<(usize, usize, char)>;
+        let cases: [(&str, Opened); 20] = [
             ("a: b[c\n", None),
             ("a:[b\n", None),
             ("a:\t[b\n", Some((1, 4, '['))),
