@@ -18,6 +18,9 @@ pub mod schema;
 mod syntax;
 mod validate;
 
+#[cfg(test)]
+mod mutant_tests;
+
 use std::fmt;
 
 pub use duration::parse_duration;

@@ -500,4 +500,130 @@ mod tests {
         assert_eq!(indenting_tab("a: 1\nb:\t2\n"), None);
         assert_eq!(indenting_tab("a: 1\n  \tb: 2\n"), Some((2, 3)));
     }
+
+    // Added for mutants cargo mutants found missed (docs/mutants.md).
+
+    #[test]
+    fn brackets_open_only_where_a_value_starts() {
+        type Opened = Option<(usize, usize, char)>;
+        let cases: [(&str, Opened); 20] = [
+            ("a: b[c\n", None),
+            ("a:[b\n", None),
+            ("a:\t[b\n", Some((1, 4, '['))),
+            ("a: x#[\n", None),
+            ("a: x # [\n", None),
+            ("a: {b: [c]\n", Some((1, 4, '{'))),
+            ("a: [b, {c: d]\n", Some((1, 4, '['))),
+            ("a: [b,[c]\n", Some((1, 4, '['))),
+            ("a: [b] [c\n", None),
+            ("a: [b]\nc: ]\n", None),
+            ("- - [a\n", Some((1, 5, '['))),
+            ("a: 'x [' [\n", None),
+            ("a: [x#]\n", None),
+            ("a: [x # ]\n", Some((1, 4, '['))),
+            ("a: [\"ab]\"\n", Some((1, 4, '['))),
+            ("- x' - [y\n", Some((1, 8, '['))),
+            ("a: \"x, [y\"\n", None),
+            ("a: b,[c\n", None),
+            ("a:x[b\n", None),
+            ("a:  [b\n", Some((1, 5, '['))),
+        ];
+        for (text, want) in cases {
+            assert_eq!(first_unclosed(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn at_most_twenty_entry_errors_are_collected() {
+        let mut text = String::from("version: 1\n");
+        for i in 0..25 {
+            text.push_str(&format!("unknown_{i}: 1\n"));
+        }
+        let found = errors(&text);
+        assert_eq!(found.len(), MAX_ERRORS, "{found:?}");
+        assert!(
+            found[0].starts_with("2:1: unknown key `unknown_0`"),
+            "{found:?}"
+        );
+        assert!(
+            found[19].starts_with("21:1: unknown key `unknown_19`"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn entry_errors_in_the_same_column_on_other_lines_are_each_reported() {
+        // Only an error at the very same line and column means reading
+        // made no progress.
+        let text = "version: 1\nhotfix:\n  label: [a]\n  prefix: [b]\n";
+        let found = errors(text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].starts_with("3:3: unknown key `label`"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("4:3: unknown key `prefix`"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn an_unclosed_bracket_after_the_first_error_is_not_blamed_for_it() {
+        let text = "version: one\nhotfix:\n  labels: [a\n";
+        assert_eq!(errors(text), ["1:10: expected a whole number, found `one`"]);
+    }
+
+    #[test]
+    fn wrong_shapes_say_what_was_expected() {
+        let cases = [
+            (
+                "version: 1\nseverities: [P0]\n",
+                "2:13: expected a mapping (`key: value` lines or `{ key: value }`)",
+            ),
+            (
+                "version: 1\nchecks:\n  version_bump:\n    files: [[1]]\n",
+                "4:13: expected a file name (VERSION, Cargo.toml, package.json, pyproject.toml) or a mapping {path, pattern}, found a list",
+            ),
+            (
+                "version: 1\nchecks:\n  require_checks: [[1]]\n",
+                "3:20: expected a check name (e.g. test) or a mapping {name, app, allow}, found a list",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(errors(text), [want], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn serde_type_names_read_in_the_file_s_terms() {
+        assert_eq!(plain_type("struct RawHotfix"), "a mapping");
+        assert_eq!(plain_type("u32"), "a whole number");
+        assert_eq!(plain_type("a duration"), "a duration");
+        assert_eq!(plain_found("sequence"), "a list");
+        assert_eq!(plain_found("map"), "a mapping");
+        assert_eq!(plain_found("unit value"), "nothing");
+        assert_eq!(plain_found("integer `5`"), "integer `5`");
+    }
+
+    #[test]
+    fn blank_entry_blanks_the_line_and_what_is_nested_under_it() {
+        let text = "a:\n  b: 1\n\n# note\n  c: 2\nd: 3\n  e: 4";
+        assert_eq!(
+            blank_entry(text, 1).as_deref(),
+            Some("\n\n\n\n\nd: 3\n  e: 4")
+        );
+        assert_eq!(
+            blank_entry(text, 2).as_deref(),
+            // A comment after an entry goes with it.
+            Some("a:\n\n\n\n  c: 2\nd: 3\n  e: 4")
+        );
+        let list = "items:\n  - name: x\n    size: one\n  - name: y\n";
+        assert_eq!(
+            blank_entry(list, 3).as_deref(),
+            Some("items:\n  - name: x\n\n  - name: y\n")
+        );
+        assert_eq!(blank_entry(text, 0), None);
+        assert_eq!(blank_entry(text, 99), None);
+    }
 }

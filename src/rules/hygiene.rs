@@ -387,4 +387,20 @@ mod tests {
             "more than 3,000 files changed: the number of changed lines cannot be confirmed; a hotfix should be minimal"
         );
     }
+
+    /// Killed mutant: `i > 0` → `i >= 0` put a comma before a six-digit
+    /// number (`,300,000`); the limit itself (3,000) cannot show it.
+    #[test]
+    fn thousands_groups_digits_without_a_leading_comma() {
+        let cases = [
+            (0, "0"),
+            (999, "999"),
+            (3_000, "3,000"),
+            (300_000, "300,000"),
+            (1_234_567, "1,234,567"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(thousands(n), want, "{n}");
+        }
+    }
 }

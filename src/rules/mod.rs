@@ -21,6 +21,8 @@ pub mod verdict;
 pub mod version;
 
 #[cfg(test)]
+mod mutant_tests;
+#[cfg(test)]
 pub(crate) mod testutil;
 
 pub use approvals::is_command;

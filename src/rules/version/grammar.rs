@@ -222,4 +222,14 @@ mod tests {
             Some(std::cmp::Ordering::Greater)
         );
     }
+
+    /// Killed mutant: `<` → `<=` padded to four numbers. No caller reads
+    /// past the third, so only the documented shape can tell.
+    #[test]
+    fn padded_gives_at_least_three_numbers_and_never_more_than_needed() {
+        assert_eq!(padded(&[2]), [2, 0, 0]);
+        assert_eq!(padded(&[1, 4]), [1, 4, 0]);
+        assert_eq!(padded(&[1, 4, 2]), [1, 4, 2]);
+        assert_eq!(padded(&[1, 4, 2, 7]), [1, 4, 2, 7]);
+    }
 }
