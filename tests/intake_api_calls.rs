@@ -25,8 +25,12 @@ const TOKEN: &str = "POST /app/installations/1/access_tokens";
 const POLICY_READ: &str = "GET /repos/octo/app/contents/.github/hotfix-policy.yml";
 const FILES: &str = "GET /repos/octo/app/pulls/3/files";
 const CREATE: &str = "POST /repos/octo/app/check-runs";
-/// A check run delivery carries no pull request snapshot: it is read.
+/// Every evaluation reads the pull request fresh: a delivery's snapshot
+/// may be older than what GitHub holds now.
 const PULL: &str = "GET /repos/octo/app/pulls/3";
+/// Read for a pull request that is not a hotfix too: a hotfix label that
+/// someone without write access removed still applies.
+const TIMELINE: &str = "GET /repos/octo/app/issues/3/timeline";
 
 fn lookup() -> String {
     format!("GET /repos/octo/app/commits/{HEAD_SHA}/check-runs")
@@ -85,7 +89,7 @@ async fn a_first_evaluation_looks_the_run_up_once_and_later_ones_use_the_stored_
     // a run written before this store existed (a lost store).
     assert_eq!(
         calls(&h),
-        [TOKEN, POLICY_READ, FILES, &lookup(), CREATE],
+        [TOKEN, POLICY_READ, PULL, TIMELINE, FILES, &lookup(), CREATE],
         "{:#?}",
         h.gh.requests()
     );
@@ -96,7 +100,7 @@ async fn a_first_evaluation_looks_the_run_up_once_and_later_ones_use_the_stored_
     recheck(&h, run, "recheck-1").await;
     assert_eq!(
         calls(&h),
-        [PULL, FILES, &update(run)],
+        [PULL, TIMELINE, FILES, &update(run)],
         "{:#?}",
         h.gh.requests()
     );
@@ -108,7 +112,7 @@ async fn a_first_evaluation_looks_the_run_up_once_and_later_ones_use_the_stored_
     recheck(&next, run, "recheck-2").await;
     assert_eq!(
         calls(&next),
-        [TOKEN, POLICY_READ, PULL, FILES, &update(run)],
+        [TOKEN, POLICY_READ, PULL, TIMELINE, FILES, &update(run)],
         "{:#?}",
         next.gh.requests()
     );
@@ -127,7 +131,15 @@ async fn with_the_store_lost_the_run_is_found_on_github_and_not_written_twice() 
     recheck(&lost, run, "recheck-lost").await;
     assert_eq!(
         calls(&lost),
-        [TOKEN, POLICY_READ, PULL, FILES, &lookup(), &update(run)],
+        [
+            TOKEN,
+            POLICY_READ,
+            PULL,
+            TIMELINE,
+            FILES,
+            &lookup(),
+            &update(run)
+        ],
         "{:#?}",
         lost.gh.requests()
     );
@@ -169,6 +181,7 @@ async fn a_recorded_run_that_github_does_not_know_is_looked_up_not_duplicated() 
             TOKEN,
             POLICY_READ,
             PULL,
+            TIMELINE,
             FILES,
             &update(987_654),
             &lookup(),

@@ -240,7 +240,15 @@ fn every_file_embedded_by_the_release_build_is_copied() {
                 pending.push(path);
                 continue;
             }
-            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("tests.rs") {
+            // Test-only files (`tests.rs`, `mutant_tests.rs`, `mutant_tests/`)
+            // are not in the release build.
+            let test_only = path
+                .strip_prefix(root())
+                .is_ok_and(|p| p.to_string_lossy().contains("tests/"))
+                || path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().ends_with("tests.rs"));
+            if path.extension().is_none_or(|e| e != "rs") || test_only {
                 continue;
             }
             let text = std::fs::read_to_string(&path).expect("source");
