@@ -272,7 +272,16 @@ async fn a_policy_loosened_in_the_pull_request_does_not_judge_it() {
 /// approved.
 #[tokio::test]
 async fn a_version_that_only_adds_build_metadata_or_a_pre_release_is_not_a_bump() {
-    for head_version in ["1.2.3+hotfix.1\n", "\u{feff}v1.2.4-rc.1\r\n"] {
+    for (head_version, wording) in [
+        (
+            "1.2.3+hotfix.1\n",
+            "VERSION 1.2.3 → 1.2.3+hotfix.1: expected 1.2.4",
+        ),
+        (
+            "\u{feff}v1.2.4-rc.1\r\n",
+            "a hotfix must not be a pre-release",
+        ),
+    ] {
         let (h, pull) = p0().await;
         h.gh.set_file(REPO, HEAD_SHA, "VERSION", head_version);
         h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
@@ -285,7 +294,7 @@ async fn a_version_that_only_adds_build_metadata_or_a_pre_release_is_not_a_bump(
             Some("failure"),
             "{head_version:?}: {text}"
         );
-        assert!(text.contains("VERSION"), "{text}");
+        assert!(text.contains(wording), "{head_version:?}: {text}");
     }
 }
 
