@@ -570,3 +570,38 @@ async fn a_merge_back_closed_by_a_triage_user_is_not_silently_waited_on() {
         run.title
     );
 }
+
+/// The same as above within one pull request: EVIL was #7's head once
+/// (the app recorded it), the author force-pushed the reviewed head back,
+/// reviewers approved it by comment, and the author force-pushes EVIL
+/// again. Until that `synchronize` arrives, the author's own comment has
+/// #7 evaluated on EVIL with EVIL's old receipt time.
+#[tokio::test]
+#[ignore = "finding: until the synchronize of a re-pushed head arrives, its earlier receipt makes older comment approvals fresh"]
+async fn a_re_pushed_head_whose_delivery_is_late_does_not_make_comments_fresh() {
+    const EVIL: &str = "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1";
+    let (h, pull) = p0().await;
+    h.gh.add_repo("mallory/app");
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.created_at = chrono::Utc::now() - Duration::minutes(30);
+        p.head_repo = Some("mallory/app".into());
+    });
+    h.gh.set_file(REPO, EVIL, "VERSION", "1.2.4\n");
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = EVIL.into());
+    fork_delivery(&h, "synchronize", pull.number).await;
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = HEAD_SHA.into());
+    fork_delivery(&h, "synchronize", pull.number).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let now = chrono::Utc::now();
+    comment(&h, pull.number, "alice", now + Duration::seconds(1)).await;
+    comment(&h, pull.number, "oncall-olga", now + Duration::seconds(2)).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+
+    // EVIL is force-pushed again; its `synchronize` has not arrived yet.
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = EVIL.into());
+    comment(&h, pull.number, "dana", now + Duration::seconds(5)).await;
+    let run = h.check(EVIL);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("approve again"), "{text}");
+}
