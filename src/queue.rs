@@ -28,8 +28,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::events::{Job, RepoName};
-use crate::store::{Accepted, Claimed, Intake, JobStats, Store, StoreError};
+use crate::events::Job;
+use crate::store::{Accepted, Claimed, HeadReceipt, Intake, JobStats, Store, StoreError};
 
 /// How often an idle worker looks at the store even without a wake-up from
 /// this instance's intake (jobs accepted by another instance, leases that
@@ -51,7 +51,7 @@ const INTAKE_BACKLOG: usize = 1024;
 struct Pending {
     delivery: Option<String>,
     jobs: Vec<Job>,
-    heads: Vec<(RepoName, String)>,
+    heads: Vec<HeadReceipt>,
     received: DateTime<Utc>,
     answer: oneshot::Sender<Result<Accepted, StoreError>>,
 }
@@ -154,7 +154,7 @@ impl WorkQueue {
         &self,
         delivery: Option<&str>,
         jobs: &[Job],
-        heads: &[(RepoName, String)],
+        heads: &[HeadReceipt],
     ) -> Result<Accepted, Refused> {
         if self.is_closed() {
             return Err(Refused::Closed);

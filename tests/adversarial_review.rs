@@ -476,7 +476,7 @@ async fn comment(h: &Harness, number: u64, user: &str, at: chrono::DateTime<chro
 /// comments on #7 to have it evaluated. The receipt of EVIL for #8 must not
 /// vouch that the approvals on #7 came after EVIL became #7's head.
 #[tokio::test]
-#[ignore = "finding: the head receipt time is keyed by repository and sha, not by pull request: another pull request's delivery of the same commit makes older comment approvals fresh"]
+
 async fn another_pull_requests_delivery_of_the_same_commit_does_not_make_comments_fresh() {
     const EVIL: &str = "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1";
     let (h, pull) = p0().await;
@@ -577,7 +577,7 @@ async fn a_merge_back_closed_by_a_triage_user_is_not_silently_waited_on() {
 /// again. Until that `synchronize` arrives, the author's own comment has
 /// #7 evaluated on EVIL with EVIL's old receipt time.
 #[tokio::test]
-#[ignore = "finding: until the synchronize of a re-pushed head arrives, its earlier receipt makes older comment approvals fresh"]
+
 async fn a_re_pushed_head_whose_delivery_is_late_does_not_make_comments_fresh() {
     const EVIL: &str = "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1";
     let (h, pull) = p0().await;

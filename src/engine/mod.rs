@@ -226,13 +226,14 @@ impl Engine {
             Classification::NotHotfix => None,
             Classification::Hotfix { severity, .. } => *severity,
         };
-        // When this app first saw the head (a server-side fact, never the
-        // author's commit date): the later bound for comment approvals.
+        // When this app last received this pull request's push of its
+        // current head (a server-side fact, never the author's commit
+        // date): the later bound for comment approvals.
         let head_last_received = match severity {
             None => None,
             Some(_) => match self
                 .store
-                .head_last_received(&job.key.repo, &pull.head.sha)
+                .head_last_received(&job.key.repo, job.key.number, &pull.head.sha)
                 .await
             {
                 Ok(seen) => seen,

@@ -8,9 +8,9 @@ use axum::http::{HeaderMap, StatusCode};
 use tracing::{Instrument, field};
 
 use super::AppState;
-use crate::events::{self, Intake, Job, PrKey, RepoName, Trigger};
+use crate::events::{self, Intake, Job, PrKey, Trigger};
 use crate::queue::Refused;
-use crate::store::Accepted;
+use crate::store::{Accepted, HeadReceipt};
 
 type Answer = (StatusCode, &'static str);
 
@@ -167,8 +167,9 @@ async fn handle(
 }
 
 /// Head commits a `pull_request` delivery reports as new to the pull
-/// request: recorded with the time the app first received them.
-fn new_heads(event: &str, action: Option<&str>, jobs: &[Job]) -> Vec<(RepoName, String)> {
+/// request, each with its pull request: recorded with the time the app
+/// received them.
+fn new_heads(event: &str, action: Option<&str>, jobs: &[Job]) -> Vec<HeadReceipt> {
     if event != "pull_request" || !matches!(action, Some("opened" | "reopened" | "synchronize")) {
         return Vec::new();
     }
@@ -176,7 +177,7 @@ fn new_heads(event: &str, action: Option<&str>, jobs: &[Job]) -> Vec<(RepoName, 
         .filter_map(|j| {
             j.pull
                 .as_ref()
-                .map(|p| (j.key.repo.clone(), p.head.sha.clone()))
+                .map(|p| (j.key.repo.clone(), j.key.number, p.head.sha.clone()))
         })
         .collect()
 }

@@ -22,6 +22,25 @@ use crate::events::{Job, RepoName, Trigger};
 /// Bound on the stored delivery list, in characters (GUIDs are 36).
 const DELIVERIES_CHARS: i64 = 8 * 37;
 
+/// A head commit a `pull_request` delivery reports as new to its pull
+/// request: `(repository, pull request number, head sha)`.
+pub type HeadReceipt = (RepoName, u64, String);
+
+/// Records the receipt of a pull request's head ($1 owner, $2 name, $3
+/// number, $4 sha, $5 received ms). The latest receipt wins, not the
+/// first: a head pushed away and pushed back after approvals must not keep
+/// its old time, and a late delivery of an older push must not replace a
+/// newer one (when it names another head, the record no longer matches
+/// the pull request's current head and comment approvals are stale).
+pub(super) const PULL_HEAD_UPSERT: &str = " ON CONFLICT (owner, name, number) DO UPDATE \
+     SET sha = excluded.sha, received = excluded.received \
+     WHERE pull_heads.received <= excluded.received";
+
+const PULL_HEAD_UPSERT_ONE: &str = "INSERT INTO pull_heads (owner, name, number, sha, received) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (owner, name, number) DO UPDATE \
+     SET sha = excluded.sha, received = excluded.received \
+     WHERE pull_heads.received <= excluded.received";
+
 /// One delivery's intake, as `Store::accept` takes it.
 #[derive(Debug, Clone, Copy)]
 pub struct Intake<'a> {
@@ -31,8 +50,9 @@ pub struct Intake<'a> {
     /// The pull requests to evaluate (upserted, folded into a waiting job).
     pub jobs: &'a [Job],
     /// Head commits the delivery reports as new (`pull_request` opened,
-    /// reopened, synchronize), recorded at `received` unless known already.
-    pub heads: &'a [(RepoName, String)],
+    /// reopened, synchronize), each for its pull request, recorded at
+    /// `received` unless a later receipt for that pull request is known.
+    pub heads: &'a [HeadReceipt],
     /// When the app received the delivery (wall clock): the head commits'
     /// first-seen time and the start of the jobs' debounce.
     pub received: DateTime<Utc>,
@@ -55,7 +75,7 @@ impl Store {
         &self,
         delivery: Option<&str>,
         jobs: &[Job],
-        heads: &[(RepoName, String)],
+        heads: &[HeadReceipt],
         now: DateTime<Utc>,
         debounce: Duration,
         capacity: u64,
@@ -258,16 +278,11 @@ async fn accept_one(
             super::commits::insert(&mut *tx, &job.key, work, version, now_ms).await?;
         }
     }
-    for (repo, sha) in item.heads {
-        sqlx::query(
-            // The latest receipt, not the first: a head pushed away and
-            // pushed back after approvals must not keep its old time.
-            "INSERT INTO heads (owner, name, sha, first_seen) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (owner, name, sha) DO UPDATE SET first_seen = excluded.first_seen \
-             WHERE heads.first_seen < excluded.first_seen",
-        )
+    for (repo, number, sha) in item.heads {
+        sqlx::query(PULL_HEAD_UPSERT_ONE)
         .bind(&repo.owner)
         .bind(&repo.name)
+        .bind(int(*number))
         .bind(sha)
         .bind(now_ms)
         .execute(&mut *tx)

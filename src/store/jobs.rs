@@ -362,30 +362,38 @@ impl Store {
         Ok(())
     }
 
-    /// When this app last received head commit `sha` of a pull request in
-    /// `repo` (a `pull_request` delivery with action opened, reopened or
-    /// synchronize naming it), by the app's own clock at intake; `None` if
-    /// it never did (or the store was lost since). A freshness fact: a
+    /// When this app last received head commit `sha` of pull request
+    /// `number` in `repo`: the time (the app's own clock at intake) of the
+    /// latest `pull_request` delivery with action opened, reopened or
+    /// synchronize for that pull request, if it named `sha`. `None` when
+    /// the latest such delivery named another commit (the push of `sha` was
+    /// not delivered yet, or an older push was delivered late), when none
+    /// was received, or when the store was lost. A freshness fact: a
     /// comment written before this time cannot be known to be about this
-    /// push of the head. The latest receipt, because a commit pushed away
-    /// and pushed back (a fork's force-push) arrives anew. (The column is
-    /// still called `first_seen`.)
+    /// push of the head. Keyed by pull request: another pull request's
+    /// delivery of the same commit says nothing about this one's push.
     pub async fn head_last_received(
         &self,
         repo: &RepoName,
+        number: u64,
         sha: &str,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let row =
-            sqlx::query("SELECT first_seen FROM heads WHERE owner = $1 AND name = $2 AND sha = $3")
-                .bind(&repo.owner)
-                .bind(&repo.name)
-                .bind(sha)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(match row {
-            Some(row) => Some(from_ms(row.try_get("first_seen")?)),
-            None => None,
-        })
+        let row = sqlx::query(
+            "SELECT sha, received FROM pull_heads WHERE owner = $1 AND name = $2 AND number = $3",
+        )
+        .bind(&repo.owner)
+        .bind(&repo.name)
+        .bind(int(number))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let recorded: String = row.try_get("sha")?;
+        if recorded != sha {
+            return Ok(None);
+        }
+        Ok(Some(from_ms(row.try_get("received")?)))
     }
 }
 

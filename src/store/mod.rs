@@ -34,7 +34,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _};
 
 pub use escalations::EscalationLevels;
-pub use intake::Intake;
+pub use intake::{HeadReceipt, Intake};
 pub use jobs::{Accepted, Claimed, JobStats};
 pub use notices::{ClaimedNotice, KnownTarget, NewNotice, NoticeBacklog, NoticeStats};
 pub use published::PublishedCheck;

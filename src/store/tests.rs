@@ -259,11 +259,11 @@ async fn a_full_store_refuses_new_pull_requests_but_still_folds_deliveries_in() 
 }
 
 #[tokio::test]
-async fn head_commits_keep_the_time_they_were_first_received() {
+async fn a_pull_requests_head_keeps_its_latest_receipt_and_only_for_that_head() {
     let store = scratch().await;
     let repo = key(1).repo;
     let t0 = Utc::now();
-    let heads = [(repo.clone(), "abc".to_string())];
+    let heads = [(repo.clone(), 7, "abc".to_string())];
     store
         .accept(Some("x"), &[], &heads, t0, Duration::ZERO, 100)
         .await
@@ -273,7 +273,7 @@ async fn head_commits_keep_the_time_they_were_first_received() {
         .accept(Some("y"), &[], &heads, t1, Duration::ZERO, 100)
         .await
         .expect("ok");
-    let seen = store.head_last_received(&repo, "abc").await.expect("read");
+    let seen = store.head_last_received(&repo, 7, "abc").await.expect("read");
     // The latest receipt: a head pushed back arrives anew.
     assert_eq!(
         seen.map(|t| t.timestamp_millis()),
@@ -283,15 +283,48 @@ async fn head_commits_keep_the_time_they_were_first_received() {
         .accept(Some("z"), &[], &heads, t0, Duration::ZERO, 100)
         .await
         .expect("ok");
-    let seen = store.head_last_received(&repo, "abc").await.expect("read");
+    let seen = store.head_last_received(&repo, 7, "abc").await.expect("read");
     assert_eq!(
         seen.map(|t| t.timestamp_millis()),
         Some(t1.timestamp_millis()),
         "a late delivery does not move it back"
     );
     assert_eq!(
-        store.head_last_received(&repo, "def").await.expect("read"),
+        store.head_last_received(&repo, 7, "def").await.expect("read"),
         None
+    );
+    // Another pull request's delivery of the same commit says nothing
+    // about this pull request's push of it.
+    assert_eq!(
+        store.head_last_received(&repo, 8, "abc").await.expect("read"),
+        None
+    );
+    // A newer push of another head: the old head's receipt no longer
+    // speaks for the pull request, even if the head returns to it before
+    // its delivery arrives.
+    let t2 = t1 + TimeDelta::minutes(1);
+    store
+        .accept(
+            Some("w"),
+            &[],
+            &[(repo.clone(), 7, "def".to_string())],
+            t2,
+            Duration::ZERO,
+            100,
+        )
+        .await
+        .expect("ok");
+    assert_eq!(
+        store.head_last_received(&repo, 7, "abc").await.expect("read"),
+        None
+    );
+    assert_eq!(
+        store
+            .head_last_received(&repo, 7, "def")
+            .await
+            .expect("read")
+            .map(|t| t.timestamp_millis()),
+        Some(t2.timestamp_millis())
     );
 }
 

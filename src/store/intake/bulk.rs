@@ -260,21 +260,22 @@ pub(super) async fn write(
         }
     }
 
-    // Head commits: the latest receipt of each (a head pushed away and
-    // pushed back after approvals must not keep its old time).
-    let mut heads: HashMap<(&str, &str, &str), i64> = HashMap::new();
-    let mut order: Vec<(&str, &str, &str)> = Vec::new();
+    // Head commits: per pull request, the latest receipt in the batch (a
+    // later delivery of the same receipt time wins: it came later).
+    let mut heads: HashMap<(&str, &str, u64), (&str, i64)> = HashMap::new();
+    let mut order: Vec<(&str, &str, u64)> = Vec::new();
     for (i, item) in batch.iter().enumerate() {
         if outcomes[i] != Accepted::Queued {
             continue;
         }
         let at = ms(item.received);
-        for (repo, sha) in item.heads {
-            let key = (repo.owner.as_str(), repo.name.as_str(), sha.as_str());
+        for (repo, number, sha) in item.heads {
+            let key = (repo.owner.as_str(), repo.name.as_str(), *number);
             match heads.get_mut(&key) {
-                Some(t) => *t = (*t).max(at),
+                Some(held) if held.1 <= at => *held = (sha.as_str(), at),
+                Some(_) => {}
                 None => {
-                    heads.insert(key, at);
+                    heads.insert(key, (sha.as_str(), at));
                     order.push(key);
                 }
             }
@@ -282,19 +283,19 @@ pub(super) async fn write(
     }
     for range in chunks(order.len()) {
         let rows = &order[range];
-        let mut sql = String::from("INSERT INTO heads (owner, name, sha, first_seen) VALUES ");
-        values(&mut sql, rows.len(), 4, "");
-        sql.push_str(
-            " ON CONFLICT (owner, name, sha) DO UPDATE SET first_seen = excluded.first_seen \
-             WHERE heads.first_seen < excluded.first_seen",
-        );
+        let mut sql =
+            String::from("INSERT INTO pull_heads (owner, name, number, sha, received) VALUES ");
+        values(&mut sql, rows.len(), 5, "");
+        sql.push_str(super::PULL_HEAD_UPSERT);
         let mut query = sqlx::query(&sql);
         for key in rows {
+            let (sha, at) = heads.get(key).copied().unwrap_or_default();
             query = query
                 .bind(key.0)
                 .bind(key.1)
-                .bind(key.2)
-                .bind(heads.get(key).copied().unwrap_or_default());
+                .bind(super::super::int(key.2))
+                .bind(sha)
+                .bind(at);
         }
         query.execute(&mut *tx).await?;
     }

@@ -122,8 +122,8 @@ async fn each_delivery_of_a_batch_records_its_head_commits_at_its_own_arrival() 
         owner: "octo".into(),
         name: "app".into(),
     };
-    let first = [(repo.clone(), "aaa".to_string())];
-    let second = [(repo.clone(), "bbb".to_string())];
+    let first = [(repo.clone(), 1, "aaa".to_string())];
+    let second = [(repo.clone(), 2, "bbb".to_string())];
     let batch = [
         Intake {
             delivery: Some("x"),
@@ -140,16 +140,21 @@ async fn each_delivery_of_a_batch_records_its_head_commits_at_its_own_arrival() 
     ];
     let got = outcomes(store.accept_batch(&batch, Duration::ZERO, 10).await);
     assert_eq!(got, [Accepted::Queued, Accepted::Queued]);
-    let seen = |sha: &'static str| {
+    let seen = |number: u64, sha: &'static str| {
         let (store, repo) = (store.clone(), repo.clone());
-        async move { store.head_last_received(&repo, sha).await.expect("read") }
+        async move {
+            store
+                .head_last_received(&repo, number, sha)
+                .await
+                .expect("read")
+        }
     };
     assert_eq!(
-        seen("aaa").await.map(|t| t.timestamp_millis()),
+        seen(1, "aaa").await.map(|t| t.timestamp_millis()),
         Some(t0.timestamp_millis())
     );
     assert_eq!(
-        seen("bbb").await.map(|t| t.timestamp_millis()),
+        seen(2, "bbb").await.map(|t| t.timestamp_millis()),
         Some(t1.timestamp_millis())
     );
 }
@@ -189,15 +194,16 @@ async fn snapshot(store: &crate::store::Store) -> Vec<String> {
             row.get::<i64, _>("seen_at")
         ));
     }
-    for row in sqlx::query("SELECT sha, first_seen FROM heads ORDER BY sha")
+    for row in sqlx::query("SELECT number, sha, received FROM pull_heads ORDER BY number")
         .fetch_all(&store.pool)
         .await
         .expect("heads")
     {
         out.push(format!(
-            "head {} {}",
+            "head #{} {} {}",
+            row.get::<i64, _>("number"),
             row.get::<String, _>("sha"),
-            row.get::<i64, _>("first_seen")
+            row.get::<i64, _>("received")
         ));
     }
     out
@@ -228,7 +234,7 @@ async fn multi_row_statements_write_what_one_delivery_after_another_writes() {
         [job(1, "e")],
         [job(2, "f")],
     ];
-    let head = |sha: &str| [(repo.clone(), sha.to_string())];
+    let head = |sha: &str| [(repo.clone(), 1, sha.to_string())];
     let (h1, h2, h3) = (head("h1"), head("h2"), head("h1"));
     let batch = [
         Intake {
@@ -332,9 +338,11 @@ async fn multi_row_statements_write_what_one_delivery_after_another_writes() {
         "{}",
         jobs[1]
     );
-    let h1 = seen[1]
-        .iter()
-        .find(|l| l.starts_with("head h1"))
-        .expect("h1");
-    assert_eq!(h1, &format!("head h1 {}", at(6).timestamp_millis()));
+    // Pull request 1's latest receipt: h1 again at 6 (the repeated "b"
+    // wrote nothing), not h2 at 2.
+    let heads: Vec<&String> = seen[1].iter().filter(|l| l.starts_with("head ")).collect();
+    assert_eq!(
+        heads,
+        [&format!("head #1 h1 {}", at(6).timestamp_millis())]
+    );
 }
