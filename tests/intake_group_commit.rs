@@ -55,16 +55,20 @@ async fn every_202_is_already_in_the_store_and_a_repeated_id_in_a_burst_is_taken
         let id = format!("delivery-pr-{}", pull.number);
         let payload = pull_request_event("opened", &PrSpec::from_seed(REPO, pull, 1));
         let body = serde_json::to_vec(&payload).expect("json");
-        let (h, reader, repo, sha) = (
+        let (h, reader, repo, number, sha) = (
             h.clone(),
             reader.clone(),
             repo.clone(),
+            pull.number,
             pull.head_sha.clone(),
         );
         sends.push(tokio::spawn(async move {
             let (status, text) = send(&h, &id, body).await;
             // Read at once: a 202 must mean the store holds the delivery.
-            let stored = reader.head_last_received(&repo, &sha).await.expect("read");
+            let stored = reader
+                .head_last_received(&repo, number, &sha)
+                .await
+                .expect("read");
             (id, sha, status, text, stored)
         }));
     }

@@ -280,13 +280,13 @@ async fn accept_one(
     }
     for (repo, number, sha) in item.heads {
         sqlx::query(PULL_HEAD_UPSERT_ONE)
-        .bind(&repo.owner)
-        .bind(&repo.name)
-        .bind(int(*number))
-        .bind(sha)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
+            .bind(&repo.owner)
+            .bind(&repo.name)
+            .bind(int(*number))
+            .bind(sha)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
     }
     Ok(Accepted::Queued)
 }

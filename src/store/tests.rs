@@ -273,7 +273,10 @@ async fn a_pull_requests_head_keeps_its_latest_receipt_and_only_for_that_head() 
         .accept(Some("y"), &[], &heads, t1, Duration::ZERO, 100)
         .await
         .expect("ok");
-    let seen = store.head_last_received(&repo, 7, "abc").await.expect("read");
+    let seen = store
+        .head_last_received(&repo, 7, "abc")
+        .await
+        .expect("read");
     // The latest receipt: a head pushed back arrives anew.
     assert_eq!(
         seen.map(|t| t.timestamp_millis()),
@@ -283,20 +286,29 @@ async fn a_pull_requests_head_keeps_its_latest_receipt_and_only_for_that_head() 
         .accept(Some("z"), &[], &heads, t0, Duration::ZERO, 100)
         .await
         .expect("ok");
-    let seen = store.head_last_received(&repo, 7, "abc").await.expect("read");
+    let seen = store
+        .head_last_received(&repo, 7, "abc")
+        .await
+        .expect("read");
     assert_eq!(
         seen.map(|t| t.timestamp_millis()),
         Some(t1.timestamp_millis()),
         "a late delivery does not move it back"
     );
     assert_eq!(
-        store.head_last_received(&repo, 7, "def").await.expect("read"),
+        store
+            .head_last_received(&repo, 7, "def")
+            .await
+            .expect("read"),
         None
     );
     // Another pull request's delivery of the same commit says nothing
     // about this pull request's push of it.
     assert_eq!(
-        store.head_last_received(&repo, 8, "abc").await.expect("read"),
+        store
+            .head_last_received(&repo, 8, "abc")
+            .await
+            .expect("read"),
         None
     );
     // A newer push of another head: the old head's receipt no longer
@@ -315,7 +327,10 @@ async fn a_pull_requests_head_keeps_its_latest_receipt_and_only_for_that_head() 
         .await
         .expect("ok");
     assert_eq!(
-        store.head_last_received(&repo, 7, "abc").await.expect("read"),
+        store
+            .head_last_received(&repo, 7, "abc")
+            .await
+            .expect("read"),
         None
     );
     assert_eq!(

@@ -341,8 +341,5 @@ async fn multi_row_statements_write_what_one_delivery_after_another_writes() {
     // Pull request 1's latest receipt: h1 again at 6 (the repeated "b"
     // wrote nothing), not h2 at 2.
     let heads: Vec<&String> = seen[1].iter().filter(|l| l.starts_with("head ")).collect();
-    assert_eq!(
-        heads,
-        [&format!("head #1 h1 {}", at(6).timestamp_millis())]
-    );
+    assert_eq!(heads, [&format!("head #1 h1 {}", at(6).timestamp_millis())]);
 }
