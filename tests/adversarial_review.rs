@@ -336,21 +336,68 @@ async fn converting_to_draft_does_not_stop_the_escalation() {
     assert_eq!(escalations(&h, pull.number), 1);
 }
 
-/// The author (who may close their own pull request) or a triage user
-/// closes the P0 a writer labelled; its deadline passes. The procedure's
-/// escalation exists because the incident is not fixed: a close by
-/// someone who could not have taken the pull request out of the procedure
-/// by removing its labels must not silence it either.
-#[tokio::test]
-#[ignore = "finding: closing by the author or a triage user stops escalation (by design since issue 9 c, but it is the one way left for a non-writer to silence it)"]
-async fn closing_by_the_author_does_not_silence_the_escalation() {
-    let (h, pull) = p0().await;
-    h.pull_request("opened", pull.number).await;
-    h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
-    h.gh.add_state_event(REPO, pull.number, "closed", "dana", chrono::Utc::now());
-    h.pull_request("closed", pull.number).await;
+/// Closes the P0 as `closer` (a `closed` timeline event by them), lets
+/// its deadline pass and sweeps; returns the check run's text.
+async fn close_and_sweep(h: &Harness, number: u64, closer: &str) -> String {
+    h.pull_request("opened", number).await;
+    h.gh.update_pull(REPO, number, |p| p.state = "closed".into());
+    h.gh.add_state_event(REPO, number, "closed", closer, chrono::Utc::now());
+    h.pull_request("closed", number).await;
+    let text = text_of(&h.check(HEAD_SHA));
     h.clock.advance(Duration::minutes(130));
     assert_eq!(h.app.engine.sweep().await, 1, "the escalation is posted");
+    assert_eq!(escalations(h, number), 1);
+    text
+}
+
+/// The author without write access (who may close their own pull
+/// request) closes the P0 a writer labelled; its deadline passes. The
+/// procedure's escalation exists because the incident is not fixed: a
+/// close by someone who could not have taken the pull request out of the
+/// procedure by removing its labels must not silence it either.
+#[tokio::test]
+async fn closing_by_the_author_does_not_silence_the_escalation() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        author: "erin".into(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "erin", "read");
+    h.clock.set(pull.created_at);
+    let text = close_and_sweep(&h, pull.number, "erin").await;
+    assert!(
+        text.contains("Closed without merging by @erin at ")
+            && text.contains(
+                ", who lacks write access: escalation continues; a writer can close it to stop it."
+            ),
+        "{text}"
+    );
+}
+
+/// The same close by a triage user; then a writer closes it again, which
+/// stops the escalation (the second level is never posted).
+#[tokio::test]
+async fn closing_by_a_triage_user_does_not_silence_the_escalation() {
+    let (h, pull) = p0().await;
+    let text = close_and_sweep(&h, pull.number, "trina").await;
+    assert!(
+        text.contains("Closed without merging by @trina at ")
+            && text.contains(", who lacks write access: escalation continues"),
+        "{text}"
+    );
+    h.gh.add_state_event(REPO, pull.number, "reopened", "dana", chrono::Utc::now());
+    h.gh.add_state_event(REPO, pull.number, "closed", "bob", chrono::Utc::now());
+    h.pull_request("closed", pull.number).await;
+    let text = text_of(&h.check(HEAD_SHA));
+    assert!(
+        text.contains("Closed without merging by @bob at ") && text.contains("escalation stopped"),
+        "{text}"
+    );
+    assert_eq!(h.app.engine.watched().await, 0);
+    h.clock.advance(Duration::hours(5));
+    assert_eq!(h.app.engine.sweep().await, 0);
     assert_eq!(escalations(&h, pull.number), 1);
 }
 
