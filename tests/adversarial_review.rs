@@ -569,7 +569,6 @@ async fn another_pull_requests_delivery_of_the_same_commit_does_not_make_comment
 /// "Waiting for #n to merge" about a closed pull request: either a new
 /// merge-back pull request is opened or the check fails saying so.
 #[tokio::test]
-#[ignore = "finding: a merge-back pull request closed by a triage user leaves the merge-back check waiting on it until the next push to develop"]
 async fn a_merge_back_closed_by_a_triage_user_is_not_silently_waited_on() {
     const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
     let h = Harness::start().await;
@@ -615,6 +614,34 @@ async fn a_merge_back_closed_by_a_triage_user_is_not_silently_waited_on() {
         open,
         run.status,
         run.title
+    );
+    // The design chosen: a person closed it, so the app does not open
+    // another one behind them; the check fails naming who and what to do.
+    assert_eq!(open, 0, "no new merge-back pull request is opened");
+    let text = text_of(&run);
+    assert!(
+        text.contains(&format!(
+            "#{mb} was closed without merging: merge the hotfix into develop"
+        )) && text.contains(&format!(
+            "was closed by @trina without merging. Reopen #{mb} and merge it"
+        )) && text.contains("git merge --no-ff hotfix/login-loop"),
+        "{text}"
+    );
+
+    // Reopened: the check waits on it again.
+    h.gh.update_pull(REPO, mb, |p| p.state = "open".into());
+    h.gh.add_state_event(REPO, mb, "reopened", "dana", chrono::Utc::now());
+    h.pull_request("reopened", mb).await;
+    let run =
+        h.gh.check_runs(REPO, MERGE_SHA)
+            .into_iter()
+            .find(|r| r.name == "hotfix-policy/merge-back")
+            .expect("the merge-back check");
+    assert_eq!(
+        run.title.as_deref(),
+        Some(format!("Waiting for #{mb} to merge into develop").as_str()),
+        "{:?}",
+        run.conclusion
     );
 }
 

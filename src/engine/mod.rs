@@ -602,7 +602,7 @@ impl Engine {
         status: Option<&MergeBack>,
     ) -> Result<(), EngineError> {
         match status {
-            Some(MergeBack::Open { .. } | MergeBack::Refused { .. }) => {
+            Some(MergeBack::Open { .. } | MergeBack::Refused { .. } | MergeBack::Closed { .. }) => {
                 self.store
                     .watch_merge_back(key, &policy.branches.develop, self.clock.now())
                     .await?;
