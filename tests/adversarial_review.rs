@@ -401,6 +401,29 @@ async fn closing_by_a_triage_user_does_not_silence_the_escalation() {
     assert_eq!(escalations(&h, pull.number), 1);
 }
 
+/// The deadline sweep judges a close itself (fresh from the timeline),
+/// not only the evaluation: a writer's close whose delivery has not
+/// arrived stops it; a triage user's does not.
+#[tokio::test]
+async fn the_sweep_judges_a_close_whose_delivery_has_not_arrived() {
+    let (h, pull) = p0().await;
+    h.pull_request("opened", pull.number).await;
+    h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
+    h.gh.add_state_event(REPO, pull.number, "closed", "trina", chrono::Utc::now());
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1, "a triage user's close");
+    assert_eq!(escalations(&h, pull.number), 1);
+
+    let (h, pull) = p0().await;
+    h.pull_request("opened", pull.number).await;
+    h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
+    h.gh.add_state_event(REPO, pull.number, "closed", "bob", chrono::Utc::now());
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 0, "a writer's close");
+    assert_eq!(escalations(&h, pull.number), 0);
+    assert_eq!(h.app.engine.watched().await, 0);
+}
+
 /// Before a writer sets the severity, the author buries the timeline under
 /// more than 10,000 comments (GitHub's lists stop at 100 pages of 100).
 /// When the writer labels it P0, the evaluation must not give up in a way
