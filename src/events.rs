@@ -625,9 +625,10 @@ fn intake(event: &str, e: Envelope) -> Intake {
                 _ => false,
             };
             match e.pull_request {
-                Some(pr) if acted_on && action == "closed" && pr.is_merged() => {
-                    // A merged merge-back pull request completes its
-                    // hotfix's merge-back check: evaluate that hotfix too.
+                Some(pr) if acted_on && matches!(action, "closed" | "reopened") => {
+                    // A merge-back pull request merged, closed without
+                    // merging or reopened changes its hotfix's merge-back
+                    // check (done, failed, waiting): evaluate that hotfix too.
                     let hotfix = pr
                         .head
                         .ref_name

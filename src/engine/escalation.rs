@@ -61,19 +61,21 @@ pub trait LevelRecord: Send + Sync {
 pub struct Escalated {
     pub first: bool,
     pub second: bool,
-    /// The pull request is merged or closed: stop watching it.
+    /// The pull request is merged or closed by a writer: stop watching it.
     pub finished: bool,
     /// Which levels were posted could not be established: nothing posted.
     pub unconfirmed: bool,
 }
 
-/// Posts what is due for one watched pull request. Which levels were
+/// Posts what is due for one watched pull request (`closed_by_writer`:
+/// it is closed unmerged and a writer closed it, which stops it). Which levels were
 /// posted comes from the store (`escalation_levels`), seeded by the
 /// evaluation from the app's own comments when the deadline is first
 /// watched; the app's own comments are read only when the store has no
 /// record or a posting was interrupted. When neither can say (the comments
 /// cannot all be listed: GitHub's lists stop at 100 pages), nothing is
 /// posted: a level is never posted twice, and the sweep logs why.
+#[allow(clippy::too_many_arguments)]
 pub async fn escalate(
     client: &RepoClient,
     store: &dyn LevelRecord,
@@ -82,8 +84,11 @@ pub async fn escalate(
     pull: &PullPayload,
     watch: &Watch,
     now: DateTime<Utc>,
+    closed_by_writer: bool,
 ) -> Result<Escalated, EscalateError> {
-    if pull.is_merged() || pull.state == "closed" {
+    // Closed unmerged by anyone but a writer (`closed_by_writer`, judged by
+    // the caller from the timeline) keeps escalating.
+    if pull.is_merged() || (pull.state == "closed" && closed_by_writer) {
         return Ok(Escalated {
             finished: true,
             ..Escalated::default()

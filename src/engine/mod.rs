@@ -5,6 +5,7 @@
 //! delivery never leaves a wrong answer behind.
 
 pub mod audit;
+mod closer;
 mod default_policy;
 pub mod escalation;
 mod evidence;
@@ -266,13 +267,23 @@ impl Engine {
                 ));
             }
         }
-        if verdict.is_hotfix && pull.state == "closed" && !pull.is_merged() {
-            // Escalation stops while the pull request is closed: say so,
-            // and who closed it (the timeline's `closed` event).
-            verdict
-                .notes
-                .push(report::closed_unmerged_note(gathered.closed_by.as_ref()));
-        }
+        // Closed without merging: escalation stops only when a writer
+        // closed it (the timeline's `closed` event); say who and which.
+        let closed = if verdict.is_hotfix && pull.state == "closed" && !pull.is_merged() {
+            let closed = closer::judge(
+                &client,
+                gathered.closed_by.clone(),
+                &gathered.facts.permissions,
+            )
+            .await;
+            verdict.notes.push(report::closed_unmerged_note(
+                closed.by.as_ref(),
+                closed.writer,
+            ));
+            Some(closed)
+        } else {
+            None
+        };
         // Only the app's own escalation comments: a marker typed by anyone
         // else must not make an escalation look posted.
         let own_escalations = client
@@ -330,7 +341,11 @@ impl Engine {
             )
             .await?;
         match (severity, verdict.deadline) {
-            (Some(severity), Some(deadline)) if !pull.is_merged() && pull.state != "closed" => {
+            (Some(severity), Some(deadline))
+                if !pull.is_merged()
+                    && (pull.state != "closed"
+                        || closed.as_ref().is_some_and(|c| !c.stops_escalation())) =>
+            {
                 let limit = severity
                     .deadline
                     .and_then(|d| chrono::Duration::from_std(d).ok())
@@ -481,7 +496,33 @@ impl Engine {
         };
         // Fresh state: the pull request may have merged since.
         let pull = PullPayload::from(client.get_pull(key.number).await?);
-        escalation::escalate(&client, &self.store, key, policy, &pull, watch, now).await
+        // Closed since: only a writer's close stops it (fresh from the
+        // timeline; unreadable means unknown, which keeps escalating).
+        let stopped = if pull.state == "closed" && !pull.is_merged() {
+            let by = match client.timeline(key.number).await {
+                Ok(timeline) => closer::latest_closed(&timeline),
+                Err(e) => {
+                    tracing::warn!(repository = %key.repo, pr = key.number, error = %e, "cannot read who closed the pull request; escalation continues");
+                    None
+                }
+            };
+            closer::judge(&client, by, &Default::default())
+                .await
+                .stops_escalation()
+        } else {
+            false
+        };
+        escalation::escalate(
+            &client,
+            &self.store,
+            key,
+            policy,
+            &pull,
+            watch,
+            now,
+            stopped,
+        )
+        .await
     }
 
     /// Open hotfix pull requests in every installation's repositories, as
@@ -562,7 +603,7 @@ impl Engine {
         status: Option<&MergeBack>,
     ) -> Result<(), EngineError> {
         match status {
-            Some(MergeBack::Open { .. } | MergeBack::Refused { .. }) => {
+            Some(MergeBack::Open { .. } | MergeBack::Refused { .. } | MergeBack::Closed { .. }) => {
                 self.store
                     .watch_merge_back(key, &policy.branches.develop, self.clock.now())
                     .await?;

@@ -116,6 +116,25 @@ async fn merge_back(cx: &Context<'_>, merge_sha: &str) -> Result<MergeBack, GitH
             ),
             text: None,
         },
+        MergeBack::Closed {
+            number,
+            url,
+            develop,
+            branch,
+            closed_by,
+        } => CheckOutput {
+            conclusion: "failure",
+            title: format!("#{number} was closed without merging: merge the hotfix into {develop}"),
+            summary: post_merge::closed_merge_back_summary(
+                cx.pull.number,
+                *number,
+                url,
+                develop,
+                branch,
+                closed_by.as_deref(),
+            ),
+            text: None,
+        },
         MergeBack::NoDevelop { .. } => return Ok(status),
     };
     cx.published
@@ -155,14 +174,37 @@ async fn open_merge_back(
         Err(e) => return Err(e),
     }
     let head = format!("{}:{branch}", client.owner());
-    let existing = client
-        .list_pulls(Some(&head), Some(develop), "open")
-        .await?;
-    if let Some(open) = existing.into_iter().next() {
+    // Every state (one list, as before): an open one is waited on; when
+    // the newest was closed without merging, a person closed it and a
+    // person decides (reopen or merge by hand), so the check fails saying
+    // so rather than the app opening another one each time it is closed.
+    let existing = client.list_pulls(Some(&head), Some(develop), "all").await?;
+    if let Some(open) = existing.iter().find(|p| p.state == "open") {
         return Ok(MergeBack::Open {
             number: open.number,
-            url: open.html_url,
+            url: open.html_url.clone(),
             develop: develop.to_string(),
+        });
+    }
+    // A list answer carries `merged_at`, not `merged`.
+    if let Some(closed) = existing
+        .iter()
+        .max_by_key(|p| p.number)
+        .filter(|p| !p.merged && p.merged_at.is_none())
+    {
+        let closed_by = match client.timeline(closed.number).await {
+            Ok(timeline) => super::closer::latest_closed(&timeline).map(|(login, _)| login),
+            Err(e) => {
+                tracing::warn!(pr = closed.number, error = %e, "cannot read who closed the merge-back pull request");
+                None
+            }
+        };
+        return Ok(MergeBack::Closed {
+            number: closed.number,
+            url: closed.html_url.clone(),
+            develop: develop.to_string(),
+            branch: cx.pull.head.ref_name.clone(),
+            closed_by,
         });
     }
     let title = format!("Merge back hotfix #{number}: {}", cx.pull.title);

@@ -39,6 +39,47 @@ pub enum MergeBack {
     },
     /// No `develop` branch exists: nothing to merge back into.
     NoDevelop { develop: String },
+    /// The merge-back pull request (the newest from the app's branch) was
+    /// closed without merging and `develop` still lacks the fix. Not
+    /// reopened or replaced by the app: a person closed it, so a person
+    /// decides (reopen it, or merge by hand). `closed_by` is the latest
+    /// `closed` timeline event's `actor.login` (`None`: not listed).
+    Closed {
+        number: u64,
+        url: String,
+        develop: String,
+        /// The hotfix's head branch, for the manual commands.
+        branch: String,
+        closed_by: Option<String>,
+    },
+}
+
+/// Who closed a merge-back pull request, as prose (`by @x` or a note that
+/// it is unknown); `code` writes the login as code (the sticky comment,
+/// which must not notify anyone).
+fn closed_by_words(closed_by: Option<&str>, code: bool) -> String {
+    match (closed_by, code) {
+        (Some(login), true) => format!("was closed by `@{login}` without merging"),
+        (Some(login), false) => format!("was closed by @{login} without merging"),
+        (None, _) => "was closed without merging (who closed it could not be read)".to_string(),
+    }
+}
+
+/// The merge-back check run's summary for [`MergeBack::Closed`]:
+/// markdown, naming who closed it and the two ways forward.
+pub fn closed_merge_back_summary(
+    hotfix: u64,
+    number: u64,
+    url: &str,
+    develop: &str,
+    branch: &str,
+    closed_by: Option<&str>,
+) -> String {
+    format!(
+        "The hotfix #{hotfix} is merged but `{develop}` does not contain it, and its merge-back pull request [#{number}]({url}) {}. Reopen #{number} and merge it, or merge the hotfix into `{develop}` by hand:\n\n{}",
+        closed_by_words(closed_by, false),
+        manual_merge_back(develop, branch)
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +148,11 @@ pub fn section(post: &PostMerge) -> String {
         )),
         Some(MergeBack::NoDevelop { develop }) => out.push_str(&format!(
             "- ➖ Merge-back: there is no `{develop}` branch\n"
+        )),
+        Some(MergeBack::Closed { number, url, develop, branch, closed_by }) => out.push_str(&format!(
+            "- ❌ Merge-back: [#{number}]({url}) {}; `{develop}` does not contain the fix. Reopen it and merge it, or merge the fix back by hand:\n\n{}\n\n",
+            closed_by_words(closed_by.as_deref(), true),
+            indent(&manual_merge_back(develop, branch))
         )),
         None => {}
     }
@@ -317,6 +363,29 @@ mod tests {
         let text = section(&post);
         assert!(text.contains("git merge --no-ff hotfix/login"));
         assert!(text.contains("develop is protected"));
+    }
+
+    #[test]
+    fn a_closed_merge_back_names_who_closed_it_and_what_to_do() {
+        let post = PostMerge {
+            merge_back: Some(MergeBack::Closed {
+                number: 8,
+                url: "https://github.com/acme/app/pull/8".into(),
+                develop: "develop".into(),
+                branch: "hotfix/login".into(),
+                closed_by: Some("trina".into()),
+            }),
+            ..PostMerge::default()
+        };
+        insta::assert_snapshot!(section(&post));
+        insta::assert_snapshot!(closed_merge_back_summary(
+            7,
+            8,
+            "https://github.com/acme/app/pull/8",
+            "develop",
+            "hotfix/login",
+            None
+        ));
     }
 
     #[test]

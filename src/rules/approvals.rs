@@ -143,6 +143,15 @@ impl<'a> Ctx<'a> {
     fn command_counts_from(&mut self, comment: &Comment) -> bool {
         let login = comment.user.as_str();
         let command = self.policy.approvals.command.trim();
+        // The author's own command never counts: say that, not whatever
+        // their permission or role happens to be (the author's permission
+        // is never looked up, so it would read "unknown").
+        if !self.policy.approvals.allow_author && same_login(login, &self.facts.author) {
+            self.note(format!(
+                "@{login} is the author; their own approval does not count"
+            ));
+            return false;
+        }
         if self.count_only() {
             match self.is_writer(login) {
                 Some(true) => true,

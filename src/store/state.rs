@@ -105,8 +105,9 @@ impl Store {
         Ok(())
     }
 
-    /// Stops watching `key` (merged, closed, no longer a hotfix, or fully
-    /// escalated).
+    /// Stops watching `key` (merged, closed by a writer, no longer a
+    /// hotfix, or fully escalated). A pull request closed by anyone else
+    /// stays watched: its escalation continues.
     pub async fn forget_deadline(&self, key: &PrKey) -> Result<(), StoreError> {
         sqlx::query(
             "DELETE FROM deadlines WHERE installation = $1 AND owner = $2 AND name = $3 \

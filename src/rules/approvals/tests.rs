@@ -415,6 +415,35 @@ fn count_with_unknown_permission_is_not_counted_and_says_so() {
     );
 }
 
+/// Finding 6 of the adversarial review: on a count-only severity the
+/// author's own `/hotfix approve` is the author's, not an unknown
+/// permission (the author's permission is never looked up).
+#[test]
+fn the_authors_own_command_on_a_count_only_severity_says_it_is_the_authors() {
+    let policy = p0_policy();
+    let mut facts = p0_facts();
+    let author = facts.author.clone();
+    // As gathered: the author's permission is not looked up.
+    facts.permissions.remove(&author);
+    facts.comments = vec![comment(7, &author, "/hotfix approve", T2)];
+    let out = run(&policy, "P2", &facts);
+    assert_eq!(out.result.status, RuleStatus::Fail);
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n == &format!("@{author} is the author; their own approval does not count")),
+        "{:?}",
+        out.notes
+    );
+    assert!(
+        !out.notes
+            .iter()
+            .any(|n| n.contains("permission is unknown")),
+        "{:?}",
+        out.notes
+    );
+}
+
 #[test]
 fn count_only_blocks_on_a_writers_changes_request() {
     let policy = p0_policy();
