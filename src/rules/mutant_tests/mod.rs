@@ -4,6 +4,7 @@
 
 mod approvals;
 mod classify;
+mod designation;
 mod evidence;
 mod facts;
 mod hygiene;
