@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::jobs::{Accepted, UPSERT, trigger_text};
+use super::jobs::{Accepted, trigger_text};
 use super::{Backend, Store, StoreError, dur_ms, int, ms, uint};
 use crate::events::{Job, RepoName, Trigger};
 
@@ -255,7 +255,7 @@ async fn accept_one(
     }
     for (job, pull) in item.jobs.iter().zip(pulls) {
         let pull_updated = job.pull.as_ref().and_then(|p| p.updated_at).map(ms);
-        let row = sqlx::query(UPSERT)
+        let row = sqlx::query(&bulk::upsert_sql(1))
             .bind(int(job.key.installation))
             .bind(&job.key.repo.owner)
             .bind(&job.key.repo.name)
@@ -266,7 +266,6 @@ async fn accept_one(
             .bind(job.deliveries.join(","))
             .bind(now_ms)
             .bind(now_ms + dur_ms(debounce))
-            .bind(DELIVERIES_CHARS)
             .fetch_one(&mut *tx)
             .await?;
         // A new row starts at version 1; a fold-in bumps it.

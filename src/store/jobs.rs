@@ -397,34 +397,3 @@ impl Store {
     }
 }
 
-/// Folds a job into the pending row of its pull request. Parameters: $1–$4
-/// key, $5 pull JSON, $6 its updated_at (ms), $7 trigger, $8 delivery ids,
-/// $9 now (ms), $10 ready-at for a new job (ms), $11 delivery list bound.
-/// Returns the row's `version`: 1 for a new job.
-pub(super) const UPSERT: &str = "\
-INSERT INTO jobs (installation, owner, name, number, pull, pull_updated, trigger_kind, \
-    deliveries, first_queued, ready_at, version) \
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) \
-ON CONFLICT (installation, owner, name, number) DO UPDATE SET \
-    pull = CASE WHEN excluded.pull IS NULL THEN jobs.pull \
-        WHEN jobs.pull IS NOT NULL AND jobs.pull_updated IS NOT NULL \
-            AND excluded.pull_updated IS NOT NULL AND jobs.pull_updated > excluded.pull_updated \
-            THEN jobs.pull \
-        ELSE excluded.pull END, \
-    pull_updated = CASE WHEN excluded.pull IS NULL THEN jobs.pull_updated \
-        WHEN jobs.pull IS NOT NULL AND jobs.pull_updated IS NOT NULL \
-            AND excluded.pull_updated IS NOT NULL AND jobs.pull_updated > excluded.pull_updated \
-            THEN jobs.pull_updated \
-        ELSE excluded.pull_updated END, \
-    trigger_kind = CASE WHEN jobs.trigger_kind = excluded.trigger_kind THEN jobs.trigger_kind \
-        WHEN jobs.trigger_kind = 'rerun' OR excluded.trigger_kind = 'rerun' THEN 'rerun' \
-        ELSE 'full' END, \
-    deliveries = CASE WHEN length(jobs.deliveries) > $11 \
-        THEN substr(jobs.deliveries, CAST(length(jobs.deliveries) - $11 + 1 AS INTEGER)) || ',' || excluded.deliveries \
-        ELSE jobs.deliveries || ',' || excluded.deliveries END, \
-    ready_at = CASE \
-        WHEN jobs.lease_until >= $9 AND jobs.version = jobs.claimed_version THEN excluded.ready_at \
-        WHEN excluded.ready_at < jobs.ready_at THEN excluded.ready_at \
-        ELSE jobs.ready_at END, \
-    version = jobs.version + 1 \
-RETURNING version";

@@ -36,10 +36,13 @@ use crate::events::Trigger;
 /// statement, far below SQLite's 32,766 and PostgreSQL's 65,535).
 const CHUNK: usize = 128;
 
-/// The job upsert of `jobs::UPSERT` for several rows; each row's own
-/// receipt time is its `first_queued`, so the fold-in reads it from
-/// `excluded` where the one-row text binds it.
-fn upsert_sql(rows: usize) -> String {
+/// The job upsert for `rows` rows (one text for one delivery and for a
+/// batch): folds each job into the pending row of its pull request.
+/// Parameters per row: key (installation, owner, name, number), pull JSON,
+/// its updated_at (ms), trigger, delivery ids, receipt time (ms; the new
+/// row's `first_queued`, read back from `excluded`), ready-at for a new job
+/// (ms). Returns each row's key and `version`: 1 for a new job.
+pub(super) fn upsert_sql(rows: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO jobs (installation, owner, name, number, pull, pull_updated, trigger_kind, \
          deliveries, first_queued, ready_at, version) VALUES ",
