@@ -643,16 +643,42 @@ impl RepoClient {
 
     /// `GET /repos/{owner}/{repo}/issues/{n}/timeline`, all pages, oldest
     /// first: comments, submitted reviews and label events in one list.
+    ///
+    /// Never fails for length: past the page cap (100 pages of 100) the
+    /// first items come back with `cut_after` set, and the caller reads
+    /// what it needs from the shorter lists ([`RepoClient::issue_events`]).
     pub async fn timeline(&self, number: u64) -> Result<Timeline, GitHubError> {
-        let items: Vec<serde_json::Value> = self
-            .core
-            .all_pages(
-                &self.cred,
-                "GET /repos/{owner}/{repo}/issues/{n}/timeline",
-                format!("{}/issues/{number}/timeline?per_page=100", self.prefix),
-            )
-            .await?;
-        let mut timeline = Timeline::default();
+        self.conversation(
+            "GET /repos/{owner}/{repo}/issues/{n}/timeline",
+            format!("{}/issues/{number}/timeline?per_page=100", self.prefix),
+        )
+        .await
+    }
+
+    /// `GET /repos/{owner}/{repo}/issues/{n}/events`, up to the page cap,
+    /// oldest first: the issue events only (`labeled`, `unlabeled`,
+    /// `closed`, `reopened` are kept), without comments or reviews. Read
+    /// when the timeline was cut, so that comments posted in bulk cannot
+    /// hide who set the severity and when. `cut_after` as for the timeline.
+    pub async fn issue_events(&self, number: u64) -> Result<Timeline, GitHubError> {
+        self.conversation(
+            "GET /repos/{owner}/{repo}/issues/{n}/events",
+            format!("{}/issues/{number}/events?per_page=100", self.prefix),
+        )
+        .await
+    }
+
+    async fn conversation(
+        &self,
+        route: &'static str,
+        path: String,
+    ) -> Result<Timeline, GitHubError> {
+        let (items, cut): (Vec<serde_json::Value>, bool) =
+            self.core.pages_up_to_cap(&self.cred, route, path).await?;
+        let mut timeline = Timeline {
+            cut_after: cut.then_some(items.len()),
+            ..Timeline::default()
+        };
         for item in items {
             timeline.push(item);
         }
