@@ -72,6 +72,78 @@ fn thousands(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::RuleStatus;
+    use crate::rules::evaluate;
+    use crate::rules::testutil::{p0_facts, p0_policy};
+
+    #[test]
+    fn a_cut_timeline_fails_a_hotfix_naming_the_limit_and_keeps_its_deadline() {
+        let policy = p0_policy();
+        let plain = evaluate(&policy, &p0_facts());
+        assert!(plain.is_hotfix && plain.deadline.is_some());
+        let cut = with_cut_lists(plain.clone(), &[CutList::Timeline { items: 10_000 }]);
+        assert_eq!(cut.conclusion, Conclusion::Failure);
+        assert_eq!(cut.deadline, plain.deadline, "the deadline stands");
+        assert_eq!(cut.severity, plain.severity);
+        let first = &cut.results[0];
+        assert_eq!(first.status, RuleStatus::Fail);
+        assert_eq!(first.id, RuleId::Approvals);
+        assert!(
+            first
+                .detail
+                .starts_with("more than 10,000 timeline items (comments, reviews, events): approvals and reviews after them cannot be read"),
+            "{}",
+            first.detail
+        );
+        assert!(
+            cut.title.contains("more than 10,000 timeline items"),
+            "{}",
+            cut.title
+        );
+        assert_eq!(cut.results.len(), plain.results.len() + 1);
+    }
+
+    #[test]
+    fn a_cut_events_list_is_named_too() {
+        let policy = p0_policy();
+        let cut = with_cut_lists(
+            evaluate(&policy, &p0_facts()),
+            &[
+                CutList::Timeline { items: 10_000 },
+                CutList::Events { items: 10_000 },
+            ],
+        );
+        assert!(
+            cut.results
+                .iter()
+                .any(|r| r.id == RuleId::SeverityProvenance
+                    && r.detail
+                        .starts_with("more than 10,000 issue events: who set or removed a label")),
+            "{:?}",
+            cut.results
+        );
+        assert!(
+            cut.title.contains("more than 10,000 issue events"),
+            "{}",
+            cut.title
+        );
+    }
+
+    #[test]
+    fn nothing_cut_or_not_a_hotfix_is_left_alone() {
+        let policy = p0_policy();
+        let plain = evaluate(&policy, &p0_facts());
+        assert_eq!(with_cut_lists(plain.clone(), &[]), plain);
+        let mut facts = p0_facts();
+        facts.labels.clear();
+        facts.head_ref = "feature/x".into();
+        let not_hotfix = evaluate(&policy, &facts);
+        assert!(!not_hotfix.is_hotfix);
+        assert_eq!(
+            with_cut_lists(not_hotfix.clone(), &[CutList::Timeline { items: 10_000 }]),
+            not_hotfix
+        );
+    }
 
     #[test]
     fn thousands_groups_digits() {
