@@ -58,15 +58,7 @@ pub fn with_cut_lists(mut verdict: Verdict, cut: &[CutList]) -> Verdict {
 
 /// `10000` → `10,000`.
 fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::rules::hygiene::thousands(n as u64)
 }
 
 #[cfg(test)]

@@ -170,8 +170,7 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
                 let number = pr.seed.number;
                 // Items are shaped only for the page asked for, so a
                 // timeline of 10,000 comments is served in page time.
-                let mut items: Vec<(chrono::DateTime<Utc>, Box<dyn Fn() -> Value + '_>)> =
-                    Vec::new();
+                let mut items: Vec<(chrono::DateTime<Utc>, Shape<'_>)> = Vec::new();
                 for c in repo.comments.iter().filter(|c| c.issue_number == number) {
                     let full = full.clone();
                     items.push((
@@ -259,6 +258,9 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
         _ => super::evidence::route(state, cx, req, &segs).unwrap_or_else(Reply::not_found),
     }
 }
+
+/// A timeline item, shaped only when its page is served.
+type Shape<'a> = Box<dyn Fn() -> Value + 'a>;
 
 /// `paged` for sibling route files.
 pub(super) fn paged_list(cx: &Ctx, req: &Req<'_>, items: Vec<Value>) -> Reply {
