@@ -427,7 +427,9 @@ async fn a_timeline_flooded_before_the_severity_does_not_silence_the_escalation(
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     assert!(
         text.contains("more than 10,000 timeline items")
-            && text.contains("the approvals cannot be confirmed"),
+            && text.contains(
+                "`/hotfix approve` comments after them are not read, so approve by review"
+            ),
         "the failure names the limit: {text}"
     );
     // Who set the severity, and when, still comes from GitHub's events
@@ -443,6 +445,11 @@ async fn a_timeline_flooded_before_the_severity_does_not_silence_the_escalation(
         1,
         "the events list is read once"
     );
+    assert_eq!(
+        h.gh.count("GET", "/reviews"),
+        1,
+        "the reviews list is read once"
+    );
     // P0 was set 20 minutes after the opening: its 2h deadline passes at
     // 2h 20m.
     h.clock.advance(Duration::minutes(130));
@@ -455,6 +462,63 @@ async fn a_timeline_flooded_before_the_severity_does_not_silence_the_escalation(
     h.clock.advance(Duration::minutes(20));
     h.app.engine.sweep().await;
     assert_eq!(escalations(&h, pull.number), 1, "the escalation is posted");
+}
+
+/// The flood must not block the hotfix for good either: label events and
+/// reviews are read from their own lists when the timeline is cut, so two
+/// role members' approving reviews pass it, and the report does not name
+/// the limit (the unread comments could only have added approvals). A
+/// role member's later review requesting changes still blocks it.
+#[tokio::test]
+async fn a_flooded_timeline_still_passes_on_approving_reviews_and_blocks_on_changes_requested() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: Vec::new(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.clock.set(pull.created_at);
+    for n in 0..10_001 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            "dana",
+            &format!("bump ({n})"),
+            pull.created_at + Duration::seconds(10),
+        );
+    }
+    h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
+    for label in ["hotfix", "P0"] {
+        h.gh.add_label_event(
+            REPO,
+            pull.number,
+            label,
+            "alice",
+            true,
+            pull.created_at + Duration::minutes(20),
+        );
+    }
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    h.pull_request("labeled", pull.number).await;
+    h.settle().await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("success"), "{text}");
+    assert!(!text.contains("timeline items"), "{text}");
+    assert_eq!(h.app.engine.watched().await, 1, "{text}");
+
+    // A role member (only they may block) changes her mind.
+    h.gh.add_review(REPO, pull.number, "alice", "CHANGES_REQUESTED", HEAD_SHA);
+    h.pull_request("labeled", pull.number).await;
+    h.settle().await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("changes requested by @alice"),
+        "the blocking review is named: {text}"
+    );
 }
 
 // ---- Freshness of comment approvals, by the author ------------------------

@@ -294,8 +294,9 @@ pub struct Designation {
     /// count (`rules::designation::held`): classify by these.
     pub labels: Vec<String>,
     /// Lists that stopped at the page cap: the timeline (its label and
-    /// state events then come from `GET /issues/{n}/events`), and that list
-    /// too when it was cut. Empty for a pull request whose timeline fits.
+    /// state events then come from `GET /issues/{n}/events`, its reviews
+    /// from `GET /pulls/{n}/reviews`), and those lists too when they were
+    /// cut. Empty for a pull request whose timeline fits.
     pub cut: Vec<rules::verdict::CutList>,
 }
 
@@ -304,7 +305,7 @@ pub struct Designation {
 /// permission call per remover or applier of a removed designation label,
 /// none when nothing was removed; a timeline cut at the cap (more than
 /// 10,000 items, which anyone who can comment can cause) costs the issue
-/// events list too.
+/// events and the reviews lists too.
 pub async fn designation(
     client: &RepoClient,
     policy: &Policy,
@@ -322,6 +323,15 @@ pub async fn designation(
         timeline.state_events = events.state_events;
         if let Some(items) = events.cut_after {
             cut.push(rules::verdict::CutList::Events { items });
+        }
+        // Reviews too: a review can block (changes requested) and approves
+        // without a comment, so approvals by review still work.
+        let (reviews, reviews_cut) = client.list_reviews(pull.number).await?;
+        timeline.reviews = reviews;
+        if reviews_cut {
+            cut.push(rules::verdict::CutList::Reviews {
+                items: timeline.reviews.len(),
+            });
         }
     }
     let label_events = label_events(&timeline, pull.created_at.unwrap_or_default());

@@ -16,7 +16,7 @@ pub use evidence::{CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo};
 
 use super::types::{
     BranchInfo, CheckOutput, CheckRunInfo, CheckRunUpdate, CommentInfo, CommitInfo, CompareInfo,
-    FileInfo, IssueInfo, IssueSummary, NewCheckRun, PullInfo, RepoInfo, Timeline, wire,
+    FileInfo, IssueInfo, IssueSummary, NewCheckRun, PullInfo, RepoInfo, ReviewInfo, Timeline, wire,
 };
 
 /// GitHub accepts at most this many annotations per check-run request.
@@ -666,6 +666,28 @@ impl RepoClient {
             format!("{}/issues/{number}/events?per_page=100", self.prefix),
         )
         .await
+    }
+
+    /// `GET /repos/{owner}/{repo}/pulls/{n}/reviews`, up to the page cap,
+    /// oldest first: submitted reviews (a pending one, which only its
+    /// author sees, is dropped). Read when the timeline was cut, so that
+    /// comments posted in bulk cannot hide a review. `true` when the list
+    /// itself was cut.
+    pub async fn list_reviews(&self, number: u64) -> Result<(Vec<ReviewInfo>, bool), GitHubError> {
+        let (items, cut): (Vec<wire::Review>, bool) = self
+            .core
+            .pages_up_to_cap(
+                &self.cred,
+                "GET /repos/{owner}/{repo}/pulls/{n}/reviews",
+                format!("{}/pulls/{number}/reviews?per_page=100", self.prefix),
+            )
+            .await?;
+        let reviews = items
+            .into_iter()
+            .map(ReviewInfo::from)
+            .filter(|r| r.state != "PENDING")
+            .collect();
+        Ok((reviews, cut))
     }
 
     async fn conversation(

@@ -1,8 +1,12 @@
-//! Lists GitHub had more of than the app reads: a pull request whose
-//! timeline was flooded (comments anyone can post) cannot have its
-//! approvals confirmed, so the verdict fails naming the limit. The rest of
-//! the verdict (the severity, its deadline) stands, so escalation and
-//! notices still follow it.
+//! Lists GitHub had more of than the app reads (the client's page cap).
+//! A timeline flooded with comments (anyone who can comment can do it) is
+//! cut; the engine then reads the label events and the reviews from their
+//! own lists, so only `/hotfix approve` comments past the cut are unread.
+//! Those can only add approvals: a verdict that passes without them stands,
+//! one that fails says that comment approvals past the limit were not read.
+//! A cut events or reviews list fails the verdict, naming the limit. The
+//! rest of the verdict (the severity, its deadline) stands, so escalation
+//! and notices still follow it.
 
 use super::{Conclusion, Verdict, title_from};
 use crate::rules::result::{RuleId, RuleResult};
@@ -10,46 +14,70 @@ use crate::rules::result::{RuleId, RuleResult};
 /// A list that stopped at the client's page cap (100 pages of 100 items).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CutList {
-    /// `GET /issues/{n}/timeline` stopped after `items` items: comments,
-    /// reviews and events after them are not read.
+    /// `GET /issues/{n}/timeline` stopped after `items` items: comments
+    /// after them are not read (label events and reviews come from their
+    /// own lists).
     Timeline { items: usize },
     /// `GET /issues/{n}/events` stopped after `items` events: label events
     /// after them are not read.
     Events { items: usize },
+    /// `GET /pulls/{n}/reviews` stopped after `items` reviews: a review
+    /// after them (changes requested among them) is not read.
+    Reviews { items: usize },
 }
 
-/// `verdict` with one failing row per cut list, when it is a hotfix's
-/// (a pull request that is not a hotfix needs none of these lists'
-/// comments or reviews). Pure: the cut lists are facts the engine read.
+const WAY_OUT: &str =
+    "open the fix as a new pull request, or an administrator merges past the check";
+
+/// `verdict` with a failing row per cut list that could change it, when it
+/// is a hotfix's (a pull request that is not a hotfix needs none of these
+/// lists' comments or reviews). Pure: the cut lists are facts the engine
+/// read.
 pub fn with_cut_lists(mut verdict: Verdict, cut: &[CutList]) -> Verdict {
     if !verdict.is_hotfix || cut.is_empty() {
         return verdict;
     }
+    let failing = verdict.conclusion == Conclusion::Failure;
+    let mut rows = Vec::new();
     for list in cut {
-        let result = match *list {
-            CutList::Timeline { items } => RuleResult::fail(
+        match *list {
+            // Unread comments can only add approvals: named when they
+            // could have made a difference.
+            CutList::Timeline { items } if failing => rows.push(RuleResult::fail(
                 RuleId::Approvals,
                 format!("more than {} timeline items", thousands(items)),
                 format!(
-                    "more than {} timeline items (comments, reviews, events): approvals and \
-                     reviews after them cannot be read, so the approvals cannot be confirmed; \
-                     open the fix as a new pull request, or an administrator merges past the \
-                     check",
+                    "more than {} timeline items: `/hotfix approve` comments after them are not \
+                     read, so approve by review (reviews are read in full), or {WAY_OUT}",
                     thousands(items)
                 ),
-            ),
-            CutList::Events { items } => RuleResult::fail(
+            )),
+            CutList::Timeline { .. } => {}
+            CutList::Events { items } => rows.push(RuleResult::fail(
                 RuleId::SeverityProvenance,
                 format!("more than {} issue events", thousands(items)),
                 format!(
                     "more than {} issue events: who set or removed a label after them cannot be \
-                     read; open the fix as a new pull request, or an administrator merges past \
-                     the check",
+                     read; {WAY_OUT}",
                     thousands(items)
                 ),
-            ),
-        };
-        verdict.results.insert(0, result);
+            )),
+            CutList::Reviews { items } => rows.push(RuleResult::fail(
+                RuleId::Approvals,
+                format!("more than {} reviews", thousands(items)),
+                format!(
+                    "more than {} reviews: reviews after them (changes requested among them) \
+                     cannot be read, so the approvals cannot be confirmed; {WAY_OUT}",
+                    thousands(items)
+                ),
+            )),
+        }
+    }
+    if rows.is_empty() {
+        return verdict;
+    }
+    for row in rows.into_iter().rev() {
+        verdict.results.insert(0, row);
     }
     verdict.conclusion = Conclusion::Failure;
     verdict.title = title_from(&verdict.results);
@@ -69,10 +97,11 @@ mod tests {
     use crate::rules::testutil::{p0_facts, p0_policy};
 
     #[test]
-    fn a_cut_timeline_fails_a_hotfix_naming_the_limit_and_keeps_its_deadline() {
+    fn a_cut_timeline_names_the_limit_on_a_failing_hotfix_and_keeps_its_deadline() {
         let policy = p0_policy();
         let plain = evaluate(&policy, &p0_facts());
         assert!(plain.is_hotfix && plain.deadline.is_some());
+        assert_eq!(plain.conclusion, Conclusion::Failure, "no approvals yet");
         let cut = with_cut_lists(plain.clone(), &[CutList::Timeline { items: 10_000 }]);
         assert_eq!(cut.conclusion, Conclusion::Failure);
         assert_eq!(cut.deadline, plain.deadline, "the deadline stands");
@@ -83,7 +112,7 @@ mod tests {
         assert!(
             first
                 .detail
-                .starts_with("more than 10,000 timeline items (comments, reviews, events): approvals and reviews after them cannot be read"),
+                .starts_with("more than 10,000 timeline items: `/hotfix approve` comments after them are not read, so approve by review"),
             "{}",
             first.detail
         );
@@ -119,6 +148,34 @@ mod tests {
             "{}",
             cut.title
         );
+    }
+
+    /// Unread comments can only add approvals: a verdict that passes
+    /// without them stands. A cut reviews list may hide a block: it fails.
+    #[test]
+    fn a_passing_verdict_stands_with_a_cut_timeline_but_not_with_cut_reviews() {
+        let policy = p0_policy();
+        let mut passing = evaluate(&policy, &p0_facts());
+        passing.conclusion = Conclusion::Success;
+        let kept = with_cut_lists(passing.clone(), &[CutList::Timeline { items: 10_000 }]);
+        assert_eq!(kept, passing);
+        let cut = with_cut_lists(
+            passing.clone(),
+            &[
+                CutList::Timeline { items: 10_000 },
+                CutList::Reviews { items: 10_000 },
+            ],
+        );
+        assert_eq!(cut.conclusion, Conclusion::Failure);
+        assert_eq!(cut.results.len(), passing.results.len() + 1);
+        assert!(
+            cut.results[0]
+                .detail
+                .starts_with("more than 10,000 reviews: reviews after them (changes requested among them) cannot be read"),
+            "{}",
+            cut.results[0].detail
+        );
+        assert_eq!(cut.deadline, passing.deadline);
     }
 
     #[test]
