@@ -498,8 +498,17 @@ async fn a_flooded_timeline_still_passes_on_approving_reviews_and_blocks_on_chan
             pull.created_at + Duration::minutes(20),
         );
     }
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    // Reviewed after the flood: past the timeline's cut.
+    let after = pull.created_at + Duration::minutes(30);
+    h.gh.add_review_at(REPO, pull.number, "alice", "APPROVED", HEAD_SHA, after);
+    h.gh.add_review_at(
+        REPO,
+        pull.number,
+        "oncall-olga",
+        "APPROVED",
+        HEAD_SHA,
+        after,
+    );
     h.pull_request("labeled", pull.number).await;
     h.settle().await;
     let run = h.check(HEAD_SHA);
@@ -509,7 +518,14 @@ async fn a_flooded_timeline_still_passes_on_approving_reviews_and_blocks_on_chan
     assert_eq!(h.app.engine.watched().await, 1, "{text}");
 
     // A role member (only they may block) changes her mind.
-    h.gh.add_review(REPO, pull.number, "alice", "CHANGES_REQUESTED", HEAD_SHA);
+    h.gh.add_review_at(
+        REPO,
+        pull.number,
+        "alice",
+        "CHANGES_REQUESTED",
+        HEAD_SHA,
+        after + Duration::minutes(1),
+    );
     h.pull_request("labeled", pull.number).await;
     h.settle().await;
     let run = h.check(HEAD_SHA);
