@@ -28,6 +28,8 @@ pub struct Gathered {
     /// The latest `closed` timeline event: who closed the pull request and
     /// when (`actor.login`, `created_at`); `None` when none is listed.
     pub closed_by: Option<(String, Option<chrono::DateTime<chrono::Utc>>)>,
+    /// Lists that stopped at the page cap (see [`Designation::cut`]).
+    pub cut: Vec<rules::verdict::CutList>,
 }
 
 /// People looked up one by one at most, per team and for write access;
@@ -81,6 +83,7 @@ pub async fn facts(
     // (the sticky one, approval commands), the reviews and who set or
     // removed which label.
     let timeline = designation.timeline;
+    let cut = designation.cut;
     facts.label_events = designation.label_events;
     let closed_by = timeline
         .state_events
@@ -100,6 +103,7 @@ pub async fn facts(
             changed_files,
             files_complete,
             closed_by,
+            cut,
         });
     }
     let comments = timeline.comments;
@@ -122,6 +126,7 @@ pub async fn facts(
             changed_files,
             files_complete,
             closed_by,
+            cut,
         });
     };
     let needs = rules::needs(policy, severity);
@@ -271,6 +276,7 @@ pub async fn facts(
         changed_files,
         files_complete,
         closed_by,
+        cut,
     })
 }
 
@@ -287,18 +293,47 @@ pub struct Designation {
     /// The labels on the pull request now, and those whose removal does not
     /// count (`rules::designation::held`): classify by these.
     pub labels: Vec<String>,
+    /// Lists that stopped at the page cap: the timeline (its label and
+    /// state events then come from `GET /issues/{n}/events`, its reviews
+    /// from `GET /pulls/{n}/reviews`), and those lists too when they were
+    /// cut. Empty for a pull request whose timeline fits.
+    pub cut: Vec<rules::verdict::CutList>,
 }
 
 /// Reads the timeline and the permissions a designation label's removal
-/// depends on. Costs the timeline (every page) and one permission call per
-/// remover or applier of a removed designation label, none when nothing
-/// was removed.
+/// depends on. Costs the timeline (every page, up to the cap) and one
+/// permission call per remover or applier of a removed designation label,
+/// none when nothing was removed; a timeline cut at the cap (more than
+/// 10,000 items, which anyone who can comment can cause) costs the issue
+/// events and the reviews lists too.
 pub async fn designation(
     client: &RepoClient,
     policy: &Policy,
     pull: &PullPayload,
 ) -> Result<Designation, GitHubError> {
-    let timeline = client.timeline(pull.number).await?;
+    let mut timeline = client.timeline(pull.number).await?;
+    let mut cut = Vec::new();
+    if let Some(items) = timeline.cut_after {
+        cut.push(rules::verdict::CutList::Timeline { items });
+        // Comments posted in bulk push the label events past the cut; the
+        // events list has no comments, so who set the severity (and so its
+        // deadline) is still known.
+        let events = client.issue_events(pull.number).await?;
+        timeline.label_events = events.label_events;
+        timeline.state_events = events.state_events;
+        if let Some(items) = events.cut_after {
+            cut.push(rules::verdict::CutList::Events { items });
+        }
+        // Reviews too: a review can block (changes requested) and approves
+        // without a comment, so approvals by review still work.
+        let (reviews, reviews_cut) = client.list_reviews(pull.number).await?;
+        timeline.reviews = reviews;
+        if reviews_cut {
+            cut.push(rules::verdict::CutList::Reviews {
+                items: timeline.reviews.len(),
+            });
+        }
+    }
     let label_events = label_events(&timeline, pull.created_at.unwrap_or_default());
     let current = pull.label_names();
     let mut permissions = BTreeMap::new();
@@ -312,6 +347,7 @@ pub async fn designation(
         label_events,
         permissions,
         labels,
+        cut,
     })
 }
 

@@ -255,7 +255,10 @@ impl Engine {
             designation,
         )
         .await?;
-        let mut verdict = rules::evaluate(policy, &gathered.facts);
+        // A list cut at the page cap fails the verdict, naming the limit;
+        // the deadline below is still watched.
+        let mut verdict =
+            rules::verdict::with_cut_lists(rules::evaluate(policy, &gathered.facts), &gathered.cut);
         if verdict.is_hotfix
             && let Some(fitted) = &fitted
         {

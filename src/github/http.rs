@@ -434,6 +434,34 @@ impl Core {
         self.pages(cred, route, path, usize::MAX).await
     }
 
+    /// Like `all_pages`, but a list longer than `max_pages` pages is not an
+    /// error: the first `max_pages` pages come back with `true` (GitHub had
+    /// more), for callers that can say what the cut hides.
+    pub(crate) async fn pages_up_to_cap<T: DeserializeOwned>(
+        &self,
+        cred: &Credential,
+        route: &'static str,
+        path: String,
+    ) -> Result<(Vec<T>, bool), GitHubError> {
+        let mut items = Vec::new();
+        let mut next = Some(path);
+        let mut pages = 0;
+        while let Some(path) = next.take() {
+            if pages >= self.opts.max_pages {
+                return Ok((items, true));
+            }
+            pages += 1;
+            let answer = self.send(cred, &Call::get(route, path)).await?;
+            let page: Vec<T> = decode(route, &answer.body)?;
+            items.extend(page);
+            next = match answer.next {
+                Some(link) => Some(self.same_origin_path(route, &link)?),
+                None => None,
+            };
+        }
+        Ok((items, false))
+    }
+
     /// Like `all_pages`, but stops once `limit` items are in hand.
     pub(crate) async fn pages<T: DeserializeOwned>(
         &self,

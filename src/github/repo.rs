@@ -16,7 +16,7 @@ pub use evidence::{CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo};
 
 use super::types::{
     BranchInfo, CheckOutput, CheckRunInfo, CheckRunUpdate, CommentInfo, CommitInfo, CompareInfo,
-    FileInfo, IssueInfo, IssueSummary, NewCheckRun, PullInfo, RepoInfo, Timeline, wire,
+    FileInfo, IssueInfo, IssueSummary, NewCheckRun, PullInfo, RepoInfo, ReviewInfo, Timeline, wire,
 };
 
 /// GitHub accepts at most this many annotations per check-run request.
@@ -643,16 +643,64 @@ impl RepoClient {
 
     /// `GET /repos/{owner}/{repo}/issues/{n}/timeline`, all pages, oldest
     /// first: comments, submitted reviews and label events in one list.
+    ///
+    /// Never fails for length: past the page cap (100 pages of 100) the
+    /// first items come back with `cut_after` set, and the caller reads
+    /// what it needs from the shorter lists ([`RepoClient::issue_events`]).
     pub async fn timeline(&self, number: u64) -> Result<Timeline, GitHubError> {
-        let items: Vec<serde_json::Value> = self
+        self.conversation(
+            "GET /repos/{owner}/{repo}/issues/{n}/timeline",
+            format!("{}/issues/{number}/timeline?per_page=100", self.prefix),
+        )
+        .await
+    }
+
+    /// `GET /repos/{owner}/{repo}/issues/{n}/events`, up to the page cap,
+    /// oldest first: the issue events only (`labeled`, `unlabeled`,
+    /// `closed`, `reopened` are kept), without comments or reviews. Read
+    /// when the timeline was cut, so that comments posted in bulk cannot
+    /// hide who set the severity and when. `cut_after` as for the timeline.
+    pub async fn issue_events(&self, number: u64) -> Result<Timeline, GitHubError> {
+        self.conversation(
+            "GET /repos/{owner}/{repo}/issues/{n}/events",
+            format!("{}/issues/{number}/events?per_page=100", self.prefix),
+        )
+        .await
+    }
+
+    /// `GET /repos/{owner}/{repo}/pulls/{n}/reviews`, up to the page cap,
+    /// oldest first: submitted reviews (a pending one, which only its
+    /// author sees, is dropped). Read when the timeline was cut, so that
+    /// comments posted in bulk cannot hide a review. `true` when the list
+    /// itself was cut.
+    pub async fn list_reviews(&self, number: u64) -> Result<(Vec<ReviewInfo>, bool), GitHubError> {
+        let (items, cut): (Vec<wire::Review>, bool) = self
             .core
-            .all_pages(
+            .pages_up_to_cap(
                 &self.cred,
-                "GET /repos/{owner}/{repo}/issues/{n}/timeline",
-                format!("{}/issues/{number}/timeline?per_page=100", self.prefix),
+                "GET /repos/{owner}/{repo}/pulls/{n}/reviews",
+                format!("{}/pulls/{number}/reviews?per_page=100", self.prefix),
             )
             .await?;
-        let mut timeline = Timeline::default();
+        let reviews = items
+            .into_iter()
+            .map(ReviewInfo::from)
+            .filter(|r| r.state != "PENDING")
+            .collect();
+        Ok((reviews, cut))
+    }
+
+    async fn conversation(
+        &self,
+        route: &'static str,
+        path: String,
+    ) -> Result<Timeline, GitHubError> {
+        let (items, cut): (Vec<serde_json::Value>, bool) =
+            self.core.pages_up_to_cap(&self.cred, route, path).await?;
+        let mut timeline = Timeline {
+            cut_after: cut.then_some(items.len()),
+            ..Timeline::default()
+        };
         for item in items {
             timeline.push(item);
         }

@@ -1161,3 +1161,71 @@ async fn the_apps_own_writing_is_known_by_app_id_else_by_its_bot_login_asked_onc
             .unwrap()
     );
 }
+
+/// A timeline longer than the page cap comes back cut, not as an error:
+/// the first 100 pages, with `cut_after` saying how many items they held.
+/// The issue events list, read then, keeps label and state events only.
+#[tokio::test]
+async fn a_timeline_past_the_page_cap_comes_back_cut_and_the_events_list_is_read_whole() {
+    let stub = Arc::new(Mutex::new(None::<SocketAddr>));
+    let addr_cell = stub.clone();
+    let server = Stub::start(move |seen, n| {
+        if let Some(reply) = token_reply(seen, n) {
+            return reply;
+        }
+        let addr = addr_cell.lock().unwrap().unwrap();
+        let uri = seen.uri.as_str();
+        if uri.starts_with("/api/v3/repos/acme/widgets/issues/9/timeline") {
+            // Every page is full and names a next one: endless.
+            let page: u64 = uri
+                .split("page=")
+                .nth(2)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1);
+            let items: Vec<_> = (0..100)
+                .map(|i| {
+                    json!({"event": "commented", "id": page * 100 + i, "user": {"login": "u"},
+                           "body": "bump", "created_at": "2026-01-01T00:00:00Z"})
+                })
+                .collect();
+            return Reply::json(200, json!(items)).header(
+                "link",
+                format!(
+                    "<http://{addr}/api/v3/repos/acme/widgets/issues/9/timeline?per_page=100&page={}>; rel=\"next\"",
+                    page + 1
+                ),
+            );
+        }
+        if uri == "/api/v3/repos/acme/widgets/issues/9/events?per_page=100" {
+            return Reply::json(
+                200,
+                json!([
+                    {"event": "labeled", "actor": {"login": "alice"}, "label": {"name": "P0"},
+                     "created_at": "2026-01-01T00:20:00Z"},
+                    {"event": "renamed", "actor": {"login": "u"}, "created_at": "2026-01-01T00:21:00Z"},
+                    {"event": "closed", "actor": {"login": "dana"}, "created_at": "2026-01-01T00:22:00Z"}
+                ]),
+            );
+        }
+        Reply::status(404)
+    })
+    .await;
+    *stub.lock().unwrap() = Some(server.addr);
+    let repo = repo_for(&server).await;
+    let timeline = repo.timeline(9).await.unwrap();
+    assert_eq!(timeline.cut_after, Some(10_000));
+    assert_eq!(timeline.comments.len(), 10_000);
+    let timeline_gets = server
+        .seen()
+        .iter()
+        .filter(|s| s.uri.contains("/timeline"))
+        .count();
+    assert_eq!(timeline_gets, 100, "no page past the cap is asked for");
+
+    let events = repo.issue_events(9).await.unwrap();
+    assert_eq!(events.cut_after, None);
+    assert!(events.comments.is_empty() && events.reviews.is_empty());
+    assert_eq!(events.label_events.len(), 1);
+    assert_eq!(events.label_events[0].actor.as_deref(), Some("alice"));
+    assert_eq!(events.state_events.len(), 1);
+}

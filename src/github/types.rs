@@ -741,6 +741,10 @@ pub struct Timeline {
     /// `closed` and `reopened` events: who closed the pull request (or
     /// reopened it) and when, by GitHub's clock.
     pub state_events: Vec<IssueEventInfo>,
+    /// `Some(items)` when the list was cut after `items` items (the client's
+    /// page cap, `HttpOptions::max_pages` of 100): what came later is
+    /// missing. `None`: the whole list.
+    pub cut_after: Option<usize>,
 }
 
 impl Timeline {

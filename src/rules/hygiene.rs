@@ -74,7 +74,7 @@ fn over_the_limit(id: RuleId, what: &str) -> RuleResult {
 }
 
 /// `3000` → `3,000`.
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

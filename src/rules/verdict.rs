@@ -57,6 +57,9 @@ pub struct Verdict {
     pub version_files: Vec<VersionFileReport>,
 }
 
+mod cut;
+pub use cut::{CutList, with_cut_lists};
+
 pub const NOT_A_HOTFIX_TITLE: &str = "No hotfix policy applies";
 
 fn title_from(results: &[RuleResult]) -> String {

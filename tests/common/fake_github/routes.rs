@@ -144,13 +144,22 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
             let Some(number) = issue_number(repo, n) else {
                 return Reply::not_found();
             };
-            let items = repo
+            let full = repo.full_name();
+            // GitHub's issue events: label and state events, oldest first.
+            let mut items: Vec<(chrono::DateTime<Utc>, Value)> = repo
                 .label_events
                 .iter()
                 .filter(|e| e.issue_number == number)
-                .map(|e| shapes::label_event(cx, &repo.full_name(), e))
+                .map(|e| (e.created_at, shapes::label_event(cx, &full, e)))
                 .collect();
-            paged(cx, req, items)
+            items.extend(
+                repo.state_events
+                    .iter()
+                    .filter(|e| e.issue_number == number)
+                    .map(|e| (e.created_at, super::state_events::item(cx, &full, e))),
+            );
+            items.sort_by_key(|(at, _)| *at);
+            paged(cx, req, items.into_iter().map(|(_, v)| v).collect())
         }),
         // The timeline: comments ("commented"), submitted reviews
         // ("reviewed", state in lower case as GitHub writes it there) and
@@ -159,35 +168,72 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
             with_pull(state, o, r, n, |repo, pr| {
                 let full = repo.full_name();
                 let number = pr.seed.number;
-                let mut items: Vec<(chrono::DateTime<Utc>, Value)> = Vec::new();
+                // Items are shaped only for the page asked for, so a
+                // timeline of 10,000 comments is served in page time.
+                let mut items: Vec<(chrono::DateTime<Utc>, Shape<'_>)> = Vec::new();
                 for c in repo.comments.iter().filter(|c| c.issue_number == number) {
-                    let mut v = shapes::comment(cx, &full, c);
-                    v["event"] = json!("commented");
-                    v["actor"] = v["user"].clone();
-                    items.push((c.created_at, v));
+                    let full = full.clone();
+                    items.push((
+                        c.created_at,
+                        Box::new(move || {
+                            let mut v = shapes::comment(cx, &full, c);
+                            v["event"] = json!("commented");
+                            v["actor"] = v["user"].clone();
+                            v
+                        }),
+                    ));
                 }
                 for rv in pr.reviews.iter().filter(|rv| rv.state != "PENDING") {
-                    let mut v = shapes::review(cx, &full, number, rv);
-                    v["event"] = json!("reviewed");
-                    v["state"] = json!(rv.state.to_lowercase());
-                    items.push((rv.submitted_at, v));
+                    let full = full.clone();
+                    items.push((
+                        rv.submitted_at,
+                        Box::new(move || {
+                            let mut v = shapes::review(cx, &full, number, rv);
+                            v["event"] = json!("reviewed");
+                            v["state"] = json!(rv.state.to_lowercase());
+                            v
+                        }),
+                    ));
                 }
                 for e in repo
                     .label_events
                     .iter()
                     .filter(|e| e.issue_number == number)
                 {
-                    items.push((e.created_at, shapes::label_event(cx, &full, e)));
+                    let full = full.clone();
+                    items.push((
+                        e.created_at,
+                        Box::new(move || shapes::label_event(cx, &full, e)),
+                    ));
                 }
                 for e in repo
                     .state_events
                     .iter()
                     .filter(|e| e.issue_number == number)
                 {
-                    items.push((e.created_at, super::state_events::item(cx, &full, e)));
+                    let full = full.clone();
+                    items.push((
+                        e.created_at,
+                        Box::new(move || super::state_events::item(cx, &full, e)),
+                    ));
                 }
                 items.sort_by_key(|(at, _)| *at);
-                paged(cx, req, items.into_iter().map(|(_, v)| v).collect())
+                let indices = (0..items.len()).map(|i| json!(i)).collect();
+                let page = paging::paginate(
+                    cx,
+                    &PageRequest {
+                        raw_path: req.raw_path,
+                        query: &req.query,
+                    },
+                    indices,
+                );
+                let shaped = page
+                    .items
+                    .iter()
+                    .filter_map(|i| i.as_u64().and_then(|i| items.get(i as usize)))
+                    .map(|(_, shape)| shape())
+                    .collect();
+                Reply::ok(Value::Array(shaped)).with_link(page.link)
             })
         }
         ("POST", ["repos", o, r, "issues"]) => create_issue(state, cx, req, o, r),
@@ -212,6 +258,9 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
         _ => super::evidence::route(state, cx, req, &segs).unwrap_or_else(Reply::not_found),
     }
 }
+
+/// A timeline item, shaped only when its page is served.
+type Shape<'a> = Box<dyn Fn() -> Value + 'a>;
 
 /// `paged` for sibling route files.
 pub(super) fn paged_list(cx: &Ctx, req: &Req<'_>, items: Vec<Value>) -> Reply {
