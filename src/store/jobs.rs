@@ -396,4 +396,3 @@ impl Store {
         Ok(Some(from_ms(row.try_get("received")?)))
     }
 }
-
