@@ -58,6 +58,12 @@ mod tests {
     }
 
     #[test]
+    fn a_minute_is_spelled_in_minutes_not_seconds() {
+        assert_eq!(format_duration(Duration::from_secs(59)), "59s");
+        assert_eq!(format_duration(Duration::from_secs(60)), "1m");
+    }
+
+    #[test]
     fn formats_durations_compactly() {
         let cases = [
             (7200, "2h"),

@@ -73,3 +73,23 @@ fn the_report_names_each_removers_access() {
         );
     }
 }
+
+#[test]
+fn effective_labels_add_the_held_ones_to_those_on_the_pull_request() {
+    use crate::rules::verdict::effective_labels;
+    let events = vec![
+        label_event("hotfix", true, "dana", "2026-11-26T13:00:00Z"),
+        label_event("hotfix", false, "trina", "2026-11-26T13:10:00Z"),
+    ];
+    let labels = vec!["P0".to_string()];
+    let triage = perms(&[("dana", Permission::Write), ("trina", Permission::Triage)]);
+    assert_eq!(
+        effective_labels(&p0_policy(), &labels, &events, &triage),
+        ["P0", "hotfix"]
+    );
+    let writer = perms(&[("dana", Permission::Write), ("trina", Permission::Write)]);
+    assert_eq!(
+        effective_labels(&p0_policy(), &labels, &events, &writer),
+        ["P0"]
+    );
+}
