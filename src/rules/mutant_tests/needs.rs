@@ -54,15 +54,17 @@ fn role_holders_are_the_deciders_a_required_role_names() {
     use crate::rules::needs::role_holders;
     let policy = p0_policy();
     let mut facts = p0_facts();
-    // alice is named in engineering-lead (a P0 role); carol only in
-    // product-manager (not a P0 role); bob in no role the facts know of.
+    // alice is named in engineering-lead and bob is in acme/on-call (both
+    // P0 roles); carol is only in product-manager (not a P0 role); zed is
+    // in no role at all.
     facts.reviews = vec![
         review(1, "alice", Approved, HEAD_SHA, "2026-11-26T13:20:00Z"),
         review(2, "bob", Approved, HEAD_SHA, "2026-11-26T13:21:00Z"),
         review(3, "carol", Approved, HEAD_SHA, "2026-11-26T13:22:00Z"),
+        review(4, "zed", Approved, HEAD_SHA, "2026-11-26T13:23:00Z"),
     ];
     assert_eq!(
         role_holders(&policy, severity_named(&policy, "P0"), &facts),
-        ["alice"]
+        ["alice", "bob"]
     );
 }
