@@ -54,7 +54,6 @@ fn escalations(h: &Harness, number: u64) -> usize {
 /// `closed` it can read is the writer's old one, past which the triage
 /// user's close lies unread. The escalation must still be posted.
 #[tokio::test]
-#[ignore = "finding: the sweep reads who closed from a cut timeline only (engine/mod.rs escalate → closer::latest_closed), so an old writer's close silences the escalation after a triage user's later close"]
 async fn a_flooded_timeline_does_not_let_an_old_writers_close_stop_the_sweep() {
     reopened_and_closed_by_triage_then_swept(10_001).await;
 }
@@ -291,7 +290,6 @@ async fn a_triage_user_re_applying_the_severity_does_not_restart_its_clock() {
 /// evaluation of the `closed` delivery must keep the deadline watched,
 /// and the sweep must post the escalation.
 #[tokio::test]
-#[ignore = "finding: who closed is read from a cut events list (engine/gather.rs closed_by) and a cut timeline (engine/mod.rs escalate), so an old writer's close stops the escalation"]
 async fn a_flooded_events_list_does_not_let_an_old_writers_close_stop_the_escalation() {
     let (h, pull) = p0().await;
     h.pull_request("opened", pull.number).await;
@@ -368,7 +366,6 @@ async fn a_flooded_events_list_does_not_let_an_old_writers_close_stop_the_escala
 /// and `P0`. Their removals lie past the cut: the check must not turn
 /// `neutral` (a passing required check) nor stop watching the deadline.
 #[tokio::test]
-#[ignore = "finding: with the events list cut, a triage user's removal of the designation labels is unread, the pull request is classified not a hotfix and with_cut_lists leaves a non-hotfix verdict alone: the check turns neutral and the deadline is forgotten"]
 async fn a_flooded_events_list_does_not_hide_a_triage_users_label_removal() {
     let (conclusion, text, watched) = label_removal_after_a_label_flood(10_001).await;
     assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");

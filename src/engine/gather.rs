@@ -85,11 +85,17 @@ pub async fn facts(
     let timeline = designation.timeline;
     let cut = designation.cut;
     facts.label_events = designation.label_events;
+    // A cut events list may hide a later close by someone else: who closed
+    // it last is then unknown (escalation continues).
+    let events_cut = cut
+        .iter()
+        .any(|c| matches!(c, rules::verdict::CutList::Events { .. }));
     let closed_by = timeline
         .state_events
         .iter()
         .rev()
         .find(|e| e.event == "closed")
+        .filter(|_| !events_cut)
         .map(|e| {
             (
                 e.actor.clone().unwrap_or_else(|| "ghost".to_string()),
@@ -334,10 +340,24 @@ pub async fn designation(
             });
         }
     }
-    let label_events = label_events(&timeline, pull.created_at.unwrap_or_default());
+    let mut label_events = label_events(&timeline, pull.created_at.unwrap_or_default());
     let current = pull.label_names();
+    if cut
+        .iter()
+        .any(|c| matches!(c, rules::verdict::CutList::Events { .. }))
+    {
+        // Removals past the cut are not listed: a designation label whose
+        // last listed event applied it was removed by someone unseen, and
+        // that removal cannot count.
+        let cut_at = label_events.last().map(|e| e.at).unwrap_or_default();
+        let unseen = rules::designation::unseen_removals(policy, &current, &label_events, cut_at);
+        label_events.extend(unseen);
+    }
     let mut permissions = BTreeMap::new();
     for login in rules::designation::logins_to_check(policy, &current, &label_events) {
+        if login == rules::designation::UNSEEN_REMOVER {
+            continue;
+        }
         let permission = client.collaborator_permission(&login).await?;
         permissions.insert(login, Permission::from_api(&permission));
     }

@@ -503,7 +503,21 @@ impl Engine {
         // timeline; unreadable means unknown, which keeps escalating).
         let stopped = if pull.state == "closed" && !pull.is_merged() {
             let by = match client.timeline(key.number).await {
-                Ok(timeline) => closer::latest_closed(&timeline),
+                Ok(timeline) if timeline.cut_after.is_none() => closer::latest_closed(&timeline),
+                // A cut timeline may hide a later close: the events list
+                // (no comments) then says who closed it last, unless it is
+                // cut too, which leaves the closer unknown.
+                Ok(_) => match client.issue_events(key.number).await {
+                    Ok(events) if events.cut_after.is_none() => closer::latest_closed(&events),
+                    Ok(_) => {
+                        tracing::warn!(repository = %key.repo, pr = key.number, "the timeline and the events list are cut: who closed the pull request last is unknown; escalation continues");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::warn!(repository = %key.repo, pr = key.number, error = %e, "cannot read who closed the pull request; escalation continues");
+                        None
+                    }
+                },
                 Err(e) => {
                     tracing::warn!(repository = %key.repo, pr = key.number, error = %e, "cannot read who closed the pull request; escalation continues");
                     None

@@ -33,6 +33,38 @@ pub struct Held {
     pub remover: Option<Permission>,
 }
 
+/// Who removed a designation label whose removal lies past a cut events
+/// list (more than 10,000 events): nobody GitHub can name, so nobody whose
+/// write access can be confirmed. Never looked up.
+pub const UNSEEN_REMOVER: &str = "someone past the events list's cut";
+
+/// When the label events are cut (GitHub lists at most 10,000), a
+/// designation label that is off the pull request but whose last listed
+/// event applied it was removed by someone the list does not show: one
+/// removal event by [`UNSEEN_REMOVER`] each, at `cut_at` (the last listed
+/// event's time), to append to `events` so that [`held`] treats the
+/// removal as unconfirmed.
+pub fn unseen_removals(
+    policy: &Policy,
+    labels: &[String],
+    events: &[LabelEvent],
+    cut_at: DateTime<Utc>,
+) -> Vec<LabelEvent> {
+    designation_labels(policy)
+        .into_iter()
+        .filter(|wanted| !has_label(labels, wanted))
+        .filter_map(|wanted| {
+            let last = events.iter().rev().find(|e| same_label(&e.label, wanted))?;
+            last.added.then(|| LabelEvent {
+                label: last.label.clone(),
+                added: false,
+                actor: UNSEEN_REMOVER.to_string(),
+                at: cut_at,
+            })
+        })
+        .collect()
+}
+
 /// The labels that make a pull request a hotfix or give it a severity.
 fn designation_labels(policy: &Policy) -> Vec<&str> {
     policy
@@ -143,6 +175,10 @@ fn permission_name(p: Permission) -> &'static str {
 pub fn result(held: &[Held]) -> Option<RuleResult> {
     let first = held.first()?;
     let title = match first.remover {
+        _ if first.removed_by == UNSEEN_REMOVER => format!(
+            "`{}` was removed past the events list's cut: who removed it cannot be confirmed to have write access",
+            first.label
+        ),
         Some(_) => format!(
             "`{}` removed by @{}, who lacks write access",
             first.label, first.removed_by
@@ -156,6 +192,7 @@ pub fn result(held: &[Held]) -> Option<RuleResult> {
         .iter()
         .map(|h| {
             let who = match h.remover {
+                _ if h.removed_by == UNSEEN_REMOVER => UNSEEN_REMOVER.to_string(),
                 Some(p) => format!("@{} ({} access)", h.removed_by, permission_name(p)),
                 None => format!("@{} (repository permission unknown)", h.removed_by),
             };
