@@ -192,6 +192,14 @@ mod tests {
             with_cut_lists(not_hotfix.clone(), &[CutList::Timeline { items: 10_000 }]),
             not_hotfix
         );
+        // Lists that fail a hotfix whatever its verdict leave a pull request
+        // that is not a hotfix alone too (a designation label removed past
+        // a cut events list already makes it a hotfix: see `designation`).
+        let cut = [
+            CutList::Events { items: 10_000 },
+            CutList::Reviews { items: 10_000 },
+        ];
+        assert_eq!(with_cut_lists(not_hotfix.clone(), &cut), not_hotfix);
     }
 
     #[test]
