@@ -183,3 +183,57 @@ async fn an_authors_renames_before_designation_do_not_hide_a_triage_users_remova
     assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
     assert_eq!(watched, 1, "{text}");
 }
+
+// ---- A severity lowered past a cut events list -----------------------------
+
+/// The harness's P0 (`hotfix` and `P0` applied by dana, a writer, both
+/// listed). The author then renames their pull request 10,001 times (the
+/// events list stops at the cap), and a triage user applies `P2` and
+/// removes `P0`, past the cut. The removal is unseen, so `P0` must still
+/// apply: the escalation is posted at P0's two-hour deadline, not P2's.
+#[tokio::test]
+async fn a_severity_lowered_past_a_cut_events_list_keeps_the_p0_deadline() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 1);
+    let t0 = pull.created_at;
+    for _ in 0..10_001 {
+        h.gh.add_state_event(
+            REPO,
+            pull.number,
+            "renamed",
+            &pull.author,
+            t0 + Duration::minutes(1),
+        );
+    }
+    h.gh.set_labels(REPO, pull.number, &["hotfix", "P2"]);
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "P2",
+        "trina",
+        true,
+        t0 + Duration::minutes(5),
+    );
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "P0",
+        "trina",
+        false,
+        t0 + Duration::minutes(5),
+    );
+    h.clock.set(t0 + Duration::minutes(6));
+    label_delivery_slow(&h, pull.number, "unlabeled", "P0").await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(h.app.engine.watched().await, 1, "{text}");
+    h.clock.set(t0 + Duration::minutes(125));
+    assert_eq!(h.app.engine.sweep().await, 1, "P0's deadline: {text}");
+}
