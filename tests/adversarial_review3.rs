@@ -237,3 +237,50 @@ async fn a_severity_lowered_past_a_cut_events_list_keeps_the_p0_deadline() {
     h.clock.set(t0 + Duration::minutes(125));
     assert_eq!(h.app.engine.sweep().await, 1, "P0's deadline: {text}");
 }
+
+// ---- A severity applied past a cut events list ------------------------------
+
+/// The author renames their pull request 10,001 times before any writer
+/// designates it; a writer then applies `hotfix` and `P0`, past the cut
+/// (who applied them, and when, is not listed). The P0 must still be
+/// watched and escalated once two hours have passed since it was applied.
+#[tokio::test]
+async fn a_severity_applied_past_a_cut_events_list_is_still_escalated() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: Vec::new(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    let t0 = pull.created_at;
+    for _ in 0..10_001 {
+        h.gh.add_state_event(
+            REPO,
+            pull.number,
+            "renamed",
+            &pull.author,
+            t0 + Duration::minutes(1),
+        );
+    }
+    h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
+    for label in ["hotfix", "P0"] {
+        h.gh.add_label_event(
+            REPO,
+            pull.number,
+            label,
+            "dana",
+            true,
+            t0 + Duration::minutes(5),
+        );
+    }
+    h.clock.set(t0 + Duration::minutes(6));
+    label_delivery_slow(&h, pull.number, "labeled", "P0").await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(h.app.engine.watched().await, 1, "{text}");
+    h.clock.set(t0 + Duration::minutes(5 + 125));
+    assert_eq!(h.app.engine.sweep().await, 1, "P0's deadline: {text}");
+}
