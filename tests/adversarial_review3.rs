@@ -58,7 +58,6 @@ async fn label_delivery_slow(h: &Harness, number: u64, action: &str, label: &str
 /// listed application) adds nothing. The check must not turn `neutral`
 /// (a passing required check) and the deadline must stay watched.
 #[tokio::test]
-#[ignore = "finding: a designation both applied and removed past a cut events list is not held; the check turns neutral"]
 async fn a_designation_applied_and_removed_past_a_cut_events_list_still_holds() {
     let (conclusion, text, watched) =
         designated_then_removed_after_flood(10_001, Flood::TriageLabels).await;
@@ -176,7 +175,6 @@ async fn designated_then_removed_after_flood(
 /// needs no access at all to hide the later designation and its removal
 /// by a triage user past the cut.
 #[tokio::test]
-#[ignore = "finding: an author's renames cut the events list before designation; a triage user's removal then turns the check neutral"]
 async fn an_authors_renames_before_designation_do_not_hide_a_triage_users_removal() {
     let (conclusion, text, watched) =
         designated_then_removed_after_flood(10_001, Flood::AuthorRenames).await;

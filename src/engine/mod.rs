@@ -364,6 +364,15 @@ impl Engine {
                 let seen = escalations.iter().map(|e| e.level).max().unwrap_or(0);
                 self.store.escalation_posted(&job.key, seen).await?;
             }
+            // A cut events list can hide the severity's label: a deadline
+            // watched before stays watched while the pull request is open
+            // (a flood must not silence the escalation).
+            _ if !pull.is_merged()
+                && pull.state != "closed"
+                && gathered
+                    .cut
+                    .iter()
+                    .any(|c| matches!(c, rules::verdict::CutList::Events { .. })) => {}
             _ => self.store.forget_deadline(&job.key).await?,
         }
         let after_merge = if classification.is_hotfix()

@@ -43,15 +43,20 @@ pub const UNSEEN_REMOVER: &str = "someone past the events list's cut";
 /// event applied it was removed by someone the list does not show: one
 /// removal event by [`UNSEEN_REMOVER`] each, at `cut_at` (the last listed
 /// event's time), to append to `events` so that [`held`] treats the
-/// removal as unconfirmed.
+/// removal as unconfirmed. When no designation label is on the pull
+/// request and none was produced that way, a label applied and removed
+/// entirely past the cut cannot be ruled out either: the first hotfix label
+/// gets an unseen application and removal, so the pull request stays in
+/// the procedure (fail closed) rather than turning the check `neutral`.
 pub fn unseen_removals(
     policy: &Policy,
     labels: &[String],
     events: &[LabelEvent],
     cut_at: DateTime<Utc>,
 ) -> Vec<LabelEvent> {
-    designation_labels(policy)
-        .into_iter()
+    let wanted = designation_labels(policy);
+    let mut out: Vec<LabelEvent> = wanted
+        .iter()
         .filter(|wanted| !has_label(labels, wanted))
         .filter_map(|wanted| {
             let last = events.iter().rev().find(|e| same_label(&e.label, wanted))?;
@@ -62,7 +67,22 @@ pub fn unseen_removals(
                 at: cut_at,
             })
         })
-        .collect()
+        .collect();
+    let designated_now = wanted.iter().any(|w| has_label(labels, w));
+    if out.is_empty()
+        && !designated_now
+        && let Some(first) = policy.hotfix.labels.first()
+    {
+        for added in [true, false] {
+            out.push(LabelEvent {
+                label: first.clone(),
+                added,
+                actor: UNSEEN_REMOVER.to_string(),
+                at: cut_at,
+            });
+        }
+    }
+    out
 }
 
 /// The labels that make a pull request a hotfix or give it a severity.
