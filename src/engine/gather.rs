@@ -87,9 +87,7 @@ pub async fn facts(
     facts.label_events = designation.label_events;
     // A cut events list may hide a later close by someone else: who closed
     // it last is then unknown (escalation continues).
-    let events_cut = cut
-        .iter()
-        .any(|c| matches!(c, rules::verdict::CutList::Events { .. }));
+    let events_cut = rules::verdict::events_cut(&cut);
     let closed_by = timeline
         .state_events
         .iter()
@@ -342,10 +340,7 @@ pub async fn designation(
     }
     let mut label_events = label_events(&timeline, pull.created_at.unwrap_or_default());
     let current = pull.label_names();
-    if cut
-        .iter()
-        .any(|c| matches!(c, rules::verdict::CutList::Events { .. }))
-    {
+    if rules::verdict::events_cut(&cut) {
         // Removals past the cut are not listed: a designation label whose
         // last listed event applied it was removed by someone unseen, and
         // that removal cannot count.

@@ -369,10 +369,7 @@ impl Engine {
             // (a flood must not silence the escalation).
             _ if !pull.is_merged()
                 && pull.state != "closed"
-                && gathered
-                    .cut
-                    .iter()
-                    .any(|c| matches!(c, rules::verdict::CutList::Events { .. })) => {}
+                && rules::verdict::events_cut(&gathered.cut) => {}
             _ => self.store.forget_deadline(&job.key).await?,
         }
         let after_merge = if classification.is_hotfix()

@@ -26,6 +26,12 @@ pub enum CutList {
     Reviews { items: usize },
 }
 
+/// True when the issue events list is among `cut`: label removals and
+/// closes past its cut are unknown (who designated or closed it last).
+pub fn events_cut(cut: &[CutList]) -> bool {
+    cut.iter().any(|c| matches!(c, CutList::Events { .. }))
+}
+
 const WAY_OUT: &str =
     "open the fix as a new pull request, or an administrator merges past the check";
 
