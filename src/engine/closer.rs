@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::events::PrKey;
 use crate::github::{RepoClient, Timeline};
 use crate::rules::Permission;
 
@@ -72,4 +73,32 @@ pub async fn judge(
         },
     };
     ClosedUnmerged { by, writer }
+}
+
+/// Who closed the pull request last, read fresh for the deadline sweep:
+/// the timeline's latest `closed` event, or the issue events list's when
+/// the timeline is cut at the page cap (the events list has no comments,
+/// so bulk comments cannot push a close out of it). `None` (unknown, so
+/// escalation continues) when both lists are cut, when either read fails,
+/// or when no `closed` event names an actor; the reason is logged.
+pub async fn read_latest_closed(
+    client: &RepoClient,
+    key: &PrKey,
+) -> Option<(String, Option<DateTime<Utc>>)> {
+    let read = match client.timeline(key.number).await {
+        Ok(timeline) if timeline.cut_after.is_none() => Ok(latest_closed(&timeline)),
+        Ok(_) => match client.issue_events(key.number).await {
+            Ok(events) if events.cut_after.is_none() => Ok(latest_closed(&events)),
+            Ok(_) => {
+                tracing::warn!(repository = %key.repo, pr = key.number, "the timeline and the events list are cut: who closed the pull request last is unknown; escalation continues");
+                return None;
+            }
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    read.unwrap_or_else(|e| {
+        tracing::warn!(repository = %key.repo, pr = key.number, error = %e, "cannot read who closed the pull request; escalation continues");
+        None
+    })
 }

@@ -508,27 +508,7 @@ impl Engine {
         // Closed since: only a writer's close stops it (fresh from the
         // timeline; unreadable means unknown, which keeps escalating).
         let stopped = if pull.state == "closed" && !pull.is_merged() {
-            let by = match client.timeline(key.number).await {
-                Ok(timeline) if timeline.cut_after.is_none() => closer::latest_closed(&timeline),
-                // A cut timeline may hide a later close: the events list
-                // (no comments) then says who closed it last, unless it is
-                // cut too, which leaves the closer unknown.
-                Ok(_) => match client.issue_events(key.number).await {
-                    Ok(events) if events.cut_after.is_none() => closer::latest_closed(&events),
-                    Ok(_) => {
-                        tracing::warn!(repository = %key.repo, pr = key.number, "the timeline and the events list are cut: who closed the pull request last is unknown; escalation continues");
-                        None
-                    }
-                    Err(e) => {
-                        tracing::warn!(repository = %key.repo, pr = key.number, error = %e, "cannot read who closed the pull request; escalation continues");
-                        None
-                    }
-                },
-                Err(e) => {
-                    tracing::warn!(repository = %key.repo, pr = key.number, error = %e, "cannot read who closed the pull request; escalation continues");
-                    None
-                }
-            };
+            let by = closer::read_latest_closed(&client, key).await;
             closer::judge(&client, by, &Default::default())
                 .await
                 .stops_escalation()
