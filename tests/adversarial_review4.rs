@@ -1,0 +1,164 @@
+//! Fourth adversarial review of issue 9 (fail closed). As the other review
+//! files: each test plays what only a pull request's author (write access
+//! to their own fork, none on the base repository) or a user with triage
+//! access (labels, close, reopen, lock; no push, no merge) can do, through
+//! signed deliveries to the real router and the real client talking to the
+//! fake GitHub, and asserts the SAFE outcome (conclusion and wording). A
+//! passing test is an attack that failed; a test marked
+//! `#[ignore = "finding: …"]` is an attack that worked (see its comment).
+
+mod common;
+
+use chrono::Duration;
+use common::fake_github::{BOT_LOGIN, PullSeed};
+use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
+
+const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
+
+fn text_of(run: &common::fake_github::CheckRunRec) -> String {
+    format!(
+        "{}\n{}\n{}",
+        run.title.clone().unwrap_or_default(),
+        run.summary.clone().unwrap_or_default(),
+        run.text.clone().unwrap_or_default()
+    )
+}
+
+/// The harness's P0 (hotfix + P0 applied by dana, a writer) with the
+/// title the author chose; `trina` has triage access (GitHub's
+/// `permission` says `read` for it).
+async fn p0_titled(title: &str) -> (Harness, PullSeed) {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        title: title.into(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.clock.set(pull.created_at);
+    (h, pull)
+}
+
+fn sticky(h: &Harness, number: u64) -> String {
+    h.bot_comments(number)
+        .into_iter()
+        .find(|c| c.body.starts_with("<!-- hotfix-guard -->"))
+        .map(|c| c.body)
+        .expect("the sticky comment")
+}
+
+fn escalations(h: &Harness, number: u64) -> usize {
+    h.bot_comments(number)
+        .into_iter()
+        .filter(|c| c.body.starts_with("<!-- hotfix-guard:escalation level="))
+        .count()
+}
+
+// ---- Markers carried into the app's own comment by the author's title ----
+
+/// The author titles the pull request with the sticky comment's follow-up
+/// marker. The app quotes the title in the P0 initial alert it fills in
+/// inside its own sticky comment, so the app's own comment now carries
+/// `<!-- hotfix-guard:follow-up #999 -->` before any real one. After the
+/// merge, the follow-up issue the procedure asks for must still be opened
+/// (and the sticky comment must name it, not #999).
+#[tokio::test]
+#[ignore = "finding: a follow-up marker in the author's title, quoted in the app's own sticky comment, stops the follow-up issue (post_merge::recorded_follow_up reads the first marker anywhere in the app's comment)"]
+async fn a_follow_up_marker_in_the_title_does_not_stop_the_follow_up_issue() {
+    follow_up_after_merge("fix: stop the login loop <!-- hotfix-guard:follow-up #999 -->").await;
+}
+
+/// The same without the marker in the title: the follow-up is opened.
+#[tokio::test]
+async fn with_a_plain_title_the_follow_up_issue_is_opened() {
+    follow_up_after_merge("fix: stop the login loop").await;
+}
+
+async fn follow_up_after_merge(title: &str) {
+    let (h, pull) = p0_titled(title).await;
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+    assert!(
+        sticky(&h, pull.number).contains(title),
+        "precondition: the app quotes the title in its own comment"
+    );
+
+    // A writer merges it.
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.state = "closed".into();
+        p.merged = true;
+        p.merge_commit_sha = Some(MERGE_SHA.into());
+        p.merged_by = Some("alice".into());
+        p.merged_at = Some(chrono::Utc::now());
+    });
+    h.pull_request("closed", pull.number).await;
+
+    let opened: Vec<_> =
+        h.gh.issues(REPO)
+            .into_iter()
+            .filter(|i| i.user == BOT_LOGIN)
+            .collect();
+    let sticky = sticky(&h, pull.number);
+    assert_eq!(opened.len(), 1, "the app opens the follow-up issue: {sticky}");
+    assert!(
+        sticky.contains(&format!("Post-incident review: [#{}]", opened[0].number)),
+        "{sticky}"
+    );
+    assert!(!sticky.contains("Post-incident review: [#999]"), "{sticky}");
+}
+
+/// The author titles the unapproved P0 with the escalation marker; its
+/// deadline passes and the escalation comment cannot be written the first
+/// time (a triage user locked the conversation: GitHub answers 403
+/// "Unable to create comment because issue is locked."; any failed write
+/// does the same). Once the conversation is unlocked, the next sweep must
+/// post the escalation: the marker the title put into the app's own sticky
+/// comment must not pass for the escalation comment.
+#[tokio::test]
+#[ignore = "finding: an escalation marker in the author's title, quoted in the app's own sticky comment, passes for the escalation after an interrupted posting (escalation::escalate matches own_marked by `contains`)"]
+async fn an_escalation_marker_in_the_title_does_not_pass_for_an_interrupted_escalation() {
+    interrupted_escalation("fix: stop the login loop <!-- hotfix-guard:escalation level=1 -->")
+        .await;
+}
+
+/// The same without the marker: the interrupted escalation is posted by
+/// the next sweep.
+#[tokio::test]
+async fn with_a_plain_title_an_interrupted_escalation_is_posted_by_the_next_sweep() {
+    interrupted_escalation("fix: stop the login loop").await;
+}
+
+async fn interrupted_escalation(title: &str) {
+    let (h, pull) = p0_titled(title).await;
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", text_of(&run));
+    assert!(
+        sticky(&h, pull.number).contains(title),
+        "precondition: the app quotes the title in its own comment"
+    );
+    assert_eq!(h.app.engine.watched().await, 1);
+
+    h.clock.advance(Duration::minutes(130));
+    h.gh.fail_next_with_body(
+        "POST",
+        &format!("/issues/{}/comments", pull.number),
+        403,
+        Vec::new(),
+        serde_json::json!({
+            "message": "Unable to create comment because issue is locked.",
+            "documentation_url": "https://docs.github.com/articles/locking-conversations/"
+        }),
+        1,
+    );
+    h.app.engine.sweep().await;
+    assert_eq!(escalations(&h, pull.number), 0, "locked: nothing written");
+
+    // Unlocked: the next sweeps post the escalation, once.
+    h.app.engine.sweep().await;
+    h.app.engine.sweep().await;
+    assert_eq!(escalations(&h, pull.number), 1, "the escalation is posted once");
+}
