@@ -102,7 +102,11 @@ async fn follow_up_after_merge(title: &str) {
             .filter(|i| i.user == BOT_LOGIN)
             .collect();
     let sticky = sticky(&h, pull.number);
-    assert_eq!(opened.len(), 1, "the app opens the follow-up issue: {sticky}");
+    assert_eq!(
+        opened.len(),
+        1,
+        "the app opens the follow-up issue: {sticky}"
+    );
     assert!(
         sticky.contains(&format!("Post-incident review: [#{}]", opened[0].number)),
         "{sticky}"
@@ -135,7 +139,12 @@ async fn interrupted_escalation(title: &str) {
     let (h, pull) = p0_titled(title).await;
     h.pull_request("opened", pull.number).await;
     let run = h.check(HEAD_SHA);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", text_of(&run));
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "{}",
+        text_of(&run)
+    );
     assert!(
         sticky(&h, pull.number).contains(title),
         "precondition: the app quotes the title in its own comment"
@@ -160,7 +169,11 @@ async fn interrupted_escalation(title: &str) {
     // Unlocked: the next sweeps post the escalation, once.
     h.app.engine.sweep().await;
     h.app.engine.sweep().await;
-    assert_eq!(escalations(&h, pull.number), 1, "the escalation is posted once");
+    assert_eq!(
+        escalations(&h, pull.number),
+        1,
+        "the escalation is posted once"
+    );
 }
 
 // ---- Locking the conversation, by a triage user ---------------------------
@@ -197,4 +210,138 @@ async fn locking_the_conversation_does_not_silently_swallow_the_escalation() {
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     assert!(text.contains("locked"), "{text}");
+}
+
+// ---- The merge-back pull request, by a triage user ------------------------
+
+fn merge_back_run(h: &Harness) -> common::fake_github::CheckRunRec {
+    h.gh.check_runs(REPO, MERGE_SHA)
+        .into_iter()
+        .find(|r| r.name == "hotfix-policy/merge-back")
+        .expect("the merge-back check")
+}
+
+/// After the merge, a triage user loops the merge-back pull request
+/// (close, reopen, close again), then relabels it (removes `merge-back`,
+/// adds `hotfix` and `P0`). The merge-back check must never say
+/// `success` for a merge-back that did not happen, must name the last
+/// closer, and the app must not open merge-back pull requests behind them.
+#[tokio::test]
+async fn a_triage_user_looping_and_relabelling_the_merge_back_never_makes_it_pass() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        state: "closed".into(),
+        merged: true,
+        merge_commit_sha: Some(MERGE_SHA.into()),
+        merged_by: Some("alice".into()),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    h.pull_request("closed", pull.number).await;
+    let merge_backs = |h: &Harness| -> Vec<PullSeed> {
+        h.gh.pulls(REPO)
+            .into_iter()
+            .filter(|p| p.head_ref == "hotfix-guard/merge-back-7")
+            .collect()
+    };
+    let mb = merge_backs(&h)[0].number;
+    assert_eq!(
+        merge_back_run(&h).title.as_deref(),
+        Some(format!("Waiting for #{mb} to merge into develop").as_str())
+    );
+
+    for (state, event) in [
+        ("closed", "closed"),
+        ("open", "reopened"),
+        ("closed", "closed"),
+    ] {
+        h.gh.update_pull(REPO, mb, |p| p.state = state.into());
+        h.gh.add_state_event(REPO, mb, event, "trina", chrono::Utc::now());
+        h.pull_request(event, mb).await;
+        let run = merge_back_run(&h);
+        assert_ne!(
+            run.conclusion.as_deref(),
+            Some("success"),
+            "{}",
+            text_of(&run)
+        );
+    }
+    h.gh.set_labels(REPO, mb, &["hotfix", "P0"]);
+    h.gh.add_label_event(REPO, mb, "merge-back", "trina", false, chrono::Utc::now());
+    h.gh.add_label_event(REPO, mb, "hotfix", "trina", true, chrono::Utc::now());
+    h.gh.add_label_event(REPO, mb, "P0", "trina", true, chrono::Utc::now());
+    h.pull_request("labeled", mb).await;
+    h.pull_request("closed", pull.number).await;
+
+    assert_eq!(
+        merge_backs(&h).len(),
+        1,
+        "no merge-back opened behind trina"
+    );
+    let run = merge_back_run(&h);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "#{mb} was closed without merging: merge the hotfix into develop"
+        )) && text.contains(&format!(
+            "was closed by @trina without merging. Reopen #{mb} and merge it"
+        )),
+        "{text}"
+    );
+}
+
+// ---- Deliveries out of order, by the author -------------------------------
+
+/// The author without write access closes their own unapproved P0 and
+/// reopens it at once; GitHub delivers `reopened` before `closed` (it
+/// does not order deliveries). The late `closed` delivery must not take
+/// the pull request off the deadline watch: the escalation is posted once
+/// at the deadline, and the check does not say it is closed.
+#[tokio::test]
+async fn a_close_delivered_after_its_reopen_does_not_stop_the_escalation() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        author: "erin".into(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "erin", "read");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+
+    h.gh.add_state_event(REPO, pull.number, "closed", "erin", chrono::Utc::now());
+    h.gh.add_state_event(REPO, pull.number, "reopened", "erin", chrono::Utc::now());
+    h.pull_request("reopened", pull.number).await;
+    // The `closed` delivery, late, still describes a closed pull request.
+    let seed = h.gh.pull(REPO, pull.number).expect("seeded");
+    let mut payload = common::webhook::pull_request_event(
+        "closed",
+        &common::webhook::PrSpec::from_seed(
+            REPO,
+            &PullSeed {
+                state: "closed".into(),
+                ..seed
+            },
+            1,
+        ),
+    );
+    payload["pull_request"]["state"] = "closed".into();
+    h.deliver("pull_request", &payload).await;
+    h.settle().await;
+
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(!text.contains("Closed without merging"), "{text}");
+    assert_eq!(h.app.engine.watched().await, 1);
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1, "the escalation is posted");
+    assert_eq!(h.app.engine.sweep().await, 0);
+    assert_eq!(escalations(&h, pull.number), 1);
 }
