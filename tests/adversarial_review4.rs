@@ -345,3 +345,84 @@ async fn a_close_delivered_after_its_reopen_does_not_stop_the_escalation() {
     assert_eq!(h.app.engine.sweep().await, 0);
     assert_eq!(escalations(&h, pull.number), 1);
 }
+
+// ---- Approvals that are not what they look like ---------------------------
+
+/// A comment `body` by `user` at `at` on #7 (server time), and GitHub's
+/// delivery of it.
+async fn comment(h: &Harness, user: &str, body: &str, at: chrono::DateTime<chrono::Utc>) {
+    let id = h.gh.add_comment_at(REPO, 7, user, body, at);
+    let payload = common::webhook::issue_comment_event("created", REPO, 7, user, body, id, 1);
+    h.deliver("issue_comment", &payload).await;
+    h.settle().await;
+}
+
+/// The author comments `/hotfix approve` (which never counts for them);
+/// the engineering lead and the on-call manager quote-reply to it to say
+/// no. A quoted command, or one in a code block, is not an approval.
+#[tokio::test]
+async fn a_quoted_or_fenced_approve_command_by_a_role_member_is_not_an_approval() {
+    let (h, pull) = p0_titled("fix: stop the login loop").await;
+    h.pull_request("opened", pull.number).await;
+    let at = pull.created_at + Duration::minutes(10);
+    comment(&h, "dana", "/hotfix approve", at).await;
+    comment(
+        &h,
+        "alice",
+        "> /hotfix approve\n\nNot until the staging run is green.",
+        at + Duration::minutes(1),
+    )
+    .await;
+    comment(
+        &h,
+        "oncall-olga",
+        "Reviewers: please don't type\n```\n/hotfix approve\n```\nyet.",
+        at + Duration::minutes(2),
+    )
+    .await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("engineering-lead: missing; on-call-manager: missing"),
+        "{text}"
+    );
+}
+
+/// On a P2 (one approval from anyone with write access), an app's bot
+/// account with write access (e.g. a workflow that echoes text the author
+/// controls) comments `/hotfix approve`: it is not a person and must not
+/// count. The same command from bob, a person with write access, passes.
+#[tokio::test]
+async fn a_bot_accounts_approve_command_does_not_count() {
+    let (conclusion, text) = p2_approved_by("github-actions[bot]").await;
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("@github-actions[bot] is not a person's account (GitHub says an app or a deleted user); its approval does not count"),
+        "{text}"
+    );
+    let (conclusion, text) = p2_approved_by("bob").await;
+    assert_eq!(conclusion.as_deref(), Some("success"), "{text}");
+}
+
+async fn p2_approved_by(login: &str) -> (Option<String>, String) {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, login, "write");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    comment(
+        &h,
+        login,
+        "/hotfix approve",
+        pull.created_at + Duration::minutes(10),
+    )
+    .await;
+    let run = h.check(HEAD_SHA);
+    (run.conclusion.clone(), text_of(&run))
+}
