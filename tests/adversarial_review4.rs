@@ -426,3 +426,64 @@ async fn p2_approved_by(login: &str) -> (Option<String>, String) {
     let run = h.check(HEAD_SHA);
     (run.conclusion.clone(), text_of(&run))
 }
+
+// ---- Close and reopen around the deadline sweep, by the author -------------
+
+fn posts_of_level(h: &Harness, number: u64, level: u8) -> usize {
+    let marker = format!("<!-- hotfix-guard:escalation level={level} -->");
+    h.bot_comments(number)
+        .into_iter()
+        .filter(|c| c.body.starts_with(&marker))
+        .count()
+}
+
+/// Two levels (the second 4h after the severity). The author without
+/// write access closes their unapproved P0 an hour in; the sweep runs past
+/// the deadline while it is closed; the author reopens it; later sweeps
+/// run past the second level. Each level is posted once, at its time,
+/// and neither the close nor the reopen silences or repeats one.
+#[tokio::test]
+async fn the_authors_close_and_reopen_around_the_sweeps_neither_silence_nor_repeat_a_level() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        author: "erin".into(),
+        ..h.p0()
+    };
+    let policy = POLICY.replace(
+        "escalation:\n  mention: [acme/incident-commanders]\n",
+        "escalation:\n  mention: [acme/incident-commanders]\n  after: 4h\n  mention_after: [acme/cto]\n",
+    );
+    assert_ne!(policy, POLICY);
+    h.seed(&policy, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "erin", "read");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+
+    h.clock.advance(Duration::minutes(60));
+    h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
+    h.gh.add_state_event(REPO, pull.number, "closed", "erin", chrono::Utc::now());
+    h.pull_request("closed", pull.number).await;
+    let text = text_of(&h.check(HEAD_SHA));
+    assert!(
+        text.contains("Closed without merging by @erin at ")
+            && text.contains(", who lacks write access: escalation continues"),
+        "{text}"
+    );
+
+    h.clock.advance(Duration::minutes(70));
+    assert_eq!(h.app.engine.sweep().await, 1, "level 1 while closed");
+    h.clock.advance(Duration::minutes(50));
+    h.gh.update_pull(REPO, pull.number, |p| p.state = "open".into());
+    h.gh.add_state_event(REPO, pull.number, "reopened", "erin", chrono::Utc::now());
+    h.pull_request("reopened", pull.number).await;
+    assert_eq!(h.app.engine.sweep().await, 0, "nothing new is due at 3h");
+    assert_eq!(posts_of_level(&h, pull.number, 1), 1);
+    assert_eq!(posts_of_level(&h, pull.number, 2), 0);
+
+    h.clock.advance(Duration::minutes(70));
+    assert_eq!(h.app.engine.sweep().await, 1, "level 2 at 4h");
+    assert_eq!(h.app.engine.sweep().await, 0);
+    assert_eq!(posts_of_level(&h, pull.number, 1), 1);
+    assert_eq!(posts_of_level(&h, pull.number, 2), 1);
+}
