@@ -487,3 +487,60 @@ async fn the_authors_close_and_reopen_around_the_sweeps_neither_silence_nor_repe
     assert_eq!(posts_of_level(&h, pull.number, 1), 1);
     assert_eq!(posts_of_level(&h, pull.number, 2), 1);
 }
+
+/// A P2 approved by bob (one writer's approval) passes; a triage user
+/// locks its conversation, so every comment write of the app is refused
+/// (403 "Unable to create comment because issue is locked."). A writer
+/// then raises the severity to P0 (two role approvals). The lock must not
+/// freeze a stale `success`: the check fails.
+#[tokio::test]
+async fn a_locked_conversation_does_not_freeze_a_stale_success() {
+    let (conclusion, text) = raised_to_p0_while_locked().await;
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+}
+
+/// The same: the check should give the verdict (P0 needs both roles) and
+/// name the lock, not "the evaluation failed … the app may lack a
+/// permission" after five tries.
+#[tokio::test]
+#[ignore = "finding (low): a locked conversation fails every evaluation ('The evaluation failed 5 times … 403 … the app may lack a permission'); the verdict and the lock are not named"]
+async fn a_locked_conversation_still_gives_the_verdict_and_names_the_lock() {
+    let (conclusion, text) = raised_to_p0_while_locked().await;
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("needs engineering-lead and on-call-manager approval")
+            && text.contains("locked"),
+        "{text}"
+    );
+}
+
+async fn raised_to_p0_while_locked() -> (Option<String>, String) {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+
+    let locked = serde_json::json!({
+        "message": "Unable to create comment because issue is locked.",
+        "documentation_url": "https://docs.github.com/articles/locking-conversations/"
+    });
+    for method in ["POST", "PATCH"] {
+        h.gh.fail_next_with_body(method, "/comments", 403, Vec::new(), locked.clone(), 1000);
+    }
+    let at = pull.created_at + Duration::minutes(20);
+    h.gh.add_label_event(REPO, pull.number, "P2", "dana", false, at);
+    h.gh.add_label_event(REPO, pull.number, "P0", "dana", true, at);
+    h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
+    h.pull_request("labeled", pull.number).await;
+
+    let run = h.check(HEAD_SHA);
+    (run.conclusion.clone(), text_of(&run))
+}
