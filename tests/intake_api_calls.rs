@@ -200,3 +200,167 @@ async fn a_recorded_run_that_github_does_not_know_is_looked_up_not_duplicated() 
         .expect("recorded again");
     assert_eq!(stored.id, run, "the record names the real run now");
 }
+
+// ---- the first write without a lookup (store::claims) -------------------
+
+/// `check_suite.requested` for the head as GitHub sends it when the commit
+/// is first pushed: this app's new suite, no run in it yet.
+async fn fresh_suite(h: &Harness, sha: &str, head_branch: &str) {
+    let mut payload = common::webhook::check_suite_rerequested(REPO, sha, head_branch, 1);
+    payload["action"] = "requested".into();
+    payload["check_suite"]["latest_check_runs_count"] = 0.into();
+    payload["check_suite"]["status"] = "queued".into();
+    assert_eq!(h.deliver("check_suite", &payload).await, StatusCode::OK);
+}
+
+fn repo() -> hotfix_guard::events::RepoName {
+    hotfix_guard::events::RepoName {
+        owner: "octo".into(),
+        name: "app".into(),
+    }
+}
+
+fn recorded() -> String {
+    format!("check:hotfix-policy@{HEAD_SHA}")
+}
+
+#[tokio::test]
+async fn on_a_freshly_pushed_head_the_first_evaluation_creates_the_run_without_a_lookup() {
+    let h = Harness::start().await;
+    h.seed(POLICY, &plain(&h));
+    h.gh.clear_requests();
+    fresh_suite(&h, HEAD_SHA, "feature/search").await;
+    h.pull_request("opened", 3).await;
+    let run = one_neutral_run(&h);
+    assert_eq!(
+        calls(&h),
+        [TOKEN, POLICY_READ, PULL, TIMELINE, FILES, CREATE],
+        "{:#?}",
+        h.gh.requests()
+    );
+    // A re-evaluation uses the stored id, as before.
+    recheck(&h, run, "recheck-fresh").await;
+    assert_eq!(
+        calls(&h),
+        [PULL, TIMELINE, FILES, &update(run)],
+        "{:#?}",
+        h.gh.requests()
+    );
+    assert_eq!(one_neutral_run(&h), run);
+}
+
+#[tokio::test]
+async fn a_suite_that_already_holds_runs_proves_nothing() {
+    let h = Harness::start().await;
+    h.seed(POLICY, &plain(&h));
+    let mut payload = common::webhook::check_suite_rerequested(REPO, HEAD_SHA, "feature/search", 1);
+    payload["action"] = "requested".into();
+    payload["check_suite"]["latest_check_runs_count"] = 1.into();
+    assert_eq!(h.deliver("check_suite", &payload).await, StatusCode::OK);
+    h.gh.clear_requests();
+    h.pull_request("opened", 3).await;
+    one_neutral_run(&h);
+    assert!(calls(&h).contains(&lookup()), "{:#?}", h.gh.requests());
+}
+
+#[tokio::test]
+async fn a_crash_between_creating_the_run_and_recording_its_id_costs_a_lookup_not_a_duplicate() {
+    let h = Harness::start().await;
+    h.seed(POLICY, &plain(&h));
+    fresh_suite(&h, HEAD_SHA, "feature/search").await;
+    h.pull_request("opened", 3).await;
+    let run = one_neutral_run(&h);
+    // The POST went through but its id never reached the store: the claim
+    // made before the POST is all that is left.
+    h.app
+        .store
+        .forget_check(&repo(), &recorded())
+        .await
+        .expect("store");
+    let next = Harness::on_shared_store(&h).await;
+    drop(h);
+    recheck(&next, run, "recheck-after-crash").await;
+    assert_eq!(
+        calls(&next),
+        [
+            TOKEN,
+            POLICY_READ,
+            PULL,
+            TIMELINE,
+            FILES,
+            &lookup(),
+            &update(run)
+        ],
+        "{:#?}",
+        next.gh.requests()
+    );
+    assert_eq!(one_neutral_run(&next), run);
+}
+
+#[tokio::test]
+async fn with_the_store_lost_after_a_fresh_suite_a_reopened_pull_request_looks_the_run_up() {
+    let h = Harness::start().await;
+    h.seed(POLICY, &plain(&h));
+    fresh_suite(&h, HEAD_SHA, "feature/search").await;
+    h.pull_request("opened", 3).await;
+    let run = one_neutral_run(&h);
+    // A new store: the head's receipt comes again (reopened names the same
+    // head), but GitHub never sends a second fresh suite for a commit.
+    let lost = Harness::on_shared(&h).await;
+    drop(h);
+    lost.gh.clear_requests();
+    lost.pull_request("reopened", 3).await;
+    assert!(
+        calls(&lost).contains(&lookup()),
+        "{:#?}",
+        lost.gh.requests()
+    );
+    assert_eq!(one_neutral_run(&lost), run);
+}
+
+#[tokio::test]
+async fn a_second_pull_request_on_the_same_head_on_another_instance_looks_the_run_up() {
+    // Hotfix #7 fails on its head; an unlabelled #3 is opened on the same
+    // commit and evaluated by a second instance while the hotfix's record
+    // is missing (its instance died after the POST). The claim is per
+    // commit and check name, not per pull request: #3 looks the run up,
+    // sees the hotfix's verdict, and leaves it.
+    let h = Harness::start().await;
+    let hotfix = h.p0();
+    h.seed(POLICY, &hotfix);
+    h.label_events_by(&hotfix, "dana");
+    fresh_suite(&h, HEAD_SHA, &hotfix.head_ref).await;
+    h.pull_request("opened", 7).await;
+    let runs = h.gh.check_runs(REPO, HEAD_SHA);
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].conclusion.as_deref(), Some("failure"));
+    let run = runs[0].id;
+    h.app
+        .store
+        .forget_check(&repo(), &recorded())
+        .await
+        .expect("store");
+
+    let other = Harness::on_shared_store(&h).await;
+    other.gh.add_pull(
+        REPO,
+        PullSeed {
+            number: 3,
+            head_ref: "feature/search".into(),
+            labels: vec!["enhancement".into()],
+            ..hotfix.clone()
+        },
+    );
+    other.gh.clear_requests();
+    other.pull_request("opened", 3).await;
+    assert!(
+        calls(&other).contains(&lookup()),
+        "{:#?}",
+        other.gh.requests()
+    );
+    let runs = other.gh.check_runs(REPO, HEAD_SHA);
+    assert_eq!(runs.len(), 1, "one run on the commit: {runs:#?}");
+    assert_eq!(runs[0].id, run);
+    assert_eq!(runs[0].conclusion.as_deref(), Some("failure"));
+    assert_eq!(runs[0].external_id.as_deref(), Some("hotfix-pr:7"));
+}
