@@ -888,6 +888,37 @@ mod tests {
     }
 
     #[test]
+    fn a_requested_check_suite_is_noted_only_while_it_holds_no_run() {
+        let fresh: serde_json::Value =
+            serde_json::from_slice(&load("check_suite.requested.json")).expect("json");
+        let body = |v: &serde_json::Value| serde_json::to_vec(v).expect("json");
+        let (intake, _) = classify("check_suite", &body(&fresh)).expect("parses");
+        assert_eq!(
+            intake,
+            Intake::FreshSuite {
+                repo: RepoName {
+                    owner: "Codertocat".into(),
+                    name: "Hello-World".into()
+                },
+                sha: "f95f852bd8fca8fcc58a9a2d6c842781e32a215e".into()
+            }
+        );
+        for (field, value) in [
+            ("latest_check_runs_count", serde_json::json!(1)),
+            ("latest_check_runs_count", serde_json::Value::Null),
+            ("head_sha", serde_json::json!("not a sha!")),
+        ] {
+            let mut v = fresh.clone();
+            v["check_suite"][field] = value.clone();
+            let (intake, _) = classify("check_suite", &body(&v)).expect("parses");
+            assert!(
+                matches!(intake, Intake::Ignored(_)),
+                "{field} = {value}: {intake:?}"
+            );
+        }
+    }
+
+    #[test]
     fn reviews_and_rerequests_are_acted_on() {
         let (intake, _) = classify(
             "pull_request_review",
