@@ -364,3 +364,84 @@ async fn a_second_pull_request_on_the_same_head_on_another_instance_looks_the_ru
     assert_eq!(runs[0].conclusion.as_deref(), Some("failure"));
     assert_eq!(runs[0].external_id.as_deref(), Some("hotfix-pr:7"));
 }
+
+#[tokio::test]
+async fn a_run_the_direct_push_audit_wrote_is_looked_up_by_a_pull_request_on_that_commit() {
+    // erin pushes C2 straight to main; GitHub sends the fresh suite for
+    // C2 and the push, and the audit writes `action_required` on C2. Then
+    // an unlabelled pull request is opened with C2 as its head: the audit
+    // claimed the run before creating it, so the evaluation looks it up,
+    // sees the audit's verdict, and leaves it (no second, neutral run).
+    const C2: &str = "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2";
+    let h = Harness::start().await;
+    let trunk = POLICY
+        .replace("workflow: git-flow", "workflow: trunk")
+        .replace("  merge_back: true\n", "");
+    let pull = PullSeed {
+        number: 3,
+        head_ref: "feature/x".into(),
+        head_sha: C2.into(),
+        labels: vec![],
+        ..h.p0()
+    };
+    h.seed(&trunk, &pull);
+    fresh_suite(&h, C2, "main").await;
+    let mut push = common::webhook::push_event(REPO, "refs/heads/main", &["src/session.rs"], 1);
+    push["head_commit"]["id"] = C2.into();
+    push["commits"] = serde_json::json!([push["head_commit"].clone()]);
+    push["after"] = C2.into();
+    push["pusher"] = serde_json::json!({"name": "erin", "email": "erin@example.com"});
+    assert_eq!(h.deliver("push", &push).await, StatusCode::ACCEPTED);
+    h.settle().await;
+    let runs = h.gh.check_runs(REPO, C2);
+    assert_eq!(runs.len(), 1, "the audit's run: {runs:#?}");
+    assert_eq!(runs[0].conclusion.as_deref(), Some("action_required"));
+
+    h.gh.clear_requests();
+    h.pull_request("opened", 3).await;
+    assert!(
+        calls(&h).contains(&format!("GET /repos/octo/app/commits/{C2}/check-runs")),
+        "{:#?}",
+        h.gh.requests()
+    );
+    let runs = h.gh.check_runs(REPO, C2);
+    assert_eq!(runs.len(), 1, "one run on the commit: {runs:#?}");
+    assert_eq!(runs[0].conclusion.as_deref(), Some("action_required"));
+}
+
+#[tokio::test]
+async fn a_run_recorded_before_claims_existed_is_not_taken_for_absent() {
+    // A store written by a version that recorded runs but not claims (or a
+    // record whose claim is missing for any reason): the record's content
+    // is unknown, the commit's suite was fresh, and this is the first
+    // claim. The record still says a run exists: it is looked up, and a
+    // failing run without an owner is not replaced by a neutral verdict.
+    let h = Harness::start().await;
+    h.seed(POLICY, &plain(&h));
+    let run = h.gh.add_check_run(
+        REPO,
+        common::fake_github::CheckRunSeed {
+            head_sha: HEAD_SHA.into(),
+            conclusion: Some("failure".into()),
+            ..common::fake_github::CheckRunSeed::default()
+        },
+    );
+    h.app
+        .store
+        .remember_check(&repo(), &recorded(), run, 1, None)
+        .await
+        .expect("store");
+    fresh_suite(&h, HEAD_SHA, "feature/search").await;
+    let next = Harness::on_shared_store(&h).await;
+    drop(h);
+    next.gh.clear_requests();
+    next.pull_request("opened", 3).await;
+    assert!(
+        calls(&next).contains(&lookup()),
+        "{:#?}",
+        next.gh.requests()
+    );
+    let runs = next.gh.check_runs(REPO, HEAD_SHA);
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].conclusion.as_deref(), Some("failure"));
+}
