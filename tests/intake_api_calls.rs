@@ -445,3 +445,45 @@ async fn a_run_recorded_before_claims_existed_is_not_taken_for_absent() {
     assert_eq!(runs.len(), 1, "{runs:#?}");
     assert_eq!(runs[0].conclusion.as_deref(), Some("failure"));
 }
+
+/// The figures in `docs/store.md`: API calls per evaluation, counted from
+/// the fake GitHub's request log, for a first evaluation with and without
+/// a fresh check suite, and a re-evaluation. Run with `--nocapture` to
+/// see them; the assertions pin what the lookup saves (one call).
+#[tokio::test]
+async fn calls_per_evaluation_with_and_without_a_fresh_suite() {
+    async fn first(fresh: bool, hotfix: bool) -> (usize, usize) {
+        let h = Harness::start().await;
+        let pull = if hotfix { h.p0() } else { plain(&h) };
+        h.seed(POLICY, &pull);
+        if hotfix {
+            h.label_events_by(&pull, "dana");
+        }
+        if fresh {
+            fresh_suite(&h, HEAD_SHA, &pull.head_ref).await;
+        }
+        h.gh.clear_requests();
+        h.pull_request("opened", pull.number).await;
+        let first = h.gh.requests().len();
+        println!("first (fresh suite: {fresh}): {:?}", calls(&h));
+        assert_eq!(h.gh.check_runs(REPO, HEAD_SHA).len(), 1);
+        // A re-evaluation: another delivery for the pull request (a label
+        // someone added), warm caches, verdict unchanged.
+        h.gh.clear_requests();
+        h.pull_request("labeled", pull.number).await;
+        let again = h.gh.requests().len();
+        println!("again: {:?}", calls(&h));
+        assert_eq!(h.gh.check_runs(REPO, HEAD_SHA).len(), 1);
+        (first, again)
+    }
+    for hotfix in [false, true] {
+        let (before, again_before) = first(false, hotfix).await;
+        let (after, again_after) = first(true, hotfix).await;
+        println!(
+            "{}: first evaluation {before} calls without a fresh suite, {after} with; re-evaluation {again_before} / {again_after}",
+            if hotfix { "P0 hotfix" } else { "not a hotfix" }
+        );
+        assert_eq!(after + 1, before, "the fresh suite saves the lookup");
+        assert_eq!(again_after, again_before, "a re-evaluation is unchanged");
+    }
+}
