@@ -487,3 +487,68 @@ async fn calls_per_evaluation_with_and_without_a_fresh_suite() {
         assert_eq!(again_after, again_before, "a re-evaluation is unchanged");
     }
 }
+
+#[tokio::test]
+async fn a_claim_left_by_a_crash_before_the_post_costs_a_lookup_and_the_run_is_created_once() {
+    let h = Harness::start().await;
+    h.seed(POLICY, &plain(&h));
+    fresh_suite(&h, HEAD_SHA, "feature/search").await;
+    // An earlier attempt claimed the run and died before its POST.
+    h.app
+        .store
+        .claim_check_run(&repo(), HEAD_SHA, "hotfix-policy", chrono::Utc::now())
+        .await
+        .expect("store");
+    h.gh.clear_requests();
+    h.pull_request("opened", 3).await;
+    assert_eq!(
+        calls(&h),
+        [TOKEN, POLICY_READ, PULL, TIMELINE, FILES, &lookup(), CREATE],
+        "{:#?}",
+        h.gh.requests()
+    );
+    one_neutral_run(&h);
+}
+
+#[tokio::test]
+async fn the_merge_back_check_on_a_fresh_merge_commit_is_created_without_a_lookup() {
+    const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
+    for fresh in [false, true] {
+        let h = Harness::start().await;
+        let pull = PullSeed {
+            state: "closed".into(),
+            merged: true,
+            merge_commit_sha: Some(MERGE_SHA.into()),
+            merged_by: Some("alice".into()),
+            ..h.p0()
+        };
+        h.seed(POLICY, &pull);
+        h.label_events_by(&pull, "dana");
+        h.gh.add_review(REPO, 7, "alice", "APPROVED", HEAD_SHA);
+        h.gh.add_review(REPO, 7, "oncall-olga", "APPROVED", HEAD_SHA);
+        if fresh {
+            // The merge commit GitHub pushed to main, and the head before.
+            fresh_suite(&h, MERGE_SHA, "main").await;
+            fresh_suite(&h, HEAD_SHA, &pull.head_ref).await;
+        }
+        h.gh.clear_requests();
+        h.pull_request("closed", 7).await;
+        let lookups: Vec<String> = calls(&h)
+            .into_iter()
+            .filter(|c| c.starts_with("GET ") && c.ends_with("/check-runs"))
+            .collect();
+        let merge_back: Vec<_> =
+            h.gh.check_runs(REPO, MERGE_SHA)
+                .into_iter()
+                .filter(|r| r.name == "hotfix-policy/merge-back")
+                .collect();
+        assert_eq!(merge_back.len(), 1, "{merge_back:#?}");
+        assert_eq!(h.gh.check_runs(REPO, HEAD_SHA).len(), 1);
+        let on_merge = format!("GET /repos/octo/app/commits/{MERGE_SHA}/check-runs");
+        assert_eq!(
+            lookups.contains(&on_merge),
+            !fresh,
+            "fresh suite: {fresh}: {lookups:#?}"
+        );
+    }
+}
