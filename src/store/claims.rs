@@ -25,6 +25,15 @@ use chrono::{DateTime, Utc};
 use super::{Store, StoreError, ms};
 use crate::events::RepoName;
 
+/// The repository as both tables key it: GitHub's names are
+/// case-insensitive, and a delivery and a client may spell one repository
+/// differently (a rename that changes only the case). A fresh suite and a
+/// claim of one repository must meet, or a claim would be missed and a
+/// run taken for absent.
+fn key(repo: &RepoName) -> (String, String) {
+    (repo.owner.to_lowercase(), repo.name.to_lowercase())
+}
+
 impl Store {
     /// Records that GitHub created this app's check suite for `sha` in
     /// `repo` with no check run in it (`check_suite.requested`,
@@ -36,12 +45,13 @@ impl Store {
         sha: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let (owner, name) = key(repo);
         sqlx::query(
             "INSERT INTO fresh_suites (owner, name, sha, received) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (owner, name, sha) DO NOTHING",
         )
-        .bind(&repo.owner)
-        .bind(&repo.name)
+        .bind(&owner)
+        .bind(&name)
         .bind(sha)
         .bind(ms(now))
         .execute(&self.pool)
@@ -64,6 +74,7 @@ impl Store {
         check_name: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let (owner, name) = key(repo);
         // The insert is the atomic step: of two writers (two pull requests
         // on one head, two instances) exactly one inserts the row.
         let first = sqlx::query(
@@ -71,8 +82,8 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (owner, name, sha, check_name) DO NOTHING",
         )
-        .bind(&repo.owner)
-        .bind(&repo.name)
+        .bind(&owner)
+        .bind(&name)
         .bind(sha)
         .bind(check_name)
         .bind(ms(now))
@@ -86,8 +97,8 @@ impl Store {
         let fresh = sqlx::query(
             "SELECT 1 AS one FROM fresh_suites WHERE owner = $1 AND name = $2 AND sha = $3",
         )
-        .bind(&repo.owner)
-        .bind(&repo.name)
+        .bind(&owner)
+        .bind(&name)
         .bind(sha)
         .fetch_optional(&self.pool)
         .await?;
@@ -151,6 +162,24 @@ mod tests {
         assert!(
             !store
                 .claim_check_run(&repo("other"), "bbb2222", "hotfix-policy", now)
+                .await
+                .expect("claim")
+        );
+        // One repository however its name is spelled: a delivery saying
+        // `APP` and a writer saying `app` meet.
+        store
+            .record_fresh_suite(&repo("APP"), "eee5555", now)
+            .await
+            .expect("suite");
+        assert!(
+            store
+                .claim_check_run(&repo("app"), "eee5555", "hotfix-policy", now)
+                .await
+                .expect("claim")
+        );
+        assert!(
+            !store
+                .claim_check_run(&repo("APP"), "eee5555", "hotfix-policy", now)
                 .await
                 .expect("claim")
         );
