@@ -312,6 +312,12 @@ pub enum Intake {
     Ignored(&'static str),
     /// One job per pull request concerned (a check suite may span several).
     Evaluate(Vec<Job>),
+    /// `check_suite.requested` with no run in the suite yet: GitHub created
+    /// this app's suite for `sha`, first pushed now (`Store::record_fresh_suite`).
+    FreshSuite {
+        repo: RepoName,
+        sha: String,
+    },
     /// A push to a default branch changed the policy file: drop the cache.
     PolicyChanged {
         repo: RepoName,
@@ -446,6 +452,9 @@ struct CheckRun {
 struct CheckSuite {
     #[serde(default)]
     head_sha: Option<String>,
+    /// Runs in the suite when GitHub sent the delivery.
+    #[serde(default)]
+    latest_check_runs_count: Option<u64>,
     #[serde(default)]
     pull_requests: Vec<PrRef>,
 }
@@ -697,6 +706,15 @@ fn intake(event: &str, e: Envelope) -> Intake {
             }
             ("rerequested", Some(suite)) => each(suite.pull_requests),
             ("completed", Some(suite)) => commit(suite.head_sha, suite.pull_requests),
+            // GitHub created this app's suite for a commit first pushed
+            // now, with no run in it: remembered so that the first write
+            // of a run there may skip the lookup (`store::claims`).
+            ("requested", Some(suite)) if suite.latest_check_runs_count == Some(0) => {
+                match suite.head_sha.filter(|s| is_sha(s)) {
+                    Some(sha) => Intake::FreshSuite { repo, sha },
+                    None => Ignored("check suite without a head sha"),
+                }
+            }
             _ => Ignored("check_suite action not acted on"),
         },
         "status" => commit(e.sha, Vec::new()),
@@ -867,6 +885,37 @@ mod tests {
         let (intake, _) =
             classify("pull_request", &serde_json::to_vec(&v).expect("json")).expect("parses");
         assert!(matches!(intake, Intake::Ignored(_)), "a body edit does not");
+    }
+
+    #[test]
+    fn a_requested_check_suite_is_noted_only_while_it_holds_no_run() {
+        let fresh: serde_json::Value =
+            serde_json::from_slice(&load("check_suite.requested.json")).expect("json");
+        let body = |v: &serde_json::Value| serde_json::to_vec(v).expect("json");
+        let (intake, _) = classify("check_suite", &body(&fresh)).expect("parses");
+        assert_eq!(
+            intake,
+            Intake::FreshSuite {
+                repo: RepoName {
+                    owner: "Codertocat".into(),
+                    name: "Hello-World".into()
+                },
+                sha: "f95f852bd8fca8fcc58a9a2d6c842781e32a215e".into()
+            }
+        );
+        for (field, value) in [
+            ("latest_check_runs_count", serde_json::json!(1)),
+            ("latest_check_runs_count", serde_json::Value::Null),
+            ("head_sha", serde_json::json!("not a sha!")),
+        ] {
+            let mut v = fresh.clone();
+            v["check_suite"][field] = value.clone();
+            let (intake, _) = classify("check_suite", &body(&v)).expect("parses");
+            assert!(
+                matches!(intake, Intake::Ignored(_)),
+                "{field} = {value}: {intake:?}"
+            );
+        }
     }
 
     #[test]

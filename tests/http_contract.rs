@@ -166,7 +166,6 @@ async fn events_and_actions_not_acted_on_are_200_and_ignored() {
         ("pull_request", "pull_request.assigned.json"),
         ("pull_request", "pull_request.locked.json"),
         ("check_run", "check_run.completed.json"),
-        ("check_suite", "check_suite.requested.json"),
         ("installation", "installation.created.json"),
         ("push", "push.json"),
     ]
@@ -177,6 +176,19 @@ async fn events_and_actions_not_acted_on_are_200_and_ignored() {
         assert_eq!(status, StatusCode::OK, "{name}: {text}");
         assert_eq!(text, "ignored\n", "{name}");
     }
+    assert_eq!(app.queue.in_flight().await.expect("store"), 0);
+}
+
+#[tokio::test]
+async fn a_fresh_check_suite_is_200_noted_and_queues_nothing() {
+    let app = App::start(&config().await).await.expect("app");
+    let (status, text) = send(
+        &app,
+        signed("check_suite", "f5-1", fixture("check_suite.requested.json")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(text, "check suite noted\n");
     assert_eq!(app.queue.in_flight().await.expect("store"), 0);
 }
 

@@ -200,3 +200,355 @@ async fn a_recorded_run_that_github_does_not_know_is_looked_up_not_duplicated() 
         .expect("recorded again");
     assert_eq!(stored.id, run, "the record names the real run now");
 }
+
+// ---- the first write without a lookup (store::claims) -------------------
+
+/// `check_suite.requested` for the head as GitHub sends it when the commit
+/// is first pushed: this app's new suite, no run in it yet.
+async fn fresh_suite(h: &Harness, sha: &str, head_branch: &str) {
+    let mut payload = common::webhook::check_suite_rerequested(REPO, sha, head_branch, 1);
+    payload["action"] = "requested".into();
+    payload["check_suite"]["latest_check_runs_count"] = 0.into();
+    payload["check_suite"]["status"] = "queued".into();
+    assert_eq!(h.deliver("check_suite", &payload).await, StatusCode::OK);
+}
+
+fn repo() -> hotfix_guard::events::RepoName {
+    hotfix_guard::events::RepoName {
+        owner: "octo".into(),
+        name: "app".into(),
+    }
+}
+
+fn recorded() -> String {
+    format!("check:hotfix-policy@{HEAD_SHA}")
+}
+
+#[tokio::test]
+async fn on_a_freshly_pushed_head_the_first_evaluation_creates_the_run_without_a_lookup() {
+    let h = Harness::start().await;
+    h.seed(POLICY, &plain(&h));
+    h.gh.clear_requests();
+    fresh_suite(&h, HEAD_SHA, "feature/search").await;
+    h.pull_request("opened", 3).await;
+    let run = one_neutral_run(&h);
+    assert_eq!(
+        calls(&h),
+        [TOKEN, POLICY_READ, PULL, TIMELINE, FILES, CREATE],
+        "{:#?}",
+        h.gh.requests()
+    );
+    // A re-evaluation uses the stored id, as before.
+    recheck(&h, run, "recheck-fresh").await;
+    assert_eq!(
+        calls(&h),
+        [PULL, TIMELINE, FILES, &update(run)],
+        "{:#?}",
+        h.gh.requests()
+    );
+    assert_eq!(one_neutral_run(&h), run);
+}
+
+#[tokio::test]
+async fn a_suite_that_already_holds_runs_proves_nothing() {
+    let h = Harness::start().await;
+    h.seed(POLICY, &plain(&h));
+    let mut payload = common::webhook::check_suite_rerequested(REPO, HEAD_SHA, "feature/search", 1);
+    payload["action"] = "requested".into();
+    payload["check_suite"]["latest_check_runs_count"] = 1.into();
+    assert_eq!(h.deliver("check_suite", &payload).await, StatusCode::OK);
+    h.gh.clear_requests();
+    h.pull_request("opened", 3).await;
+    one_neutral_run(&h);
+    assert!(calls(&h).contains(&lookup()), "{:#?}", h.gh.requests());
+}
+
+#[tokio::test]
+async fn a_crash_between_creating_the_run_and_recording_its_id_costs_a_lookup_not_a_duplicate() {
+    let h = Harness::start().await;
+    h.seed(POLICY, &plain(&h));
+    fresh_suite(&h, HEAD_SHA, "feature/search").await;
+    h.pull_request("opened", 3).await;
+    let run = one_neutral_run(&h);
+    // The POST went through but its id never reached the store: the claim
+    // made before the POST is all that is left.
+    h.app
+        .store
+        .forget_check(&repo(), &recorded())
+        .await
+        .expect("store");
+    let next = Harness::on_shared_store(&h).await;
+    drop(h);
+    recheck(&next, run, "recheck-after-crash").await;
+    assert_eq!(
+        calls(&next),
+        [
+            TOKEN,
+            POLICY_READ,
+            PULL,
+            TIMELINE,
+            FILES,
+            &lookup(),
+            &update(run)
+        ],
+        "{:#?}",
+        next.gh.requests()
+    );
+    assert_eq!(one_neutral_run(&next), run);
+}
+
+#[tokio::test]
+async fn with_the_store_lost_after_a_fresh_suite_a_reopened_pull_request_looks_the_run_up() {
+    let h = Harness::start().await;
+    h.seed(POLICY, &plain(&h));
+    fresh_suite(&h, HEAD_SHA, "feature/search").await;
+    h.pull_request("opened", 3).await;
+    let run = one_neutral_run(&h);
+    // A new store: the head's receipt comes again (reopened names the same
+    // head), but GitHub never sends a second fresh suite for a commit.
+    let lost = Harness::on_shared(&h).await;
+    drop(h);
+    lost.gh.clear_requests();
+    lost.pull_request("reopened", 3).await;
+    assert!(
+        calls(&lost).contains(&lookup()),
+        "{:#?}",
+        lost.gh.requests()
+    );
+    assert_eq!(one_neutral_run(&lost), run);
+}
+
+#[tokio::test]
+async fn a_second_pull_request_on_the_same_head_on_another_instance_looks_the_run_up() {
+    // Hotfix #7 fails on its head; an unlabelled #3 is opened on the same
+    // commit and evaluated by a second instance while the hotfix's record
+    // is missing (its instance died after the POST). The claim is per
+    // commit and check name, not per pull request: #3 looks the run up,
+    // sees the hotfix's verdict, and leaves it.
+    let h = Harness::start().await;
+    let hotfix = h.p0();
+    h.seed(POLICY, &hotfix);
+    h.label_events_by(&hotfix, "dana");
+    fresh_suite(&h, HEAD_SHA, &hotfix.head_ref).await;
+    h.pull_request("opened", 7).await;
+    let runs = h.gh.check_runs(REPO, HEAD_SHA);
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].conclusion.as_deref(), Some("failure"));
+    let run = runs[0].id;
+    h.app
+        .store
+        .forget_check(&repo(), &recorded())
+        .await
+        .expect("store");
+
+    let other = Harness::on_shared_store(&h).await;
+    other.gh.add_pull(
+        REPO,
+        PullSeed {
+            number: 3,
+            head_ref: "feature/search".into(),
+            labels: vec!["enhancement".into()],
+            ..hotfix.clone()
+        },
+    );
+    other.gh.clear_requests();
+    other.pull_request("opened", 3).await;
+    assert!(
+        calls(&other).contains(&lookup()),
+        "{:#?}",
+        other.gh.requests()
+    );
+    let runs = other.gh.check_runs(REPO, HEAD_SHA);
+    assert_eq!(runs.len(), 1, "one run on the commit: {runs:#?}");
+    assert_eq!(runs[0].id, run);
+    assert_eq!(runs[0].conclusion.as_deref(), Some("failure"));
+    assert_eq!(runs[0].external_id.as_deref(), Some("hotfix-pr:7"));
+}
+
+#[tokio::test]
+async fn a_run_the_direct_push_audit_wrote_is_looked_up_by_a_pull_request_on_that_commit() {
+    // erin pushes C2 straight to main; GitHub sends the fresh suite for
+    // C2 and the push, and the audit writes `action_required` on C2. Then
+    // an unlabelled pull request is opened with C2 as its head: the audit
+    // claimed the run before creating it, so the evaluation looks it up,
+    // sees the audit's verdict, and leaves it (no second, neutral run).
+    const C2: &str = "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2";
+    let h = Harness::start().await;
+    let trunk = POLICY
+        .replace("workflow: git-flow", "workflow: trunk")
+        .replace("  merge_back: true\n", "");
+    let pull = PullSeed {
+        number: 3,
+        head_ref: "feature/x".into(),
+        head_sha: C2.into(),
+        labels: vec![],
+        ..h.p0()
+    };
+    h.seed(&trunk, &pull);
+    fresh_suite(&h, C2, "main").await;
+    let mut push = common::webhook::push_event(REPO, "refs/heads/main", &["src/session.rs"], 1);
+    push["head_commit"]["id"] = C2.into();
+    push["commits"] = serde_json::json!([push["head_commit"].clone()]);
+    push["after"] = C2.into();
+    push["pusher"] = serde_json::json!({"name": "erin", "email": "erin@example.com"});
+    assert_eq!(h.deliver("push", &push).await, StatusCode::ACCEPTED);
+    h.settle().await;
+    let runs = h.gh.check_runs(REPO, C2);
+    assert_eq!(runs.len(), 1, "the audit's run: {runs:#?}");
+    assert_eq!(runs[0].conclusion.as_deref(), Some("action_required"));
+
+    h.gh.clear_requests();
+    h.pull_request("opened", 3).await;
+    assert!(
+        calls(&h).contains(&format!("GET /repos/octo/app/commits/{C2}/check-runs")),
+        "{:#?}",
+        h.gh.requests()
+    );
+    let runs = h.gh.check_runs(REPO, C2);
+    assert_eq!(runs.len(), 1, "one run on the commit: {runs:#?}");
+    assert_eq!(runs[0].conclusion.as_deref(), Some("action_required"));
+}
+
+#[tokio::test]
+async fn a_run_recorded_before_claims_existed_is_not_taken_for_absent() {
+    // A store written by a version that recorded runs but not claims (or a
+    // record whose claim is missing for any reason): the record's content
+    // is unknown, the commit's suite was fresh, and this is the first
+    // claim. The record still says a run exists: it is looked up, and a
+    // failing run without an owner is not replaced by a neutral verdict.
+    let h = Harness::start().await;
+    h.seed(POLICY, &plain(&h));
+    let run = h.gh.add_check_run(
+        REPO,
+        common::fake_github::CheckRunSeed {
+            head_sha: HEAD_SHA.into(),
+            conclusion: Some("failure".into()),
+            ..common::fake_github::CheckRunSeed::default()
+        },
+    );
+    h.app
+        .store
+        .remember_check(&repo(), &recorded(), run, 1, None)
+        .await
+        .expect("store");
+    fresh_suite(&h, HEAD_SHA, "feature/search").await;
+    let next = Harness::on_shared_store(&h).await;
+    drop(h);
+    next.gh.clear_requests();
+    next.pull_request("opened", 3).await;
+    assert!(
+        calls(&next).contains(&lookup()),
+        "{:#?}",
+        next.gh.requests()
+    );
+    let runs = next.gh.check_runs(REPO, HEAD_SHA);
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].conclusion.as_deref(), Some("failure"));
+}
+
+/// The figures in `docs/store.md`: API calls per evaluation, counted from
+/// the fake GitHub's request log, for a first evaluation with and without
+/// a fresh check suite, and a re-evaluation. Run with `--nocapture` to
+/// see them; the assertions pin what the lookup saves (one call).
+#[tokio::test]
+async fn calls_per_evaluation_with_and_without_a_fresh_suite() {
+    async fn first(fresh: bool, hotfix: bool) -> (usize, usize) {
+        let h = Harness::start().await;
+        let pull = if hotfix { h.p0() } else { plain(&h) };
+        h.seed(POLICY, &pull);
+        if hotfix {
+            h.label_events_by(&pull, "dana");
+        }
+        if fresh {
+            fresh_suite(&h, HEAD_SHA, &pull.head_ref).await;
+        }
+        h.gh.clear_requests();
+        h.pull_request("opened", pull.number).await;
+        let first = h.gh.requests().len();
+        println!("first (fresh suite: {fresh}): {:?}", calls(&h));
+        assert_eq!(h.gh.check_runs(REPO, HEAD_SHA).len(), 1);
+        // A re-evaluation: another delivery for the pull request (a label
+        // someone added), warm caches, verdict unchanged.
+        h.gh.clear_requests();
+        h.pull_request("labeled", pull.number).await;
+        let again = h.gh.requests().len();
+        println!("again: {:?}", calls(&h));
+        assert_eq!(h.gh.check_runs(REPO, HEAD_SHA).len(), 1);
+        (first, again)
+    }
+    for hotfix in [false, true] {
+        let (before, again_before) = first(false, hotfix).await;
+        let (after, again_after) = first(true, hotfix).await;
+        println!(
+            "{}: first evaluation {before} calls without a fresh suite, {after} with; re-evaluation {again_before} / {again_after}",
+            if hotfix { "P0 hotfix" } else { "not a hotfix" }
+        );
+        assert_eq!(after + 1, before, "the fresh suite saves the lookup");
+        assert_eq!(again_after, again_before, "a re-evaluation is unchanged");
+    }
+}
+
+#[tokio::test]
+async fn a_claim_left_by_a_crash_before_the_post_costs_a_lookup_and_the_run_is_created_once() {
+    let h = Harness::start().await;
+    h.seed(POLICY, &plain(&h));
+    fresh_suite(&h, HEAD_SHA, "feature/search").await;
+    // An earlier attempt claimed the run and died before its POST.
+    h.app
+        .store
+        .claim_check_run(&repo(), HEAD_SHA, "hotfix-policy", chrono::Utc::now())
+        .await
+        .expect("store");
+    h.gh.clear_requests();
+    h.pull_request("opened", 3).await;
+    assert_eq!(
+        calls(&h),
+        [TOKEN, POLICY_READ, PULL, TIMELINE, FILES, &lookup(), CREATE],
+        "{:#?}",
+        h.gh.requests()
+    );
+    one_neutral_run(&h);
+}
+
+#[tokio::test]
+async fn the_merge_back_check_on_a_fresh_merge_commit_is_created_without_a_lookup() {
+    const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
+    for fresh in [false, true] {
+        let h = Harness::start().await;
+        let pull = PullSeed {
+            state: "closed".into(),
+            merged: true,
+            merge_commit_sha: Some(MERGE_SHA.into()),
+            merged_by: Some("alice".into()),
+            ..h.p0()
+        };
+        h.seed(POLICY, &pull);
+        h.label_events_by(&pull, "dana");
+        h.gh.add_review(REPO, 7, "alice", "APPROVED", HEAD_SHA);
+        h.gh.add_review(REPO, 7, "oncall-olga", "APPROVED", HEAD_SHA);
+        if fresh {
+            // The merge commit GitHub pushed to main, and the head before.
+            fresh_suite(&h, MERGE_SHA, "main").await;
+            fresh_suite(&h, HEAD_SHA, &pull.head_ref).await;
+        }
+        h.gh.clear_requests();
+        h.pull_request("closed", 7).await;
+        let lookups: Vec<String> = calls(&h)
+            .into_iter()
+            .filter(|c| c.starts_with("GET ") && c.ends_with("/check-runs"))
+            .collect();
+        let merge_back: Vec<_> =
+            h.gh.check_runs(REPO, MERGE_SHA)
+                .into_iter()
+                .filter(|r| r.name == "hotfix-policy/merge-back")
+                .collect();
+        assert_eq!(merge_back.len(), 1, "{merge_back:#?}");
+        assert_eq!(h.gh.check_runs(REPO, HEAD_SHA).len(), 1);
+        let on_merge = format!("GET /repos/octo/app/commits/{MERGE_SHA}/check-runs");
+        assert_eq!(
+            lookups.contains(&on_merge),
+            !fresh,
+            "fresh suite: {fresh}: {lookups:#?}"
+        );
+    }
+}

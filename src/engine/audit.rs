@@ -17,6 +17,7 @@ use crate::github::{
 };
 use crate::policy::{POLICY_PATH, Policy};
 use crate::rules::evidence::short_sha;
+use crate::store::Store;
 
 /// The label of the issue (shared with the follow-up issues).
 pub const INCIDENT_LABEL: &str = "incident";
@@ -40,9 +41,13 @@ pub enum Audited {
 }
 
 /// Audits one push. `current` is the repository's policy now (`None` when
-/// it is invalid).
+/// it is invalid). `store` records the claim on the commit's
+/// `hotfix-policy` run before it may be created (`store::claims`); an
+/// error recording it is returned as a transport error and nothing is
+/// created (the job is retried).
 pub async fn audit_push(
     client: &RepoClient,
+    store: &Store,
     current: Option<&Policy>,
     push: &PushAudit,
 ) -> Result<Audited, GitHubError> {
@@ -117,6 +122,22 @@ pub async fn audit_push(
         text: None,
         annotations: Vec::new(),
     };
+    // Claimed before the lookup that may end in a create: an evaluation of
+    // a pull request on this commit must not take the run for absent.
+    if let Err(e) = store
+        .claim_check_run(
+            &client.repo_name(),
+            &push.after,
+            CHECK_NAME,
+            chrono::Utc::now(),
+        )
+        .await
+    {
+        return Err(GitHubError::new(
+            ErrorKind::Transport(format!("the store cannot record the claim: {e}")),
+            "store: check_claims",
+        ));
+    }
     match client.find_check_run(&push.after, CHECK_NAME).await? {
         Some(run) if run.conclusion.as_deref() == Some("action_required") => {}
         Some(run) => {

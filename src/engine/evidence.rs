@@ -145,7 +145,9 @@ impl super::Engine {
         let loaded = self.policies.get(&client).await?;
         let mut first_error: Option<super::EngineError> = None;
         for push in &work.pushes {
-            match super::audit::audit_push(&client, loaded.policy.as_ref().ok(), push).await {
+            match super::audit::audit_push(&client, &self.store, loaded.policy.as_ref().ok(), push)
+                .await
+            {
                 Ok(super::audit::Audited::Reported { issue, created }) => {
                     tracing::warn!(
                         branch = %push.branch,

@@ -90,6 +90,34 @@ impl PublishCache {
         }
     }
 
+    /// Claims the run `name` on `head_sha` in the store (before any write
+    /// that may create it: see `store::claims`) and finds it on GitHub
+    /// (`GET /repos/{o}/{r}/commits/{sha}/check-runs?check_name=`), unless
+    /// the claim proves no run of this app with this name is on the commit:
+    /// a run nothing in the store or in memory records (`recorded` false)
+    /// whose commit GitHub delivered as a fresh check suite, and whose
+    /// claim is the first. Errors: GitHub's, or the store's when the claim
+    /// cannot be recorded (nothing is then created: a later writer would
+    /// take the missing claim for proof).
+    async fn find_run(
+        &self,
+        client: &RepoClient,
+        name: &str,
+        head_sha: &str,
+        recorded: bool,
+    ) -> Result<Option<crate::github::CheckRunInfo>, GitHubError> {
+        if let Some(store) = &self.store {
+            let absent = store
+                .claim_check_run(&client.repo_name(), head_sha, name, chrono::Utc::now())
+                .await
+                .map_err(|e| store_refused(&e))?;
+            if absent && !recorded {
+                return Ok(None);
+            }
+        }
+        client.find_check_run(head_sha, name).await
+    }
+
     /// The follow-up issue the store recorded for merged hotfix `number`
     /// of `repo`; `None` when it has none or cannot be read (the markers on
     /// GitHub are the fallback).
@@ -216,7 +244,15 @@ impl PublishCache {
                     }
                     Some(record.id)
                 }
-                _ => match client.find_check_run(head_sha, name).await? {
+                _ => match self
+                    .find_run(
+                        client,
+                        name,
+                        head_sha,
+                        remembered.is_some() || stored.is_some(),
+                    )
+                    .await?
+                {
                     Some(run) if !owner.may_replace(&run) => {
                         tracing::info!(
                             run = run.id,
@@ -229,8 +265,8 @@ impl PublishCache {
                 },
             },
             (Some((id, _)), _) => Some(id),
-            (None, _) => client
-                .find_check_run(head_sha, name)
+            (None, _) => self
+                .find_run(client, name, head_sha, false)
                 .await?
                 .map(|run| run.id),
         };
@@ -321,7 +357,8 @@ impl PublishCache {
                         {
                             tracing::warn!(error = %e, "cannot forget a check run id in the store");
                         }
-                        match client.find_check_run(head_sha, name).await? {
+                        // Claimed before the run may be created below.
+                        match self.find_run(client, name, head_sha, true).await? {
                             Some(run) if run.id != id => {
                                 if !owner.may_replace(&run) {
                                     return Ok(Published::Unchanged);

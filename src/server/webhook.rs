@@ -105,6 +105,24 @@ async fn handle(
             tracing::debug!(reason, "ignored");
             (StatusCode::OK, "ignored\n")
         }
+        Intake::FreshSuite { repo, sha } => {
+            // Losing this fact costs one lookup on the first write of a run
+            // on `sha`, never a duplicate; 503 still lets recovery
+            // redeliver it.
+            match state
+                .queue
+                .store()
+                .record_fresh_suite(&repo, &sha, chrono::Utc::now())
+                .await
+            {
+                Ok(()) => {
+                    state.metrics.delivery(event, "noted");
+                    tracing::debug!(%sha, "fresh check suite noted");
+                    (StatusCode::OK, "check suite noted\n")
+                }
+                Err(e) => refused(state, event, &Refused::Store(e)),
+            }
+        }
         Intake::PolicyChanged { repo, audit } => {
             (state.on_policy_change)(&repo);
             if let Some(job) = audit {

@@ -17,6 +17,7 @@
 //! instances sharing a PostgreSQL must have synchronised clocks (leases
 //! are compared across them).
 
+mod claims;
 mod commits;
 mod escalations;
 mod intake;
