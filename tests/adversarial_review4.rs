@@ -64,7 +64,6 @@ fn escalations(h: &Harness, number: u64) -> usize {
 /// merge, the follow-up issue the procedure asks for must still be opened
 /// (and the sticky comment must name it, not #999).
 #[tokio::test]
-#[ignore = "finding: a follow-up marker in the author's title, quoted in the app's own sticky comment, stops the follow-up issue (post_merge::recorded_follow_up reads the first marker anywhere in the app's comment)"]
 async fn a_follow_up_marker_in_the_title_does_not_stop_the_follow_up_issue() {
     follow_up_after_merge("fix: stop the login loop <!-- hotfix-guard:follow-up #999 -->").await;
 }
@@ -122,7 +121,6 @@ async fn follow_up_after_merge(title: &str) {
 /// post the escalation: the marker the title put into the app's own sticky
 /// comment must not pass for the escalation comment.
 #[tokio::test]
-#[ignore = "finding: an escalation marker in the author's title, quoted in the app's own sticky comment, passes for the escalation after an interrupted posting (escalation::escalate matches own_marked by `contains`)"]
 async fn an_escalation_marker_in_the_title_does_not_pass_for_an_interrupted_escalation() {
     interrupted_escalation("fix: stop the login loop <!-- hotfix-guard:escalation level=1 -->")
         .await;
