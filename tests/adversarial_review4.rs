@@ -183,7 +183,6 @@ async fn interrupted_escalation(title: &str) {
 /// posted however often the sweep tries. The escalation must not vanish
 /// silently: the required check must say it could not be posted and why.
 #[tokio::test]
-#[ignore = "finding: a triage user's lock makes every escalation comment fail (403) and nothing says so: the check run shows only 'Overdue', the sweep retries silently"]
 async fn locking_the_conversation_does_not_silently_swallow_the_escalation() {
     let (h, pull) = p0_titled("fix: stop the login loop").await;
     h.pull_request("opened", pull.number).await;
@@ -501,7 +500,6 @@ async fn a_locked_conversation_does_not_freeze_a_stale_success() {
 /// name the lock, not "the evaluation failed … the app may lack a
 /// permission" after five tries.
 #[tokio::test]
-#[ignore = "finding (low): a locked conversation fails every evaluation ('The evaluation failed 5 times … 403 … the app may lack a permission'); the verdict and the lock are not named"]
 async fn a_locked_conversation_still_gives_the_verdict_and_names_the_lock() {
     let (conclusion, text) = raised_to_p0_while_locked().await;
     assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");

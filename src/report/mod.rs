@@ -6,6 +6,7 @@
 mod check;
 mod closed;
 mod comment;
+pub mod locked;
 mod markdown;
 pub use markdown::{inert, quoted};
 pub mod markers;
