@@ -71,12 +71,54 @@ async fn a_locked_pull_request_keeps_its_verdict_names_the_lock_and_the_held_esc
         "{text}"
     );
     assert!(!text.contains("could not evaluate"), "{text}");
-    // Only the sweep's one escalation attempt: the evaluation, knowing
-    // the lock, never tried the sticky comment.
+    // Knowing the lock from GitHub's `locked`, neither the sweep nor the
+    // evaluation sent a comment GitHub would refuse.
     let writes = comment_writes(&h);
-    assert_eq!(
-        writes[before..],
-        [format!("POST /repos/{REPO}/issues/{}/comments", pull.number)],
-        "{writes:?}"
+    assert!(writes[before..].is_empty(), "{writes:?}");
+}
+
+/// While GitHub says the conversation is locked the sweep sends nothing
+/// (this fake would even accept the comment, so only the app's reading of
+/// `locked` holds it back); once a maintainer unlocks it, the next sweep
+/// posts the escalation, once, and the check run stops naming the lock.
+#[tokio::test]
+async fn unlocking_lets_the_next_sweep_post_the_held_escalation_once() {
+    let h = Harness::start().await;
+    let pull: PullSeed = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    h.gh.update_pull(REPO, pull.number, |p| p.locked = true);
+    h.clock.advance(Duration::minutes(130));
+    h.app.engine.sweep().await;
+    h.app.engine.sweep().await;
+    let escalations = |h: &Harness| {
+        h.bot_comments(pull.number)
+            .into_iter()
+            .filter(|c| {
+                c.body
+                    .starts_with("<!-- hotfix-guard:escalation level=1 -->")
+            })
+            .count()
+    };
+    assert_eq!(escalations(&h), 0, "held back while locked");
+    h.pull_request("edited", pull.number).await;
+    let text = text_of(&h.check(HEAD_SHA));
+    assert!(
+        text.contains(
+            "The conversation on this pull request is locked, so hotfix-guard cannot post"
+        ) && text.contains("Escalation level 1 is due and could not be posted"),
+        "{text}"
     );
+
+    h.gh.update_pull(REPO, pull.number, |p| p.locked = false);
+    h.app.engine.sweep().await;
+    h.app.engine.sweep().await;
+    assert_eq!(escalations(&h), 1, "posted once after the unlock");
+    h.pull_request("edited", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(!text.contains("locked"), "{text}");
 }

@@ -13,18 +13,23 @@ use crate::events::{PrKey, PullPayload};
 use crate::policy::{Policy, Severity};
 use crate::report::locked::{HeldEscalation, Lock};
 
-/// The sweep's refusals, per pull request: when GitHub last refused an
-/// escalation comment because the conversation is locked. In memory: the
-/// sweep retries every pass and records again, and on any instance the
+/// The sweep's refusals, per pull request: when the conversation's lock
+/// last held an escalation back, and the highest level held. In memory:
+/// the sweep retries every pass and records again, and on any instance the
 /// pull request's own `locked` says the same while the lock lasts.
 #[derive(Default)]
-pub(crate) struct Refusals(Mutex<HashMap<PrKey, DateTime<Utc>>>);
+pub(crate) struct Refusals(Mutex<HashMap<PrKey, (DateTime<Utc>, u8)>>);
 
 impl Refusals {
-    /// Records a refusal; `true` when none was recorded before (the
-    /// report must change), `false` when it only moves the time on.
-    pub(crate) fn refused(&self, key: &PrKey, at: DateTime<Utc>) -> bool {
-        self.map().insert(key.clone(), at).is_none()
+    /// Records that the lock held `level` back at `at`; `true` when that
+    /// level was not held before (the report must change), `false` when it
+    /// only moves the time on.
+    pub(crate) fn refused(&self, key: &PrKey, at: DateTime<Utc>, level: u8) -> bool {
+        let mut map = self.map();
+        let before = map.get(key).map(|(_, l)| *l);
+        let highest = before.unwrap_or(0).max(level);
+        map.insert(key.clone(), (at, highest));
+        before.is_none_or(|b| level > b)
     }
 
     /// An escalation was posted, or none is watched any more.
@@ -40,10 +45,10 @@ impl Refusals {
                 reason: pull.active_lock_reason.clone(),
             });
         }
-        self.map().get(key).map(|at| Lock::Refused { at: *at })
+        self.map().get(key).map(|(at, _)| Lock::Refused { at: *at })
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<PrKey, DateTime<Utc>>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<PrKey, (DateTime<Utc>, u8)>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

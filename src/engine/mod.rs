@@ -492,6 +492,15 @@ impl Engine {
                     if done.first || done.second || done.finished {
                         self.refusals.clear(&key);
                     }
+                    if let Some(level) = done.held {
+                        // A moderator's lock, not a fault. The check run
+                        // names the level held back: render it again when
+                        // a level is first held; the next sweep retries.
+                        tracing::info!(repository = %key.repo, pr = key.number, level, "conversation locked; escalation held back, retried next sweep");
+                        if self.refusals.refused(&key, now, level) {
+                            self.rerender(&key).await;
+                        }
+                    }
                     posted += usize::from(done.first) + usize::from(done.second);
                     let level = if done.second { 2 } else { 1 };
                     let recorded = if done.finished {
@@ -509,15 +518,6 @@ impl Engine {
                         tracing::info!(repository = %key.repo, pr = key.number, "escalated");
                         // The report says whether escalation was posted:
                         // render it again now, the moment that changed.
-                        self.rerender(&key).await;
-                    }
-                }
-                Err(escalation::EscalateError::GitHub(e)) if e.is_locked() => {
-                    // A moderator's lock, not a fault: never unlocked by the
-                    // app. The check run names the level held back (render
-                    // it again when first refused); the next sweep retries.
-                    tracing::info!(repository = %key.repo, pr = key.number, "conversation locked; escalation held back, retried next sweep");
-                    if self.refusals.refused(&key, now) {
                         self.rerender(&key).await;
                     }
                 }
@@ -715,7 +715,8 @@ impl Engine {
                 .map(|e| publish::Annotation {
                     path: POLICY_PATH.to_string(),
                     line: e.line.max(1),
-                    message: format!("{}:{}: {}", e.line, e.column, e.message),
+                    // The message may quote the pull request's own file.
+                    message: format!("{}:{}: {}", e.line, e.column, report::quoted(&e.message)),
                 })
                 .collect(),
         })

@@ -62,7 +62,7 @@ pub fn check_output(verdict: &Verdict, policy: &Policy, source: PolicySource) ->
     let text = details(verdict);
     CheckOutput {
         conclusion: verdict.conclusion.as_str(),
-        title: shown_title(verdict, &source),
+        title: quoted(&shown_title(verdict, &source)),
         summary: limit(summary, MAX_OUTPUT_BYTES),
         text: text.map(|t| limit(t, MAX_OUTPUT_BYTES)),
     }
@@ -284,7 +284,7 @@ pub fn policy_error_output(path: &str, errors: &[(usize, usize, String)]) -> Che
         for (line, column, message) in errors {
             summary.push_str(&format!(
                 "{path}:{line}:{column}: {}\n",
-                message.replace('`', "'").replace('\n', " ")
+                quoted(message).replace('`', "'")
             ));
         }
         summary.push_str("```\n");
