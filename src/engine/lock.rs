@@ -38,12 +38,24 @@ impl Refusals {
     }
 
     /// What the evaluation says: GitHub's `locked` first (with its reason),
-    /// else a refusal the sweep met; `None` when neither.
-    pub(crate) fn lock(&self, key: &PrKey, pull: &PullPayload) -> Option<Lock> {
+    /// else a refusal the sweep met while an escalation is still `held`
+    /// (due without its comment); `None` when neither. A refusal with
+    /// nothing held any more (posted since, merged, no longer a hotfix) is
+    /// forgotten: it must not outlive what it was about.
+    pub(crate) fn lock(
+        &self,
+        key: &PrKey,
+        pull: &PullPayload,
+        held: &[HeldEscalation],
+    ) -> Option<Lock> {
         if pull.locked {
             return Some(Lock::Locked {
                 reason: pull.active_lock_reason.clone(),
             });
+        }
+        if held.is_empty() {
+            self.clear(key);
+            return None;
         }
         self.map().get(key).map(|(at, _)| Lock::Refused { at: *at })
     }
@@ -91,4 +103,81 @@ pub(crate) fn held(
         held.push(HeldEscalation { level: 2, mention });
     }
     held
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testutil::{p0_policy, severity_named, ts};
+
+    #[test]
+    fn a_level_is_held_when_due_and_not_posted() {
+        let mut policy = p0_policy();
+        policy.escalation.after = Some(std::time::Duration::from_secs(4 * 3600));
+        policy.escalation.mention_after = vec!["cto".into()];
+        let p0 = severity_named(&policy, "P0").clone();
+        // Set at 10:00, deadline 12:00 (2h), level 2 at 14:00.
+        let deadline = ts("2026-11-26T12:00:00Z");
+        let held = |now: &str, posted: &[u8]| held(&policy, &p0, deadline, ts(now), posted);
+        assert!(held("2026-11-26T11:59:00Z", &[]).is_empty());
+        assert_eq!(
+            held("2026-11-26T12:00:00Z", &[]),
+            [HeldEscalation {
+                level: 1,
+                mention: vec!["acme/incident-commanders".into()]
+            }]
+        );
+        assert!(held("2026-11-26T13:00:00Z", &[1]).is_empty());
+        assert_eq!(
+            held("2026-11-26T14:00:00Z", &[1]),
+            [HeldEscalation {
+                level: 2,
+                mention: vec!["acme/incident-commanders".into(), "cto".into()]
+            }]
+        );
+        assert_eq!(held("2026-11-26T14:00:00Z", &[]).len(), 2);
+    }
+
+    #[test]
+    fn a_refusal_changes_the_report_once_per_level_and_ends_with_what_it_held() {
+        let key = PrKey {
+            installation: 1,
+            repo: crate::events::RepoName {
+                owner: "acme".into(),
+                name: "app".into(),
+            },
+            number: 7,
+        };
+        let at = ts("2026-11-26T12:05:00Z");
+        let refusals = Refusals::default();
+        assert!(refusals.refused(&key, at, 1));
+        assert!(!refusals.refused(&key, at, 1), "the same level again");
+        assert!(refusals.refused(&key, at, 2));
+        let pull: PullPayload = serde_json::from_value(serde_json::json!({
+            "number": 7,
+            "head": {"ref": "hotfix/x", "sha": "a"},
+            "base": {"ref": "main", "sha": "b"}
+        }))
+        .expect("a pull request");
+        let one = [HeldEscalation {
+            level: 1,
+            mention: Vec::new(),
+        }];
+        assert_eq!(refusals.lock(&key, &pull, &one), Some(Lock::Refused { at }));
+        // Nothing held any more: forgotten.
+        assert_eq!(refusals.lock(&key, &pull, &[]), None);
+        assert_eq!(refusals.lock(&key, &pull, &one), None);
+        // GitHub's `locked` speaks for itself, with its reason.
+        let locked = PullPayload {
+            locked: true,
+            active_lock_reason: Some("spam".into()),
+            ..pull
+        };
+        assert_eq!(
+            refusals.lock(&key, &locked, &[]),
+            Some(Lock::Locked {
+                reason: Some("spam".into())
+            })
+        );
+    }
 }

@@ -315,7 +315,7 @@ impl Engine {
             }
             _ => Vec::new(),
         };
-        let lock = self.refusals.lock(&job.key, &pull);
+        let lock = self.refusals.lock(&job.key, &pull, &held);
         if let Some(lock) = &lock {
             output
                 .summary
