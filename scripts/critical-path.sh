@@ -22,5 +22,5 @@ cargo test --locked --test critical_path --no-run >/dev/null 2>&1 ||
 for in_flight in ${IN_FLIGHT:-1 default}; do
   if [ "$in_flight" = default ]; then unset CRITICAL_PATH_IN_FLIGHT; else export CRITICAL_PATH_IN_FLIGHT=$in_flight; fi
   cargo test --locked --test critical_path -- --ignored --nocapture --test-threads 1 2>/dev/null |
-    sed -n '/^delay /,/^test critical_path/p' | sed '$d'
+    sed -n '/^delay /,/^ok$/p' | grep -v '^ok$'
 done

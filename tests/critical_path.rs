@@ -116,17 +116,14 @@ fn plain(h: &Harness, number: u64) -> PullSeed {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a benchmark: scripts/critical-path.sh"]
-async fn critical_path() {
-    let delay = Duration::from_millis(
-        std::env::var("CRITICAL_PATH_DELAY_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(100),
-    );
-    let gh = FakeGitHub::start().await;
-    let h = Harness::on(gh).await;
+/// The three cases on a fresh app and fake GitHub, every request answered
+/// after `delay`, at most `in_flight` requests per installation at once
+/// (`None`: the app's default).
+async fn scenario(delay: Duration, in_flight: Option<usize>) -> Vec<Figures> {
+    let h = Harness::on(FakeGitHub::start().await).await;
+    if let Some(limit) = in_flight {
+        h.app.github.limit_requests_in_flight(limit);
+    }
     let p0 = h.p0();
     h.seed(POLICY, &p0);
     h.label_events_by(&p0, "dana");
@@ -141,7 +138,15 @@ async fn critical_path() {
     h.gh.delay_next("*", "", delay, usize::MAX);
 
     let mut figures = Vec::new();
-    figures.push(measure(&h, "first P0 evaluation", "pull_request", &opened(&h, p0.number)).await);
+    figures.push(
+        measure(
+            &h,
+            "first P0 evaluation",
+            "pull_request",
+            &opened(&h, p0.number),
+        )
+        .await,
+    );
     let run = h.check(&p0.head_sha);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     let title = run.title.unwrap_or_default();
@@ -169,25 +174,51 @@ async fn critical_path() {
         "{title}"
     );
 
-    figures.push(measure(&h, "first non-hotfix evaluation", "pull_request", &opened(&h, 3)).await);
+    figures.push(
+        measure(
+            &h,
+            "first non-hotfix evaluation",
+            "pull_request",
+            &opened(&h, 3),
+        )
+        .await,
+    );
     let run = h.check(&plain(&h, 3).head_sha);
     assert_eq!(run.conclusion.as_deref(), Some("neutral"));
+    figures
+}
 
-    let in_flight = std::env::var("CRITICAL_PATH_IN_FLIGHT").unwrap_or_else(|_| "default".into());
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: scripts/critical-path.sh"]
+async fn critical_path() {
+    let delay = Duration::from_millis(env_u64("CRITICAL_PATH_DELAY_MS").unwrap_or(100));
+    let in_flight = env_u64("CRITICAL_PATH_IN_FLIGHT").map(|n| n as usize);
+    let limit = in_flight.map_or("the app's default".to_string(), |n| n.to_string());
+    // The app's own time (store, rendering, the fake's), with GitHub
+    // answering at once: what is left of a case's time is the round trips.
+    let own = scenario(Duration::ZERO, in_flight).await;
+    let timed = scenario(delay, in_flight).await;
     println!(
-        "\ndelay {} ms, requests in flight per installation: {in_flight}",
+        "\ndelay {} ms, requests in flight per installation: {limit}",
         delay.as_millis()
     );
     println!(
-        "| case | delivery → check run | round trips | calls to the run (+304) | calls in all (+304) |"
+        "| case | delivery → check run | with GitHub answering at once | round trips (time / delay) | round trips beyond the app's own time | calls to the run (+304) | calls in all (+304) |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: |");
-    for f in &figures {
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (f, zero) in timed.iter().zip(&own) {
+        let beyond = f.to_check_run.saturating_sub(zero.to_check_run);
         println!(
-            "| {} | {} ms | {:.1} | {} (+{}) | {} (+{}) |",
+            "| {} | {} ms | {} ms | {:.1} | {:.1} | {} (+{}) | {} (+{}) |",
             f.case,
             f.to_check_run.as_millis(),
+            zero.to_check_run.as_millis(),
             f.to_check_run.as_secs_f64() / delay.as_secs_f64(),
+            beyond.as_secs_f64() / delay.as_secs_f64(),
             f.calls_to_run,
             f.not_modified_to_run,
             f.calls,
@@ -195,7 +226,7 @@ async fn critical_path() {
         );
     }
     if std::env::var("CRITICAL_PATH_CALLS").is_ok_and(|v| v == "1") {
-        for f in &figures {
+        for f in &timed {
             println!("\n{}:", f.case);
             for line in &f.listed {
                 println!("  {line}");

@@ -182,10 +182,10 @@ impl Engine {
         // overtaken by a `synchronize`) carries an old head, old labels, an
         // old base or state, and a verdict on it would be written on a
         // commit that is no longer the head.
-        let pull = PullPayload::from(client.get_pull(job.key.number).await?);
         let policy = match &loaded.policy {
             Ok(policy) => policy,
             Err(errors) => {
+                let pull = PullPayload::from(client.get_pull(job.key.number).await?);
                 let lines: Vec<(usize, usize, String)> = errors
                     .iter()
                     .map(|e| (e.line, e.column, e.message.clone()))
@@ -207,9 +207,14 @@ impl Engine {
                 return Ok(Outcome::Reported { conclusion });
             }
         };
+        // The timeline (who set or removed which label decides whether the
+        // pull request is still a hotfix) and the changed files (whether it
+        // edits the policy) are read by every evaluation: together with the
+        // pull request.
+        let (pull, first) = gather::first_reads(&client, job.key.number).await?;
         // Who removed a hotfix or severity label decides whether the pull
         // request is still one: classify by the labels that still apply.
-        let designation = gather::designation(&client, policy, &pull).await?;
+        let designation = gather::designation(&client, policy, &pull, first).await?;
         let labels = designation.labels.clone();
         // Without a policy file, a hotfix is judged by the default fitted
         // to this repository (its default branch, its version files).
@@ -739,8 +744,8 @@ pub async fn read_only_facts(
             }
         }
     };
-    let pull = PullPayload::from(client.get_pull(number).await?);
-    let designation = gather::designation(&client, &policy, &pull).await?;
+    let (pull, first) = gather::first_reads(&client, number).await?;
+    let designation = gather::designation(&client, &policy, &pull, first).await?;
     let classification = rules::classify(&policy, &designation.labels, &pull.head.ref_name);
     let gathered = gather::facts(
         &client,

@@ -1,0 +1,116 @@
+//! At most a few requests in flight per installation.
+//!
+//! The engine gathers a pull request's facts with independent calls sent
+//! together (`engine::gather`), and up to two evaluations of one
+//! installation run at once. GitHub asks integrations to avoid concurrent
+//! requests ("Best practices for using the REST API": concurrent requests
+//! count toward the secondary rate limits, which answer 403/429 and a
+//! `retry-after` that would hold a worker for up to a minute). A small
+//! bound per installation keeps the gather's gain (the critical path is the
+//! longest chain of dependent calls, not their sum) without a burst: a P0
+//! evaluation sends at most about five calls in one step.
+//!
+//! The permit is held only while one attempt is on the wire: never while
+//! minting a token (its own request, as the app, not limited here), nor
+//! during a backoff or a rate-limit wait, so a call that waits does not
+//! keep another from going out.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::http::Scope;
+
+/// Requests one installation (or a personal token) may have in flight at
+/// once, unless set otherwise with [`InFlight::set_limit`].
+pub const PER_INSTALLATION: usize = 4;
+
+/// An installation unheard of for this long loses its lane; it gets a new
+/// one on its next request (no request lasts nearly this long: each attempt
+/// is cut at `HttpOptions::request_timeout`).
+const IDLE: Duration = Duration::from_secs(30 * 60);
+
+/// One semaphore per installation (and one for a personal token), made on
+/// first use; the app's own JWT calls (`/app/*`) are not limited.
+pub(crate) struct InFlight {
+    limit: AtomicUsize,
+    lanes: moka::sync::Cache<Scope, Arc<Semaphore>>,
+}
+
+impl InFlight {
+    pub(crate) fn new(limit: usize) -> InFlight {
+        InFlight {
+            limit: AtomicUsize::new(limit.max(1)),
+            lanes: moka::sync::Cache::builder().time_to_idle(IDLE).build(),
+        }
+    }
+
+    /// From now on at most `limit` (at least 1) requests of one scope in
+    /// flight. Lanes are made anew: requests already in flight finish
+    /// under the old bound.
+    pub(crate) fn set_limit(&self, limit: usize) {
+        self.limit.store(limit.max(1), Ordering::Relaxed);
+        self.lanes.invalidate_all();
+    }
+
+    /// Waits for a slot of `scope`; `None` (no wait) for the app's own
+    /// calls. The slot is freed when the permit is dropped.
+    pub(crate) async fn acquire(&self, scope: Scope) -> Option<OwnedSemaphorePermit> {
+        if scope == Scope::App {
+            return None;
+        }
+        let lane = self.lanes.get_with(scope, || {
+            Arc::new(Semaphore::new(self.limit.load(Ordering::Relaxed)))
+        });
+        // The semaphore is never closed, so acquiring cannot fail.
+        lane.acquire_owned().await.ok()
+    }
+}
+
+impl Default for InFlight {
+    fn default() -> InFlight {
+        InFlight::new(PER_INSTALLATION)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_installation_has_at_most_its_limit_in_flight_and_others_are_not_held_up() {
+        let in_flight = InFlight::new(2);
+        let one = Scope::Installation(1);
+        let a = in_flight.acquire(one).await;
+        let b = in_flight.acquire(one).await;
+        assert!(a.is_some() && b.is_some());
+        let third = tokio::time::timeout(Duration::from_millis(50), in_flight.acquire(one)).await;
+        assert!(third.is_err(), "a third request of installation 1 waits");
+        // Another installation and the app's own calls go out meanwhile.
+        let other = tokio::time::timeout(
+            Duration::from_millis(50),
+            in_flight.acquire(Scope::Installation(2)),
+        )
+        .await;
+        assert!(other.is_ok_and(|p| p.is_some()));
+        let app = in_flight.acquire(Scope::App).await;
+        assert!(app.is_none());
+        drop(a);
+        let third = tokio::time::timeout(Duration::from_millis(50), in_flight.acquire(one)).await;
+        assert!(third.is_ok(), "a slot freed lets the next one go");
+    }
+
+    #[tokio::test]
+    async fn a_new_limit_applies_to_the_requests_that_start_after_it() {
+        let in_flight = InFlight::new(4);
+        in_flight.set_limit(1);
+        let one = Scope::Installation(1);
+        let _a = in_flight.acquire(one).await;
+        let second = tokio::time::timeout(Duration::from_millis(50), in_flight.acquire(one)).await;
+        assert!(second.is_err());
+        in_flight.set_limit(0);
+        assert_eq!(in_flight.limit.load(Ordering::Relaxed), 1, "never zero");
+    }
+}
