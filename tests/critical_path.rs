@@ -174,6 +174,23 @@ async fn scenario(delay: Duration, in_flight: Option<usize>) -> Vec<Figures> {
         "{title}"
     );
 
+    // oncall-olga holds on-call-manager through the acme/on-call team: her
+    // membership is read before her write access (a chain of two).
+    h.gh.add_review(REPO, p0.number, "oncall-olga", "APPROVED", &p0.head_sha);
+    let review = ReviewSpec::approved(102, "oncall-olga", &p0.head_sha);
+    let payload = review_event("submitted", &PrSpec::from_seed(REPO, &p0, 1), &review);
+    figures.push(
+        measure(
+            &h,
+            "re-evaluation after a team member's review",
+            "pull_request_review",
+            &payload,
+        )
+        .await,
+    );
+    let run = h.check(&p0.head_sha);
+    assert_eq!(run.conclusion.as_deref(), Some("success"), "{run:#?}");
+
     figures.push(
         measure(
             &h,

@@ -42,7 +42,8 @@ pub enum EngineError {
 
 /// Evaluations of one installation's pull requests that may run at once:
 /// GitHub asks integrations to send one installation's requests serially or
-/// nearly so.
+/// nearly so. Each evaluation sends some of its reads together; the
+/// requests in flight of all of them are bounded by `github::in_flight`.
 const PER_INSTALLATION: usize = 2;
 
 /// Below this many remaining calls an installation's background work
