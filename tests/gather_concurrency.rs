@@ -102,3 +102,54 @@ async fn one_request_at_a_time_reads_the_same_and_reaches_the_same_verdict() {
     assert_eq!(conclusion, conclusion_one);
     assert_eq!(title, title_one);
 }
+
+/// A commit's files never change: read once, they are not asked for again
+/// by later evaluations of the same commits, and a new head's are read.
+#[tokio::test]
+async fn a_commits_version_file_is_read_once_and_a_new_heads_is_read_again() {
+    let h = Harness::start().await;
+    let pull = common::fake_github::PullSeed {
+        head_sha: "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1".into(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    let version_reads = |h: &Harness| {
+        h.gh.requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/contents/VERSION"))
+            .map(|r| r.query)
+            .collect::<Vec<_>>()
+    };
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(version_reads(&h).len(), 2, "base and head");
+    assert!(
+        h.check(&pull.head_sha)
+            .title
+            .unwrap_or_default()
+            .contains("approval")
+    );
+
+    h.gh.clear_requests();
+    h.pull_request("synchronize", pull.number).await;
+    assert_eq!(
+        version_reads(&h),
+        Vec::<String>::new(),
+        "{:#?}",
+        h.gh.requests()
+    );
+
+    // A push: the new head's VERSION is read (and says 1.2.3: no bump).
+    let new_head = "a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2";
+    h.gh.set_file(REPO, new_head, "VERSION", "1.2.3\n");
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = new_head.into());
+    h.gh.clear_requests();
+    h.pull_request("synchronize", pull.number).await;
+    let reads = version_reads(&h);
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert!(reads[0].contains(new_head), "{reads:?}");
+    let run = h.check(new_head);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    let text = format!("{:?} {:?}", run.title, run.summary);
+    assert!(text.contains("VERSION"), "{text}");
+}

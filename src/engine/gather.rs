@@ -42,9 +42,17 @@ pub struct Gathered {
 /// does.
 const PER_PERSON: usize = 5;
 
+/// What the gather remembers between evaluations: release tags seen
+/// missing, and files read at a commit.
+#[derive(Default)]
+pub struct Caches {
+    pub tags: TagCache,
+    pub files: super::commit_files::CommitFiles,
+}
+
 pub async fn facts(
     client: &RepoClient,
-    tags: &TagCache,
+    caches: &Caches,
     policy: &Policy,
     classification: &Classification<'_>,
     pull: &PullPayload,
@@ -206,6 +214,7 @@ pub async fn facts(
         pushed,
         version_files(
             client,
+            &caches.files,
             &needs.version_files,
             facts.base_sha.as_deref(),
             &facts.head_sha
@@ -244,7 +253,7 @@ pub async fn facts(
     // The release tag is named by the version files read above.
     let tag = async {
         match rules::expected_tag(policy, &facts) {
-            Some(tag) => Ok(Some((tag.clone(), tags.sha(client, &tag).await?))),
+            Some(tag) => Ok(Some((tag.clone(), caches.tags.sha(client, &tag).await?))),
             None => Ok(None),
         }
     };
@@ -309,9 +318,11 @@ fn approver_candidates(
 }
 
 /// `paths` at the base and at the head commit (`GET …/contents/{path}?ref=`),
-/// every read at once. No base commit: the base side is `None`, unread.
+/// every read at once, each at most once per commit (`files`). No base
+/// commit: the base side is `None`, unread.
 async fn version_files(
     client: &RepoClient,
+    files: &super::commit_files::CommitFiles,
     paths: &[String],
     base_sha: Option<&str>,
     head_sha: &str,
@@ -319,11 +330,11 @@ async fn version_files(
     let reads = paths.iter().map(|path| async move {
         let base = async {
             match base_sha {
-                Some(sha) => client.get_file(path, Some(sha)).await,
+                Some(sha) => files.get(client, path, sha).await,
                 None => Ok(None),
             }
         };
-        let (base, head) = tokio::try_join!(base, client.get_file(path, Some(head_sha)))?;
+        let (base, head) = tokio::try_join!(base, files.get(client, path, head_sha))?;
         Ok::<_, GitHubError>((path.clone(), FileAtRefs { base, head }))
     });
     Ok(futures_util::future::try_join_all(reads)

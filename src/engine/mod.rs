@@ -6,6 +6,7 @@
 
 pub mod audit;
 mod closer;
+mod commit_files;
 mod default_policy;
 pub mod escalation;
 mod evidence;
@@ -60,7 +61,8 @@ pub struct Engine {
     metrics: Arc<Metrics>,
     policies: PolicyCache,
     published: publish::PublishCache,
-    tags: gather::TagCache,
+    /// Release tags seen missing, files read at a commit.
+    caches: gather::Caches,
     /// Where incident notices may go (tokens, webhook URLs).
     notify: Arc<crate::notify::NotifyConfig>,
 }
@@ -99,7 +101,7 @@ impl Engine {
             metrics,
             policies: PolicyCache::default(),
             published: publish::PublishCache::with_store(store.clone()),
-            tags: gather::TagCache::default(),
+            caches: gather::Caches::default(),
             notify: Arc::new(crate::notify::NotifyConfig::default()),
         }
     }
@@ -253,7 +255,7 @@ impl Engine {
         };
         let gathered = gather::facts(
             &client,
-            &self.tags,
+            &self.caches,
             policy,
             &classification,
             &pull,
@@ -750,7 +752,7 @@ pub async fn read_only_facts(
     let classification = rules::classify(&policy, &designation.labels, &pull.head.ref_name);
     let gathered = gather::facts(
         &client,
-        &gather::TagCache::default(),
+        &gather::Caches::default(),
         &policy,
         &classification,
         &pull,
