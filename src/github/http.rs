@@ -210,7 +210,7 @@ pub(crate) struct Core {
     etags: EtagCache<EtagKey>,
     stats: Arc<ApiStats>,
     /// Requests in flight per installation, bounded.
-    in_flight: InFlight,
+    in_flight: InFlight<Scope>,
 }
 
 /// What one exchange with GitHub gave, before any judgement.
@@ -293,7 +293,7 @@ impl Core {
     }
 
     /// The bound on requests in flight per installation (`in_flight`).
-    pub(crate) fn in_flight(&self) -> &InFlight {
+    pub(crate) fn in_flight(&self) -> &InFlight<Scope> {
         &self.in_flight
     }
 
@@ -315,7 +315,10 @@ impl Core {
             let auth = cred.header().await?;
             let exchange = self.exchange(call, auth, cached.as_ref().map(|c| c.etag.as_str()));
             // Held for this attempt only (see `in_flight`).
-            let slot = self.in_flight.acquire(scope).await;
+            let slot = self
+                .in_flight
+                .acquire((scope != Scope::App).then_some(scope))
+                .await;
             let answered = tokio::time::timeout(self.opts.request_timeout, exchange).await;
             drop(slot);
             let raw = match answered {

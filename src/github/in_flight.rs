@@ -21,8 +21,6 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::http::Scope;
-
 /// Requests one installation (or a personal token) may have in flight at
 /// once, unless set otherwise with [`InFlight::set_limit`].
 pub const PER_INSTALLATION: usize = 4;
@@ -32,15 +30,19 @@ pub const PER_INSTALLATION: usize = 4;
 /// is cut at `HttpOptions::request_timeout`).
 const IDLE: Duration = Duration::from_secs(30 * 60);
 
-/// One semaphore per installation (and one for a personal token), made on
-/// first use; the app's own JWT calls (`/app/*`) are not limited.
-pub(crate) struct InFlight {
+/// One semaphore per lane, made on first use. `http` keys lanes by whose
+/// rate limit a request counts against (an installation, or a personal
+/// token), and does not limit the app's own JWT calls (`/app/*`).
+pub(crate) struct InFlight<K> {
     limit: AtomicUsize,
-    lanes: moka::sync::Cache<Scope, Arc<Semaphore>>,
+    lanes: moka::sync::Cache<K, Arc<Semaphore>>,
 }
 
-impl InFlight {
-    pub(crate) fn new(limit: usize) -> InFlight {
+impl<K> InFlight<K>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+{
+    pub(crate) fn new(limit: usize) -> InFlight<K> {
         InFlight {
             limit: AtomicUsize::new(limit.max(1)),
             lanes: moka::sync::Cache::builder().time_to_idle(IDLE).build(),
@@ -55,13 +57,10 @@ impl InFlight {
         self.lanes.invalidate_all();
     }
 
-    /// Waits for a slot of `scope`; `None` (no wait) for the app's own
-    /// calls. The slot is freed when the permit is dropped.
-    pub(crate) async fn acquire(&self, scope: Scope) -> Option<OwnedSemaphorePermit> {
-        if scope == Scope::App {
-            return None;
-        }
-        let lane = self.lanes.get_with(scope, || {
+    /// Waits for a slot in `lane`; `None` (not limited) goes at once. The
+    /// slot is freed when the permit is dropped.
+    pub(crate) async fn acquire(&self, lane: Option<K>) -> Option<OwnedSemaphorePermit> {
+        let lane = self.lanes.get_with(lane?, || {
             Arc::new(Semaphore::new(self.limit.load(Ordering::Relaxed)))
         });
         // The semaphore is never closed, so acquiring cannot fail.
@@ -69,8 +68,11 @@ impl InFlight {
     }
 }
 
-impl Default for InFlight {
-    fn default() -> InFlight {
+impl<K> Default for InFlight<K>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+{
+    fn default() -> InFlight<K> {
         InFlight::new(PER_INSTALLATION)
     }
 }
@@ -82,21 +84,18 @@ mod tests {
     #[tokio::test]
     async fn an_installation_has_at_most_its_limit_in_flight_and_others_are_not_held_up() {
         let in_flight = InFlight::new(2);
-        let one = Scope::Installation(1);
+        let one = Some(1_u64);
         let a = in_flight.acquire(one).await;
         let b = in_flight.acquire(one).await;
         assert!(a.is_some() && b.is_some());
         let third = tokio::time::timeout(Duration::from_millis(50), in_flight.acquire(one)).await;
         assert!(third.is_err(), "a third request of installation 1 waits");
-        // Another installation and the app's own calls go out meanwhile.
-        let other = tokio::time::timeout(
-            Duration::from_millis(50),
-            in_flight.acquire(Scope::Installation(2)),
-        )
-        .await;
+        // Another lane, and what is not limited, go out meanwhile.
+        let other =
+            tokio::time::timeout(Duration::from_millis(50), in_flight.acquire(Some(2))).await;
         assert!(other.is_ok_and(|p| p.is_some()));
-        let app = in_flight.acquire(Scope::App).await;
-        assert!(app.is_none());
+        let unlimited = in_flight.acquire(None).await;
+        assert!(unlimited.is_none());
         drop(a);
         let third = tokio::time::timeout(Duration::from_millis(50), in_flight.acquire(one)).await;
         assert!(third.is_ok(), "a slot freed lets the next one go");
@@ -106,7 +105,7 @@ mod tests {
     async fn a_new_limit_applies_to_the_requests_that_start_after_it() {
         let in_flight = InFlight::new(4);
         in_flight.set_limit(1);
-        let one = Scope::Installation(1);
+        let one = Some(1_u64);
         let _a = in_flight.acquire(one).await;
         let second = tokio::time::timeout(Duration::from_millis(50), in_flight.acquire(one)).await;
         assert!(second.is_err());
