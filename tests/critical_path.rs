@@ -25,7 +25,9 @@ use serde_json::Value;
 
 use common::fake_github::{FakeGitHub, PullSeed, Recorded};
 use common::harness::{Harness, POLICY, REPO};
-use common::webhook::{PrSpec, ReviewSpec, pull_request_event, review_event};
+use common::webhook::{
+    PrSpec, ReviewSpec, check_suite_rerequested, pull_request_event, review_event,
+};
 
 /// What one case cost.
 struct Figures {
@@ -106,6 +108,19 @@ fn opened(h: &Harness, number: u64) -> Value {
     payload
 }
 
+/// GitHub's `check_suite` `requested` for a freshly pushed head (no runs
+/// yet), delivered before the pull request's `opened` as on a push: with
+/// it, the first check-run write needs no lookup (see docs/store.md).
+/// Without it (a fork's head, an old commit, a lost store) the lookup adds
+/// one round trip.
+async fn fresh_suite(h: &Harness, sha: &str, head_branch: &str) {
+    let mut payload = check_suite_rerequested(REPO, sha, head_branch, 1);
+    payload["action"] = "requested".into();
+    payload["check_suite"]["latest_check_runs_count"] = 0.into();
+    payload["check_suite"]["status"] = "queued".into();
+    assert_eq!(h.deliver("check_suite", &payload).await, StatusCode::OK);
+}
+
 fn plain(h: &Harness, number: u64) -> PullSeed {
     PullSeed {
         number,
@@ -143,6 +158,7 @@ async fn scenario(delay: Duration, in_flight: Option<usize>) -> Vec<Figures> {
     h.gh.delay_next("*", "", delay, usize::MAX);
 
     let mut figures = Vec::new();
+    fresh_suite(&h, &p0.head_sha, &p0.head_ref).await;
     figures.push(
         measure(
             &h,
@@ -196,6 +212,8 @@ async fn scenario(delay: Duration, in_flight: Option<usize>) -> Vec<Figures> {
     let run = h.check(&p0.head_sha);
     assert_eq!(run.conclusion.as_deref(), Some("success"), "{run:#?}");
 
+    let pull = plain(&h, 3);
+    fresh_suite(&h, &pull.head_sha, &pull.head_ref).await;
     figures.push(
         measure(
             &h,
