@@ -1,13 +1,17 @@
 //! Facts about one pull request, read from GitHub: only what the rules that
-//! apply need (a pull request that is not a hotfix costs one call here).
-//! Requests go one after another, as GitHub asks of integrations.
+//! apply need (a pull request that is not a hotfix costs the three reads of
+//! [`first_reads`]). Reads that do not depend on each other go out together,
+//! in a few steps: the pull request, its timeline and files; then the
+//! version files, team memberships, permissions, evidence and push time;
+//! then what those name (the release tag, the permissions of team members).
+//! `github::in_flight` bounds the requests one installation has in flight.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::events::PullPayload;
-use crate::github::{CommentInfo, GitHubError, RepoClient};
+use crate::github::{CommentInfo, FileInfo, GitHubError, RepoClient};
 use crate::policy::{Member, Policy, Severity};
 use crate::rules::{
     self, ChangedFile, Classification, Comment, FileAtRefs, Label, LabelEvent, Permission, PrState,
@@ -38,9 +42,17 @@ pub struct Gathered {
 /// does.
 const PER_PERSON: usize = 5;
 
+/// What the gather remembers between evaluations: release tags seen
+/// missing, and files read at a commit.
+#[derive(Default)]
+pub struct Caches {
+    pub tags: TagCache,
+    pub files: super::commit_files::CommitFiles,
+}
+
 pub async fn facts(
     client: &RepoClient,
-    tags: &TagCache,
+    caches: &Caches,
     policy: &Policy,
     classification: &Classification<'_>,
     pull: &PullPayload,
@@ -54,9 +66,8 @@ pub async fn facts(
     let number = pull.number;
     let mut facts = base_facts(client, pull);
     facts.permissions = designation.permissions;
-    let changed_files: Vec<ChangedFile> = client
-        .list_pull_files(number)
-        .await?
+    let changed_files: Vec<ChangedFile> = designation
+        .files
         .into_iter()
         .map(|f| ChangedFile {
             filename: f.filename,
@@ -165,66 +176,63 @@ pub async fn facts(
             })
             .collect();
     }
-    if !facts.comments.is_empty() && policy.approvals.dismiss_stale {
-        // An approval by comment holds for the head commit at that moment:
-        // it needs the server's time of the push that made the head.
-        let pushed = head_pushed_at(client, pull, head_last_received).await?;
-        facts.head_pushed_at = pushed.map(|(at, _)| at);
-        facts.head_pushed_source = pushed.map(|(_, source)| source);
-    }
-    for path in &needs.version_files {
-        let base = match &facts.base_sha {
-            Some(sha) => client.get_file(path, Some(sha.as_str())).await?,
-            None => None,
-        };
-        let head = client.get_file(path, Some(facts.head_sha.as_str())).await?;
-        facts.files.insert(path.clone(), FileAtRefs { base, head });
-    }
-    // Who could fill a role or count: reviewers and commenters, which
-    // anyone can be (throw-away accounts included). What they cost is
-    // bounded by the policy, never by how many there are: past
-    // `PER_PERSON` people, one listing per team (and one of the writers)
-    // replaces a call per person.
+    // Everything below needs only the pull request and its timeline, so
+    // the calls go out together (bounded per installation by
+    // `github::in_flight`): the critical path is the longest chain of
+    // calls that depend on each other, not their sum. Each read is the one
+    // made one after another before; an error in any fails the whole
+    // evaluation, as it did then.
     let deciders = rules::deciders(policy, &facts);
-    let mut team_members: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    // Named users already give each decider a role of their own: no team
-    // can fill more (the teams are recorded as looked up, with no one).
-    let teams_matter = !rules::direct_roles_cover(policy, severity, &deciders);
-    for (org, slug) in &needs.teams {
-        if !teams_matter {
-            team_members.entry(format!("{org}/{slug}")).or_default();
-            continue;
+    // Who needs a permission read whatever team memberships say: the
+    // appliers of the severity's labels, and (when at most `PER_PERSON`
+    // people could need one, so that the one-by-one path is certain)
+    // deciders the policy names directly in a role. Team members found
+    // below are read next.
+    let by_person = rules::label_appliers(severity, &facts);
+    let candidates = approver_candidates(&facts, &deciders, &by_person);
+    let direct: Vec<String> = if candidates.len() > PER_PERSON {
+        Vec::new()
+    } else {
+        rules::role_holders(policy, severity, &facts)
+            .into_iter()
+            .filter(|login| candidates.iter().any(|c| c.eq_ignore_ascii_case(login)))
+            .collect()
+    };
+    let early: Vec<String> = by_person.iter().chain(&direct).cloned().collect();
+    let pushed = async {
+        if !facts.comments.is_empty() && policy.approvals.dismiss_stale {
+            // An approval by comment holds for the head commit at that
+            // moment: it needs the server's time of the push that made
+            // the head.
+            head_pushed_at(client, pull, head_last_received).await
+        } else {
+            Ok(None)
         }
-        let team = format!("{org}/{slug}");
-        // Someone named directly in every role this team belongs to
-        // gains nothing from team membership: not looked up.
-        let wanted: Vec<&String> = deciders
-            .iter()
-            .filter(|login| !direct_in_every_role_of(policy, severity, &team, login))
-            .collect();
-        let members = team_members.entry(team.clone()).or_default();
-        if wanted.len() > PER_PERSON {
-            let listed = client.list_team_members(org, slug).await?;
-            members.extend(
-                wanted
-                    .into_iter()
-                    .filter(|login| listed.iter().any(|m| m.eq_ignore_ascii_case(login)))
-                    .cloned(),
-            );
-            continue;
-        }
-        for login in wanted {
-            if client.team_membership(org, slug, login).await? {
-                members.push(login.clone());
-            }
-        }
-    }
+    };
+    let evidence = policy.evidence.for_severity(&severity.name);
+    let (pushed, files, team_members, early_permissions, evidence) = tokio::try_join!(
+        pushed,
+        version_files(
+            client,
+            &caches.files,
+            &needs.version_files,
+            facts.base_sha.as_deref(),
+            &facts.head_sha
+        ),
+        team_members(client, policy, severity, &needs.teams, &deciders),
+        permissions(client, &facts.permissions, &early),
+        super::evidence::gather(client, &evidence, &facts.head_sha),
+    )?;
+    facts.head_pushed_at = pushed.map(|(at, _)| at);
+    facts.head_pushed_source = pushed.map(|(_, source)| source);
+    facts.files = files;
     facts.team_members = team_members;
+    facts.permissions.extend(early_permissions);
+    facts.evidence = evidence;
     // Write access decides who set the severity (label appliers), who
     // counts toward `count`, and whether a role holder's approval counts
     // (a role member who lost write access does not): only people in a
     // role are looked up for that, so throw-away accounts cost nothing.
-    let mut by_person = rules::label_appliers(severity, &facts);
     let mut approvers = rules::role_holders(policy, severity, &facts);
     if needs.permissions_for_count {
         for login in &deciders {
@@ -235,8 +243,30 @@ pub async fn facts(
         rules::members_permission(&facts.permissions, login).is_none()
             && !by_person.iter().any(|l| l.eq_ignore_ascii_case(login))
     });
-    if approvers.len() > PER_PERSON {
-        let writers = client.list_writers().await?;
+    // Past `PER_PERSON` people one listing of the writers answers for all
+    // (the early reads above were then none but the label appliers').
+    let late = if approvers.len() > PER_PERSON {
+        Vec::new()
+    } else {
+        std::mem::take(&mut approvers)
+    };
+    // The release tag is named by the version files read above.
+    let tag = async {
+        match rules::expected_tag(policy, &facts) {
+            Some(tag) => Ok(Some((tag.clone(), caches.tags.sha(client, &tag).await?))),
+            None => Ok(None),
+        }
+    };
+    let writers = async {
+        if approvers.is_empty() {
+            Ok(None)
+        } else {
+            client.list_writers().await.map(Some)
+        }
+    };
+    let (tag, writers, late_permissions) =
+        tokio::try_join!(tag, writers, permissions(client, &facts.permissions, &late))?;
+    if let Some(writers) = writers {
         for login in approvers {
             let permission = if writers.iter().any(|w| w.eq_ignore_ascii_case(&login)) {
                 Permission::Write
@@ -245,35 +275,18 @@ pub async fn facts(
             };
             facts.permissions.insert(login, permission);
         }
-    } else {
-        by_person.extend(approvers);
     }
-    for login in &by_person {
-        // Already read for this evaluation (a label's remover or applier).
-        if rules::members_permission(&facts.permissions, login).is_some() {
-            continue;
-        }
-        let permission = client.collaborator_permission(login).await?;
-        facts
-            .permissions
-            .insert(login.clone(), Permission::from_api(&permission));
-    }
-    if let Some(tag) = rules::expected_tag(policy, &facts) {
+    facts.permissions.extend(late_permissions);
+    if let Some((tag, sha)) = tag {
         // A tag at the merge commit is this hotfix's own release (made after
         // the merge), not an earlier one.
-        match tags.sha(client, &tag).await? {
+        match sha {
             Some(sha) if Some(&sha) != pull.merge_commit_sha.as_ref() => {
                 facts.existing_tags.push(tag);
             }
             _ => {}
         }
     }
-    facts.evidence = super::evidence::gather(
-        client,
-        &policy.evidence.for_severity(&severity.name),
-        &facts.head_sha,
-    )
-    .await?;
     Ok(Gathered {
         facts,
         comments,
@@ -282,6 +295,138 @@ pub async fn facts(
         closed_by,
         cut,
     })
+}
+
+/// Everyone whose permission the approvals could need: deciders whose
+/// permission is not yet known and who did not apply a severity label
+/// (those are read anyway). Role holders are among them, so when these are
+/// at most `PER_PERSON` the permissions are read one by one, never by
+/// listing the writers.
+fn approver_candidates(
+    facts: &PullRequestFacts,
+    deciders: &[String],
+    by_person: &[String],
+) -> Vec<String> {
+    deciders
+        .iter()
+        .filter(|login| {
+            rules::members_permission(&facts.permissions, login).is_none()
+                && !by_person.iter().any(|l| l.eq_ignore_ascii_case(login))
+        })
+        .cloned()
+        .collect()
+}
+
+/// `paths` at the base and at the head commit (`GET …/contents/{path}?ref=`),
+/// every read at once, each at most once per commit (`files`). No base
+/// commit: the base side is `None`, unread.
+async fn version_files(
+    client: &RepoClient,
+    files: &super::commit_files::CommitFiles,
+    paths: &[String],
+    base_sha: Option<&str>,
+    head_sha: &str,
+) -> Result<BTreeMap<String, FileAtRefs>, GitHubError> {
+    let reads = paths.iter().map(|path| async move {
+        let base = async {
+            match base_sha {
+                Some(sha) => files.get(client, path, sha).await,
+                None => Ok(None),
+            }
+        };
+        let (base, head) = tokio::try_join!(base, files.get(client, path, head_sha))?;
+        Ok::<_, GitHubError>((path.clone(), FileAtRefs { base, head }))
+    });
+    Ok(futures_util::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Who among `deciders` belongs to each of `teams` (`"org/slug"` → logins),
+/// every team at once. What it costs is bounded by the policy, never by how
+/// many deciders there are (anyone can review or comment, throw-away
+/// accounts included): past `PER_PERSON` people one listing of the team
+/// (`GET /orgs/{org}/teams/{slug}/members`) replaces a membership read per
+/// person (`GET /orgs/{org}/teams/{slug}/memberships/{user}`). Teams whose
+/// membership could change nothing are recorded as looked up, with no one,
+/// and cost no call.
+async fn team_members(
+    client: &RepoClient,
+    policy: &Policy,
+    severity: &Severity,
+    teams: &[(String, String)],
+    deciders: &[String],
+) -> Result<BTreeMap<String, Vec<String>>, GitHubError> {
+    // Named users already give each decider a role of their own: no team
+    // can fill more.
+    let teams_matter = !rules::direct_roles_cover(policy, severity, deciders);
+    let reads = teams.iter().map(|(org, slug)| async move {
+        let team = format!("{org}/{slug}");
+        if !teams_matter {
+            return Ok::<_, GitHubError>((team, Vec::new()));
+        }
+        // Someone named directly in every role this team belongs to gains
+        // nothing from team membership: not looked up.
+        let wanted: Vec<&String> = deciders
+            .iter()
+            .filter(|login| !direct_in_every_role_of(policy, severity, &team, login))
+            .collect();
+        if wanted.len() > PER_PERSON {
+            let listed = client.list_team_members(org, slug).await?;
+            let members = wanted
+                .into_iter()
+                .filter(|login| listed.iter().any(|m| m.eq_ignore_ascii_case(login)))
+                .cloned()
+                .collect();
+            return Ok((team, members));
+        }
+        let memberships = wanted.into_iter().map(|login| async move {
+            Ok::<_, GitHubError>(
+                client
+                    .team_membership(org, slug, login)
+                    .await?
+                    .then(|| login.clone()),
+            )
+        });
+        let members = futures_util::future::try_join_all(memberships)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        Ok((team, members))
+    });
+    let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (team, logins) in futures_util::future::try_join_all(reads).await? {
+        // The same team listed twice (under two spellings) keeps both.
+        members.entry(team).or_default().extend(logins);
+    }
+    Ok(members)
+}
+
+/// `GET …/collaborators/{user}/permission` for each of `logins` not already
+/// in `known`, at once; duplicates (any case) are read once.
+async fn permissions(
+    client: &RepoClient,
+    known: &BTreeMap<String, Permission>,
+    logins: &[String],
+) -> Result<BTreeMap<String, Permission>, GitHubError> {
+    let mut wanted: Vec<&String> = Vec::new();
+    for login in logins {
+        if rules::members_permission(known, login).is_none()
+            && !wanted.iter().any(|w| w.eq_ignore_ascii_case(login))
+        {
+            wanted.push(login);
+        }
+    }
+    let reads = wanted.into_iter().map(|login| async move {
+        let permission = client.collaborator_permission(login).await?;
+        Ok::<_, GitHubError>((login.clone(), Permission::from_api(&permission)))
+    });
+    Ok(futures_util::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// What decides whether the pull request is (still) a hotfix, read before
@@ -302,6 +447,33 @@ pub struct Designation {
     /// from `GET /pulls/{n}/reviews`), and those lists too when they were
     /// cut. Empty for a pull request whose timeline fits.
     pub cut: Vec<rules::verdict::CutList>,
+    /// `GET /pulls/{n}/files` (every page, up to GitHub's 3,000), read with
+    /// the timeline and handed on to [`facts`].
+    pub files: Vec<FileInfo>,
+}
+
+/// What every evaluation reads of a pull request, read together (three
+/// requests in flight, one round trip when each fits one page):
+/// `GET /pulls/{n}` (GitHub's current pull request, never a delivery's
+/// snapshot), `GET /issues/{n}/timeline` and `GET /pulls/{n}/files`. An
+/// error in any is the error of all.
+pub async fn first_reads(
+    client: &RepoClient,
+    number: u64,
+) -> Result<(PullPayload, FirstReads), GitHubError> {
+    let (pull, timeline, files) = tokio::try_join!(
+        client.get_pull(number),
+        client.timeline(number),
+        client.list_pull_files(number),
+    )?;
+    Ok((PullPayload::from(pull), FirstReads { timeline, files }))
+}
+
+/// The timeline and the changed files of [`first_reads`], for
+/// [`designation`].
+pub struct FirstReads {
+    pub timeline: crate::github::Timeline,
+    pub files: Vec<FileInfo>,
 }
 
 /// Reads the timeline and the permissions a designation label's removal
@@ -314,23 +486,29 @@ pub async fn designation(
     client: &RepoClient,
     policy: &Policy,
     pull: &PullPayload,
+    first: FirstReads,
 ) -> Result<Designation, GitHubError> {
-    let mut timeline = client.timeline(pull.number).await?;
+    let FirstReads {
+        mut timeline,
+        files,
+    } = first;
     let mut cut = Vec::new();
     if let Some(items) = timeline.cut_after {
         cut.push(rules::verdict::CutList::Timeline { items });
         // Comments posted in bulk push the label events past the cut; the
         // events list has no comments, so who set the severity (and so its
-        // deadline) is still known.
-        let events = client.issue_events(pull.number).await?;
+        // deadline) is still known. Reviews too: a review can block
+        // (changes requested) and approves without a comment, so approvals
+        // by review still work. Both lists are read together.
+        let (events, (reviews, reviews_cut)) = tokio::try_join!(
+            client.issue_events(pull.number),
+            client.list_reviews(pull.number),
+        )?;
         timeline.label_events = events.label_events;
         timeline.state_events = events.state_events;
         if let Some(items) = events.cut_after {
             cut.push(rules::verdict::CutList::Events { items });
         }
-        // Reviews too: a review can block (changes requested) and approves
-        // without a comment, so approvals by review still work.
-        let (reviews, reviews_cut) = client.list_reviews(pull.number).await?;
         timeline.reviews = reviews;
         if reviews_cut {
             cut.push(rules::verdict::CutList::Reviews {
@@ -348,14 +526,12 @@ pub async fn designation(
         let unseen = rules::designation::unseen_removals(policy, &current, &label_events, cut_at);
         label_events.extend(unseen);
     }
-    let mut permissions = BTreeMap::new();
-    for login in rules::designation::logins_to_check(policy, &current, &label_events) {
-        if login == rules::designation::UNSEEN_REMOVER {
-            continue;
-        }
-        let permission = client.collaborator_permission(&login).await?;
-        permissions.insert(login, Permission::from_api(&permission));
-    }
+    let to_check: Vec<String> =
+        rules::designation::logins_to_check(policy, &current, &label_events)
+            .into_iter()
+            .filter(|login| login != rules::designation::UNSEEN_REMOVER)
+            .collect();
+    let permissions = permissions(client, &BTreeMap::new(), &to_check).await?;
     let labels = rules::verdict::effective_labels(policy, &current, &label_events, &permissions);
     Ok(Designation {
         timeline,
@@ -363,6 +539,7 @@ pub async fn designation(
         permissions,
         labels,
         cut,
+        files,
     })
 }
 

@@ -6,6 +6,7 @@
 
 pub mod audit;
 mod closer;
+mod commit_files;
 mod default_policy;
 pub mod escalation;
 mod evidence;
@@ -42,7 +43,8 @@ pub enum EngineError {
 
 /// Evaluations of one installation's pull requests that may run at once:
 /// GitHub asks integrations to send one installation's requests serially or
-/// nearly so.
+/// nearly so. Each evaluation sends some of its reads together; the
+/// requests in flight of all of them are bounded by `github::in_flight`.
 const PER_INSTALLATION: usize = 2;
 
 /// Below this many remaining calls an installation's background work
@@ -59,7 +61,8 @@ pub struct Engine {
     metrics: Arc<Metrics>,
     policies: PolicyCache,
     published: publish::PublishCache,
-    tags: gather::TagCache,
+    /// Release tags seen missing, files read at a commit.
+    caches: gather::Caches,
     /// Where incident notices may go (tokens, webhook URLs).
     notify: Arc<crate::notify::NotifyConfig>,
 }
@@ -98,7 +101,7 @@ impl Engine {
             metrics,
             policies: PolicyCache::default(),
             published: publish::PublishCache::with_store(store.clone()),
-            tags: gather::TagCache::default(),
+            caches: gather::Caches::default(),
             notify: Arc::new(crate::notify::NotifyConfig::default()),
         }
     }
@@ -182,10 +185,10 @@ impl Engine {
         // overtaken by a `synchronize`) carries an old head, old labels, an
         // old base or state, and a verdict on it would be written on a
         // commit that is no longer the head.
-        let pull = PullPayload::from(client.get_pull(job.key.number).await?);
         let policy = match &loaded.policy {
             Ok(policy) => policy,
             Err(errors) => {
+                let pull = PullPayload::from(client.get_pull(job.key.number).await?);
                 let lines: Vec<(usize, usize, String)> = errors
                     .iter()
                     .map(|e| (e.line, e.column, e.message.clone()))
@@ -207,9 +210,14 @@ impl Engine {
                 return Ok(Outcome::Reported { conclusion });
             }
         };
+        // The timeline (who set or removed which label decides whether the
+        // pull request is still a hotfix) and the changed files (whether it
+        // edits the policy) are read by every evaluation: together with the
+        // pull request.
+        let (pull, first) = gather::first_reads(&client, job.key.number).await?;
         // Who removed a hotfix or severity label decides whether the pull
         // request is still one: classify by the labels that still apply.
-        let designation = gather::designation(&client, policy, &pull).await?;
+        let designation = gather::designation(&client, policy, &pull, first).await?;
         let labels = designation.labels.clone();
         // Without a policy file, a hotfix is judged by the default fitted
         // to this repository (its default branch, its version files).
@@ -247,7 +255,7 @@ impl Engine {
         };
         let gathered = gather::facts(
             &client,
-            &self.tags,
+            &self.caches,
             policy,
             &classification,
             &pull,
@@ -719,12 +727,12 @@ pub async fn read_only_facts(
             }
         }
     };
-    let pull = PullPayload::from(client.get_pull(number).await?);
-    let designation = gather::designation(&client, &policy, &pull).await?;
+    let (pull, first) = gather::first_reads(&client, number).await?;
+    let designation = gather::designation(&client, &policy, &pull, first).await?;
     let classification = rules::classify(&policy, &designation.labels, &pull.head.ref_name);
     let gathered = gather::facts(
         &client,
-        &gather::TagCache::default(),
+        &gather::Caches::default(),
         &policy,
         &classification,
         &pull,

@@ -100,6 +100,15 @@ impl GitHubApp {
         self.inner.core.stats().clone()
     }
 
+    /// At most `limit` (at least 1) requests of one installation in
+    /// flight at once, from now on (default
+    /// [`in_flight::PER_INSTALLATION`](super::in_flight::PER_INSTALLATION)).
+    /// With 1, every call waits for the one before, as before the
+    /// concurrent gather: `tests/critical_path.rs` measures both.
+    pub fn limit_requests_in_flight(&self, limit: usize) {
+        self.inner.core.in_flight().set_limit(limit);
+    }
+
     /// A client acting as installation `id`. Its token is fetched now (so a
     /// removed installation fails here) and reused by every client for the
     /// same installation until shortly before it expires.

@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::{ErrorKind, GitHubError};
 use super::etag::{Cached, EtagCache};
+use super::in_flight::InFlight;
 use super::key::AppKey;
 use super::stats::{ApiStats, NO_RESPONSE};
 
@@ -208,6 +209,8 @@ pub(crate) struct Core {
     opts: HttpOptions,
     etags: EtagCache<EtagKey>,
     stats: Arc<ApiStats>,
+    /// Requests in flight per installation, bounded.
+    in_flight: InFlight<Scope>,
 }
 
 /// What one exchange with GitHub gave, before any judgement.
@@ -279,6 +282,7 @@ impl Core {
             octo,
             base: Base { scheme, authority },
             etags: EtagCache::new(opts.etag_entries, opts.etag_bytes),
+            in_flight: InFlight::default(),
             opts,
             stats,
         })
@@ -286,6 +290,11 @@ impl Core {
 
     pub(crate) fn stats(&self) -> &Arc<ApiStats> {
         &self.stats
+    }
+
+    /// The bound on requests in flight per installation (`in_flight`).
+    pub(crate) fn in_flight(&self) -> &InFlight<Scope> {
+        &self.in_flight
     }
 
     /// Sends `call`, retrying what may succeed on a later attempt.
@@ -305,7 +314,14 @@ impl Core {
             let cached = cache_key.as_ref().and_then(|key| self.etags.get(key));
             let auth = cred.header().await?;
             let exchange = self.exchange(call, auth, cached.as_ref().map(|c| c.etag.as_str()));
-            let raw = match tokio::time::timeout(self.opts.request_timeout, exchange).await {
+            // Held for this attempt only (see `in_flight`).
+            let slot = self
+                .in_flight
+                .acquire((scope != Scope::App).then_some(scope))
+                .await;
+            let answered = tokio::time::timeout(self.opts.request_timeout, exchange).await;
+            drop(slot);
+            let raw = match answered {
                 Ok(Ok(raw)) => raw,
                 Ok(Err(ExchangeError::Decode(message))) => {
                     return Err(fail(ErrorKind::Decode(message)));

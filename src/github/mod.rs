@@ -3,6 +3,7 @@
 //! - `app`: the app's key and JWT, installation tokens, `/app/*` calls.
 //! - `http`: the one place requests are sent (timeouts, retries, rate
 //!   limits, ETag cache, counters).
+//! - `in_flight`: at most a few requests in flight per installation.
 //! - `repo`: the calls on one repository, returning our own `types`.
 //! - `convert`: REST answers into the webhook shapes the engine uses.
 //!
@@ -15,6 +16,7 @@ mod error;
 mod etag;
 mod http;
 mod identity;
+pub mod in_flight;
 mod key;
 pub mod manifest;
 mod memo;

@@ -23,6 +23,7 @@
 mod activity;
 mod auth;
 mod evidence;
+mod in_flight;
 mod lag;
 mod lists;
 mod paging;

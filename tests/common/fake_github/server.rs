@@ -134,10 +134,13 @@ pub(super) async fn dispatch(AxumState(inner): AxumState<Arc<Inner>>, req: Reque
         .await
         .unwrap_or_default();
     let path = parts.uri.path().to_string();
+    let answering = super::in_flight::enter(&inner);
     if let Some(delay) = take_delay(&inner, parts.method.as_str(), &path) {
         tokio::time::sleep(delay).await;
     }
-    answer(&inner, &parts.method, &parts.uri, &parts.headers, &bytes)
+    let response = answer(&inner, &parts.method, &parts.uri, &parts.headers, &bytes);
+    drop(answering);
+    response
 }
 
 fn take_delay(inner: &Inner, method: &str, path: &str) -> Option<std::time::Duration> {

@@ -427,6 +427,8 @@ pub(super) struct State {
     pub evidence: BTreeMap<String, super::evidence::EvidenceState>,
     /// Issue lists answer as if no issue had been opened yet (`lag`).
     pub issue_listing_lags: bool,
+    /// Requests being answered at once (`in_flight`).
+    pub in_flight: super::in_flight::InFlightCount,
 }
 
 impl State {
@@ -452,6 +454,7 @@ impl State {
             rate_reset: (Utc::now() + chrono::Duration::hours(1)).timestamp(),
             evidence: BTreeMap::new(),
             issue_listing_lags: false,
+            in_flight: Default::default(),
         }
     }
 
