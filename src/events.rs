@@ -81,6 +81,14 @@ pub struct PullPayload {
     pub additions: Option<u64>,
     #[serde(default)]
     pub deletions: Option<u64>,
+    /// GitHub's `locked` (same in the webhook and `GET .../pulls/{n}`): the
+    /// conversation is locked and GitHub refuses the app's comments.
+    #[serde(default)]
+    pub locked: bool,
+    /// GitHub's `active_lock_reason` (`off-topic`, `too heated`,
+    /// `resolved`, `spam`); `None` when none was given or not locked.
+    #[serde(default)]
+    pub active_lock_reason: Option<String>,
 }
 
 impl PullPayload {

@@ -64,7 +64,6 @@ fn escalations(h: &Harness, number: u64) -> usize {
 /// merge, the follow-up issue the procedure asks for must still be opened
 /// (and the sticky comment must name it, not #999).
 #[tokio::test]
-#[ignore = "finding: a follow-up marker in the author's title, quoted in the app's own sticky comment, stops the follow-up issue (post_merge::recorded_follow_up reads the first marker anywhere in the app's comment)"]
 async fn a_follow_up_marker_in_the_title_does_not_stop_the_follow_up_issue() {
     follow_up_after_merge("fix: stop the login loop <!-- hotfix-guard:follow-up #999 -->").await;
 }
@@ -122,7 +121,6 @@ async fn follow_up_after_merge(title: &str) {
 /// post the escalation: the marker the title put into the app's own sticky
 /// comment must not pass for the escalation comment.
 #[tokio::test]
-#[ignore = "finding: an escalation marker in the author's title, quoted in the app's own sticky comment, passes for the escalation after an interrupted posting (escalation::escalate matches own_marked by `contains`)"]
 async fn an_escalation_marker_in_the_title_does_not_pass_for_an_interrupted_escalation() {
     interrupted_escalation("fix: stop the login loop <!-- hotfix-guard:escalation level=1 -->")
         .await;
@@ -185,7 +183,6 @@ async fn interrupted_escalation(title: &str) {
 /// posted however often the sweep tries. The escalation must not vanish
 /// silently: the required check must say it could not be posted and why.
 #[tokio::test]
-#[ignore = "finding: a triage user's lock makes every escalation comment fail (403) and nothing says so: the check run shows only 'Overdue', the sweep retries silently"]
 async fn locking_the_conversation_does_not_silently_swallow_the_escalation() {
     let (h, pull) = p0_titled("fix: stop the login loop").await;
     h.pull_request("opened", pull.number).await;
@@ -503,7 +500,6 @@ async fn a_locked_conversation_does_not_freeze_a_stale_success() {
 /// name the lock, not "the evaluation failed … the app may lack a
 /// permission" after five tries.
 #[tokio::test]
-#[ignore = "finding (low): a locked conversation fails every evaluation ('The evaluation failed 5 times … 403 … the app may lack a permission'); the verdict and the lock are not named"]
 async fn a_locked_conversation_still_gives_the_verdict_and_names_the_lock() {
     let (conclusion, text) = raised_to_p0_while_locked().await;
     assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");

@@ -85,8 +85,11 @@ pub async fn audit_push(
         .list_issues_labelled(INCIDENT_LABEL, ISSUES_SCANNED)
         .await?
     {
-        // Only an issue this app wrote: anyone can copy the marker.
-        if issue.body.contains(&mark) && client.wrote(issue.via_app, &issue.user).await? {
+        // Only an issue this app wrote (anyone can copy the marker), and
+        // only the marker that opens its body, where `issue_body` puts it.
+        if crate::report::markers::opens(&issue.body, &mark)
+            && client.wrote(issue.via_app, &issue.user).await?
+        {
             existing = Some(issue);
             break;
         }

@@ -65,6 +65,10 @@ pub struct Escalated {
     pub finished: bool,
     /// Which levels were posted could not be established: nothing posted.
     pub unconfirmed: bool,
+    /// The level whose comment the conversation's lock held back: GitHub's
+    /// `locked` on the pull request (nothing sent), or its 403 "… because
+    /// issue is locked." to the comment. Tried again at the next sweep.
+    pub held: Option<u8>,
 }
 
 /// Posts what is due for one watched pull request (`closed_by_writer`:
@@ -141,9 +145,10 @@ pub async fn escalate(
             now,
             limit,
         );
-        store.posting(key, 1).await?;
-        client.create_comment(pull.number, &body).await?;
-        store.posted(key, 1).await?;
+        if !post(client, store, key, pull, 1, &body).await? {
+            done.held = Some(1);
+            return Ok(done);
+        }
         done.first = true;
     }
     if let Some(after) = policy.escalation.after {
@@ -152,9 +157,10 @@ pub async fn escalate(
             let mut mention = policy.escalation.mention.clone();
             mention.extend(policy.escalation.mention_after.iter().cloned());
             let body = escalation_comment(2, &watch.severity, &mention, watch.deadline, now, after);
-            store.posting(key, 2).await?;
-            client.create_comment(pull.number, &body).await?;
-            store.posted(key, 2).await?;
+            if !post(client, store, key, pull, 2, &body).await? {
+                done.held = Some(2);
+                return Ok(done);
+            }
             done.second = true;
         }
     }
@@ -162,4 +168,31 @@ pub async fn escalate(
     let second_done = policy.escalation.after.is_none() || done.second || posted >= 2;
     done.finished = first_done && second_done;
     Ok(done)
+}
+
+/// Posts one level's comment and records it; `false` when the
+/// conversation's lock holds it back: GitHub's `locked` (nothing is sent:
+/// it would be refused) or its 403 to the comment. The app never unlocks a
+/// conversation itself (that would undo a moderator's act).
+async fn post(
+    client: &RepoClient,
+    store: &dyn LevelRecord,
+    key: &PrKey,
+    pull: &PullPayload,
+    level: u8,
+    body: &str,
+) -> Result<bool, EscalateError> {
+    if pull.locked {
+        return Ok(false);
+    }
+    store.posting(key, level).await?;
+    match client.create_comment(pull.number, body).await {
+        Ok(_) => {}
+        // Not posted: the `posting` mark makes the next sweep look at the
+        // app's own comments first, as after any interrupted posting.
+        Err(e) if e.is_locked() => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    store.posted(key, level).await?;
+    Ok(true)
 }

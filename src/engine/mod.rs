@@ -11,6 +11,7 @@ mod default_policy;
 pub mod escalation;
 mod evidence;
 mod gather;
+mod lock;
 mod moment;
 mod policy_cache;
 pub mod post_merge;
@@ -65,6 +66,8 @@ pub struct Engine {
     caches: gather::Caches,
     /// Where incident notices may go (tokens, webhook URLs).
     notify: Arc<crate::notify::NotifyConfig>,
+    /// Escalations GitHub refused because the conversation is locked.
+    refusals: lock::Refusals,
 }
 
 /// What an evaluation did, for logs and tests.
@@ -103,6 +106,7 @@ impl Engine {
             published: publish::PublishCache::with_store(store.clone()),
             caches: gather::Caches::default(),
             notify: Arc::new(crate::notify::NotifyConfig::default()),
+            refusals: lock::Refusals::default(),
         }
     }
 
@@ -310,6 +314,21 @@ impl Engine {
         // The notices this moment calls for, recorded (not sent) before the
         // check run; targets this deployment cannot reach are said on it.
         let levels: Vec<u8> = escalations.iter().map(|e| e.level).collect();
+        // A locked conversation takes no comment of the app's: the check
+        // run keeps the verdict and names the lock and the escalation
+        // levels it holds back (never silent).
+        let held = match (severity, verdict.deadline) {
+            (Some(severity), Some(deadline)) if !pull.is_merged() => {
+                lock::held(policy, severity, deadline, moment.now, &levels)
+            }
+            _ => Vec::new(),
+        };
+        let lock = self.refusals.lock(&job.key, &pull, &held);
+        if let Some(lock) = &lock {
+            output
+                .summary
+                .push_str(&report::locked::locked_section(lock, &held));
+        }
         let notices = crate::notify::after_evaluation(
             &self.notify,
             &self.store,
@@ -346,7 +365,7 @@ impl Engine {
                 CHECK_NAME,
                 &pull.head.sha,
                 &output,
-                annotations,
+                annotations.clone(),
                 rerun,
                 owner,
             )
@@ -408,15 +427,50 @@ impl Engine {
                     body.push_str(&report::post_merge::section(after_merge));
                 }
                 body.push_str(&notices.markdown());
-                self.published
-                    .sticky_comment(&client, job.key.number, &gathered.comments, &body)
-                    .await?;
+                // GitHub's `locked`: the write would be refused (and, retried,
+                // replace the verdict with an error); the check run says so.
+                let written = if pull.locked {
+                    Ok(Published::Unchanged)
+                } else {
+                    self.published
+                        .sticky_comment(&client, job.key.number, &gathered.comments, &body)
+                        .await
+                };
+                match written {
+                    Ok(_) => {}
+                    // Locked since the pull request was read: the check run
+                    // (written above) must name it now.
+                    Err(e) if e.is_locked() && lock.is_none() => {
+                        let refused = report::locked::Lock::Refused { at: moment.now };
+                        output
+                            .summary
+                            .push_str(&report::locked::locked_section(&refused, &held));
+                        self.published
+                            .write_owned_check_run(
+                                &client,
+                                CHECK_NAME,
+                                &pull.head.sha,
+                                &output,
+                                annotations,
+                                rerun,
+                                owner,
+                            )
+                            .await?;
+                    }
+                    Err(e) if e.is_locked() => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
-            None => {
-                self.published
-                    .retire_sticky_comment(&client, job.key.number)
-                    .await?;
-            }
+            None if pull.locked => {}
+            None => match self
+                .published
+                .retire_sticky_comment(&client, job.key.number)
+                .await
+            {
+                // Locked: the old comment stays; nothing else to say.
+                Err(e) if !e.is_locked() => return Err(e.into()),
+                _ => {}
+            },
         }
         Ok(Outcome::Reported { conclusion })
     }
@@ -443,6 +497,18 @@ impl Engine {
             }
             match self.escalate(&key, &watch, now).await {
                 Ok(done) => {
+                    if done.first || done.second || done.finished {
+                        self.refusals.clear(&key);
+                    }
+                    if let Some(level) = done.held {
+                        // A moderator's lock, not a fault. The check run
+                        // names the level held back: render it again when
+                        // a level is first held; the next sweep retries.
+                        tracing::info!(repository = %key.repo, pr = key.number, level, "conversation locked; escalation held back, retried next sweep");
+                        if self.refusals.refused(&key, now, level) {
+                            self.rerender(&key).await;
+                        }
+                    }
                     posted += usize::from(done.first) + usize::from(done.second);
                     let level = if done.second { 2 } else { 1 };
                     let recorded = if done.finished {
@@ -657,7 +723,8 @@ impl Engine {
                 .map(|e| publish::Annotation {
                     path: POLICY_PATH.to_string(),
                     line: e.line.max(1),
-                    message: format!("{}:{}: {}", e.line, e.column, e.message),
+                    // The message may quote the pull request's own file.
+                    message: format!("{}:{}: {}", e.line, e.column, report::quoted(&e.message)),
                 })
                 .collect(),
         })

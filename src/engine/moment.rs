@@ -18,7 +18,7 @@ pub fn escalations(comments: &[&CommentInfo]) -> Vec<EscalationPosted> {
         let marker = escalation_marker(level);
         if let Some(c) = comments
             .iter()
-            .filter(|c| c.body.starts_with(&marker))
+            .filter(|c| crate::report::markers::opens(&c.body, &marker))
             .filter(|c| c.created_at.is_some())
             .min_by_key(|c| c.created_at)
             && let Some(at) = c.created_at

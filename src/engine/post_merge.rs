@@ -111,7 +111,8 @@ async fn merge_back(cx: &Context<'_>, merge_sha: &str) -> Result<MergeBack, GitH
             conclusion: "failure",
             title: format!("Merge the hotfix back into {develop} by hand"),
             summary: format!(
-                "GitHub refused to open the merge-back pull request ({reason}). Run:\n\n{}",
+                "GitHub refused to open the merge-back pull request ({}). Run:\n\n{}",
+                crate::report::quoted(reason),
                 post_merge::manual_merge_back(develop, branch)
             ),
             text: None,
@@ -207,12 +208,16 @@ async fn open_merge_back(
             closed_by,
         });
     }
-    let title = format!("Merge back hotfix #{number}: {}", cx.pull.title);
+    // The author's title and branch name, in a pull request the app opens.
+    let title = format!(
+        "Merge back hotfix #{number}: {}",
+        crate::report::quoted(&cx.pull.title)
+    );
     let body = format!(
         "Brings hotfix #{number} into `{develop}`, as the hotfix procedure's Git Flow step 5 asks:\n\n\
 > **Merge back to develop**\n> ```bash\n> git checkout {develop}\n> git merge --no-ff {head_ref}\n> git push origin {develop}\n> ```\n\n\
 Without it the next release from `{develop}` brings the bug back. Opened by hotfix-guard; merge it like any pull request (resolve conflicts on this branch if there are any).",
-        head_ref = cx.pull.head.ref_name,
+        head_ref = crate::report::quoted(&cx.pull.head.ref_name),
     );
     let created = match client.create_pull(&title, &branch, develop, &body).await {
         Ok(created) => created,
@@ -283,11 +288,11 @@ async fn recorded_follow_up(
     comments: &[CommentInfo],
 ) -> Result<Option<u64>, GitHubError> {
     let ours = client.own_marked(comments, COMMENT_MARKER).await?;
-    Ok(ours.into_iter().find_map(|c| {
-        let rest = &c.body[c.body.find(FOLLOW_UP_MARKER)? + FOLLOW_UP_MARKER.len()..];
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse().ok()
-    }))
+    // Only on the marker's own line, as `section` writes it: the sticky
+    // comment also quotes the author's title.
+    Ok(ours
+        .into_iter()
+        .find_map(|c| crate::report::markers::number_on_own_line(&c.body, FOLLOW_UP_MARKER)))
 }
 
 async fn follow_up_issue(
@@ -335,7 +340,9 @@ async fn follow_up_issue(
         // Only an issue this app opened: anyone may type the marker.
         // The marker opens the body the app writes (never in the middle,
         // where quoted text could carry it).
-        if issue.body.starts_with(&marker) && cx.client.wrote(issue.via_app, &issue.user).await? {
+        if crate::report::markers::opens(&issue.body, &marker)
+            && cx.client.wrote(issue.via_app, &issue.user).await?
+        {
             found = Some(issue);
             break;
         }

@@ -38,6 +38,8 @@ impl From<PullInfo> for PullPayload {
             changed_files: p.changed_files,
             additions: p.additions,
             deletions: p.deletions,
+            locked: p.locked,
+            active_lock_reason: p.active_lock_reason,
         }
     }
 }

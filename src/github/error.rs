@@ -15,6 +15,9 @@ pub enum ErrorKind {
     Unauthorized,
     /// 403 without any rate-limit sign: a missing permission.
     Forbidden,
+    /// 403 whose message says the issue (the pull request's conversation)
+    /// is locked: GitHub refuses comments until it is unlocked.
+    Locked,
     /// 400, 409, 422 and other 4xx: the request itself was refused; the
     /// message is GitHub's own.
     Validation(String),
@@ -82,6 +85,14 @@ impl GitHubError {
         self.kind == ErrorKind::AlreadyExists
     }
 
+    /// GitHub refused a comment because the conversation is locked: a 403
+    /// whose message says so ("Unable to create comment because issue is
+    /// locked."). A refusal that stands until someone with triage access
+    /// unlocks it, not a missing permission and not worth retrying now.
+    pub fn is_locked(&self) -> bool {
+        self.kind == ErrorKind::Locked
+    }
+
     pub fn is_rate_limited(&self) -> bool {
         matches!(self.kind, ErrorKind::RateLimited { .. })
     }
@@ -111,6 +122,9 @@ impl GitHubError {
                 format!("GitHub refused {route} with {status}: {message}")
             }
             ErrorKind::AlreadyExists => format!("GitHub answered {route}: already exists"),
+            ErrorKind::Locked => format!(
+                "GitHub answered 403 to {route}: the conversation is locked, so it takes no comments until someone unlocks it"
+            ),
             ErrorKind::RateLimited { retry_after } => match retry_after {
                 Some(wait) => format!(
                     "GitHub rate limit hit on {route}{after}; it asks to wait {}",

@@ -643,6 +643,14 @@ fn judge(
 fn client_error(status: u16, body: &str) -> ErrorKind {
     match status {
         401 => ErrorKind::Unauthorized,
+        // A locked conversation ("Unable to create comment because issue
+        // is locked."): a moderator's act, not a missing permission.
+        403 if github_message(body)
+            .to_ascii_lowercase()
+            .contains("is locked") =>
+        {
+            ErrorKind::Locked
+        }
         403 => ErrorKind::Forbidden,
         404 | 410 => ErrorKind::NotFound,
         _ => {
@@ -904,6 +912,17 @@ mod tests {
                 0
             ),
             Verdict::Fail(ErrorKind::Forbidden)
+        ));
+        assert!(matches!(
+            judge(
+                403,
+                &h,
+                r#"{"message":"Unable to create comment because issue is locked.","documentation_url":"https://docs.github.com/articles/locking-conversations/"}"#,
+                1,
+                &opts(),
+                0
+            ),
+            Verdict::Fail(ErrorKind::Locked)
         ));
         assert!(matches!(
             judge(404, &h, "", 1, &opts(), 0),

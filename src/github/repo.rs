@@ -175,15 +175,21 @@ impl RepoClient {
         }
     }
 
-    /// The comments among `comments` that carry `marker` and that this app
-    /// wrote (see [`RepoClient::wrote`]), in their order.
+    /// The comments among `comments` that OPEN with `marker` (their first
+    /// line starts with it, where the app writes its markers: see
+    /// `report::markers::opens`; a marker quoted further down, say in a
+    /// title the app's own comment quotes, does not count) and that this
+    /// app wrote (see [`RepoClient::wrote`]), in their order.
     pub async fn own_marked<'c>(
         &self,
         comments: &'c [CommentInfo],
         marker: &str,
     ) -> Result<Vec<&'c CommentInfo>, GitHubError> {
         let mut ours = Vec::new();
-        for c in comments.iter().filter(|c| c.body.contains(marker)) {
+        for c in comments
+            .iter()
+            .filter(|c| crate::report::markers::opens(&c.body, marker))
+        {
             if self.wrote(c.via_app, &c.user).await? {
                 ours.push(c);
             }

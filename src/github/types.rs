@@ -51,6 +51,14 @@ pub struct PullInfo {
     pub changed_files: Option<u64>,
     pub additions: Option<u64>,
     pub deletions: Option<u64>,
+    /// GitHub's `locked`: the conversation is locked (a user with triage
+    /// access or more did it), so GitHub refuses this app's comments (403
+    /// "Unable to create comment because issue is locked."). Absent reads
+    /// as `false`: the 403 itself is recognised too (`GitHubError::is_locked`).
+    pub locked: bool,
+    /// GitHub's `active_lock_reason` (`off-topic`, `too heated`,
+    /// `resolved`, `spam`), when the locker gave one.
+    pub active_lock_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -406,6 +414,10 @@ pub(crate) mod wire {
         pub additions: Option<u64>,
         #[serde(default)]
         pub deletions: Option<u64>,
+        #[serde(default)]
+        pub locked: Option<bool>,
+        #[serde(default)]
+        pub active_lock_reason: Option<String>,
     }
 
     #[derive(Deserialize)]
@@ -699,6 +711,8 @@ impl From<wire::Pull> for PullInfo {
             changed_files: w.changed_files,
             additions: w.additions,
             deletions: w.deletions,
+            locked: w.locked.unwrap_or(false),
+            active_lock_reason: w.active_lock_reason.filter(|r| !r.is_empty()),
         }
     }
 }

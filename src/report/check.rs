@@ -2,7 +2,7 @@
 
 use crate::policy::{Policy, PolicySource, Severity};
 use crate::report::markdown::{
-    approval_line, cell, icon, limit, requirements, shown_title, source_note,
+    approval_line, cell, icon, limit, quoted, quoted_lines, requirements, shown_title, source_note,
 };
 use crate::rules::{RuleResult, Verdict, format_duration, format_utc_minute};
 
@@ -62,7 +62,7 @@ pub fn check_output(verdict: &Verdict, policy: &Policy, source: PolicySource) ->
     let text = details(verdict);
     CheckOutput {
         conclusion: verdict.conclusion.as_str(),
-        title: shown_title(verdict, &source),
+        title: quoted(&shown_title(verdict, &source)),
         summary: limit(summary, MAX_OUTPUT_BYTES),
         text: text.map(|t| limit(t, MAX_OUTPUT_BYTES)),
     }
@@ -136,7 +136,8 @@ fn headline(verdict: &Verdict) -> String {
         None => "**Hotfix without a valid severity**".to_string(),
     }];
     if let Some(reason) = &verdict.reason {
-        parts.push(format!("recognised by {reason}"));
+        // The reason may name the author's branch.
+        parts.push(format!("recognised by {}", quoted(&reason.to_string())));
     }
     if let Some((who, at)) = &verdict.severity_set_by {
         parts.push(format!(
@@ -246,14 +247,19 @@ fn details(verdict: &Verdict) -> Option<String> {
     }
     for r in &verdict.results {
         if let Some(extra) = &r.extra_markdown {
-            out.push_str(&format!("### {}\n\n{}\n", r.id.label(), extra.trim_end()));
+            // Rules quote file names, versions and commits here.
+            out.push_str(&format!(
+                "### {}\n\n{}\n",
+                r.id.label(),
+                quoted_lines(extra.trim_end())
+            ));
             out.push('\n');
         }
     }
     if !verdict.notes.is_empty() {
         out.push_str("### Notes\n\n");
         for note in &verdict.notes {
-            out.push_str(&format!("- {note}\n"));
+            out.push_str(&format!("- {}\n", quoted_lines(note)));
         }
     }
     let out = out.trim_end().to_string();
@@ -278,7 +284,7 @@ pub fn policy_error_output(path: &str, errors: &[(usize, usize, String)]) -> Che
         for (line, column, message) in errors {
             summary.push_str(&format!(
                 "{path}:{line}:{column}: {}\n",
-                message.replace('`', "'").replace('\n', " ")
+                quoted(message).replace('`', "'")
             ));
         }
         summary.push_str("```\n");

@@ -3,7 +3,9 @@
 //! alone (absolute times, never "time remaining").
 
 use crate::policy::{Policy, PolicySource};
-use crate::report::markdown::{approval_line, icon, shown_title, source_note};
+use crate::report::markdown::{
+    approval_line, icon, quoted, quoted_lines, shown_title, source_note,
+};
 use crate::report::notices::{NoticeFacts, NoticeKind, fenced, render as render_notice};
 use crate::report::procedure::next_steps;
 use crate::report::timing::{Moment, deadline_lines};
@@ -140,7 +142,8 @@ fn render(
             "- {} {} — {}\n",
             icon(r.status),
             r.id.label(),
-            r.detail.replace('\n', " ")
+            // Rules quote the author's file names, versions, labels.
+            quoted(&r.detail)
         ));
     }
     out.push('\n');
@@ -148,7 +151,7 @@ fn render(
     if !verdict.notes.is_empty() {
         out.push_str("**Notes**\n\n");
         for note in &verdict.notes {
-            out.push_str(&format!("- ⚠️ {note}\n"));
+            out.push_str(&format!("- ⚠️ {}\n", quoted_lines(note)));
         }
         out.push('\n');
     }
@@ -164,7 +167,7 @@ fn render(
     out.push_str("**Next steps**\n\n");
     // What the evidence rules ask for first: it is what blocks the merge.
     for step in verdict.results.iter().filter_map(|r| r.next_step.as_ref()) {
-        out.push_str(&format!("- {step}\n"));
+        out.push_str(&format!("- {}\n", quoted_lines(step)));
     }
     for step in next_steps(severity, merged, notice.is_some()) {
         out.push_str(&format!("- {step}\n"));

@@ -4,9 +4,36 @@ use crate::policy::{Increment, Policy, PolicySource, Severity, Workflow};
 use crate::rules::approvals::{Approval, ApprovalVia, short_sha};
 use crate::rules::{Conclusion, RuleStatus, Verdict, format_duration};
 
-/// One table cell: no pipes or line breaks may escape it.
+/// One table cell: no pipes or line breaks may escape it, and no marker
+/// (the cell may hold an author's text, see [`quoted`]).
 pub(crate) fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+    quoted(text).replace('|', "\\|")
+}
+
+/// THE neutraliser for text the app quotes but does not control (a pull
+/// request's title, branch and label names, file names, version strings,
+/// commit messages, logins, an error message GitHub echoes): on one line
+/// (CR, LF and the other Unicode line breaks become a space: a git file
+/// name may hold a newline) and with no HTML comment opener or closer
+/// (`<!--` becomes `&lt;!--`, `-->` becomes `--&gt;`), so that nothing an
+/// author types can start a line of the app's output or pass for one of
+/// its markers (read back only from their own line, see
+/// [`super::markers`]). Everything else is kept as typed.
+pub fn quoted(text: &str) -> String {
+    text.replace(
+        [
+            '\r', '\n', '\u{0b}', '\u{0c}', '\u{85}', '\u{2028}', '\u{2029}',
+        ],
+        " ",
+    )
+    .replace("<!--", "&lt;!--")
+    .replace("-->", "--&gt;")
+}
+
+/// [`quoted`] for a block of several lines the app composed around quoted
+/// text: each line keeps its place, none carries a comment opener or closer.
+pub(crate) fn quoted_lines(block: &str) -> String {
+    block.split('\n').map(quoted).collect::<Vec<_>>().join("\n")
 }
 
 pub(crate) fn icon(status: RuleStatus) -> &'static str {
@@ -246,10 +273,43 @@ mod quiet_tests {
 /// the app reads back), no mention that notifies (`@` gets a zero-width
 /// space), no code span or table cell to break out of.
 pub fn inert(text: &str) -> String {
-    text.replace('|', "\\|")
+    quoted(text)
+        .replace('|', "\\|")
         .replace('`', "'")
         .replace('<', "&lt;")
         .replace('@', "@\u{200b}")
+}
+
+#[cfg(test)]
+mod quoted_tests {
+    use super::quoted;
+
+    #[test]
+    fn markers_and_line_breaks_do_not_survive() {
+        assert_eq!(
+            quoted("fix: loop <!-- hotfix-guard:follow-up #999 -->"),
+            "fix: loop &lt;!-- hotfix-guard:follow-up #999 --&gt;"
+        );
+        // A git file name may hold a newline: it must not start a line.
+        assert_eq!(
+            quoted("src/a.rs\n<!-- hotfix-guard:escalation level=1 -->"),
+            "src/a.rs &lt;!-- hotfix-guard:escalation level=1 --&gt;"
+        );
+        assert_eq!(quoted("a\r\nb\u{2028}c\u{85}d"), "a  b c d");
+        // Overlapping and nested forms leave no opener or closer behind.
+        for nasty in ["<<!--!---->>", "<!--->", "<!<!----", "--->"] {
+            let got = quoted(nasty);
+            assert!(
+                !got.contains("<!--") && !got.contains("-->"),
+                "{nasty} → {got}"
+            );
+        }
+        // Plain text is kept exactly.
+        assert_eq!(
+            quoted("fix: stop the login loop (v1.2.3) @dana"),
+            "fix: stop the login loop (v1.2.3) @dana"
+        );
+    }
 }
 
 #[cfg(test)]
@@ -261,7 +321,7 @@ mod inert_tests {
         assert!(!got.contains("@acme"), "{got}");
         assert_eq!(
             got,
-            "fix &lt;!-- hotfix-guard:follow-up-of #8 --> @\u{200b}acme/everyone 'x' \\| y"
+            "fix &lt;!-- hotfix-guard:follow-up-of #8 --&gt; @\u{200b}acme/everyone 'x' \\| y"
         );
     }
 }

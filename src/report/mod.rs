@@ -6,8 +6,10 @@
 mod check;
 mod closed;
 mod comment;
+pub mod locked;
 mod markdown;
-pub use markdown::inert;
+pub use markdown::{inert, quoted};
+pub mod markers;
 pub mod notices;
 pub mod post_merge;
 mod procedure;

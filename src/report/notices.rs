@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::report::markdown::quoted;
 use crate::rules::{PullRequestFacts, Verdict, format_utc_minute};
 
 /// Which notice; the procedure's names.
@@ -103,9 +104,11 @@ impl NoticeFacts {
             started,
             repository: facts.repository.clone(),
             number: facts.number,
-            title: facts.title.clone(),
+            // The author's title and login, quoted in the app's own sticky
+            // comment and in notices: neutralised once, here.
+            title: quoted(&facts.title),
             url: facts.html_url.clone(),
-            author: facts.author.clone(),
+            author: quoted(&facts.author),
             opened: facts.created_at,
             deadline: verdict.deadline,
             approvals_needed: verdict.approvals.is_some(),

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::report::markdown::quoted;
 use crate::rules::format_duration;
 
 /// Marks the follow-up issue's number inside the sticky comment, so that
@@ -59,8 +60,8 @@ pub enum MergeBack {
 /// which must not notify anyone).
 fn closed_by_words(closed_by: Option<&str>, code: bool) -> String {
     match (closed_by, code) {
-        (Some(login), true) => format!("was closed by `@{login}` without merging"),
-        (Some(login), false) => format!("was closed by @{login} without merging"),
+        (Some(login), true) => format!("was closed by `@{}` without merging", quoted(login)),
+        (Some(login), false) => format!("was closed by @{} without merging", quoted(login)),
         (None, _) => "was closed without merging (who closed it could not be read)".to_string(),
     }
 }
@@ -125,8 +126,10 @@ fn utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// The exact commands from the procedure's Git Flow step 5.
+/// The exact commands from the procedure's Git Flow step 5. `branch` is
+/// the author's head branch name (quoted: see `markdown::quoted`).
 pub fn manual_merge_back(develop: &str, branch: &str) -> String {
+    let branch = quoted(branch);
     format!(
         "```bash\ngit checkout {develop}\ngit pull origin {develop}\ngit merge --no-ff {branch}\ngit push origin {develop}\n```"
     )
@@ -143,7 +146,8 @@ pub fn section(post: &PostMerge) -> String {
             "- ⏳ Merge-back: [#{number}]({url}) brings the fix into `{develop}`; merge it so the next release keeps the fix\n"
         )),
         Some(MergeBack::Refused { develop, branch, reason }) => out.push_str(&format!(
-            "- ❌ Merge-back: GitHub refused to open it ({reason}). Merge it back by hand:\n\n{}\n\n",
+            "- ❌ Merge-back: GitHub refused to open it ({}). Merge it back by hand:\n\n{}\n\n",
+            quoted(reason),
             indent(&manual_merge_back(develop, branch))
         )),
         Some(MergeBack::NoDevelop { develop }) => out.push_str(&format!(
@@ -156,7 +160,21 @@ pub fn section(post: &PostMerge) -> String {
         )),
         None => {}
     }
-    match &post.tag {
+    // The tag is made from the version the author's file declares.
+    let tag = post.tag.as_ref().map(|t| match t {
+        Tag::Created(tag) => Tag::Created(quoted(tag)),
+        Tag::Present(tag) => Tag::Present(quoted(tag)),
+        Tag::Elsewhere { tag, sha } => Tag::Elsewhere {
+            tag: quoted(tag),
+            sha: sha.clone(),
+        },
+        Tag::NoVersion => Tag::NoVersion,
+        Tag::Refused { tag, reason } => Tag::Refused {
+            tag: quoted(tag),
+            reason: quoted(reason),
+        },
+    });
+    match &tag {
         Some(Tag::Created(tag)) | Some(Tag::Present(tag)) => {
             out.push_str(&format!(
                 "- ✅ Release tag `{tag}` marks the merge commit\n"
@@ -184,7 +202,8 @@ pub fn section(post: &PostMerge) -> String {
             utc(*due)
         )),
         Some(FollowUp::Refused { title, reason }) => out.push_str(&format!(
-            "- ❌ {title}: the issue could not be opened ({reason})\n"
+            "- ❌ {title}: the issue could not be opened ({})\n",
+            quoted(reason)
         )),
         None => {}
     }
@@ -217,7 +236,7 @@ pub struct IncidentFacts<'a> {
 }
 
 pub fn follow_up_title(follow_up_title: &str, pull_title: &str) -> String {
-    format!("{follow_up_title}: {pull_title}")
+    format!("{follow_up_title}: {}", quoted(pull_title))
 }
 
 pub fn incident_report(f: &IncidentFacts<'_>) -> String {

@@ -976,6 +976,7 @@ fn create_pull(state: &mut State, cx: &Ctx, req: &Req<'_>, o: &str, r: &str) -> 
         merged_at: None,
         created_at: Utc::now(),
         updated_at: None,
+        ..PullSeed::default()
     };
     let pr = PullRec {
         id,

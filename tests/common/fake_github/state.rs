@@ -39,6 +39,9 @@ pub struct PullSeed {
     pub created_at: DateTime<Utc>,
     /// Defaults to `created_at`.
     pub updated_at: Option<DateTime<Utc>>,
+    /// GitHub's `locked` and `active_lock_reason` (a triage user's lock).
+    pub locked: bool,
+    pub active_lock_reason: Option<String>,
 }
 
 impl Default for PullSeed {
@@ -62,6 +65,8 @@ impl Default for PullSeed {
             merged_at: None,
             created_at: Utc::now(),
             updated_at: None,
+            locked: false,
+            active_lock_reason: None,
         }
     }
 }
