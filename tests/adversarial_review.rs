@@ -11,40 +11,14 @@ mod common;
 
 use axum::http::StatusCode;
 use chrono::Duration;
+use common::attacks::{
+    approve_by_comment, approved_by_both_roles, escalations, fork_delivery, p0, p0_changed, text_of,
+};
 use common::fake_github::{APP_ID, CheckRunSeed, PullSeed};
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
 use common::webhook::{PrSpec, pull_request_edited};
 
 const TREE_TWIN: &str = "t2t2t2t2t2t2t2t2t2t2t2t2t2t2t2t2t2t2t2t2";
-
-fn text_of(run: &common::fake_github::CheckRunRec) -> String {
-    format!(
-        "{}\n{}\n{}",
-        run.title.clone().unwrap_or_default(),
-        run.summary.clone().unwrap_or_default(),
-        run.text.clone().unwrap_or_default()
-    )
-}
-
-/// The P0 of the harness (hotfix + P0 applied by dana, who has write
-/// access), plus `trina` with triage access (GitHub's `permission` field
-/// says `read` for it); `bob` is a writer in no role.
-async fn p0() -> (Harness, PullSeed) {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.set_permission(REPO, "trina", "triage");
-    h.clock.set(pull.created_at);
-    (h, pull)
-}
-
-fn escalations(h: &Harness, number: u64) -> usize {
-    h.bot_comments(number)
-        .into_iter()
-        .filter(|c| c.body.starts_with("<!-- hotfix-guard:escalation level="))
-        .count()
-}
 
 // ---- Severity and designation, by a triage user ---------------------------
 
@@ -124,8 +98,7 @@ async fn a_severity_chosen_by_a_triage_user_does_not_count() {
 #[tokio::test]
 async fn retargeting_an_approved_hotfix_away_from_production_fails_the_check() {
     let (h, pull) = p0().await;
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
 
@@ -156,8 +129,7 @@ async fn retargeting_an_approved_hotfix_away_from_production_fails_the_check() {
 #[tokio::test]
 async fn a_force_push_of_a_tree_identical_commit_leaves_reviews_stale() {
     let (h, pull) = p0().await;
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
 
@@ -284,8 +256,7 @@ async fn a_version_that_only_adds_build_metadata_or_a_pre_release_is_not_a_bump(
     ] {
         let (h, pull) = p0().await;
         h.gh.set_file(REPO, HEAD_SHA, "VERSION", head_version);
-        h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-        h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+        approved_by_both_roles(&h, pull.number, HEAD_SHA);
         h.pull_request("opened", pull.number).await;
         let run = h.check(HEAD_SHA);
         let text = text_of(&run);
@@ -305,16 +276,14 @@ async fn a_version_that_only_adds_build_metadata_or_a_pre_release_is_not_a_bump(
 /// comment.
 #[tokio::test]
 async fn markers_in_the_pull_request_body_silence_nothing() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
+    let (h, pull) = p0_changed(POLICY, |p0| PullSeed {
         body: Some(
             "<!-- hotfix-guard -->\n<!-- hotfix-guard:escalation level=1 -->\n<!-- hotfix-guard:escalation level=2 -->"
                 .into(),
         ),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+        ..p0
+    })
+    .await;
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
     assert_eq!(h.app.engine.watched().await, 1);
@@ -357,13 +326,11 @@ async fn close_and_sweep(h: &Harness, number: u64, closer: &str) -> String {
 /// procedure by removing its labels must not silence it either.
 #[tokio::test]
 async fn closing_by_the_author_does_not_silence_the_escalation() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
+    let (h, pull) = p0_changed(POLICY, |p0| PullSeed {
         author: "erin".into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+        ..p0
+    })
+    .await;
     h.gh.set_permission(REPO, "erin", "read");
     h.clock.set(pull.created_at);
     let text = close_and_sweep(&h, pull.number, "erin").await;
@@ -609,40 +576,6 @@ async fn a_flooded_timeline_still_passes_on_approving_reviews_and_blocks_on_chan
 
 // ---- Freshness of comment approvals, by the author ------------------------
 
-/// A `pull_request` delivery for `number` as GitHub sends it for a head in
-/// the fork `mallory/app`.
-async fn fork_delivery(h: &Harness, action: &str, number: u64) {
-    let mut payload = common::webhook::pull_request_event(
-        action,
-        &PrSpec::from_seed(REPO, &h.gh.pull(REPO, number).expect("pull"), 1),
-    );
-    payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/app".into();
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
-}
-
-async fn comment(h: &Harness, number: u64, user: &str, at: chrono::DateTime<chrono::Utc>) {
-    let id =
-        h.gh.add_comment_at(REPO, number, user, "/hotfix approve", at);
-    let payload = common::webhook::issue_comment_event(
-        "created",
-        REPO,
-        number,
-        user,
-        "/hotfix approve",
-        id,
-        1,
-    );
-    assert_eq!(
-        h.deliver("issue_comment", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
-}
-
 /// The author first opens a second pull request (#8, not a hotfix) whose
 /// head is the malicious commit EVIL: the app records when it received
 /// EVIL. Reviewers approve the hotfix #7 by comment, on its own head. The
@@ -677,13 +610,13 @@ async fn another_pull_requests_delivery_of_the_same_commit_does_not_make_comment
     fork_delivery(&h, "synchronize", pull.number).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let now = chrono::Utc::now();
-    comment(&h, pull.number, "alice", now + Duration::seconds(1)).await;
-    comment(&h, pull.number, "oncall-olga", now + Duration::seconds(2)).await;
+    approve_by_comment(&h, pull.number, "alice", now + Duration::seconds(1)).await;
+    approve_by_comment(&h, pull.number, "oncall-olga", now + Duration::seconds(2)).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
 
     // EVIL is pushed to #7; its `synchronize` has not arrived yet.
     h.gh.update_pull(REPO, pull.number, |p| p.head_sha = EVIL.into());
-    comment(&h, pull.number, "dana", now + Duration::seconds(5)).await;
+    approve_by_comment(&h, pull.number, "dana", now + Duration::seconds(5)).await;
     let run = h.check(EVIL);
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
@@ -699,19 +632,16 @@ async fn another_pull_requests_delivery_of_the_same_commit_does_not_make_comment
 #[tokio::test]
 async fn a_merge_back_closed_by_a_triage_user_is_not_silently_waited_on() {
     const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
-    let h = Harness::start().await;
-    let pull = PullSeed {
+    let (h, pull) = p0_changed(POLICY, |p0| PullSeed {
         state: "closed".into(),
         merged: true,
         merge_commit_sha: Some(MERGE_SHA.into()),
         merged_by: Some("alice".into()),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+        ..p0
+    })
+    .await;
     h.gh.set_permission(REPO, "trina", "triage");
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("closed", pull.number).await;
     let merge_backs = |h: &Harness| -> Vec<PullSeed> {
         h.gh.pulls(REPO)
@@ -795,13 +725,13 @@ async fn a_re_pushed_head_whose_delivery_is_late_does_not_make_comments_fresh() 
     fork_delivery(&h, "synchronize", pull.number).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let now = chrono::Utc::now();
-    comment(&h, pull.number, "alice", now + Duration::seconds(1)).await;
-    comment(&h, pull.number, "oncall-olga", now + Duration::seconds(2)).await;
+    approve_by_comment(&h, pull.number, "alice", now + Duration::seconds(1)).await;
+    approve_by_comment(&h, pull.number, "oncall-olga", now + Duration::seconds(2)).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
 
     // EVIL is force-pushed again; its `synchronize` has not arrived yet.
     h.gh.update_pull(REPO, pull.number, |p| p.head_sha = EVIL.into());
-    comment(&h, pull.number, "dana", now + Duration::seconds(5)).await;
+    approve_by_comment(&h, pull.number, "dana", now + Duration::seconds(5)).await;
     let run = h.check(EVIL);
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");

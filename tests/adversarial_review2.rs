@@ -11,37 +11,13 @@ mod common;
 
 use axum::http::StatusCode;
 use chrono::Duration;
+use common::attacks::{
+    approve_by_comment, escalations, fork_delivery, label_delivery, label_delivery_slow, p0,
+    p0_changed, text_of,
+};
 use common::fake_github::PullSeed;
-use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
+use common::harness::{HEAD_SHA, POLICY, REPO};
 use common::webhook::PrSpec;
-
-fn text_of(run: &common::fake_github::CheckRunRec) -> String {
-    format!(
-        "{}\n{}\n{}",
-        run.title.clone().unwrap_or_default(),
-        run.summary.clone().unwrap_or_default(),
-        run.text.clone().unwrap_or_default()
-    )
-}
-
-/// The harness's P0 (hotfix + P0 applied by dana, a writer); `trina` has
-/// triage access; `bob` is a writer in no role.
-async fn p0() -> (Harness, PullSeed) {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.set_permission(REPO, "trina", "triage");
-    h.clock.set(pull.created_at);
-    (h, pull)
-}
-
-fn escalations(h: &Harness, number: u64) -> usize {
-    h.bot_comments(number)
-        .into_iter()
-        .filter(|c| c.body.starts_with("<!-- hotfix-guard:escalation level="))
-        .count()
-}
 
 // ---- The deadline sweep on a cut timeline ---------------------------------
 
@@ -118,38 +94,6 @@ async fn reopened_and_closed_by_triage_then_swept(flood: usize) {
 
 // ---- Per-pull-request head receipts, by the author -------------------------
 
-async fn fork_delivery(h: &Harness, action: &str, number: u64) {
-    let mut payload = common::webhook::pull_request_event(
-        action,
-        &PrSpec::from_seed(REPO, &h.gh.pull(REPO, number).expect("pull"), 1),
-    );
-    payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/app".into();
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
-}
-
-async fn comment(h: &Harness, number: u64, user: &str, at: chrono::DateTime<chrono::Utc>) {
-    let id =
-        h.gh.add_comment_at(REPO, number, user, "/hotfix approve", at);
-    let payload = common::webhook::issue_comment_event(
-        "created",
-        REPO,
-        number,
-        user,
-        "/hotfix approve",
-        id,
-        1,
-    );
-    assert_eq!(
-        h.deliver("issue_comment", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
-}
-
 /// The hotfix (head A, in the author's fork) gets a reviewed commit B
 /// pushed; role members approve B by comment. The author force-pushes the
 /// earlier head A back (A was received before the approvals were
@@ -171,8 +115,8 @@ async fn pushing_back_an_earlier_head_after_comment_approvals_leaves_them_stale(
     fork_delivery(&h, "synchronize", pull.number).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let now = chrono::Utc::now();
-    comment(&h, pull.number, "alice", now).await;
-    comment(&h, pull.number, "oncall-olga", now).await;
+    approve_by_comment(&h, pull.number, "alice", now).await;
+    approve_by_comment(&h, pull.number, "oncall-olga", now).await;
     assert_eq!(
         h.check(B).conclusion.as_deref(),
         Some("success"),
@@ -192,17 +136,6 @@ async fn pushing_back_an_earlier_head_after_comment_approvals_leaves_them_stale(
 }
 
 // ---- Designation and the severity's clock, by a triage user ----------------
-
-/// Delivers a `labeled`/`unlabeled` delivery for `label` as GitHub would.
-async fn label_delivery(h: &Harness, number: u64, action: &str, label: &str) {
-    let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, number).expect("pull"), 1);
-    let payload = common::webhook::pull_request_label_event(action, &spec, label);
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
-}
 
 /// A triage user takes both designation labels off the writer's P0 and
 /// closes it. The check keeps failing, naming who removed which label, and
@@ -390,13 +323,11 @@ async fn without_the_flood_a_triage_users_label_removal_is_held() {
 /// Returns the check's conclusion and text and how many deadlines are
 /// watched after the removal.
 async fn label_removal_after_a_label_flood(flood: usize) -> (Option<String>, String, u64) {
-    let h = Harness::start().await;
-    let pull = PullSeed {
+    let (h, pull) = p0_changed(POLICY, |p0| PullSeed {
         head_ref: "fix/login-loop".into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+        ..p0
+    })
+    .await;
     h.gh.set_permission(REPO, "trina", "triage");
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
@@ -425,23 +356,8 @@ async fn label_removal_after_a_label_flood(flood: usize) -> (Option<String>, Str
         );
     }
     h.clock.set(t0 + Duration::minutes(11));
-    let before = h.check(HEAD_SHA).update_count;
-    let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1);
-    let payload = common::webhook::pull_request_label_event("unlabeled", &spec, "P0");
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
     // 200 pages in debug may take longer than `settle` waits.
-    let started = std::time::Instant::now();
-    while started.elapsed() < std::time::Duration::from_secs(300)
-        && h.check(HEAD_SHA).update_count == before
-    {
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    }
-    tokio::time::timeout(std::time::Duration::from_secs(300), h.app.idle())
-        .await
-        .expect("evaluations finish");
+    label_delivery_slow(&h, pull.number, "unlabeled", "P0").await;
     let run = h.check(HEAD_SHA);
     (
         run.conclusion.clone(),

@@ -9,42 +9,10 @@
 
 mod common;
 
-use axum::http::StatusCode;
 use chrono::Duration;
+use common::attacks::{label_delivery_slow, text_of};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
-use common::webhook::PrSpec;
-
-fn text_of(run: &common::fake_github::CheckRunRec) -> String {
-    format!(
-        "{}\n{}\n{}",
-        run.title.clone().unwrap_or_default(),
-        run.summary.clone().unwrap_or_default(),
-        run.text.clone().unwrap_or_default()
-    )
-}
-
-/// Delivers a label event and waits until the check run is written again
-/// and the evaluations finish (reading 200 pages in debug may take longer
-/// than `settle` waits).
-async fn label_delivery_slow(h: &Harness, number: u64, action: &str, label: &str) {
-    let before = h.check(HEAD_SHA).update_count;
-    let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, number).expect("pull"), 1);
-    let payload = common::webhook::pull_request_label_event(action, &spec, label);
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    let started = std::time::Instant::now();
-    while started.elapsed() < std::time::Duration::from_secs(300)
-        && h.check(HEAD_SHA).update_count == before
-    {
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    }
-    tokio::time::timeout(std::time::Duration::from_secs(300), h.app.idle())
-        .await
-        .expect("evaluations finish");
-}
 
 // ---- Designation applied AND removed past a cut events list ----------------
 

@@ -8,55 +8,30 @@ mod common;
 
 use axum::http::StatusCode;
 use chrono::{Duration, TimeZone, Utc};
+use common::attacks::{
+    approve_by_comment, approved_by_both_roles, fork_delivery, p0_changed, p0_under, text_of,
+};
 use common::fake_github::{BOT_LOGIN, FakeGitHub, PullSeed};
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::webhook::{
     CheckRunSpec, PrSpec, check_run_requested_action, check_run_rerequested,
-    check_suite_rerequested, issue_comment_event, pull_request_event,
+    check_suite_rerequested, pull_request_event,
 };
 
 const NEW_HEAD: &str = "h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2h2";
 
-async fn p0(policy: &str) -> (Harness, PullSeed) {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(policy, &pull);
-    h.label_events_by(&pull, "dana");
-    (h, pull)
-}
-
 /// `/hotfix approve` by `user`, `minutes` after the pull request opened,
 /// and the delivery GitHub sends for it.
 async fn command(h: &Harness, pull: &PullSeed, user: &str, minutes: i64) {
-    let id = h.gh.add_comment_at(
-        REPO,
-        pull.number,
-        user,
-        "/hotfix approve",
-        pull.created_at + Duration::minutes(minutes),
-    );
-    let payload = issue_comment_event("created", REPO, pull.number, user, "/hotfix approve", id, 1);
-    assert_eq!(
-        h.deliver("issue_comment", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
-}
-
-fn text_of(run: &common::fake_github::CheckRunRec) -> String {
-    format!(
-        "{}\n{}\n{}",
-        run.title.clone().unwrap_or_default(),
-        run.summary.clone().unwrap_or_default(),
-        run.text.clone().unwrap_or_default()
-    )
+    let at = pull.created_at + Duration::minutes(minutes);
+    approve_by_comment(h, pull.number, user, at).await;
 }
 
 // ---- 1. Freshness from the server, never from the author ------------------
 
 #[tokio::test]
 async fn a_back_dated_push_does_not_keep_comment_approvals() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     h.pull_request("opened", pull.number).await;
     command(&h, &pull, "alice", 1).await;
     command(&h, &pull, "oncall-olga", 2).await;
@@ -100,7 +75,7 @@ async fn a_back_dated_push_does_not_keep_comment_approvals() {
 
 #[tokio::test]
 async fn a_head_no_push_record_names_has_stale_comment_approvals() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     // The head GitHub shows has no push in the repository's activity (a
     // fork's push, or one older than the activity page reaches).
     h.gh.update_pull(REPO, pull.number, |p| p.head_sha = NEW_HEAD.into());
@@ -124,7 +99,7 @@ async fn a_head_no_push_record_names_has_stale_comment_approvals() {
 
 #[tokio::test]
 async fn a_fork_head_is_not_looked_up_in_the_base_repository_and_stays_unconfirmed() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     // Opened half an hour ago, approved by comment since; the app first
     // receives a delivery naming the head only now.
     h.gh.update_pull(REPO, pull.number, |p| {
@@ -153,18 +128,9 @@ async fn a_fork_head_is_not_looked_up_in_the_base_repository_and_stays_unconfirm
     h.gh.update_pull(REPO, pull.number, |p| {
         p.head_repo = Some("mallory/app".into())
     });
-    let mut payload = pull_request_event(
-        "synchronize",
-        &PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1),
-    );
-    payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/app".into();
     // Only the app's own receipt time vouches for a fork's head, and it
     // is after both comments.
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    fork_delivery(&h, "synchronize", pull.number).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     assert!(
@@ -181,7 +147,7 @@ async fn a_fork_head_is_not_looked_up_in_the_base_repository_and_stays_unconfirm
 
 #[tokio::test]
 async fn api_calls_per_first_p0_evaluation_with_a_comment_approval() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     h.gh.add_comment_at(
         REPO,
         pull.number,
@@ -243,7 +209,7 @@ async fn an_escalation_marker_typed_by_the_author_does_not_silence_the_escalatio
 
 #[tokio::test]
 async fn a_persons_comment_with_the_sticky_marker_is_never_edited() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     let theirs = h.gh.add_comment(
         REPO,
         pull.number,
@@ -266,18 +232,15 @@ async fn a_persons_comment_with_the_sticky_marker_is_never_edited() {
 }
 
 async fn merged_p0() -> (Harness, PullSeed) {
-    let h = Harness::start().await;
-    let pull = PullSeed {
+    let (h, pull) = p0_changed(POLICY, |p0| PullSeed {
         state: "closed".into(),
         merged: true,
         merge_commit_sha: Some("m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3".into()),
         merged_by: Some("alice".into()),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+        ..p0
+    })
+    .await;
+    approved_by_both_roles(&h, pull.number, HEAD_SHA);
     (h, pull)
 }
 
@@ -338,8 +301,7 @@ async fn a_severity_label_no_event_names_fails_saying_what_to_do() {
             pull.created_at + Duration::seconds(5),
         );
     }
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
@@ -370,10 +332,9 @@ fn with_checks(extra: &str) -> String {
 }
 
 async fn big_approved_p0(policy: &str, files: Vec<(String, u64, u64)>) -> Harness {
-    let (h, pull) = p0(policy).await;
+    let (h, pull) = p0_under(policy).await;
     h.gh.set_pull_files(REPO, pull.number, files);
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
     h
 }
@@ -428,7 +389,7 @@ async fn a_test_past_the_3000th_file_cannot_be_verified_and_says_so() {
 
 #[tokio::test]
 async fn a_policy_edit_past_the_3000th_file_is_still_validated() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     let mut files = many_files(3_500, None);
     files[3_300].0 = ".github/hotfix-policy.yml".to_string();
     h.gh.set_pull_files(REPO, pull.number, files);
@@ -457,7 +418,7 @@ async fn a_package_json_with_a_byte_order_mark_and_crlf_is_read() {
         "version_bump: { files: [VERSION], increment: patch }",
         "version_bump: { files: [package.json], increment: patch }",
     );
-    let (h, pull) = p0(&policy).await;
+    let (h, pull) = p0_under(&policy).await;
     h.gh.set_file(
         REPO,
         &pull.base_sha,
@@ -470,8 +431,7 @@ async fn a_package_json_with_a_byte_order_mark_and_crlf_is_read() {
         "package.json",
         "\u{feff}{\r\n  \"name\": \"app\",\r\n  \"version\": \"1.2.4\"\r\n}\r\n",
     );
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(
@@ -487,7 +447,7 @@ async fn a_package_json_with_a_byte_order_mark_and_crlf_is_read() {
 
 #[tokio::test]
 async fn a_re_run_writes_the_check_run_again_but_not_the_comment() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     h.pull_request("opened", pull.number).await;
     let before = h.check(HEAD_SHA);
     let sticky = h.bot_comments(pull.number)[0].id;
@@ -553,7 +513,7 @@ async fn a_pyproject_patch_bump_follows_pep_440() {
         "version_bump: { files: [VERSION], increment: patch }",
         "version_bump: { files: [pyproject.toml], increment: patch }",
     );
-    let (h, pull) = p0(&policy).await;
+    let (h, pull) = p0_under(&policy).await;
     h.gh.set_file(
         REPO,
         &pull.base_sha,
@@ -566,8 +526,7 @@ async fn a_pyproject_patch_bump_follows_pep_440() {
         "pyproject.toml",
         "[project]\nname = \"app\"\nversion = \"1.4.1\"\n",
     );
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(
@@ -581,10 +540,7 @@ async fn a_pyproject_patch_bump_follows_pep_440() {
 
 #[tokio::test]
 async fn a_severity_label_re_applied_by_a_non_writer_fails_but_does_not_stop_the_clock() {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+    let (h, pull) = p0_under(POLICY).await;
     h.gh.set_permission(REPO, "mallory", "triage");
     for (added, secs) in [(false, 10), (true, 15)] {
         h.gh.add_label_event(
@@ -612,7 +568,7 @@ async fn a_severity_label_re_applied_by_a_non_writer_fails_but_does_not_stop_the
 
 #[tokio::test]
 async fn a_server_without_the_activity_api_leaves_comment_approvals_stale_not_broken() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     // The app never received a delivery naming the head (no store record),
     // and the server has no activity API.
     h.gh.fail_next("GET", "/activity", 404, vec![], 10);
@@ -637,7 +593,7 @@ async fn a_server_without_the_activity_api_leaves_comment_approvals_stale_not_br
 #[tokio::test]
 async fn a_second_unlabelled_pull_request_on_the_hotfix_head_cannot_turn_its_check_neutral() {
     use common::fake_github::PullSeed;
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     h.pull_request("opened", pull.number).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
     // The author opens a second pull request on the same commit, from a
@@ -668,21 +624,27 @@ async fn a_second_unlabelled_pull_request_on_the_hotfix_head_cannot_turn_its_che
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
 }
 
-#[tokio::test]
-async fn a_fork_pull_request_on_a_directly_pushed_commit_leaves_the_audit_run() {
-    use common::fake_github::PullSeed;
-    const PUSHED: &str = "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2";
-    let h = common::harness::Harness::start().await;
+/// A trunk-flow repository (no merge-back) whose one pull request is #3
+/// from `feature/x`, not a hotfix: pushes to `main` are audited.
+async fn trunk_with_a_feature_pull() -> Harness {
+    let h = Harness::start().await;
     let pull = PullSeed {
         number: 3,
         head_ref: "feature/x".into(),
         labels: vec![],
         ..h.p0()
     };
-    let policy = common::harness::POLICY
+    let trunk = POLICY
         .replace("workflow: git-flow", "workflow: trunk")
         .replace("  merge_back: true\n", "");
-    h.seed(&policy, &pull);
+    h.seed(&trunk, &pull);
+    h
+}
+
+#[tokio::test]
+async fn a_fork_pull_request_on_a_directly_pushed_commit_leaves_the_audit_run() {
+    const PUSHED: &str = "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2";
+    let h = trunk_with_a_feature_pull().await;
     let mut payload = common::webhook::push_event(REPO, "refs/heads/main", &["src/session.rs"], 1);
     payload["after"] = serde_json::json!(PUSHED);
     payload["head_commit"]["id"] = serde_json::json!(PUSHED);
@@ -725,19 +687,7 @@ async fn a_fork_pull_request_on_a_directly_pushed_commit_leaves_the_audit_run() 
 #[tokio::test]
 async fn a_fork_head_pushed_away_and_back_after_comment_approvals_is_not_approved() {
     const EVIL: &str = "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1";
-    async fn fork_sync(h: &common::harness::Harness, number: u64) {
-        let mut payload = pull_request_event(
-            "synchronize",
-            &PrSpec::from_seed(REPO, &h.gh.pull(REPO, number).expect("pull"), 1),
-        );
-        payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/app".into();
-        assert_eq!(
-            h.deliver("pull_request", &payload).await,
-            StatusCode::ACCEPTED
-        );
-        h.settle().await;
-    }
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     h.gh.add_repo("mallory/app");
     h.gh.update_pull(REPO, pull.number, |p| {
         p.created_at = Utc::now() - Duration::minutes(30);
@@ -746,31 +696,18 @@ async fn a_fork_head_pushed_away_and_back_after_comment_approvals_is_not_approve
     h.gh.set_file(REPO, EVIL, "VERSION", "1.2.4\n");
     // The fork pushes the malicious head (the app records it) ...
     h.gh.update_pull(REPO, pull.number, |p| p.head_sha = EVIL.into());
-    fork_sync(&h, pull.number).await;
+    fork_delivery(&h, "synchronize", pull.number).await;
     // ... then force-pushes the head the reviewers look at and approve.
     h.gh.update_pull(REPO, pull.number, |p| p.head_sha = HEAD_SHA.into());
-    fork_sync(&h, pull.number).await;
+    fork_delivery(&h, "synchronize", pull.number).await;
     for (user, s) in [("alice", 1), ("oncall-olga", 2)] {
-        let id = h.gh.add_comment_at(
-            REPO,
-            pull.number,
-            user,
-            "/hotfix approve",
-            Utc::now() + Duration::seconds(s),
-        );
-        let payload =
-            issue_comment_event("created", REPO, pull.number, user, "/hotfix approve", id, 1);
-        assert_eq!(
-            h.deliver("issue_comment", &payload).await,
-            StatusCode::ACCEPTED
-        );
-        h.settle().await;
+        approve_by_comment(&h, pull.number, user, Utc::now() + Duration::seconds(s)).await;
     }
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
     // After the approvals, the malicious head is pushed back.
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     h.gh.update_pull(REPO, pull.number, |p| p.head_sha = EVIL.into());
-    fork_sync(&h, pull.number).await;
+    fork_delivery(&h, "synchronize", pull.number).await;
     let run = h.check(EVIL);
     assert_eq!(
         run.conclusion.as_deref(),
@@ -789,7 +726,7 @@ async fn a_fork_head_pushed_away_and_back_after_comment_approvals_is_not_approve
 
 #[tokio::test]
 async fn a_late_opened_delivery_with_an_old_head_and_labels_writes_nothing_on_the_old_head() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     // The snapshot GitHub put in the `opened` delivery: the first head,
     // before the P0 label was applied.
     let stale_seed = PullSeed {
@@ -835,13 +772,11 @@ async fn a_late_opened_delivery_with_an_old_head_and_labels_writes_nothing_on_th
 /// A P0 labelled `hotfix` + `P0` by dana (write access) on a branch without
 /// the hotfix prefix: only its labels make it a hotfix.
 async fn labelled_only_p0() -> (Harness, PullSeed) {
-    let h = Harness::start().await;
-    let pull = PullSeed {
+    let (h, pull) = p0_changed(POLICY, |p0| PullSeed {
         head_ref: "fix/login-loop".into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+        ..p0
+    })
+    .await;
     h.gh.set_permission(REPO, "trina", "triage");
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
@@ -979,7 +914,7 @@ async fn re_applying_a_writers_hotfix_label_and_removing_it_again_does_not_laund
 
 #[tokio::test]
 async fn two_hundred_throw_away_approvers_cost_a_bounded_number_of_calls() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     h.pull_request("opened", pull.number).await;
     for n in 0..200 {
         h.gh.add_comment_at(
@@ -1029,7 +964,7 @@ async fn two_hundred_throw_away_approvers_cost_a_bounded_number_of_calls() {
 
 #[tokio::test]
 async fn a_role_member_who_lost_write_access_fills_no_role() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     h.pull_request("opened", pull.number).await;
     // alice is named in engineering-lead, but her write access is gone.
     h.gh.set_permission(REPO, "alice", "read");
@@ -1054,17 +989,7 @@ async fn a_role_member_who_lost_write_access_fills_no_role() {
 
 #[tokio::test]
 async fn three_hundred_queued_direct_pushes_are_each_audited() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        number: 3,
-        head_ref: "feature/x".into(),
-        labels: vec![],
-        ..h.p0()
-    };
-    let trunk = POLICY
-        .replace("workflow: git-flow", "workflow: trunk")
-        .replace("  merge_back: true\n", "");
-    h.seed(&trunk, &pull);
+    let h = trunk_with_a_feature_pull().await;
     let sha = |n: usize| format!("{:040x}", n + 1);
     let push = |n: usize| {
         let mut payload =
@@ -1125,7 +1050,7 @@ async fn set_state(h: &Harness, pull: &PullSeed, state: &str, event: &str, actio
 
 #[tokio::test]
 async fn closing_says_escalation_stopped_and_reopening_posts_the_level_now_due_once() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
     set_state(&h, &pull, "closed", "closed", "closed").await;
@@ -1163,7 +1088,7 @@ async fn closing_says_escalation_stopped_and_reopening_posts_the_level_now_due_o
 
 #[tokio::test]
 async fn a_level_posted_before_closing_is_not_posted_again_after_reopening() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
     h.clock.advance(Duration::minutes(130));
@@ -1179,7 +1104,7 @@ async fn a_level_posted_before_closing_is_not_posted_again_after_reopening() {
 
 #[tokio::test]
 async fn more_than_10000_comments_do_not_stop_the_escalation_nor_repeat_it() {
-    let (h, pull) = p0(POLICY).await;
+    let (h, pull) = p0_under(POLICY).await;
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
     assert_eq!(h.app.engine.watched().await, 1);
@@ -1210,13 +1135,11 @@ async fn more_than_10000_comments_do_not_stop_the_escalation_nor_repeat_it() {
 
 #[tokio::test]
 async fn throw_away_approvers_of_a_count_only_severity_cost_one_listing_of_writers() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
+    let (h, pull) = p0_changed(POLICY, |p0| PullSeed {
         labels: vec!["hotfix".into(), "P2".into()],
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+        ..p0
+    })
+    .await;
     h.pull_request("opened", pull.number).await;
     for n in 0..50 {
         h.gh.add_comment_at(

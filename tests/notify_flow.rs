@@ -12,6 +12,7 @@ use common::fake_github::{FakeGitHub, PullSeed};
 use common::fake_notify::{CHANNEL_ID, FakeNotify, Mode};
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::webhook::{PrSpec, ReviewSpec, pull_request_event, review_event};
+use hotfix_guard::notify::NotifyConfig;
 
 fn policy(extra: &str) -> String {
     format!(
@@ -20,14 +21,35 @@ fn policy(extra: &str) -> String {
 }
 
 async fn start(notify: &FakeNotify, policy_text: &str) -> (Harness, PullSeed) {
+    start_with(notify.config(), policy_text, "dana", |pull| pull).await
+}
+
+/// An app on a fresh store sending notices as `config` says, the harness's
+/// P0 (changed by `change`) seeded under `policy_text` with its labels
+/// applied by `labeller`, and the clock at its opening.
+async fn start_with(
+    config: NotifyConfig,
+    policy_text: &str,
+    labeller: &str,
+    change: impl FnOnce(PullSeed) -> PullSeed,
+) -> (Harness, PullSeed) {
     let gh = Arc::new(FakeGitHub::start().await);
     let url = common::store::scratch_url().await;
-    let h = Harness::with_notify(gh, url, Arc::new(notify.config())).await;
-    let pull = h.p0();
+    let h = Harness::with_notify(gh, url, Arc::new(config)).await;
+    let pull = change(h.p0());
     h.seed(policy_text, &pull);
-    h.label_events_by(&pull, "dana");
+    h.label_events_by(&pull, labeller);
     h.clock.set(pull.created_at);
     (h, pull)
+}
+
+/// dana swaps the severity `from` for `to` at `at` (#7 keeps `hotfix`),
+/// and GitHub's `labeled` delivery arrives.
+async fn relabel(h: &Harness, from: &str, to: &str, at: chrono::DateTime<chrono::Utc>) {
+    h.gh.update_pull(REPO, 7, |p| p.labels = vec!["hotfix".into(), to.into()]);
+    h.gh.add_label_event(REPO, 7, from, "dana", false, at);
+    h.gh.add_label_event(REPO, 7, to, "dana", true, at);
+    h.pull_request("labeled", 7).await;
 }
 
 async fn approve(h: &Harness, pull: &PullSeed, user: &str, id: u64) {
@@ -230,15 +252,10 @@ async fn a_p0_incident_is_one_slack_thread_and_each_notice_is_sent_once() {
 async fn slack_rate_limiting_is_waited_out() {
     let notify = FakeNotify::start().await;
     notify.lock().limit_next = 1;
-    let gh = Arc::new(FakeGitHub::start().await);
     let mut config = notify.config();
     // Far shorter than the 1 s Slack asks for: only Retry-After explains the wait.
     config.retry_base = Duration::from_millis(50);
-    let h = Harness::with_notify(gh, common::store::scratch_url().await, Arc::new(config)).await;
-    let pull = h.p0();
-    h.seed(&policy(""), &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
+    let (h, _) = start_with(config, &policy(""), "dana", |pull| pull).await;
     h.pull_request("opened", 7).await;
     notify
         .wait_for("the alert after the 429", |s| s.posts.len() == 1)
@@ -290,14 +307,9 @@ async fn a_target_that_stays_down_never_holds_up_the_check_run() {
     notify.lock().mode = Some(Mode::Hang);
     let mut config = notify.config();
     config.timeout = Duration::from_millis(300);
-    let gh = Arc::new(FakeGitHub::start().await);
-    let url = common::store::scratch_url().await;
-    let h = Harness::with_notify(gh, url, Arc::new(config)).await;
-    let pull = h.p0();
     // A webhook this deployment has no URL for.
-    h.seed(&policy("  - to: webhook:ops\n"), &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
+    let ops = policy("  - to: webhook:ops\n");
+    let (h, _) = start_with(config, &ops, "dana", |pull| pull).await;
     let started = std::time::Instant::now();
     h.pull_request("opened", 7).await;
     let check = h.check(HEAD_SHA);
@@ -374,20 +386,11 @@ async fn two_instances_on_one_store_send_each_notice_once() {
 async fn a_severity_change_and_a_close_without_merging_are_replies() {
     let notify = FakeNotify::start().await;
     let every_severity = format!("{POLICY}notify:\n  - to: \"slack:#incidents\"\n");
-    let gh = Arc::new(FakeGitHub::start().await);
-    let h = Harness::with_notify(
-        gh,
-        common::store::scratch_url().await,
-        Arc::new(notify.config()),
-    )
-    .await;
-    let pull = PullSeed {
+    let (h, pull) = start_with(notify.config(), &every_severity, "dana", |p0| PullSeed {
         labels: vec!["hotfix".into(), "P1".into()],
-        ..h.p0()
-    };
-    h.seed(&every_severity, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
+        ..p0
+    })
+    .await;
     h.pull_request("opened", 7).await;
     notify
         .wait_for("the P1 update", |s| s.posts.len() == 1)
@@ -400,11 +403,13 @@ async fn a_severity_change_and_a_close_without_merging_are_replies() {
     );
 
     // dana raises it to P0.
-    let raised = pull.created_at + chrono::Duration::minutes(3);
-    h.gh.update_pull(REPO, 7, |p| p.labels = vec!["hotfix".into(), "P0".into()]);
-    h.gh.add_label_event(REPO, 7, "P1", "dana", false, raised);
-    h.gh.add_label_event(REPO, 7, "P0", "dana", true, raised);
-    h.pull_request("labeled", 7).await;
+    relabel(
+        &h,
+        "P1",
+        "P0",
+        pull.created_at + chrono::Duration::minutes(3),
+    )
+    .await;
     notify
         .wait_for("the severity change", |s| s.posts.len() == 2)
         .await;
@@ -503,27 +508,14 @@ async fn a_hostile_title_cannot_ping_the_channel_hide_a_link_or_flood_the_thread
 async fn relabelling_back_and_forth_announces_each_severity_once() {
     let notify = FakeNotify::start().await;
     let every_severity = format!("{POLICY}notify:\n  - to: \"slack:#incidents\"\n");
-    let gh = Arc::new(FakeGitHub::start().await);
-    let h = Harness::with_notify(
-        gh,
-        common::store::scratch_url().await,
-        Arc::new(notify.config()),
-    )
-    .await;
-    let pull = h.p0();
-    h.seed(&every_severity, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
+    let (h, pull) = start(&notify, &every_severity).await;
     h.pull_request("opened", 7).await;
     notify.wait_for("the alert", |s| s.posts.len() == 1).await;
     let mut current = "P0";
     for minute in 1..=6 {
         let next = if current == "P0" { "P1" } else { "P0" };
         let at = pull.created_at + chrono::Duration::minutes(minute);
-        h.gh.update_pull(REPO, 7, |p| p.labels = vec!["hotfix".into(), next.into()]);
-        h.gh.add_label_event(REPO, 7, current, "dana", false, at);
-        h.gh.add_label_event(REPO, 7, next, "dana", true, at);
-        h.pull_request("labeled", 7).await;
+        relabel(&h, current, next, at).await;
         h.settle().await;
         current = next;
     }
@@ -558,12 +550,7 @@ async fn a_slack_target_without_a_bot_token_is_named_on_the_check_run_and_the_we
             common::fake_notify::WEBHOOK_SECRET.to_string(),
         ),
     ]);
-    let gh = Arc::new(FakeGitHub::start().await);
-    let h = Harness::with_notify(gh, common::store::scratch_url().await, Arc::new(config)).await;
-    let pull = h.p0();
-    h.seed(&policy(""), &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
+    let (h, _) = start_with(config, &policy(""), "dana", |pull| pull).await;
     h.pull_request("opened", 7).await;
     let check = h.check(HEAD_SHA);
     assert_eq!(check.status, "completed", "{check:#?}");
@@ -584,19 +571,9 @@ async fn a_slack_target_without_a_bot_token_is_named_on_the_check_run_and_the_we
 #[tokio::test]
 async fn a_severity_label_from_someone_without_write_access_pages_nobody() {
     let notify = FakeNotify::start().await;
-    let gh = Arc::new(FakeGitHub::start().await);
-    let h = Harness::with_notify(
-        gh,
-        common::store::scratch_url().await,
-        Arc::new(notify.config()),
-    )
-    .await;
-    let pull = h.p0();
-    h.seed(&policy(""), &pull);
     // trina may label (triage) but not write: her P0 does not count.
+    let (h, pull) = start_with(notify.config(), &policy(""), "trina", |pull| pull).await;
     h.gh.set_permission(REPO, "trina", "triage");
-    h.label_events_by(&pull, "trina");
-    h.clock.set(pull.created_at);
     h.pull_request("opened", 7).await;
     let check = h.check(HEAD_SHA);
     assert_eq!(check.status, "completed", "{check:#?}");

@@ -15,8 +15,8 @@ mod evidence;
 pub use evidence::{CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo};
 
 use super::types::{
-    BranchInfo, CheckOutput, CheckRunInfo, CheckRunUpdate, CommentInfo, CommitInfo, CompareInfo,
-    FileInfo, IssueInfo, IssueSummary, NewCheckRun, PullInfo, RepoInfo, ReviewInfo, Timeline, wire,
+    BranchInfo, CheckOutput, CheckRunInfo, CheckRunUpdate, CommentInfo, CompareInfo, FileInfo,
+    IssueInfo, IssueSummary, NewCheckRun, PullInfo, RepoInfo, ReviewInfo, Timeline, wire,
 };
 
 /// GitHub accepts at most this many annotations per check-run request.
@@ -496,16 +496,6 @@ impl RepoClient {
             )
             .await?;
         Ok(())
-    }
-
-    /// `GET /repos/{owner}/{repo}/commits/{sha}` (listed in docs/contracts.md:
-    /// for the commit date, "time since push").
-    pub async fn get_commit(&self, sha: &str) -> Result<CommitInfo, GitHubError> {
-        let path = format!("{}/commits/{}", self.prefix, encode_path(sha, true));
-        let w: wire::Commit = self
-            .get("GET /repos/{owner}/{repo}/commits/{sha}", path)
-            .await?;
-        Ok(w.into())
     }
 
     /// `GET /repos/{owner}/{repo}/activity?ref=refs/heads/{branch}`, newest

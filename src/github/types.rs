@@ -153,13 +153,6 @@ pub struct IssueInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommitInfo {
-    pub sha: String,
-    pub committer_date: Option<DateTime<Utc>>,
-    pub author_date: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstallationInfo {
     pub id: u64,
     /// The login of the user or organisation the app is installed on.
@@ -582,28 +575,6 @@ pub(crate) mod wire {
         pub html_url: String,
     }
 
-    #[derive(Deserialize, Default)]
-    pub(crate) struct Signature {
-        #[serde(default, deserialize_with = "lenient_time")]
-        pub date: Option<DateTime<Utc>>,
-    }
-
-    #[derive(Deserialize, Default)]
-    pub(crate) struct CommitBody {
-        #[serde(default)]
-        pub committer: Option<Signature>,
-        #[serde(default)]
-        pub author: Option<Signature>,
-    }
-
-    #[derive(Deserialize)]
-    pub(crate) struct Commit {
-        #[serde(default, deserialize_with = "lenient_string")]
-        pub sha: String,
-        #[serde(default)]
-        pub commit: CommitBody,
-    }
-
     #[derive(Deserialize)]
     pub(crate) struct Membership {
         #[serde(default, deserialize_with = "lenient_string")]
@@ -894,16 +865,6 @@ impl From<wire::Issue> for IssueInfo {
         IssueInfo {
             number: w.number,
             html_url: w.html_url,
-        }
-    }
-}
-
-impl From<wire::Commit> for CommitInfo {
-    fn from(w: wire::Commit) -> CommitInfo {
-        CommitInfo {
-            sha: w.sha,
-            committer_date: w.commit.committer.and_then(|s| s.date),
-            author_date: w.commit.author.and_then(|s| s.date),
         }
     }
 }

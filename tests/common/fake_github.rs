@@ -291,10 +291,6 @@ impl FakeGitHub {
         self.with(|s| s.repo_or_create(repo).default_branch = branch.to_string());
     }
 
-    pub fn set_private(&self, repo: &str, private: bool) {
-        self.with(|s| s.repo_or_create(repo).private = private);
-    }
-
     /// Marks an account as an organization (also done by the team helpers).
     pub fn add_org(&self, org: &str) {
         self.with(|s| {
@@ -318,17 +314,6 @@ impl FakeGitHub {
 
     pub fn branch_sha(&self, repo: &str, branch: &str) -> Option<String> {
         self.with(|s| s.repo(repo).and_then(|r| r.branches.get(branch).cloned()))
-    }
-
-    pub fn set_protected(&self, repo: &str, branch: &str, protected: bool) {
-        self.with(|s| {
-            let r = s.repo_or_create(repo);
-            if protected {
-                r.protected.insert(branch.to_string());
-            } else {
-                r.protected.remove(branch);
-            }
-        });
     }
 
     /// A file's text at a ref: a branch name or a commit sha. A lookup by

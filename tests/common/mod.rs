@@ -2,6 +2,7 @@
 //! webhook helpers. Each test uses a different part, hence the allow.
 #![allow(dead_code)]
 
+pub mod attacks;
 pub mod fake_github;
 pub mod fake_notify;
 pub mod harness;

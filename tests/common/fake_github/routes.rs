@@ -86,12 +86,6 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
         ("POST", ["repos", o, r, "check-runs"]) => {
             with_repo_mut(state, o, r, |id, repo| create_check_run(cx, repo, req, id))
         }
-        ("GET", ["repos", o, r, "check-runs", id]) => {
-            with_repo(state, o, r, |_, repo| match find_check_run(repo, id) {
-                Some(run) => Reply::ok(shapes::check_run(cx, repo, run)),
-                None => Reply::not_found(),
-            })
-        }
         ("PATCH", ["repos", o, r, "check-runs", id]) => {
             with_repo_mut(state, o, r, |_, repo| update_check_run(cx, repo, req, id))
         }
@@ -115,12 +109,6 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
                 .map(|f| shapes::pull_file(cx, &repo.full_name(), &pr.seed.head_sha, f))
                 .collect();
             paged(cx, req, items)
-        }),
-        ("GET", ["repos", o, r, "issues", "comments", id]) => with_repo(state, o, r, |_, repo| {
-            match repo.comments.iter().find(|c| id.parse() == Ok(c.id)) {
-                Some(c) => Reply::ok(shapes::comment(cx, &repo.full_name(), c)),
-                None => Reply::not_found(),
-            }
         }),
         ("PATCH", ["repos", o, r, "issues", "comments", id]) => {
             edit_comment(state, cx, req, o, r, id)
@@ -554,11 +542,6 @@ const CONCLUSIONS: [&str; 8] = [
     "timed_out",
 ];
 
-fn find_check_run<'a>(repo: &'a RepoState, id: &str) -> Option<&'a CheckRunRec> {
-    let id = id.parse::<u64>().ok()?;
-    repo.check_runs.iter().find(|run| run.id == id)
-}
-
 fn list_check_runs(cx: &Ctx, repo: &RepoState, req: &Req<'_>, git_ref: &str) -> Reply {
     let sha = repo.resolve_sha(git_ref);
     let mut runs: Vec<&CheckRunRec> = repo
@@ -566,21 +549,12 @@ fn list_check_runs(cx: &Ctx, repo: &RepoState, req: &Req<'_>, git_ref: &str) -> 
         .iter()
         .filter(|run| run.head_sha == sha)
         .filter(|run| req.param("check_name").is_none_or(|name| run.name == name))
-        .filter(|run| {
-            req.param("status")
-                .is_none_or(|status| run.status == status)
-        })
-        .filter(|run| {
-            req.param("app_id")
-                .is_none_or(|app| app.parse::<u64>() == Ok(run.app_id))
-        })
         .collect();
-    // Newest first; "latest" (the default) keeps the newest run per name and app.
+    // Newest first; "latest" (GitHub's default, and what the app asks for)
+    // keeps the newest run per name and app.
     runs.sort_by_key(|run| std::cmp::Reverse(run.id));
-    if req.param("filter") != Some("all") {
-        let mut seen = std::collections::HashSet::new();
-        runs.retain(|run| seen.insert((run.name.clone(), run.app_id)));
-    }
+    let mut seen = std::collections::HashSet::new();
+    runs.retain(|run| seen.insert((run.name.clone(), run.app_id)));
     let total = runs.len();
     let items = runs
         .into_iter()

@@ -284,8 +284,9 @@ pub(super) fn repository(cx: &Ctx, repo: &RepoState, owner_is_org: bool) -> Valu
             "name": repo.name,
             "full_name": full,
             "owner": user(cx, &repo.owner, owner_is_org),
-            "private": repo.private,
-            "visibility": if repo.private { "private" } else { "public" },
+            // The app reads neither, so the fake serves public repositories only.
+            "private": false,
+            "visibility": "public",
             "description": null,
             "fork": false,
             "mirror_url": null,
@@ -859,9 +860,10 @@ pub(super) fn branch(cx: &Ctx, repo: &RepoState, name: &str, sha: &str) -> Value
                 "self": format!("{api}/branches/{name}"),
                 "html": format!("{}/tree/{name}", cx.repo_web(&full)),
             },
-            "protected": repo.protected.contains(name),
+            // The app does not read branch protection: never protected here.
+            "protected": false,
             "protection": {
-                "enabled": repo.protected.contains(name),
+                "enabled": false,
                 "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []},
             },
             "protection_url": format!("{api}/branches/{name}/protection"),
