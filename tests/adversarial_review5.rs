@@ -137,3 +137,109 @@ async fn follow_up_with_version(version: &str) {
     );
     assert!(!sticky.contains("Post-incident review: [#999]"), "{sticky}");
 }
+
+// ---- Locking the conversation, by a triage user ---------------------------
+
+/// Two levels (the second 4h after the severity). A triage user locks the
+/// unapproved P0's conversation before its deadline and keeps it locked
+/// past the second level, then it is unlocked. Neither level may count as
+/// posted while nothing was posted: once unlocked, the second level (the
+/// one that mentions @acme/cto) is posted, once, and no level twice.
+#[tokio::test]
+async fn a_lock_held_past_the_second_level_does_not_count_either_level_as_posted() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    let policy = POLICY.replace(
+        "escalation:\n  mention: [acme/incident-commanders]\n",
+        "escalation:\n  mention: [acme/incident-commanders]\n  after: 4h\n  mention_after: [acme/cto]\n",
+    );
+    assert_ne!(policy, POLICY);
+    h.seed(&policy, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+
+    h.clock.advance(Duration::minutes(60));
+    lock(&h, pull.number);
+    // The lock's own delivery reaches the app too (`pull_request.locked`).
+    h.pull_request("locked", pull.number).await;
+    h.clock.advance(Duration::minutes(70));
+    h.app.engine.sweep().await;
+    h.clock.advance(Duration::minutes(130));
+    h.app.engine.sweep().await;
+    h.pull_request("edited", pull.number).await;
+    let text = text_of(&h.check(HEAD_SHA));
+    assert_eq!(posts_of_level(&h, pull.number, 1), 0);
+    assert_eq!(posts_of_level(&h, pull.number, 2), 0);
+    assert!(
+        text.contains("is due and could not be posted") && text.contains("@acme/cto"),
+        "the held second level is named: {text}"
+    );
+
+    unlock(&h, pull.number);
+    h.pull_request("unlocked", pull.number).await;
+    h.app.engine.sweep().await;
+    h.app.engine.sweep().await;
+    assert_eq!(posts_of_level(&h, pull.number, 2), 1, "level 2 posted once");
+    assert!(posts_of_level(&h, pull.number, 1) <= 1, "level 1 never twice");
+    let cto = h
+        .bot_comments(pull.number)
+        .into_iter()
+        .filter(|c| c.body.contains("@acme/cto"))
+        .count();
+    assert!(cto >= 1, "@acme/cto is mentioned");
+    h.pull_request("edited", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(!text.contains("could not be posted"), "{text}");
+}
+
+/// A P2 approved by bob passes. A triage user locks the conversation
+/// (GitHub says `locked` and refuses the app's comments); the author then
+/// pushes unreviewed code. The new head must fail (the review is of the
+/// old commit) and name the lock, and no `success` may appear on it.
+#[tokio::test]
+async fn a_push_while_locked_does_not_carry_the_previous_heads_success() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+
+    lock(&h, pull.number);
+    refuse_comments(&h);
+    h.pull_request("locked", pull.number).await;
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = NEW_HEAD.into());
+    h.gh.set_file(REPO, NEW_HEAD, "VERSION", "1.2.4\n");
+    h.gh.set_commit_date(REPO, NEW_HEAD, pull.created_at + Duration::minutes(9));
+    h.gh.add_push_activity(
+        REPO,
+        &pull.head_ref,
+        NEW_HEAD,
+        "push",
+        &pull.author,
+        pull.created_at + Duration::minutes(10),
+    );
+    h.pull_request("synchronize", pull.number).await;
+
+    let run = h.check(NEW_HEAD);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("stale"), "{text}");
+    assert!(text.contains("locked"), "{text}");
+    let on_new: Vec<_> =
+        h.gh.check_runs(REPO, NEW_HEAD)
+            .into_iter()
+            .filter(|r| r.name == "hotfix-policy")
+            .collect();
+    assert_eq!(on_new.len(), 1, "one run on the new head");
+}
