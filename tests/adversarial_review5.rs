@@ -243,3 +243,105 @@ async fn a_push_while_locked_does_not_carry_the_previous_heads_success() {
             .collect();
     assert_eq!(on_new.len(), 1, "one run on the new head");
 }
+
+// ---- Timing around the concurrent reads, by the author or triage ----------
+
+/// A P2 approved by bob passes. While an evaluation is in flight (its
+/// timeline read is slow, so it read the pull request's labels before the
+/// change and the label events after it), a writer raises the severity to
+/// P0 and GitHub delivers `labeled`. Whatever order the two evaluations
+/// end in, the run on the head must end `failure` (P0 needs both roles),
+/// never the older evaluation's `success`.
+#[tokio::test]
+async fn a_severity_raised_during_an_evaluation_does_not_leave_its_success() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+
+    h.gh.delay_next(
+        "GET",
+        &format!("/issues/{}/timeline", pull.number),
+        std::time::Duration::from_millis(600),
+        1,
+    );
+    let raise = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let at = pull.created_at + Duration::minutes(20);
+        h.gh.add_label_event(REPO, pull.number, "P2", "dana", false, at);
+        h.gh.add_label_event(REPO, pull.number, "P0", "dana", true, at);
+        h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
+        h.pull_request("labeled", pull.number).await
+    };
+    let _ = tokio::join!(h.pull_request("edited", pull.number), raise);
+    h.settle().await;
+
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("needs engineering-lead and on-call-manager approval"),
+        "{text}"
+    );
+    let sticky = sticky(&h, pull.number);
+    assert!(!sticky.contains("✅ ready"), "{sticky}");
+}
+
+/// A P0 approved by comment commands (alice, then olga) passes. While an
+/// evaluation is in flight (slow timeline read), the author pushes
+/// unreviewed code and GitHub delivers `synchronize`. The new head must
+/// fail (the commands came before the push), and the sticky comment must
+/// not be left saying the older evaluation's "ready".
+#[tokio::test]
+async fn a_push_during_an_evaluation_neither_passes_the_new_head_nor_leaves_ready() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    common::attacks::approve_by_comment(&h, pull.number, "alice", pull.created_at + Duration::minutes(1)).await;
+    common::attacks::approve_by_comment(&h, pull.number, "oncall-olga", pull.created_at + Duration::minutes(2)).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+
+    h.gh.delay_next(
+        "GET",
+        &format!("/issues/{}/timeline", pull.number),
+        std::time::Duration::from_millis(600),
+        1,
+    );
+    let push = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        h.gh.update_pull(REPO, pull.number, |p| p.head_sha = NEW_HEAD.into());
+        h.gh.set_file(REPO, NEW_HEAD, "VERSION", "1.2.4\n");
+        h.gh.set_commit_date(REPO, NEW_HEAD, pull.created_at + Duration::minutes(4));
+        h.gh.add_push_activity(
+            REPO,
+            &pull.head_ref,
+            NEW_HEAD,
+            "push",
+            &pull.author,
+            pull.created_at + Duration::minutes(5),
+        );
+        h.pull_request("synchronize", pull.number).await
+    };
+    let _ = tokio::join!(h.pull_request("edited", pull.number), push);
+    h.settle().await;
+
+    let run = h.check(NEW_HEAD);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("@alice's /hotfix approve came before the latest push"),
+        "{text}"
+    );
+    let sticky = sticky(&h, pull.number);
+    assert!(!sticky.contains("✅ ready"), "{sticky}");
+}
