@@ -75,17 +75,15 @@ fn unlock(h: &Harness, number: u64) {
 
 // ---- Markers carried into the app's own comment by a version file -------
 
-/// The author writes the escalation and follow-up markers into the head's
-/// `VERSION` (a file only they control, on their own branch), each on a
-/// line of its own. The version rule quotes what it read in the sticky
-/// comment. After an administrator merges past the check, the follow-up
+/// The author writes the follow-up marker into the head's `VERSION` (a
+/// file only they control, on their own branch) on a line of its own,
+/// with text after it so that the app's own words do not end that line.
+/// The version rule quotes what it read in the sticky comment, where
+/// the marker would stand as the app writes it. After an administrator merges past the check, the follow-up
 /// issue must still be opened and named (not #999).
 #[tokio::test]
 async fn markers_in_the_heads_version_file_do_not_stop_the_follow_up_issue() {
-    follow_up_with_version(
-        "1.2.4 <!-- hotfix-guard:follow-up #999 -->\n<!-- hotfix-guard:follow-up #999 -->\n",
-    )
-    .await;
+    follow_up_with_version("1.2.4\n<!-- hotfix-guard:follow-up #999 -->\nrc\n").await;
 }
 
 /// The same with a plain version: the follow-up is opened.
@@ -106,7 +104,12 @@ async fn follow_up_with_version(version: &str) {
     h.pull_request("opened", pull.number).await;
     if version.contains("999") {
         let run = h.check(HEAD_SHA);
-        assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", text_of(&run));
+        assert_eq!(
+            run.conclusion.as_deref(),
+            Some("failure"),
+            "{}",
+            text_of(&run)
+        );
         let sticky = sticky(&h, pull.number);
         assert!(
             sticky.contains("hotfix-guard:follow-up #999"),
@@ -130,7 +133,11 @@ async fn follow_up_with_version(version: &str) {
             .filter(|i| i.user == BOT_LOGIN)
             .collect();
     let sticky = sticky(&h, pull.number);
-    assert_eq!(opened.len(), 1, "the app opens the follow-up issue: {sticky}");
+    assert_eq!(
+        opened.len(),
+        1,
+        "the app opens the follow-up issue: {sticky}"
+    );
     assert!(
         sticky.contains(&format!("Post-incident review: [#{}]", opened[0].number)),
         "{sticky}"
@@ -182,7 +189,10 @@ async fn a_lock_held_past_the_second_level_does_not_count_either_level_as_posted
     h.app.engine.sweep().await;
     h.app.engine.sweep().await;
     assert_eq!(posts_of_level(&h, pull.number, 2), 1, "level 2 posted once");
-    assert!(posts_of_level(&h, pull.number, 1) <= 1, "level 1 never twice");
+    assert!(
+        posts_of_level(&h, pull.number, 1) <= 1,
+        "level 1 never twice"
+    );
     let cto = h
         .bot_comments(pull.number)
         .into_iter()
@@ -307,8 +317,20 @@ async fn a_push_during_an_evaluation_neither_passes_the_new_head_nor_leaves_read
     h.label_events_by(&pull, "dana");
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
-    common::attacks::approve_by_comment(&h, pull.number, "alice", pull.created_at + Duration::minutes(1)).await;
-    common::attacks::approve_by_comment(&h, pull.number, "oncall-olga", pull.created_at + Duration::minutes(2)).await;
+    common::attacks::approve_by_comment(
+        &h,
+        pull.number,
+        "alice",
+        pull.created_at + Duration::minutes(1),
+    )
+    .await;
+    common::attacks::approve_by_comment(
+        &h,
+        pull.number,
+        "oncall-olga",
+        pull.created_at + Duration::minutes(2),
+    )
+    .await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
 
     h.gh.delay_next(
