@@ -378,7 +378,6 @@ async fn a_push_during_an_evaluation_neither_passes_the_new_head_nor_leaves_read
 /// commit must end with exactly one `hotfix-policy` run, failing — never
 /// two runs with different verdicts.
 #[tokio::test]
-#[ignore = "finding: two evaluations on one head both look the run up before either creates it (publish::find_run), so the commit gets two hotfix-policy runs, with or without the fresh-suite skip"]
 async fn two_pull_requests_on_one_fresh_head_evaluated_at_once_leave_one_failing_run() {
     let h = Harness::start().await;
     let pull = h.p0();
@@ -431,7 +430,6 @@ async fn two_pull_requests_on_one_fresh_head_evaluated_at_once_leave_one_failing
 /// the head must stop saying `success`; a second run left behind keeps the
 /// old verdict, and GitHub shows both.
 #[tokio::test]
-#[ignore = "finding: two evaluations on one head both look the run up before either creates it, so the commit gets two hotfix-policy runs; later evaluations update one, the other keeps a stale success"]
 async fn a_second_run_made_by_the_race_does_not_keep_a_stale_success() {
     let h = Harness::start().await;
     let pull = h.p0();

@@ -1,0 +1,269 @@
+//! One writer at a time per check run: every write of the run `name` on
+//! commit `head_sha` of a repository — from reading what the store or
+//! GitHub says the run shows, through the lookup, the create or update, to
+//! recording the write — is serialised within this instance (a keyed async
+//! lock) and across instances (a lease in the store's `leaders` table, see
+//! [`crate::store::Store::try_lead`]). Without it two pull requests on one
+//! head, evaluated at once, each find no run and each create one, and the
+//! run nobody records keeps a stale verdict that branch protection may read.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::OwnedMutexGuard;
+
+use crate::events::RepoName;
+use crate::github::{ErrorKind, GitHubError};
+use crate::store::Store;
+
+/// How long a writer's lease on a check run lasts. A write is a lookup and
+/// one create or update (each bounded by the HTTP client's timeout) plus
+/// two store statements: a second or two, rarely ten. Thirty seconds is
+/// well above that, so a live writer never loses its lease mid-write, and
+/// short enough that a crashed holder blocks the run's writes only until a
+/// retry of the job (its backoff) takes the lease over.
+pub const WRITE_LEASE: Duration = Duration::from_secs(30);
+
+/// How long a writer waits for another instance's lease before giving up
+/// with an error (the job is retried with its backoff and, after its last
+/// try, its check run says the evaluation failed). It never writes
+/// without the lease.
+pub const LEASE_WAIT: Duration = Duration::from_secs(10);
+
+/// Pause between two tries of a held lease.
+const LEASE_POLL: Duration = Duration::from_millis(25);
+
+/// Distinguishes the instances of one process (tests run several apps).
+static INSTANCES: AtomicU64 = AtomicU64::new(0);
+
+/// The store lease's task name for the run `name` on `head_sha` of
+/// `repo`: `check-run:{owner}/{repo}@{sha}:{name}`, owner, repository and
+/// sha lower-cased (GitHub's names are case-insensitive), so that every
+/// spelling of one run takes one lease.
+pub fn lease_task(repo: &RepoName, head_sha: &str, name: &str) -> String {
+    format!(
+        "check-run:{}@{}:{name}",
+        repo.to_string().to_lowercase(),
+        head_sha.to_lowercase()
+    )
+}
+
+/// The keyed locks of this instance and its lease holder name.
+pub struct RunWriters {
+    /// Task name → its lock; an entry lives only while someone holds or
+    /// waits for it (bounded by the writes in flight).
+    locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// This instance's lease holder: process id, start time in
+    /// nanoseconds and a per-process sequence number.
+    holder: String,
+}
+
+impl Default for RunWriters {
+    fn default() -> RunWriters {
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        RunWriters {
+            locks: Arc::default(),
+            holder: format!(
+                "{}-{started}-{}",
+                std::process::id(),
+                INSTANCES.fetch_add(1, Ordering::Relaxed)
+            ),
+        }
+    }
+}
+
+impl RunWriters {
+    /// Runs `write` while holding the run's lock and, with a `store`, its
+    /// lease. Errors: `write`'s own; a store error taking the lease, or
+    /// another holder keeping it past [`LEASE_WAIT`], as a transport error
+    /// (retried), and `write` is then not run at all.
+    pub async fn serialised<T>(
+        &self,
+        store: Option<&Store>,
+        repo: &RepoName,
+        head_sha: &str,
+        name: &str,
+        write: impl Future<Output = Result<T, GitHubError>>,
+    ) -> Result<T, GitHubError> {
+        let task = lease_task(repo, head_sha, name);
+        let held = self.lock(&task).await;
+        let lease = match store {
+            Some(store) => Some(self.lease(store, &task).await?),
+            None => None,
+        };
+        let result = write.await;
+        if let Some(lease) = lease {
+            lease.resign().await;
+        }
+        drop(held);
+        result
+    }
+
+    async fn lock(&self, task: &str) -> Held {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+            locks.entry(task.to_string()).or_default().clone()
+        };
+        Held {
+            guard: Some(lock.lock_owned().await),
+            task: task.to_string(),
+            locks: self.locks.clone(),
+        }
+    }
+
+    /// Takes the lease, trying again every [`LEASE_POLL`] for at most
+    /// [`LEASE_WAIT`].
+    async fn lease(&self, store: &Store, task: &str) -> Result<Lease, GitHubError> {
+        let deadline = tokio::time::Instant::now() + LEASE_WAIT;
+        loop {
+            match store
+                .try_lead(task, &self.holder, chrono::Utc::now(), WRITE_LEASE)
+                .await
+            {
+                Ok(true) => {
+                    return Ok(Lease {
+                        store: Some(store.clone()),
+                        task: task.to_string(),
+                        holder: self.holder.clone(),
+                    });
+                }
+                Ok(false) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(LEASE_POLL).await;
+                }
+                Ok(false) => {
+                    return Err(GitHubError::new(
+                        ErrorKind::Transport(format!(
+                            "another instance has been writing this check run for over {} s; not written",
+                            LEASE_WAIT.as_secs()
+                        )),
+                        "store: leaders",
+                    ));
+                }
+                Err(e) => {
+                    return Err(GitHubError::new(
+                        ErrorKind::Transport(format!(
+                            "the store cannot lease the check run for writing: {e}"
+                        )),
+                        "store: leaders",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// This instance's lock on one run; dropping it forgets the lock when
+/// nobody else holds or waits for it.
+struct Held {
+    guard: Option<OwnedMutexGuard<()>>,
+    task: String,
+    locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // Under the map's lock: a waiter holds a clone of the entry (so it
+        // is kept), and a newcomer finds either the entry or none.
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        self.guard = None;
+        if locks
+            .get(&self.task)
+            .is_some_and(|lock| Arc::strong_count(lock) == 1)
+        {
+            locks.remove(&self.task);
+        }
+    }
+}
+
+/// A lease taken in the store; given back by [`Lease::resign`], or, when
+/// the write was cancelled, by a task spawned on drop (else it expires).
+struct Lease {
+    store: Option<Store>,
+    task: String,
+    holder: String,
+}
+
+impl Lease {
+    async fn resign(mut self) {
+        if let Some(store) = self.store.take()
+            && let Err(e) = store.resign(&self.task, &self.holder).await
+        {
+            // It expires after WRITE_LEASE.
+            tracing::warn!(error = %e, task = %self.task, "cannot give back a check run's lease");
+        }
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(store) = self.store.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let (task, holder) = (std::mem::take(&mut self.task), self.holder.clone());
+            runtime.spawn(async move {
+                let _ = store.resign(&task, &holder).await;
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo() -> RepoName {
+        RepoName {
+            owner: "Acme".into(),
+            name: "Shop".into(),
+        }
+    }
+
+    #[test]
+    fn one_run_has_one_task_name_whatever_the_spelling() {
+        let lower = RepoName {
+            owner: "acme".into(),
+            name: "shop".into(),
+        };
+        assert_eq!(
+            lease_task(&repo(), "ABC", "hotfix-policy"),
+            lease_task(&lower, "abc", "hotfix-policy")
+        );
+        assert_ne!(
+            lease_task(&repo(), "abc", "hotfix-policy"),
+            lease_task(&repo(), "abc", "hotfix-merge-back")
+        );
+    }
+
+    #[tokio::test]
+    async fn writes_of_one_run_never_overlap_and_locks_are_forgotten() {
+        let writers = Arc::new(RunWriters::default());
+        let inside = Arc::new(AtomicU64::new(0));
+        let most = Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (writers, inside, most) = (writers.clone(), inside.clone(), most.clone());
+            tasks.push(tokio::spawn(async move {
+                writers
+                    .serialised(None, &repo(), "abc", "hotfix-policy", async {
+                        let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                        Ok::<_, GitHubError>(())
+                    })
+                    .await
+            }));
+        }
+        for task in tasks {
+            task.await.expect("joins").expect("written");
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 1);
+        assert!(writers.locks.lock().expect("lock").is_empty());
+    }
+}
