@@ -15,7 +15,7 @@ mod lock;
 mod moment;
 mod policy_cache;
 pub mod post_merge;
-mod publish;
+pub(crate) mod publish;
 
 use std::sync::Arc;
 use std::time::Instant;

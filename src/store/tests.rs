@@ -372,6 +372,87 @@ async fn one_leader_at_a_time_until_its_lease_runs_out() {
     );
 }
 
+/// The lease serialising writes of one check run (`publish::serial`):
+/// of holders trying at one instant exactly one holds it; a live lease is
+/// not taken over, an expired one is, and a resigned one is free at once.
+#[tokio::test]
+async fn one_writer_of_a_check_run_at_a_time_until_its_lease_runs_out() {
+    use crate::engine::publish::serial::{WRITE_LEASE, lease_task};
+    let store = scratch().await;
+    let repo = RepoName {
+        owner: "acme".into(),
+        name: "shop".into(),
+    };
+    let task = lease_task(&repo, "abc", "hotfix-policy");
+    let now = Utc::now();
+    let tries = (0..8).map(|n| {
+        let (store, task) = (store.clone(), task.clone());
+        tokio::spawn(async move {
+            store
+                .try_lead(&task, &format!("instance-{n}"), now, WRITE_LEASE)
+                .await
+                .expect("ok")
+        })
+    });
+    let mut holders = 0;
+    for held in futures_util::future::join_all(tries).await {
+        holders += usize::from(held.expect("joins"));
+    }
+    assert_eq!(holders, 1);
+    // Another run of the same commit is another lease.
+    let other = lease_task(&repo, "abc", "hotfix-merge-back");
+    assert!(
+        store
+            .try_lead(&other, "late", now, WRITE_LEASE)
+            .await
+            .expect("ok")
+    );
+
+    let mine = lease_task(&repo, "def", "hotfix-policy");
+    assert!(
+        store
+            .try_lead(&mine, "a", now, WRITE_LEASE)
+            .await
+            .expect("ok")
+    );
+    let almost = now + TimeDelta::seconds(29);
+    assert!(
+        !store
+            .try_lead(&mine, "b", almost, WRITE_LEASE)
+            .await
+            .expect("ok")
+    );
+    // a crashed: its lease runs out and b takes the run over.
+    let expired = now + TimeDelta::seconds(31);
+    assert!(
+        store
+            .try_lead(&mine, "b", expired, WRITE_LEASE)
+            .await
+            .expect("ok")
+    );
+    assert!(
+        !store
+            .try_lead(&mine, "a", expired, WRITE_LEASE)
+            .await
+            .expect("ok")
+    );
+    // a's late resign does not free b's lease; b's own does.
+    store.resign(&mine, "a").await.expect("ok");
+    assert!(
+        !store
+            .try_lead(&mine, "c", expired, WRITE_LEASE)
+            .await
+            .expect("ok")
+    );
+    store.resign(&mine, "b").await.expect("ok");
+    assert!(
+        store
+            .try_lead(&mine, "c", expired, WRITE_LEASE)
+            .await
+            .expect("ok")
+    );
+}
+
 #[tokio::test]
 async fn merge_backs_and_deadlines_survive_in_the_store() {
     let url = testing::scratch_url().await;

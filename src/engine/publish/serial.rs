@@ -59,6 +59,8 @@ pub struct RunWriters {
     /// This instance's lease holder: process id, start time in
     /// nanoseconds and a per-process sequence number.
     holder: String,
+    /// How long to wait for another holder's lease: [`LEASE_WAIT`].
+    wait: Duration,
 }
 
 impl Default for RunWriters {
@@ -74,6 +76,7 @@ impl Default for RunWriters {
                 std::process::id(),
                 INSTANCES.fetch_add(1, Ordering::Relaxed)
             ),
+            wait: LEASE_WAIT,
         }
     }
 }
@@ -120,7 +123,7 @@ impl RunWriters {
     /// Takes the lease, trying again every [`LEASE_POLL`] for at most
     /// [`LEASE_WAIT`].
     async fn lease(&self, store: &Store, task: &str) -> Result<Lease, GitHubError> {
-        let deadline = tokio::time::Instant::now() + LEASE_WAIT;
+        let deadline = tokio::time::Instant::now() + self.wait;
         loop {
             match store
                 .try_lead(task, &self.holder, chrono::Utc::now(), WRITE_LEASE)
@@ -139,8 +142,8 @@ impl RunWriters {
                 Ok(false) => {
                     return Err(GitHubError::new(
                         ErrorKind::Transport(format!(
-                            "another instance has been writing this check run for over {} s; not written",
-                            LEASE_WAIT.as_secs()
+                            "another instance has been writing this check run for over {} ms; not written",
+                            self.wait.as_millis()
                         )),
                         "store: leaders",
                     ));
@@ -265,5 +268,87 @@ mod tests {
         }
         assert_eq!(most.load(Ordering::SeqCst), 1);
         assert!(writers.locks.lock().expect("lock").is_empty());
+    }
+
+    /// Two instances (two sets of writers, two holders) on one store: the
+    /// lease keeps their writes of one run apart, and each gives it back.
+    #[tokio::test]
+    async fn instances_sharing_a_store_take_turns_writing_one_run() {
+        let store = crate::store::testing::scratch().await;
+        let instances = [
+            Arc::new(RunWriters::default()),
+            Arc::new(RunWriters::default()),
+        ];
+        let inside = Arc::new(AtomicU64::new(0));
+        let most = Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for n in 0..6 {
+            let writers = instances[n % 2].clone();
+            let (store, inside, most) = (store.clone(), inside.clone(), most.clone());
+            tasks.push(tokio::spawn(async move {
+                writers
+                    .serialised(Some(&store), &repo(), "abc", "hotfix-policy", async {
+                        let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                        Ok::<_, GitHubError>(())
+                    })
+                    .await
+            }));
+        }
+        for task in tasks {
+            task.await.expect("joins").expect("written");
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 1);
+        // Given back: a third holder takes it at once.
+        assert!(
+            store
+                .try_lead(
+                    &lease_task(&repo(), "abc", "hotfix-policy"),
+                    "third",
+                    chrono::Utc::now(),
+                    WRITE_LEASE
+                )
+                .await
+                .expect("store")
+        );
+    }
+
+    /// Another instance holds the lease (and keeps it): the write is not
+    /// made, and the error says why.
+    #[tokio::test]
+    async fn a_lease_held_elsewhere_past_the_wait_is_an_error_and_nothing_is_written() {
+        let store = crate::store::testing::scratch().await;
+        let task = lease_task(&repo(), "abc", "hotfix-policy");
+        assert!(
+            store
+                .try_lead(
+                    &task,
+                    "elsewhere",
+                    chrono::Utc::now(),
+                    Duration::from_secs(3600)
+                )
+                .await
+                .expect("store")
+        );
+        let wrote = AtomicU64::new(0);
+        let writers = RunWriters {
+            wait: Duration::from_millis(200),
+            ..RunWriters::default()
+        };
+        let err = writers
+            .serialised(Some(&store), &repo(), "abc", "hotfix-policy", async {
+                wrote.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, GitHubError>(())
+            })
+            .await
+            .expect_err("not written without the lease");
+        assert_eq!(wrote.load(Ordering::SeqCst), 0);
+        assert!(
+            err.to_string()
+                .contains("another instance has been writing this check run for over 200 ms"),
+            "{err}"
+        );
     }
 }
