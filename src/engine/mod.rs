@@ -15,7 +15,7 @@ mod lock;
 mod moment;
 mod policy_cache;
 pub mod post_merge;
-pub(crate) mod publish;
+mod publish;
 
 use std::sync::Arc;
 use std::time::Instant;

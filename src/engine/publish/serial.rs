@@ -3,9 +3,9 @@
 //! GitHub says the run shows, through the lookup, the create or update, to
 //! recording the write — is serialised within this instance (a keyed async
 //! lock) and across instances (a lease in the store's `leaders` table, see
-//! [`crate::store::Store::try_lead`]). Without it two pull requests on one
-//! head, evaluated at once, each find no run and each create one, and the
-//! run nobody records keeps a stale verdict that branch protection may read.
+//! `store::run_writes`). Without it two pull requests on one head,
+//! evaluated at once, each find no run and each create one, and the run
+//! nobody records keeps a stale verdict that branch protection may read.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,15 +17,7 @@ use tokio::sync::OwnedMutexGuard;
 
 use crate::events::RepoName;
 use crate::github::{ErrorKind, GitHubError};
-use crate::store::Store;
-
-/// How long a writer's lease on a check run lasts. A write is a lookup and
-/// one create or update (each bounded by the HTTP client's timeout) plus
-/// two store statements: a second or two, rarely ten. Thirty seconds is
-/// well above that, so a live writer never loses its lease mid-write, and
-/// short enough that a crashed holder blocks the run's writes only until a
-/// retry of the job (its backoff) takes the lease over.
-pub const WRITE_LEASE: Duration = Duration::from_secs(30);
+use crate::store::{Store, check_run_write_task};
 
 /// How long a writer waits for another instance's lease before giving up
 /// with an error (the job is retried with its backoff and, after its last
@@ -38,18 +30,6 @@ const LEASE_POLL: Duration = Duration::from_millis(25);
 
 /// Distinguishes the instances of one process (tests run several apps).
 static INSTANCES: AtomicU64 = AtomicU64::new(0);
-
-/// The store lease's task name for the run `name` on `head_sha` of
-/// `repo`: `check-run:{owner}/{repo}@{sha}:{name}`, owner, repository and
-/// sha lower-cased (GitHub's names are case-insensitive), so that every
-/// spelling of one run takes one lease.
-pub fn lease_task(repo: &RepoName, head_sha: &str, name: &str) -> String {
-    format!(
-        "check-run:{}@{}:{name}",
-        repo.to_string().to_lowercase(),
-        head_sha.to_lowercase()
-    )
-}
 
 /// The keyed locks of this instance and its lease holder name.
 pub struct RunWriters {
@@ -94,10 +74,11 @@ impl RunWriters {
         name: &str,
         write: impl Future<Output = Result<T, GitHubError>>,
     ) -> Result<T, GitHubError> {
-        let task = lease_task(repo, head_sha, name);
+        // The in-process key is the lease's task name: one spelling per run.
+        let task = check_run_write_task(repo, head_sha, name);
         let held = self.lock(&task).await;
         let lease = match store {
-            Some(store) => Some(self.lease(store, &task).await?),
+            Some(store) => Some(self.lease(store, repo, head_sha, name).await?),
             None => None,
         };
         let result = write.await;
@@ -122,17 +103,23 @@ impl RunWriters {
 
     /// Takes the lease, trying again every [`LEASE_POLL`] for at most
     /// [`LEASE_WAIT`].
-    async fn lease(&self, store: &Store, task: &str) -> Result<Lease, GitHubError> {
+    async fn lease(
+        &self,
+        store: &Store,
+        repo: &RepoName,
+        head_sha: &str,
+        name: &str,
+    ) -> Result<Lease, GitHubError> {
         let deadline = tokio::time::Instant::now() + self.wait;
         loop {
             match store
-                .try_lead(task, &self.holder, chrono::Utc::now(), WRITE_LEASE)
+                .lease_check_run_write(repo, head_sha, name, &self.holder, chrono::Utc::now())
                 .await
             {
                 Ok(true) => {
                     return Ok(Lease {
                         store: Some(store.clone()),
-                        task: task.to_string(),
+                        run: (repo.clone(), head_sha.to_string(), name.to_string()),
                         holder: self.holder.clone(),
                     });
                 }
@@ -188,17 +175,21 @@ impl Drop for Held {
 /// the write was cancelled, by a task spawned on drop (else it expires).
 struct Lease {
     store: Option<Store>,
-    task: String,
+    /// (repository, head sha, check name).
+    run: (RepoName, String, String),
     holder: String,
 }
 
 impl Lease {
     async fn resign(mut self) {
+        let (repo, head_sha, name) = &self.run;
         if let Some(store) = self.store.take()
-            && let Err(e) = store.resign(&self.task, &self.holder).await
+            && let Err(e) = store
+                .release_check_run_write(repo, head_sha, name, &self.holder)
+                .await
         {
-            // It expires after WRITE_LEASE.
-            tracing::warn!(error = %e, task = %self.task, "cannot give back a check run's lease");
+            // It expires after CHECK_RUN_WRITE_LEASE.
+            tracing::warn!(error = %e, run = %name, head_sha = %head_sha, "cannot give back a check run's write lease");
         }
     }
 }
@@ -208,9 +199,11 @@ impl Drop for Lease {
         if let Some(store) = self.store.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            let (task, holder) = (std::mem::take(&mut self.task), self.holder.clone());
+            let ((repo, head_sha, name), holder) = (self.run.clone(), self.holder.clone());
             runtime.spawn(async move {
-                let _ = store.resign(&task, &holder).await;
+                let _ = store
+                    .release_check_run_write(&repo, &head_sha, &name, &holder)
+                    .await;
             });
         }
     }
@@ -225,22 +218,6 @@ mod tests {
             owner: "Acme".into(),
             name: "Shop".into(),
         }
-    }
-
-    #[test]
-    fn one_run_has_one_task_name_whatever_the_spelling() {
-        let lower = RepoName {
-            owner: "acme".into(),
-            name: "shop".into(),
-        };
-        assert_eq!(
-            lease_task(&repo(), "ABC", "hotfix-policy"),
-            lease_task(&lower, "abc", "hotfix-policy")
-        );
-        assert_ne!(
-            lease_task(&repo(), "abc", "hotfix-policy"),
-            lease_task(&repo(), "abc", "hotfix-merge-back")
-        );
     }
 
     #[tokio::test]
@@ -304,12 +281,7 @@ mod tests {
         // Given back: a third holder takes it at once.
         assert!(
             store
-                .try_lead(
-                    &lease_task(&repo(), "abc", "hotfix-policy"),
-                    "third",
-                    chrono::Utc::now(),
-                    WRITE_LEASE
-                )
+                .lease_check_run_write(&repo(), "abc", "hotfix-policy", "third", chrono::Utc::now())
                 .await
                 .expect("store")
         );
@@ -320,7 +292,7 @@ mod tests {
     #[tokio::test]
     async fn a_lease_held_elsewhere_past_the_wait_is_an_error_and_nothing_is_written() {
         let store = crate::store::testing::scratch().await;
-        let task = lease_task(&repo(), "abc", "hotfix-policy");
+        let task = check_run_write_task(&repo(), "abc", "hotfix-policy");
         assert!(
             store
                 .try_lead(
