@@ -10,12 +10,13 @@ use chrono::{DateTime, Utc};
 use super::{Store, StoreError};
 use crate::events::RepoName;
 
-/// How long a check-run write lease lasts. A write is a lookup and one
-/// create or update (each bounded by the HTTP client's timeout) plus two
-/// store statements: a second or two, rarely ten. Thirty seconds is well
-/// above that, so a live writer does not lose its lease mid-write, and
-/// short enough that a crashed holder blocks the run's writes only until
-/// a retry of the job (its backoff) takes the lease over.
+/// How long a check-run write lease lasts unless renewed. A write is
+/// usually a lookup and one create or update plus two store statements (a
+/// second or two), but one GitHub call may retry for over 40 s, so the
+/// writer renews the lease every 10 s (as jobs renew theirs): two renewals
+/// may fail before it lapses. A crashed holder's lease lapses within 30 s,
+/// so it blocks the run's writes only until a retry of the job (its
+/// backoff) takes it over.
 pub const CHECK_RUN_WRITE_LEASE: Duration = Duration::from_secs(30);
 
 /// The lease's task name for the run `name` on `head_sha` of `repo`:

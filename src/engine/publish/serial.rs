@@ -25,6 +25,12 @@ use crate::store::{Store, check_run_write_task};
 /// without the lease.
 pub const LEASE_WAIT: Duration = Duration::from_secs(10);
 
+/// How often a writer renews its lease while its write runs: a third of
+/// the lease (`store::CHECK_RUN_WRITE_LEASE`, 30 s), as jobs renew theirs,
+/// so that two renewals may fail before the lease can lapse. A write can
+/// outlast the lease (one GitHub call may retry for over 40 s).
+pub const LEASE_RENEWAL: Duration = Duration::from_secs(10);
+
 /// Pause between two tries of a held lease.
 const LEASE_POLL: Duration = Duration::from_millis(25);
 
@@ -41,6 +47,8 @@ pub struct RunWriters {
     holder: String,
     /// How long to wait for another holder's lease: [`LEASE_WAIT`].
     wait: Duration,
+    /// How often to renew a held lease: [`LEASE_RENEWAL`].
+    renewal: Duration,
 }
 
 impl Default for RunWriters {
@@ -57,15 +65,21 @@ impl Default for RunWriters {
                 INSTANCES.fetch_add(1, Ordering::Relaxed)
             ),
             wait: LEASE_WAIT,
+            renewal: LEASE_RENEWAL,
         }
     }
 }
 
 impl RunWriters {
     /// Runs `write` while holding the run's lock and, with a `store`, its
-    /// lease. Errors: `write`'s own; a store error taking the lease, or
-    /// another holder keeping it past [`LEASE_WAIT`], as a transport error
-    /// (retried), and `write` is then not run at all.
+    /// lease, renewed every [`LEASE_RENEWAL`] while `write` runs. Errors:
+    /// `write`'s own; a store error taking the lease, or another holder
+    /// keeping it past [`LEASE_WAIT`], as a transport error (retried), and
+    /// `write` is then not run at all; a renewal that fails (the store
+    /// down, or the lease lapsed and another holder took it), as a
+    /// transport error, and `write` is stopped where it is (its record is
+    /// then unknown or missing, so the next writer asks GitHub: see
+    /// `write_unserialised`).
     pub async fn serialised<T>(
         &self,
         store: Option<&Store>,
@@ -81,12 +95,51 @@ impl RunWriters {
             Some(store) => Some(self.lease(store, repo, head_sha, name).await?),
             None => None,
         };
-        let result = write.await;
+        let result = match (store, &lease) {
+            (Some(store), Some(_)) => self.renewing(store, repo, head_sha, name, write).await,
+            _ => write.await,
+        };
         if let Some(lease) = lease {
             lease.resign().await;
         }
         drop(held);
         result
+    }
+
+    /// Runs `write`, renewing the lease meanwhile; stops it when a renewal
+    /// fails.
+    async fn renewing<T>(
+        &self,
+        store: &Store,
+        repo: &RepoName,
+        head_sha: &str,
+        name: &str,
+        write: impl Future<Output = Result<T, GitHubError>>,
+    ) -> Result<T, GitHubError> {
+        let mut write = std::pin::pin!(write);
+        loop {
+            tokio::select! {
+                biased;
+                result = &mut write => return result,
+                () = tokio::time::sleep(self.renewal) => {
+                    let renewed = store
+                        .lease_check_run_write(repo, head_sha, name, &self.holder, chrono::Utc::now())
+                        .await;
+                    let why = match renewed {
+                        Ok(true) => continue,
+                        Ok(false) => "another writer took it over".to_string(),
+                        Err(e) => format!("the store cannot renew it: {e}"),
+                    };
+                    tracing::warn!(run = %name, head_sha = %head_sha, "check run write stopped: {why}");
+                    return Err(GitHubError::new(
+                        ErrorKind::Transport(format!(
+                            "lost the lease on writing this check run ({why}); stopped"
+                        )),
+                        "store: leaders",
+                    ));
+                }
+            }
+        }
     }
 
     async fn lock(&self, task: &str) -> Held {
@@ -284,6 +337,70 @@ mod tests {
                 .lease_check_run_write(&repo(), "abc", "hotfix-policy", "third", chrono::Utc::now())
                 .await
                 .expect("store")
+        );
+    }
+
+    /// A write that outlasts a renewal keeps its lease: a probe from
+    /// another holder, dated just past where the first lease would have
+    /// lapsed, does not take it.
+    #[tokio::test]
+    async fn a_long_write_renews_its_lease() {
+        let store = crate::store::testing::scratch().await;
+        let writers = RunWriters {
+            renewal: Duration::from_millis(50),
+            ..RunWriters::default()
+        };
+        let started = chrono::Utc::now();
+        let probe = writers
+            .serialised(Some(&store), &repo(), "abc", "hotfix-policy", async {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let lapsed = started
+                    + chrono::TimeDelta::from_std(crate::store::CHECK_RUN_WRITE_LEASE)
+                        .expect("fits")
+                    + chrono::TimeDelta::milliseconds(200);
+                Ok::<_, GitHubError>(
+                    store
+                        .lease_check_run_write(&repo(), "abc", "hotfix-policy", "probe", lapsed)
+                        .await
+                        .expect("store"),
+                )
+            })
+            .await
+            .expect("written");
+        assert!(!probe, "the probe took a lease that was renewed");
+    }
+
+    /// The lease lapsed and another holder took it: the write is stopped
+    /// before it finishes, and the error says why.
+    #[tokio::test]
+    async fn a_write_that_loses_its_lease_is_stopped() {
+        let store = crate::store::testing::scratch().await;
+        let writers = RunWriters {
+            renewal: Duration::from_millis(50),
+            ..RunWriters::default()
+        };
+        let finished = AtomicU64::new(0);
+        let err = writers
+            .serialised(Some(&store), &repo(), "abc", "hotfix-policy", async {
+                let later = chrono::Utc::now() + chrono::TimeDelta::seconds(31);
+                assert!(
+                    store
+                        .lease_check_run_write(&repo(), "abc", "hotfix-policy", "other", later)
+                        .await
+                        .expect("store")
+                );
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                finished.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, GitHubError>(())
+            })
+            .await
+            .expect_err("stopped");
+        assert_eq!(finished.load(Ordering::SeqCst), 0);
+        assert!(
+            err.to_string().contains(
+                "lost the lease on writing this check run (another writer took it over); stopped"
+            ),
+            "{err}"
         );
     }
 
