@@ -44,7 +44,8 @@ pub enum Audited {
 /// it is invalid). `store` records the claim on the commit's
 /// `hotfix-policy` run before it may be created (`store::claims`); an
 /// error recording it is returned as a transport error and nothing is
-/// created (the job is retried).
+/// created (the job is retried). It may create or update that run: the
+/// caller runs it inside `PublishCache::serialised` for the run.
 pub async fn audit_push(
     client: &RepoClient,
     store: &Store,

@@ -145,7 +145,13 @@ impl super::Engine {
         let loaded = self.policies.get(&client).await?;
         let mut first_error: Option<super::EngineError> = None;
         for push in &work.pushes {
-            match super::audit::audit_push(&client, &self.store, loaded.policy.as_ref().ok(), push)
+            // The audit may create or update the commit's hotfix-policy
+            // run: one writer of it at a time, like every other write.
+            let audit =
+                super::audit::audit_push(&client, &self.store, loaded.policy.as_ref().ok(), push);
+            match self
+                .published
+                .serialised(&client, crate::events::CHECK_NAME, &push.after, audit)
                 .await
             {
                 Ok(super::audit::Audited::Reported { issue, created }) => {

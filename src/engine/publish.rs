@@ -14,6 +14,8 @@ use crate::github::{
 };
 use crate::report::{COMMENT_MARKER, CheckOutput};
 
+pub mod serial;
+
 /// Bounds for the remembered ids; past them the oldest half is dropped
 /// (a miss costs one lookup, never a duplicate).
 const MAX_REMEMBERED: usize = 8_192;
@@ -42,6 +44,9 @@ pub struct PublishCache {
     checks: Mutex<HashMap<(RepoName, String), (u64, u64)>>,
     /// (repository, pull request) → (comment id, hash of its body).
     comments: Mutex<HashMap<(RepoName, u64), (u64, u64)>>,
+    /// One writer at a time per check run, in this instance and across
+    /// instances (see `serial`).
+    writers: serial::RunWriters,
 }
 
 fn fingerprint(value: &impl Hash) -> u64 {
@@ -196,6 +201,50 @@ impl PublishCache {
     /// check `neutral`.
     #[allow(clippy::too_many_arguments)]
     pub async fn write_owned_check_run(
+        &self,
+        client: &RepoClient,
+        name: &str,
+        head_sha: &str,
+        output: &CheckOutput,
+        annotations: Vec<Annotation>,
+        rerun: bool,
+        owner: RunOwner,
+    ) -> Result<Published, GitHubError> {
+        self.serialised(
+            client,
+            name,
+            head_sha,
+            self.write_unserialised(client, name, head_sha, output, annotations, rerun, owner),
+        )
+        .await
+    }
+
+    /// Runs `write`, a write of the check run `name` on `head_sha` (from
+    /// the read of what the run shows to the recording of the write), as
+    /// the only writer of that run in every instance: see `serial`. Errors:
+    /// `write`'s, or a transport error when the store's lease cannot be
+    /// taken within `serial::LEASE_WAIT` (then `write` is not run).
+    pub async fn serialised<T>(
+        &self,
+        client: &RepoClient,
+        name: &str,
+        head_sha: &str,
+        write: impl std::future::Future<Output = Result<T, GitHubError>>,
+    ) -> Result<T, GitHubError> {
+        self.writers
+            .serialised(
+                self.store.as_ref(),
+                &client.repo_name(),
+                head_sha,
+                name,
+                write,
+            )
+            .await
+    }
+
+    /// [`PublishCache::write_owned_check_run`] without its serialisation.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_unserialised(
         &self,
         client: &RepoClient,
         name: &str,

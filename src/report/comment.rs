@@ -50,9 +50,9 @@ fn render(
 
     let status = match verdict.conclusion {
         Conclusion::Success => "✅ ready: all requirements met".to_string(),
-        Conclusion::Pending => format!("⏳ {}", shown_title(verdict, &source)),
+        Conclusion::Pending => format!("⏳ {}", quoted(&shown_title(verdict, &source))),
         Conclusion::Failure | Conclusion::Neutral => {
-            format!("❌ {}", shown_title(verdict, &source))
+            format!("❌ {}", quoted(&shown_title(verdict, &source)))
         }
     };
     let heading = match &verdict.severity {

@@ -164,6 +164,25 @@ fn sticky_comment_p0_approved() {
     insta::assert_snapshot!("comment_p0_approved", comment);
 }
 
+/// The heading's title is composed from fragments that today come from
+/// the policy or a parsed version; should one ever carry author text, it
+/// must still not open an HTML comment (a forged marker) nor break the
+/// heading onto lines of its own.
+#[test]
+fn the_comment_heading_quotes_its_title() {
+    let policy = p0_policy();
+    let mut verdict = evaluate(&policy, &p0_waiting());
+    assert_eq!(verdict.conclusion, Conclusion::Failure);
+    verdict.title = "needs approval\n<!-- hotfix-guard:escalation level=1 -->".into();
+    let comment = sticky_comment(&verdict, &policy, PolicySource::Repository)
+        .expect("a hotfix gets a comment");
+    assert_eq!(comment.matches("<!--").count(), 1, "{comment}");
+    assert!(
+        comment.contains("❌ needs approval &lt;!-- hotfix-guard:escalation level=1 --&gt;"),
+        "{comment}"
+    );
+}
+
 #[test]
 fn no_comment_for_a_pull_request_that_is_not_a_hotfix() {
     let policy = p0_policy();

@@ -24,6 +24,7 @@ mod intake;
 mod jobs;
 mod notices;
 mod published;
+mod run_writes;
 mod sqlite;
 mod state;
 
@@ -39,6 +40,7 @@ pub use intake::{HeadReceipt, Intake};
 pub use jobs::{Accepted, Claimed, JobStats};
 pub use notices::{ClaimedNotice, KnownTarget, NewNotice, NoticeBacklog, NoticeStats};
 pub use published::PublishedCheck;
+pub use run_writes::{CHECK_RUN_WRITE_LEASE, check_run_write_task};
 pub use sqlite::Synchronous;
 pub use state::EvaluationSpan;
 

@@ -372,6 +372,77 @@ async fn one_leader_at_a_time_until_its_lease_runs_out() {
     );
 }
 
+/// The lease serialising writes of one check run (`publish::serial`):
+/// of holders trying at one instant exactly one holds it; a live lease is
+/// not taken over, an expired one is, and a given-back one is free at once.
+#[tokio::test]
+async fn one_writer_of_a_check_run_at_a_time_until_its_lease_runs_out() {
+    let store = scratch().await;
+    let repo = RepoName {
+        owner: "acme".into(),
+        name: "shop".into(),
+    };
+    let shouting = RepoName {
+        owner: "ACME".into(),
+        name: "Shop".into(),
+    };
+    let now = Utc::now();
+    let tries = (0..8).map(|n| {
+        let (store, repo, shouting) = (store.clone(), repo.clone(), shouting.clone());
+        tokio::spawn(async move {
+            // One run, however its repository and sha are spelled.
+            let (repo, sha) = if n % 2 == 0 {
+                (repo, "abc")
+            } else {
+                (shouting, "ABC")
+            };
+            store
+                .lease_check_run_write(&repo, sha, "hotfix-policy", &format!("instance-{n}"), now)
+                .await
+                .expect("ok")
+        })
+    });
+    let mut holders = 0;
+    for held in futures_util::future::join_all(tries).await {
+        holders += usize::from(held.expect("joins"));
+    }
+    assert_eq!(holders, 1);
+    // Another run of the same commit is another lease.
+    assert!(
+        store
+            .lease_check_run_write(&repo, "abc", "hotfix-merge-back", "late", now)
+            .await
+            .expect("ok")
+    );
+
+    let lease = |holder: &'static str, at| {
+        let (store, repo) = (store.clone(), repo.clone());
+        async move {
+            store
+                .lease_check_run_write(&repo, "def", "hotfix-policy", holder, at)
+                .await
+                .expect("ok")
+        }
+    };
+    assert!(lease("a", now).await);
+    assert!(!lease("b", now + TimeDelta::seconds(29)).await);
+    // a crashed: its lease runs out and b takes the run over.
+    let expired = now + TimeDelta::seconds(31);
+    assert!(lease("b", expired).await);
+    assert!(!lease("a", expired).await);
+    // a's late release does not free b's lease; b's own does.
+    store
+        .release_check_run_write(&repo, "def", "hotfix-policy", "a")
+        .await
+        .expect("ok");
+    assert!(!lease("c", expired).await);
+    store
+        .release_check_run_write(&repo, "def", "hotfix-policy", "b")
+        .await
+        .expect("ok");
+    assert!(lease("c", expired).await);
+}
+
 #[tokio::test]
 async fn merge_backs_and_deadlines_survive_in_the_store() {
     let url = testing::scratch_url().await;

@@ -1,0 +1,485 @@
+//! Fifth adversarial review of issue 9 (fail closed). As the other review
+//! files: each test plays what only a pull request's author (write access
+//! to their own fork, none on the base repository) or a user with triage
+//! access (labels, close, reopen, lock; no push, no merge) can do, through
+//! signed deliveries to the real router and the real client talking to the
+//! fake GitHub, and asserts the SAFE outcome (conclusion and wording). A
+//! passing test is an attack that failed; a test marked
+//! `#[ignore = "finding: …"]` is an attack that worked (see its comment).
+
+mod common;
+
+use chrono::Duration;
+use common::fake_github::{BOT_LOGIN, PullSeed};
+use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
+
+const MERGE_SHA: &str = "m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5";
+const NEW_HEAD: &str = "n5n5n5n5n5n5n5n5n5n5n5n5n5n5n5n5n5n5n5n5";
+
+fn text_of(run: &common::fake_github::CheckRunRec) -> String {
+    format!(
+        "{}\n{}\n{}",
+        run.title.clone().unwrap_or_default(),
+        run.summary.clone().unwrap_or_default(),
+        run.text.clone().unwrap_or_default()
+    )
+}
+
+fn sticky(h: &Harness, number: u64) -> String {
+    h.bot_comments(number)
+        .into_iter()
+        .find(|c| c.body.starts_with("<!-- hotfix-guard -->"))
+        .map(|c| c.body)
+        .expect("the sticky comment")
+}
+
+fn posts_of_level(h: &Harness, number: u64, level: u8) -> usize {
+    let marker = format!("<!-- hotfix-guard:escalation level={level} -->");
+    h.bot_comments(number)
+        .into_iter()
+        .filter(|c| c.body.starts_with(&marker))
+        .count()
+}
+
+/// GitHub's answer to a comment on a locked conversation.
+fn locked_body() -> serde_json::Value {
+    serde_json::json!({
+        "message": "Unable to create comment because issue is locked.",
+        "documentation_url": "https://docs.github.com/articles/locking-conversations/"
+    })
+}
+
+/// A triage user locks #`number`: GitHub says so on the pull request
+/// (`locked`, `active_lock_reason`).
+fn lock(h: &Harness, number: u64) {
+    h.gh.update_pull(REPO, number, |p| {
+        p.locked = true;
+        p.active_lock_reason = Some("too heated".into());
+    });
+}
+
+/// And refuses every comment write of the app while it lasts.
+fn refuse_comments(h: &Harness) {
+    for method in ["POST", "PATCH"] {
+        h.gh.fail_next_with_body(method, "/comments", 403, Vec::new(), locked_body(), 100_000);
+    }
+}
+
+/// A maintainer unlocks #`number`.
+fn unlock(h: &Harness, number: u64) {
+    h.gh.update_pull(REPO, number, |p| {
+        p.locked = false;
+        p.active_lock_reason = None;
+    });
+}
+
+// ---- Markers carried into the app's own comment by a version file -------
+
+/// The author writes the follow-up marker into the head's `VERSION` (a
+/// file only they control, on their own branch) on a line of its own,
+/// with text after it so that the app's own words do not end that line.
+/// The version rule quotes what it read in the sticky comment, where
+/// the marker would stand as the app writes it. After an administrator merges past the check, the follow-up
+/// issue must still be opened and named (not #999).
+#[tokio::test]
+async fn markers_in_the_heads_version_file_do_not_stop_the_follow_up_issue() {
+    follow_up_with_version("1.2.4\n<!-- hotfix-guard:follow-up #999 -->\nrc\n").await;
+}
+
+/// The same with a plain version: the follow-up is opened.
+#[tokio::test]
+async fn with_a_plain_version_file_the_follow_up_issue_is_opened() {
+    follow_up_with_version("1.2.4\n").await;
+}
+
+async fn follow_up_with_version(version: &str) {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.gh.set_file(REPO, HEAD_SHA, "VERSION", version);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    if version.contains("999") {
+        let run = h.check(HEAD_SHA);
+        assert_eq!(
+            run.conclusion.as_deref(),
+            Some("failure"),
+            "{}",
+            text_of(&run)
+        );
+        let sticky = sticky(&h, pull.number);
+        assert!(
+            sticky.contains("hotfix-guard:follow-up #999"),
+            "precondition: the app quotes the version file in its own comment: {sticky}"
+        );
+    }
+
+    // An administrator merges it (past the check, if it failed).
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.state = "closed".into();
+        p.merged = true;
+        p.merge_commit_sha = Some(MERGE_SHA.into());
+        p.merged_by = Some("alice".into());
+        p.merged_at = Some(chrono::Utc::now());
+    });
+    h.pull_request("closed", pull.number).await;
+
+    let opened: Vec<_> =
+        h.gh.issues(REPO)
+            .into_iter()
+            .filter(|i| i.user == BOT_LOGIN)
+            .collect();
+    let sticky = sticky(&h, pull.number);
+    assert_eq!(
+        opened.len(),
+        1,
+        "the app opens the follow-up issue: {sticky}"
+    );
+    assert!(
+        sticky.contains(&format!("Post-incident review: [#{}]", opened[0].number)),
+        "{sticky}"
+    );
+    assert!(!sticky.contains("Post-incident review: [#999]"), "{sticky}");
+}
+
+// ---- Locking the conversation, by a triage user ---------------------------
+
+/// Two levels (the second 4h after the severity). A triage user locks the
+/// unapproved P0's conversation before its deadline and keeps it locked
+/// past the second level, then it is unlocked. Neither level may count as
+/// posted while nothing was posted: once unlocked, the second level (the
+/// one that mentions @acme/cto) is posted, once, and no level twice.
+#[tokio::test]
+async fn a_lock_held_past_the_second_level_does_not_count_either_level_as_posted() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    let policy = POLICY.replace(
+        "escalation:\n  mention: [acme/incident-commanders]\n",
+        "escalation:\n  mention: [acme/incident-commanders]\n  after: 4h\n  mention_after: [acme/cto]\n",
+    );
+    assert_ne!(policy, POLICY);
+    h.seed(&policy, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+
+    h.clock.advance(Duration::minutes(60));
+    lock(&h, pull.number);
+    // The lock's own delivery reaches the app too (`pull_request.locked`).
+    h.pull_request("locked", pull.number).await;
+    h.clock.advance(Duration::minutes(70));
+    h.app.engine.sweep().await;
+    h.clock.advance(Duration::minutes(130));
+    h.app.engine.sweep().await;
+    h.pull_request("edited", pull.number).await;
+    let text = text_of(&h.check(HEAD_SHA));
+    assert_eq!(posts_of_level(&h, pull.number, 1), 0);
+    assert_eq!(posts_of_level(&h, pull.number, 2), 0);
+    assert!(
+        text.contains("is due and could not be posted") && text.contains("@acme/cto"),
+        "the held second level is named: {text}"
+    );
+
+    unlock(&h, pull.number);
+    h.pull_request("unlocked", pull.number).await;
+    h.app.engine.sweep().await;
+    h.app.engine.sweep().await;
+    assert_eq!(posts_of_level(&h, pull.number, 2), 1, "level 2 posted once");
+    assert!(
+        posts_of_level(&h, pull.number, 1) <= 1,
+        "level 1 never twice"
+    );
+    let cto = h
+        .bot_comments(pull.number)
+        .into_iter()
+        .filter(|c| c.body.contains("@acme/cto"))
+        .count();
+    assert!(cto >= 1, "@acme/cto is mentioned");
+    h.pull_request("edited", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(!text.contains("could not be posted"), "{text}");
+}
+
+/// A P2 approved by bob passes. A triage user locks the conversation
+/// (GitHub says `locked` and refuses the app's comments); the author then
+/// pushes unreviewed code. The new head must fail (the review is of the
+/// old commit) and name the lock, and no `success` may appear on it.
+#[tokio::test]
+async fn a_push_while_locked_does_not_carry_the_previous_heads_success() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+
+    lock(&h, pull.number);
+    refuse_comments(&h);
+    h.pull_request("locked", pull.number).await;
+    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = NEW_HEAD.into());
+    h.gh.set_file(REPO, NEW_HEAD, "VERSION", "1.2.4\n");
+    h.gh.set_commit_date(REPO, NEW_HEAD, pull.created_at + Duration::minutes(9));
+    h.gh.add_push_activity(
+        REPO,
+        &pull.head_ref,
+        NEW_HEAD,
+        "push",
+        &pull.author,
+        pull.created_at + Duration::minutes(10),
+    );
+    h.pull_request("synchronize", pull.number).await;
+
+    let run = h.check(NEW_HEAD);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("stale"), "{text}");
+    assert!(text.contains("locked"), "{text}");
+    let on_new: Vec<_> =
+        h.gh.check_runs(REPO, NEW_HEAD)
+            .into_iter()
+            .filter(|r| r.name == "hotfix-policy")
+            .collect();
+    assert_eq!(on_new.len(), 1, "one run on the new head");
+}
+
+// ---- Timing around the concurrent reads, by the author or triage ----------
+
+/// A P2 approved by bob passes. While an evaluation is in flight (its
+/// timeline read is slow, so it read the pull request's labels before the
+/// change and the label events after it), a writer raises the severity to
+/// P0 and GitHub delivers `labeled`. Whatever order the two evaluations
+/// end in, the run on the head must end `failure` (P0 needs both roles),
+/// never the older evaluation's `success`.
+#[tokio::test]
+async fn a_severity_raised_during_an_evaluation_does_not_leave_its_success() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+
+    h.gh.delay_next(
+        "GET",
+        &format!("/issues/{}/timeline", pull.number),
+        std::time::Duration::from_millis(600),
+        1,
+    );
+    let raise = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let at = pull.created_at + Duration::minutes(20);
+        h.gh.add_label_event(REPO, pull.number, "P2", "dana", false, at);
+        h.gh.add_label_event(REPO, pull.number, "P0", "dana", true, at);
+        h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
+        h.pull_request("labeled", pull.number).await
+    };
+    let _ = tokio::join!(h.pull_request("edited", pull.number), raise);
+    h.settle().await;
+
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("needs engineering-lead and on-call-manager approval"),
+        "{text}"
+    );
+    let sticky = sticky(&h, pull.number);
+    assert!(!sticky.contains("✅ ready"), "{sticky}");
+}
+
+/// A P0 approved by comment commands (alice, then olga) passes. While an
+/// evaluation is in flight (slow timeline read), the author pushes
+/// unreviewed code and GitHub delivers `synchronize`. The new head must
+/// fail (the commands came before the push), and the sticky comment must
+/// not be left saying the older evaluation's "ready".
+#[tokio::test]
+async fn a_push_during_an_evaluation_neither_passes_the_new_head_nor_leaves_ready() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    common::attacks::approve_by_comment(
+        &h,
+        pull.number,
+        "alice",
+        pull.created_at + Duration::minutes(1),
+    )
+    .await;
+    common::attacks::approve_by_comment(
+        &h,
+        pull.number,
+        "oncall-olga",
+        pull.created_at + Duration::minutes(2),
+    )
+    .await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+
+    h.gh.delay_next(
+        "GET",
+        &format!("/issues/{}/timeline", pull.number),
+        std::time::Duration::from_millis(600),
+        1,
+    );
+    let push = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        h.gh.update_pull(REPO, pull.number, |p| p.head_sha = NEW_HEAD.into());
+        h.gh.set_file(REPO, NEW_HEAD, "VERSION", "1.2.4\n");
+        h.gh.set_commit_date(REPO, NEW_HEAD, pull.created_at + Duration::minutes(4));
+        h.gh.add_push_activity(
+            REPO,
+            &pull.head_ref,
+            NEW_HEAD,
+            "push",
+            &pull.author,
+            pull.created_at + Duration::minutes(5),
+        );
+        h.pull_request("synchronize", pull.number).await
+    };
+    let _ = tokio::join!(h.pull_request("edited", pull.number), push);
+    h.settle().await;
+
+    let run = h.check(NEW_HEAD);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("@alice's /hotfix approve came before the latest push"),
+        "{text}"
+    );
+    let sticky = sticky(&h, pull.number);
+    assert!(!sticky.contains("✅ ready"), "{sticky}");
+}
+
+// ---- Two pull requests on one freshly pushed head, by the author ----------
+
+/// GitHub delivers this app's fresh check suite for the head (no run yet),
+/// so the first claim of `hotfix-policy` on it may skip the lookup. The
+/// author opens two pull requests from two branches on that same commit
+/// (`hotfix/login` is the P0, `hotfix/twin` carries no severity), and both
+/// are evaluated at once while GitHub is slow to create the first run. The
+/// commit must end with exactly one `hotfix-policy` run, failing — never
+/// two runs with different verdicts.
+#[tokio::test]
+async fn two_pull_requests_on_one_fresh_head_evaluated_at_once_leave_one_failing_run() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    let twin = PullSeed {
+        number: 9,
+        head_ref: "hotfix/twin".into(),
+        head_sha: HEAD_SHA.into(),
+        labels: vec![],
+        ..h.p0()
+    };
+    h.gh.add_pull(REPO, twin);
+
+    let mut suite = common::webhook::check_suite_rerequested(REPO, HEAD_SHA, &pull.head_ref, 1);
+    suite["action"] = "requested".into();
+    suite["check_suite"]["latest_check_runs_count"] = 0.into();
+    suite["check_suite"]["status"] = "queued".into();
+    h.deliver("check_suite", &suite).await;
+    h.settle().await;
+
+    h.gh.delay_next(
+        "POST",
+        "/check-runs",
+        std::time::Duration::from_millis(500),
+        1,
+    );
+    let _ = tokio::join!(
+        h.pull_request("opened", pull.number),
+        h.pull_request("opened", 9)
+    );
+    h.settle().await;
+    // And each again, as the author's later edits would.
+    h.pull_request("edited", 9).await;
+    h.pull_request("edited", pull.number).await;
+
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("needs engineering-lead and on-call-manager approval")
+            || text.contains("Hotfix needs a severity label"),
+        "{text}"
+    );
+}
+
+/// The same race on an approved P0: both runs say `success`. Then alice,
+/// the engineering lead, requests changes. Every `hotfix-policy` run on
+/// the head must stop saying `success`; a second run left behind keeps the
+/// old verdict, and GitHub shows both.
+#[tokio::test]
+async fn a_second_run_made_by_the_race_does_not_keep_a_stale_success() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    let twin = PullSeed {
+        number: 9,
+        head_ref: "hotfix/twin".into(),
+        head_sha: HEAD_SHA.into(),
+        labels: vec![],
+        ..h.p0()
+    };
+    h.gh.add_pull(REPO, twin);
+
+    h.gh.delay_next(
+        "POST",
+        "/check-runs",
+        std::time::Duration::from_millis(500),
+        1,
+    );
+    let _ = tokio::join!(
+        h.pull_request("opened", pull.number),
+        h.pull_request("opened", 9)
+    );
+    h.settle().await;
+
+    h.gh.add_review(REPO, pull.number, "alice", "CHANGES_REQUESTED", HEAD_SHA);
+    let payload = common::webhook::pull_request_event(
+        "edited",
+        &common::webhook::PrSpec::from_seed(
+            REPO,
+            &h.gh.pull(REPO, pull.number).expect("seeded"),
+            1,
+        ),
+    );
+    h.deliver("pull_request", &payload).await;
+    h.settle().await;
+
+    let runs: Vec<_> =
+        h.gh.check_runs(REPO, HEAD_SHA)
+            .into_iter()
+            .filter(|r| r.name == "hotfix-policy")
+            .map(|r| (r.conclusion.clone(), r.title.clone()))
+            .collect();
+    assert!(
+        runs.iter().all(|(c, _)| c.as_deref() == Some("failure")),
+        "{runs:#?}"
+    );
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+}
