@@ -153,3 +153,25 @@ async fn a_commits_version_file_is_read_once_and_a_new_heads_is_read_again() {
     let text = format!("{:?} {:?}", run.title, run.summary);
     assert!(text.contains("VERSION"), "{text}");
 }
+
+/// A release tag seen missing is not asked for again by the next
+/// evaluation (it is remembered for ten minutes): a re-evaluation of a P0
+/// sends no tag read. The first evaluation asks once.
+#[tokio::test]
+async fn a_missing_release_tag_is_asked_for_once_not_on_every_evaluation() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    let tag_reads = |h: &Harness| {
+        h.gh.requests()
+            .into_iter()
+            .filter(|r| r.path.contains("/git/ref/tags/"))
+            .count()
+    };
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(tag_reads(&h), 1, "{:#?}", h.gh.requests());
+    h.gh.clear_requests();
+    h.pull_request("labeled", pull.number).await;
+    assert_eq!(tag_reads(&h), 0, "{:#?}", h.gh.requests());
+}

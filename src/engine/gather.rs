@@ -6,9 +6,8 @@
 //! then what those name (the release tag, the permissions of team members).
 //! `github::in_flight` bounds the requests one installation has in flight.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use crate::events::PullPayload;
 use crate::github::{CommentInfo, FileInfo, GitHubError, RepoClient};
@@ -632,33 +631,37 @@ fn direct_in_every_role_of(policy: &Policy, severity: &Severity, team: &str, log
 
 /// Release tags seen missing, remembered for a while: asking again on every
 /// evaluation costs a call that almost always answers 404 again. A tag made
-/// meanwhile is noticed within `TAG_TTL`.
-#[derive(Default)]
+/// meanwhile is noticed within `TAG_TTL`. A bounded `moka` cache: past
+/// `MAX_TAGS` (repository, tag) pairs the least used go first.
 pub struct TagCache {
-    absent: Mutex<HashMap<(String, String), Instant>>,
+    absent: moka::sync::Cache<(String, String), ()>,
 }
 
 const TAG_TTL: Duration = Duration::from_secs(10 * 60);
-const MAX_TAGS: usize = 4_096;
+const MAX_TAGS: u64 = 4_096;
+
+impl Default for TagCache {
+    fn default() -> Self {
+        Self {
+            absent: moka::sync::Cache::builder()
+                .max_capacity(MAX_TAGS)
+                .time_to_live(TAG_TTL)
+                .build(),
+        }
+    }
+}
 
 impl TagCache {
     async fn sha(&self, client: &RepoClient, tag: &str) -> Result<Option<String>, GitHubError> {
         let key = (client.full_name(), tag.to_string());
-        {
-            let absent = self.absent.lock().unwrap_or_else(|p| p.into_inner());
-            if absent.get(&key).is_some_and(|at| at.elapsed() < TAG_TTL) {
-                return Ok(None);
-            }
+        if self.absent.contains_key(&key) {
+            return Ok(None);
         }
         let sha = client.tag_exists(tag).await?;
-        let mut absent = self.absent.lock().unwrap_or_else(|p| p.into_inner());
         if sha.is_none() {
-            if absent.len() >= MAX_TAGS {
-                absent.clear();
-            }
-            absent.insert(key, Instant::now());
+            self.absent.insert(key, ());
         } else {
-            absent.remove(&key);
+            self.absent.invalidate(&key);
         }
         Ok(sha)
     }
