@@ -89,3 +89,150 @@ async fn a_closed_approved_twin_edited_by_its_author_does_not_pass_the_p0() {
     h.pull_request("edited", 9).await;
     assert_the_p0_failure_holds(&h);
 }
+
+// ---- Retargeting, by the author -------------------------------------------
+
+/// The author moves the unapproved P0 to `develop` (anyone may change the
+/// base of their own pull request; GitHub delivers `edited`). The check
+/// must say where it should go, and its deadline must still escalate: a
+/// hotfix is one by its labels, not by where it currently points.
+#[tokio::test]
+async fn retargeting_an_unapproved_p0_to_develop_neither_passes_nor_silences_the_escalation() {
+    let (h, pull) = common::attacks::p0().await;
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.base_ref = "develop".into();
+        p.base_sha = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0".into();
+    });
+    h.gh.set_file(
+        REPO,
+        "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0",
+        "VERSION",
+        "1.2.3\n",
+    );
+    h.pull_request("edited", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("targets develop; hotfixes must target main"),
+        "{text}"
+    );
+
+    h.clock.advance(chrono::Duration::minutes(130));
+    h.app.engine.sweep().await;
+    assert_eq!(
+        common::attacks::escalations(&h, pull.number),
+        1,
+        "the P0's escalation is posted"
+    );
+}
+
+// ---- A second pull request on the head, and the escalation ----------------
+
+/// The author opens a second pull request from `hotfix/twin` on the P0's
+/// head (no severity: it is a hotfix by its branch only) and keeps editing
+/// it, so that the shared run shows #9's verdict. The P0 #7's deadline
+/// must still escalate on #7, once.
+#[tokio::test]
+async fn a_twin_pull_request_on_the_head_does_not_silence_the_p0s_escalation() {
+    let (h, pull) = common::attacks::p0().await;
+    h.clock.set(pull.created_at);
+    h.gh.add_pull(
+        REPO,
+        PullSeed {
+            number: 9,
+            head_ref: "hotfix/twin".into(),
+            labels: vec![],
+            ..pull.clone()
+        },
+    );
+    h.gh.set_pull_files(REPO, 9, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
+    h.pull_request("opened", pull.number).await;
+    h.pull_request("opened", 9).await;
+    h.clock.advance(chrono::Duration::minutes(100));
+    h.pull_request("edited", 9).await;
+    h.clock.advance(chrono::Duration::minutes(30));
+    h.pull_request("edited", 9).await;
+    h.app.engine.sweep().await;
+    h.pull_request("edited", 9).await;
+    h.app.engine.sweep().await;
+    assert_eq!(
+        common::attacks::escalations(&h, pull.number),
+        1,
+        "the P0's escalation is posted once"
+    );
+    assert_eq!(common::attacks::escalations(&h, 9), 0, "none on the twin");
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "{}",
+        text_of(&run)
+    );
+}
+
+// ---- Markers in the title with odd line breaks, by the author -------------
+
+const MERGE_SHA: &str = "m6m6m6m6m6m6m6m6m6m6m6m6m6m6m6m6m6m6m6m6";
+
+/// The author titles the approved P0 with the follow-up marker after a
+/// CR, a CRLF, a Unicode line separator and a next-line character (the
+/// API takes any of them in a title), then once more with odd spacing and
+/// a full-width `<`. Once merged, the follow-up issue must still be
+/// opened and named in the sticky comment, never #999.
+#[tokio::test]
+async fn follow_up_markers_after_odd_line_breaks_in_the_title_do_not_stop_the_follow_up() {
+    follow_up_after_merge(
+        "fix\r<!-- hotfix-guard:follow-up #999 -->\r\n<!-- hotfix-guard:follow-up #999 -->\u{2028}<!-- hotfix-guard:follow-up #999 -->\u{85}<!--  hotfix-guard:follow-up #999 -->\n\u{ff1c}!-- hotfix-guard:follow-up #999 -->\n<!-- hotfix-guard:follow-up #999 -->",
+    )
+    .await;
+}
+
+/// The same with a plain title: the follow-up is opened.
+#[tokio::test]
+async fn with_a_plain_title_the_follow_up_is_opened_and_named() {
+    follow_up_after_merge("fix: stop the login loop").await;
+}
+
+async fn follow_up_after_merge(title: &str) {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        title: title.into(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    common::attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.state = "closed".into();
+        p.merged = true;
+        p.merge_commit_sha = Some(MERGE_SHA.into());
+        p.merged_by = Some("alice".into());
+        p.merged_at = Some(chrono::Utc::now());
+    });
+    h.pull_request("closed", pull.number).await;
+
+    let opened: Vec<_> =
+        h.gh.issues(REPO)
+            .into_iter()
+            .filter(|i| i.user == common::fake_github::BOT_LOGIN)
+            .collect();
+    let sticky = h
+        .bot_comments(pull.number)
+        .into_iter()
+        .find(|c| c.body.starts_with("<!-- hotfix-guard -->"))
+        .map(|c| c.body)
+        .expect("the sticky comment");
+    assert_eq!(opened.len(), 1, "the follow-up issue is opened: {sticky}");
+    assert!(
+        sticky.contains(&format!("Post-incident review: [#{}]", opened[0].number)),
+        "{sticky}"
+    );
+    assert!(!sticky.contains("[#999]"), "{sticky}");
+}
