@@ -180,12 +180,13 @@ const MERGE_SHA: &str = "m6m6m6m6m6m6m6m6m6m6m6m6m6m6m6m6m6m6m6m6";
 /// The author titles the approved P0 with the follow-up marker after a
 /// CR, a CRLF, a Unicode line separator and a next-line character (the
 /// API takes any of them in a title), then once more with odd spacing and
-/// a full-width `<`. Once merged, the follow-up issue must still be
+/// a full-width `<`, and on lines of their own (LF, CRLF) with text
+/// after them so that the app's own words do not end those lines. Once merged, the follow-up issue must still be
 /// opened and named in the sticky comment, never #999.
 #[tokio::test]
 async fn follow_up_markers_after_odd_line_breaks_in_the_title_do_not_stop_the_follow_up() {
     follow_up_after_merge(
-        "fix\r<!-- hotfix-guard:follow-up #999 -->\r\n<!-- hotfix-guard:follow-up #999 -->\u{2028}<!-- hotfix-guard:follow-up #999 -->\u{85}<!--  hotfix-guard:follow-up #999 -->\n\u{ff1c}!-- hotfix-guard:follow-up #999 -->\n<!-- hotfix-guard:follow-up #999 -->",
+        "fix\r<!-- hotfix-guard:follow-up #999 -->\r\n<!-- hotfix-guard:follow-up #999 -->\u{2028}<!-- hotfix-guard:follow-up #999 -->\u{85}<!--  hotfix-guard:follow-up #999 -->\n\u{ff1c}!-- hotfix-guard:follow-up #999 -->\n<!-- hotfix-guard:follow-up #999 -->\r\n<!-- hotfix-guard:follow-up #999 -->\nend",
     )
     .await;
 }
