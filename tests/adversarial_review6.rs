@@ -237,3 +237,65 @@ async fn follow_up_after_merge(title: &str) {
     );
     assert!(!sticky.contains("[#999]"), "{sticky}");
 }
+
+// ---- Two instances, and the author's timing --------------------------------
+
+/// A P2 approved by bob passes. Two replicas share the store. The author
+/// edits the title (instance one evaluates it, and one of its reads after
+/// the reviews is slow); meanwhile alice requests changes and instance two
+/// evaluates that. Whatever order the two writes land in, the run must
+/// end `failure` naming alice, never instance one's older `success`.
+#[tokio::test]
+async fn an_older_evaluation_on_another_instance_does_not_write_its_success_last() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+    let second = Harness::on_shared_store(&h).await;
+    second.clock.set(pull.created_at);
+
+    for path in ["/contents/VERSION", "/pulls/7/files"] {
+        h.gh.delay_next("GET", path, std::time::Duration::from_millis(800), 1);
+    }
+    let request_changes = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        h.gh.add_review(REPO, pull.number, "alice", "CHANGES_REQUESTED", HEAD_SHA);
+        edited_on(&second, pull.number, "6b6b6b6b-0000-4000-8000-000000000001").await
+    };
+    let _ = tokio::join!(h.pull_request("edited", pull.number), request_changes);
+    h.settle().await;
+    second.settle().await;
+
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("alice"), "{text}");
+}
+
+/// `pull_request.edited` for `number` as the fake holds it now, delivered
+/// to `instance` under delivery id `id` (each harness counts its own ids
+/// from zero; GitHub never reuses one, and a shared store would take a
+/// reused id for a redelivery); waits for that instance's evaluation.
+async fn edited_on(instance: &Harness, number: u64, id: &str) {
+    let seed = instance.gh.pull(REPO, number).expect("seeded pull request");
+    let mut payload = common::webhook::pull_request_event(
+        "edited",
+        &common::webhook::PrSpec::from_seed(REPO, &seed, 1),
+    );
+    if let Some((files, additions, deletions)) = instance.gh.pull_totals(REPO, number) {
+        payload["pull_request"]["changed_files"] = files.into();
+        payload["pull_request"]["additions"] = additions.into();
+        payload["pull_request"]["deletions"] = deletions.into();
+    }
+    payload["pull_request"]["html_url"] =
+        format!("{}/{REPO}/pull/{number}", instance.gh.url()).into();
+    instance.deliver_as("pull_request", id, &payload).await;
+    instance.settle().await;
+}
