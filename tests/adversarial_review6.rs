@@ -16,8 +16,9 @@ use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 /// The P0 hotfix #7 (labelled by dana, a writer; unapproved) and, on the
 /// very same head commit, the author's second pull request #9 from
 /// `hotfix/twin`, an earlier P2 hotfix of the same code that bob approved
-/// (P2 needs one approval). Both are evaluated; the P0 fails.
-async fn p0_with_an_approved_p2_twin() -> (Harness, PullSeed) {
+/// (P2 needs one approval), its labels set by `labeller`. Both are
+/// evaluated; the P0 fails.
+async fn p0_with_an_approved_p2_twin(labeller: &str) -> (Harness, PullSeed) {
     let h = Harness::start().await;
     let pull = h.p0();
     h.seed(POLICY, &pull);
@@ -32,7 +33,8 @@ async fn p0_with_an_approved_p2_twin() -> (Harness, PullSeed) {
     };
     h.gh.add_pull(REPO, twin.clone());
     h.gh.set_pull_files(REPO, 9, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
-    h.label_events_by(&twin, "dana");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.label_events_by(&twin, labeller);
     h.gh.add_review(REPO, 9, "bob", "APPROVED", HEAD_SHA);
     h.pull_request("opened", 9).await;
     h.pull_request("opened", pull.number).await;
@@ -67,7 +69,7 @@ fn assert_the_p0_failure_holds(h: &Harness) {
 #[tokio::test]
 #[ignore = "finding: a hotfix verdict of another pull request on the same head always replaces the run (RunOwner::Hotfix may_replace anything): the P2 twin's success is written over the P0's failure"]
 async fn an_approved_lower_severity_twin_on_the_same_head_does_not_pass_the_p0() {
-    let (h, _pull) = p0_with_an_approved_p2_twin().await;
+    let (h, _pull) = p0_with_an_approved_p2_twin("dana").await;
     h.gh.update_pull(REPO, 9, |p| {
         p.title = "fix: stop the login loop (P2)".into()
     });
@@ -82,12 +84,32 @@ async fn an_approved_lower_severity_twin_on_the_same_head_does_not_pass_the_p0()
 #[tokio::test]
 #[ignore = "finding: a closed, unmerged hotfix's verdict still replaces an open hotfix's run on their shared head"]
 async fn a_closed_approved_twin_edited_by_its_author_does_not_pass_the_p0() {
-    let (h, _pull) = p0_with_an_approved_p2_twin().await;
+    let (h, _pull) = p0_with_an_approved_p2_twin("dana").await;
     h.gh.update_pull(REPO, 9, |p| p.state = "closed".into());
     h.pull_request("closed", 9).await;
     h.gh.update_pull(REPO, 9, |p| p.title = "abandoned".into());
     h.pull_request("edited", 9).await;
     assert_the_p0_failure_holds(&h);
+}
+
+/// The boundary of the finding above: the same twin whose severity a
+/// triage user chose (a label that does not count) fails on its own, so
+/// whatever order the author makes the two evaluations run in, the shared
+/// run stays failing. The finding needs a writer's severity on the twin.
+#[tokio::test]
+async fn a_twin_whose_severity_a_triage_user_chose_does_not_pass_the_p0() {
+    let (h, _pull) = p0_with_an_approved_p2_twin("trina").await;
+    h.gh.update_pull(REPO, 9, |p| {
+        p.title = "fix: stop the login loop (P2)".into()
+    });
+    h.pull_request("edited", 9).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("trina"),
+        "the twin's verdict names the triage user: {text}"
+    );
 }
 
 // ---- Retargeting, by the author -------------------------------------------
