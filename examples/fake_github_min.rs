@@ -1,4 +1,5 @@
-//! A minimal fake GitHub for the load benchmark (`scripts/loadbench.sh`):
+//! A minimal fake GitHub for the load benchmarks (`scripts/loadbench.sh`,
+//! `scripts/store-bench.sh`):
 //! just the REST routes an evaluation of a pull request that is not a hotfix
 //! needs, answered with canned JSON on loopback, and counters of every call
 //! so the benchmark can report GitHub calls per evaluation.
@@ -99,6 +100,51 @@ async fn installations(State(fake): State<Shared>) -> Json<Value> {
 
 async fn hook_deliveries(State(fake): State<Shared>) -> Json<Value> {
     fake.count("GET /app/hook/deliveries");
+    Json(json!([]))
+}
+
+/// The pull request as GitHub answers it now (every evaluation reads it,
+/// never the delivery's snapshot): open, no labels, its head the commit
+/// `examples/burst` gives the first version of pull request `n`
+/// (`{n:020x}{1:020x}`), empty totals.
+async fn pull(
+    State(fake): State<Shared>,
+    Path((owner, repo, n)): Path<(String, String, u64)>,
+) -> Json<Value> {
+    fake.count("GET /repos/{owner}/{repo}/pulls/{n}");
+    let full_name = format!("{owner}/{repo}");
+    let side = |git_ref: &str, sha: String| {
+        json!({
+            "ref": git_ref,
+            "sha": sha,
+            "repo": {"full_name": full_name, "fork": false}
+        })
+    };
+    Json(json!({
+        "number": n,
+        "state": "open",
+        "locked": false,
+        "title": "Benchmark pull request",
+        "user": {"login": "bench-author", "type": "User"},
+        "html_url": format!("https://github.com/{full_name}/pull/{n}"),
+        "draft": false,
+        "merged": false,
+        "merged_at": null,
+        "merge_commit_sha": null,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+        "labels": [],
+        "head": side("new-added-branch", format!("{n:020x}{:020x}", 1)),
+        "base": side("main", "a0d1e8a8a457bcea7550865cae33caf3a06699a6".to_string()),
+        "changed_files": 0,
+        "additions": 0,
+        "deletions": 0
+    }))
+}
+
+/// No timeline items: nobody ever labelled it.
+async fn timeline(State(fake): State<Shared>) -> Json<Value> {
+    fake.count("GET /repos/{owner}/{repo}/issues/{n}/timeline");
     Json(json!([]))
 }
 
@@ -223,7 +269,9 @@ fn router(fake: Shared) -> Router {
         .route("/app/installations", get(installations))
         .route("/app/hook/deliveries", get(hook_deliveries))
         .route("/repos/{owner}/{repo}/contents/{*path}", get(contents))
+        .route("/repos/{owner}/{repo}/pulls/{n}", get(pull))
         .route("/repos/{owner}/{repo}/pulls/{n}/files", get(pull_files))
+        .route("/repos/{owner}/{repo}/issues/{n}/timeline", get(timeline))
         .route(
             "/repos/{owner}/{repo}/commits/{sha}/check-runs",
             get(list_check_runs),

@@ -67,7 +67,6 @@ fn assert_the_p0_failure_holds(h: &Harness) {
 /// #9's `success` on the commit #7 shares. The P0 #7 is then mergeable
 /// with no approval from either role.
 #[tokio::test]
-#[ignore = "finding: a hotfix verdict of another pull request on the same head always replaces the run (RunOwner::Hotfix may_replace anything): the P2 twin's success is written over the P0's failure"]
 async fn an_approved_lower_severity_twin_on_the_same_head_does_not_pass_the_p0() {
     let (h, _pull) = p0_with_an_approved_p2_twin("dana").await;
     h.gh.update_pull(REPO, 9, |p| {
@@ -82,7 +81,6 @@ async fn an_approved_lower_severity_twin_on_the_same_head_does_not_pass_the_p0()
 /// its title afterwards. A closed, unmerged hotfix's verdict must not
 /// replace the open P0's on their shared head either.
 #[tokio::test]
-#[ignore = "finding: a closed, unmerged hotfix's verdict still replaces an open hotfix's run on their shared head"]
 async fn a_closed_approved_twin_edited_by_its_author_does_not_pass_the_p0() {
     let (h, _pull) = p0_with_an_approved_p2_twin("dana").await;
     h.gh.update_pull(REPO, 9, |p| p.state = "closed".into());
@@ -320,4 +318,25 @@ async fn edited_on(instance: &Harness, number: u64, id: &str) {
         format!("{}/{REPO}/pull/{number}", instance.gh.url()).into();
     instance.deliver_as("pull_request", id, &payload).await;
     instance.settle().await;
+}
+
+/// The other side of the twin rule: once the P0 is closed (its verdict no
+/// longer stands on the commit), the approved twin's `success` replaces
+/// the P0's failure on their shared head; a commit is not held by a pull
+/// request that is gone from it.
+#[tokio::test]
+async fn a_closed_p0_no_longer_holds_the_shared_head_against_an_approved_twin() {
+    let (h, pull) = p0_with_an_approved_p2_twin("dana").await;
+    h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
+    h.gh.update_pull(REPO, 9, |p| {
+        p.title = "fix: stop the login loop (P2)".into()
+    });
+    h.pull_request("edited", 9).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        text_of(&run)
+    );
 }

@@ -313,6 +313,40 @@ impl PublishCache {
                     found => found.map(|run| run.id),
                 },
             },
+            // A commit shared by two hotfix pull requests passes only when
+            // both do: a `success` never replaces another open pull
+            // request's hotfix verdict that is not `success` on this head
+            // (the author could otherwise open a lower-severity twin on
+            // the P0's commit and let its approval pass the P0).
+            (_, RunOwner::Hotfix(n)) if output.conclusion == "success" => {
+                let (id, shows) = match (&stored, &shown_now) {
+                    (Some(record), Some(shows)) => (Some(record.id), Some(shows.clone())),
+                    _ => match self
+                        .find_run(
+                            client,
+                            name,
+                            head_sha,
+                            remembered.is_some() || stored.is_some(),
+                        )
+                        .await?
+                    {
+                        Some(run) => (Some(run.id), Some((run.external_id, run.conclusion))),
+                        None => (None, None),
+                    },
+                };
+                if let Some((Some(external_id), conclusion)) = &shows
+                    && let Some(other) = RunOwner::other_hotfix(external_id, *n)
+                    && conclusion.as_deref() != Some("success")
+                    && still_on_head(client, other, head_sha).await?
+                {
+                    tracing::info!(
+                        shown = %external_id,
+                        "the commit's check run shows another open hotfix pull request's unmet verdict; a success does not replace it"
+                    );
+                    return Ok(Published::Unchanged);
+                }
+                id
+            }
             (Some((id, _)), _) => Some(id),
             (None, _) => self
                 .find_run(client, name, head_sha, false)
@@ -568,6 +602,15 @@ impl RunOwner {
         self.may_replace_shown(run.external_id.as_deref(), run.conclusion.as_deref())
     }
 
+    /// The number of the hotfix pull request whose verdict `external_id`
+    /// (`hotfix-pr:N`) names, when it is not `own`.
+    fn other_hotfix(external_id: &str, own: u64) -> Option<u64> {
+        external_id
+            .strip_prefix("hotfix-pr:")
+            .and_then(|n| n.parse().ok())
+            .filter(|n| *n != own)
+    }
+
     /// [`RunOwner::may_replace`] for a run showing `external_id` and
     /// `conclusion` (as GitHub lists them, or as the store recorded them).
     fn may_replace_shown(self, external_id: Option<&str>, conclusion: Option<&str>) -> bool {
@@ -580,5 +623,25 @@ impl RunOwner {
             Some(_) => false,
             None => matches!(conclusion, None | Some("neutral")),
         }
+    }
+}
+
+/// Whether pull request `number` is still open with `head_sha` as its head
+/// (`GET /repos/{o}/{r}/pulls/{n}` → `state`, `head.sha`): its verdict on
+/// the commit then still stands. A pull request GitHub no longer has (404)
+/// does not; any other error is returned (the write is retried, never made
+/// on a guess).
+async fn still_on_head(
+    client: &RepoClient,
+    number: u64,
+    head_sha: &str,
+) -> Result<bool, GitHubError> {
+    match client.get_pull(number).await {
+        Ok(pull) => {
+            let pull = crate::events::PullPayload::from(pull);
+            Ok(pull.state == "open" && pull.head.sha.eq_ignore_ascii_case(head_sha))
+        }
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e),
     }
 }
