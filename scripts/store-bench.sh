@@ -89,6 +89,9 @@ run() { # name binary database-url (empty: the binary keeps no store)
     RECOVERY_INTERVAL=0s SWEEP_INTERVAL=0s \
     "$2" serve >"$OUT/$1.log" 2>&1 &
   local pid=$!
+  # Killed on any exit too: a failed row must not leave its server holding
+  # the port for the next run.
+  PIDS+=("$pid")
   wait_http "$APP_PORT" "hotfix-guard ($1)"
   local rate burst
   rate=$(GITHUB_WEBHOOK_SECRET=$SECRET "$BIN/examples/burst" rate --url "http://127.0.0.1:$APP_PORT" \
