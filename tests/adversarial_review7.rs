@@ -11,7 +11,7 @@ mod common;
 
 use common::attacks::text_of;
 use common::fake_github::PullSeed;
-use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
+use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, REPO};
 
 /// The P0 hotfix #7 (labelled by dana, a writer; unapproved) and, on the
 /// very same head commit, the author's P2 twin #9 from `hotfix/twin` that
@@ -127,4 +127,39 @@ fn assert_no_success_over_the_open_p0(h: &Harness) {
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     assert!(!text.contains("all requirements met"), "{text}");
+}
+
+// ---- The twin shows its own failure first, by the author ------------------
+
+/// No third pull request: the author retargets the approved P2 twin #9 to
+/// `develop` (anyone may change the base of their own pull request), so
+/// #9's own failure ("targets develop") replaces the P0's on the shared
+/// run, then retargets #9 back to `main`. The guard lets a `success`
+/// replace only *another* pull request's unmet verdict, and the run now
+/// names #9 itself: #9's `success` is written and the unapproved P0 #7 is
+/// mergeable.
+#[tokio::test]
+#[ignore = "finding: the twin first replaces the P0's failure with its own (retarget to develop), then its success replaces its own failure; the P0 passes"]
+async fn a_twin_retargeted_away_and_back_does_not_pass_the_p0() {
+    let (h, _pull) = p0_with_an_approved_p2_twin().await;
+    let develop = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
+    h.gh.set_file(REPO, develop, "VERSION", "1.2.3\n");
+    h.gh.update_pull(REPO, 9, |p| {
+        p.base_ref = "develop".into();
+        p.base_sha = develop.into();
+    });
+    h.pull_request("edited", 9).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "precondition: the twin's own failure is shown: {}",
+        text_of(&run)
+    );
+    h.gh.update_pull(REPO, 9, |p| {
+        p.base_ref = "main".into();
+        p.base_sha = BASE_SHA.into();
+    });
+    h.pull_request("edited", 9).await;
+    assert_no_success_over_the_open_p0(&h);
 }
