@@ -163,3 +163,23 @@ async fn a_twin_retargeted_away_and_back_does_not_pass_the_p0() {
     h.pull_request("edited", 9).await;
     assert_no_success_over_the_open_p0(&h);
 }
+
+/// The same decoy, not closed but moved: the author pushes a new commit to
+/// the decoy's branch in their fork (GitHub delivers `synchronize` for
+/// #11), so #11 is no longer on the shared head while the run there still
+/// names it. The approved twin's `success` must still not pass the P0.
+#[tokio::test]
+#[ignore = "finding: a decoy hotfix pushed off the head hides the P0's failure from the twin guard; the twin's success passes the P0"]
+async fn a_decoy_pushed_off_the_head_does_not_let_the_twin_pass_the_p0() {
+    let (h, _pull) = p0_with_an_approved_p2_twin().await;
+    open_the_decoy(&h).await;
+    h.gh.update_pull(REPO, 11, |p| {
+        p.head_sha = "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1".into()
+    });
+    h.pull_request("synchronize", 11).await;
+    h.gh.update_pull(REPO, 9, |p| {
+        p.title = "fix: stop the login loop (P2)".into()
+    });
+    h.pull_request("edited", 9).await;
+    assert_no_success_over_the_open_p0(&h);
+}
