@@ -183,3 +183,55 @@ async fn a_decoy_pushed_off_the_head_does_not_let_the_twin_pass_the_p0() {
     h.pull_request("edited", 9).await;
     assert_no_success_over_the_open_p0(&h);
 }
+
+// ---- The twin and the P0 evaluated at once, on a fresh head ---------------
+
+/// The author opens the approved P2 twin #9 and the P0 #7 on a fresh head
+/// at the same moment (GitHub delivered a new check suite, so the store
+/// may prove no run exists and skip the lookup), with GitHub slow to
+/// create the first run. Whichever write goes first, the shared run must
+/// end on the P0's failure, also after the author edits the twin again.
+#[tokio::test]
+async fn the_approved_twin_and_the_p0_opened_at_once_on_a_fresh_head_leave_the_p0_failing() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    let twin = PullSeed {
+        number: 9,
+        head_ref: "hotfix/twin".into(),
+        head_sha: HEAD_SHA.into(),
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.gh.add_pull(REPO, twin.clone());
+    h.gh.set_pull_files(REPO, 9, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
+    h.label_events_by(&twin, "dana");
+    h.gh.add_review(REPO, 9, "bob", "APPROVED", HEAD_SHA);
+
+    let mut suite = common::webhook::check_suite_rerequested(REPO, HEAD_SHA, &pull.head_ref, 1);
+    suite["action"] = "requested".into();
+    suite["check_suite"]["latest_check_runs_count"] = 0.into();
+    suite["check_suite"]["status"] = "queued".into();
+    h.deliver("check_suite", &suite).await;
+    h.settle().await;
+
+    h.gh.delay_next(
+        "POST",
+        "/check-runs",
+        std::time::Duration::from_millis(500),
+        1,
+    );
+    let _ = tokio::join!(
+        h.pull_request("opened", 9),
+        h.pull_request("opened", pull.number)
+    );
+    h.settle().await;
+    h.gh.update_pull(REPO, 9, |p| {
+        p.title = "fix: stop the login loop (P2)".into()
+    });
+    h.pull_request("edited", 9).await;
+    // `check` also asserts that the commit has exactly one run.
+    assert_the_p0_failure_holds(&h);
+}
