@@ -91,7 +91,11 @@ async fn open_the_decoy(h: &Harness) {
 /// close their own pull request), then edits the approved P2 twin #9. The
 /// guard against a twin's `success` asks only whether the pull request the
 /// run *currently names* is still open on the head: #11 is not, so #9's
-/// `success` replaces the run, and the unapproved P0 #7 is mergeable.
+/// `success` replaces the run, and the unapproved P0 #7 is mergeable
+/// until #7 itself is evaluated again (any delivery on #7, or the sweep at
+/// its escalation deadline: tried, a sweep 5 minutes later still left
+/// `success`; the one at 135 minutes wrote the failure back and posted the
+/// escalation, so the escalation is not silenced).
 #[tokio::test]
 #[ignore = "finding: a closed decoy hotfix on the head hides the P0's failure from the twin guard; the twin's success passes the P0"]
 async fn a_closed_decoy_hotfix_on_the_head_does_not_let_the_twin_pass_the_p0() {
