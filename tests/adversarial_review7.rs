@@ -1,0 +1,241 @@
+//! Seventh adversarial review of issue 9 (fail closed). As the other review
+//! files: each test plays what only a pull request's author (write access
+//! to their own fork, none on the base repository) or a user with triage
+//! access (labels, close, reopen, lock; no push, no merge) can do, through
+//! signed deliveries to the real router and the real client talking to the
+//! fake GitHub, and asserts the SAFE outcome (conclusion and wording). A
+//! passing test is an attack that failed; a test marked
+//! `#[ignore = "finding: …"]` is an attack that worked (see its comment).
+
+mod common;
+
+use common::attacks::text_of;
+use common::fake_github::PullSeed;
+use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, REPO};
+
+/// The P0 hotfix #7 (labelled by dana, a writer; unapproved) and, on the
+/// very same head commit, the author's P2 twin #9 from `hotfix/twin` that
+/// bob approved (labels by dana), as in the sixth review. #9 is evaluated
+/// first (its `success`), then #7 (its `failure` replaces it).
+async fn p0_with_an_approved_p2_twin() -> (Harness, PullSeed) {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    let twin = PullSeed {
+        number: 9,
+        head_ref: "hotfix/twin".into(),
+        head_sha: HEAD_SHA.into(),
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.gh.add_pull(REPO, twin.clone());
+    h.gh.set_pull_files(REPO, 9, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
+    h.label_events_by(&twin, "dana");
+    h.gh.add_review(REPO, 9, "bob", "APPROVED", HEAD_SHA);
+    h.pull_request("opened", 9).await;
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "precondition: the P0 fails: {}",
+        text_of(&run)
+    );
+    (h, pull)
+}
+
+/// The shared run must keep the P0's failure: branch protection of #7
+/// reads `hotfix-policy` on its head, and GitHub shows one run per name.
+fn assert_the_p0_failure_holds(h: &Harness) {
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("needs engineering-lead and on-call-manager approval"),
+        "{text}"
+    );
+}
+
+/// A third pull request #11 by the author on the same head, from a branch
+/// named `hotfix/decoy` (a hotfix by its branch alone; no label needed, so
+/// no write or triage access): its own failure replaces the P0's on the
+/// shared run.
+async fn open_the_decoy(h: &Harness) {
+    h.gh.add_pull(
+        REPO,
+        PullSeed {
+            number: 11,
+            head_ref: "hotfix/decoy".into(),
+            head_sha: HEAD_SHA.into(),
+            labels: vec![],
+            ..h.p0()
+        },
+    );
+    h.gh.set_pull_files(REPO, 11, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
+    h.pull_request("opened", 11).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "precondition: the decoy's failure is shown: {}",
+        text_of(&run)
+    );
+}
+
+// ---- A third pull request on the head, by the author ----------------------
+
+/// The author opens a decoy hotfix #11 on the P0's head so that the shared
+/// run shows #11's failure instead of #7's, closes the decoy (anyone may
+/// close their own pull request), then edits the approved P2 twin #9. The
+/// guard against a twin's `success` asks only whether the pull request the
+/// run *currently names* is still open on the head: #11 is not, so #9's
+/// `success` replaces the run, and the unapproved P0 #7 is mergeable
+/// until #7 itself is evaluated again (any delivery on #7, or the sweep at
+/// its escalation deadline: tried, a sweep 5 minutes later still left
+/// `success`; the one at 135 minutes wrote the failure back and posted the
+/// escalation, so the escalation is not silenced).
+#[tokio::test]
+#[ignore = "finding: a closed decoy hotfix on the head hides the P0's failure from the twin guard; the twin's success passes the P0"]
+async fn a_closed_decoy_hotfix_on_the_head_does_not_let_the_twin_pass_the_p0() {
+    let (h, _pull) = p0_with_an_approved_p2_twin().await;
+    open_the_decoy(&h).await;
+    h.gh.update_pull(REPO, 11, |p| p.state = "closed".into());
+    h.pull_request("closed", 11).await;
+    h.gh.update_pull(REPO, 9, |p| {
+        p.title = "fix: stop the login loop (P2)".into()
+    });
+    h.pull_request("edited", 9).await;
+    assert_no_success_over_the_open_p0(&h);
+}
+
+/// The control: while the decoy stays open the twin guard holds (it asks
+/// GitHub whether #11 is still open on the head), so the run keeps a
+/// failure. Shows that the assertion above can pass.
+#[tokio::test]
+async fn with_the_decoy_still_open_the_twins_success_is_held() {
+    let (h, _pull) = p0_with_an_approved_p2_twin().await;
+    open_the_decoy(&h).await;
+    h.gh.update_pull(REPO, 9, |p| {
+        p.title = "fix: stop the login loop (P2)".into()
+    });
+    h.pull_request("edited", 9).await;
+    assert_no_success_over_the_open_p0(&h);
+}
+
+/// The unapproved P0 #7 is open on this head: whichever hotfix's verdict
+/// the shared run shows, it must not be a pass.
+fn assert_no_success_over_the_open_p0(h: &Harness) {
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(!text.contains("all requirements met"), "{text}");
+}
+
+// ---- The twin shows its own failure first, by the author ------------------
+
+/// No third pull request: the author retargets the approved P2 twin #9 to
+/// `develop` (anyone may change the base of their own pull request), so
+/// #9's own failure ("targets develop") replaces the P0's on the shared
+/// run, then retargets #9 back to `main`. The guard lets a `success`
+/// replace only *another* pull request's unmet verdict, and the run now
+/// names #9 itself: #9's `success` is written and the unapproved P0 #7 is
+/// mergeable.
+#[tokio::test]
+#[ignore = "finding: the twin first replaces the P0's failure with its own (retarget to develop), then its success replaces its own failure; the P0 passes"]
+async fn a_twin_retargeted_away_and_back_does_not_pass_the_p0() {
+    let (h, _pull) = p0_with_an_approved_p2_twin().await;
+    let develop = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
+    h.gh.set_file(REPO, develop, "VERSION", "1.2.3\n");
+    h.gh.update_pull(REPO, 9, |p| {
+        p.base_ref = "develop".into();
+        p.base_sha = develop.into();
+    });
+    h.pull_request("edited", 9).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "precondition: the twin's own failure is shown: {}",
+        text_of(&run)
+    );
+    h.gh.update_pull(REPO, 9, |p| {
+        p.base_ref = "main".into();
+        p.base_sha = BASE_SHA.into();
+    });
+    h.pull_request("edited", 9).await;
+    assert_no_success_over_the_open_p0(&h);
+}
+
+/// The same decoy, not closed but moved: the author pushes a new commit to
+/// the decoy's branch in their fork (GitHub delivers `synchronize` for
+/// #11), so #11 is no longer on the shared head while the run there still
+/// names it. The approved twin's `success` must still not pass the P0.
+#[tokio::test]
+#[ignore = "finding: a decoy hotfix pushed off the head hides the P0's failure from the twin guard; the twin's success passes the P0"]
+async fn a_decoy_pushed_off_the_head_does_not_let_the_twin_pass_the_p0() {
+    let (h, _pull) = p0_with_an_approved_p2_twin().await;
+    open_the_decoy(&h).await;
+    h.gh.update_pull(REPO, 11, |p| {
+        p.head_sha = "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1".into()
+    });
+    h.pull_request("synchronize", 11).await;
+    h.gh.update_pull(REPO, 9, |p| {
+        p.title = "fix: stop the login loop (P2)".into()
+    });
+    h.pull_request("edited", 9).await;
+    assert_no_success_over_the_open_p0(&h);
+}
+
+// ---- The twin and the P0 evaluated at once, on a fresh head ---------------
+
+/// The author opens the approved P2 twin #9 and the P0 #7 on a fresh head
+/// at the same moment (GitHub delivered a new check suite, so the store
+/// may prove no run exists and skip the lookup), with GitHub slow to
+/// create the first run. Whichever write goes first, the shared run must
+/// end on the P0's failure, also after the author edits the twin again.
+#[tokio::test]
+async fn the_approved_twin_and_the_p0_opened_at_once_on_a_fresh_head_leave_the_p0_failing() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    let twin = PullSeed {
+        number: 9,
+        head_ref: "hotfix/twin".into(),
+        head_sha: HEAD_SHA.into(),
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.gh.add_pull(REPO, twin.clone());
+    h.gh.set_pull_files(REPO, 9, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
+    h.label_events_by(&twin, "dana");
+    h.gh.add_review(REPO, 9, "bob", "APPROVED", HEAD_SHA);
+
+    let mut suite = common::webhook::check_suite_rerequested(REPO, HEAD_SHA, &pull.head_ref, 1);
+    suite["action"] = "requested".into();
+    suite["check_suite"]["latest_check_runs_count"] = 0.into();
+    suite["check_suite"]["status"] = "queued".into();
+    h.deliver("check_suite", &suite).await;
+    h.settle().await;
+
+    h.gh.delay_next(
+        "POST",
+        "/check-runs",
+        std::time::Duration::from_millis(500),
+        1,
+    );
+    let _ = tokio::join!(
+        h.pull_request("opened", 9),
+        h.pull_request("opened", pull.number)
+    );
+    h.settle().await;
+    h.gh.update_pull(REPO, 9, |p| {
+        p.title = "fix: stop the login loop (P2)".into()
+    });
+    h.pull_request("edited", 9).await;
+    // `check` also asserts that the commit has exactly one run.
+    assert_the_p0_failure_holds(&h);
+}
