@@ -97,7 +97,6 @@ async fn open_the_decoy(h: &Harness) {
 /// `success`; the one at 135 minutes wrote the failure back and posted the
 /// escalation, so the escalation is not silenced).
 #[tokio::test]
-#[ignore = "finding: a closed decoy hotfix on the head hides the P0's failure from the twin guard; the twin's success passes the P0"]
 async fn a_closed_decoy_hotfix_on_the_head_does_not_let_the_twin_pass_the_p0() {
     let (h, _pull) = p0_with_an_approved_p2_twin().await;
     open_the_decoy(&h).await;
@@ -143,7 +142,6 @@ fn assert_no_success_over_the_open_p0(h: &Harness) {
 /// names #9 itself: #9's `success` is written and the unapproved P0 #7 is
 /// mergeable.
 #[tokio::test]
-#[ignore = "finding: the twin first replaces the P0's failure with its own (retarget to develop), then its success replaces its own failure; the P0 passes"]
 async fn a_twin_retargeted_away_and_back_does_not_pass_the_p0() {
     let (h, _pull) = p0_with_an_approved_p2_twin().await;
     let develop = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
@@ -173,7 +171,6 @@ async fn a_twin_retargeted_away_and_back_does_not_pass_the_p0() {
 /// #11), so #11 is no longer on the shared head while the run there still
 /// names it. The approved twin's `success` must still not pass the P0.
 #[tokio::test]
-#[ignore = "finding: a decoy hotfix pushed off the head hides the P0's failure from the twin guard; the twin's success passes the P0"]
 async fn a_decoy_pushed_off_the_head_does_not_let_the_twin_pass_the_p0() {
     let (h, _pull) = p0_with_an_approved_p2_twin().await;
     open_the_decoy(&h).await;

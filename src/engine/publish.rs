@@ -276,6 +276,14 @@ impl PublishCache {
         // writes its runs, and every write is recorded (see
         // `store::published`).
         let shown_now = stored.as_ref().and_then(|record| record.shows.clone());
+        // Every hotfix verdict on the commit is kept, not only the run's
+        // last writer's: see the `success` arm below.
+        if let (RunOwner::Hotfix(n), Some(store)) = (&owner, &self.store) {
+            store
+                .record_commit_verdict(&key.0, head_sha, *n, output.conclusion, chrono::Utc::now())
+                .await
+                .map_err(|e| store_refused(&e))?;
+        }
         let existing = match (remembered, &owner) {
             (Some((_, was)), _) if was == shown && !rerun => return Ok(Published::Unchanged),
             // Whose verdict the run shows decides whether this one may
@@ -344,6 +352,26 @@ impl PublishCache {
                         "the commit's check run shows another open hotfix pull request's unmet verdict; a success does not replace it"
                     );
                     return Ok(Published::Unchanged);
+                }
+                // The run names only its last writer: any other hotfix pull
+                // request whose recorded verdict on this commit is unmet,
+                // and which is still open on it, holds the success back too
+                // (a twin cannot launder the P0's failure by overwriting it
+                // with its own first, or through a closed decoy).
+                if let Some(store) = &self.store {
+                    let unmet = store
+                        .unmet_commit_verdicts(&key.0, head_sha, *n)
+                        .await
+                        .map_err(|e| store_refused(&e))?;
+                    for other in unmet {
+                        if still_on_head(client, other, head_sha).await? {
+                            tracing::info!(
+                                pr = other,
+                                "another open hotfix pull request on this commit has an unmet verdict; a success does not replace the run"
+                            );
+                            return Ok(Published::Unchanged);
+                        }
+                    }
                 }
                 id
             }

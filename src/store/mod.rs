@@ -27,6 +27,7 @@ mod published;
 mod run_writes;
 mod sqlite;
 mod state;
+mod verdicts;
 
 use std::str::FromStr as _;
 use std::time::Duration;

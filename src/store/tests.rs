@@ -626,3 +626,50 @@ async fn one_claim_leases_one_job_and_leaves_the_others_ready() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_commits_unmet_hotfix_verdicts_are_those_of_the_other_pull_requests_not_yet_success() {
+    let store = scratch().await;
+    let now = Utc::now();
+    let repo = RepoName {
+        owner: "Octo".into(),
+        name: "App".into(),
+    };
+    let lower = RepoName {
+        owner: "octo".into(),
+        name: "app".into(),
+    };
+    let sha = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
+    for (number, conclusion) in [(7, "failure"), (9, "success"), (11, "failure")] {
+        store
+            .record_commit_verdict(&repo, sha, number, conclusion, now)
+            .await
+            .expect("record");
+    }
+    // The latest verdict of a pull request replaces its earlier one.
+    store
+        .record_commit_verdict(&lower, sha, 11, "success", now)
+        .await
+        .expect("record");
+    assert_eq!(
+        store
+            .unmet_commit_verdicts(&lower, sha, 9)
+            .await
+            .expect("read"),
+        [7]
+    );
+    assert_eq!(
+        store
+            .unmet_commit_verdicts(&repo, sha, 7)
+            .await
+            .expect("read"),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        store
+            .unmet_commit_verdicts(&repo, "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2", 9)
+            .await
+            .expect("read"),
+        Vec::<u64>::new()
+    );
+}
