@@ -342,35 +342,34 @@ impl PublishCache {
                         None => (None, None),
                     },
                 };
+                // Every other hotfix pull request with an unmet verdict on
+                // this commit holds the success back while it is still open
+                // on it: those the store recorded (the run names only its
+                // last writer, so a twin could otherwise launder the P0's
+                // failure by overwriting it with its own first, or through a
+                // closed decoy), and the one the run names (all there is
+                // when the store was lost). Each is read once.
+                let mut others = match &self.store {
+                    Some(store) => store
+                        .unmet_commit_verdicts(&key.0, head_sha, *n)
+                        .await
+                        .map_err(|e| store_refused(&e))?,
+                    None => Vec::new(),
+                };
                 if let Some((Some(external_id), conclusion)) = &shows
                     && let Some(other) = RunOwner::other_hotfix(external_id, *n)
                     && conclusion.as_deref() != Some("success")
-                    && still_on_head(client, other, head_sha).await?
+                    && !others.contains(&other)
                 {
-                    tracing::info!(
-                        shown = %external_id,
-                        "the commit's check run shows another open hotfix pull request's unmet verdict; a success does not replace it"
-                    );
-                    return Ok(Published::Unchanged);
+                    others.push(other);
                 }
-                // The run names only its last writer: any other hotfix pull
-                // request whose recorded verdict on this commit is unmet,
-                // and which is still open on it, holds the success back too
-                // (a twin cannot launder the P0's failure by overwriting it
-                // with its own first, or through a closed decoy).
-                if let Some(store) = &self.store {
-                    let unmet = store
-                        .unmet_commit_verdicts(&key.0, head_sha, *n)
-                        .await
-                        .map_err(|e| store_refused(&e))?;
-                    for other in unmet {
-                        if still_on_head(client, other, head_sha).await? {
-                            tracing::info!(
-                                pr = other,
-                                "another open hotfix pull request on this commit has an unmet verdict; a success does not replace the run"
-                            );
-                            return Ok(Published::Unchanged);
-                        }
+                for other in others {
+                    if still_on_head(client, other, head_sha).await? {
+                        tracing::info!(
+                            pr = other,
+                            "another open hotfix pull request on this commit has an unmet verdict; a success does not replace the run"
+                        );
+                        return Ok(Published::Unchanged);
                     }
                 }
                 id
