@@ -393,10 +393,7 @@ async fn two_pull_requests_on_one_fresh_head_evaluated_at_once_leave_one_failing
     };
     h.gh.add_pull(REPO, twin);
 
-    let mut suite = common::webhook::check_suite_rerequested(REPO, HEAD_SHA, &pull.head_ref, 1);
-    suite["action"] = "requested".into();
-    suite["check_suite"]["latest_check_runs_count"] = 0.into();
-    suite["check_suite"]["status"] = "queued".into();
+    let suite = common::webhook::check_suite_requested(REPO, HEAD_SHA, &pull.head_ref, 1, 0);
     h.deliver("check_suite", &suite).await;
     h.settle().await;
 

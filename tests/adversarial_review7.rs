@@ -211,10 +211,7 @@ async fn the_approved_twin_and_the_p0_opened_at_once_on_a_fresh_head_leave_the_p
     h.label_events_by(&twin, "dana");
     h.gh.add_review(REPO, 9, "bob", "APPROVED", HEAD_SHA);
 
-    let mut suite = common::webhook::check_suite_rerequested(REPO, HEAD_SHA, &pull.head_ref, 1);
-    suite["action"] = "requested".into();
-    suite["check_suite"]["latest_check_runs_count"] = 0.into();
-    suite["check_suite"]["status"] = "queued".into();
+    let suite = common::webhook::check_suite_requested(REPO, HEAD_SHA, &pull.head_ref, 1, 0);
     h.deliver("check_suite", &suite).await;
     h.settle().await;
 

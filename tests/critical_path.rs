@@ -25,9 +25,7 @@ use serde_json::Value;
 
 use common::fake_github::{FakeGitHub, PullSeed, Recorded};
 use common::harness::{Harness, POLICY, REPO};
-use common::webhook::{
-    PrSpec, ReviewSpec, check_suite_rerequested, pull_request_event, review_event,
-};
+use common::webhook::{PrSpec, ReviewSpec, pull_request_event, review_event};
 
 /// What one case cost.
 struct Figures {
@@ -114,10 +112,7 @@ fn opened(h: &Harness, number: u64) -> Value {
 /// Without it (a fork's head, an old commit, a lost store) the lookup adds
 /// one round trip.
 async fn fresh_suite(h: &Harness, sha: &str, head_branch: &str) {
-    let mut payload = check_suite_rerequested(REPO, sha, head_branch, 1);
-    payload["action"] = "requested".into();
-    payload["check_suite"]["latest_check_runs_count"] = 0.into();
-    payload["check_suite"]["status"] = "queued".into();
+    let payload = common::webhook::check_suite_requested(REPO, sha, head_branch, 1, 0);
     assert_eq!(h.deliver("check_suite", &payload).await, StatusCode::OK);
 }
 

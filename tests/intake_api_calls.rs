@@ -218,10 +218,7 @@ async fn a_recorded_run_that_github_does_not_know_is_looked_up_not_duplicated() 
 /// `check_suite.requested` for the head as GitHub sends it when the commit
 /// is first pushed: this app's new suite, no run in it yet.
 async fn fresh_suite(h: &Harness, sha: &str, head_branch: &str) {
-    let mut payload = common::webhook::check_suite_rerequested(REPO, sha, head_branch, 1);
-    payload["action"] = "requested".into();
-    payload["check_suite"]["latest_check_runs_count"] = 0.into();
-    payload["check_suite"]["status"] = "queued".into();
+    let payload = common::webhook::check_suite_requested(REPO, sha, head_branch, 1, 0);
     assert_eq!(h.deliver("check_suite", &payload).await, StatusCode::OK);
 }
 
@@ -265,9 +262,7 @@ async fn on_a_freshly_pushed_head_the_first_evaluation_creates_the_run_without_a
 async fn a_suite_that_already_holds_runs_proves_nothing() {
     let h = Harness::start().await;
     h.seed(POLICY, &plain(&h));
-    let mut payload = common::webhook::check_suite_rerequested(REPO, HEAD_SHA, "feature/search", 1);
-    payload["action"] = "requested".into();
-    payload["check_suite"]["latest_check_runs_count"] = 1.into();
+    let payload = common::webhook::check_suite_requested(REPO, HEAD_SHA, "feature/search", 1, 1);
     assert_eq!(h.deliver("check_suite", &payload).await, StatusCode::OK);
     h.gh.clear_requests();
     h.pull_request("opened", 3).await;

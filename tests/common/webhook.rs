@@ -788,6 +788,24 @@ pub fn check_suite_rerequested(
     payload
 }
 
+/// `check_suite` requested for `head_sha`, as GitHub sends it when a push
+/// creates this app's suite: queued, holding `runs` check runs (0 for a
+/// freshly pushed commit: the proof the first check-run write may skip
+/// its lookup on).
+pub fn check_suite_requested(
+    repo: &str,
+    head_sha: &str,
+    head_branch: &str,
+    installation_id: u64,
+    runs: u64,
+) -> Value {
+    let mut payload = check_suite_rerequested(repo, head_sha, head_branch, installation_id);
+    payload["action"] = json!("requested");
+    payload["check_suite"]["latest_check_runs_count"] = json!(runs);
+    payload["check_suite"]["status"] = json!("queued");
+    payload
+}
+
 // ------------------------------------------------------------ push
 
 /// A `push` of one commit to `git_ref` ("refs/heads/main") that modifies
