@@ -88,7 +88,17 @@ async fn metrics_count_what_happened() {
     );
     h.settle().await;
 
-    let text = metrics(&h).await;
+    // The queue gauges are the store's figures as read once a second
+    // (a scrape never touches the store): wait for a read made after the
+    // queue emptied, at most a few refreshes.
+    let mut text = metrics(&h).await;
+    for _ in 0..30 {
+        if sample(&text, "hotfix_guard_queue_depth") == Some(0.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        text = metrics(&h).await;
+    }
     let delivery = |outcome: &str, event: &str| {
         sample(
             &text,
