@@ -209,6 +209,19 @@ mod tests {
     }
 
     #[test]
+    fn only_a_cut_events_list_makes_the_events_unknown() {
+        assert!(!events_cut(&[]));
+        assert!(!events_cut(&[
+            CutList::Timeline { items: 10_000 },
+            CutList::Reviews { items: 10_000 },
+        ]));
+        assert!(events_cut(&[
+            CutList::Reviews { items: 10_000 },
+            CutList::Events { items: 10_000 },
+        ]));
+    }
+
+    #[test]
     fn thousands_groups_digits() {
         assert_eq!(thousands(10_000), "10,000");
         assert_eq!(thousands(999), "999");

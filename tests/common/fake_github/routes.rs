@@ -93,22 +93,26 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
         ("POST", ["repos", o, r, "pulls"]) => create_pull(state, cx, req, o, r),
         ("GET", ["repos", o, r, "pulls", n]) => get_pull(state, cx, o, r, n),
         ("GET", ["repos", o, r, "pulls", n, "reviews"]) => with_pull(state, o, r, n, |repo, pr| {
+            let full = repo.full_name();
+            let full = full.as_str();
             let items = pr
                 .reviews
                 .iter()
-                .map(|rv| shapes::review(cx, &repo.full_name(), pr.seed.number, rv))
+                .map(|rv| lazy(move || shapes::review(cx, full, pr.seed.number, rv)))
                 .collect();
-            paged(cx, req, items)
+            paged_shapes(cx, req, items)
         }),
         ("GET", ["repos", o, r, "pulls", n, "files"]) => with_pull(state, o, r, n, |repo, pr| {
             // GitHub lists at most 3,000 files.
+            let full = repo.full_name();
+            let full = full.as_str();
             let items = pr
                 .files
                 .iter()
                 .take(3_000)
-                .map(|f| shapes::pull_file(cx, &repo.full_name(), &pr.seed.head_sha, f))
+                .map(|f| lazy(move || shapes::pull_file(cx, full, &pr.seed.head_sha, f)))
                 .collect();
-            paged(cx, req, items)
+            paged_shapes(cx, req, items)
         }),
         ("PATCH", ["repos", o, r, "issues", "comments", id]) => {
             edit_comment(state, cx, req, o, r, id)
@@ -117,13 +121,15 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
             let Some(number) = issue_number(repo, n) else {
                 return Reply::not_found();
             };
+            let full = repo.full_name();
+            let full = full.as_str();
             let items = repo
                 .comments
                 .iter()
                 .filter(|c| c.issue_number == number)
-                .map(|c| shapes::comment(cx, &repo.full_name(), c))
+                .map(|c| lazy(move || shapes::comment(cx, full, c)))
                 .collect();
-            paged(cx, req, items)
+            paged_shapes(cx, req, items)
         }),
         ("POST", ["repos", o, r, "issues", n, "comments"]) => {
             create_comment(state, cx, req, o, r, n)
@@ -133,21 +139,27 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
                 return Reply::not_found();
             };
             let full = repo.full_name();
+            let full = full.as_str();
             // GitHub's issue events: label and state events, oldest first.
-            let mut items: Vec<(chrono::DateTime<Utc>, Value)> = repo
+            let mut items: Vec<(chrono::DateTime<Utc>, Shape<'_>)> = repo
                 .label_events
                 .iter()
                 .filter(|e| e.issue_number == number)
-                .map(|e| (e.created_at, shapes::label_event(cx, &full, e)))
+                .map(|e| (e.created_at, lazy(move || shapes::label_event(cx, full, e))))
                 .collect();
             items.extend(
                 repo.state_events
                     .iter()
                     .filter(|e| e.issue_number == number)
-                    .map(|e| (e.created_at, super::state_events::item(cx, &full, e))),
+                    .map(|e| {
+                        (
+                            e.created_at,
+                            lazy(move || super::state_events::item(cx, full, e)),
+                        )
+                    }),
             );
             items.sort_by_key(|(at, _)| *at);
-            paged(cx, req, items.into_iter().map(|(_, v)| v).collect())
+            paged_shapes(cx, req, items.into_iter().map(|(_, v)| v).collect())
         }),
         // The timeline: comments ("commented"), submitted reviews
         // ("reviewed", state in lower case as GitHub writes it there) and
@@ -206,22 +218,7 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
                     ));
                 }
                 items.sort_by_key(|(at, _)| *at);
-                let indices = (0..items.len()).map(|i| json!(i)).collect();
-                let page = paging::paginate(
-                    cx,
-                    &PageRequest {
-                        raw_path: req.raw_path,
-                        query: &req.query,
-                    },
-                    indices,
-                );
-                let shaped = page
-                    .items
-                    .iter()
-                    .filter_map(|i| i.as_u64().and_then(|i| items.get(i as usize)))
-                    .map(|(_, shape)| shape())
-                    .collect();
-                Reply::ok(Value::Array(shaped)).with_link(page.link)
+                paged_shapes(cx, req, items.into_iter().map(|(_, v)| v).collect())
             })
         }
         ("POST", ["repos", o, r, "issues"]) => create_issue(state, cx, req, o, r),
@@ -247,8 +244,34 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
     }
 }
 
-/// A timeline item, shaped only when its page is served.
+/// A list item, shaped only when its page is served: a list of 10,000
+/// events costs one page of shaping per request, not 10,000 (the app reads
+/// every page, so eager shaping made long lists quadratic).
 type Shape<'a> = Box<dyn Fn() -> Value + 'a>;
+
+fn lazy<'a>(shape: impl Fn() -> Value + 'a) -> Shape<'a> {
+    Box::new(shape)
+}
+
+/// `paged` for items shaped lazily: only the page asked for is shaped.
+fn paged_shapes(cx: &Ctx, req: &Req<'_>, items: Vec<Shape<'_>>) -> Reply {
+    let indices = (0..items.len()).map(|i| json!(i)).collect();
+    let page = paging::paginate(
+        cx,
+        &PageRequest {
+            raw_path: req.raw_path,
+            query: &req.query,
+        },
+        indices,
+    );
+    let shaped = page
+        .items
+        .iter()
+        .filter_map(|i| i.as_u64().and_then(|i| items.get(i as usize)))
+        .map(|shape| shape())
+        .collect();
+    Reply::ok(Value::Array(shaped)).with_link(page.link)
+}
 
 /// `paged` for sibling route files.
 pub(super) fn paged_list(cx: &Ctx, req: &Req<'_>, items: Vec<Value>) -> Reply {
