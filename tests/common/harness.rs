@@ -63,7 +63,6 @@ pub struct Harness {
     pub app: App,
     /// The engine's clock: deadlines move only when a test says so.
     pub clock: Arc<ManualClock>,
-    deliveries: AtomicU64,
     /// The store this instance uses.
     pub database_url: String,
 }
@@ -118,7 +117,6 @@ impl Harness {
             gh,
             app,
             clock,
-            deliveries: AtomicU64::new(0),
             database_url,
         }
     }
@@ -242,7 +240,11 @@ impl Harness {
 
     /// Signs and sends a delivery with a fresh id; answers the status.
     pub async fn deliver(&self, event: &str, payload: &Value) -> StatusCode {
-        let n = self.deliveries.fetch_add(1, Ordering::SeqCst);
+        // One count for the whole test binary: a second instance on the
+        // same store (`on_shared_store`) must not send a delivery id the
+        // first already sent, or the store takes it for GitHub's redelivery.
+        static DELIVERIES: AtomicU64 = AtomicU64::new(0);
+        let n = DELIVERIES.fetch_add(1, Ordering::SeqCst);
         self.deliver_as(event, &format!("00000000-0000-4000-8000-{n:012x}"), payload)
             .await
     }
