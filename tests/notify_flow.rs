@@ -269,14 +269,23 @@ async fn slack_rate_limiting_is_waited_out() {
         waited >= Duration::from_secs(1),
         "sent {waited:?} after the 429"
     );
-    // The webhook took its notice at once; Slack's took two tries.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let metrics = metrics(&h).await;
-    for line in [
+    // The webhook took its notice at once; Slack's took two tries. The
+    // sender counts a notice just after its answer: wait for the count
+    // (a loaded machine may take longer than a fixed pause).
+    let lines = [
         "hotfix_guard_notices_total{target=\"slack\",outcome=\"failed\"} 1",
         "hotfix_guard_notices_total{target=\"slack\",outcome=\"sent\"} 1",
         "hotfix_guard_notices_total{target=\"webhook\",outcome=\"sent\"} 1",
-    ] {
+    ];
+    let mut metrics = metrics(&h).await;
+    for _ in 0..100 {
+        if lines.iter().all(|line| metrics.contains(line)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        metrics = self::metrics(&h).await;
+    }
+    for line in lines {
         assert!(metrics.contains(line), "{line} not in:\n{metrics}");
     }
 }
