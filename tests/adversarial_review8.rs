@@ -528,3 +528,43 @@ async fn a_re_run_of_a_fork_pull_requests_run_writes_it_again() {
         "Re-check: written again"
     );
 }
+
+// ---- A triage user takes the P0's severity away while the twin waits ------
+
+/// A triage user (trina: labels, close, reopen; GitHub says `read`) removes
+/// `P0` and `hotfix` from the P0 #7, hoping that #7 stops counting as an
+/// open hotfix with an unmet verdict on the shared head, and the author
+/// then edits the approved P2 twin #9. A label a writer applied holds until
+/// a writer removes it, so #7 is still a hotfix whose verdict is unmet:
+/// the twin's `success` must stay held, and the run must say why #7 fails.
+#[tokio::test]
+async fn a_triage_user_removing_the_p0s_labels_does_not_let_the_twin_pass_it() {
+    let (h, pull) = p0_with_an_approved_p2_twin().await;
+    h.gh.set_permission(REPO, "trina", "triage");
+    for (i, label) in ["P0", "hotfix"].iter().enumerate() {
+        h.gh.add_label_event(
+            REPO,
+            pull.number,
+            label,
+            "trina",
+            false,
+            pull.created_at + chrono::Duration::minutes(10 + i as i64),
+        );
+    }
+    h.gh.set_labels(REPO, pull.number, &[]);
+    h.pull_request("unlabeled", pull.number).await;
+    h.gh.update_pull(REPO, 9, |p| {
+        p.title = "fix: stop the login loop (P2)".into()
+    });
+    h.pull_request("edited", 9).await;
+
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(run.external_id.as_deref(), Some("hotfix-pr:7"), "{text}");
+    assert!(
+        text.contains("was removed by @trina (read access)"),
+        "{text}"
+    );
+    assert!(!text.contains("all requirements met"), "{text}");
+}
