@@ -104,9 +104,15 @@ fn push_p0_to(h: &Harness, pull: &PullSeed, sha: &str, minutes: i64) {
 /// keeps in memory (`PublishCache::checks`) before the store's record of
 /// the run's last write (`write_unserialised`: `recall(..).or_else(stored)`),
 /// finds "unchanged" and writes nothing: the unapproved P0 #7 shows #9's
-/// `success` on its head until #7's own verdict text changes. The author
-/// can retry until the deliveries land on the replicas this needs; closing
-/// and reopening #7 instead of pushing it away does the same.
+/// `success` on its head until #7 is evaluated again with another text
+/// (its next delivery, or the escalation at its deadline) or by a replica
+/// that does not remember that text. The test's clocks stand still; in
+/// production the P0's title carries "… left" to the minute, so the three
+/// moves must follow replica one's last write of #7 within that minute
+/// (the author can make one by editing #7's title), and the deliveries
+/// must land on the replicas this needs: a failed try leaves the failure,
+/// so the author simply tries again. Closing and reopening #7 instead of
+/// pushing it away does the same (next test).
 #[tokio::test]
 #[ignore = "finding: a replica's in-memory fingerprint outranks the store's record of the run's last write, so the P0's unchanged failure is not written back over the twin's success written by another replica"]
 async fn a_p0_pushed_off_and_back_on_a_replica_that_wrote_its_failure_is_failing_again() {
