@@ -100,10 +100,11 @@ fn push_p0_to(h: &Harness, pull: &PullSeed, sha: &str, minutes: i64) {
 /// wrote exactly this failure on this run, while the store says the run
 /// now shows #9's `success`: the P0's failure must be written again.
 ///
-/// Finding: replica one compares the new verdict with the fingerprint it
-/// keeps in memory (`PublishCache::checks`) before the store's record of
-/// the run's last write (`write_unserialised`: `recall(..).or_else(stored)`),
-/// finds "unchanged" and writes nothing: the unapproved P0 #7 shows #9's
+/// Was a finding, now fixed (`write_unserialised` reads what the run last
+/// showed from the store only, never from this replica's memory): replica
+/// one compared the new verdict with the fingerprint it kept in memory
+/// (`PublishCache::checks`) before the store's record of the run's last
+/// write, found "unchanged" and wrote nothing: the unapproved P0 #7 shows #9's
 /// `success` on its head until #7 is evaluated again with another text
 /// (its next delivery, or the escalation at its deadline) or by a replica
 /// that does not remember that text. The test's clocks stand still; in
@@ -114,7 +115,6 @@ fn push_p0_to(h: &Harness, pull: &PullSeed, sha: &str, minutes: i64) {
 /// so the author simply tries again. Closing and reopening #7 instead of
 /// pushing it away does the same (next test).
 #[tokio::test]
-#[ignore = "finding: a replica's in-memory fingerprint outranks the store's record of the run's last write, so the P0's unchanged failure is not written back over the twin's success written by another replica"]
 async fn a_p0_pushed_off_and_back_on_a_replica_that_wrote_its_failure_is_failing_again() {
     let (h, pull) = p0_with_an_approved_p2_twin().await;
     let second = Harness::on_shared_store(&h).await;
@@ -212,10 +212,10 @@ async fn a_p0_pushed_off_and_back_on_the_replica_that_wrote_the_success_is_faili
 /// two: #7 is closed, so #9's `success` is written, rightly), and reopens
 /// #7 (replica one). The reopened P0's failure must be written again.
 ///
-/// Finding: as above; replica one's memory says it already wrote this
-/// failure, so the reopened, unapproved P0 shows #9's `success`.
+/// Was a finding (fixed, same cause as above): replica one's memory said
+/// it already wrote this failure, so the reopened, unapproved P0 showed
+/// #9's `success`.
 #[tokio::test]
-#[ignore = "finding: a replica's in-memory fingerprint outranks the store's record, so a P0 closed and reopened around the twin's success keeps that success"]
 async fn a_p0_closed_and_reopened_around_the_twins_success_on_two_replicas_is_failing_again() {
     let (h, pull) = p0_with_an_approved_p2_twin().await;
     let second = Harness::on_shared_store(&h).await;
@@ -402,9 +402,9 @@ async fn review_on(
 /// exactly the failure replica one remembers writing, so it must not be
 /// taken for "unchanged": the run must fail again.
 ///
-/// Finding (same cause as above): the dismissed P0 keeps `success`.
+/// Was a finding (fixed, same cause as above): the dismissed P0 kept
+/// `success`.
 #[tokio::test]
-#[ignore = "finding: a replica's in-memory fingerprint outranks the store's record, so approvals dismissed after another replica wrote the success leave that success"]
 async fn approvals_dismissed_after_another_replica_wrote_the_success_fail_the_p0_again() {
     let h = Harness::start().await;
     let pull = h.p0();

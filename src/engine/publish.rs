@@ -267,11 +267,18 @@ impl PublishCache {
         ));
         let what = format!("check:{}", key.1);
         let stored = self.stored_check(&key).await;
-        let remembered = recall(&self.checks, &key).or_else(|| {
-            stored
+        // What this run last showed: the store's record when there is a
+        // store, never this instance's memory. Another replica may have
+        // written the run since this one did (a twin's `success` while the
+        // P0 was pushed off the commit); trusting memory would skip the
+        // write that puts the P0's failure back. No record (or a store that
+        // cannot be read) means no skip: at worst one write too many.
+        let remembered = match &self.store {
+            Some(_) => stored
                 .as_ref()
-                .map(|record| (record.id, record.fingerprint))
-        });
+                .map(|record| (record.id, record.fingerprint)),
+            None => recall(&self.checks, &key),
+        };
         // What the run shows now, when the store knows it: only this app
         // writes its runs, and every write is recorded (see
         // `store::published`).
