@@ -454,6 +454,21 @@ struct CheckRun {
     head_sha: Option<String>,
     #[serde(default)]
     pull_requests: Vec<PrRef>,
+    /// The run's `external_id`, which this app writes (`hotfix-pr:N`,
+    /// `pr:N`) and only this app can change: it names the pull request
+    /// when `pull_requests` is empty (a head in a fork).
+    #[serde(default)]
+    external_id: Option<String>,
+}
+
+/// The pull request a run of this app names in its `external_id`
+/// (`hotfix-pr:N` or `pr:N`, as `engine::publish::RunOwner` writes it);
+/// `None` for any other text.
+fn run_pull_number(external_id: &str) -> Option<u64> {
+    let number = external_id
+        .strip_prefix("hotfix-pr:")
+        .or_else(|| external_id.strip_prefix("pr:"))?;
+    number.parse().ok().filter(|n| *n > 0)
 }
 
 #[derive(Debug, Deserialize)]
@@ -703,7 +718,13 @@ fn intake(event: &str, e: Envelope) -> Intake {
             } else if !ours || !wanted {
                 Ignored("check_run not acted on")
             } else if run.pull_requests.is_empty() {
-                Ignored("check run has no pull request (fork or deleted branch)")
+                // GitHub lists no pull request for a head in a fork: the
+                // run's own `external_id` names it, so that a re-run of a
+                // fork pull request's run re-runs too.
+                match run.external_id.as_deref().and_then(run_pull_number) {
+                    Some(number) => Intake::Evaluate(vec![make(number, None, Trigger::Rerun)]),
+                    None => Ignored("check run has no pull request (fork or deleted branch)"),
+                }
             } else {
                 each(run.pull_requests)
             }
@@ -959,6 +980,38 @@ mod tests {
             panic!("expected a job, got {intake:?}");
         };
         assert_eq!(jobs[0].key.number, 9);
+    }
+
+    #[test]
+    fn a_fork_runs_re_run_is_routed_by_the_runs_external_id() {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&load("check_run.rerequested.json")).expect("json");
+        v["check_run"]["name"] = CHECK_NAME.into();
+        v["check_run"]["pull_requests"] = serde_json::json!([]);
+        for (external_id, number) in [("hotfix-pr:7", Some(7)), ("pr:12", Some(12)), ("", None)] {
+            v["check_run"]["external_id"] = external_id.into();
+            let (intake, _) =
+                classify("check_run", &serde_json::to_vec(&v).expect("json")).expect("parses");
+            match (intake, number) {
+                (Intake::Evaluate(jobs), Some(n)) => {
+                    assert_eq!(jobs.len(), 1);
+                    assert_eq!(jobs[0].key.number, n);
+                    assert!(matches!(jobs[0].trigger, Trigger::Rerun));
+                }
+                (Intake::Ignored(_), None) => {}
+                (intake, _) => panic!("{external_id:?}: {intake:?}"),
+            }
+        }
+        for text in [
+            "hotfix-pr:0",
+            "pr:",
+            "pr:-1",
+            "hotfix-pr:7x",
+            "issue:7",
+            "PR:7",
+        ] {
+            assert_eq!(run_pull_number(text), None, "{text}");
+        }
     }
 
     #[test]

@@ -466,13 +466,12 @@ async fn approvals_dismissed_after_another_replica_wrote_the_success_fail_the_p0
 /// what the docs tell a writer to use when a held or stale verdict must be
 /// evaluated again.
 ///
-/// Finding: both are ignored ("check run has no pull request (fork or
-/// deleted branch)", `events::classify`): nothing is written, the suite
-/// GitHub reset stays as it was, and a stale verdict is not refreshed. The
-/// run's `external_id` (or `GET /repos/{o}/{r}/commits/{sha}/pulls`, or
-/// the open pull requests whose head is the sha) would name #7.
+/// Was a finding, now fixed: both were ignored ("check run has no pull
+/// request (fork or deleted branch)", `events::classify`): nothing was
+/// written and a stale verdict was not refreshed. The run's `external_id`
+/// (`hotfix-pr:7`, written by this app, which alone can change it) now
+/// names the pull request.
 #[tokio::test]
-#[ignore = "finding: a re-run or Re-check of a fork pull request's run is ignored (GitHub lists no pull request for a fork head), so it never visibly re-runs"]
 async fn a_re_run_of_a_fork_pull_requests_run_writes_it_again() {
     let h = Harness::start().await;
     let pull = h.p0();
