@@ -197,6 +197,41 @@ fn members_may_be_written_with_an_at_sign() {
 /// message that tells the admin what is wrong.
 const ONE_ERROR_CASES: &[(&str, &str, usize, usize, &str)] = &[
     (
+        "hotfix with neither labels nor branch prefixes",
+        "version: 1\nhotfix:\n  labels: []\n  branch_prefixes: []\n",
+        3,
+        3,
+        "`hotfix` has neither labels nor branch_prefixes",
+    ),
+    (
+        "empty branch name",
+        "version: 1\nbranches:\n  production: ' '\n",
+        3,
+        15,
+        "empty branch name",
+    ),
+    (
+        "git-flow with one branch for production and develop",
+        "version: 1\nworkflow: git-flow\nbranches:\n  production: main\n  develop: main\n",
+        5,
+        12,
+        "production and develop are both `main`: git-flow needs two branches",
+    ),
+    (
+        "a label listed twice for one severity",
+        "version: 1\nseverities:\n  P0:\n    labels: [P0, p0]\n    approvals: { count: 1 }\n",
+        4,
+        18,
+        "label `p0` is listed twice for severity `P0`",
+    ),
+    (
+        "an absolute version file path",
+        "version: 1\nchecks:\n  version_bump: { files: [/VERSION] }\n",
+        3,
+        27,
+        "`/VERSION` is absolute: write the path relative to the repository root",
+    ),
+    (
         "unknown key",
         "version: 1\nchecks:\n  merge_back: true\n  max_files: 3\n",
         4,
@@ -457,6 +492,26 @@ fn each_mistake_is_reported_at_its_line_and_column() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Either list alone makes pull requests hotfixes; only both empty is an
+/// error. With git-flow, distinct production and develop branches are fine.
+#[test]
+fn one_of_labels_or_branch_prefixes_is_enough_and_two_branches_are_fine() {
+    let only_prefixes =
+        parse_ok("version: 1\nhotfix:\n  labels: []\n  branch_prefixes: [hotfix/]\n");
+    assert_eq!(only_prefixes.hotfix.branch_prefixes, ["hotfix/"]);
+    let only_labels = parse_ok("version: 1\nhotfix:\n  labels: [hotfix]\n  branch_prefixes: []\n");
+    assert_eq!(only_labels.hotfix.labels, ["hotfix"]);
+    let two =
+        parse_ok("version: 1\nworkflow: git-flow\nbranches:\n  production: main\n  develop: dev\n");
+    assert_eq!(
+        (
+            two.branches.production.as_str(),
+            two.branches.develop.as_str()
+        ),
+        ("main", "dev")
+    );
 }
 
 #[test]
