@@ -11,9 +11,9 @@ mod common;
 
 use chrono::Duration;
 use common::attacks::{
-    approved_by_both_roles, assert_the_follow_up_is_opened_and_named, fresh_suite, merge,
-    opened_at_once, p0_under, p2_approved_by_bob, posts_of_level, push_head, slow_timeline, sticky,
-    text_of,
+    approved_by_both_roles, assert_the_follow_up_is_opened_and_named, during_an_evaluation,
+    fresh_suite, merge, opened_at_once, p0_under, p2_approved_by_bob, posts_of_level, push_head,
+    raise_to_p0, sticky, text_of,
 };
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::twins::{TWIN, pull_on_the_head};
@@ -182,13 +182,7 @@ async fn a_push_while_locked_does_not_carry_the_previous_heads_success() {
 async fn a_severity_raised_during_an_evaluation_does_not_leave_its_success() {
     let (h, pull) = p2_approved_by_bob().await;
 
-    slow_timeline(&h, pull.number);
-    let raise = async {
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-        common::attacks::raise_to_p0(&h, &pull).await
-    };
-    let _ = tokio::join!(h.pull_request("edited", pull.number), raise);
-    h.settle().await;
+    during_an_evaluation(&h, pull.number, raise_to_p0(&h, &pull)).await;
 
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
@@ -227,13 +221,8 @@ async fn a_push_during_an_evaluation_neither_passes_the_new_head_nor_leaves_read
     .await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
 
-    slow_timeline(&h, pull.number);
-    let push = async {
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-        push_head(&h, &pull, NEW_HEAD, pull.created_at + Duration::minutes(5)).await
-    };
-    let _ = tokio::join!(h.pull_request("edited", pull.number), push);
-    h.settle().await;
+    let push = push_head(&h, &pull, NEW_HEAD, pull.created_at + Duration::minutes(5));
+    during_an_evaluation(&h, pull.number, push).await;
 
     let run = h.check(NEW_HEAD);
     let text = text_of(&run);

@@ -276,15 +276,23 @@ pub async fn push_head(h: &Harness, pull: &PullSeed, sha: &str, at: DateTime<Utc
     h.pull_request("synchronize", pull.number).await;
 }
 
-/// The next read of `number`'s timeline is answered after 600 ms, so an
-/// evaluation started now is still in flight 150 ms later.
-pub fn slow_timeline(h: &Harness, number: u64) {
+/// `change` (not started until then) runs 150 ms into an evaluation of
+/// `number` for an `edited` delivery whose timeline read GitHub answers
+/// after 600 ms, so that evaluation is still in flight when the change
+/// lands and its delivery is evaluated; waits for both evaluations.
+pub async fn during_an_evaluation(h: &Harness, number: u64, change: impl Future<Output = ()>) {
     h.gh.delay_next(
         "GET",
         &format!("/issues/{number}/timeline"),
         std::time::Duration::from_millis(600),
         1,
     );
+    let later = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        change.await
+    };
+    let _ = tokio::join!(h.pull_request("edited", number), later);
+    h.settle().await;
 }
 
 /// `check_suite.requested` for `sha` on `head_branch` as GitHub sends it
