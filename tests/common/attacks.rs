@@ -70,7 +70,17 @@ pub async fn p0_titled(title: &str) -> (Harness, PullSeed) {
 /// `p0_titled(title)` approved on its head by both roles and opened; the
 /// check passes (asserted, as a precondition).
 pub async fn approved_p0_titled(title: &str) -> (Harness, PullSeed) {
-    let (h, pull) = p0_titled(title).await;
+    approved_p0_with(|pull| PullSeed {
+        title: title.into(),
+        ..pull
+    })
+    .await
+}
+
+/// `p0_with(change)` approved on its head by both roles and opened; the
+/// check passes (asserted, as a precondition).
+pub async fn approved_p0_with(change: impl FnOnce(PullSeed) -> PullSeed) -> (Harness, PullSeed) {
+    let (h, pull) = p0_with(change).await;
     approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
