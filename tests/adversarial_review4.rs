@@ -158,7 +158,7 @@ fn merge_back_run(h: &Harness) -> common::fake_github::CheckRunRec {
 /// closer, and the app must not open merge-back pull requests behind them.
 #[tokio::test]
 async fn a_triage_user_looping_and_relabelling_the_merge_back_never_makes_it_pass() {
-    let (h, pull) = common::attacks::merged_approved_p0(MERGE_SHA).await;
+    let (h, pull) = common::attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
     h.gh.set_permission(REPO, "trina", "triage");
     h.pull_request("closed", pull.number).await;
     let merge_backs = |h: &Harness| -> Vec<PullSeed> {

@@ -461,7 +461,7 @@ async fn a_claim_left_by_a_crash_before_the_post_costs_a_lookup_and_the_run_is_c
 async fn the_merge_back_check_on_a_fresh_merge_commit_is_created_without_a_lookup() {
     const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
     for fresh in [false, true] {
-        let (h, pull) = common::attacks::merged_approved_p0(MERGE_SHA).await;
+        let (h, pull) = common::attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
         if fresh {
             // The merge commit GitHub pushed to main, and the head before.
             fresh_suite(&h, MERGE_SHA, "main").await;

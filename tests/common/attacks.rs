@@ -103,11 +103,11 @@ pub async fn p2_approved_by_bob() -> (Harness, PullSeed) {
     (h, pull)
 }
 
-/// The harness's P0 already merged by alice as `merge_sha` (closed,
-/// `merged`), labelled by dana and approved on its head by both roles;
-/// nothing delivered yet.
-pub async fn merged_approved_p0(merge_sha: &str) -> (Harness, PullSeed) {
-    let (h, pull) = p0_changed(POLICY, |pull| PullSeed {
+/// The harness's P0 under `policy` already merged by alice as
+/// `merge_sha` (closed, `merged`), labelled by dana and approved on its
+/// head by both roles; nothing delivered yet.
+pub async fn merged_approved_p0(policy: &str, merge_sha: &str) -> (Harness, PullSeed) {
+    let (h, pull) = p0_changed(policy, |pull| PullSeed {
         state: "closed".into(),
         merged: true,
         merge_commit_sha: Some(merge_sha.into()),
