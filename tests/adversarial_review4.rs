@@ -10,49 +10,27 @@
 mod common;
 
 use chrono::Duration;
-use common::fake_github::{BOT_LOGIN, PullSeed};
+use common::attacks::{
+    approved_p0_titled, assert_the_follow_up_is_opened_and_named, comment, escalations, merge,
+    p0_changed, p0_titled, posts_of_level, refuse_comment_posts, sticky, text_of,
+};
+use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 
 const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
 
-fn text_of(run: &common::fake_github::CheckRunRec) -> String {
-    format!(
-        "{}\n{}\n{}",
-        run.title.clone().unwrap_or_default(),
-        run.summary.clone().unwrap_or_default(),
-        run.text.clone().unwrap_or_default()
-    )
-}
-
-/// The harness's P0 (hotfix + P0 applied by dana, a writer) with the
-/// title the author chose; `trina` has triage access (GitHub's
-/// `permission` says `read` for it).
-async fn p0_titled(title: &str) -> (Harness, PullSeed) {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        title: title.into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.set_permission(REPO, "trina", "triage");
+/// The harness's P0 under `policy` (hotfix + P0 applied by dana, a
+/// writer) by erin, its author, who has read access only; the clock at
+/// its opening.
+async fn p0_by_erin(policy: &str) -> (Harness, PullSeed) {
+    let (h, pull) = p0_changed(policy, |p| PullSeed {
+        author: "erin".into(),
+        ..p
+    })
+    .await;
+    h.gh.set_permission(REPO, "erin", "read");
     h.clock.set(pull.created_at);
     (h, pull)
-}
-
-fn sticky(h: &Harness, number: u64) -> String {
-    h.bot_comments(number)
-        .into_iter()
-        .find(|c| c.body.starts_with("<!-- hotfix-guard -->"))
-        .map(|c| c.body)
-        .expect("the sticky comment")
-}
-
-fn escalations(h: &Harness, number: u64) -> usize {
-    h.bot_comments(number)
-        .into_iter()
-        .filter(|c| c.body.starts_with("<!-- hotfix-guard:escalation level="))
-        .count()
 }
 
 // ---- Markers carried into the app's own comment by the author's title ----
@@ -75,41 +53,16 @@ async fn with_a_plain_title_the_follow_up_issue_is_opened() {
 }
 
 async fn follow_up_after_merge(title: &str) {
-    let (h, pull) = p0_titled(title).await;
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+    let (h, pull) = approved_p0_titled(title).await;
     assert!(
         sticky(&h, pull.number).contains("fix: stop the login loop"),
         "precondition: the app quotes the title in its own comment"
     );
 
     // A writer merges it.
-    h.gh.update_pull(REPO, pull.number, |p| {
-        p.state = "closed".into();
-        p.merged = true;
-        p.merge_commit_sha = Some(MERGE_SHA.into());
-        p.merged_by = Some("alice".into());
-        p.merged_at = Some(chrono::Utc::now());
-    });
-    h.pull_request("closed", pull.number).await;
+    merge(&h, pull.number, MERGE_SHA).await;
 
-    let opened: Vec<_> =
-        h.gh.issues(REPO)
-            .into_iter()
-            .filter(|i| i.user == BOT_LOGIN)
-            .collect();
-    let sticky = sticky(&h, pull.number);
-    assert_eq!(
-        opened.len(),
-        1,
-        "the app opens the follow-up issue: {sticky}"
-    );
-    assert!(
-        sticky.contains(&format!("Post-incident review: [#{}]", opened[0].number)),
-        "{sticky}"
-    );
+    let sticky = assert_the_follow_up_is_opened_and_named(&h, pull.number);
     assert!(!sticky.contains("Post-incident review: [#999]"), "{sticky}");
 }
 
@@ -150,17 +103,7 @@ async fn interrupted_escalation(title: &str) {
     assert_eq!(h.app.engine.watched().await, 1);
 
     h.clock.advance(Duration::minutes(130));
-    h.gh.fail_next_with_body(
-        "POST",
-        &format!("/issues/{}/comments", pull.number),
-        403,
-        Vec::new(),
-        serde_json::json!({
-            "message": "Unable to create comment because issue is locked.",
-            "documentation_url": "https://docs.github.com/articles/locking-conversations/"
-        }),
-        1,
-    );
+    refuse_comment_posts(&h, pull.number, 1);
     h.app.engine.sweep().await;
     assert_eq!(escalations(&h, pull.number), 0, "locked: nothing written");
 
@@ -186,17 +129,7 @@ async fn interrupted_escalation(title: &str) {
 async fn locking_the_conversation_does_not_silently_swallow_the_escalation() {
     let (h, pull) = p0_titled("fix: stop the login loop").await;
     h.pull_request("opened", pull.number).await;
-    h.gh.fail_next_with_body(
-        "POST",
-        &format!("/issues/{}/comments", pull.number),
-        403,
-        Vec::new(),
-        serde_json::json!({
-            "message": "Unable to create comment because issue is locked.",
-            "documentation_url": "https://docs.github.com/articles/locking-conversations/"
-        }),
-        1000,
-    );
+    refuse_comment_posts(&h, pull.number, 1000);
     h.clock.advance(Duration::minutes(130));
     for _ in 0..3 {
         h.app.engine.sweep().await;
@@ -225,19 +158,8 @@ fn merge_back_run(h: &Harness) -> common::fake_github::CheckRunRec {
 /// closer, and the app must not open merge-back pull requests behind them.
 #[tokio::test]
 async fn a_triage_user_looping_and_relabelling_the_merge_back_never_makes_it_pass() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some(MERGE_SHA.into()),
-        merged_by: Some("alice".into()),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+    let (h, pull) = common::attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
     h.gh.set_permission(REPO, "trina", "triage");
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
     h.pull_request("closed", pull.number).await;
     let merge_backs = |h: &Harness| -> Vec<PullSeed> {
         h.gh.pulls(REPO)
@@ -301,15 +223,7 @@ async fn a_triage_user_looping_and_relabelling_the_merge_back_never_makes_it_pas
 /// at the deadline, and the check does not say it is closed.
 #[tokio::test]
 async fn a_close_delivered_after_its_reopen_does_not_stop_the_escalation() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        author: "erin".into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.set_permission(REPO, "erin", "read");
-    h.clock.set(pull.created_at);
+    let (h, pull) = p0_by_erin(POLICY).await;
     h.pull_request("opened", pull.number).await;
 
     h.gh.add_state_event(REPO, pull.number, "closed", "erin", chrono::Utc::now());
@@ -345,15 +259,6 @@ async fn a_close_delivered_after_its_reopen_does_not_stop_the_escalation() {
 
 // ---- Approvals that are not what they look like ---------------------------
 
-/// A comment `body` by `user` at `at` on #7 (server time), and GitHub's
-/// delivery of it.
-async fn comment(h: &Harness, user: &str, body: &str, at: chrono::DateTime<chrono::Utc>) {
-    let id = h.gh.add_comment_at(REPO, 7, user, body, at);
-    let payload = common::webhook::issue_comment_event("created", REPO, 7, user, body, id, 1);
-    h.deliver("issue_comment", &payload).await;
-    h.settle().await;
-}
-
 /// The author comments `/hotfix approve` (which never counts for them);
 /// the engineering lead and the on-call manager quote-reply to it to say
 /// no. A quoted command, or one in a code block, is not an approval.
@@ -362,9 +267,10 @@ async fn a_quoted_or_fenced_approve_command_by_a_role_member_is_not_an_approval(
     let (h, pull) = p0_titled("fix: stop the login loop").await;
     h.pull_request("opened", pull.number).await;
     let at = pull.created_at + Duration::minutes(10);
-    comment(&h, "dana", "/hotfix approve", at).await;
+    comment(&h, pull.number, "dana", "/hotfix approve", at).await;
     comment(
         &h,
+        pull.number,
         "alice",
         "> /hotfix approve\n\nNot until the staging run is green.",
         at + Duration::minutes(1),
@@ -372,6 +278,7 @@ async fn a_quoted_or_fenced_approve_command_by_a_role_member_is_not_an_approval(
     .await;
     comment(
         &h,
+        pull.number,
         "oncall-olga",
         "Reviewers: please don't type\n```\n/hotfix approve\n```\nyet.",
         at + Duration::minutes(2),
@@ -403,18 +310,17 @@ async fn a_bot_accounts_approve_command_does_not_count() {
 }
 
 async fn p2_approved_by(login: &str) -> (Option<String>, String) {
-    let h = Harness::start().await;
-    let pull = PullSeed {
+    let (h, pull) = p0_changed(POLICY, |p| PullSeed {
         labels: vec!["hotfix".into(), "P2".into()],
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+        ..p
+    })
+    .await;
     h.gh.set_permission(REPO, login, "write");
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
     comment(
         &h,
+        pull.number,
         login,
         "/hotfix approve",
         pull.created_at + Duration::minutes(10),
@@ -426,14 +332,6 @@ async fn p2_approved_by(login: &str) -> (Option<String>, String) {
 
 // ---- Close and reopen around the deadline sweep, by the author -------------
 
-fn posts_of_level(h: &Harness, number: u64, level: u8) -> usize {
-    let marker = format!("<!-- hotfix-guard:escalation level={level} -->");
-    h.bot_comments(number)
-        .into_iter()
-        .filter(|c| c.body.starts_with(&marker))
-        .count()
-}
-
 /// Two levels (the second 4h after the severity). The author without
 /// write access closes their unapproved P0 an hour in; the sweep runs past
 /// the deadline while it is closed; the author reopens it; later sweeps
@@ -441,20 +339,7 @@ fn posts_of_level(h: &Harness, number: u64, level: u8) -> usize {
 /// and neither the close nor the reopen silences or repeats one.
 #[tokio::test]
 async fn the_authors_close_and_reopen_around_the_sweeps_neither_silence_nor_repeat_a_level() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        author: "erin".into(),
-        ..h.p0()
-    };
-    let policy = POLICY.replace(
-        "escalation:\n  mention: [acme/incident-commanders]\n",
-        "escalation:\n  mention: [acme/incident-commanders]\n  after: 4h\n  mention_after: [acme/cto]\n",
-    );
-    assert_ne!(policy, POLICY);
-    h.seed(&policy, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.set_permission(REPO, "erin", "read");
-    h.clock.set(pull.created_at);
+    let (h, pull) = p0_by_erin(&common::attacks::two_level_policy()).await;
     h.pull_request("opened", pull.number).await;
 
     h.clock.advance(Duration::minutes(60));
@@ -511,31 +396,10 @@ async fn a_locked_conversation_still_gives_the_verdict_and_names_the_lock() {
 }
 
 async fn raised_to_p0_while_locked() -> (Option<String>, String) {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+    let (h, pull) = common::attacks::p2_approved_by_bob().await;
     h.gh.set_permission(REPO, "trina", "triage");
-    h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
-    h.clock.set(pull.created_at);
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
-
-    let locked = serde_json::json!({
-        "message": "Unable to create comment because issue is locked.",
-        "documentation_url": "https://docs.github.com/articles/locking-conversations/"
-    });
-    for method in ["POST", "PATCH"] {
-        h.gh.fail_next_with_body(method, "/comments", 403, Vec::new(), locked.clone(), 1000);
-    }
-    let at = pull.created_at + Duration::minutes(20);
-    h.gh.add_label_event(REPO, pull.number, "P2", "dana", false, at);
-    h.gh.add_label_event(REPO, pull.number, "P0", "dana", true, at);
-    h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
-    h.pull_request("labeled", pull.number).await;
+    common::attacks::refuse_comment_writes(&h, 1000);
+    common::attacks::raise_to_p0(&h, &pull).await;
 
     let run = h.check(HEAD_SHA);
     (run.conclusion.clone(), text_of(&run))

@@ -10,44 +10,16 @@
 mod common;
 
 use chrono::Duration;
-use common::fake_github::{BOT_LOGIN, PullSeed};
+use common::attacks::{
+    approved_by_both_roles, assert_the_follow_up_is_opened_and_named, during_an_evaluation,
+    fresh_suite, merge, opened_at_once, p0_under, p2_approved_by_bob, posts_of_level, push_head,
+    raise_to_p0, sticky, text_of,
+};
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
+use common::twins::{TWIN, pull_on_the_head};
 
 const MERGE_SHA: &str = "m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5";
 const NEW_HEAD: &str = "n5n5n5n5n5n5n5n5n5n5n5n5n5n5n5n5n5n5n5n5";
-
-fn text_of(run: &common::fake_github::CheckRunRec) -> String {
-    format!(
-        "{}\n{}\n{}",
-        run.title.clone().unwrap_or_default(),
-        run.summary.clone().unwrap_or_default(),
-        run.text.clone().unwrap_or_default()
-    )
-}
-
-fn sticky(h: &Harness, number: u64) -> String {
-    h.bot_comments(number)
-        .into_iter()
-        .find(|c| c.body.starts_with("<!-- hotfix-guard -->"))
-        .map(|c| c.body)
-        .expect("the sticky comment")
-}
-
-fn posts_of_level(h: &Harness, number: u64, level: u8) -> usize {
-    let marker = format!("<!-- hotfix-guard:escalation level={level} -->");
-    h.bot_comments(number)
-        .into_iter()
-        .filter(|c| c.body.starts_with(&marker))
-        .count()
-}
-
-/// GitHub's answer to a comment on a locked conversation.
-fn locked_body() -> serde_json::Value {
-    serde_json::json!({
-        "message": "Unable to create comment because issue is locked.",
-        "documentation_url": "https://docs.github.com/articles/locking-conversations/"
-    })
-}
 
 /// A triage user locks #`number`: GitHub says so on the pull request
 /// (`locked`, `active_lock_reason`).
@@ -60,9 +32,7 @@ fn lock(h: &Harness, number: u64) {
 
 /// And refuses every comment write of the app while it lasts.
 fn refuse_comments(h: &Harness) {
-    for method in ["POST", "PATCH"] {
-        h.gh.fail_next_with_body(method, "/comments", 403, Vec::new(), locked_body(), 100_000);
-    }
+    common::attacks::refuse_comment_writes(h, 100_000);
 }
 
 /// A maintainer unlocks #`number`.
@@ -93,14 +63,10 @@ async fn with_a_plain_version_file_the_follow_up_issue_is_opened() {
 }
 
 async fn follow_up_with_version(version: &str) {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
+    let (h, pull) = p0_under(POLICY).await;
     h.gh.set_file(REPO, HEAD_SHA, "VERSION", version);
-    h.label_events_by(&pull, "dana");
     h.clock.set(pull.created_at);
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
+    approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
     if version.contains("999") {
         let run = h.check(HEAD_SHA);
@@ -118,30 +84,9 @@ async fn follow_up_with_version(version: &str) {
     }
 
     // An administrator merges it (past the check, if it failed).
-    h.gh.update_pull(REPO, pull.number, |p| {
-        p.state = "closed".into();
-        p.merged = true;
-        p.merge_commit_sha = Some(MERGE_SHA.into());
-        p.merged_by = Some("alice".into());
-        p.merged_at = Some(chrono::Utc::now());
-    });
-    h.pull_request("closed", pull.number).await;
+    merge(&h, pull.number, MERGE_SHA).await;
 
-    let opened: Vec<_> =
-        h.gh.issues(REPO)
-            .into_iter()
-            .filter(|i| i.user == BOT_LOGIN)
-            .collect();
-    let sticky = sticky(&h, pull.number);
-    assert_eq!(
-        opened.len(),
-        1,
-        "the app opens the follow-up issue: {sticky}"
-    );
-    assert!(
-        sticky.contains(&format!("Post-incident review: [#{}]", opened[0].number)),
-        "{sticky}"
-    );
+    let sticky = assert_the_follow_up_is_opened_and_named(&h, pull.number);
     assert!(!sticky.contains("Post-incident review: [#999]"), "{sticky}");
 }
 
@@ -154,15 +99,7 @@ async fn follow_up_with_version(version: &str) {
 /// one that mentions @acme/cto) is posted, once, and no level twice.
 #[tokio::test]
 async fn a_lock_held_past_the_second_level_does_not_count_either_level_as_posted() {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    let policy = POLICY.replace(
-        "escalation:\n  mention: [acme/incident-commanders]\n",
-        "escalation:\n  mention: [acme/incident-commanders]\n  after: 4h\n  mention_after: [acme/cto]\n",
-    );
-    assert_ne!(policy, POLICY);
-    h.seed(&policy, &pull);
-    h.label_events_by(&pull, "dana");
+    let (h, pull) = p0_under(&common::attacks::two_level_policy()).await;
     h.gh.set_permission(REPO, "trina", "triage");
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
@@ -212,34 +149,13 @@ async fn a_lock_held_past_the_second_level_does_not_count_either_level_as_posted
 /// old commit) and name the lock, and no `success` may appear on it.
 #[tokio::test]
 async fn a_push_while_locked_does_not_carry_the_previous_heads_success() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+    let (h, pull) = p2_approved_by_bob().await;
     h.gh.set_permission(REPO, "trina", "triage");
-    h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
-    h.clock.set(pull.created_at);
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
 
     lock(&h, pull.number);
     refuse_comments(&h);
     h.pull_request("locked", pull.number).await;
-    h.gh.update_pull(REPO, pull.number, |p| p.head_sha = NEW_HEAD.into());
-    h.gh.set_file(REPO, NEW_HEAD, "VERSION", "1.2.4\n");
-    h.gh.set_commit_date(REPO, NEW_HEAD, pull.created_at + Duration::minutes(9));
-    h.gh.add_push_activity(
-        REPO,
-        &pull.head_ref,
-        NEW_HEAD,
-        "push",
-        &pull.author,
-        pull.created_at + Duration::minutes(10),
-    );
-    h.pull_request("synchronize", pull.number).await;
+    push_head(&h, &pull, NEW_HEAD, pull.created_at + Duration::minutes(10)).await;
 
     let run = h.check(NEW_HEAD);
     let text = text_of(&run);
@@ -264,34 +180,9 @@ async fn a_push_while_locked_does_not_carry_the_previous_heads_success() {
 /// never the older evaluation's `success`.
 #[tokio::test]
 async fn a_severity_raised_during_an_evaluation_does_not_leave_its_success() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
-    h.clock.set(pull.created_at);
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+    let (h, pull) = p2_approved_by_bob().await;
 
-    h.gh.delay_next(
-        "GET",
-        &format!("/issues/{}/timeline", pull.number),
-        std::time::Duration::from_millis(600),
-        1,
-    );
-    let raise = async {
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-        let at = pull.created_at + Duration::minutes(20);
-        h.gh.add_label_event(REPO, pull.number, "P2", "dana", false, at);
-        h.gh.add_label_event(REPO, pull.number, "P0", "dana", true, at);
-        h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
-        h.pull_request("labeled", pull.number).await
-    };
-    let _ = tokio::join!(h.pull_request("edited", pull.number), raise);
-    h.settle().await;
+    during_an_evaluation(&h, pull.number, raise_to_p0(&h, &pull)).await;
 
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
@@ -311,10 +202,7 @@ async fn a_severity_raised_during_an_evaluation_does_not_leave_its_success() {
 /// not be left saying the older evaluation's "ready".
 #[tokio::test]
 async fn a_push_during_an_evaluation_neither_passes_the_new_head_nor_leaves_ready() {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+    let (h, pull) = p0_under(POLICY).await;
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
     common::attacks::approve_by_comment(
@@ -333,29 +221,8 @@ async fn a_push_during_an_evaluation_neither_passes_the_new_head_nor_leaves_read
     .await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
 
-    h.gh.delay_next(
-        "GET",
-        &format!("/issues/{}/timeline", pull.number),
-        std::time::Duration::from_millis(600),
-        1,
-    );
-    let push = async {
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-        h.gh.update_pull(REPO, pull.number, |p| p.head_sha = NEW_HEAD.into());
-        h.gh.set_file(REPO, NEW_HEAD, "VERSION", "1.2.4\n");
-        h.gh.set_commit_date(REPO, NEW_HEAD, pull.created_at + Duration::minutes(4));
-        h.gh.add_push_activity(
-            REPO,
-            &pull.head_ref,
-            NEW_HEAD,
-            "push",
-            &pull.author,
-            pull.created_at + Duration::minutes(5),
-        );
-        h.pull_request("synchronize", pull.number).await
-    };
-    let _ = tokio::join!(h.pull_request("edited", pull.number), push);
-    h.settle().await;
+    let push = push_head(&h, &pull, NEW_HEAD, pull.created_at + Duration::minutes(5));
+    during_an_evaluation(&h, pull.number, push).await;
 
     let run = h.check(NEW_HEAD);
     let text = text_of(&run);
@@ -379,37 +246,14 @@ async fn a_push_during_an_evaluation_neither_passes_the_new_head_nor_leaves_read
 /// two runs with different verdicts.
 #[tokio::test]
 async fn two_pull_requests_on_one_fresh_head_evaluated_at_once_leave_one_failing_run() {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+    let (h, pull) = p0_under(POLICY).await;
     h.clock.set(pull.created_at);
-    let twin = PullSeed {
-        number: 9,
-        head_ref: "hotfix/twin".into(),
-        head_sha: HEAD_SHA.into(),
-        labels: vec![],
-        ..h.p0()
-    };
-    h.gh.add_pull(REPO, twin);
+    h.gh.add_pull(REPO, pull_on_the_head(&h, TWIN, "hotfix/twin"));
 
-    let suite = common::webhook::check_suite_requested(REPO, HEAD_SHA, &pull.head_ref, 1, 0);
-    h.deliver("check_suite", &suite).await;
-    h.settle().await;
-
-    h.gh.delay_next(
-        "POST",
-        "/check-runs",
-        std::time::Duration::from_millis(500),
-        1,
-    );
-    let _ = tokio::join!(
-        h.pull_request("opened", pull.number),
-        h.pull_request("opened", 9)
-    );
-    h.settle().await;
+    fresh_suite(&h, HEAD_SHA, &pull.head_ref).await;
+    opened_at_once(&h, pull.number, TWIN).await;
     // And each again, as the author's later edits would.
-    h.pull_request("edited", 9).await;
+    h.pull_request("edited", TWIN).await;
     h.pull_request("edited", pull.number).await;
 
     let run = h.check(HEAD_SHA);
@@ -428,33 +272,12 @@ async fn two_pull_requests_on_one_fresh_head_evaluated_at_once_leave_one_failing
 /// old verdict, and GitHub shows both.
 #[tokio::test]
 async fn a_second_run_made_by_the_race_does_not_keep_a_stale_success() {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
+    let (h, pull) = p0_under(POLICY).await;
     h.clock.set(pull.created_at);
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
-    let twin = PullSeed {
-        number: 9,
-        head_ref: "hotfix/twin".into(),
-        head_sha: HEAD_SHA.into(),
-        labels: vec![],
-        ..h.p0()
-    };
-    h.gh.add_pull(REPO, twin);
+    approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.gh.add_pull(REPO, pull_on_the_head(&h, TWIN, "hotfix/twin"));
 
-    h.gh.delay_next(
-        "POST",
-        "/check-runs",
-        std::time::Duration::from_millis(500),
-        1,
-    );
-    let _ = tokio::join!(
-        h.pull_request("opened", pull.number),
-        h.pull_request("opened", 9)
-    );
-    h.settle().await;
+    opened_at_once(&h, pull.number, TWIN).await;
 
     h.gh.add_review(REPO, pull.number, "alice", "CHANGES_REQUESTED", HEAD_SHA);
     let payload = common::webhook::pull_request_event(

@@ -10,55 +10,11 @@
 mod common;
 
 use common::attacks::text_of;
-use common::fake_github::PullSeed;
-use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
-
-/// The P0 hotfix #7 (labelled by dana, a writer; unapproved) and, on the
-/// very same head commit, the author's second pull request #9 from
-/// `hotfix/twin`, an earlier P2 hotfix of the same code that bob approved
-/// (P2 needs one approval), its labels set by `labeller`. Both are
-/// evaluated; the P0 fails.
-async fn p0_with_an_approved_p2_twin(labeller: &str) -> (Harness, PullSeed) {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
-    let twin = PullSeed {
-        number: 9,
-        head_ref: "hotfix/twin".into(),
-        head_sha: HEAD_SHA.into(),
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..h.p0()
-    };
-    h.gh.add_pull(REPO, twin.clone());
-    h.gh.set_pull_files(REPO, 9, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
-    h.gh.set_permission(REPO, "trina", "triage");
-    h.label_events_by(&twin, labeller);
-    h.gh.add_review(REPO, 9, "bob", "APPROVED", HEAD_SHA);
-    h.pull_request("opened", 9).await;
-    h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("failure"),
-        "precondition: the P0 fails: {}",
-        text_of(&run)
-    );
-    (h, pull)
-}
-
-/// The shared run must keep the P0's failure: branch protection of #7
-/// reads `hotfix-policy` on its head, and GitHub shows one run per name.
-fn assert_the_p0_failure_holds(h: &Harness) {
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(
-        text.contains("needs engineering-lead and on-call-manager approval"),
-        "{text}"
-    );
-}
+use common::harness::{HEAD_SHA, Harness, REPO};
+use common::twins::{
+    TWIN, add_with_the_fix, assert_the_p0_failure_holds, edit_the_twin,
+    p0_with_an_approved_p2_twin, pull_on_the_head,
+};
 
 // ---- Two hotfix pull requests on one head, by the author ------------------
 
@@ -69,10 +25,7 @@ fn assert_the_p0_failure_holds(h: &Harness) {
 #[tokio::test]
 async fn an_approved_lower_severity_twin_on_the_same_head_does_not_pass_the_p0() {
     let (h, _pull) = p0_with_an_approved_p2_twin("dana").await;
-    h.gh.update_pull(REPO, 9, |p| {
-        p.title = "fix: stop the login loop (P2)".into()
-    });
-    h.pull_request("edited", 9).await;
+    edit_the_twin(&h).await;
     assert_the_p0_failure_holds(&h);
 }
 
@@ -83,10 +36,10 @@ async fn an_approved_lower_severity_twin_on_the_same_head_does_not_pass_the_p0()
 #[tokio::test]
 async fn a_closed_approved_twin_edited_by_its_author_does_not_pass_the_p0() {
     let (h, _pull) = p0_with_an_approved_p2_twin("dana").await;
-    h.gh.update_pull(REPO, 9, |p| p.state = "closed".into());
-    h.pull_request("closed", 9).await;
-    h.gh.update_pull(REPO, 9, |p| p.title = "abandoned".into());
-    h.pull_request("edited", 9).await;
+    h.gh.update_pull(REPO, TWIN, |p| p.state = "closed".into());
+    h.pull_request("closed", TWIN).await;
+    h.gh.update_pull(REPO, TWIN, |p| p.title = "abandoned".into());
+    h.pull_request("edited", TWIN).await;
     assert_the_p0_failure_holds(&h);
 }
 
@@ -97,10 +50,7 @@ async fn a_closed_approved_twin_edited_by_its_author_does_not_pass_the_p0() {
 #[tokio::test]
 async fn a_twin_whose_severity_a_triage_user_chose_does_not_pass_the_p0() {
     let (h, _pull) = p0_with_an_approved_p2_twin("trina").await;
-    h.gh.update_pull(REPO, 9, |p| {
-        p.title = "fix: stop the login loop (P2)".into()
-    });
-    h.pull_request("edited", 9).await;
+    edit_the_twin(&h).await;
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
@@ -159,31 +109,26 @@ async fn retargeting_an_unapproved_p0_to_develop_neither_passes_nor_silences_the
 async fn a_twin_pull_request_on_the_head_does_not_silence_the_p0s_escalation() {
     let (h, pull) = common::attacks::p0().await;
     h.clock.set(pull.created_at);
-    h.gh.add_pull(
-        REPO,
-        PullSeed {
-            number: 9,
-            head_ref: "hotfix/twin".into(),
-            labels: vec![],
-            ..pull.clone()
-        },
-    );
-    h.gh.set_pull_files(REPO, 9, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
+    add_with_the_fix(&h, &pull_on_the_head(&h, TWIN, "hotfix/twin"));
     h.pull_request("opened", pull.number).await;
-    h.pull_request("opened", 9).await;
+    h.pull_request("opened", TWIN).await;
     h.clock.advance(chrono::Duration::minutes(100));
-    h.pull_request("edited", 9).await;
+    h.pull_request("edited", TWIN).await;
     h.clock.advance(chrono::Duration::minutes(30));
-    h.pull_request("edited", 9).await;
+    h.pull_request("edited", TWIN).await;
     h.app.engine.sweep().await;
-    h.pull_request("edited", 9).await;
+    h.pull_request("edited", TWIN).await;
     h.app.engine.sweep().await;
     assert_eq!(
         common::attacks::escalations(&h, pull.number),
         1,
         "the P0's escalation is posted once"
     );
-    assert_eq!(common::attacks::escalations(&h, 9), 0, "none on the twin");
+    assert_eq!(
+        common::attacks::escalations(&h, TWIN),
+        0,
+        "none on the twin"
+    );
     let run = h.check(HEAD_SHA);
     assert_eq!(
         run.conclusion.as_deref(),
@@ -218,43 +163,10 @@ async fn with_a_plain_title_the_follow_up_is_opened_and_named() {
 }
 
 async fn follow_up_after_merge(title: &str) {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        title: title.into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
-    common::attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+    let (h, pull) = common::attacks::approved_p0_titled(title).await;
+    common::attacks::merge(&h, pull.number, MERGE_SHA).await;
 
-    h.gh.update_pull(REPO, pull.number, |p| {
-        p.state = "closed".into();
-        p.merged = true;
-        p.merge_commit_sha = Some(MERGE_SHA.into());
-        p.merged_by = Some("alice".into());
-        p.merged_at = Some(chrono::Utc::now());
-    });
-    h.pull_request("closed", pull.number).await;
-
-    let opened: Vec<_> =
-        h.gh.issues(REPO)
-            .into_iter()
-            .filter(|i| i.user == common::fake_github::BOT_LOGIN)
-            .collect();
-    let sticky = h
-        .bot_comments(pull.number)
-        .into_iter()
-        .find(|c| c.body.starts_with("<!-- hotfix-guard -->"))
-        .map(|c| c.body)
-        .expect("the sticky comment");
-    assert_eq!(opened.len(), 1, "the follow-up issue is opened: {sticky}");
-    assert!(
-        sticky.contains(&format!("Post-incident review: [#{}]", opened[0].number)),
-        "{sticky}"
-    );
+    let sticky = common::attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
     assert!(!sticky.contains("[#999]"), "{sticky}");
 }
 
@@ -267,17 +179,7 @@ async fn follow_up_after_merge(title: &str) {
 /// end `failure` naming alice, never instance one's older `success`.
 #[tokio::test]
 async fn an_older_evaluation_on_another_instance_does_not_write_its_success_last() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
-    h.clock.set(pull.created_at);
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+    let (h, pull) = common::attacks::p2_approved_by_bob().await;
     let second = Harness::on_shared_store(&h).await;
     second.clock.set(pull.created_at);
 
@@ -328,10 +230,7 @@ async fn edited_on(instance: &Harness, number: u64, id: &str) {
 async fn a_closed_p0_no_longer_holds_the_shared_head_against_an_approved_twin() {
     let (h, pull) = p0_with_an_approved_p2_twin("dana").await;
     h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
-    h.gh.update_pull(REPO, 9, |p| {
-        p.title = "fix: stop the login loop (P2)".into()
-    });
-    h.pull_request("edited", 9).await;
+    edit_the_twin(&h).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(
         run.conclusion.as_deref(),

@@ -10,70 +10,18 @@
 mod common;
 
 use common::attacks::text_of;
-use common::fake_github::PullSeed;
-use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, REPO};
-
-/// The P0 hotfix #7 (labelled by dana, a writer; unapproved) and, on the
-/// very same head commit, the author's P2 twin #9 from `hotfix/twin` that
-/// bob approved (labels by dana), as in the sixth review. #9 is evaluated
-/// first (its `success`), then #7 (its `failure` replaces it).
-async fn p0_with_an_approved_p2_twin() -> (Harness, PullSeed) {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
-    let twin = PullSeed {
-        number: 9,
-        head_ref: "hotfix/twin".into(),
-        head_sha: HEAD_SHA.into(),
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..h.p0()
-    };
-    h.gh.add_pull(REPO, twin.clone());
-    h.gh.set_pull_files(REPO, 9, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
-    h.label_events_by(&twin, "dana");
-    h.gh.add_review(REPO, 9, "bob", "APPROVED", HEAD_SHA);
-    h.pull_request("opened", 9).await;
-    h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("failure"),
-        "precondition: the P0 fails: {}",
-        text_of(&run)
-    );
-    (h, pull)
-}
-
-/// The shared run must keep the P0's failure: branch protection of #7
-/// reads `hotfix-policy` on its head, and GitHub shows one run per name.
-fn assert_the_p0_failure_holds(h: &Harness) {
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(
-        text.contains("needs engineering-lead and on-call-manager approval"),
-        "{text}"
-    );
-}
+use common::harness::{BASE_SHA, HEAD_SHA, Harness, REPO};
+use common::twins::{
+    TWIN, add_with_the_fix, approved_p2_twin, assert_the_p0_failure_holds, edit_the_twin,
+    p0_with_an_approved_p2_twin, pull_on_the_head,
+};
 
 /// A third pull request #11 by the author on the same head, from a branch
 /// named `hotfix/decoy` (a hotfix by its branch alone; no label needed, so
 /// no write or triage access): its own failure replaces the P0's on the
 /// shared run.
 async fn open_the_decoy(h: &Harness) {
-    h.gh.add_pull(
-        REPO,
-        PullSeed {
-            number: 11,
-            head_ref: "hotfix/decoy".into(),
-            head_sha: HEAD_SHA.into(),
-            labels: vec![],
-            ..h.p0()
-        },
-    );
-    h.gh.set_pull_files(REPO, 11, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
+    add_with_the_fix(h, &pull_on_the_head(h, 11, "hotfix/decoy"));
     h.pull_request("opened", 11).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(
@@ -98,14 +46,11 @@ async fn open_the_decoy(h: &Harness) {
 /// escalation, so the escalation is not silenced).
 #[tokio::test]
 async fn a_closed_decoy_hotfix_on_the_head_does_not_let_the_twin_pass_the_p0() {
-    let (h, _pull) = p0_with_an_approved_p2_twin().await;
+    let (h, _pull) = p0_with_an_approved_p2_twin("dana").await;
     open_the_decoy(&h).await;
     h.gh.update_pull(REPO, 11, |p| p.state = "closed".into());
     h.pull_request("closed", 11).await;
-    h.gh.update_pull(REPO, 9, |p| {
-        p.title = "fix: stop the login loop (P2)".into()
-    });
-    h.pull_request("edited", 9).await;
+    edit_the_twin(&h).await;
     assert_no_success_over_the_open_p0(&h);
 }
 
@@ -114,12 +59,9 @@ async fn a_closed_decoy_hotfix_on_the_head_does_not_let_the_twin_pass_the_p0() {
 /// failure. Shows that the assertion above can pass.
 #[tokio::test]
 async fn with_the_decoy_still_open_the_twins_success_is_held() {
-    let (h, _pull) = p0_with_an_approved_p2_twin().await;
+    let (h, _pull) = p0_with_an_approved_p2_twin("dana").await;
     open_the_decoy(&h).await;
-    h.gh.update_pull(REPO, 9, |p| {
-        p.title = "fix: stop the login loop (P2)".into()
-    });
-    h.pull_request("edited", 9).await;
+    edit_the_twin(&h).await;
     assert_no_success_over_the_open_p0(&h);
 }
 
@@ -143,14 +85,14 @@ fn assert_no_success_over_the_open_p0(h: &Harness) {
 /// mergeable.
 #[tokio::test]
 async fn a_twin_retargeted_away_and_back_does_not_pass_the_p0() {
-    let (h, _pull) = p0_with_an_approved_p2_twin().await;
+    let (h, _pull) = p0_with_an_approved_p2_twin("dana").await;
     let develop = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
     h.gh.set_file(REPO, develop, "VERSION", "1.2.3\n");
-    h.gh.update_pull(REPO, 9, |p| {
+    h.gh.update_pull(REPO, TWIN, |p| {
         p.base_ref = "develop".into();
         p.base_sha = develop.into();
     });
-    h.pull_request("edited", 9).await;
+    h.pull_request("edited", TWIN).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(
         run.conclusion.as_deref(),
@@ -158,11 +100,11 @@ async fn a_twin_retargeted_away_and_back_does_not_pass_the_p0() {
         "precondition: the twin's own failure is shown: {}",
         text_of(&run)
     );
-    h.gh.update_pull(REPO, 9, |p| {
+    h.gh.update_pull(REPO, TWIN, |p| {
         p.base_ref = "main".into();
         p.base_sha = BASE_SHA.into();
     });
-    h.pull_request("edited", 9).await;
+    h.pull_request("edited", TWIN).await;
     assert_no_success_over_the_open_p0(&h);
 }
 
@@ -172,16 +114,13 @@ async fn a_twin_retargeted_away_and_back_does_not_pass_the_p0() {
 /// names it. The approved twin's `success` must still not pass the P0.
 #[tokio::test]
 async fn a_decoy_pushed_off_the_head_does_not_let_the_twin_pass_the_p0() {
-    let (h, _pull) = p0_with_an_approved_p2_twin().await;
+    let (h, _pull) = p0_with_an_approved_p2_twin("dana").await;
     open_the_decoy(&h).await;
     h.gh.update_pull(REPO, 11, |p| {
         p.head_sha = "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1".into()
     });
     h.pull_request("synchronize", 11).await;
-    h.gh.update_pull(REPO, 9, |p| {
-        p.title = "fix: stop the login loop (P2)".into()
-    });
-    h.pull_request("edited", 9).await;
+    edit_the_twin(&h).await;
     assert_no_success_over_the_open_p0(&h);
 }
 
@@ -194,42 +133,12 @@ async fn a_decoy_pushed_off_the_head_does_not_let_the_twin_pass_the_p0() {
 /// end on the P0's failure, also after the author edits the twin again.
 #[tokio::test]
 async fn the_approved_twin_and_the_p0_opened_at_once_on_a_fresh_head_leave_the_p0_failing() {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
-    let twin = PullSeed {
-        number: 9,
-        head_ref: "hotfix/twin".into(),
-        head_sha: HEAD_SHA.into(),
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..h.p0()
-    };
-    h.gh.add_pull(REPO, twin.clone());
-    h.gh.set_pull_files(REPO, 9, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
-    h.label_events_by(&twin, "dana");
-    h.gh.add_review(REPO, 9, "bob", "APPROVED", HEAD_SHA);
+    let (h, pull) = common::attacks::p0().await;
+    approved_p2_twin(&h, "dana");
 
-    let suite = common::webhook::check_suite_requested(REPO, HEAD_SHA, &pull.head_ref, 1, 0);
-    h.deliver("check_suite", &suite).await;
-    h.settle().await;
-
-    h.gh.delay_next(
-        "POST",
-        "/check-runs",
-        std::time::Duration::from_millis(500),
-        1,
-    );
-    let _ = tokio::join!(
-        h.pull_request("opened", 9),
-        h.pull_request("opened", pull.number)
-    );
-    h.settle().await;
-    h.gh.update_pull(REPO, 9, |p| {
-        p.title = "fix: stop the login loop (P2)".into()
-    });
-    h.pull_request("edited", 9).await;
+    common::attacks::fresh_suite(&h, HEAD_SHA, &pull.head_ref).await;
+    common::attacks::opened_at_once(&h, TWIN, pull.number).await;
+    edit_the_twin(&h).await;
     // `check` also asserts that the commit has exactly one run.
     assert_the_p0_failure_holds(&h);
 }

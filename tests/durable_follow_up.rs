@@ -6,8 +6,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::fake_github::PullSeed;
-use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
+use common::harness::{Harness, POLICY, REPO};
 use common::webhook::{PrSpec, pull_request_event};
 
 const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
@@ -15,19 +14,9 @@ const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
 /// A P0 hotfix, approved by the lead and the on-call manager, merged into
 /// main by alice (the policy asks for a follow-up issue after a P0).
 async fn merged_p0() -> Harness {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some(MERGE_SHA.into()),
-        merged_by: Some("alice".into()),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
-    h
+    common::attacks::merged_approved_p0(POLICY, MERGE_SHA)
+        .await
+        .0
 }
 
 /// Delivers `pull_request.closed` for #7 as the fake holds it, under

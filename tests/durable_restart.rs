@@ -7,7 +7,6 @@ mod common;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 
 const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
@@ -24,18 +23,7 @@ fn merge_back_check(h: &Harness) -> (String, Option<String>) {
 
 #[tokio::test]
 async fn a_push_to_develop_after_a_restart_completes_the_waiting_merge_back() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some(MERGE_SHA.into()),
-        merged_by: Some("alice".into()),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.add_review(REPO, 7, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, 7, "oncall-olga", "APPROVED", HEAD_SHA);
+    let (h, _pull) = common::attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
     h.pull_request("closed", 7).await;
     assert_eq!(merge_back_check(&h).0, "in_progress");
 

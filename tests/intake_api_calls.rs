@@ -8,6 +8,7 @@
 mod common;
 
 use axum::http::StatusCode;
+use common::attacks::fresh_suite;
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::webhook::{CheckRunSpec, check_run_requested_action};
@@ -50,6 +51,39 @@ fn lookup() -> String {
 
 fn update(id: u64) -> String {
     format!("PATCH /repos/octo/app/check-runs/{id}")
+}
+
+/// The calls of an evaluation on an instance that has not called GitHub
+/// yet (a first delivery, a restart): a token, the policy, the first
+/// reads, then `writes` (the check run's lookup and write).
+fn cold(writes: &[&str]) -> Vec<String> {
+    [TOKEN, POLICY_READ]
+        .iter()
+        .map(ToString::to_string)
+        .chain(warm(writes))
+        .collect()
+}
+
+/// The calls of an evaluation with the token and the policy cached: the
+/// first reads, then `writes`.
+fn warm(writes: &[&str]) -> Vec<String> {
+    [PULL, TIMELINE, FILES]
+        .iter()
+        .chain(writes)
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// Asserts that the calls since the last `clear_requests` are `expected`,
+/// in order (within the first reads, in any order: see `calls`).
+fn assert_calls(h: &Harness, expected: &[String]) {
+    assert_eq!(calls(h), expected, "{:#?}", h.gh.requests());
+}
+
+/// Asserts that the check runs on the head were looked up since the last
+/// `clear_requests`.
+fn assert_looked_up(h: &Harness) {
+    assert!(calls(h).contains(&lookup()), "{:#?}", h.gh.requests());
 }
 
 fn plain(h: &Harness) -> PullSeed {
@@ -99,35 +133,20 @@ async fn a_first_evaluation_looks_the_run_up_once_and_later_ones_use_the_stored_
     let run = one_neutral_run(&h);
     // First evaluation of a head nobody recorded: the lookup guards against
     // a run written before this store existed (a lost store).
-    assert_eq!(
-        calls(&h),
-        [TOKEN, POLICY_READ, PULL, TIMELINE, FILES, &lookup(), CREATE],
-        "{:#?}",
-        h.gh.requests()
-    );
+    assert_calls(&h, &cold(&[&lookup(), CREATE]));
 
     // Later evaluations of the same head: the store knows the run and what
     // it shows, so no lookup (before: always one for a pull request that is
     // not a hotfix, to see whose verdict the run shows).
     recheck(&h, run, "recheck-1").await;
-    assert_eq!(
-        calls(&h),
-        [PULL, TIMELINE, FILES, &update(run)],
-        "{:#?}",
-        h.gh.requests()
-    );
+    assert_calls(&h, &warm(&[&update(run)]));
     assert_eq!(one_neutral_run(&h), run);
 
     // A restart (same store): a new token and policy read, still no lookup.
     let next = Harness::on_shared_store(&h).await;
     drop(h);
     recheck(&next, run, "recheck-2").await;
-    assert_eq!(
-        calls(&next),
-        [TOKEN, POLICY_READ, PULL, TIMELINE, FILES, &update(run)],
-        "{:#?}",
-        next.gh.requests()
-    );
+    assert_calls(&next, &cold(&[&update(run)]));
     assert_eq!(one_neutral_run(&next), run);
 }
 
@@ -141,20 +160,7 @@ async fn with_the_store_lost_the_run_is_found_on_github_and_not_written_twice() 
     let lost = Harness::on_shared(&h).await;
     drop(h);
     recheck(&lost, run, "recheck-lost").await;
-    assert_eq!(
-        calls(&lost),
-        [
-            TOKEN,
-            POLICY_READ,
-            PULL,
-            TIMELINE,
-            FILES,
-            &lookup(),
-            &update(run)
-        ],
-        "{:#?}",
-        lost.gh.requests()
-    );
+    assert_calls(&lost, &cold(&[&lookup(), &update(run)]));
     assert_eq!(one_neutral_run(&lost), run);
 }
 
@@ -168,16 +174,11 @@ async fn a_recorded_run_that_github_does_not_know_is_looked_up_not_duplicated() 
     // The store names a run this GitHub answers 404 for (a store restored
     // from another installation of the app, say): on a restart (nothing in
     // memory) the update fails, the run is looked up and written.
-    let repo = hotfix_guard::events::RepoName {
-        owner: "octo".into(),
-        name: "app".into(),
-    };
-    let what = format!("check:hotfix-policy@{HEAD_SHA}");
     h.app
         .store
         .remember_check(
-            &repo,
-            &what,
+            &repo(),
+            &recorded(),
             987_654,
             1,
             Some((Some("pr:3"), Some("neutral"))),
@@ -187,26 +188,12 @@ async fn a_recorded_run_that_github_does_not_know_is_looked_up_not_duplicated() 
     let next = Harness::on_shared_store(&h).await;
     drop(h);
     recheck(&next, run, "recheck-gone").await;
-    assert_eq!(
-        calls(&next),
-        [
-            TOKEN,
-            POLICY_READ,
-            PULL,
-            TIMELINE,
-            FILES,
-            &update(987_654),
-            &lookup(),
-            &update(run)
-        ],
-        "{:#?}",
-        next.gh.requests()
-    );
+    assert_calls(&next, &cold(&[&update(987_654), &lookup(), &update(run)]));
     assert_eq!(one_neutral_run(&next), run);
     let stored = next
         .app
         .store
-        .published_check(&repo, &what)
+        .published_check(&repo(), &recorded())
         .await
         .expect("store")
         .expect("recorded again");
@@ -214,13 +201,6 @@ async fn a_recorded_run_that_github_does_not_know_is_looked_up_not_duplicated() 
 }
 
 // ---- the first write without a lookup (store::claims) -------------------
-
-/// `check_suite.requested` for the head as GitHub sends it when the commit
-/// is first pushed: this app's new suite, no run in it yet.
-async fn fresh_suite(h: &Harness, sha: &str, head_branch: &str) {
-    let payload = common::webhook::check_suite_requested(REPO, sha, head_branch, 1, 0);
-    assert_eq!(h.deliver("check_suite", &payload).await, StatusCode::OK);
-}
 
 fn repo() -> hotfix_guard::events::RepoName {
     hotfix_guard::events::RepoName {
@@ -241,20 +221,10 @@ async fn on_a_freshly_pushed_head_the_first_evaluation_creates_the_run_without_a
     fresh_suite(&h, HEAD_SHA, "feature/search").await;
     h.pull_request("opened", 3).await;
     let run = one_neutral_run(&h);
-    assert_eq!(
-        calls(&h),
-        [TOKEN, POLICY_READ, PULL, TIMELINE, FILES, CREATE],
-        "{:#?}",
-        h.gh.requests()
-    );
+    assert_calls(&h, &cold(&[CREATE]));
     // A re-evaluation uses the stored id, as before.
     recheck(&h, run, "recheck-fresh").await;
-    assert_eq!(
-        calls(&h),
-        [PULL, TIMELINE, FILES, &update(run)],
-        "{:#?}",
-        h.gh.requests()
-    );
+    assert_calls(&h, &warm(&[&update(run)]));
     assert_eq!(one_neutral_run(&h), run);
 }
 
@@ -267,7 +237,7 @@ async fn a_suite_that_already_holds_runs_proves_nothing() {
     h.gh.clear_requests();
     h.pull_request("opened", 3).await;
     one_neutral_run(&h);
-    assert!(calls(&h).contains(&lookup()), "{:#?}", h.gh.requests());
+    assert_looked_up(&h);
 }
 
 #[tokio::test]
@@ -287,20 +257,7 @@ async fn a_crash_between_creating_the_run_and_recording_its_id_costs_a_lookup_no
     let next = Harness::on_shared_store(&h).await;
     drop(h);
     recheck(&next, run, "recheck-after-crash").await;
-    assert_eq!(
-        calls(&next),
-        [
-            TOKEN,
-            POLICY_READ,
-            PULL,
-            TIMELINE,
-            FILES,
-            &lookup(),
-            &update(run)
-        ],
-        "{:#?}",
-        next.gh.requests()
-    );
+    assert_calls(&next, &cold(&[&lookup(), &update(run)]));
     assert_eq!(one_neutral_run(&next), run);
 }
 
@@ -317,11 +274,7 @@ async fn with_the_store_lost_after_a_fresh_suite_a_reopened_pull_request_looks_t
     drop(h);
     lost.gh.clear_requests();
     lost.pull_request("reopened", 3).await;
-    assert!(
-        calls(&lost).contains(&lookup()),
-        "{:#?}",
-        lost.gh.requests()
-    );
+    assert_looked_up(&lost);
     assert_eq!(one_neutral_run(&lost), run);
 }
 
@@ -360,11 +313,7 @@ async fn a_second_pull_request_on_the_same_head_on_another_instance_looks_the_ru
     );
     other.gh.clear_requests();
     other.pull_request("opened", 3).await;
-    assert!(
-        calls(&other).contains(&lookup()),
-        "{:#?}",
-        other.gh.requests()
-    );
+    assert_looked_up(&other);
     let runs = other.gh.check_runs(REPO, HEAD_SHA);
     assert_eq!(runs.len(), 1, "one run on the commit: {runs:#?}");
     assert_eq!(runs[0].id, run);
@@ -443,11 +392,7 @@ async fn a_run_recorded_before_claims_existed_is_not_taken_for_absent() {
     drop(h);
     next.gh.clear_requests();
     next.pull_request("opened", 3).await;
-    assert!(
-        calls(&next).contains(&lookup()),
-        "{:#?}",
-        next.gh.requests()
-    );
+    assert_looked_up(&next);
     let runs = next.gh.check_runs(REPO, HEAD_SHA);
     assert_eq!(runs.len(), 1, "{runs:#?}");
     assert_eq!(runs[0].conclusion.as_deref(), Some("failure"));
@@ -508,12 +453,7 @@ async fn a_claim_left_by_a_crash_before_the_post_costs_a_lookup_and_the_run_is_c
         .expect("store");
     h.gh.clear_requests();
     h.pull_request("opened", 3).await;
-    assert_eq!(
-        calls(&h),
-        [TOKEN, POLICY_READ, PULL, TIMELINE, FILES, &lookup(), CREATE],
-        "{:#?}",
-        h.gh.requests()
-    );
+    assert_calls(&h, &cold(&[&lookup(), CREATE]));
     one_neutral_run(&h);
 }
 
@@ -521,18 +461,7 @@ async fn a_claim_left_by_a_crash_before_the_post_costs_a_lookup_and_the_run_is_c
 async fn the_merge_back_check_on_a_fresh_merge_commit_is_created_without_a_lookup() {
     const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
     for fresh in [false, true] {
-        let h = Harness::start().await;
-        let pull = PullSeed {
-            state: "closed".into(),
-            merged: true,
-            merge_commit_sha: Some(MERGE_SHA.into()),
-            merged_by: Some("alice".into()),
-            ..h.p0()
-        };
-        h.seed(POLICY, &pull);
-        h.label_events_by(&pull, "dana");
-        h.gh.add_review(REPO, 7, "alice", "APPROVED", HEAD_SHA);
-        h.gh.add_review(REPO, 7, "oncall-olga", "APPROVED", HEAD_SHA);
+        let (h, pull) = common::attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
         if fresh {
             // The merge commit GitHub pushed to main, and the head before.
             fresh_suite(&h, MERGE_SHA, "main").await;

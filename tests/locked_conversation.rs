@@ -7,16 +7,17 @@
 mod common;
 
 use chrono::Duration;
+use common::attacks::{p0_under, posts_of_level, refuse_comment_writes, text_of};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 
-fn text_of(run: &common::fake_github::CheckRunRec) -> String {
-    format!(
-        "{}\n{}\n{}",
-        run.title.clone().unwrap_or_default(),
-        run.summary.clone().unwrap_or_default(),
-        run.text.clone().unwrap_or_default()
-    )
+/// The harness's P0 (labels by dana, unapproved) with the clock at its
+/// opening, opened.
+async fn opened_p0() -> (Harness, PullSeed) {
+    let (h, pull) = p0_under(POLICY).await;
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    (h, pull)
 }
 
 /// The comment writes the app sent (creating or editing), as `METHOD path`.
@@ -30,12 +31,7 @@ fn comment_writes(h: &Harness) -> Vec<String> {
 
 #[tokio::test]
 async fn a_locked_pull_request_keeps_its_verdict_names_the_lock_and_the_held_escalation() {
-    let h = Harness::start().await;
-    let pull: PullSeed = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
-    h.pull_request("opened", pull.number).await;
+    let (h, pull) = opened_p0().await;
     assert_eq!(h.bot_comments(pull.number).len(), 1, "the sticky comment");
 
     // A triage user locks the conversation: GitHub says so on the pull
@@ -44,13 +40,7 @@ async fn a_locked_pull_request_keeps_its_verdict_names_the_lock_and_the_held_esc
         p.locked = true;
         p.active_lock_reason = Some("too heated".into());
     });
-    let locked = serde_json::json!({
-        "message": "Unable to create comment because issue is locked.",
-        "documentation_url": "https://docs.github.com/articles/locking-conversations/"
-    });
-    for method in ["POST", "PATCH"] {
-        h.gh.fail_next_with_body(method, "/comments", 403, Vec::new(), locked.clone(), 1000);
-    }
+    refuse_comment_writes(&h, 1000);
     let before = comment_writes(&h).len();
 
     // The deadline passes; the sweep's escalation is refused.
@@ -83,25 +73,12 @@ async fn a_locked_pull_request_keeps_its_verdict_names_the_lock_and_the_held_esc
 /// posts the escalation, once, and the check run stops naming the lock.
 #[tokio::test]
 async fn unlocking_lets_the_next_sweep_post_the_held_escalation_once() {
-    let h = Harness::start().await;
-    let pull: PullSeed = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
-    h.pull_request("opened", pull.number).await;
+    let (h, pull) = opened_p0().await;
     h.gh.update_pull(REPO, pull.number, |p| p.locked = true);
     h.clock.advance(Duration::minutes(130));
     h.app.engine.sweep().await;
     h.app.engine.sweep().await;
-    let escalations = |h: &Harness| {
-        h.bot_comments(pull.number)
-            .into_iter()
-            .filter(|c| {
-                c.body
-                    .starts_with("<!-- hotfix-guard:escalation level=1 -->")
-            })
-            .count()
-    };
+    let escalations = |h: &Harness| posts_of_level(h, pull.number, 1);
     assert_eq!(escalations(&h), 0, "held back while locked");
     h.pull_request("edited", pull.number).await;
     let text = text_of(&h.check(HEAD_SHA));

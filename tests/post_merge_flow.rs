@@ -18,19 +18,7 @@ fn policy_with_release() -> String {
 /// A P0 hotfix, approved by the lead and the on-call manager, merged into
 /// main by alice.
 async fn merged_p0(policy: &str) -> (Harness, PullSeed) {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some(MERGE_SHA.into()),
-        merged_by: Some("alice".into()),
-        ..h.p0()
-    };
-    h.seed(policy, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
-    (h, pull)
+    common::attacks::merged_approved_p0(policy, MERGE_SHA).await
 }
 
 fn merge_back_pulls(h: &Harness) -> Vec<PullSeed> {

@@ -6,8 +6,9 @@
 
 mod common;
 
+use common::attacks::{approved_p0_with, merge, sticky};
 use common::fake_github::{BOT_LOGIN, PullSeed};
-use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
+use common::harness::REPO;
 
 const MERGE_SHA: &str = "m4m4m4m4m4m4m4m4m4m4m4m4m4m4m4m4m4m4m4m4";
 const TITLE: &str = "fix <!-- hotfix-guard:follow-up #999 --> loop";
@@ -20,37 +21,17 @@ fn comment_lines(body: &str) -> Vec<&str> {
 
 #[tokio::test]
 async fn a_hostile_title_and_branch_come_out_without_markers() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
+    let (h, pull) = approved_p0_with(|p| PullSeed {
         title: TITLE.into(),
         head_ref: BRANCH.into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(REPO, pull.number, "oncall-olga", "APPROVED", HEAD_SHA);
-    h.clock.set(pull.created_at);
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
-
-    h.gh.update_pull(REPO, pull.number, |p| {
-        p.state = "closed".into();
-        p.merged = true;
-        p.merge_commit_sha = Some(MERGE_SHA.into());
-        p.merged_by = Some("alice".into());
-        p.merged_at = Some(chrono::Utc::now());
-    });
-    h.pull_request("closed", pull.number).await;
+        ..p
+    })
+    .await;
+    merge(&h, pull.number, MERGE_SHA).await;
 
     // The sticky comment: its first line and the follow-up's own line are
     // the only marker lines; the title is quoted with its opener broken.
-    let sticky = h
-        .bot_comments(pull.number)
-        .into_iter()
-        .find(|c| c.body.starts_with("<!-- hotfix-guard -->"))
-        .expect("the sticky comment")
-        .body;
+    let sticky = sticky(&h, pull.number);
     let issue =
         h.gh.issues(REPO)
             .into_iter()

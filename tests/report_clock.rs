@@ -84,24 +84,9 @@ async fn a_pasted_escalation_marker_does_not_read_as_posted() {
 
 #[tokio::test]
 async fn a_merged_p0_offers_the_resolution_notice_filled_in() {
-    let h = Harness::start().await;
-    let pull = common::fake_github::PullSeed {
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some("m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3".into()),
-        merged_by: Some("alice".into()),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.gh.add_review(common::harness::REPO, 7, "alice", "APPROVED", HEAD_SHA);
-    h.gh.add_review(
-        common::harness::REPO,
-        7,
-        "oncall-olga",
-        "APPROVED",
-        HEAD_SHA,
-    );
+    let (h, pull) =
+        common::attacks::merged_approved_p0(POLICY, "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3")
+            .await;
     h.clock.set(pull.created_at + Duration::hours(1));
     h.pull_request("closed", 7).await;
     let body = sticky(&h).body;

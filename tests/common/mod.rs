@@ -8,4 +8,5 @@ pub mod fake_notify;
 pub mod harness;
 pub mod serve;
 pub mod store;
+pub mod twins;
 pub mod webhook;
