@@ -12,49 +12,10 @@ mod common;
 use common::attacks::text_of;
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
+use common::twins::{assert_the_p0_failure_holds, p0_with_an_approved_p2_twin};
 
 /// A commit the author pushes to move a pull request off the shared head.
 const AWAY_SHA: &str = "a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2";
-
-/// The P0 hotfix #7 (labelled by dana, a writer; unapproved) and, on the
-/// very same head commit, the author's P2 twin #9 from `hotfix/twin` that
-/// bob approved (labels by dana), as in the sixth and seventh reviews. #9
-/// is evaluated first (its `success`), then #7 (its `failure` replaces
-/// it), both on `h`.
-async fn p0_with_an_approved_p2_twin() -> (Harness, PullSeed) {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
-    let twin = PullSeed {
-        number: 9,
-        head_ref: "hotfix/twin".into(),
-        head_sha: HEAD_SHA.into(),
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..h.p0()
-    };
-    h.gh.add_pull(REPO, twin.clone());
-    h.gh.set_pull_files(REPO, 9, [("src/fix.rs", 3, 1), ("VERSION", 1, 1)]);
-    h.label_events_by(&twin, "dana");
-    h.gh.add_review(REPO, 9, "bob", "APPROVED", HEAD_SHA);
-    h.pull_request("opened", 9).await;
-    h.pull_request("opened", pull.number).await;
-    assert_the_p0_failure_holds(&h, "precondition");
-    (h, pull)
-}
-
-/// The shared run must show the P0's failure: branch protection of #7
-/// reads `hotfix-policy` on its head, and GitHub shows one run per name.
-fn assert_the_p0_failure_holds(h: &Harness, when: &str) {
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{when}: {text}");
-    assert!(
-        text.contains("needs engineering-lead and on-call-manager approval"),
-        "{when}: {text}"
-    );
-}
 
 /// `pull_request.<action>` for `number` as the fake holds it now,
 /// delivered to `instance` under delivery id `id` (each harness counts its
@@ -116,7 +77,7 @@ fn push_p0_to(h: &Harness, pull: &PullSeed, sha: &str, minutes: i64) {
 /// pushing it away does the same (next test).
 #[tokio::test]
 async fn a_p0_pushed_off_and_back_on_a_replica_that_wrote_its_failure_is_failing_again() {
-    let (h, pull) = p0_with_an_approved_p2_twin().await;
+    let (h, pull) = p0_with_an_approved_p2_twin("dana").await;
     let second = Harness::on_shared_store(&h).await;
     second.clock.set(pull.created_at);
     let both = [&h, &second];
@@ -158,7 +119,7 @@ async fn a_p0_pushed_off_and_back_on_a_replica_that_wrote_its_failure_is_failing
         "8a8a8a8a-0000-4000-8000-000000000003",
     )
     .await;
-    assert_the_p0_failure_holds(&h, "after #7 is back on the head");
+    assert_the_p0_failure_holds(&h); // after #7 is back on the head
 }
 
 /// The control: the same moves, with the push back onto the head
@@ -167,7 +128,7 @@ async fn a_p0_pushed_off_and_back_on_a_replica_that_wrote_its_failure_is_failing
 /// what differs is only which replica evaluates the push back.
 #[tokio::test]
 async fn a_p0_pushed_off_and_back_on_the_replica_that_wrote_the_success_is_failing_again() {
-    let (h, pull) = p0_with_an_approved_p2_twin().await;
+    let (h, pull) = p0_with_an_approved_p2_twin("dana").await;
     let second = Harness::on_shared_store(&h).await;
     second.clock.set(pull.created_at);
     let both = [&h, &second];
@@ -203,7 +164,7 @@ async fn a_p0_pushed_off_and_back_on_the_replica_that_wrote_the_success_is_faili
         "8b8b8b8b-0000-4000-8000-000000000003",
     )
     .await;
-    assert_the_p0_failure_holds(&h, "after #7 is back on the head");
+    assert_the_p0_failure_holds(&h); // after #7 is back on the head
 }
 
 /// The same laundering through close and reopen, which any author may do
@@ -217,7 +178,7 @@ async fn a_p0_pushed_off_and_back_on_the_replica_that_wrote_the_success_is_faili
 /// #9's `success`.
 #[tokio::test]
 async fn a_p0_closed_and_reopened_around_the_twins_success_on_two_replicas_is_failing_again() {
-    let (h, pull) = p0_with_an_approved_p2_twin().await;
+    let (h, pull) = p0_with_an_approved_p2_twin("dana").await;
     let second = Harness::on_shared_store(&h).await;
     second.clock.set(pull.created_at);
     let both = [&h, &second];
@@ -259,7 +220,7 @@ async fn a_p0_closed_and_reopened_around_the_twins_success_on_two_replicas_is_fa
         "8c8c8c8c-0000-4000-8000-000000000003",
     )
     .await;
-    assert_the_p0_failure_holds(&h, "after #7 is reopened");
+    assert_the_p0_failure_holds(&h); // after #7 is reopened
 }
 
 // ---- One instance: the P0 closed, the twin passes, the P0 reopened ---------
@@ -271,7 +232,7 @@ async fn a_p0_closed_and_reopened_around_the_twins_success_on_two_replicas_is_fa
 /// head: the `success` written while #7 was closed must not outlive it.
 #[tokio::test]
 async fn a_p0_reopened_after_the_twins_success_is_failing_again() {
-    let (h, pull) = p0_with_an_approved_p2_twin().await;
+    let (h, pull) = p0_with_an_approved_p2_twin("dana").await;
     h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
     h.pull_request("closed", pull.number).await;
     h.gh.update_pull(REPO, 9, |p| {
@@ -285,11 +246,11 @@ async fn a_p0_reopened_after_the_twins_success_is_failing_again() {
     );
     h.gh.update_pull(REPO, pull.number, |p| p.state = "open".into());
     h.pull_request("reopened", pull.number).await;
-    assert_the_p0_failure_holds(&h, "after #7 is reopened");
+    assert_the_p0_failure_holds(&h); // after #7 is reopened
     // And the twin, edited again, does not take the run back.
     h.gh.update_pull(REPO, 9, |p| p.title = "fix: login loop (P2)".into());
     h.pull_request("edited", 9).await;
-    assert_the_p0_failure_holds(&h, "after #9 is edited again");
+    assert_the_p0_failure_holds(&h); // after #9 is edited again
 }
 
 // ---- Two replicas racing on a fresh head -----------------------------------
@@ -345,7 +306,7 @@ async fn the_twin_and_the_p0_opened_at_once_on_two_replicas_leave_one_failing_ru
     h.settle().await;
     second.settle().await;
     // `check` also asserts that the commit has exactly one run.
-    assert_the_p0_failure_holds(&h, "after both opened");
+    assert_the_p0_failure_holds(&h); // after both opened
 
     h.gh.update_pull(REPO, 9, |p| {
         p.title = "fix: stop the login loop (P2)".into()
@@ -358,7 +319,7 @@ async fn the_twin_and_the_p0_opened_at_once_on_two_replicas_leave_one_failing_ru
         "8d8d8d8d-0000-4000-8000-000000000003",
     )
     .await;
-    assert_the_p0_failure_holds(&h, "after #9 is edited on replica one");
+    assert_the_p0_failure_holds(&h); // after #9 is edited on replica one
     h.gh.update_pull(REPO, 9, |p| p.title = "fix: login loop (P2)".into());
     delivered_on(
         &second,
@@ -368,7 +329,7 @@ async fn the_twin_and_the_p0_opened_at_once_on_two_replicas_leave_one_failing_ru
         "8d8d8d8d-0000-4000-8000-000000000004",
     )
     .await;
-    assert_the_p0_failure_holds(&h, "after #9 is edited on replica two");
+    assert_the_p0_failure_holds(&h); // after #9 is edited on replica two
 }
 
 // ---- The same cause without a twin (not the author's move) -----------------
@@ -412,7 +373,7 @@ async fn approvals_dismissed_after_another_replica_wrote_the_success_fail_the_p0
     h.label_events_by(&pull, "dana");
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
-    assert_the_p0_failure_holds(&h, "precondition");
+    assert_the_p0_failure_holds(&h); // precondition
     let second = Harness::on_shared_store(&h).await;
     second.clock.set(pull.created_at);
     let both = [&h, &second];
@@ -451,7 +412,7 @@ async fn approvals_dismissed_after_another_replica_wrote_the_success_fail_the_p0
         "8e8e8e8e-0000-4000-8000-000000000002",
     )
     .await;
-    assert_the_p0_failure_holds(&h, "after both approvals are dismissed");
+    assert_the_p0_failure_holds(&h); // after both approvals are dismissed
 }
 
 // ---- Re-run of a pull request from a fork ----------------------------------
@@ -544,7 +505,7 @@ async fn a_re_run_of_a_fork_pull_requests_run_writes_it_again() {
 /// the twin's `success` must stay held, and the run must say why #7 fails.
 #[tokio::test]
 async fn a_triage_user_removing_the_p0s_labels_does_not_let_the_twin_pass_it() {
-    let (h, pull) = p0_with_an_approved_p2_twin().await;
+    let (h, pull) = p0_with_an_approved_p2_twin("dana").await;
     h.gh.set_permission(REPO, "trina", "triage");
     for (i, label) in ["P0", "hotfix"].iter().enumerate() {
         h.gh.add_label_event(
