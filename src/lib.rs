@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod metrics_port;
 pub mod notify;
 pub mod policy;
+pub mod pull;
 pub mod queue;
 pub mod readiness;
 pub mod recovery;
