@@ -925,6 +925,48 @@ mod tests {
         assert_eq!(crate::pull::DELETED_USER, "ghost");
     }
 
+    /// The two edges agree: every real delivery's `pull_request` (the
+    /// REST shape), read as the webhook reads it and as the REST client
+    /// converts it, is the same [`Pull`] but for what only one edge tells
+    /// (`updated_at` is not read from REST; REST states `merged` and the
+    /// author's spelling outright).
+    #[test]
+    fn every_real_pull_request_converts_as_the_webhook_reads_it() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/webhooks");
+        let (mut compared, mut locked, mut totals) = (0, 0, 0);
+        for dir in [root.clone(), root.join("ghes")] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                let body: serde_json::Value = match std::fs::read(&path) {
+                    Ok(b) if path.extension().is_some_and(|e| e == "json") => {
+                        serde_json::from_slice(&b).unwrap()
+                    }
+                    _ => continue,
+                };
+                let Some(raw) = body.get("pull_request").filter(|p| p.get("head").is_some()) else {
+                    continue;
+                };
+                let mut webhook: Pull = serde_json::from_value(raw.clone()).unwrap();
+                let rest: Pull = serde_json::from_value::<wire::Pull>(raw.clone())
+                    .unwrap()
+                    .into();
+                webhook.updated_at = None;
+                webhook.merged = Some(webhook.is_merged());
+                webhook.user = Some(Login {
+                    login: webhook.author().to_string(),
+                });
+                assert_eq!(rest, webhook, "{}", path.display());
+                compared += 1;
+                locked += usize::from(rest.locked);
+                totals += usize::from(rest.totals().is_some());
+            }
+        }
+        assert!(
+            compared > 50 && locked > 0 && totals > 0,
+            "{compared} {locked} {totals}"
+        );
+    }
+
     #[test]
     fn an_empty_login_is_ghost_too() {
         let json = DELETED_AUTHOR.replace("\"user\": null", "\"user\": {\"login\": \"\"}");
