@@ -4,10 +4,10 @@
 //! without building it: a 30 KB `pull_request` delivery becomes a few small
 //! strings.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::policy::POLICY_PATH;
+use crate::pull::{DELETED_USER, Login, Pull};
 
 /// The check run this app owns on every pull request head.
 pub const CHECK_NAME: &str = "hotfix-policy";
@@ -39,128 +39,6 @@ pub struct PrKey {
     pub installation: u64,
     pub repo: RepoName,
     pub number: u64,
-}
-
-/// The pull request as the delivery described it. Webhook `pull_request`
-/// objects have the shape of the REST API's, so this also decodes `GET
-/// /repos/{o}/{r}/pulls/{n}`.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-pub struct PullPayload {
-    pub number: u64,
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub user: Option<Login>,
-    #[serde(default)]
-    pub state: String,
-    #[serde(default)]
-    pub draft: bool,
-    #[serde(default)]
-    pub merged: Option<bool>,
-    #[serde(default)]
-    pub merged_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub merged_by: Option<Login>,
-    #[serde(default)]
-    pub merge_commit_sha: Option<String>,
-    pub head: GitRef,
-    pub base: GitRef,
-    #[serde(default)]
-    pub labels: Vec<LabelName>,
-    #[serde(default)]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub updated_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub html_url: Option<String>,
-    /// GitHub's own totals for the whole pull request (absent from list
-    /// answers): `changed_files`, `additions`, `deletions`.
-    #[serde(default)]
-    pub changed_files: Option<u64>,
-    #[serde(default)]
-    pub additions: Option<u64>,
-    #[serde(default)]
-    pub deletions: Option<u64>,
-    /// GitHub's `locked` (same in the webhook and `GET .../pulls/{n}`): the
-    /// conversation is locked and GitHub refuses the app's comments.
-    #[serde(default)]
-    pub locked: bool,
-    /// GitHub's `active_lock_reason` (`off-topic`, `too heated`,
-    /// `resolved`, `spam`); `None` when none was given or not locked.
-    #[serde(default)]
-    pub active_lock_reason: Option<String>,
-}
-
-impl PullPayload {
-    /// The pull request's totals, when GitHub's answer carried all three.
-    pub fn totals(&self) -> Option<crate::rules::ChangeTotals> {
-        Some(crate::rules::ChangeTotals {
-            changed_files: self.changed_files?,
-            additions: self.additions?,
-            deletions: self.deletions?,
-        })
-    }
-
-    /// Whether the head branch lives in another repository than the base
-    /// (a fork), as `head.repo.full_name` says; a deleted fork (`null`)
-    /// counts as another repository.
-    pub fn head_in_fork(&self) -> bool {
-        match (&self.head.repo, &self.base.repo) {
-            (Some(head), Some(base)) => !head.full_name.eq_ignore_ascii_case(&base.full_name),
-            (None, Some(_)) => true,
-            // Not told: the payload does not carry repositories at all.
-            (_, None) => false,
-        }
-    }
-
-    /// `user.login`; a deleted account (`null` or an empty login in the
-    /// webhook) is [`DELETED_USER`], as the REST API spells it.
-    pub fn author(&self) -> &str {
-        self.user
-            .as_ref()
-            .map(|u| u.login.as_str())
-            .filter(|l| !l.is_empty())
-            .unwrap_or(DELETED_USER)
-    }
-
-    pub fn label_names(&self) -> Vec<String> {
-        self.labels.iter().map(|l| l.name.clone()).collect()
-    }
-
-    pub fn is_merged(&self) -> bool {
-        self.merged.unwrap_or(false) || self.merged_at.is_some()
-    }
-}
-
-/// GitHub's login for a deleted account: the REST API and the web show
-/// `ghost` where a webhook may carry `null`. Both paths convert to this one
-/// spelling, so rules see one value.
-pub const DELETED_USER: &str = "ghost";
-
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-pub struct Login {
-    pub login: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-pub struct LabelName {
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-pub struct GitRef {
-    #[serde(rename = "ref")]
-    pub ref_name: String,
-    pub sha: String,
-    /// The repository the branch lives in; `null` for a deleted fork.
-    #[serde(default)]
-    pub repo: Option<RepoFullName>,
-}
-
-/// A repository as a pull request's end names it.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-pub struct RepoFullName {
-    pub full_name: String,
 }
 
 /// Why a pull request is to be evaluated, as far as the engine cares.
@@ -264,7 +142,7 @@ impl CommitWork {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     pub key: PrKey,
-    pub pull: Option<PullPayload>,
+    pub pull: Option<Pull>,
     pub trigger: Trigger,
     /// The `X-GitHub-Delivery` ids folded into this job (the latest few),
     /// so that the evaluation's logs name the deliveries behind it.
@@ -305,7 +183,7 @@ impl Job {
 }
 
 /// True when `a` is strictly newer than `b` (deliveries may arrive out of order).
-fn newer(a: &PullPayload, b: &PullPayload) -> bool {
+fn newer(a: &Pull, b: &Pull) -> bool {
     match (a.updated_at, b.updated_at) {
         (Some(x), Some(y)) => x > y,
         _ => false,
@@ -361,7 +239,7 @@ struct Envelope {
     #[serde(default)]
     repository: Option<Repository>,
     #[serde(default)]
-    pull_request: Option<PullPayload>,
+    pull_request: Option<Pull>,
     #[serde(default)]
     changes: Option<Changes>,
     #[serde(default)]
@@ -614,7 +492,7 @@ fn intake(event: &str, e: Envelope) -> Intake {
     let Some(installation) = e.installation.as_ref().map(|i| i.id) else {
         return Ignored("no installation in the payload");
     };
-    let make = |number: u64, pull: Option<PullPayload>, trigger: Trigger| Job {
+    let make = |number: u64, pull: Option<Pull>, trigger: Trigger| Job {
         key: PrKey {
             installation,
             repo: repo.clone(),

@@ -5,6 +5,8 @@
 //! request coalescing) → `engine` (gather facts from GitHub, evaluate, publish)
 //! → `rules` and `report` (pure) over `policy` (the YAML file, validated).
 //! Only `github` and `engine` perform I/O against GitHub.
+//! `pull` is the one pull request type: `events` (webhooks) and `github`
+//! (REST answers) convert into it at their edge, and the engine uses only it.
 
 pub mod app;
 pub mod clock;
@@ -17,6 +19,7 @@ pub mod metrics;
 pub mod metrics_port;
 pub mod notify;
 pub mod policy;
+pub mod pull;
 pub mod queue;
 pub mod readiness;
 pub mod recovery;

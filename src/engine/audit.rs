@@ -73,7 +73,7 @@ pub async fn audit_push(
         let pulls = client.commit_pulls(&push.after).await?;
         let through_pull_request = pulls.iter().any(|p| {
             p.merged_at.is_some()
-                && p.base_ref == push.branch
+                && p.base.ref_name == push.branch
                 && p.merge_commit_sha.as_deref() == Some(push.after.as_str())
         });
         if through_pull_request {

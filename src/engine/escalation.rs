@@ -9,9 +9,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::events::{PrKey, PullPayload};
+use crate::events::PrKey;
 use crate::github::RepoClient;
 use crate::policy::Policy;
+use crate::pull::Pull;
 use crate::report::post_merge::{escalation_comment, escalation_marker};
 
 /// A watched deadline (kept in the store's `deadlines`).
@@ -85,7 +86,7 @@ pub async fn escalate(
     store: &dyn LevelRecord,
     key: &PrKey,
     policy: &Policy,
-    pull: &PullPayload,
+    pull: &Pull,
     watch: &Watch,
     now: DateTime<Utc>,
     closed_by_writer: bool,
@@ -178,7 +179,7 @@ async fn post(
     client: &RepoClient,
     store: &dyn LevelRecord,
     key: &PrKey,
-    pull: &PullPayload,
+    pull: &Pull,
     level: u8,
     body: &str,
 ) -> Result<bool, EscalateError> {

@@ -197,11 +197,12 @@ impl super::Engine {
                 Ok(pulls) => numbers.extend(
                     pulls
                         .into_iter()
-                        .filter(|p| p.state == "open" && &p.head_sha == sha)
+                        .filter(|p| p.state == "open" && &p.head.sha == sha)
                         // Only hotfixes carry evidence rules: others keep
                         // their neutral check without another evaluation.
                         .filter(|p| {
-                            crate::rules::classify(policy, &p.labels, &p.head_ref).is_hotfix()
+                            crate::rules::classify(policy, &p.label_names(), &p.head.ref_name)
+                                .is_hotfix()
                         })
                         .map(|p| p.number),
                 ),

@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::events::PullPayload;
 use crate::github::{CommentInfo, FileInfo, GitHubError, RepoClient};
 use crate::policy::{Member, Policy, Severity};
+use crate::pull::Pull;
 use crate::rules::{
     self, ChangedFile, Classification, Comment, FileAtRefs, Label, LabelEvent, Permission, PrState,
     PullRequestFacts, PushTimeSource, Review, ReviewState,
@@ -54,7 +54,7 @@ pub async fn facts(
     caches: &Caches,
     policy: &Policy,
     classification: &Classification<'_>,
-    pull: &PullPayload,
+    pull: &Pull,
     head_last_received: Option<chrono::DateTime<chrono::Utc>>,
     designation: Designation,
 ) -> Result<Gathered, GitHubError> {
@@ -86,7 +86,7 @@ pub async fn facts(
     {
         // The delivery did not carry the totals (a review or comment, a
         // list answer): only the single pull request answer has them.
-        facts.totals = PullPayload::from(client.get_pull(number).await?).totals();
+        facts.totals = client.get_pull(number).await?.totals();
     }
     let files_complete = rules::hygiene::list_is_complete(&changed_files, facts.totals);
     // The one timeline call (read before classifying) gives the comments
@@ -459,13 +459,13 @@ pub struct Designation {
 pub async fn first_reads(
     client: &RepoClient,
     number: u64,
-) -> Result<(PullPayload, FirstReads), GitHubError> {
+) -> Result<(Pull, FirstReads), GitHubError> {
     let (pull, timeline, files) = tokio::try_join!(
         client.get_pull(number),
         client.timeline(number),
         client.list_pull_files(number),
     )?;
-    Ok((PullPayload::from(pull), FirstReads { timeline, files }))
+    Ok((pull, FirstReads { timeline, files }))
 }
 
 /// The timeline and the changed files of [`first_reads`], for
@@ -484,7 +484,7 @@ pub struct FirstReads {
 pub async fn designation(
     client: &RepoClient,
     policy: &Policy,
-    pull: &PullPayload,
+    pull: &Pull,
     first: FirstReads,
 ) -> Result<Designation, GitHubError> {
     let FirstReads {
@@ -590,7 +590,7 @@ fn label_events(
 /// comment approvals are stale.
 pub async fn head_pushed_at(
     client: &RepoClient,
-    pull: &PullPayload,
+    pull: &Pull,
     first_delivery: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Option<(chrono::DateTime<chrono::Utc>, PushTimeSource)>, GitHubError> {
     let from_activity = if pull.head_in_fork() {
@@ -667,7 +667,7 @@ impl TagCache {
     }
 }
 
-fn base_facts(client: &RepoClient, pull: &PullPayload) -> PullRequestFacts {
+fn base_facts(client: &RepoClient, pull: &Pull) -> PullRequestFacts {
     let state = if pull.is_merged() {
         PrState::Merged
     } else if pull.state == "closed" {

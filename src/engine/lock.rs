@@ -9,8 +9,9 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
-use crate::events::{PrKey, PullPayload};
+use crate::events::PrKey;
 use crate::policy::{Policy, Severity};
+use crate::pull::Pull;
 use crate::report::locked::{HeldEscalation, Lock};
 
 /// The sweep's refusals, per pull request: when the conversation's lock
@@ -42,12 +43,7 @@ impl Refusals {
     /// (due without its comment); `None` when neither. A refusal with
     /// nothing held any more (posted since, merged, no longer a hotfix) is
     /// forgotten: it must not outlive what it was about.
-    pub(crate) fn lock(
-        &self,
-        key: &PrKey,
-        pull: &PullPayload,
-        held: &[HeldEscalation],
-    ) -> Option<Lock> {
+    pub(crate) fn lock(&self, key: &PrKey, pull: &Pull, held: &[HeldEscalation]) -> Option<Lock> {
         if pull.locked {
             return Some(Lock::Locked {
                 reason: pull.active_lock_reason.clone(),
@@ -153,7 +149,7 @@ mod tests {
         assert!(refusals.refused(&key, at, 1));
         assert!(!refusals.refused(&key, at, 1), "the same level again");
         assert!(refusals.refused(&key, at, 2));
-        let pull: PullPayload = serde_json::from_value(serde_json::json!({
+        let pull: Pull = serde_json::from_value(serde_json::json!({
             "number": 7,
             "head": {"ref": "hotfix/x", "sha": "a"},
             "base": {"ref": "main", "sha": "b"}
@@ -168,7 +164,7 @@ mod tests {
         assert_eq!(refusals.lock(&key, &pull, &[]), None);
         assert_eq!(refusals.lock(&key, &pull, &one), None);
         // GitHub's `locked` speaks for itself, with its reason.
-        let locked = PullPayload {
+        let locked = Pull {
             locked: true,
             active_lock_reason: Some("spam".into()),
             ..pull

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::clock::{Clock, SystemClock};
-use crate::events::{CHECK_NAME, Job, PrKey, PullPayload, RepoName, Trigger};
+use crate::events::{CHECK_NAME, Job, PrKey, RepoName, Trigger};
 use crate::github::{GitHubApp, GitHubError, RepoClient};
 use crate::metrics::Metrics;
 use crate::policy::{POLICY_PATH, PolicySource};
@@ -192,7 +192,7 @@ impl Engine {
         let policy = match &loaded.policy {
             Ok(policy) => policy,
             Err(errors) => {
-                let pull = PullPayload::from(client.get_pull(job.key.number).await?);
+                let pull = client.get_pull(job.key.number).await?;
                 let lines: Vec<(usize, usize, String)> = errors
                     .iter()
                     .map(|e| (e.line, e.column, e.message.clone()))
@@ -578,7 +578,7 @@ impl Engine {
             return Ok(escalation::Escalated::default());
         };
         // Fresh state: the pull request may have merged since.
-        let pull = PullPayload::from(client.get_pull(key.number).await?);
+        let pull = client.get_pull(key.number).await?;
         // Closed since: only a writer's close stops it (fresh from the
         // timeline; unreadable means unknown, which keeps escalating).
         let stopped = if pull.state == "closed" && !pull.is_merged() {
@@ -648,7 +648,6 @@ impl Engine {
                 continue;
             };
             for pull in client.list_pulls(None, None, "open").await? {
-                let pull = PullPayload::from(pull);
                 if rules::classify(policy, &pull.label_names(), &pull.head.ref_name).is_hotfix() {
                     jobs.push(Job {
                         key: PrKey {
@@ -743,7 +742,7 @@ impl Engine {
         let Ok(client) = self.client(key).await else {
             return;
         };
-        let Ok(pull) = client.get_pull(key.number).await.map(PullPayload::from) else {
+        let Ok(pull) = client.get_pull(key.number).await else {
             return;
         };
         let output = report::CheckOutput {

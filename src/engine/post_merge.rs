@@ -6,9 +6,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::events::{MERGE_BACK_CHECK_NAME, MERGE_BACK_PREFIX, PullPayload};
+use crate::events::{MERGE_BACK_CHECK_NAME, MERGE_BACK_PREFIX};
 use crate::github::{CommentInfo, GitHubError, RepoClient};
 use crate::policy::{Policy, Severity};
+use crate::pull::Pull;
 use crate::report::post_merge::{
     self, FOLLOW_UP_MARKER, FollowUp, IncidentFacts, MergeBack, PostMerge, Tag,
 };
@@ -29,7 +30,7 @@ pub struct Context<'a> {
     pub published: &'a PublishCache,
     pub policy: &'a Policy,
     pub severity: Option<&'a Severity>,
-    pub pull: &'a PullPayload,
+    pub pull: &'a Pull,
     pub facts: &'a PullRequestFacts,
     pub verdict: &'a Verdict,
     pub comments: &'a [CommentInfo],
@@ -183,7 +184,7 @@ async fn open_merge_back(
     if let Some(open) = existing.iter().find(|p| p.state == "open") {
         return Ok(MergeBack::Open {
             number: open.number,
-            url: open.html_url.clone(),
+            url: open.html_url.clone().unwrap_or_default(),
             develop: develop.to_string(),
         });
     }
@@ -191,7 +192,7 @@ async fn open_merge_back(
     if let Some(closed) = existing
         .iter()
         .max_by_key(|p| p.number)
-        .filter(|p| !p.merged && p.merged_at.is_none())
+        .filter(|p| !p.is_merged())
     {
         let closed_by = match client.timeline(closed.number).await {
             Ok(timeline) => super::closer::latest_closed(&timeline).map(|(login, _)| login),
@@ -202,7 +203,7 @@ async fn open_merge_back(
         };
         return Ok(MergeBack::Closed {
             number: closed.number,
-            url: closed.html_url.clone(),
+            url: closed.html_url.clone().unwrap_or_default(),
             develop: develop.to_string(),
             branch: cx.pull.head.ref_name.clone(),
             closed_by,
@@ -244,7 +245,7 @@ Without it the next release from `{develop}` brings the bug back. Opened by hotf
     }
     Ok(MergeBack::Open {
         number: created.number,
-        url: created.html_url,
+        url: created.html_url.unwrap_or_default(),
         develop: develop.to_string(),
     })
 }

@@ -671,10 +671,7 @@ async fn still_on_head(
     head_sha: &str,
 ) -> Result<bool, GitHubError> {
     match client.get_pull(number).await {
-        Ok(pull) => {
-            let pull = crate::events::PullPayload::from(pull);
-            Ok(pull.state == "open" && pull.head.sha.eq_ignore_ascii_case(head_sha))
-        }
+        Ok(pull) => Ok(pull.state == "open" && pull.head.sha.eq_ignore_ascii_case(head_sha)),
         Err(e) if e.is_not_found() => Ok(false),
         Err(e) => Err(e),
     }

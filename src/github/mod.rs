@@ -11,7 +11,6 @@
 //! what each is for.
 
 pub mod app;
-mod convert;
 mod error;
 mod etag;
 mod http;
@@ -33,6 +32,6 @@ pub use app::{
 };
 pub use error::{ErrorKind, GitHubError};
 pub use http::HttpOptions;
-pub use repo::{CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo, RepoClient};
+pub use repo::{CommitCheckRun, CommitStatus, DeploymentInfo, RepoClient};
 pub use stats::{ApiStats, NO_RESPONSE};
 pub use types::*;

@@ -12,11 +12,13 @@ use super::memo::{Memo, Question};
 use super::options::ClientOptions;
 use super::stats::ApiStats;
 mod evidence;
-pub use evidence::{CommitCheckRun, CommitPull, CommitStatus, DeploymentInfo};
+pub use evidence::{CommitCheckRun, CommitStatus, DeploymentInfo};
+
+use crate::pull::Pull;
 
 use super::types::{
     BranchInfo, CheckOutput, CheckRunInfo, CheckRunUpdate, CommentInfo, CompareInfo, FileInfo,
-    IssueInfo, IssueSummary, NewCheckRun, PullInfo, RepoInfo, ReviewInfo, Timeline, wire,
+    IssueInfo, IssueSummary, NewCheckRun, RepoInfo, ReviewInfo, Timeline, wire,
 };
 
 /// GitHub accepts at most this many annotations per check-run request.
@@ -539,7 +541,7 @@ impl RepoClient {
     // ---- pull requests -----------------------------------------------------
 
     /// `GET /repos/{owner}/{repo}/pulls/{n}`.
-    pub async fn get_pull(&self, number: u64) -> Result<PullInfo, GitHubError> {
+    pub async fn get_pull(&self, number: u64) -> Result<Pull, GitHubError> {
         let w: wire::Pull = self
             .get(
                 "GET /repos/{owner}/{repo}/pulls/{n}",
@@ -566,7 +568,7 @@ impl RepoClient {
         head: Option<&str>,
         base: Option<&str>,
         state: &str,
-    ) -> Result<Vec<PullInfo>, GitHubError> {
+    ) -> Result<Vec<Pull>, GitHubError> {
         let mut pairs = vec![("state", state)];
         if let Some(head) = head {
             pairs.push(("head", head));
@@ -590,7 +592,7 @@ impl RepoClient {
         head: &str,
         base: &str,
         body: &str,
-    ) -> Result<PullInfo, GitHubError> {
+    ) -> Result<Pull, GitHubError> {
         let payload =
             serde_json::json!({ "title": title, "head": head, "base": base, "body": body });
         let w: wire::Pull = self

@@ -644,9 +644,9 @@ async fn missing_optional_fields_do_not_break_decoding() {
     .await;
     let repo = repo_for(&stub).await;
     let pull = repo.get_pull(2).await.unwrap();
-    assert_eq!(pull.user, "dev");
+    assert_eq!(pull.author(), "dev");
     assert_eq!(pull.head.sha, "h1");
-    assert!(!pull.merged && !pull.draft && pull.labels.is_empty());
+    assert!(!pull.is_merged() && !pull.draft && pull.labels.is_empty());
     let events = repo.timeline(2).await.unwrap().label_events;
     assert_eq!(events.len(), 2, "the force-push is not a label event");
     assert_eq!(events[0].label.as_deref(), Some("P0"));
@@ -1010,7 +1010,7 @@ async fn branches_tags_compare_and_pull_lists() {
         .await
         .unwrap();
     assert_eq!(pulls.len(), 1);
-    assert!(pulls[0].merged);
+    assert!(pulls[0].is_merged());
 }
 
 #[tokio::test]

@@ -4,10 +4,13 @@
 //! purpose (every field we can live without has a default, dates that do not
 //! parse read as absent), so GitHub Enterprise Server versions and older
 //! payload shapes never fail a whole evaluation; they are then converted into
-//! the public types below, which hold only what the app uses.
+//! the public types below, which hold only what the app uses (a pull request
+//! into the engine's one [`Pull`]).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::pull::{GitRef, LabelName, Login, Pull, RepoFullName};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepoInfo {
@@ -15,50 +18,6 @@ pub struct RepoInfo {
     pub full_name: String,
     pub default_branch: String,
     pub private: bool,
-}
-
-/// One end of a pull request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct PullRef {
-    /// The branch name (GitHub's `ref`).
-    pub ref_name: String,
-    pub sha: String,
-    /// `owner/name` of the repository the branch lives in; `None` when a
-    /// fork has been deleted.
-    pub repo_full_name: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PullInfo {
-    pub number: u64,
-    pub title: String,
-    /// The author's login.
-    pub user: String,
-    /// `open` or `closed` (a merged pull request is `closed` with `merged`).
-    pub state: String,
-    pub draft: bool,
-    pub merged: bool,
-    pub merged_at: Option<DateTime<Utc>>,
-    pub merged_by: Option<String>,
-    pub merge_commit_sha: Option<String>,
-    pub head: PullRef,
-    pub base: PullRef,
-    /// Label names.
-    pub labels: Vec<String>,
-    pub created_at: Option<DateTime<Utc>>,
-    pub html_url: String,
-    /// GitHub's totals; only the single pull request answer carries them.
-    pub changed_files: Option<u64>,
-    pub additions: Option<u64>,
-    pub deletions: Option<u64>,
-    /// GitHub's `locked`: the conversation is locked (a user with triage
-    /// access or more did it), so GitHub refuses this app's comments (403
-    /// "Unable to create comment because issue is locked."). Absent reads
-    /// as `false`: the 403 itself is recognised too (`GitHubError::is_locked`).
-    pub locked: bool,
-    /// GitHub's `active_lock_reason` (`off-topic`, `too heated`,
-    /// `resolved`, `spam`), when the locker gave one.
-    pub active_lock_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -342,7 +301,7 @@ pub(crate) mod wire {
     pub(crate) fn login(user: Option<User>) -> String {
         user.map(|u| u.login)
             .filter(|l| !l.is_empty())
-            .unwrap_or_else(|| crate::events::DELETED_USER.to_string())
+            .unwrap_or_else(|| crate::pull::DELETED_USER.to_string())
     }
 
     #[derive(Deserialize, Default)]
@@ -647,38 +606,55 @@ impl From<wire::Repo> for RepoInfo {
     }
 }
 
-impl From<wire::PullEnd> for PullRef {
-    fn from(w: wire::PullEnd) -> PullRef {
-        PullRef {
+/// A REST answer's end of a pull request; a missing end reads as empty
+/// (no branch, no sha), a repository without a name as a deleted fork.
+impl From<wire::PullEnd> for GitRef {
+    fn from(w: wire::PullEnd) -> GitRef {
+        GitRef {
             ref_name: w.ref_name,
             sha: w.sha,
-            repo_full_name: w.repo.map(|r| r.full_name).filter(|n| !n.is_empty()),
+            repo: w
+                .repo
+                .map(|r| r.full_name)
+                .filter(|n| !n.is_empty())
+                .map(|full_name| RepoFullName { full_name }),
         }
     }
 }
 
-impl From<wire::Pull> for PullInfo {
-    fn from(w: wire::Pull) -> PullInfo {
-        PullInfo {
+/// The REST API's pull request (`GET .../pulls/{n}`, the lists, `GET
+/// .../commits/{sha}/pulls`) as the engine's one [`Pull`]: the author of a
+/// deleted account is [`crate::pull::DELETED_USER`], `merged` is also
+/// true when only `merged_at` was sent, and an empty `merged_by` login or
+/// lock reason reads as absent. `updated_at` is not read (`None`).
+impl From<wire::Pull> for Pull {
+    fn from(w: wire::Pull) -> Pull {
+        let login = |login: String| Login { login };
+        Pull {
             number: w.number,
             title: w.title,
-            user: wire::login(w.user),
+            user: Some(login(wire::login(w.user))),
             state: w.state,
             draft: w.draft.unwrap_or(false),
-            merged: w.merged.unwrap_or(false) || w.merged_at.is_some(),
+            merged: Some(w.merged.unwrap_or(false) || w.merged_at.is_some()),
             merged_at: w.merged_at,
-            merged_by: w.merged_by.map(|u| u.login).filter(|l| !l.is_empty()),
+            merged_by: w
+                .merged_by
+                .map(|u| u.login)
+                .filter(|l| !l.is_empty())
+                .map(login),
             merge_commit_sha: w.merge_commit_sha,
-            head: w.head.map(PullRef::from).unwrap_or_default(),
-            base: w.base.map(PullRef::from).unwrap_or_default(),
+            head: w.head.map(GitRef::from).unwrap_or_default(),
+            base: w.base.map(GitRef::from).unwrap_or_default(),
             labels: w
                 .labels
                 .unwrap_or_default()
                 .into_iter()
-                .map(|l| l.name)
+                .map(|l| LabelName { name: l.name })
                 .collect(),
             created_at: w.created_at,
-            html_url: w.html_url,
+            updated_at: None,
+            html_url: Some(w.html_url),
             changed_files: w.changed_files,
             additions: w.additions,
             deletions: w.deletions,
@@ -908,12 +884,12 @@ mod tests {
             "head": {"ref": "hotfix/x", "sha": "abc", "repo": null},
             "base": {"ref": "main", "sha": "def"},
             "created_at": "yesterday"}"#;
-        let pull: PullInfo = serde_json::from_str::<wire::Pull>(json).unwrap().into();
+        let pull: Pull = serde_json::from_str::<wire::Pull>(json).unwrap().into();
         assert_eq!(pull.number, 7);
-        assert_eq!(pull.user, "ghost");
-        assert!(!pull.draft && !pull.merged);
+        assert_eq!(pull.author(), "ghost");
+        assert!(!pull.draft && !pull.is_merged());
         assert_eq!(pull.head.ref_name, "hotfix/x");
-        assert_eq!(pull.head.repo_full_name, None);
+        assert_eq!(pull.head.repo, None);
         assert_eq!(pull.created_at, None);
         assert!(pull.labels.is_empty());
     }
@@ -922,13 +898,82 @@ mod tests {
     fn a_listed_pull_request_is_merged_when_it_has_merged_at() {
         let json =
             r#"{"number": 1, "merged_at": "2024-05-01T10:00:00Z", "labels": [{"name": "hotfix"}]}"#;
-        let pull: PullInfo = serde_json::from_str::<wire::Pull>(json).unwrap().into();
-        assert!(pull.merged);
-        assert_eq!(pull.labels, vec!["hotfix".to_string()]);
+        let pull: Pull = serde_json::from_str::<wire::Pull>(json).unwrap().into();
+        assert_eq!(pull.merged, Some(true));
+        assert_eq!(pull.label_names(), vec!["hotfix".to_string()]);
         assert_eq!(
             pull.merged_at.map(|t| t.to_rfc3339()),
             Some("2024-05-01T10:00:00+00:00".to_string())
         );
+    }
+
+    /// A pull request whose author deleted their account, as each path
+    /// carries it: `user: null` in the webhook and in the REST answer.
+    const DELETED_AUTHOR: &str = r#"{"number": 7, "title": "fix: x", "state": "open",
+        "user": null,
+        "head": {"ref": "hotfix/x", "sha": "abc"},
+        "base": {"ref": "main", "sha": "def"}}"#;
+
+    #[test]
+    fn a_deleted_author_is_ghost_on_the_webhook_and_the_rest_path() {
+        let webhook: Pull = serde_json::from_str(DELETED_AUTHOR).unwrap();
+        let rest: Pull = serde_json::from_str::<wire::Pull>(DELETED_AUTHOR)
+            .unwrap()
+            .into();
+        assert_eq!(webhook.author(), crate::pull::DELETED_USER);
+        assert_eq!(rest.author(), crate::pull::DELETED_USER);
+        assert_eq!(crate::pull::DELETED_USER, "ghost");
+    }
+
+    /// The two edges agree: every real delivery's `pull_request` (the
+    /// REST shape), read as the webhook reads it and as the REST client
+    /// converts it, is the same [`Pull`] but for what only one edge tells
+    /// (`updated_at` is not read from REST; REST states `merged` and the
+    /// author's spelling outright).
+    #[test]
+    fn every_real_pull_request_converts_as_the_webhook_reads_it() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/webhooks");
+        let (mut compared, mut locked, mut totals) = (0, 0, 0);
+        for dir in [root.clone(), root.join("ghes")] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                let body: serde_json::Value = match std::fs::read(&path) {
+                    Ok(b) if path.extension().is_some_and(|e| e == "json") => {
+                        serde_json::from_slice(&b).unwrap()
+                    }
+                    _ => continue,
+                };
+                let Some(raw) = body.get("pull_request").filter(|p| p.get("head").is_some()) else {
+                    continue;
+                };
+                let mut webhook: Pull = serde_json::from_value(raw.clone()).unwrap();
+                let rest: Pull = serde_json::from_value::<wire::Pull>(raw.clone())
+                    .unwrap()
+                    .into();
+                webhook.updated_at = None;
+                webhook.merged = Some(webhook.is_merged());
+                webhook.user = Some(Login {
+                    login: webhook.author().to_string(),
+                });
+                assert_eq!(rest, webhook, "{}", path.display());
+                compared += 1;
+                locked += usize::from(rest.locked);
+                totals += usize::from(rest.totals().is_some());
+            }
+        }
+        assert!(
+            compared > 50 && locked > 0 && totals > 0,
+            "{compared} {locked} {totals}"
+        );
+    }
+
+    #[test]
+    fn an_empty_login_is_ghost_too() {
+        let json = DELETED_AUTHOR.replace("\"user\": null", "\"user\": {\"login\": \"\"}");
+        let webhook: Pull = serde_json::from_str(&json).unwrap();
+        let rest: Pull = serde_json::from_str::<wire::Pull>(&json).unwrap().into();
+        assert_eq!(webhook.author(), crate::pull::DELETED_USER);
+        assert_eq!(rest.author(), crate::pull::DELETED_USER);
     }
 
     #[test]

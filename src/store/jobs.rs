@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{Backend, Store, StoreError, dur_ms, from_ms, int, ms, uint};
-use crate::events::{Job, PrKey, PullPayload, RepoName, Trigger};
+use crate::events::{Job, PrKey, RepoName, Trigger};
+use crate::pull::Pull;
 
 /// How many delivery ids a job keeps for its logs (as `Job::absorb`).
 const DELIVERIES_KEPT: usize = 8;
@@ -125,7 +126,7 @@ impl Store {
             number: uint(row.try_get("number")?),
         };
         let pull: Option<String> = row.try_get("pull")?;
-        let pull = match pull.map(|p| serde_json::from_str::<PullPayload>(&p)) {
+        let pull = match pull.map(|p| serde_json::from_str::<Pull>(&p)) {
             None => None,
             Some(Ok(p)) => Some(p),
             // The snapshot is only an optimisation: fetch it instead.

@@ -673,3 +673,60 @@ async fn a_commits_unmet_hotfix_verdicts_are_those_of_the_other_pull_requests_no
         Vec::<u64>::new()
     );
 }
+
+/// A job's pull request exactly as the version before `crate::pull::Pull`
+/// stored it (`serde_json::to_string` of the webhook type it kept): it
+/// must still load whole, not be dropped as unreadable and fetched again,
+/// and its author, lock, totals and fork facts must survive.
+#[tokio::test]
+async fn a_pull_request_stored_by_the_previous_version_still_loads() {
+    const STORED: &str = r#"{"number":7,"title":"fix: crash","user":{"login":"dev"},"state":"closed","draft":false,"merged":true,"merged_at":"2024-05-01T10:00:00Z","merged_by":{"login":"lead"},"merge_commit_sha":"m1","head":{"ref":"hotfix/1.0.1","sha":"h1","repo":{"full_name":"fork/app"}},"base":{"ref":"main","sha":"b1","repo":{"full_name":"octo/app"}},"labels":[{"name":"P0"}],"created_at":"2024-04-30T09:00:00Z","updated_at":"2024-05-01T10:00:01Z","html_url":"https://github.com/octo/app/pull/7","changed_files":3,"additions":10,"deletions":2,"locked":true,"active_lock_reason":"too heated"}"#;
+    let store = scratch().await;
+    let now = Utc::now();
+    store
+        .accept(
+            Some("d-1"),
+            &[job(7, Trigger::Full, "d-1")],
+            &[],
+            now,
+            Duration::ZERO,
+            100,
+        )
+        .await
+        .expect("accepted");
+    sqlx::query("UPDATE jobs SET pull = $1")
+        .bind(STORED)
+        .execute(&store.pool)
+        .await
+        .expect("written as the old version did");
+    let claimed = store
+        .claim("w1", now, LEASE)
+        .await
+        .expect("claim")
+        .expect("a job");
+    let pull = claimed.job.pull.expect("the stored pull request loads");
+    assert_eq!(pull.author(), "dev");
+    assert_eq!(
+        pull.merged_by.as_ref().map(|l| l.login.as_str()),
+        Some("lead")
+    );
+    assert!(pull.is_merged() && pull.locked && pull.head_in_fork());
+    assert_eq!(pull.active_lock_reason.as_deref(), Some("too heated"));
+    assert_eq!(
+        pull.totals()
+            .map(|t| (t.changed_files, t.additions, t.deletions)),
+        Some((3, 10, 2))
+    );
+    assert_eq!(
+        (pull.head.ref_name.as_str(), pull.base.ref_name.as_str()),
+        ("hotfix/1.0.1", "main")
+    );
+    assert_eq!(pull.label_names(), ["P0"]);
+    assert!(pull.updated_at.is_some() && pull.created_at.is_some());
+    // Written back, it is the same JSON: the shape did not move.
+    let again: serde_json::Value = serde_json::to_value(&pull).expect("json");
+    assert_eq!(
+        again,
+        serde_json::from_str::<serde_json::Value>(STORED).expect("json")
+    );
+}

@@ -7,6 +7,7 @@
 use super::RepoClient;
 use crate::github::error::GitHubError;
 use crate::github::http::{encode_path, query};
+use crate::pull::Pull;
 
 /// Check runs read at most per commit (3 pages of 100).
 const MAX_CHECK_RUN_PAGES: u64 = 3;
@@ -45,22 +46,6 @@ pub struct DeploymentInfo {
     /// `None` when it has no status yet.
     pub state: Option<String>,
     pub url: Option<String>,
-}
-
-/// A pull request that contains a commit (`GET
-/// /repos/{o}/{r}/commits/{sha}/pulls`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommitPull {
-    pub number: u64,
-    pub state: String,
-    pub head_sha: String,
-    /// The head branch (`head.ref`) and label names: enough to tell a
-    /// hotfix without fetching the pull request.
-    pub head_ref: String,
-    pub labels: Vec<String>,
-    pub base_ref: String,
-    pub merged_at: Option<String>,
-    pub merge_commit_sha: Option<String>,
 }
 
 mod wire {
@@ -142,35 +127,6 @@ mod wire {
         pub target_url: Option<String>,
         #[serde(default)]
         pub environment_url: Option<String>,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Ref {
-        #[serde(default, rename = "ref")]
-        pub ref_name: String,
-        #[serde(default)]
-        pub sha: String,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Label {
-        #[serde(default)]
-        pub name: String,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Pull {
-        pub number: u64,
-        #[serde(default)]
-        pub state: String,
-        pub head: Ref,
-        pub base: Ref,
-        #[serde(default)]
-        pub labels: Vec<Label>,
-        #[serde(default)]
-        pub merged_at: Option<String>,
-        #[serde(default)]
-        pub merge_commit_sha: Option<String>,
     }
 }
 
@@ -299,8 +255,8 @@ impl RepoClient {
     /// `GET /repos/{owner}/{repo}/commits/{sha}/pulls`: the pull requests
     /// that contain `sha` (open ones whose head it is, and merged ones).
     /// Needs Pull requests: read.
-    pub async fn commit_pulls(&self, sha: &str) -> Result<Vec<CommitPull>, GitHubError> {
-        let items: Vec<wire::Pull> = self
+    pub async fn commit_pulls(&self, sha: &str) -> Result<Vec<Pull>, GitHubError> {
+        let items: Vec<crate::github::types::wire::Pull> = self
             .core
             .pages(
                 &self.cred,
@@ -313,19 +269,7 @@ impl RepoClient {
                 100,
             )
             .await?;
-        Ok(items
-            .into_iter()
-            .map(|p| CommitPull {
-                number: p.number,
-                state: p.state,
-                head_sha: p.head.sha,
-                head_ref: p.head.ref_name,
-                labels: p.labels.into_iter().map(|l| l.name).collect(),
-                base_ref: p.base.ref_name,
-                merged_at: p.merged_at,
-                merge_commit_sha: p.merge_commit_sha,
-            })
-            .collect())
+        Ok(items.into_iter().map(Pull::from).collect())
     }
 
     /// Our app's id, to leave our own check runs out of the evidence.
