@@ -485,3 +485,149 @@ async fn a_replica_that_remembers_a_role_holders_write_access_does_not_pass_the_
     edited_on(&h, &[&h, &second], pull.number).await;
     assert_erin_fills_no_role(&h, "replica one, which asked about erin before");
 }
+
+// ---- 5. A fork's re-run after its author closed the P0 -----------------
+
+/// mallory (no write access) opened the P0 #7 from the fork `mallory/app`
+/// (labels by dana, a writer), closes it, then asks a writer to re-run its
+/// run (`external_id` `hotfix-pr:7`, no pull request listed): the re-run
+/// evaluates the closed pull request. A close by someone without write
+/// access must not stop the escalation, re-run or not: the check keeps
+/// failing and says so, and the deadline's escalation is posted once.
+#[tokio::test]
+async fn a_re_run_of_a_fork_p0_its_author_closed_neither_passes_nor_silences_the_escalation() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        author: "mallory".into(),
+        head_repo: Some("mallory/app".into()),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    fork_delivery(&h, "opened", pull.number).await;
+    h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
+    h.gh.add_state_event(
+        REPO,
+        pull.number,
+        "closed",
+        "mallory",
+        pull.created_at + Duration::minutes(3),
+    );
+    fork_delivery(&h, "closed", pull.number).await;
+    let closed = h.check(HEAD_SHA);
+
+    let spec = CheckRunSpec {
+        repo: REPO.into(),
+        name: "hotfix-policy".into(),
+        head_sha: HEAD_SHA.into(),
+        head_branch: pull.head_ref.clone(),
+        pull_numbers: vec![],
+        check_run_id: closed.id,
+        sender: "dana".into(),
+        ..CheckRunSpec::default()
+    };
+    let mut payload = webhook::check_run_rerequested(&spec);
+    payload["check_run"]["external_id"] = closed.external_id.clone().into();
+    assert_eq!(h.deliver("check_run", &payload).await, StatusCode::ACCEPTED);
+    h.settle().await;
+
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.update_count, closed.update_count + 1, "re-run: {text}");
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("Closed without merging by @mallory at ")
+            && text.contains(", who lacks write access: escalation continues"),
+        "{text}"
+    );
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1, "the escalation is posted");
+    assert_eq!(common::attacks::escalations(&h, pull.number), 1);
+}
+
+// ---- 6. A re-run of the merge-back check -------------------------------
+
+const MERGE_SHA: &str = "m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9";
+const MERGE_BACK_BRANCH: &str = "hotfix-guard/merge-back-7";
+
+fn merge_back_run(h: &Harness) -> common::fake_github::CheckRunRec {
+    let runs: Vec<_> =
+        h.gh.check_runs(REPO, MERGE_SHA)
+            .into_iter()
+            .filter(|r| r.name == "hotfix-policy/merge-back")
+            .collect();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    runs.into_iter().next().expect("one")
+}
+
+/// The approved P0 #7 is merged; the app opens the merge-back pull request
+/// into `develop` and its `hotfix-policy/merge-back` run waits for it. A
+/// writer clicks Re-run on that run (GitHub lists the merge-back pull
+/// request, whose head is the merge commit). Issue 9: a re-run always
+/// writes the run again, so that it visibly happens; the merge-back run
+/// must be written again and still wait (never pass while `develop` lacks
+/// the fix).
+///
+/// Finding (not an author's attack: the "Re-run re-runs" class): the
+/// re-run evaluates the pull request GitHub lists, the merge-back pull
+/// request itself, as a pull request into `develop` (not a hotfix): it
+/// writes a `hotfix-policy` run on the merge commit and never the
+/// merge-back run, which stays as it was (`events::classify`, `check_run`
+/// arm: `each(run.pull_requests)` for both check names). A re-run of the
+/// merge-back run with no pull request listed (the merge-back pull request
+/// merged or closed) is ignored. Fix: route a `hotfix-policy/merge-back`
+/// run's re-run to its hotfix (write the hotfix's number as the run's
+/// `external_id`, e.g. `merge-back:7`, and evaluate that pull request with
+/// `Trigger::Rerun`).
+#[tokio::test]
+#[ignore = "finding: a Re-run of the merge-back check evaluates the merge-back pull request (not a hotfix) and never writes the merge-back run again"]
+async fn a_re_run_of_the_merge_back_check_writes_it_again_and_it_still_waits() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        state: "closed".into(),
+        merged: true,
+        merge_commit_sha: Some(MERGE_SHA.into()),
+        merged_by: Some("alice".into()),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("closed", pull.number).await;
+    let before = merge_back_run(&h);
+    assert_eq!(before.status, "in_progress", "precondition");
+    let merge_back =
+        h.gh.pulls(REPO)
+            .into_iter()
+            .find(|p| p.head_ref == MERGE_BACK_BRANCH)
+            .expect("the merge-back pull request");
+
+    let spec = CheckRunSpec {
+        repo: REPO.into(),
+        name: "hotfix-policy/merge-back".into(),
+        head_sha: MERGE_SHA.into(),
+        head_branch: MERGE_BACK_BRANCH.into(),
+        pull_numbers: vec![merge_back.number],
+        check_run_id: before.id,
+        sender: "dana".into(),
+        ..CheckRunSpec::default()
+    };
+    let mut payload = webhook::check_run_rerequested(&spec);
+    payload["check_run"]["external_id"] = before.external_id.clone().into();
+    assert_eq!(h.deliver("check_run", &payload).await, StatusCode::ACCEPTED);
+    h.settle().await;
+
+    let after = merge_back_run(&h);
+    assert_eq!(
+        after.update_count,
+        before.update_count + 1,
+        "the re-run writes the merge-back run again"
+    );
+    assert_eq!(after.status, "in_progress");
+    assert_eq!(
+        after.title.as_deref(),
+        Some(format!("Waiting for #{} to merge into develop", merge_back.number).as_str())
+    );
+}
