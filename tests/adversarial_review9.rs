@@ -695,27 +695,14 @@ async fn refused_escalation(flood: usize) -> (Harness, PullSeed) {
 /// comment was never created, so level 1 must be posted, once, by a
 /// sweep after the unlock.
 ///
-/// Finding: the sweep marks a level's posting as started before the
-/// comment (`escalation::post` → `LevelRecord::posting`) and leaves the
-/// mark when GitHub refuses it as locked, so every later sweep must list
-/// the app's own comments to learn whether it was posted
-/// (`escalation::escalate`); past 100 pages that listing fails, and the
-/// sweep posts nothing ("cannot establish which escalation levels were
-/// posted"), at every pass, for as long as the comments stay: the
-/// escalation is silenced (the check run still shows the P0's failure).
-/// What it
-/// needs: the flood (anyone who can comment), and a lock that lands
-/// between the sweep's read of the pull request and its comment (a
-/// triage user toggling the lock around the deadline; any other failed
-/// comment write, a 502 or a timeout, marks it the same way). Fix: a
-/// 403 "locked" answer is GitHub saying the comment was not created:
-/// clear the posting mark there (record `seen` at the level already
-/// posted) so the next sweep posts from the store's record; keep the mark
-/// only for an answer that leaves the outcome unknown, and for those look
-/// for the app's own comment among the newest comments (`sort=created`,
-/// `direction=desc`, one page) instead of listing them all.
+/// Was a finding, now fixed (`escalation::post`): the sweep marks a
+/// level's posting as started before the comment and left the mark when
+/// GitHub refused it as locked, so every later sweep had to list the app's
+/// own comments to learn whether it was posted; past 100 pages that
+/// listing fails, and the escalation was silenced for good. A refusal (any
+/// 4xx: nothing was written) now clears the mark; only an unknown outcome
+/// (a 5xx, no answer) keeps it.
 #[tokio::test]
-#[ignore = "finding: an escalation comment refused as locked, behind more than 10,000 comments, is never posted (the posting mark makes every later sweep list all comments, which fails past 100 pages)"]
 async fn a_refused_escalation_behind_10001_comments_is_posted_once_after_the_unlock() {
     let (h, pull) = refused_escalation(10_001).await;
     assert_eq!(h.app.engine.sweep().await, 1, "posted after the unlock");

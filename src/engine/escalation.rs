@@ -189,10 +189,23 @@ async fn post(
     store.posting(key, level).await?;
     match client.create_comment(pull.number, body).await {
         Ok(_) => {}
-        // Not posted: the `posting` mark makes the next sweep look at the
-        // app's own comments first, as after any interrupted posting.
-        Err(e) if e.is_locked() => return Ok(false),
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            // GitHub refused it (a lock's 403 among others): nothing was
+            // written, so the mark goes and the next sweep posts the level
+            // without listing the comments first. Only an unknown outcome
+            // (a 5xx, no answer) keeps the mark: then the app's own
+            // comments must say whether it exists. Were a refusal to keep
+            // it, anyone could flood the conversation past the 100 pages a
+            // list can be read to, have a triage user lock it at the right
+            // moment, and silence the escalation for good.
+            if e.nothing_written() {
+                store.seen(key, level - 1).await?;
+            }
+            if e.is_locked() {
+                return Ok(false);
+            }
+            return Err(e.into());
+        }
     }
     store.posted(key, level).await?;
     Ok(true)

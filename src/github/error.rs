@@ -97,6 +97,24 @@ impl GitHubError {
         matches!(self.kind, ErrorKind::RateLimited { .. })
     }
 
+    /// Whether GitHub answered a write with a refusal, so that nothing was
+    /// written: a 4xx (a lock, a missing permission, a validation error, a
+    /// rate limit) or our own set-up stopping the request before it was
+    /// sent. `false` when the outcome is unknown: a 5xx, no answer, or an
+    /// answer we could not read (the write may have happened).
+    pub fn nothing_written(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::NotFound
+                | ErrorKind::Unauthorized
+                | ErrorKind::Forbidden
+                | ErrorKind::Locked
+                | ErrorKind::Validation(_)
+                | ErrorKind::RateLimited { .. }
+                | ErrorKind::Config(_)
+        )
+    }
+
     /// Whether trying the same work again later may succeed (rate limits,
     /// server and network trouble), as opposed to a refusal that will stand.
     pub fn is_transient(&self) -> bool {
@@ -160,6 +178,33 @@ impl fmt::Display for AfterAttempts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_refusal_says_nothing_was_written() {
+        let route = "POST /repos/{owner}/{repo}/issues/{n}/comments";
+        for kind in [
+            ErrorKind::Locked,
+            ErrorKind::Forbidden,
+            ErrorKind::NotFound,
+            ErrorKind::Validation("Body is too long".into()),
+            ErrorKind::RateLimited { retry_after: None },
+        ] {
+            assert!(
+                GitHubError::new(kind.clone(), route).nothing_written(),
+                "{kind:?}"
+            );
+        }
+        for kind in [
+            ErrorKind::Server { status: 502 },
+            ErrorKind::Transport("timed out".into()),
+            ErrorKind::Decode("not JSON".into()),
+        ] {
+            assert!(
+                !GitHubError::new(kind.clone(), route).nothing_written(),
+                "{kind:?}"
+            );
+        }
+    }
 
     #[test]
     fn server_error_reads_as_one_line_with_route_and_attempts() {
