@@ -460,8 +460,9 @@ async fn a_role_holders_lost_write_access_is_read_fresh_by_a_replica_that_never_
 /// edits #7's title until the delivery lands on replica one, which asked
 /// about erin minutes ago: the check must keep failing.
 ///
-/// Finding: replica one answers from its memo (`github::memo`, 5 minutes,
-/// per instance) that erin has write access and writes `success` again; it
+/// Was a finding, now fixed (`github::memo` is per repository client, that
+/// is per evaluation): replica one answered from its memo (5 minutes, per
+/// instance) that erin has write access and writes `success` again; it
 /// stands until #7 is evaluated again after the memo expired. What it
 /// needs: the access to be taken away within five minutes of an
 /// evaluation that asked about erin on that replica, and the author's edit
@@ -472,7 +473,6 @@ async fn a_role_holders_lost_write_access_is_read_fresh_by_a_replica_that_never_
 /// or drop it on GitHub's `member`/`membership`/`organization` deliveries
 /// through the store, as the policy cache should be (finding 1).
 #[tokio::test]
-#[ignore = "finding: a replica's five-minute memo of a role holder's write access outranks GitHub after the access is taken away; the author's edit there passes the P0 again"]
 async fn a_replica_that_remembers_a_role_holders_write_access_does_not_pass_the_p0_after_it_was_taken()
  {
     let (h, second, pull) = p0_approved_by_erin().await;

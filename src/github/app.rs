@@ -53,7 +53,8 @@ struct AppInner {
     core: Arc<Core>,
     key: Arc<AppKey>,
     tokens: Mutex<HashMap<u64, Arc<InstallationTokens>>>,
-    memo: Arc<Memo>,
+    /// Time to live and capacity of the memo each repository client gets.
+    memo_settings: (std::time::Duration, usize),
     refresh_margin: Duration,
     /// The bot login, learnt once (see `identity`).
     identity: Arc<super::identity::AppIdentity>,
@@ -85,7 +86,7 @@ impl GitHubApp {
                 key,
                 identity,
                 tokens: Mutex::new(HashMap::new()),
-                memo: Arc::new(Memo::new(opts.membership_ttl, opts.membership_capacity)),
+                memo_settings: (opts.membership_ttl, opts.membership_capacity),
                 refresh_margin: opts.token_refresh_margin,
             }),
         })
@@ -144,7 +145,7 @@ impl GitHubApp {
             app_id: self.inner.app_id,
             core: self.inner.core.clone(),
             cred: Credential::Installation { id, tokens },
-            memo: self.inner.memo.clone(),
+            memo_settings: self.inner.memo_settings,
             identity: self.inner.identity.clone(),
         })
     }
@@ -263,7 +264,8 @@ pub struct InstallationClient {
     app_id: u64,
     core: Arc<Core>,
     cred: Credential,
-    memo: Arc<Memo>,
+    /// Time to live and capacity of the memo each repository client gets.
+    memo_settings: (std::time::Duration, usize),
     identity: Arc<super::identity::AppIdentity>,
 }
 
@@ -315,7 +317,12 @@ impl InstallationClient {
         RepoClient::new(
             self.core.clone(),
             self.cred.clone(),
-            self.memo.clone(),
+            // A memo per repository client, that is per evaluation (and per
+            // sweep): within one evaluation a question is asked once; the
+            // next evaluation asks GitHub again (conditionally: an
+            // unchanged answer is a free 304), so a membership or a write
+            // access taken away counts at once, on every replica.
+            Arc::new(Memo::new(self.memo_settings.0, self.memo_settings.1)),
             Some(self.app_id),
             owner,
             repo,

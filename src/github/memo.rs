@@ -1,9 +1,12 @@
 //! A short-lived memory of team memberships and collaborator permissions.
 //!
 //! One evaluation asks "is alice in acme/eng-leads?" once per role and per
-//! approval, and a busy pull request is evaluated many times a minute. These
-//! answers change rarely, so they are kept for a few minutes per
-//! installation; bounded, so a flood of logins cannot grow it.
+//! approval. Each repository client (one per evaluation, one per sweep)
+//! has its own memo, so the same question is asked once per evaluation and
+//! never answered from an earlier one: a membership or write access taken
+//! away counts at the next evaluation, on every replica (an unchanged
+//! answer is a conditional request's 304, free against the rate limit).
+//! Bounded, so a flood of logins cannot grow it.
 
 use std::time::Duration;
 
