@@ -340,12 +340,14 @@ struct CheckRun {
 }
 
 /// The pull request a run of this app names in its `external_id`
-/// (`hotfix-pr:N` or `pr:N`, as `engine::publish::RunOwner` writes it);
-/// `None` for any other text.
+/// (`hotfix-pr:N`, `pr:N`, or `merge-back:N` for the merge-back check of
+/// hotfix N, as `engine::publish::RunOwner` writes it); `None` for any
+/// other text.
 fn run_pull_number(external_id: &str) -> Option<u64> {
     let number = external_id
         .strip_prefix("hotfix-pr:")
-        .or_else(|| external_id.strip_prefix("pr:"))?;
+        .or_else(|| external_id.strip_prefix("pr:"))
+        .or_else(|| external_id.strip_prefix("merge-back:"))?;
     number.parse().ok().filter(|n| *n > 0)
 }
 
@@ -595,14 +597,19 @@ fn intake(event: &str, e: Envelope) -> Intake {
                 commit(run.head_sha, run.pull_requests)
             } else if !ours || !wanted {
                 Ignored("check_run not acted on")
+            } else if let Some(number) = run
+                .external_id
+                .as_deref()
+                .and_then(run_pull_number)
+                .filter(|_| run.pull_requests.is_empty() || run.name == MERGE_BACK_CHECK_NAME)
+            {
+                // The run's own `external_id` names its pull request: GitHub
+                // lists none for a head in a fork, and for the merge-back
+                // check it lists the merge-back pull request, whose head is
+                // the merge commit, not the hotfix the run belongs to.
+                Intake::Evaluate(vec![make(number, None, Trigger::Rerun)])
             } else if run.pull_requests.is_empty() {
-                // GitHub lists no pull request for a head in a fork: the
-                // run's own `external_id` names it, so that a re-run of a
-                // fork pull request's run re-runs too.
-                match run.external_id.as_deref().and_then(run_pull_number) {
-                    Some(number) => Intake::Evaluate(vec![make(number, None, Trigger::Rerun)]),
-                    None => Ignored("check run has no pull request (fork or deleted branch)"),
-                }
+                Ignored("check run has no pull request (fork or deleted branch)")
             } else {
                 each(run.pull_requests)
             }
@@ -880,6 +887,17 @@ mod tests {
                 (intake, _) => panic!("{external_id:?}: {intake:?}"),
             }
         }
+        // The merge-back run names its hotfix: GitHub's list (the
+        // merge-back pull request) is not followed.
+        v["check_run"]["name"] = MERGE_BACK_CHECK_NAME.into();
+        v["check_run"]["pull_requests"] = serde_json::json!([{"number": 8}]);
+        v["check_run"]["external_id"] = "merge-back:7".into();
+        let (intake, _) =
+            classify("check_run", &serde_json::to_vec(&v).expect("json")).expect("parses");
+        let Intake::Evaluate(jobs) = intake else {
+            panic!("a job for the hotfix, got {intake:?}");
+        };
+        assert_eq!(jobs.iter().map(|j| j.key.number).collect::<Vec<_>>(), [7]);
         for text in [
             "hotfix-pr:0",
             "pr:",

@@ -569,8 +569,9 @@ fn merge_back_run(h: &Harness) -> common::fake_github::CheckRunRec {
 /// must be written again and still wait (never pass while `develop` lacks
 /// the fix).
 ///
-/// Finding (not an author's attack: the "Re-run re-runs" class): the
-/// re-run evaluates the pull request GitHub lists, the merge-back pull
+/// Was a finding, now fixed (the run's `external_id` is `merge-back:7`,
+/// and `events::classify` routes its re-run to #7). Not an author's
+/// attack (the "Re-run re-runs" class): the re-run evaluated the pull request GitHub lists, the merge-back pull
 /// request itself, as a pull request into `develop` (not a hotfix): it
 /// writes a `hotfix-policy` run on the merge commit and never the
 /// merge-back run, which stays as it was (`events::classify`, `check_run`
@@ -581,7 +582,6 @@ fn merge_back_run(h: &Harness) -> common::fake_github::CheckRunRec {
 /// `external_id`, e.g. `merge-back:7`, and evaluate that pull request with
 /// `Trigger::Rerun`).
 #[tokio::test]
-#[ignore = "finding: a Re-run of the merge-back check evaluates the merge-back pull request (not a hotfix) and never writes the merge-back run again"]
 async fn a_re_run_of_the_merge_back_check_writes_it_again_and_it_still_waits() {
     let h = Harness::start().await;
     let pull = PullSeed {

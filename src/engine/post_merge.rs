@@ -140,13 +140,14 @@ async fn merge_back(cx: &Context<'_>, merge_sha: &str) -> Result<MergeBack, GitH
         MergeBack::NoDevelop { .. } => return Ok(status),
     };
     cx.published
-        .write_check_run(
+        .write_owned_check_run(
             client,
             MERGE_BACK_CHECK_NAME,
             merge_sha,
             &output,
             Vec::new(),
             cx.rerun,
+            super::publish::RunOwner::MergeBack(cx.pull.number),
         )
         .await?;
     Ok(status)

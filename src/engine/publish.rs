@@ -614,17 +614,23 @@ pub enum RunOwner {
     Hotfix(u64),
     /// The pull request with this number, which is not a hotfix.
     NotHotfix(u64),
-    /// No pull request (the merge-back check).
+    /// No pull request (the direct-push audit).
     Unclaimed,
+    /// The merge-back check of the hotfix pull request with this number:
+    /// named so that a re-run of that run evaluates the hotfix (GitHub
+    /// lists the merge-back pull request, whose head is the merge commit).
+    MergeBack(u64),
 }
 
 impl RunOwner {
-    /// `hotfix-pr:N` or `pr:N`; `None` leaves the run's id as it is.
+    /// `hotfix-pr:N`, `pr:N` or `merge-back:N` (read back by
+    /// `events::run_pull_number`); `None` leaves the run's id as it is.
     fn external_id(self) -> Option<String> {
         match self {
             RunOwner::Hotfix(n) => Some(format!("hotfix-pr:{n}")),
             RunOwner::NotHotfix(n) => Some(format!("pr:{n}")),
             RunOwner::Unclaimed => None,
+            RunOwner::MergeBack(n) => Some(format!("merge-back:{n}")),
         }
     }
 
