@@ -702,6 +702,11 @@ pub struct Timeline {
     /// `closed` and `reopened` events: who closed the pull request (or
     /// reopened it) and when, by GitHub's clock.
     pub state_events: Vec<IssueEventInfo>,
+    /// `base_ref_changed` events: someone changed the pull request's base
+    /// branch (retargeted it), at `created_at` by GitHub's clock. GitHub
+    /// documents the event for the issue events API; when the timeline
+    /// carries it too it is read from there.
+    pub base_changes: Vec<IssueEventInfo>,
     /// `Some(items)` when the list was cut after `items` items (the client's
     /// page cap, `HttpOptions::max_pages` of 100): what came later is
     /// missing. `None`: the whole list.
@@ -741,6 +746,19 @@ impl Timeline {
                 if let Ok(w) = serde_json::from_value::<wire::IssueEvent>(item) {
                     self.state_events.push(w.into());
                 }
+            }
+            "base_ref_changed" => {
+                // An item that does not decode still says the base changed:
+                // kept without a time, which makes the change's time unknown.
+                let info = serde_json::from_value::<wire::IssueEvent>(item)
+                    .map(IssueEventInfo::from)
+                    .unwrap_or_else(|_| IssueEventInfo {
+                        event: "base_ref_changed".to_string(),
+                        actor: None,
+                        label: None,
+                        created_at: None,
+                    });
+                self.base_changes.push(info);
             }
             _ => {}
         }
