@@ -1049,4 +1049,25 @@ mod timeline_tests {
         assert_eq!(t.label_events[0].label.as_deref(), Some("P0"));
         assert_eq!(t.label_events[0].actor.as_deref(), Some("dana"));
     }
+
+    /// A retarget is kept with GitHub's time; one that does not decode is
+    /// kept too, without a time (the change is then of unknown time, never
+    /// ignored).
+    #[test]
+    fn keeps_every_base_change_even_one_that_does_not_decode() {
+        let mut t = Timeline::default();
+        t.push(
+            json!({"event": "base_ref_changed", "actor": {"login": "dave"},
+                      "created_at": "2026-11-26T10:05:00Z"}),
+        );
+        t.push(json!({"event": "base_ref_changed", "actor": "not an object"}));
+        assert_eq!(t.base_changes.len(), 2);
+        assert_eq!(t.base_changes[0].actor.as_deref(), Some("dave"));
+        assert_eq!(
+            t.base_changes[0].created_at.map(|at| at.to_rfc3339()),
+            Some("2026-11-26T10:05:00+00:00".to_string())
+        );
+        assert_eq!(t.base_changes[1].created_at, None);
+        assert!(t.state_events.is_empty() && t.label_events.is_empty());
+    }
 }
