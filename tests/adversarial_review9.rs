@@ -17,10 +17,12 @@ mod common;
 use axum::http::StatusCode;
 use chrono::Duration;
 
-use common::attacks::{approve_by_comment, approved_by_both_roles, fork_delivery, text_of};
+use common::attacks::{
+    approve_by_comment, approved_by_both_roles, fork_delivery, label_delivery_slow, text_of,
+};
 use common::fake_github::PullSeed;
 use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
-use common::webhook::{self, CheckRunSpec, PrSpec};
+use common::webhook::{self, CheckRunSpec, PrSpec, ReviewSpec};
 
 /// A commit the author pushes after the approvals: unreviewed code.
 const NEW_HEAD: &str = "a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9";
@@ -220,12 +222,19 @@ async fn p0_approved_against_develop() -> (Harness, PullSeed) {
 }
 
 /// The author changes #7's base to `main` (`pull_request.edited` with
-/// `changes.base`); GitHub adds a `base_ref_changed` item to the timeline.
+/// `changes.base`) ten minutes after it was opened; GitHub records a
+/// `base_ref_changed` event (issue events, and the timeline) with its time.
 async fn retarget_to_main(h: &Harness, pull: &PullSeed) {
     h.gh.update_pull(REPO, pull.number, |p| {
         p.base_ref = "main".into();
         p.base_sha = BASE_SHA.into();
     });
+    h.gh.add_base_change(
+        REPO,
+        pull.number,
+        &pull.author,
+        pull.created_at + Duration::minutes(10),
+    );
     let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1);
     let payload = webhook::pull_request_edited(
         &spec,
@@ -291,19 +300,13 @@ async fn approvals_given_after_retargeting_to_main_pass_the_hotfix() {
 /// another base. The check must not pass on approvals given before the
 /// base changed.
 ///
-/// Finding: approvals are bound to the head commit only (a review's
-/// `commit_id`; a comment's time against the head's push), never to the
-/// base: #7 passes on `main` with approvals given against `develop`. What
-/// limits it: the version rule fails a head whose `VERSION` came from a
-/// `develop` that is ahead (1.3.0-dev is not 1.2.3's patch), and a size
-/// limit (`max_changed_files`) fails a large diff; neither holds when
-/// `develop`'s `VERSION` still equals `main`'s and the policy sets no size
-/// limit. Fix: read the timeline's `base_ref_changed` items (`created_at`,
-/// server time) and treat approvals (comments and reviews) older than the
-/// latest one as stale ("approve again: the base changed to main after
-/// this approval"); the fake GitHub needs that timeline item.
+/// Was a finding: approvals were bound to the head commit only (a
+/// review's `commit_id`; a comment's time against the head's push), never
+/// to the base, so #7 passed on `main` with approvals given against
+/// `develop`. Fixed: the latest `base_ref_changed` event's `created_at`
+/// (server time) is a fact, and approvals (comments and reviews) given at
+/// or before it are stale, each named in the report.
 #[tokio::test]
-#[ignore = "finding: approvals given while the pull request targeted develop count after the author retargets it to main (approvals are bound to the head, not the base)"]
 async fn approvals_given_against_develop_do_not_pass_the_hotfix_retargeted_to_main() {
     let (h, pull) = p0_approved_against_develop().await;
     retarget_to_main(&h, &pull).await;
@@ -313,6 +316,77 @@ async fn approvals_given_against_develop_do_not_pass_the_hotfix_retargeted_to_ma
     assert!(
         text.contains("needs engineering-lead and on-call-manager approval"),
         "{text}"
+    );
+    for who in ["alice", "oncall-olga"] {
+        assert!(
+            text.contains(&format!(
+                "@{who}'s /hotfix approve came before the base branch changed to `main`"
+            )),
+            "{who}: {text}"
+        );
+    }
+}
+
+/// The same with reviews: both roles approve #7's head by review while it
+/// targets `develop` (the head is the same commit after the retarget, so
+/// `commit_id` alone would count them); after the retarget they are
+/// stale, and approving again counts.
+#[tokio::test]
+async fn reviews_given_against_develop_are_stale_after_the_retarget_and_count_when_given_again() {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        base_ref: "develop".into(),
+        base_sha: DEVELOP_SHA.into(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.gh.set_file(REPO, BASE_SHA, "VERSION", "1.2.3\n");
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    for (who, minutes) in [("alice", 1), ("oncall-olga", 2)] {
+        h.gh.add_review_at(
+            REPO,
+            pull.number,
+            who,
+            "APPROVED",
+            HEAD_SHA,
+            pull.created_at + Duration::minutes(minutes),
+        );
+    }
+    h.pull_request("opened", pull.number).await;
+    retarget_to_main(&h, &pull).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("@alice's review came before the base branch changed to `main`"),
+        "{text}"
+    );
+
+    for (who, minutes, id) in [("alice", 11, 101), ("oncall-olga", 12, 102)] {
+        h.gh.add_review_at(
+            REPO,
+            pull.number,
+            who,
+            "APPROVED",
+            HEAD_SHA,
+            pull.created_at + Duration::minutes(minutes),
+        );
+        let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1);
+        let review = ReviewSpec::approved(id, who, HEAD_SHA);
+        let payload = webhook::review_event("submitted", &spec, &review);
+        assert_eq!(
+            h.deliver("pull_request_review", &payload).await,
+            StatusCode::ACCEPTED
+        );
+        h.settle().await;
+    }
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        text_of(&run)
     );
 }
 
@@ -708,4 +782,103 @@ async fn a_refused_escalation_behind_10001_comments_is_posted_once_after_the_unl
     assert_eq!(h.app.engine.sweep().await, 1, "posted after the unlock");
     assert_eq!(h.app.engine.sweep().await, 0, "and only once");
     assert_eq!(level_posts(&h, pull.number, 1), 1);
+}
+
+// ---- 2b. A base change behind a flooded timeline or events list ---------
+
+/// What can flood a list: comments (anyone who can comment) cut the
+/// timeline only; events the author can cause at will (renaming the pull
+/// request) cut the issue events list too.
+#[derive(Clone, Copy)]
+enum Flood {
+    Comments,
+    AuthorRenames,
+}
+
+/// #7 against `develop`, approved by both roles by review (reviews are read
+/// in full from their own list when the timeline is cut), 10,001 items of
+/// `flood` before the approvals, then retargeted to `main`. Returns the
+/// check run's conclusion and text.
+async fn reviewed_flooded_and_retargeted(flood: Flood) -> (Option<String>, String) {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        base_ref: "develop".into(),
+        base_sha: DEVELOP_SHA.into(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.gh.set_file(REPO, BASE_SHA, "VERSION", "1.2.3\n");
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    let early = pull.created_at + Duration::seconds(30);
+    for n in 0..10_001 {
+        match flood {
+            Flood::Comments => {
+                h.gh.add_comment_at(REPO, pull.number, "chatty", &format!("+1 ({n})"), early);
+            }
+            Flood::AuthorRenames => {
+                h.gh.add_state_event(REPO, pull.number, "renamed", &pull.author, early);
+            }
+        }
+    }
+    for (who, minutes) in [("alice", 1), ("oncall-olga", 2)] {
+        h.gh.add_review_at(
+            REPO,
+            pull.number,
+            who,
+            "APPROVED",
+            HEAD_SHA,
+            pull.created_at + Duration::minutes(minutes),
+        );
+    }
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.base_ref = "main".into();
+        p.base_sha = BASE_SHA.into();
+    });
+    h.gh.add_base_change(
+        REPO,
+        pull.number,
+        &pull.author,
+        pull.created_at + Duration::minutes(10),
+    );
+    h.clock.set(pull.created_at + Duration::minutes(11));
+    // The evaluation reads hundreds of pages: wait for its write.
+    label_delivery_slow(&h, pull.number, "labeled", "P0").await;
+    let run = h.check(HEAD_SHA);
+    (run.conclusion.clone(), text_of(&run))
+}
+
+/// The timeline is cut after 10,000 comments, so the retarget is past its
+/// cut; the issue events list (read then, and where GitHub documents
+/// `base_ref_changed`) still shows it: the reviews given against `develop`
+/// are stale.
+#[tokio::test]
+async fn a_retarget_past_a_cut_timeline_is_read_from_the_events_list() {
+    let (conclusion, text) = reviewed_flooded_and_retargeted(Flood::Comments).await;
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("@alice's review came before the base branch changed to `main`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("needs engineering-lead and on-call-manager approval"),
+        "{text}"
+    );
+}
+
+/// The author's renames cut the events list too: a retarget past its cut
+/// is unread, so no approval is known to follow the latest base change.
+/// Fail closed: every approval is stale, and the report says why.
+#[tokio::test]
+async fn a_cut_events_list_makes_every_approval_stale_for_an_unknown_retarget() {
+    let (conclusion, text) = reviewed_flooded_and_retargeted(Flood::AuthorRenames).await;
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains(
+            "@alice's review is stale — approve again: could not confirm it came after the latest change of the base branch (now `main`)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("more than 10,000 issue events"), "{text}");
 }

@@ -98,6 +98,10 @@ pub async fn facts(
     // A cut events list may hide a later close by someone else: who closed
     // it last is then unknown (escalation continues).
     let events_cut = rules::verdict::events_cut(&cut);
+    // Retargets: from the timeline, or from the events list when the
+    // timeline was cut; a cut events list leaves one past its cut unread.
+    let base_change_times: Vec<_> = timeline.base_changes.iter().map(|e| e.created_at).collect();
+    facts.base_changed = rules::BaseChange::latest(&base_change_times, events_cut);
     let closed_by = timeline
         .state_events
         .iter()
@@ -505,6 +509,7 @@ pub async fn designation(
         )?;
         timeline.label_events = events.label_events;
         timeline.state_events = events.state_events;
+        timeline.base_changes = events.base_changes;
         if let Some(items) = events.cut_after {
             cut.push(rules::verdict::CutList::Events { items });
         }
@@ -692,6 +697,7 @@ fn base_facts(client: &RepoClient, pull: &Pull) -> PullRequestFacts {
         merged_by: pull.merged_by.as_ref().map(|u| u.login.clone()),
         head_pushed_at: None,
         head_pushed_source: None,
+        base_changed: rules::BaseChange::Never,
         totals: pull.totals(),
         labels: pull
             .labels

@@ -1197,7 +1197,8 @@ async fn a_timeline_past_the_page_cap_comes_back_cut_and_the_events_list_is_read
                     {"event": "labeled", "actor": {"login": "alice"}, "label": {"name": "P0"},
                      "created_at": "2026-01-01T00:20:00Z"},
                     {"event": "renamed", "actor": {"login": "u"}, "created_at": "2026-01-01T00:21:00Z"},
-                    {"event": "closed", "actor": {"login": "dana"}, "created_at": "2026-01-01T00:22:00Z"}
+                    {"event": "closed", "actor": {"login": "dana"}, "created_at": "2026-01-01T00:22:00Z"},
+                    {"event": "base_ref_changed", "actor": {"login": "u"}, "created_at": "2026-01-01T00:23:00Z"}
                 ]),
             );
         }
@@ -1222,4 +1223,7 @@ async fn a_timeline_past_the_page_cap_comes_back_cut_and_the_events_list_is_read
     assert_eq!(events.label_events.len(), 1);
     assert_eq!(events.label_events[0].actor.as_deref(), Some("alice"));
     assert_eq!(events.state_events.len(), 1);
+    // GitHub documents `base_ref_changed` for this list: read from here
+    // when the timeline was cut.
+    assert_eq!(events.base_changes.len(), 1);
 }

@@ -702,6 +702,11 @@ pub struct Timeline {
     /// `closed` and `reopened` events: who closed the pull request (or
     /// reopened it) and when, by GitHub's clock.
     pub state_events: Vec<IssueEventInfo>,
+    /// `base_ref_changed` events: someone changed the pull request's base
+    /// branch (retargeted it), at `created_at` by GitHub's clock. GitHub
+    /// documents the event for the issue events API; when the timeline
+    /// carries it too it is read from there.
+    pub base_changes: Vec<IssueEventInfo>,
     /// `Some(items)` when the list was cut after `items` items (the client's
     /// page cap, `HttpOptions::max_pages` of 100): what came later is
     /// missing. `None`: the whole list.
@@ -741,6 +746,19 @@ impl Timeline {
                 if let Ok(w) = serde_json::from_value::<wire::IssueEvent>(item) {
                     self.state_events.push(w.into());
                 }
+            }
+            "base_ref_changed" => {
+                // An item that does not decode still says the base changed:
+                // kept without a time, which makes the change's time unknown.
+                let info = serde_json::from_value::<wire::IssueEvent>(item)
+                    .map(IssueEventInfo::from)
+                    .unwrap_or_else(|_| IssueEventInfo {
+                        event: "base_ref_changed".to_string(),
+                        actor: None,
+                        label: None,
+                        created_at: None,
+                    });
+                self.base_changes.push(info);
             }
             _ => {}
         }
@@ -1030,5 +1048,26 @@ mod timeline_tests {
         assert_eq!(t.label_events.len(), 1);
         assert_eq!(t.label_events[0].label.as_deref(), Some("P0"));
         assert_eq!(t.label_events[0].actor.as_deref(), Some("dana"));
+    }
+
+    /// A retarget is kept with GitHub's time; one that does not decode is
+    /// kept too, without a time (the change is then of unknown time, never
+    /// ignored).
+    #[test]
+    fn keeps_every_base_change_even_one_that_does_not_decode() {
+        let mut t = Timeline::default();
+        t.push(
+            json!({"event": "base_ref_changed", "actor": {"login": "dave"},
+                      "created_at": "2026-11-26T10:05:00Z"}),
+        );
+        t.push(json!({"event": "base_ref_changed", "actor": "not an object"}));
+        assert_eq!(t.base_changes.len(), 2);
+        assert_eq!(t.base_changes[0].actor.as_deref(), Some("dave"));
+        assert_eq!(
+            t.base_changes[0].created_at.map(|at| at.to_rfc3339()),
+            Some("2026-11-26T10:05:00+00:00".to_string())
+        );
+        assert_eq!(t.base_changes[1].created_at, None);
+        assert!(t.state_events.is_empty() && t.label_events.is_empty());
     }
 }

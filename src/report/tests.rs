@@ -353,3 +353,17 @@ fn p0_with_unconfirmed_facts_check_output() {
     let out = check(&policy, &facts, PolicySource::Repository);
     insta::assert_snapshot!("check_p0_severity_applier_unknown", render(&out));
 }
+
+/// Both roles approved against the old base, then the pull request was
+/// retargeted to `main`: each approval is named stale in the notes.
+#[test]
+fn p0_approved_before_the_base_changed_check_output() {
+    let policy = p0_policy();
+    let mut facts = p0_approved();
+    facts.base_changed = BaseChange::At {
+        at: ts("2026-11-26T13:40:00Z"),
+    };
+    let out = check(&policy, &facts, PolicySource::Repository);
+    assert_eq!(out.conclusion, "failure");
+    insta::assert_snapshot!("check_p0_approved_before_base_change", render(&out));
+}

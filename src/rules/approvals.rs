@@ -2,13 +2,15 @@
 //! number of approvals from people with write access.
 //!
 //! Reads: `reviews`, `comments` (approval command), `head_sha`,
-//! `head_pushed_at` (server time of the push that made the head), `author`, `team_members`, `permissions`.
+//! `head_pushed_at` (server time of the push that made the head),
+//! `base_changed` (server time of the latest retarget), `author`,
+//! `team_members`, `permissions`.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::policy::{Policy, Severity};
-use crate::rules::facts::{Comment, PullRequestFacts, Review, ReviewState};
+use crate::rules::facts::{BaseChange, Comment, PullRequestFacts, Review, ReviewState};
 use crate::rules::matching::assign_roles;
 use crate::rules::members::{Membership, in_role, permission_of, role_members, same_login};
 use crate::rules::result::{RuleId, RuleResult};
@@ -267,6 +269,9 @@ impl<'a> Ctx<'a> {
                     ));
                     return None;
                 }
+                if dismiss_stale && self.before_base_change(login, "review", review.submitted_at) {
+                    return None;
+                }
                 Some(Approval {
                     login: login.to_string(),
                     via: ApprovalVia::Review,
@@ -301,6 +306,9 @@ impl<'a> Ctx<'a> {
                             return None;
                         }
                     }
+                    if self.before_base_change(login, &command, Some(comment.created_at)) {
+                        return None;
+                    }
                 }
                 Some(Approval {
                     login: login.to_string(),
@@ -309,6 +317,33 @@ impl<'a> Ctx<'a> {
                     at: Some(comment.created_at),
                     html_url: comment.html_url.clone(),
                 })
+            }
+        }
+    }
+
+    /// True (with a note) when an approval given at `at` (server time) is
+    /// not known to follow the latest change of the base branch
+    /// (`facts.base_changed`): it was given against another base. An
+    /// approval in the same second as the change is not known to follow
+    /// it (GitHub's times are to the second): stale. `what` names the
+    /// approval (`review`, the command).
+    fn before_base_change(&mut self, login: &str, what: &str, at: Option<DateTime<Utc>>) -> bool {
+        let base = &self.facts.base_ref;
+        match (self.facts.base_changed, at) {
+            (BaseChange::Never, _) => false,
+            (BaseChange::At { at: changed }, Some(at)) if at > changed => false,
+            (BaseChange::At { at: changed }, Some(_)) => {
+                self.note(format!(
+                    "@{login}'s {what} came before the base branch changed to `{base}` ({}): stale, approve again",
+                    format_utc_minute(changed)
+                ));
+                true
+            }
+            (BaseChange::At { .. } | BaseChange::Unknown, _) => {
+                self.note(format!(
+                    "@{login}'s {what} is stale — approve again: could not confirm it came after the latest change of the base branch (now `{base}`)"
+                ));
+                true
             }
         }
     }
@@ -519,3 +554,6 @@ pub fn check(policy: &Policy, severity: &Severity, facts: &PullRequestFacts) -> 
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod base_change_tests;

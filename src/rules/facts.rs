@@ -143,6 +143,43 @@ pub enum PushTimeSource {
     FirstDelivery,
 }
 
+/// The latest change of the pull request's base branch (a retarget), from
+/// GitHub's `base_ref_changed` issue events (`created_at`, server time).
+/// An approval given before it was given against another base: the same
+/// head brings a different diff once the base changes, so it is stale
+/// (GitHub's "dismiss stale approvals" dismisses reviews on a base change
+/// too; it never touches a comment).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum BaseChange {
+    /// The whole list was read and names no base change.
+    #[default]
+    Never,
+    /// The latest `base_ref_changed` event's `created_at`.
+    At { at: DateTime<Utc> },
+    /// A base change cannot be ruled out or dated: the issue events list
+    /// was cut at the page cap (a change past the cut is unread), or a
+    /// listed change carries no time. Every approval is stale.
+    Unknown,
+}
+
+impl BaseChange {
+    /// From the `created_at` of every `base_ref_changed` event listed
+    /// (`None` where an event had none) and whether the list was cut.
+    pub fn latest(times: &[Option<DateTime<Utc>>], cut: bool) -> BaseChange {
+        if cut || times.iter().any(Option::is_none) {
+            return BaseChange::Unknown;
+        }
+        times
+            .iter()
+            .flatten()
+            .max()
+            .map_or(BaseChange::Never, |at| BaseChange::At { at: *at })
+    }
+}
+
 /// A pull request's size as GitHub counts it, whatever the files list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangeTotals {
@@ -206,6 +243,10 @@ pub struct PullRequestFacts {
     /// Where `head_pushed_at` came from.
     #[serde(default)]
     pub head_pushed_source: Option<PushTimeSource>,
+    /// The latest change of the base branch (`base_ref_changed`, server
+    /// time): approvals given at or before it are stale.
+    #[serde(default)]
+    pub base_changed: BaseChange,
     /// The pull request's own totals (`changed_files`, `additions`,
     /// `deletions` of `GET /pulls/{n}` or the webhook's `pull_request`);
     /// `None` when GitHub's answer did not carry them.

@@ -152,6 +152,7 @@ pub fn p0_facts() -> PullRequestFacts {
         merged_by: None,
         head_pushed_at: Some(ts("2026-11-26T13:10:00Z")),
         head_pushed_source: Some(PushTimeSource::RepositoryActivity),
+        base_changed: BaseChange::Never,
         totals: None,
         labels: vec![label("hotfix"), label("P0")],
         label_events: vec![

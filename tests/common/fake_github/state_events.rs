@@ -1,5 +1,7 @@
 //! `closed` and `reopened` timeline events: who closed or reopened a pull
-//! request, with GitHub's time (the timeline's `actor` and `created_at`).
+//! request, with GitHub's time (the timeline's `actor` and `created_at`);
+//! and `base_ref_changed`: who retargeted it, and when. All are served by
+//! both the timeline and the issue events list.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -12,7 +14,7 @@ use super::shapes::{self, Ctx};
 pub struct StateEventRec {
     pub id: u64,
     pub issue_number: u64,
-    /// `closed` or `reopened`.
+    /// `closed`, `reopened` or `base_ref_changed`.
     pub event: String,
     pub actor: String,
     pub created_at: DateTime<Utc>,
@@ -41,11 +43,18 @@ impl FakeGitHub {
             });
         });
     }
+
+    /// `actor` changed pull request `number`'s base branch at `at` (the
+    /// `base_ref_changed` event; it names neither branch). The pull
+    /// request's own `base` is set apart (`update_pull`).
+    pub fn add_base_change(&self, repo: &str, number: u64, actor: &str, at: DateTime<Utc>) {
+        self.add_state_event(repo, number, "base_ref_changed", actor, at);
+    }
 }
 
 /// The timeline item GitHub writes for it.
 pub(super) fn item(cx: &Ctx, full_name: &str, e: &StateEventRec) -> Value {
-    json!({
+    let mut item = json!({
         "id": e.id,
         "node_id": format!("CE_{}", e.id),
         "url": format!("{}/issues/events/{}", cx.repo_api(full_name), e.id),
@@ -56,5 +65,12 @@ pub(super) fn item(cx: &Ctx, full_name: &str, e: &StateEventRec) -> Value {
         "created_at": e.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "state_reason": null,
         "performed_via_github_app": null,
-    })
+    });
+    // Only a close or reopen has a state reason.
+    if e.event == "base_ref_changed"
+        && let Some(map) = item.as_object_mut()
+    {
+        map.remove("state_reason");
+    }
+    item
 }
