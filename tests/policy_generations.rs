@@ -160,3 +160,69 @@ async fn without_a_policy_push_a_replica_reads_the_policy_once() {
     );
     assert_eq!(verdict(&h).0.as_deref(), Some("success"));
 }
+
+/// The store cannot give the policy's generation (here its table is gone,
+/// as a broken or foreign schema would be). A policy push is then refused
+/// with 503, so that GitHub's redelivery brings it back, instead of being
+/// accepted with only the receiving instance told. And an evaluation on
+/// the other replica does not take its cached policy for current: it reads
+/// the file again and judges #7 by the tightened policy.
+#[tokio::test]
+async fn without_the_generation_the_push_is_refused_and_no_replica_trusts_its_cache() {
+    use sqlx::{Connection as _, Executor as _};
+
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..h.p0()
+    };
+    h.seed(&count_policy(), &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
+    let second = Harness::on_shared_store(&h).await;
+    second.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    edited_on(&second, &[&h, &second], pull.number, "fix: login loop (P2)").await;
+    assert_eq!(verdict(&h).0.as_deref(), Some("success"), "precondition");
+
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&h.database_url)
+        .await
+        .expect("the test store opens");
+    conn.execute("DROP TABLE policy_generations")
+        .await
+        .expect("drop the table");
+    conn.close().await.expect("closed");
+
+    h.gh.set_file(REPO, "main", POLICY_PATH, &lead_policy());
+    let push = webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    assert_eq!(
+        h.deliver("push", &push).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "a policy push whose generation cannot be stored is not accepted"
+    );
+
+    let reads_before = h.gh.count("GET", "hotfix-policy.yml");
+    edited_on(
+        &second,
+        &[&h, &second],
+        pull.number,
+        "fix: login loop (P2, again)",
+    )
+    .await;
+    assert!(
+        h.gh.count("GET", "hotfix-policy.yml") > reads_before,
+        "replica two read the policy again"
+    );
+    let (conclusion, text) = verdict(&h);
+    assert_eq!(
+        conclusion.as_deref(),
+        Some("failure"),
+        "replica two: {text}"
+    );
+    assert!(
+        text.contains("needs engineering-lead approval"),
+        "replica two: {text}"
+    );
+}
