@@ -148,20 +148,15 @@ async fn a_policy_tightened_on_main_judges_the_authors_next_edit() {
 /// holds the old policy in memory (`PolicyCache`, up to `TTL`, 10
 /// minutes): the check must stay failing.
 ///
-/// Finding: replica two judges #7 by the policy it loaded before the push
-/// and writes `success` (the store's record says the run shows replica
-/// one's failure, so the write is made). The success then stands until #7
-/// is evaluated again by an instance that has the new policy; branch
-/// protection lets #7 merge meanwhile. What the author needs: to edit the
-/// pull request within 10 minutes of the policy push (a failed try on
-/// replica one only rewrites the failure, so the author tries again), and
-/// replica two to have loaded the policy before the push (any evaluation
-/// of any pull request of the repository in the 10 minutes before). The
-/// cache is dropped only on the instance that received the push
-/// (`server::webhook` → `Intake::PolicyChanged` → `Engine::forget_policy`):
-/// an instance's memory outranks GitHub's file on `main`.
+/// Was a finding, now fixed: replica two judged #7 by the policy it loaded
+/// before the push and wrote `success`, which stood until an instance with
+/// the new policy evaluated #7 again (branch protection let #7 merge
+/// meanwhile); the cache was dropped only on the instance that received
+/// the push. Now the push's intake bumps the repository's policy
+/// generation in the store before it is answered, and every evaluation
+/// uses a cached policy only when it was loaded at the generation the
+/// store holds (`Store::policy_generation`, `Engine::policy`).
 #[tokio::test]
-#[ignore = "finding: a replica that did not receive the policy push judges by its cached old policy for up to 10 minutes; the author's edit there passes a hotfix the tightened policy fails"]
 async fn a_replica_that_missed_the_policy_push_does_not_pass_the_hotfix_on_its_old_policy() {
     let (h, second, pull) = approved_p2_on_two_replicas(&p2_count_policy()).await;
     tighten_the_policy_on_main(&h).await;

@@ -142,7 +142,7 @@ impl super::Engine {
     ) -> Result<super::Outcome, super::EngineError> {
         use crate::events::{Job, PrKey, Trigger};
         let client = self.client(key).await?;
-        let loaded = self.policies.get(&client).await?;
+        let loaded = self.policy(&client).await?;
         let mut first_error: Option<super::EngineError> = None;
         for push in &work.pushes {
             // The audit may create or update the commit's hotfix-policy

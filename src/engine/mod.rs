@@ -122,8 +122,33 @@ impl Engine {
         &self.store
     }
 
+    /// Drops this instance's cached policy of `repo` (a push changed its
+    /// file). The other instances learn of it from the store's policy
+    /// generation, which the push's intake bumps.
     pub fn forget_policy(&self, repo: &RepoName) {
         self.policies.forget(repo);
+    }
+
+    /// The policy in force for the client's repository, from this
+    /// instance's cache only when it was loaded at the policy generation
+    /// the store holds now (one store read; `Store::policy_generation`):
+    /// another instance may have received the push that changed it. A
+    /// store that cannot be read is not taken as "unchanged": the file is
+    /// read again from GitHub. Errors: as `PolicyCache::get`.
+    async fn policy(&self, client: &RepoClient) -> Result<Arc<LoadedPolicy>, GitHubError> {
+        let repo = client.repo_name();
+        let generation = match self
+            .store
+            .policy_generation(&repo, &policy_cache::fallback_repo(&repo))
+            .await
+        {
+            Ok(generation) => Some(generation),
+            Err(e) => {
+                tracing::warn!(repository = %repo, error = %e, "policy generation unreadable; reading the policy from GitHub");
+                None
+            }
+        };
+        self.policies.get(client, generation).await
     }
 
     /// Evaluates one job and logs the result. An error means the job's
@@ -178,7 +203,7 @@ impl Engine {
             return Ok(Outcome::Routed { pulls: 0 });
         }
         let client = self.client(&job.key).await?;
-        let loaded = self.policies.get(&client).await?;
+        let loaded = self.policy(&client).await?;
         if let (Trigger::Comment { body }, Ok(policy)) = (&job.trigger, &loaded.policy)
             && !rules::is_command(&policy.approvals.command, body)
         {
@@ -573,7 +598,7 @@ impl Engine {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<escalation::Escalated, escalation::EscalateError> {
         let client = self.client(key).await?;
-        let loaded = self.policies.get(&client).await?;
+        let loaded = self.policy(&client).await?;
         let Ok(policy) = &loaded.policy else {
             return Ok(escalation::Escalated::default());
         };
@@ -643,7 +668,7 @@ impl Engine {
         let installation = self.github.installation(id).await?;
         for repo in installation.list_repositories(max_repositories).await? {
             let client = installation.repo(&repo.owner, &repo.name);
-            let loaded = self.policies.get(&client).await?;
+            let loaded = self.policy(&client).await?;
             let Ok(policy) = &loaded.policy else {
                 continue;
             };
@@ -780,7 +805,7 @@ pub async fn read_only_facts(
     let (policy, source) = match policy {
         Some(policy) => (policy, PolicySource::Repository),
         None => {
-            let loaded = PolicyCache::default().get(&client).await?;
+            let loaded = PolicyCache::default().get(&client, None).await?;
             match &loaded.policy {
                 Ok(policy) => (policy.clone(), loaded.source.clone()),
                 Err(errors) => {

@@ -3,6 +3,13 @@
 //! default. Parsed once and kept for a while; dropped when a push to the
 //! default branch touches the file (and after `TTL` in case that push was
 //! missed).
+//!
+//! Several instances share one store, and GitHub delivers the push to one
+//! of them: each cached policy is kept with the policy generation (in the
+//! store, bumped at that push's intake) it was loaded at, and is used only
+//! while the store still says that generation. Otherwise, or when the store
+//! cannot say, the file is read again (a conditional request: free of rate
+//! limit when it did not change).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,15 +21,25 @@ use moka::future::Cache;
 use crate::events::RepoName;
 use crate::github::{ErrorKind, GitHubError, RepoClient};
 use crate::policy::{self, POLICY_PATH, Policy, PolicyError, PolicySource};
+use crate::store::PolicyGeneration;
 
 /// How long a loaded policy is kept when no push says it changed.
 const TTL: Duration = Duration::from_secs(10 * 60);
-/// Repositories whose policy is kept; beyond it the least used go first (a
-/// refetch costs one conditional request).
+/// Policies kept (one per repository and generation seen); beyond it the
+/// least used go first (a refetch costs one conditional request). An entry
+/// of an older generation is never read again and ages out.
 const MAX_REPOSITORIES: u64 = 4_096;
 
 /// The organisation-wide fallback lives in this repository.
 pub const ORG_POLICY_REPO: &str = ".github";
+
+/// The repository whose policy `repo` falls back to: its owner's `.github`.
+pub fn fallback_repo(repo: &RepoName) -> RepoName {
+    RepoName {
+        owner: repo.owner.clone(),
+        name: ORG_POLICY_REPO.to_string(),
+    }
+}
 
 #[derive(Debug)]
 pub struct LoadedPolicy {
@@ -33,10 +50,11 @@ pub struct LoadedPolicy {
     pub policy: Result<Policy, Vec<PolicyError>>,
 }
 
-/// Loaded policies by repository (moka: TTL, a size bound, and one load
-/// per repository however many evaluations miss at once).
+/// Loaded policies by repository and the policy generation they were
+/// loaded at (moka: TTL, a size bound, and one load per repository and
+/// generation however many evaluations miss at once).
 pub struct PolicyCache {
-    entries: Cache<RepoName, Arc<LoadedPolicy>>,
+    entries: Cache<(RepoName, PolicyGeneration), Arc<LoadedPolicy>>,
     /// Counts `forget` calls: a load that a push overtook is not kept.
     forgets: AtomicU64,
 }
@@ -55,9 +73,11 @@ impl Default for PolicyCache {
 }
 
 impl PolicyCache {
-    /// Drops `repo`'s policy (a push changed its file); for the
-    /// organisation's `.github` repository also every repository that fell
-    /// back to the organisation's policy.
+    /// Drops `repo`'s policy (a push changed its file) at every generation;
+    /// for the organisation's `.github` repository also every repository
+    /// that fell back to the organisation's policy. Only this instance's
+    /// memory: the other instances learn of the push from the store's
+    /// policy generation.
     pub fn forget(&self, repo: &RepoName) {
         self.forgets.fetch_add(1, Ordering::SeqCst);
         let repo = repo.clone();
@@ -65,36 +85,53 @@ impl PolicyCache {
         // Takes effect for every read at once (moka applies the predicate on
         // reads until its housekeeping removes the entries). Fails only
         // without `support_invalidation_closures`, which `default` sets.
-        let _ = self.entries.invalidate_entries_if(move |key, loaded| {
+        let _ = self.entries.invalidate_entries_if(move |(key, _), loaded| {
             *key == repo || (org_changed && loaded.source == PolicySource::Organization)
         });
     }
 
     /// The policy in force for the client's repository, loaded through the
-    /// contents API (`GET /repos/{owner}/{repo}/contents/{path}`) on a miss.
+    /// contents API (`GET /repos/{owner}/{repo}/contents/{path}`) when none
+    /// was loaded at `generation` (the store's `policy_generation` for the
+    /// repository and its `fallback_repo`, read just before). `None` (the
+    /// store could not be read): nothing cached is trusted and nothing is
+    /// kept; the file is read (conditionally) every time.
     /// Errors: what GitHub answered, when it was not "no such file".
-    pub async fn get(&self, client: &RepoClient) -> Result<Arc<LoadedPolicy>, GitHubError> {
-        self.get_or_load(client.repo_name(), load(client)).await
+    pub async fn get(
+        &self,
+        client: &RepoClient,
+        generation: Option<PolicyGeneration>,
+    ) -> Result<Arc<LoadedPolicy>, GitHubError> {
+        match generation {
+            Some(generation) => {
+                self.get_or_load(client.repo_name(), generation, load(client))
+                    .await
+            }
+            None => load(client).await.map(Arc::new),
+        }
     }
 
-    /// The cached policy for `repo`, else the result of `load`: concurrent
-    /// misses on one repository wait for a single load. A failed load is
-    /// not kept; every caller waiting on it gets its error.
+    /// The policy cached for `repo` at `generation`, else the result of
+    /// `load`: concurrent misses on one repository and generation wait for
+    /// a single load. A failed load is not kept; every caller waiting on it
+    /// gets its error.
     async fn get_or_load(
         &self,
         repo: RepoName,
+        generation: PolicyGeneration,
         load: impl Future<Output = Result<LoadedPolicy, GitHubError>>,
     ) -> Result<Arc<LoadedPolicy>, GitHubError> {
         let forgets = self.forgets.load(Ordering::SeqCst);
+        let key = (repo, generation);
         let loaded = self
             .entries
-            .try_get_with(repo.clone(), async { load.await.map(Arc::new) })
+            .try_get_with(key.clone(), async { load.await.map(Arc::new) })
             .await
             .map_err(Arc::unwrap_or_clone)?;
         // A push's `forget` during the load may have come after the file
         // was read: use the answer this once, but do not keep it.
         if self.forgets.load(Ordering::SeqCst) != forgets {
-            self.entries.invalidate(&repo).await;
+            self.entries.invalidate(&key).await;
         }
         Ok(loaded)
     }
@@ -138,6 +175,11 @@ mod tests {
 
     use super::*;
 
+    const GEN0: PolicyGeneration = PolicyGeneration {
+        own: 0,
+        fallback: 0,
+    };
+
     fn repo(name: &str) -> RepoName {
         RepoName {
             owner: "octo".into(),
@@ -168,7 +210,7 @@ mod tests {
             let (cache, loads) = (cache.clone(), loads.clone());
             gets.spawn(async move {
                 cache
-                    .get_or_load(repo("app"), counted(&loads, PolicySource::Repository))
+                    .get_or_load(repo("app"), GEN0, counted(&loads, PolicySource::Repository))
                     .await
                     .is_ok()
             });
@@ -180,14 +222,14 @@ mod tests {
         // A hit loads nothing; another repository loads its own.
         assert!(
             cache
-                .get_or_load(repo("app"), counted(&loads, PolicySource::Repository))
+                .get_or_load(repo("app"), GEN0, counted(&loads, PolicySource::Repository))
                 .await
                 .is_ok()
         );
         assert_eq!(loads.load(Ordering::SeqCst), 1);
         assert!(
             cache
-                .get_or_load(repo("web"), counted(&loads, PolicySource::Repository))
+                .get_or_load(repo("web"), GEN0, counted(&loads, PolicySource::Repository))
                 .await
                 .is_ok()
         );
@@ -198,7 +240,7 @@ mod tests {
     async fn a_failed_load_is_not_kept_and_forget_drops_org_fallbacks() {
         let cache = PolicyCache::default();
         let failed = cache
-            .get_or_load(repo("app"), async {
+            .get_or_load(repo("app"), GEN0, async {
                 Err(GitHubError::new(
                     ErrorKind::Forbidden,
                     "GET /repos/{owner}/{repo}/contents/{path}",
@@ -212,13 +254,17 @@ mod tests {
         let loads = AtomicUsize::new(0);
         assert!(
             cache
-                .get_or_load(repo("app"), counted(&loads, PolicySource::Organization))
+                .get_or_load(
+                    repo("app"),
+                    GEN0,
+                    counted(&loads, PolicySource::Organization)
+                )
                 .await
                 .is_ok()
         );
         assert!(
             cache
-                .get_or_load(repo("web"), counted(&loads, PolicySource::Repository))
+                .get_or_load(repo("web"), GEN0, counted(&loads, PolicySource::Repository))
                 .await
                 .is_ok()
         );
@@ -227,13 +273,17 @@ mod tests {
         cache.forget(&repo(ORG_POLICY_REPO));
         assert!(
             cache
-                .get_or_load(repo("app"), counted(&loads, PolicySource::Organization))
+                .get_or_load(
+                    repo("app"),
+                    GEN0,
+                    counted(&loads, PolicySource::Organization)
+                )
                 .await
                 .is_ok()
         );
         assert!(
             cache
-                .get_or_load(repo("web"), counted(&loads, PolicySource::Repository))
+                .get_or_load(repo("web"), GEN0, counted(&loads, PolicySource::Repository))
                 .await
                 .is_ok()
         );
@@ -242,7 +292,7 @@ mod tests {
         cache.forget(&repo("web"));
         assert!(
             cache
-                .get_or_load(repo("web"), counted(&loads, PolicySource::Repository))
+                .get_or_load(repo("web"), GEN0, counted(&loads, PolicySource::Repository))
                 .await
                 .is_ok()
         );
@@ -257,15 +307,62 @@ mod tests {
             let (cache, loads) = (cache.clone(), loads.clone());
             tokio::spawn(async move {
                 let load = counted(&loads, PolicySource::Repository);
-                cache.get_or_load(repo("app"), load).await.is_ok()
+                cache.get_or_load(repo("app"), GEN0, load).await.is_ok()
             })
         };
         // The push lands while the file is being read.
         tokio::time::sleep(Duration::from_millis(10)).await;
         cache.forget(&repo("app"));
         assert_eq!(slow.await.ok(), Some(true));
-        let again = cache.get_or_load(repo("app"), counted(&loads, PolicySource::Repository));
+        let again = cache.get_or_load(repo("app"), GEN0, counted(&loads, PolicySource::Repository));
         assert!(again.await.is_ok());
         assert_eq!(loads.load(Ordering::SeqCst), 2, "read again after the push");
+    }
+
+    #[tokio::test]
+    async fn a_policy_loaded_at_another_generation_is_loaded_again() {
+        let cache = PolicyCache::default();
+        let loads = AtomicUsize::new(0);
+        let at = |own, fallback| PolicyGeneration { own, fallback };
+        for generation in [at(0, 0), at(0, 0), at(1, 0), at(1, 0), at(1, 1), at(1, 1)] {
+            let got = cache
+                .get_or_load(
+                    repo("app"),
+                    generation,
+                    counted(&loads, PolicySource::Repository),
+                )
+                .await;
+            assert!(got.is_ok());
+        }
+        assert_eq!(
+            loads.load(Ordering::SeqCst),
+            3,
+            "once per generation: the repository's change and the organisation's"
+        );
+        // An instance that reads an older generation than it loaded at (a
+        // store that was lost starts again at 0) does not take the newer
+        // entry for its own: equal or loaded again.
+        assert!(
+            cache
+                .get_or_load(repo("app"), GEN0, counted(&loads, PolicySource::Repository))
+                .await
+                .is_ok()
+        );
+        assert_eq!(
+            loads.load(Ordering::SeqCst),
+            3,
+            "generation 0 is still kept"
+        );
+        assert!(
+            cache
+                .get_or_load(
+                    repo("app"),
+                    at(0, 1),
+                    counted(&loads, PolicySource::Repository)
+                )
+                .await
+                .is_ok()
+        );
+        assert_eq!(loads.load(Ordering::SeqCst), 4);
     }
 }

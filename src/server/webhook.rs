@@ -125,6 +125,12 @@ async fn handle(
         }
         Intake::PolicyChanged { repo, audit } => {
             (state.on_policy_change)(&repo);
+            // Every instance sharing the store must stop using the old
+            // policy, not only this one: durable before the answer, or 503
+            // and GitHub's redelivery bumps it.
+            if let Err(e) = state.queue.store().bump_policy_generation(&repo).await {
+                return refused(state, event, &Refused::Store(e));
+            }
             if let Some(job) = audit {
                 tracing::info!(%repo, "policy file changed on the default branch; cache dropped");
                 return enqueue(

@@ -5,10 +5,11 @@
 //! restart or a second instance: deliveries accepted but not yet evaluated
 //! (`jobs`), delivery ids already acted on, when each head commit was first
 //! received, merged hotfixes waiting for `develop`, deadlines and the
-//! escalation levels posted, and the ids of the check runs and comments the
-//! app wrote. GitHub stays the source of truth for everything it holds: a
-//! lost store costs API calls (lookups by marker, a rediscovery), never a
-//! duplicate or a wrong verdict.
+//! escalation levels posted, how often each repository's policy changed,
+//! and the ids of the check runs and comments the app wrote. GitHub stays
+//! the source of truth for everything it holds: a lost store costs API
+//! calls (lookups by marker, a rediscovery), never a duplicate or a wrong
+//! verdict.
 //!
 //! One SQL text serves both backends through sqlx's `Any` driver with
 //! runtime-checked queries, so a build never needs a database; the schema
@@ -23,6 +24,7 @@ mod escalations;
 mod intake;
 mod jobs;
 mod notices;
+mod policy_generations;
 mod published;
 mod run_writes;
 mod sqlite;
@@ -40,6 +42,7 @@ pub use escalations::EscalationLevels;
 pub use intake::{HeadReceipt, Intake};
 pub use jobs::{Accepted, Claimed, JobStats};
 pub use notices::{ClaimedNotice, KnownTarget, NewNotice, NoticeBacklog, NoticeStats};
+pub use policy_generations::PolicyGeneration;
 pub use published::PublishedCheck;
 pub use run_writes::{CHECK_RUN_WRITE_LEASE, check_run_write_task};
 pub use sqlite::Synchronous;
