@@ -148,9 +148,11 @@ async fn a_rate_limited_escalation_behind_10001_comments_is_posted_once_later() 
 /// posted, so the sweep does not list comments, exactly as after a real
 /// 502 that wrote).
 ///
-/// Finding, low (a level posted twice, never silenced; needs a GitHub 5xx
-/// that wrote; no attacker can cause it alone): `GitHubError::
-/// nothing_written` (`src/github/error.rs`) judges the last attempt only,
+/// Was a finding, now fixed (`Core::send` records that an earlier attempt
+/// of a write had an unknown outcome, and `nothing_written` answers
+/// `false` then). Low (a level posted twice, never silenced; needs a
+/// GitHub 5xx that wrote; no attacker can cause it alone): `GitHubError::
+/// nothing_written` (`src/github/error.rs`) judged the last attempt only,
 /// while `Core::send` (`src/github/http.rs`) retries a POST after a 5xx or
 /// a timeout. The lock is not even needed: a retry that succeeds after a
 /// 502 that wrote posts the level twice too, so the posting mark never
@@ -161,7 +163,6 @@ async fn a_rate_limited_escalation_behind_10001_comments_is_posted_once_later() 
 /// record that an earlier attempt's outcome was unknown (beside
 /// `with_attempts`) and let `nothing_written` answer `false` then.
 #[tokio::test]
-#[ignore = "finding: a 502 that wrote, then a lock refusing the retry, clears the posting mark and the level is posted twice"]
 async fn a_server_error_then_a_lock_on_the_retry_does_not_post_a_level_twice() {
     let (h, pull) = watched_p0(POLICY, 0).await;
     h.clock.advance(Duration::minutes(130));

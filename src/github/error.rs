@@ -51,6 +51,10 @@ pub struct GitHubError {
     pub status: Option<u16>,
     /// How many requests were sent (1 when there was no retry).
     pub attempts: u32,
+    /// An earlier attempt of this write had an unknown outcome (a 5xx, no
+    /// answer): GitHub may have written it even though the last attempt
+    /// was refused, so [`GitHubError::nothing_written`] cannot say so.
+    pub earlier_attempt_unknown: bool,
 }
 
 impl GitHubError {
@@ -60,6 +64,7 @@ impl GitHubError {
             route: route.into(),
             status: None,
             attempts: 0,
+            earlier_attempt_unknown: false,
         }
     }
 
@@ -74,6 +79,11 @@ impl GitHubError {
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> GitHubError {
         self.attempts = attempts;
+        self
+    }
+
+    pub(crate) fn with_earlier_attempt_unknown(mut self, unknown: bool) -> GitHubError {
+        self.earlier_attempt_unknown = unknown;
         self
     }
 
@@ -101,18 +111,21 @@ impl GitHubError {
     /// written: a 4xx (a lock, a missing permission, a validation error, a
     /// rate limit) or our own set-up stopping the request before it was
     /// sent. `false` when the outcome is unknown: a 5xx, no answer, or an
-    /// answer we could not read (the write may have happened).
+    /// answer we could not read (the write may have happened), and when an
+    /// earlier attempt of the same write had such an outcome (a 502 that
+    /// wrote, then a lock's 403 to the retry).
     pub fn nothing_written(&self) -> bool {
-        matches!(
-            self.kind,
-            ErrorKind::NotFound
-                | ErrorKind::Unauthorized
-                | ErrorKind::Forbidden
-                | ErrorKind::Locked
-                | ErrorKind::Validation(_)
-                | ErrorKind::RateLimited { .. }
-                | ErrorKind::Config(_)
-        )
+        !self.earlier_attempt_unknown
+            && matches!(
+                self.kind,
+                ErrorKind::NotFound
+                    | ErrorKind::Unauthorized
+                    | ErrorKind::Forbidden
+                    | ErrorKind::Locked
+                    | ErrorKind::Validation(_)
+                    | ErrorKind::RateLimited { .. }
+                    | ErrorKind::Config(_)
+            )
     }
 
     /// Whether trying the same work again later may succeed (rate limits,

@@ -308,9 +308,18 @@ impl Core {
             (call.method == Method::GET).then(|| (scope, call.accept, call.path.clone()));
         let mut refreshed_token = false;
         let mut attempt: u32 = 0;
+        // A write whose earlier attempt had an unknown outcome (a 5xx, no
+        // answer) may have been made even if a later attempt is refused.
+        let mut earlier_unknown = false;
+        let writes = call.method != Method::GET;
         loop {
             attempt += 1;
-            let fail = |kind: ErrorKind| GitHubError::new(kind, call.route).with_attempts(attempt);
+            let unknown_so_far = earlier_unknown;
+            let fail = |kind: ErrorKind| {
+                GitHubError::new(kind, call.route)
+                    .with_attempts(attempt)
+                    .with_earlier_attempt_unknown(unknown_so_far)
+            };
             let cached = cache_key.as_ref().and_then(|key| self.etags.get(key));
             let auth = cred.header().await?;
             let exchange = self.exchange(call, auth, cached.as_ref().map(|c| c.etag.as_str()));
@@ -331,6 +340,7 @@ impl Core {
                     if attempt >= self.opts.max_attempts {
                         return Err(fail(ErrorKind::Transport(message)));
                     }
+                    earlier_unknown |= writes;
                     tracing::warn!(route = call.route, attempt, error = %message, "GitHub unreachable; retrying");
                     tokio::time::sleep(backoff(attempt, &self.opts)).await;
                     continue;
@@ -344,6 +354,7 @@ impl Core {
                     if attempt >= self.opts.max_attempts {
                         return Err(fail(ErrorKind::Transport(message)));
                     }
+                    earlier_unknown |= writes;
                     tracing::warn!(route = call.route, attempt, "GitHub timed out; retrying");
                     tokio::time::sleep(backoff(attempt, &self.opts)).await;
                     continue;
@@ -416,6 +427,7 @@ impl Core {
                     if attempt >= self.opts.max_attempts {
                         return Err(fail(exhausted).with_status(status));
                     }
+                    earlier_unknown |= writes && status >= 500;
                     tracing::warn!(
                         route = call.route,
                         status,
