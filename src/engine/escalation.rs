@@ -57,6 +57,10 @@ pub trait LevelRecord: Send + Sync {
     async fn posting(&self, key: &PrKey, level: u8) -> Result<(), RecordError>;
 }
 
+/// How far before a level fell due (the app's clock) a comment posting it
+/// is looked for (GitHub's clock): the two may disagree by this much.
+const SKEW_MARGIN: chrono::Duration = chrono::Duration::minutes(10);
+
 /// What a sweep posted for one pull request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Escalated {
@@ -103,7 +107,26 @@ pub async fn escalate(
     let posted = match store.levels(key).await? {
         Some((posted, 0)) => posted,
         recorded => {
-            let comments = match client.list_issue_comments(pull.number).await {
+            // After an interrupted posting only the comments written since
+            // that level fell due can be it (less a margin for clock skew):
+            // a flood of older comments, past the 100 pages a list can be
+            // read to, cannot hide whether it was posted.
+            let due = match recorded {
+                Some((_, 1)) => Some(watch.deadline),
+                Some((_, 2)) => policy.escalation.after.map(|after| {
+                    watch.started + chrono::Duration::from_std(after).unwrap_or_default()
+                }),
+                _ => None,
+            };
+            let listed = match due {
+                Some(due) => {
+                    client
+                        .list_issue_comments_since(pull.number, due - SKEW_MARGIN)
+                        .await
+                }
+                None => client.list_issue_comments(pull.number).await,
+            };
+            let comments = match listed {
                 Ok(comments) => comments,
                 Err(e) => {
                     tracing::error!(

@@ -616,6 +616,25 @@ impl RepoClient {
         .await
     }
 
+    /// `GET /repos/{owner}/{repo}/issues/{n}/comments?since=`: the comments
+    /// updated at or after `since` (GitHub's server time), oldest first:
+    /// what was written after a moment, however many comments came before.
+    pub async fn list_issue_comments_since(
+        &self,
+        number: u64,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<CommentInfo>, GitHubError> {
+        self.list::<wire::Comment, _>(
+            "GET /repos/{owner}/{repo}/issues/{n}/comments",
+            format!(
+                "{}/issues/{number}/comments?per_page=100&since={}",
+                self.prefix,
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        )
+        .await
+    }
+
     /// `GET /repos/{owner}/{repo}/issues?labels=&state=all`: issues (and
     /// pull requests) carrying all of `labels`, newest first, at most `limit`.
     pub async fn list_issues_labelled(

@@ -123,10 +123,15 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
             };
             let full = repo.full_name();
             let full = full.as_str();
+            // GitHub's `since`: comments updated at or after it.
+            let since = req
+                .param("since")
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
             let items = repo
                 .comments
                 .iter()
                 .filter(|c| c.issue_number == number)
+                .filter(|c| since.is_none_or(|t| c.updated_at >= t))
                 .map(|c| lazy(move || shapes::comment(cx, full, c)))
                 .collect();
             paged_shapes(cx, req, items)
