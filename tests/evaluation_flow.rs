@@ -519,14 +519,17 @@ async fn api_cost_per_evaluation() {
     // which GitHub answers 304, free, when nothing changed. After a
     // review, the approver's write access (a role holder counts only with
     // it: issue 9 e) replaces her team lookup (named in one role, she
-    // already has a role of her own).
+    // already has a role of her own). And, once there is an approval that
+    // could count, the issue events list (`base_ref_changed`, a retarget,
+    // makes earlier approvals stale: GitHub lists it there, not in the
+    // timeline), conditional like every GET: 304, free, on later ones.
     assert!(
         first <= 11,
         "first P0 evaluation: {first} calls: {:#?}",
         h.gh.requests()
     );
     assert!(
-        after_review <= 5,
+        after_review <= 6,
         "re-evaluation after a review: {after_review}: {:#?}",
         h.gh.requests()
     );

@@ -93,15 +93,32 @@ pub async fn facts(
     // (the sticky one, approval commands), the reviews and who set or
     // removed which label.
     let timeline = designation.timeline;
-    let cut = designation.cut;
+    let mut cut = designation.cut;
     facts.label_events = designation.label_events;
     // A cut events list may hide a later close by someone else: who closed
     // it last is then unknown (escalation continues).
     let events_cut = rules::verdict::events_cut(&cut);
-    // Retargets: from the timeline, or from the events list when the
-    // timeline was cut; a cut events list leaves one past its cut unread.
-    let base_change_times: Vec<_> = timeline.base_changes.iter().map(|e| e.created_at).collect();
-    facts.base_changed = rules::BaseChange::latest(&base_change_times, events_cut);
+    // Retargets: GitHub documents `base_ref_changed` for the issue events
+    // list, not the timeline. That list is already read when the timeline
+    // was cut; otherwise it is read with the step-2 reads below, for a
+    // hotfix with an approval that could count (an approving review or the
+    // approval command) when stale approvals are dismissed: conditional,
+    // so free against the rate limit when nothing changed. A cut events
+    // list leaves a retarget past its cut unread (unknown: every approval
+    // is stale).
+    let base_changes = timeline.base_changes.clone();
+    let timeline_cut = cut
+        .iter()
+        .any(|c| matches!(c, rules::verdict::CutList::Timeline { .. }));
+    let read_retargets = severity.is_some()
+        && !timeline_cut
+        && policy.approvals.dismiss_stale
+        && (timeline.reviews.iter().any(|r| r.state == "APPROVED")
+            || timeline
+                .comments
+                .iter()
+                .any(|c| rules::approvals::is_command(&policy.approvals.command, &c.body)));
+    facts.base_changed = base_changed(&base_changes, events_cut);
     let closed_by = timeline
         .state_events
         .iter()
@@ -213,7 +230,14 @@ pub async fn facts(
         }
     };
     let evidence = policy.evidence.for_severity(&severity.name);
-    let (pushed, files, team_members, early_permissions, evidence) = tokio::try_join!(
+    let retargets = async {
+        if read_retargets {
+            client.issue_events(number).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (pushed, files, team_members, early_permissions, evidence, retargets) = tokio::try_join!(
         pushed,
         version_files(
             client,
@@ -225,7 +249,17 @@ pub async fn facts(
         team_members(client, policy, severity, &needs.teams, &deciders),
         permissions(client, &facts.permissions, &early),
         super::evidence::gather(client, &evidence, &facts.head_sha),
+        retargets,
     )?;
+    if let Some(events) = retargets {
+        let mut all = base_changes;
+        all.extend(events.base_changes);
+        let unknown = events_cut || events.cut_after.is_some();
+        if let Some(items) = events.cut_after {
+            cut.push(rules::verdict::CutList::Events { items });
+        }
+        facts.base_changed = base_changed(&all, unknown);
+    }
     facts.head_pushed_at = pushed.map(|(at, _)| at);
     facts.head_pushed_source = pushed.map(|(_, source)| source);
     facts.files = files;
@@ -718,4 +752,11 @@ fn base_facts(client: &RepoClient, pull: &Pull) -> PullRequestFacts {
         permissions: BTreeMap::new(),
         evidence: None,
     }
+}
+
+/// The latest retarget among `events` (`base_ref_changed`, GitHub's time),
+/// or unknown when a list that may hold one was cut (`unknown`).
+fn base_changed(events: &[crate::github::IssueEventInfo], unknown: bool) -> rules::BaseChange {
+    let times: Vec<_> = events.iter().map(|e| e.created_at).collect();
+    rules::BaseChange::latest(&times, unknown)
 }

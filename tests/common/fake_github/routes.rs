@@ -211,10 +211,12 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
                         Box::new(move || shapes::label_event(cx, &full, e)),
                     ));
                 }
+                // GitHub documents `base_ref_changed` for the issue events
+                // list only, not the timeline: the fake follows the docs.
                 for e in repo
                     .state_events
                     .iter()
-                    .filter(|e| e.issue_number == number)
+                    .filter(|e| e.issue_number == number && e.event != "base_ref_changed")
                 {
                     let full = full.clone();
                     items.push((
