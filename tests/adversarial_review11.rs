@@ -160,3 +160,85 @@ async fn a_retarget_past_a_full_first_page_of_the_events_list_still_makes_approv
     let (conclusion, text) = approved_then_retargeted_away_and_back(PAGE - 2).await;
     assert_stale_after_the_retarget(conclusion, &text);
 }
+
+// ---- 2. The escalation after an unknown outcome, read `?since=` ----------
+
+/// How many times the app's HTTP client sends one request before it gives
+/// up on a 5xx (`HttpOptions::max_attempts`' default).
+const ATTEMPTS: usize = 4;
+
+/// The unapproved P0 #7, opened and watched. Its level 1 falls due 120
+/// minutes after it opened; five minutes before that (inside the ten
+/// minutes of skew the sweep's `?since=` reads back) the author posts a
+/// comment carrying the app's level-1 marker (as if they had edited an old
+/// comment: GitHub's `since` filters by `updated_at`) and `flood` more
+/// comments. At 130 minutes GitHub answers the app's escalation comment
+/// with a 502 on every attempt (an outage: not the attacker's move), so the
+/// outcome is unknown; GitHub is well again for the sweeps after.
+async fn escalation_unknown_after_comments_in_the_window(flood: usize) -> (Harness, PullSeed) {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    let in_window = pull.created_at + Duration::minutes(115);
+    h.gh.add_comment_at(
+        REPO,
+        pull.number,
+        &pull.author,
+        "<!-- hotfix-guard:escalation level=1 -->\nalready escalated, nothing to see",
+        in_window,
+    );
+    for n in 0..flood {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            "mallory",
+            &format!("+1 ({n})"),
+            in_window,
+        );
+    }
+    h.clock.set(pull.created_at + Duration::minutes(130));
+    h.gh.fail_next("POST", "/comments", 502, Vec::new(), ATTEMPTS);
+    h.app.engine.sweep().await;
+    assert_eq!(posts_of_level(&h, pull.number, 1), 0, "precondition");
+    (h, pull)
+}
+
+/// The author's marker sits among the comments the sweep reads back after
+/// the unknown outcome, but markers count only in the app's own comments:
+/// the level is posted, once.
+#[tokio::test]
+async fn an_authors_marker_updated_inside_the_since_window_does_not_pass_for_the_level() {
+    let (h, pull) = escalation_unknown_after_comments_in_the_window(0).await;
+    h.app.engine.sweep().await;
+    h.app.engine.sweep().await;
+    assert_eq!(posts_of_level(&h, pull.number, 1), 1, "posted once");
+}
+
+/// The same with 10,001 comments inside the window (`?since=` no longer
+/// helps: they are all newer than the level's due time less the skew), so
+/// the listing after the unknown outcome stops at the page cap.
+///
+/// FINDING (low): the level is never posted (the sweep logs "cannot
+/// establish which escalation levels were posted"); the tenth review's fix
+/// moved the window but a flood inside it still wins. It needs an outage on
+/// the posting (not the attacker's) and 10,001 comments within the ten
+/// minutes before the due time or before the next sweep, which GitHub's
+/// secondary rate limits on content creation make hard for one account
+/// (many throw-away accounts could). Location: `src/engine/escalation.rs`,
+/// the `?since=` listing. Suggested fix: read back from the posting mark's
+/// own time (the app's comment, if written, is no older than the mark) and
+/// list the app's comments newest first, or look the level's comment up by
+/// the app's own search (`performed_via_github_app`), stopping at the first
+/// of the app's level markers; and name an unconfirmed level on the check
+/// run (`Escalated::unconfirmed` is read nowhere).
+#[ignore = "finding: 10,001 comments inside the since window keep a level with an unknown outcome unposted"]
+#[tokio::test]
+async fn a_flood_inside_the_since_window_does_not_keep_the_level_unposted() {
+    let (h, pull) = escalation_unknown_after_comments_in_the_window(10_001).await;
+    h.app.engine.sweep().await;
+    h.app.engine.sweep().await;
+    assert_eq!(posts_of_level(&h, pull.number, 1), 1, "posted once");
+}
