@@ -161,6 +161,113 @@ async fn a_retarget_past_a_full_first_page_of_the_events_list_still_makes_approv
     assert_stale_after_the_retarget(conclusion, &text);
 }
 
+// ---- 1b. The same page boundary on the timeline ---------------------------
+
+/// A review by `user` in `state` (`APPROVED`, `CHANGES_REQUESTED`) on the
+/// head at `minutes` after #7 opened, and its `pull_request_review`
+/// delivery; waits for the evaluation.
+async fn review(h: &Harness, pull: &PullSeed, user: &str, state: &str, minutes: i64) {
+    let at = pull.created_at + Duration::minutes(minutes);
+    let id =
+        h.gh.add_review_at(REPO, pull.number, user, state, HEAD_SHA, at);
+    let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1);
+    let review = webhook::ReviewSpec {
+        id,
+        user: user.to_string(),
+        state: state.to_ascii_lowercase(),
+        commit_id: HEAD_SHA.to_string(),
+        body: None,
+        submitted_at: at,
+    };
+    let payload = webhook::review_event("submitted", &spec, &review);
+    assert_eq!(
+        h.deliver("pull_request_review", &payload).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+}
+
+/// The P0 #7 approved by both roles by review, its timeline padded by the
+/// author: the two label events, the app's sticky comment, the author's own
+/// `/hotfix approve` (not counted, and said so), `pad` plain comments, the
+/// two approving reviews, and last the author's second `/hotfix approve`,
+/// whose evaluation changes nothing (the same verdict, the same note, so
+/// the sticky comment is not edited). Then alice, the engineering lead,
+/// requests changes. Returns the check run's conclusion and text.
+async fn approved_padded_then_changes_requested(pad: usize) -> (Option<String>, String) {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    common::attacks::comment(
+        &h,
+        pull.number,
+        &pull.author,
+        "/hotfix approve",
+        pull.created_at + Duration::seconds(20),
+    )
+    .await;
+    for n in 0..pad {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            &pull.author,
+            &format!("note {n}"),
+            pull.created_at + Duration::seconds(30),
+        );
+    }
+    review(&h, &pull, "alice", "APPROVED", 1).await;
+    review(&h, &pull, "oncall-olga", "APPROVED", 2).await;
+    common::attacks::comment(
+        &h,
+        pull.number,
+        &pull.author,
+        "/hotfix approve",
+        pull.created_at + Duration::minutes(3),
+    )
+    .await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: {}",
+        text_of(&run)
+    );
+    review(&h, &pull, "alice", "CHANGES_REQUESTED", 4).await;
+    let run = h.check(HEAD_SHA);
+    (run.conclusion.clone(), text_of(&run))
+}
+
+fn assert_blocked_by_alice(conclusion: Option<String>, text: &str) {
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("changes requested by @alice"), "{text}");
+}
+
+/// Control: with 99 timeline items before it, alice's change request is
+/// the 100th item (page 1 changes): it blocks the hotfix.
+#[tokio::test]
+async fn a_role_members_change_request_on_the_first_timeline_page_blocks_the_hotfix() {
+    let (conclusion, text) = approved_padded_then_changes_requested(PAGE - 8).await;
+    assert_blocked_by_alice(conclusion, &text);
+}
+
+/// The author pads the timeline to exactly 100 items at the last
+/// evaluation before the lead's objection; the change request is item 101,
+/// page 1's body is unchanged, the 304 brings back the cached `next`
+/// (none), and the objection is never read: the P0 keeps its `success`.
+///
+/// FINDING (high, same cause as section 1): a role member's "changes
+/// requested" is ignored; so would be any later timeline item (a close, a
+/// non-writer's label removal, a new `/hotfix approve` only adds).
+#[ignore = "finding: a 304 on a full last timeline page reuses the cached `next` (none), so a later change request is never read"]
+#[tokio::test]
+async fn a_role_members_change_request_past_a_full_first_timeline_page_blocks_the_hotfix() {
+    let (conclusion, text) = approved_padded_then_changes_requested(PAGE - 7).await;
+    assert_blocked_by_alice(conclusion, &text);
+}
+
 // ---- 2. The escalation after an unknown outcome, read `?since=` ----------
 
 /// How many times the app's HTTP client sends one request before it gives
