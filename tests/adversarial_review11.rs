@@ -9,7 +9,12 @@
 //!
 //! This review starts from the newest fixes: retargets read from the issue
 //! events list (`gather::read_retargets`), the policy generation, and the
-//! escalation posted after an unknown outcome (`?since=`).
+//! escalation posted after an unknown outcome (`?since=`). What an
+//! instance keeps across evaluations is not only the per-evaluation memo
+//! (`InstallationClient::repo`) but the client's ETag cache, whose cached
+//! `next` link sections 1 and 1b show is trusted on a 304. The policy
+//! generation's bump needs a push to the default branch (a writer's act),
+//! so no test here plays it.
 
 mod common;
 
