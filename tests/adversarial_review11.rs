@@ -149,7 +149,9 @@ async fn approvals_before_a_retarget_away_and_back_are_stale() {
 /// cached `next` (none) instead of the 304's `Link`: page 2 is never read,
 /// no retarget is seen, and the approvals given against the old base count.
 ///
-/// FINDING (high): the check stays `success` ("all requirements met") on
+/// Was a finding (high), now fixed (`Core::send`: on a 304 the `next` link
+/// comes from the answer's own `Link`, and a cached "no next page" is not
+/// trusted for a full page, which is asked for again): the check stayed `success` ("all requirements met") on
 /// `main` with approvals given before the base changed; with 97 renames
 /// (the control above) it fails. The cause is general, not the events
 /// list's: `src/github/http.rs` `Core::send` answers a 304 with the cached
@@ -159,7 +161,6 @@ async fn approvals_before_a_retarget_away_and_back_are_stale() {
 /// member's later "changes requested" review, item 101), the issue events
 /// (a non-writer's label re-application, a close) and the comments list
 /// (escalation markers) are read the same way.
-#[ignore = "finding: a 304 on a full last page reuses the cached `next` (none), so a retarget on the next page is never read"]
 #[tokio::test]
 async fn a_retarget_past_a_full_first_page_of_the_events_list_still_makes_approvals_stale() {
     let (conclusion, text) = approved_then_retargeted_away_and_back(PAGE - 2).await;
@@ -263,10 +264,9 @@ async fn a_role_members_change_request_on_the_first_timeline_page_blocks_the_hot
 /// page 1's body is unchanged, the 304 brings back the cached `next`
 /// (none), and the objection is never read: the P0 keeps its `success`.
 ///
-/// FINDING (high, same cause as section 1): a role member's "changes
+/// Was a finding (high, same cause as section 1; fixed with it): a role member's "changes
 /// requested" is ignored; so would be any later timeline item (a close, a
 /// non-writer's label removal, a new `/hotfix approve` only adds).
-#[ignore = "finding: a 304 on a full last timeline page reuses the cached `next` (none), so a later change request is never read"]
 #[tokio::test]
 async fn a_role_members_change_request_past_a_full_first_timeline_page_blocks_the_hotfix() {
     let (conclusion, text) = approved_padded_then_changes_requested(PAGE - 7).await;

@@ -370,9 +370,23 @@ impl Core {
 
             if status == 304 {
                 if let Some(hit) = cached {
+                    // An ETag covers a page's body, not its `Link`: a full
+                    // last page stays the same when an item lands on a new
+                    // page after it. So the next link comes from this
+                    // answer when it carries one; a cached "no next page"
+                    // is trusted only for a page with room left, and a
+                    // full one is asked for again, unconditionally.
+                    let next = next_link(&raw.headers).or(hit.next);
+                    if next.is_none()
+                        && page_is_full(&call.path, &hit.body)
+                        && let Some(key) = &cache_key
+                    {
+                        self.etags.remove(key);
+                        continue;
+                    }
                     return Ok(Answer {
                         body: hit.body,
-                        next: hit.next,
+                        next,
                     });
                 }
                 // We hold the cached answer whenever we sent If-None-Match.
@@ -744,6 +758,24 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
+/// Whether `body`, a list page asked for at `path`, holds as many items as
+/// a page can (`per_page`, GitHub's default 30): more may follow on a page
+/// its `Link` did not name when it was cached. Not a list: `false`.
+fn page_is_full(path: &str, body: &str) -> bool {
+    let per_page = path
+        .split_once('?')
+        .map(|(_, query)| query)
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("per_page="))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(30);
+    match serde_json::from_str::<Vec<serde::de::IgnoredAny>>(body) {
+        Ok(items) => per_page > 0 && items.len() >= per_page,
+        Err(_) => false,
+    }
+}
+
 fn next_link(headers: &HeaderMap) -> Option<String> {
     let joined = headers
         .get_all(LINK)
@@ -833,6 +865,23 @@ pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_full_page_may_hide_a_next_page_its_etag_does_not_cover() {
+        let items = |n: usize| format!("[{}]", vec!["{}"; n].join(","));
+        let path = "/repos/o/r/issues/7/timeline?per_page=100&page=2";
+        assert!(page_is_full(path, &items(100)));
+        assert!(!page_is_full(path, &items(99)));
+        assert!(!page_is_full(path, "[]"));
+        // GitHub's default page size is 30.
+        assert!(page_is_full("/repos/o/r/issues/7/comments", &items(30)));
+        assert!(!page_is_full("/repos/o/r/issues/7/comments", &items(29)));
+        // Not a list (an object answer): nothing can follow it.
+        assert!(!page_is_full(
+            "/repos/o/r/pulls/7?per_page=1",
+            r#"{"a": 1}"#
+        ));
+    }
 
     fn opts() -> HttpOptions {
         HttpOptions {
