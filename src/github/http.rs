@@ -142,6 +142,10 @@ pub(crate) struct Call<'a> {
     pub path: String,
     pub body: Option<&'a serde_json::Value>,
     pub accept: &'static str,
+    /// A page of a list read to its end (`pages`, `pages_up_to_cap`): its
+    /// next link matters. A single read (`per_page=1`, the newest only)
+    /// follows no link.
+    pub paged: bool,
 }
 
 impl<'a> Call<'a> {
@@ -152,6 +156,7 @@ impl<'a> Call<'a> {
             path,
             body: None,
             accept: JSON,
+            paged: false,
         }
     }
 
@@ -162,6 +167,7 @@ impl<'a> Call<'a> {
             path,
             body: Some(body),
             accept: JSON,
+            paged: false,
         }
     }
 
@@ -176,6 +182,7 @@ impl<'a> Call<'a> {
             path,
             body: Some(body),
             accept: JSON,
+            paged: false,
         }
     }
 
@@ -378,6 +385,7 @@ impl Core {
                     // full one is asked for again, unconditionally.
                     let next = next_link(&raw.headers).or(hit.next);
                     if next.is_none()
+                        && call.paged
                         && page_is_full(&call.path, &hit.body)
                         && let Some(key) = &cache_key
                     {
@@ -493,7 +501,15 @@ impl Core {
                 return Ok((items, true));
             }
             pages += 1;
-            let answer = self.send(cred, &Call::get(route, path)).await?;
+            let answer = self
+                .send(
+                    cred,
+                    &Call {
+                        paged: true,
+                        ..Call::get(route, path)
+                    },
+                )
+                .await?;
             let page: Vec<T> = decode(route, &answer.body)?;
             items.extend(page);
             next = match answer.next {
@@ -526,7 +542,15 @@ impl Core {
                     route,
                 ));
             }
-            let answer = self.send(cred, &Call::get(route, path)).await?;
+            let answer = self
+                .send(
+                    cred,
+                    &Call {
+                        paged: true,
+                        ..Call::get(route, path)
+                    },
+                )
+                .await?;
             let page: Vec<T> = decode(route, &answer.body)?;
             items.extend(page);
             next = match answer.next {
