@@ -1,0 +1,236 @@
+//! Twelfth adversarial review of issue 9 (fail closed). As the other review
+//! files: each test plays what only a pull request's author (write access
+//! to their own fork, none on the base repository) or a user with triage
+//! access (labels, close, reopen, lock; no push, no merge) can do, through
+//! signed deliveries to the real router and the real client talking to the
+//! fake GitHub, and asserts the SAFE outcome (conclusion and wording). A
+//! passing test is an attack that failed; a test marked
+//! `#[ignore = "finding: …"]` is an attack that worked (see its comment).
+//!
+//! This review starts from the newest fix: `Core::send`'s 304 branch, which
+//! takes the next link from the 304's own `Link` and asks a full page again
+//! when its cached "no next page" cannot be trusted. The eleventh review
+//! padded a list to exactly one full page; here the author pads it to two,
+//! so that page 1 (cached with a next link to page 2) and page 2 (cached
+//! with no next link) are both unchanged while a page 3 appears.
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::Duration;
+
+use common::attacks::{approve_by_comment, text_of};
+use common::fake_github::PullSeed;
+use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, REPO};
+use common::webhook::{self, PrSpec};
+
+/// `develop`'s head in the harness (`Harness::seed`).
+const DEVELOP_SHA: &str = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
+
+/// The client's page size for every list (`per_page=100`).
+const PAGE: usize = 100;
+
+// ---- 1. A change request behind two full, unchanged timeline pages -------
+
+/// A review by `user` in `state` (`APPROVED`, `CHANGES_REQUESTED`) on the
+/// head at `minutes` after #7 opened, and its `pull_request_review`
+/// delivery; waits for the evaluation.
+async fn review(h: &Harness, pull: &PullSeed, user: &str, state: &str, minutes: i64) {
+    let at = pull.created_at + Duration::minutes(minutes);
+    let id =
+        h.gh.add_review_at(REPO, pull.number, user, state, HEAD_SHA, at);
+    let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1);
+    let review = webhook::ReviewSpec {
+        id,
+        user: user.to_string(),
+        state: state.to_ascii_lowercase(),
+        commit_id: HEAD_SHA.to_string(),
+        body: None,
+        submitted_at: at,
+    };
+    let payload = webhook::review_event("submitted", &spec, &review);
+    assert_eq!(
+        h.deliver("pull_request_review", &payload).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+}
+
+/// The P0 #7 approved by both roles by review, its timeline padded by the
+/// author: the two label events, the app's sticky comment, the author's own
+/// `/hotfix approve`, `pad` plain comments, the two approving reviews, and
+/// last the author's second `/hotfix approve`, whose evaluation reads every
+/// page and caches each with its ETag and next link. Then alice, the
+/// engineering lead, requests changes. Returns the check run's conclusion
+/// and text.
+async fn approved_padded_then_changes_requested(pad: usize) -> (Option<String>, String) {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    common::attacks::comment(
+        &h,
+        pull.number,
+        &pull.author,
+        "/hotfix approve",
+        pull.created_at + Duration::seconds(20),
+    )
+    .await;
+    for n in 0..pad {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            &pull.author,
+            &format!("note {n}"),
+            pull.created_at + Duration::seconds(30),
+        );
+    }
+    review(&h, &pull, "alice", "APPROVED", 1).await;
+    review(&h, &pull, "oncall-olga", "APPROVED", 2).await;
+    common::attacks::comment(
+        &h,
+        pull.number,
+        &pull.author,
+        "/hotfix approve",
+        pull.created_at + Duration::minutes(3),
+    )
+    .await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: {}",
+        text_of(&run)
+    );
+    review(&h, &pull, "alice", "CHANGES_REQUESTED", 4).await;
+    let run = h.check(HEAD_SHA);
+    (run.conclusion.clone(), text_of(&run))
+}
+
+fn assert_blocked_by_alice(conclusion: Option<String>, text: &str) {
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("changes requested by @alice"), "{text}");
+}
+
+/// The author pads the timeline to exactly two full pages (200 items) at
+/// the last evaluation before the lead's objection. That evaluation caches
+/// page 1 with its next link (page 2) and page 2 with none. The change
+/// request is item 201: pages 1 and 2 are unchanged (304s), page 3 appears.
+/// The objection must still be read: page 2's 304 carries its own `Link`
+/// (GitHub's headers, the fake's too), and a cached "no next page" on a
+/// full page is not trusted either way.
+///
+/// Attack failed. Checked that the test can fail: with `Core::send`'s 304
+/// branch reverted to the cached `next` (`hit.next`, no `page_is_full`),
+/// it fails with `success`.
+#[tokio::test]
+async fn a_role_members_change_request_behind_two_full_unchanged_timeline_pages_blocks() {
+    let (conclusion, text) = approved_padded_then_changes_requested(2 * PAGE - 7).await;
+    assert_blocked_by_alice(conclusion, &text);
+}
+
+// ---- 2. A retarget behind two full, unchanged pages of the events list ----
+
+/// The author changes #7's base to `to` (`pull_request.edited` with
+/// `changes.base`) at `minutes` after it opened; GitHub records a
+/// `base_ref_changed` event in the issue events list.
+async fn retarget(h: &Harness, pull: &PullSeed, from: &str, to: &str, minutes: i64) {
+    let sha = if to == "main" { BASE_SHA } else { DEVELOP_SHA };
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.base_ref = to.into();
+        p.base_sha = sha.into();
+    });
+    h.gh.add_base_change(
+        REPO,
+        pull.number,
+        &pull.author,
+        pull.created_at + Duration::minutes(minutes),
+    );
+    h.clock.set(pull.created_at + Duration::minutes(minutes));
+    let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1);
+    let payload = webhook::pull_request_edited(
+        &spec,
+        serde_json::json!({"base": {"ref": {"from": from}, "sha": {"from": "0000000000000000000000000000000000000000"}}}),
+    );
+    assert_eq!(
+        h.deliver("pull_request", &payload).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+}
+
+/// The P0 #7 against `main`; its author renames it `renames` times (each a
+/// `renamed` issue event) before both roles approve by comment, so the
+/// issue events list holds `2 + renames` events when the evaluations after
+/// the approvals read it. Then the author retargets #7 to `develop` and
+/// back to `main`. Returns the check run's conclusion and text.
+async fn approved_then_retargeted_away_and_back(renames: usize) -> (Option<String>, String) {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.gh.set_file(REPO, DEVELOP_SHA, "VERSION", "1.2.3\n");
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    for _ in 0..renames {
+        h.gh.add_state_event(
+            REPO,
+            pull.number,
+            "renamed",
+            &pull.author,
+            pull.created_at + Duration::seconds(30),
+        );
+    }
+    approve_by_comment(
+        &h,
+        pull.number,
+        "alice",
+        pull.created_at + Duration::minutes(1),
+    )
+    .await;
+    approve_by_comment(
+        &h,
+        pull.number,
+        "oncall-olga",
+        pull.created_at + Duration::minutes(2),
+    )
+    .await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: {}",
+        text_of(&run)
+    );
+    retarget(&h, &pull, "main", "develop", 10).await;
+    retarget(&h, &pull, "develop", "main", 11).await;
+    let run = h.check(HEAD_SHA);
+    (run.conclusion.clone(), text_of(&run))
+}
+
+/// The author pads the issue events list to exactly two full pages (the
+/// two label events and 198 renames) before the roles approve; the
+/// retargets are events 201 and 202, on a page 3 that did not exist when
+/// pages 1 and 2 were cached. The approvals must still be stale.
+///
+/// Attack failed. Checked that the test can fail: with the 304 branch
+/// reverted to the cached `next`, the check stays `success`.
+#[tokio::test]
+async fn a_retarget_behind_two_full_unchanged_pages_of_the_events_list_makes_approvals_stale() {
+    let (conclusion, text) = approved_then_retargeted_away_and_back(2 * PAGE - 2).await;
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("needs engineering-lead and on-call-manager approval"),
+        "{text}"
+    );
+    for who in ["alice", "oncall-olga"] {
+        assert!(
+            text.contains(&format!(
+                "@{who}'s /hotfix approve came before the base branch changed to `main`"
+            )),
+            "{who}: {text}"
+        );
+    }
+}
