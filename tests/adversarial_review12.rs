@@ -61,9 +61,14 @@ async fn review(h: &Harness, pull: &PullSeed, user: &str, state: &str, minutes: 
 /// `/hotfix approve`, `pad` plain comments, the two approving reviews, and
 /// last the author's second `/hotfix approve`, whose evaluation reads every
 /// page and caches each with its ETag and next link. Then alice, the
-/// engineering lead, requests changes. Returns the check run's conclusion
-/// and text.
-async fn approved_padded_then_changes_requested(pad: usize) -> (Option<String>, String) {
+/// engineering lead, requests changes; the first `linkless` reads of the
+/// timeline in that evaluation are answered `304 Not Modified` without a
+/// `Link` header (GitHub documents no `Link` on a 304). Returns the check
+/// run's conclusion and text.
+async fn approved_padded_then_changes_requested(
+    pad: usize,
+    linkless: usize,
+) -> (Option<String>, String) {
     let h = Harness::start().await;
     let pull = h.p0();
     h.seed(POLICY, &pull);
@@ -104,6 +109,17 @@ async fn approved_padded_then_changes_requested(pad: usize) -> (Option<String>, 
         "precondition: {}",
         text_of(&run)
     );
+    if linkless > 0 {
+        let path = format!("/issues/{}/timeline", pull.number);
+        h.gh.fail_next_with_body(
+            "GET",
+            &path,
+            304,
+            Vec::new(),
+            serde_json::json!(null),
+            linkless,
+        );
+    }
     review(&h, &pull, "alice", "CHANGES_REQUESTED", 4).await;
     let run = h.check(HEAD_SHA);
     (run.conclusion.clone(), text_of(&run))
@@ -127,7 +143,33 @@ fn assert_blocked_by_alice(conclusion: Option<String>, text: &str) {
 /// it fails with `success`.
 #[tokio::test]
 async fn a_role_members_change_request_behind_two_full_unchanged_timeline_pages_blocks() {
-    let (conclusion, text) = approved_padded_then_changes_requested(2 * PAGE - 7).await;
+    let (conclusion, text) = approved_padded_then_changes_requested(2 * PAGE - 7, 0).await;
+    assert_blocked_by_alice(conclusion, &text);
+}
+
+/// As the eleventh review's padding (one full page, the change request is
+/// item 101), but the conditional read of page 1 is answered with a 304
+/// that carries no `Link`, so the client has only its cached "no next
+/// page", which a full page must not be trusted with.
+///
+/// Attack failed. Checked that the test can fail: with the `page_is_full`
+/// branch of `Core::send` disabled (the 304's own `Link` still taken), the
+/// check stays `success`. The fake's own 304s keep their `Link`, so no
+/// other test reaches that branch end to end.
+#[tokio::test]
+async fn a_change_request_past_a_full_page_answered_by_a_linkless_304_blocks() {
+    let (conclusion, text) = approved_padded_then_changes_requested(PAGE - 7, 1).await;
+    assert_blocked_by_alice(conclusion, &text);
+}
+
+/// Two full pages, both answered by `Link`-less 304s; the change request is
+/// item 201. Each full page is asked for again, so page 3 is found.
+///
+/// Attack failed. Checked as the test above (disabled `page_is_full`
+/// branch: `success`).
+#[tokio::test]
+async fn a_change_request_behind_two_full_pages_answered_by_linkless_304s_blocks() {
+    let (conclusion, text) = approved_padded_then_changes_requested(2 * PAGE - 7, 2).await;
     assert_blocked_by_alice(conclusion, &text);
 }
 
