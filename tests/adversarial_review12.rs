@@ -12,7 +12,11 @@
 //! when its cached "no next page" cannot be trusted. The eleventh review
 //! padded a list to exactly one full page; here the author pads it to two,
 //! so that page 1 (cached with a next link to page 2) and page 2 (cached
-//! with no next link) are both unchanged while a page 3 appears.
+//! with no next link) are both unchanged while a page 3 appears; GitHub
+//! documents no `Link` on a 304, so each list is also played with a 304
+//! that has none (the fake's own 304s keep theirs), which only the
+//! `page_is_full` guard answers; and the reviews list, read through its
+//! own helper behind a cut timeline, is padded the same way.
 
 mod common;
 
@@ -275,4 +279,121 @@ async fn a_retarget_behind_two_full_unchanged_pages_of_the_events_list_makes_app
             "{who}: {text}"
         );
     }
+}
+
+// ---- 3. The reviews list behind a cut timeline, padded to a full page ----
+
+/// The P0 #7 whose timeline the author floods past the page cap (10,001
+/// comments), so reviews are read from `GET /pulls/{n}/reviews` instead.
+/// Friends of the author without write access pad that list with 98
+/// "comment" reviews (anyone who can comment can submit one); the two role
+/// members' approvals make it exactly one full page (100 reviews), read
+/// and cached by the evaluation that passes the P0. Then alice requests
+/// changes: review 101, on a page 2 that did not exist. The first
+/// `linkless` reads of the reviews list in that evaluation are answered
+/// with a 304 without a `Link`. Returns the conclusion and text.
+async fn flooded_reviews_padded_then_changes_requested(
+    linkless: usize,
+) -> (Option<String>, String) {
+    let h = Harness::start().await;
+    let pull = PullSeed {
+        labels: Vec::new(),
+        ..h.p0()
+    };
+    h.seed(POLICY, &pull);
+    h.clock.set(pull.created_at);
+    for n in 0..10_001 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            &pull.author,
+            &format!("bump ({n})"),
+            pull.created_at + Duration::seconds(10),
+        );
+    }
+    h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
+    for label in ["hotfix", "P0"] {
+        h.gh.add_label_event(
+            REPO,
+            pull.number,
+            label,
+            "alice",
+            true,
+            pull.created_at + Duration::minutes(20),
+        );
+    }
+    for n in 0..PAGE - 2 {
+        h.gh.add_review_at(
+            REPO,
+            pull.number,
+            &format!("friend-{n}"),
+            "COMMENTED",
+            HEAD_SHA,
+            pull.created_at + Duration::minutes(25),
+        );
+    }
+    let after = pull.created_at + Duration::minutes(30);
+    h.gh.add_review_at(REPO, pull.number, "alice", "APPROVED", HEAD_SHA, after);
+    h.gh.add_review_at(
+        REPO,
+        pull.number,
+        "oncall-olga",
+        "APPROVED",
+        HEAD_SHA,
+        after,
+    );
+    h.pull_request("labeled", pull.number).await;
+    h.settle().await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: {}",
+        text_of(&run)
+    );
+    h.gh.add_review_at(
+        REPO,
+        pull.number,
+        "alice",
+        "CHANGES_REQUESTED",
+        HEAD_SHA,
+        after + Duration::minutes(1),
+    );
+    if linkless > 0 {
+        let path = format!("/pulls/{}/reviews", pull.number);
+        h.gh.fail_next_with_body(
+            "GET",
+            &path,
+            304,
+            Vec::new(),
+            serde_json::json!(null),
+            linkless,
+        );
+    }
+    h.pull_request("labeled", pull.number).await;
+    h.settle().await;
+    let run = h.check(HEAD_SHA);
+    (run.conclusion.clone(), text_of(&run))
+}
+
+/// The fake's own 304 (with its `Link`) on the full reviews page: the
+/// change request on page 2 is read and blocks.
+///
+/// Attack failed. Checked that the test can fail: with the 304 branch
+/// reverted to the cached `next`, the check stays `success`.
+#[tokio::test]
+async fn a_change_request_past_a_full_page_of_the_reviews_list_behind_a_cut_timeline_blocks() {
+    let (conclusion, text) = flooded_reviews_padded_then_changes_requested(0).await;
+    assert_blocked_by_alice(conclusion, &text);
+}
+
+/// The same with a `Link`-less 304 on the full reviews page: the page is
+/// asked for again, and the change request blocks.
+///
+/// Attack failed. Checked that the test can fail: with the `page_is_full`
+/// branch disabled, the check stays `success`.
+#[tokio::test]
+async fn a_change_request_past_a_full_reviews_page_answered_by_a_linkless_304_blocks() {
+    let (conclusion, text) = flooded_reviews_padded_then_changes_requested(1).await;
+    assert_blocked_by_alice(conclusion, &text);
 }
