@@ -160,6 +160,14 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// A page of a list read to its end: see [`Call::paged`].
+    pub(crate) fn page(route: &'static str, path: String) -> Call<'a> {
+        Call {
+            paged: true,
+            ..Call::get(route, path)
+        }
+    }
+
     pub(crate) fn post(route: &'static str, path: String, body: &'a serde_json::Value) -> Call<'a> {
         Call {
             method: Method::POST,
@@ -493,31 +501,53 @@ impl Core {
         route: &'static str,
         path: String,
     ) -> Result<(Vec<T>, bool), GitHubError> {
-        let mut items = Vec::new();
-        let mut next = Some(path);
-        let mut pages = 0;
-        while let Some(path) = next.take() {
-            if pages >= self.opts.max_pages {
-                return Ok((items, true));
+        for _ in 0..SNAPSHOT_TRIES {
+            let mut read: Vec<(String, Arc<str>)> = Vec::new();
+            let mut items = Vec::new();
+            let mut next = Some(path.clone());
+            let mut cut = false;
+            while let Some(path) = next.take() {
+                if read.len() >= self.opts.max_pages {
+                    cut = true;
+                    break;
+                }
+                let answer = self.send(cred, &Call::page(route, path.clone())).await?;
+                let page: Vec<T> = decode(route, &answer.body)?;
+                items.extend(page);
+                read.push((path, answer.body));
+                next = match answer.next {
+                    Some(link) => Some(self.same_origin_path(route, &link)?),
+                    None => None,
+                };
             }
-            pages += 1;
-            let answer = self
-                .send(
-                    cred,
-                    &Call {
-                        paged: true,
-                        ..Call::get(route, path)
-                    },
-                )
-                .await?;
-            let page: Vec<T> = decode(route, &answer.body)?;
-            items.extend(page);
-            next = match answer.next {
-                Some(link) => Some(self.same_origin_path(route, &link)?),
-                None => None,
-            };
+            if self.pages_unchanged(cred, route, &read).await? {
+                return Ok((items, cut));
+            }
         }
-        Ok((items, false))
+        Err(list_kept_changing(route))
+    }
+
+    /// Whether every page of `read` but the last is still what it was
+    /// (asked for again, conditionally: free 304s when unchanged). GitHub's
+    /// pages are numbered, not a snapshot: an item deleted on page 1 after
+    /// page 1 was read moves page 2's first item onto page 1, and neither
+    /// read holds it (anyone may delete their own comment, and so hide a
+    /// change request that follows it). A list of one page has nothing to
+    /// move.
+    async fn pages_unchanged(
+        &self,
+        cred: &Credential,
+        route: &'static str,
+        read: &[(String, Arc<str>)],
+    ) -> Result<bool, GitHubError> {
+        for (path, body) in read.iter().take(read.len().saturating_sub(1)) {
+            let again = self.send(cred, &Call::page(route, path.clone())).await?;
+            if again.body != *body {
+                tracing::info!(route, "a list changed while it was read; reading it again");
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Like `all_pages`, but stops once `limit` items are in hand.
@@ -528,38 +558,35 @@ impl Core {
         path: String,
         limit: usize,
     ) -> Result<Vec<T>, GitHubError> {
-        let mut items = Vec::new();
-        let mut next = Some(path);
-        let mut pages = 0;
-        while let Some(path) = next.take() {
-            if items.len() >= limit {
-                break;
+        for _ in 0..SNAPSHOT_TRIES {
+            let mut read: Vec<(String, Arc<str>)> = Vec::new();
+            let mut items = Vec::new();
+            let mut next = Some(path.clone());
+            while let Some(path) = next.take() {
+                if items.len() >= limit {
+                    break;
+                }
+                if read.len() >= self.opts.max_pages {
+                    return Err(GitHubError::new(
+                        ErrorKind::Decode(format!("more than {} pages", self.opts.max_pages)),
+                        route,
+                    ));
+                }
+                let answer = self.send(cred, &Call::page(route, path.clone())).await?;
+                let page: Vec<T> = decode(route, &answer.body)?;
+                items.extend(page);
+                read.push((path, answer.body));
+                next = match answer.next {
+                    Some(link) => Some(self.same_origin_path(route, &link)?),
+                    None => None,
+                };
             }
-            pages += 1;
-            if pages > self.opts.max_pages {
-                return Err(GitHubError::new(
-                    ErrorKind::Decode(format!("more than {} pages", self.opts.max_pages)),
-                    route,
-                ));
+            if self.pages_unchanged(cred, route, &read).await? {
+                items.truncate(limit);
+                return Ok(items);
             }
-            let answer = self
-                .send(
-                    cred,
-                    &Call {
-                        paged: true,
-                        ..Call::get(route, path)
-                    },
-                )
-                .await?;
-            let page: Vec<T> = decode(route, &answer.body)?;
-            items.extend(page);
-            next = match answer.next {
-                Some(link) => Some(self.same_origin_path(route, &link)?),
-                None => None,
-            };
         }
-        items.truncate(limit);
-        Ok(items)
+        Err(list_kept_changing(route))
     }
 
     /// The path and query of a `next` link, refusing links to another host
@@ -780,6 +807,20 @@ fn epoch_now() -> u64 {
 
 fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// How many times a list that changed while it was read is read again
+/// before the read fails (closed: the evaluation is retried, and the check
+/// run says why if it keeps failing).
+const SNAPSHOT_TRIES: usize = 3;
+
+fn list_kept_changing(route: &'static str) -> GitHubError {
+    GitHubError::new(
+        ErrorKind::Transport(format!(
+            "the list changed while it was read, {SNAPSHOT_TRIES} times in a row"
+        )),
+        route,
+    )
 }
 
 /// Whether `body`, a list page asked for at `path`, holds as many items as
