@@ -121,9 +121,12 @@ async fn approved_and_padded(extra: usize) -> (Harness, PullSeed, u64) {
 /// for again: the verification read of page 1 is identical to the first.
 /// The fake has no comment deletion or restoration; the friend's review
 /// turning `PENDING` and back stands in for an item whose visibility its
-/// owner can switch off and on (on GitHub, for example, a `cross-referenced`
-/// event from an issue in the author's own repository, which the timeline
-/// shows only while that repository is public). Returns conclusion and text.
+/// owner can switch off and on. Candidate vectors on GitHub, not verified
+/// against github.com in this review: a `cross-referenced` event from an
+/// issue in the author's own repository (shown to the app only while that
+/// repository is public), or `committed` items that a force-push of the
+/// fork's branch removes and a second force-push back to the same head
+/// restores. Returns conclusion and text.
 async fn item_vanishes_and_returns_during_the_read() -> (Option<String>, String) {
     let (h, pull, friend) = approved_and_padded(0).await;
     review(&h, &pull, "alice", "CHANGES_REQUESTED", 4).await;
