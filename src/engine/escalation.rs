@@ -61,6 +61,13 @@ pub trait LevelRecord: Send + Sync {
 /// is looked for (GitHub's clock): the two may disagree by this much.
 const SKEW_MARGIN: chrono::Duration = chrono::Duration::minutes(10);
 
+/// When level 2 falls due: `escalation.after` past the start of the
+/// watch; `None` when the policy has no second level.
+fn second_level_due(policy: &Policy, watch: &Watch) -> Option<DateTime<Utc>> {
+    let after = policy.escalation.after?;
+    Some(watch.started + chrono::Duration::from_std(after).unwrap_or_default())
+}
+
 /// What a sweep posted for one pull request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Escalated {
@@ -113,9 +120,7 @@ pub async fn escalate(
             // read to, cannot hide whether it was posted.
             let due = match recorded {
                 Some((_, 1)) => Some(watch.deadline),
-                Some((_, 2)) => policy.escalation.after.map(|after| {
-                    watch.started + chrono::Duration::from_std(after).unwrap_or_default()
-                }),
+                Some((_, 2)) => second_level_due(policy, watch),
                 _ => None,
             };
             let listed = match due {
@@ -175,18 +180,19 @@ pub async fn escalate(
         }
         done.first = true;
     }
-    if let Some(after) = policy.escalation.after {
-        let second_at = watch.started + chrono::Duration::from_std(after).unwrap_or_default();
-        if now >= second_at && posted < 2 {
-            let mut mention = policy.escalation.mention.clone();
-            mention.extend(policy.escalation.mention_after.iter().cloned());
-            let body = escalation_comment(2, &watch.severity, &mention, watch.deadline, now, after);
-            if !post(client, store, key, pull, 2, &body).await? {
-                done.held = Some(2);
-                return Ok(done);
-            }
-            done.second = true;
+    if let (Some(after), Some(second_at)) =
+        (policy.escalation.after, second_level_due(policy, watch))
+        && now >= second_at
+        && posted < 2
+    {
+        let mut mention = policy.escalation.mention.clone();
+        mention.extend(policy.escalation.mention_after.iter().cloned());
+        let body = escalation_comment(2, &watch.severity, &mention, watch.deadline, now, after);
+        if !post(client, store, key, pull, 2, &body).await? {
+            done.held = Some(2);
+            return Ok(done);
         }
+        done.second = true;
     }
     let first_done = done.first || posted >= 1;
     let second_done = policy.escalation.after.is_none() || done.second || posted >= 2;
