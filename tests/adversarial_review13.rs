@@ -22,39 +22,12 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use axum::http::StatusCode;
 use chrono::Duration;
 
 use common::attacks::text_of;
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
-use common::webhook::{self, PrSpec};
-
-/// The client's page size for every list (`per_page=100`).
-const PAGE: usize = 100;
-
-/// A review by `user` in `state` on the head at `minutes` after #7 opened,
-/// and its `pull_request_review` delivery; waits for the evaluation.
-async fn review(h: &Harness, pull: &PullSeed, user: &str, state: &str, minutes: i64) {
-    let at = pull.created_at + Duration::minutes(minutes);
-    let id =
-        h.gh.add_review_at(REPO, pull.number, user, state, HEAD_SHA, at);
-    let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1);
-    let review = webhook::ReviewSpec {
-        id,
-        user: user.to_string(),
-        state: state.to_ascii_lowercase(),
-        commit_id: HEAD_SHA.to_string(),
-        body: None,
-        submitted_at: at,
-    };
-    let payload = webhook::review_event("submitted", &spec, &review);
-    assert_eq!(
-        h.deliver("pull_request_review", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
-}
+use common::pages::{PAGE, review};
 
 fn assert_blocked_by_alice(conclusion: Option<String>, text: &str) {
     assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");

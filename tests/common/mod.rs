@@ -6,6 +6,7 @@ pub mod attacks;
 pub mod fake_github;
 pub mod fake_notify;
 pub mod harness;
+pub mod pages;
 pub mod serve;
 pub mod store;
 pub mod twins;
