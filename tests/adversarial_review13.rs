@@ -140,23 +140,17 @@ async fn item_vanishes_and_returns_during_the_read() -> (Option<String>, String)
     (run.conclusion.clone(), text_of(&run))
 }
 
-/// Finding (low: needs an item whose visibility the author can switch off
-/// and back on within one evaluation's page reads). `pages_unchanged`
-/// compares page 1's second read with its first: an item gone between the
-/// first two reads and back before the third leaves page 1 identical, while
-/// page 2 was cut one item further on, so alice's change request is read
-/// on neither page and the check turns `success` ("all requirements met").
-/// Suggested fix: also compare the items at the page boundary — ask page
-/// `k+1` for the item after the last of page `k` (for example, check that
-/// the verification pass re-reads every page, including the last, and that
-/// the concatenation has no gap: the first item of page `k+1` in the first
-/// read must be the first item of page `k+1` in the second), or, simpler,
-/// re-read the whole list once more and compare ALL pages (last included):
-/// an ABA around page 2's read changes page 2's second answer.
+/// Was a finding (low: needs an item whose visibility the author can switch
+/// off and back on within one evaluation's page reads): page 1's second
+/// read matched its first while page 2 had been cut one item further on,
+/// so alice's change request was read on neither page and the check turned
+/// `success`. Fixed: `pages_unchanged` asks for every page again, the last
+/// included, and page 2's second read (in the restored list) differs from
+/// its first, so the list is read again.
 ///
-/// Checked that the test can fail: it does, as shown (`success`).
+/// Checked that the test can fail: with the last page left out of the
+/// verification again, the run is `success` ("all requirements met").
 #[tokio::test]
-#[ignore = "finding: an item that vanishes after page 1 is read and returns before page 1 is verified hides the first item of page 2 (a change request)"]
 async fn an_item_vanishing_and_returning_between_page_reads_does_not_hide_a_change_request() {
     let (conclusion, text) = item_vanishes_and_returns_during_the_read().await;
     assert_blocked_by_alice(conclusion, &text);

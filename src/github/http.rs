@@ -505,45 +505,46 @@ impl Core {
         path: String,
     ) -> Result<(Vec<T>, bool), GitHubError> {
         for _ in 0..SNAPSHOT_TRIES {
-            let mut read: Vec<(String, Arc<str>)> = Vec::new();
-            let mut items = Vec::new();
-            let mut next = Some(path.clone());
-            let mut cut = false;
-            while let Some(path) = next.take() {
-                if read.len() >= self.opts.max_pages {
-                    cut = true;
-                    break;
-                }
-                let answer = self.send(cred, &Call::page(route, path.clone())).await?;
-                let page: Vec<T> = decode(route, &answer.body)?;
-                items.extend(page);
-                read.push((path, answer.body));
-                next = match answer.next {
-                    Some(link) => Some(self.same_origin_path(route, &link)?),
-                    None => None,
-                };
-            }
-            if self.pages_unchanged(cred, route, &read).await? {
-                return Ok((items, cut));
+            let read = self.read_pages(cred, route, &path, usize::MAX).await?;
+            if self.pages_unchanged(cred, route, &read.pages).await? {
+                return Ok((read.items, read.cut));
             }
         }
         Err(list_kept_changing(route))
     }
 
-    /// Whether every page of `read` but the last is still what it was
-    /// (asked for again, conditionally: free 304s when unchanged). GitHub's
-    /// pages are numbered, not a snapshot: an item deleted on page 1 after
-    /// page 1 was read moves page 2's first item onto page 1, and neither
-    /// read holds it (anyone may delete their own comment, and so hide a
-    /// change request that follows it). A list of one page has nothing to
-    /// move.
+    /// Whether every page of `read`, the last included, is still what it
+    /// was (asked for again in order, conditionally: free 304s when
+    /// unchanged). GitHub's pages are numbered, not a snapshot: an item
+    /// deleted on page 1 after page 1 was read moves page 2's first item
+    /// onto page 1, and neither read holds it (anyone may delete their own
+    /// comment, and so hide a change request that follows it).
+    ///
+    /// The last page is verified too: an item that vanishes after page `k`
+    /// is read and returns before page `k` is asked for again leaves page
+    /// `k` identical, but page `k+1` was read shifted and its second read
+    /// (in the restored list) differs. So any ONE change to the list (an
+    /// item gone, or added, before the end of what was read), and any one
+    /// vanish-and-return, between the first read of page 1 and the second
+    /// read of the last page is seen. What it cannot close: pages are not a
+    /// snapshot, and an item toggled out, back and out again at chosen
+    /// moments (gone after page `k`'s read, back before page `k`'s second
+    /// read, gone again before page `k+1`'s) makes both reads of every
+    /// page agree with a torn list; so does any finite number of re-reads
+    /// against enough toggles. Deleted comments never return; whether an
+    /// author can toggle a timeline item at all, and that fast, is
+    /// discussed in `docs/pagination.md`. A list of one page is one answer
+    /// (nothing read at another moment): not asked for again.
     async fn pages_unchanged(
         &self,
         cred: &Credential,
         route: &'static str,
         read: &[(String, Arc<str>)],
     ) -> Result<bool, GitHubError> {
-        for (path, body) in read.iter().take(read.len().saturating_sub(1)) {
+        if read.len() < 2 {
+            return Ok(true);
+        }
+        for (path, body) in read {
             let again = self.send(cred, &Call::page(route, path.clone())).await?;
             if again.body != *body {
                 tracing::info!(route, "a list changed while it was read; reading it again");
@@ -561,30 +562,53 @@ impl Core {
         path: String,
         limit: usize,
     ) -> Result<Vec<T>, GitHubError> {
-        let mut items = Vec::new();
-        let mut next = Some(path);
-        let mut pages = 0;
+        let mut read = self.read_pages(cred, route, &path, limit).await?;
+        if read.cut {
+            return Err(GitHubError::new(
+                ErrorKind::Decode(format!("more than {} pages", self.opts.max_pages)),
+                route,
+            ));
+        }
+        read.items.truncate(limit);
+        Ok(read.items)
+    }
+
+    /// The one page loop: GETs the pages of a list from `path`, following
+    /// `Link: rel="next"` (same origin only), until the list ends, `limit`
+    /// items are in hand, or `max_pages` pages are read with a next one
+    /// still named (`cut`). Each page's path and body are kept for
+    /// `pages_unchanged`.
+    async fn read_pages<T: DeserializeOwned>(
+        &self,
+        cred: &Credential,
+        route: &'static str,
+        path: &str,
+        limit: usize,
+    ) -> Result<PagesRead<T>, GitHubError> {
+        let mut read = PagesRead {
+            items: Vec::new(),
+            pages: Vec::new(),
+            cut: false,
+        };
+        let mut next = Some(path.to_string());
         while let Some(path) = next.take() {
-            if items.len() >= limit {
+            if read.items.len() >= limit {
                 break;
             }
-            pages += 1;
-            if pages > self.opts.max_pages {
-                return Err(GitHubError::new(
-                    ErrorKind::Decode(format!("more than {} pages", self.opts.max_pages)),
-                    route,
-                ));
+            if read.pages.len() >= self.opts.max_pages {
+                read.cut = true;
+                break;
             }
-            let answer = self.send(cred, &Call::page(route, path)).await?;
+            let answer = self.send(cred, &Call::page(route, path.clone())).await?;
             let page: Vec<T> = decode(route, &answer.body)?;
-            items.extend(page);
+            read.items.extend(page);
+            read.pages.push((path, answer.body));
             next = match answer.next {
                 Some(link) => Some(self.same_origin_path(route, &link)?),
                 None => None,
             };
         }
-        items.truncate(limit);
-        Ok(items)
+        Ok(read)
     }
 
     /// The path and query of a `next` link, refusing links to another host
@@ -805,6 +829,15 @@ fn epoch_now() -> u64 {
 
 fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// What one pass over a list's pages read (see `Core::read_pages`).
+struct PagesRead<T> {
+    items: Vec<T>,
+    /// Each page's path and body, in order.
+    pages: Vec<(String, Arc<str>)>,
+    /// `max_pages` pages were read and GitHub named a next one.
+    cut: bool,
 }
 
 /// How many times a list that changed while it was read is read again
