@@ -533,7 +533,7 @@ impl Core {
     /// page agree with a torn list; so does any finite number of re-reads
     /// against enough toggles. Deleted comments never return; whether an
     /// author can toggle a timeline item at all, and that fast, is
-    /// discussed in `docs/pagination.md`. A list of one page is one answer
+    /// discussed in `docs/facts.md`. A list of one page is one answer
     /// (nothing read at another moment): not asked for again.
     async fn pages_unchanged(
         &self,
