@@ -222,24 +222,30 @@ async fn an_authors_marker_updated_inside_the_since_window_does_not_pass_for_the
 /// helps: they are all newer than the level's due time less the skew), so
 /// the listing after the unknown outcome stops at the page cap.
 ///
-/// FINDING (low): the level is never posted (the sweep logs "cannot
-/// establish which escalation levels were posted"); the tenth review's fix
-/// moved the window but a flood inside it still wins. It needs an outage on
-/// the posting (not the attacker's) and 10,001 comments within the ten
-/// minutes before the due time or before the next sweep, which GitHub's
-/// secondary rate limits on content creation make hard for one account
-/// (many throw-away accounts could). Location: `src/engine/escalation.rs`,
-/// the `?since=` listing. Suggested fix: read back from the posting mark's
-/// own time (the app's comment, if written, is no older than the mark) and
-/// list the app's comments newest first, or look the level's comment up by
-/// the app's own search (`performed_via_github_app`), stopping at the first
-/// of the app's level markers; and name an unconfirmed level on the check
-/// run (`Escalated::unconfirmed` is read nowhere).
-#[ignore = "finding: 10,001 comments inside the since window keep a level with an unknown outcome unposted"]
+/// Was a finding (low): the level was never posted (the sweep logged
+/// "cannot establish which escalation levels were posted"). Fixed: when the
+/// read-back cannot say, the level is posted anyway, saying it may be a
+/// repeat (`src/engine/escalation.rs`, `read_back`), and the store's level
+/// record keeps the next sweep from posting it again. Checked that the test
+/// can fail: with the read-back's `None` answered by returning without
+/// posting (the old rule), no level-1 comment is posted.
 #[tokio::test]
 async fn a_flood_inside_the_since_window_does_not_keep_the_level_unposted() {
     let (h, pull) = escalation_unknown_after_comments_in_the_window(10_001).await;
     h.app.engine.sweep().await;
     h.app.engine.sweep().await;
     assert_eq!(posts_of_level(&h, pull.number, 1), 1, "posted once");
+    let posted = h
+        .bot_comments(pull.number)
+        .into_iter()
+        .find(|c| {
+            c.body
+                .starts_with("<!-- hotfix-guard:escalation level=1 -->")
+        })
+        .map(|c| c.body)
+        .unwrap_or_default();
+    assert!(
+        posted.contains("This escalation may appear twice"),
+        "{posted}"
+    );
 }

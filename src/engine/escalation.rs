@@ -13,7 +13,7 @@ use crate::events::PrKey;
 use crate::github::RepoClient;
 use crate::policy::Policy;
 use crate::pull::Pull;
-use crate::report::post_merge::{escalation_comment, escalation_marker};
+use crate::report::post_merge::{escalation_comment, escalation_marker, escalation_repeat_note};
 
 /// A watched deadline (kept in the store's `deadlines`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,8 +75,6 @@ pub struct Escalated {
     pub second: bool,
     /// The pull request is merged or closed by a writer: stop watching it.
     pub finished: bool,
-    /// Which levels were posted could not be established: nothing posted.
-    pub unconfirmed: bool,
     /// The level whose comment the conversation's lock held back: GitHub's
     /// `locked` on the pull request (nothing sent), or its 403 "… because
     /// issue is locked." to the comment. Tried again at the next sweep.
@@ -89,8 +87,11 @@ pub struct Escalated {
 /// evaluation from the app's own comments when the deadline is first
 /// watched; the app's own comments are read only when the store has no
 /// record or a posting was interrupted. When neither can say (the comments
-/// cannot all be listed: GitHub's lists stop at 100 pages), nothing is
-/// posted: a level is never posted twice, and the sweep logs why.
+/// cannot all be listed: GitHub's lists stop at 100 pages, and anyone who
+/// can comment can write 10,000 comments inside the window read back; or
+/// GitHub does not answer the listing), the level is posted anyway, with a
+/// note that it may be a repeat, and the sweep logs why: a duplicate
+/// escalation is noise, a silenced one is what the procedure forbids.
 #[allow(clippy::too_many_arguments)]
 pub async fn escalate(
     client: &RepoClient,
@@ -111,54 +112,24 @@ pub async fn escalate(
         });
     }
     let mut done = Escalated::default();
-    let posted = match store.levels(key).await? {
-        Some((posted, 0)) => posted,
-        recorded => {
-            // After an interrupted posting only the comments written since
-            // that level fell due can be it (less a margin for clock skew):
-            // a flood of older comments, past the 100 pages a list can be
-            // read to, cannot hide whether it was posted.
-            let due = match recorded {
-                Some((_, 1)) => Some(watch.deadline),
-                Some((_, 2)) => second_level_due(policy, watch),
-                _ => None,
-            };
-            let listed = match due {
-                Some(due) => {
-                    client
-                        .list_issue_comments_since(pull.number, due - SKEW_MARGIN)
-                        .await
-                }
-                None => client.list_issue_comments(pull.number).await,
-            };
-            let comments = match listed {
-                Ok(comments) => comments,
-                Err(e) => {
-                    tracing::error!(
-                        repository = %key.repo,
-                        pr = key.number,
-                        error = %e,
-                        "cannot establish which escalation levels were posted (no record in the store, comments not listable); none is posted until it can be"
-                    );
-                    done.unconfirmed = true;
-                    return Ok(done);
-                }
-            };
-            // Only the app's own comments: a marker typed by the author
-            // must not pass for an escalation already posted.
-            let mut seen = recorded.map_or(0, |(posted, _)| posted);
-            for level in [1u8, 2] {
-                if !client
-                    .own_marked(&comments, &escalation_marker(level))
-                    .await?
-                    .is_empty()
-                {
-                    seen = seen.max(level);
-                }
+    // `maybe_posted`: a level above `posted` may exist already (unknown).
+    let (posted, maybe_posted) = match store.levels(key).await? {
+        Some((posted, 0)) => (posted, false),
+        recorded => match read_back(client, key, policy, pull, watch, recorded).await? {
+            Some(seen) => {
+                store.seen(key, seen).await?;
+                (seen, false)
             }
-            store.seen(key, seen).await?;
-            seen
-        }
+            // Unknown: the posting mark stays (a later sweep that can read
+            // the comments still clears it), and the levels due above what
+            // the store knows are posted, each saying it may be a repeat.
+            None => (recorded.map_or(0, |(posted, _)| posted), true),
+        },
+    };
+    let note = if maybe_posted {
+        escalation_repeat_note()
+    } else {
+        String::new()
     };
     let limit = watch
         .deadline
@@ -173,7 +144,7 @@ pub async fn escalate(
             watch.deadline,
             now,
             limit,
-        );
+        ) + &note;
         if !post(client, store, key, pull, 1, &body).await? {
             done.held = Some(1);
             return Ok(done);
@@ -187,7 +158,8 @@ pub async fn escalate(
     {
         let mut mention = policy.escalation.mention.clone();
         mention.extend(policy.escalation.mention_after.iter().cloned());
-        let body = escalation_comment(2, &watch.severity, &mention, watch.deadline, now, after);
+        let body =
+            escalation_comment(2, &watch.severity, &mention, watch.deadline, now, after) + &note;
         if !post(client, store, key, pull, 2, &body).await? {
             done.held = Some(2);
             return Ok(done);
@@ -198,6 +170,71 @@ pub async fn escalate(
     let second_done = policy.escalation.after.is_none() || done.second || posted >= 2;
     done.finished = first_done && second_done;
     Ok(done)
+}
+
+/// After an unfinished posting (or with no record in the store), which
+/// levels the app's own comments show posted: `Some(level)` (0 for none),
+/// or `None` when they cannot say — the comments written since the level
+/// fell due (less [`SKEW_MARGIN`]; GitHub's `since` is the comments'
+/// `updated_at`) are more than the 100 pages a list is read to, or GitHub
+/// did not answer the listing after the client's retries. Errors only when
+/// the app's own identity cannot be read (`RepoClient::own_marked`).
+///
+/// A cheaper look-up does not exist that a flood cannot defeat: "List
+/// issue comments" takes only `since` (no `sort`, no `direction`); the
+/// repository-wide "List issue comments for a repository" can list newest
+/// first (`sort=created&direction=desc`), but comments written after the
+/// posting still come before it, so a flood inside the window hides it
+/// there too. Hence `None` and the forced post, not silence.
+async fn read_back(
+    client: &RepoClient,
+    key: &PrKey,
+    policy: &Policy,
+    pull: &Pull,
+    watch: &Watch,
+    recorded: Option<(u8, u8)>,
+) -> Result<Option<u8>, EscalateError> {
+    // After an interrupted posting only the comments written since that
+    // level fell due can be it (less a margin for clock skew): a flood of
+    // older comments cannot hide whether it was posted.
+    let due = match recorded {
+        Some((_, 1)) => Some(watch.deadline),
+        Some((_, 2)) => second_level_due(policy, watch),
+        _ => None,
+    };
+    let listed = match due {
+        Some(due) => {
+            client
+                .list_issue_comments_since(pull.number, due - SKEW_MARGIN)
+                .await
+        }
+        None => client.list_issue_comments(pull.number).await,
+    };
+    let comments = match listed {
+        Ok(comments) => comments,
+        Err(e) => {
+            tracing::warn!(
+                repository = %key.repo,
+                pr = key.number,
+                error = %e,
+                "cannot establish which escalation levels were posted (comments not listable); posting the levels due anyway, marked as possible repeats: a duplicate escalation is noise, a silenced one is not allowed"
+            );
+            return Ok(None);
+        }
+    };
+    // Only the app's own comments: a marker typed by the author must not
+    // pass for an escalation already posted.
+    let mut seen = recorded.map_or(0, |(posted, _)| posted);
+    for level in [1u8, 2] {
+        if !client
+            .own_marked(&comments, &escalation_marker(level))
+            .await?
+            .is_empty()
+        {
+            seen = seen.max(level);
+        }
+    }
+    Ok(Some(seen))
 }
 
 /// Posts one level's comment and records it; `false` when the

@@ -300,6 +300,20 @@ pub fn incident_report(f: &IncidentFacts<'_>) -> String {
     )
 }
 
+/// The paragraph appended to an escalation comment whose level may have
+/// been posted already: an earlier posting had no answer (a 5xx or none)
+/// and the app's own comments could not be read back to see whether it was
+/// written (more than 100 pages of comments since the level fell due, or
+/// GitHub not answering the listing). Posting again is the choice: a
+/// duplicate is noise, a silenced escalation is what the procedure forbids.
+pub fn escalation_repeat_note() -> String {
+    "\n_This escalation may appear twice: GitHub did not answer an earlier \
+     posting of it, and the comments could not be read back to see whether \
+     it was written (too many comments to list, or GitHub not answering). \
+     Posting it again is the safer choice; silence is not._\n"
+        .to_string()
+}
+
 /// An escalation comment: who is mentioned, and how late the hotfix is.
 pub fn escalation_comment(
     level: u8,
@@ -422,6 +436,20 @@ mod tests {
             due: t(10, 29) + chrono::Duration::hours(24),
             follow_up_title: "Post-incident review",
         });
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn escalation_that_may_repeat_says_so() {
+        let text = escalation_comment(
+            1,
+            "P0",
+            &["acme/incident-commanders".into()],
+            t(11, 0),
+            t(11, 35),
+            std::time::Duration::from_secs(7200),
+        ) + &escalation_repeat_note();
+        assert!(text.starts_with(&escalation_marker(1)));
         insta::assert_snapshot!(text);
     }
 
