@@ -5,7 +5,9 @@
 //! store (kept when the pull request is closed and reopened), and each
 //! comment carries a marker the app reads back from its own comments when
 //! the store cannot say, so a level is posted once across restarts,
-//! instances, closing and reopening.
+//! instances, closing and reopening. The one exception is chosen: a level
+//! whose posting GitHub left unanswered, when the app's comments cannot be
+//! read back, is posted again saying so (a repeat, never silence).
 
 use chrono::{DateTime, Utc};
 
