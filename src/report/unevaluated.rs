@@ -26,9 +26,19 @@ pub fn retrying(error: &str, wait: Duration) -> CheckOutput {
         summary: format!(
             "The evaluation could not finish: {}.\n\nUntil one does, this check fails rather than keep an older verdict. It will be tried again in {}, or on the next change to this pull request; press **Re-check** to run it now.",
             quoted(error),
-            format_duration(wait)
+            in_words(wait)
         ),
         text: None,
+    }
+}
+
+/// `wait` as the run says it: `format_duration`, or "under a second"
+/// (a `RETRY_BACKOFF` below a second), never "0m".
+fn in_words(wait: Duration) -> String {
+    if wait < Duration::from_secs(1) {
+        "under a second".to_string()
+    } else {
+        format_duration(wait)
     }
 }
 
@@ -71,6 +81,16 @@ mod tests {
             5,
             "GitHub did not answer as expected: GET /repos/octo/app/pulls/7: 502 Bad Gateway"
         )));
+    }
+
+    #[test]
+    fn a_wait_below_a_second_is_not_zero_minutes() {
+        let out = retrying("e", Duration::from_millis(50));
+        assert!(
+            out.summary.contains("tried again in under a second,"),
+            "{}",
+            out.summary
+        );
     }
 
     #[test]
