@@ -310,18 +310,17 @@ async fn finish_failed(
     base: Duration,
 ) {
     let attempt = claimed.attempts + 1;
-    let key = &claimed.job.key;
     if attempt < MAX_ATTEMPTS {
         let wait = backoff(base, attempt).max(retry_after.unwrap_or_default());
         tracing::warn!(attempt, retry_in = ?wait, %error, "evaluation failed; will retry");
         engine
-            .report_retrying(key, error, wait, retry_after.is_some())
+            .report_retrying(&claimed.job, error, wait, retry_after.is_some())
             .await;
         queue.failed(claimed, wait).await;
         return;
     }
     tracing::error!(attempt, %error, "evaluation failed for the last time; said so on the check run");
-    engine.report_failure(key, attempt, error).await;
+    engine.report_failure(&claimed.job, attempt, error).await;
     queue.done(claimed).await;
 }
 

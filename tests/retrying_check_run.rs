@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::attacks::text_of;
 use common::fake_github::PullSeed;
-use common::harness::{HEAD_SHA, Harness, POLICY};
+use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::pages::review;
 
 /// One write of a check run the fake took (`POST …/check-runs` or
@@ -59,9 +59,16 @@ fn answered(h: &Harness, from: usize, status: u16) -> usize {
 /// The P0 #7, labelled by dana, opened and evaluated (no approvals yet:
 /// `failure`, waiting for both roles).
 async fn opened_p0() -> (Harness, PullSeed) {
+    opened_p0_with(POLICY, |_| ()).await
+}
+
+/// [`opened_p0`] under `policy`, with `prepare` run on the seeded fake
+/// before the pull request opens.
+async fn opened_p0_with(policy: &str, prepare: impl FnOnce(&Harness)) -> (Harness, PullSeed) {
     let h = Harness::start().await;
     let pull = h.p0();
-    h.seed(POLICY, &pull);
+    h.seed(policy, &pull);
+    prepare(&h);
     h.label_events_by(&pull, "dana");
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
@@ -78,7 +85,13 @@ async fn opened_p0() -> (Harness, PullSeed) {
 /// As [`opened_p0`], then approved by review by alice (engineering lead)
 /// and olga (on-call): `success`.
 async fn approved_p0() -> (Harness, PullSeed) {
-    let (h, pull) = opened_p0().await;
+    approved_p0_with(POLICY, |_| ()).await
+}
+
+/// [`approved_p0`] as [`opened_p0_with`] (`prepare` must make every other
+/// requirement hold).
+async fn approved_p0_with(policy: &str, prepare: impl FnOnce(&Harness)) -> (Harness, PullSeed) {
+    let (h, pull) = opened_p0_with(policy, prepare).await;
     review(&h, &pull, "alice", "APPROVED", 1).await;
     review(&h, &pull, "oncall-olga", "APPROVED", 2).await;
     let run = h.check(HEAD_SHA);
@@ -300,4 +313,70 @@ async fn a_first_evaluation_that_fails_leaves_a_run_the_next_verdict_replaces() 
         text_of(&run)
     );
     assert_eq!(run.external_id.as_deref(), Some("pr:7"));
+}
+
+/// GitHub's `status` delivery for `context` on `sha` (a commit status: it
+/// names no pull request), on a real push delivery's repository, sender
+/// and installation.
+fn status_event(sha: &str, context: &str, state: &str) -> serde_json::Value {
+    let base = common::webhook::push_event(REPO, "refs/heads/main", &["x"], 1);
+    serde_json::json!({
+        "id": 9001, "sha": sha, "name": REPO, "target_url": null,
+        "context": context, "description": null, "state": state,
+        "commit": {"sha": sha}, "branches": [],
+        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+        "repository": base["repository"],
+        "sender": base["sender"],
+        "installation": base["installation"],
+    })
+}
+
+/// The P0 requires the `ci/build` status and passes; the status turns
+/// `failure`. A status names no pull request, so the repository's commit
+/// job asks GitHub for the commit's pull requests, and that read fails on
+/// every try. The job's failure must not leave the older `success`
+/// standing: the pull request whose verdict the store records on that
+/// commit's run is evaluated in its own job, which reads the red status.
+///
+/// Checked that the test can fail: with `route_failed_commits` returning
+/// at once, the run stays `success` ("all requirements met").
+#[tokio::test]
+async fn a_failing_commit_job_still_re_evaluates_the_hotfix_on_that_commit() {
+    let policy = POLICY.replace(
+        "    follow_up: { title: Post-incident review, within: 24h }\n",
+        "    follow_up: { title: Post-incident review, within: 24h }\n    require_checks: [ci/build]\n",
+    );
+    assert_ne!(policy, POLICY);
+    let (h, _pull) = approved_p0_with(&policy, |h| {
+        h.gh.add_status(REPO, HEAD_SHA, "ci/build", "success", "ci-bot")
+    })
+    .await;
+
+    let from = h.gh.requests().len();
+    h.gh.fail_next(
+        "GET",
+        &format!("/commits/{HEAD_SHA}/pulls"),
+        502,
+        vec![],
+        1_000,
+    );
+    h.gh.add_status(REPO, HEAD_SHA, "ci/build", "failure", "ci-bot");
+    assert_eq!(
+        h.deliver("status", &status_event(HEAD_SHA, "ci/build", "failure"))
+            .await,
+        axum::http::StatusCode::ACCEPTED
+    );
+    h.settle().await;
+
+    let tries = hotfix_guard::app::MAX_ATTEMPTS as usize;
+    assert_eq!(
+        answered(&h, from, 502),
+        4 * tries,
+        "every try of the commit job failed"
+    );
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("ci/build"), "{text}");
+    assert!(!text.contains("could not evaluate"), "{text}");
 }

@@ -9,8 +9,13 @@ use std::time::Duration;
 
 use super::Engine;
 use super::publish::{Published, RunOwner};
-use crate::events::{CHECK_NAME, PrKey};
+use crate::events::{CHECK_NAME, CommitWork, Job, PrKey, Trigger};
+use crate::github::RepoClient;
 use crate::report;
+
+/// Head commits of one failed commit job whose runs' owners are read, at
+/// most (one store read each; `events::MAX_COMMITS` bounds the job).
+const MAX_COMMIT_RUNS: usize = 256;
 
 impl Engine {
     /// Try `attempt` of the evaluation of `key` failed with `error` (the
@@ -23,15 +28,23 @@ impl Engine {
     /// wait is written even over a failure: it may be long, and the run
     /// says how long. GitHub unreachable for this write too: logged, and
     /// the retry happens all the same.
+    ///
+    /// A repository's commit job has no run of its own: its pull requests
+    /// are queued for evaluation instead (`route_failed_commits`).
     pub async fn report_retrying(
         &self,
-        key: &PrKey,
+        job: &Job,
         error: &str,
         wait: Duration,
         rate_limited: bool,
     ) -> Option<Published> {
         let output = report::unevaluated::retrying(error, wait);
-        self.write_unevaluated(key, &output, !rate_limited).await
+        if let Trigger::Commits(work) = &job.trigger {
+            self.route_failed_commits(&job.key, work).await;
+            return None;
+        }
+        self.write_unevaluated(&job.key, &output, !rate_limited)
+            .await
     }
 
     /// The last try (`attempts`) of the evaluation of `key` failed with
@@ -39,14 +52,89 @@ impl Engine {
     /// request"), so that nobody mistakes silence or an older verdict for
     /// a pass. Written over any earlier failure, whose text promised a
     /// retry.
-    pub async fn report_failure(
-        &self,
-        key: &PrKey,
-        attempts: u32,
-        error: &str,
-    ) -> Option<Published> {
+    /// A commit job's last try routes its pull requests as every failed
+    /// try does (`route_failed_commits`): its units leave the store now.
+    pub async fn report_failure(&self, job: &Job, attempts: u32, error: &str) -> Option<Published> {
         let output = report::unevaluated::given_up(attempts, error);
-        self.write_unevaluated(key, &output, false).await
+        if let Trigger::Commits(work) = &job.trigger {
+            self.route_failed_commits(&job.key, work).await;
+            return None;
+        }
+        self.write_unevaluated(&job.key, &output, false).await
+    }
+
+    /// A commit job (checks, statuses or deployments of `work.commits`
+    /// changed: evidence a hotfix's verdict rests on) failed. Its pull
+    /// requests are evaluated anyway, each in its own job: those the
+    /// deliveries named (`check_run.pull_requests`, GitHub's) and those
+    /// whose verdict the store records on one of the commits' runs
+    /// (`external_id` `hotfix-pr:N`, written by this app). A red CI run
+    /// must not leave the older `success` standing while the router that
+    /// would re-evaluate the hotfix keeps failing (the audit of a push, or
+    /// `GET /commits/{sha}/pulls`, say); and each of those evaluations,
+    /// should it fail in turn, says so on its own run. Nothing is asked
+    /// of GitHub; an overflowing job (every open hotfix) names no commits
+    /// and routes only what the store knows of none: nothing.
+    async fn route_failed_commits(&self, key: &PrKey, work: &CommitWork) {
+        let mut numbers: Vec<u64> = Vec::new();
+        for (sha, named) in work.commits.iter().take(MAX_COMMIT_RUNS) {
+            numbers.extend(named);
+            match self
+                .store
+                .published_check(&key.repo, &format!("check:{CHECK_NAME}@{sha}"))
+                .await
+            {
+                Ok(record) => numbers.extend(
+                    record
+                        .and_then(|r| r.shows)
+                        .and_then(|(id, _)| id)
+                        .and_then(|id| id.strip_prefix("hotfix-pr:")?.parse::<u64>().ok()),
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, %sha, "cannot read whose verdict a commit's check run shows");
+                }
+            }
+        }
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers.retain(|n| *n != crate::events::COMMITS_JOB);
+        let jobs: Vec<Job> = numbers
+            .iter()
+            .map(|number| Job {
+                key: PrKey {
+                    installation: key.installation,
+                    repo: key.repo.clone(),
+                    number: *number,
+                },
+                pull: None,
+                trigger: Trigger::Full,
+                deliveries: Vec::new(),
+            })
+            .collect();
+        if jobs.is_empty() {
+            return;
+        }
+        // As `commit_work` routes them: no capacity bound (accepted once
+        // already, as this job).
+        if let Err(e) = self
+            .store
+            .accept(
+                None,
+                &jobs,
+                &[],
+                chrono::Utc::now(),
+                Duration::ZERO,
+                u64::MAX,
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "the failed commit job's pull requests were not queued");
+        } else {
+            tracing::info!(
+                pulls = jobs.len(),
+                "the failed commit job's pull requests queued for evaluation"
+            );
+        }
     }
 
     /// Writes `output` on the check run of the head GitHub gives for the
@@ -80,16 +168,30 @@ impl Engine {
                 return None;
             }
         };
+        self.write_placeholder(&client, &pull.head.sha, key.number, output, keep_failure)
+            .await
+    }
+
+    /// Writes `output` on the run of `head_sha` as pull request `number`'s
+    /// placeholder (`RunOwner::Unevaluated`). `None`: not written (logged).
+    async fn write_placeholder(
+        &self,
+        client: &RepoClient,
+        head_sha: &str,
+        number: u64,
+        output: &report::CheckOutput,
+        keep_failure: bool,
+    ) -> Option<Published> {
         let owner = RunOwner::Unevaluated {
-            number: key.number,
+            number,
             keep_failure,
         };
         match self
             .published
             .write_owned_check_run(
-                &client,
+                client,
                 CHECK_NAME,
-                &pull.head.sha,
+                head_sha,
                 output,
                 Vec::new(),
                 false,
