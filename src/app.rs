@@ -238,11 +238,10 @@ async fn work(queue: Arc<WorkQueue>, engine: Arc<Engine>, worker: String, base: 
         let started = chrono::Utc::now();
         let run = {
             let engine = engine.clone();
-            let job = claimed.job.clone();
+            let job = retried(&claimed);
             tokio::spawn(async move { engine.run(job).await }.instrument(span.clone()))
         };
         let result = run.await;
-        lease.abort();
         let span_log = EvaluationSpan {
             key: key.clone(),
             worker: worker.clone(),
@@ -254,6 +253,7 @@ async fn work(queue: Arc<WorkQueue>, engine: Arc<Engine>, worker: String, base: 
         }
         let (error, retry_after) = match result {
             Ok(Ok(())) => {
+                lease.abort();
                 queue.done(&claimed).await;
                 continue;
             }
@@ -274,15 +274,33 @@ async fn work(queue: Arc<WorkQueue>, engine: Arc<Engine>, worker: String, base: 
                 (format!("the evaluation stopped: {e}"), None)
             }
         };
+        // Still leased while the failure is said on the check run: no
+        // retry (here or on another instance) can write a verdict that
+        // this older failure would then overwrite.
         finish_failed(&queue, &engine, &claimed, &error, retry_after, base)
             .instrument(span)
             .await;
+        lease.abort();
     }
 }
 
+/// The job to run for `claimed`. A comment job that failed before is
+/// evaluated fully: the failed try may have written the "could not
+/// evaluate" failure on the check run, and a comment that turns out not
+/// to be the approval command would otherwise end the job without a
+/// verdict, leaving that failure standing.
+fn retried(claimed: &Claimed) -> crate::events::Job {
+    let mut job = claimed.job.clone();
+    if claimed.attempts > 0 && matches!(job.trigger, crate::events::Trigger::Comment { .. }) {
+        job.trigger = crate::events::Trigger::Full;
+    }
+    job
+}
+
 /// A failed evaluation: retried after a back-off (at least as long as a
-/// rate limit asks), and said on the check run when the wait is a rate
-/// limit's (it may be long) or the tries are used up.
+/// rate limit asks). The check run says so at once (unless it already
+/// shows a failure), so that the older verdict does not stand while the
+/// tries go on, and again when the tries are used up.
 async fn finish_failed(
     queue: &WorkQueue,
     engine: &Engine,
@@ -292,25 +310,17 @@ async fn finish_failed(
     base: Duration,
 ) {
     let attempt = claimed.attempts + 1;
-    let key = &claimed.job.key;
     if attempt < MAX_ATTEMPTS {
         let wait = backoff(base, attempt).max(retry_after.unwrap_or_default());
         tracing::warn!(attempt, retry_in = ?wait, %error, "evaluation failed; will retry");
-        if retry_after.is_some() {
-            let summary = format!(
-                "The evaluation could not finish: {error}.\n\nIt will be tried again in {}, or on the next change to this pull request; press **Re-check** to run it now.",
-                crate::rules::format_duration(wait)
-            );
-            engine.report_failure(key, &summary).await;
-        }
+        engine
+            .report_retrying(&claimed.job, error, wait, retry_after.is_some())
+            .await;
         queue.failed(claimed, wait).await;
         return;
     }
     tracing::error!(attempt, %error, "evaluation failed for the last time; said so on the check run");
-    let summary = format!(
-        "The evaluation failed {attempt} times; the last error: {error}.\n\nIt will run again on the next change to this pull request; press **Re-check** to run it now."
-    );
-    engine.report_failure(key, &summary).await;
+    engine.report_failure(&claimed.job, attempt, error).await;
     queue.done(claimed).await;
 }
 

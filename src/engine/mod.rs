@@ -16,6 +16,7 @@ mod moment;
 mod policy_cache;
 pub mod post_merge;
 mod publish;
+mod unevaluated;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -752,37 +753,6 @@ impl Engine {
                 })
                 .collect(),
         })
-    }
-
-    /// The last try of an evaluation failed: say so on the check run (if
-    /// GitHub takes at least that write) so that nobody mistakes silence or
-    /// an older verdict for a pass.
-    pub async fn report_failure(&self, key: &PrKey, summary: &str) {
-        if key.number == crate::events::COMMITS_JOB {
-            // A repository's commit job has no check run of its own; the
-            // pull requests it would re-evaluate keep their last one.
-            tracing::error!(repository = %key.repo, "commit job given up: {summary}");
-            return;
-        }
-        let Ok(client) = self.client(key).await else {
-            return;
-        };
-        let Ok(pull) = client.get_pull(key.number).await else {
-            return;
-        };
-        let output = report::CheckOutput {
-            conclusion: "failure",
-            title: "hotfix-guard could not evaluate this pull request".to_string(),
-            summary: summary.to_string(),
-            text: None,
-        };
-        if let Err(e) = self
-            .published
-            .check_run(&client, CHECK_NAME, &pull.head.sha, &output, Vec::new())
-            .await
-        {
-            tracing::error!(error = %e, "could not report the failure on the check run either");
-        }
     }
 }
 

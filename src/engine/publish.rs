@@ -15,6 +15,11 @@ use crate::github::{
 use crate::report::{COMMENT_MARKER, CheckOutput};
 
 pub mod serial;
+mod unevaluated;
+
+/// What a check run shows: its `external_id` and `conclusion` (`None`
+/// while in progress), as GitHub lists them or the store recorded them.
+type Shows = (Option<String>, Option<String>);
 
 /// Bounds for the remembered ids; past them the oldest half is dropped
 /// (a miss costs one lookup, never a duplicate).
@@ -291,6 +296,10 @@ impl PublishCache {
                 .await
                 .map_err(|e| store_refused(&e))?;
         }
+        // For a placeholder: the owner it names, and what the run showed
+        // as GitHub or the store said (see the `Unevaluated` arm).
+        let mut placeholder_id = None;
+        let mut found_shows = None;
         let existing = match (remembered, &owner) {
             (Some((_, was)), _) if was == shown && !rerun => return Ok(Published::Unchanged),
             // Whose verdict the run shows decides whether this one may
@@ -334,21 +343,9 @@ impl PublishCache {
             // (the author could otherwise open a lower-severity twin on
             // the P0's commit and let its approval pass the P0).
             (_, RunOwner::Hotfix(n)) if output.conclusion == "success" => {
-                let (id, shows) = match (&stored, &shown_now) {
-                    (Some(record), Some(shows)) => (Some(record.id), Some(shows.clone())),
-                    _ => match self
-                        .find_run(
-                            client,
-                            name,
-                            head_sha,
-                            remembered.is_some() || stored.is_some(),
-                        )
-                        .await?
-                    {
-                        Some(run) => (Some(run.id), Some((run.external_id, run.conclusion))),
-                        None => (None, None),
-                    },
-                };
+                let (id, shows) = self
+                    .shown_run(client, name, head_sha, stored.as_ref(), shown_now.as_ref())
+                    .await?;
                 // Every other hotfix pull request with an unmet verdict on
                 // this commit holds the success back while it is still open
                 // on it: those the store recorded (the run names only its
@@ -377,6 +374,26 @@ impl PublishCache {
                             "another open hotfix pull request on this commit has an unmet verdict; a success does not replace the run"
                         );
                         return Ok(Published::Unchanged);
+                    }
+                }
+                id
+            }
+            // A placeholder, not a verdict: see `unevaluated`.
+            (
+                _,
+                RunOwner::Unevaluated {
+                    number,
+                    keep_failure,
+                },
+            ) => {
+                let (id, shows) = self
+                    .shown_run(client, name, head_sha, stored.as_ref(), shown_now.as_ref())
+                    .await?;
+                match unevaluated::plan(*number, *keep_failure, shows.as_ref()) {
+                    unevaluated::Plan::Leave => return Ok(Published::Unchanged),
+                    unevaluated::Plan::Write { external_id } => {
+                        placeholder_id = external_id;
+                        found_shows = shows;
                     }
                 }
                 id
@@ -438,13 +455,14 @@ impl PublishCache {
         {
             return Err(store_refused(&e));
         }
-        let external_id = owner.external_id();
+        let external_id = placeholder_id.or_else(|| owner.external_id());
         // What the run will show: an update without an external id keeps
-        // the run's own, which the store knows only if it knew it before.
+        // the run's own, which the store knows only if it knew it before
+        // (or GitHub just said).
         let will_show = match (&external_id, existing) {
             (Some(id), _) => Some(Some(id.clone())),
             (None, None) => Some(None),
-            (None, Some(_)) => shown_now.map(|(id, _)| id),
+            (None, Some(_)) => shown_now.or(found_shows).map(|(id, _)| id),
         };
         let conclusion_text = conclusion.map(|c| match c {
             CheckConclusion::Success => "success",
@@ -536,6 +554,36 @@ impl PublishCache {
         Ok(published)
     }
 
+    /// The run `name` on `head_sha` and what it shows (`external_id`,
+    /// `conclusion`): from the store's record when it knows what the run
+    /// shows, else from GitHub (`find_run`, which claims the run first).
+    /// `(None, None)`: no such run. Errors: GitHub's, or the store's claim.
+    async fn shown_run(
+        &self,
+        client: &RepoClient,
+        name: &str,
+        head_sha: &str,
+        stored: Option<&crate::store::PublishedCheck>,
+        shown_now: Option<&Shows>,
+    ) -> Result<(Option<u64>, Option<Shows>), GitHubError> {
+        if let (Some(record), Some(shows)) = (stored, shown_now) {
+            return Ok((Some(record.id), Some(shows.clone())));
+        }
+        let recorded = stored.is_some()
+            || (self.store.is_none()
+                && recall(
+                    &self.checks,
+                    &(client.repo_name(), format!("{name}@{head_sha}")),
+                )
+                .is_some());
+        Ok(
+            match self.find_run(client, name, head_sha, recorded).await? {
+                Some(run) => (Some(run.id), Some((run.external_id, run.conclusion))),
+                None => (None, None),
+            },
+        )
+    }
+
     /// Creates the sticky comment, or edits it when its text changed.
     pub async fn sticky_comment(
         &self,
@@ -620,6 +668,12 @@ pub enum RunOwner {
     /// named so that a re-run of that run evaluates the hotfix (GitHub
     /// lists the merge-back pull request, whose head is the merge commit).
     MergeBack(u64),
+    /// No verdict: the evaluation of the pull request with this number
+    /// failed, and the run says so ("could not evaluate") until one
+    /// completes. With `keep_failure`, a run already showing `failure` is
+    /// left as it is (a retried failure adds no write). See `unevaluated`
+    /// for whose name the run then carries.
+    Unevaluated { number: u64, keep_failure: bool },
 }
 
 impl RunOwner {
@@ -631,6 +685,7 @@ impl RunOwner {
             RunOwner::NotHotfix(n) => Some(format!("pr:{n}")),
             RunOwner::Unclaimed => None,
             RunOwner::MergeBack(n) => Some(format!("merge-back:{n}")),
+            RunOwner::Unevaluated { .. } => None,
         }
     }
 

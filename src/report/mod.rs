@@ -14,6 +14,7 @@ pub mod notices;
 pub mod post_merge;
 mod procedure;
 pub mod timing;
+pub mod unevaluated;
 
 pub use check::{
     CheckOutput, MAX_OUTPUT_BYTES, check_output, check_output_at, policy_error_output,
