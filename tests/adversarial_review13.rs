@@ -250,23 +250,17 @@ async fn a_timeline_kept_changing_ends_in_a_failure_that_says_why() {
 /// While the evaluation of alice's change request is being retried, the
 /// head's run must not keep the older `success`.
 ///
-/// Finding (medium): it does. `finish_failed` (`src/app.rs`) writes the
-/// check run only when the tries are used up (`MAX_ATTEMPTS`, 5) or a rate
-/// limit gives a wait; a transport error ("the list changed while it was
-/// read") between those leaves the last verdict standing. With the default
-/// `RETRY_BACKOFF` of 10 s the retries wait 10 + 40 + 160 + 640 s: for about
-/// 14 minutes after alice's change request the required check stays
-/// `success` ("P0 hotfix: all requirements met") on the head, for as long
-/// as the author keeps editing an item on page 1 (one edit per page read
-/// window; a script). A merger who trusts the green check can merge then.
-/// Suggested fix: when an evaluation fails with a transient error and the
-/// run on the head is `success` (or whenever the trigger is a delivery that
-/// may change the verdict), write the run at once as `in_progress` (or
-/// `failure`, "could not evaluate yet: …; retrying") instead of waiting
-/// for the last try; `report_failure` already does the write.
+/// Was a finding (medium): `finish_failed` (`src/app.rs`) wrote the check
+/// run only when the tries were used up (`MAX_ATTEMPTS`, 5) or a rate limit
+/// gave a wait, so for about 14 minutes of retries (default
+/// `RETRY_BACKOFF`) the older `success` stood on the head while the author
+/// kept an item on page 1 changing. Fixed: a failed try that will be
+/// retried writes "could not evaluate this pull request yet" (`failure`) at
+/// once unless the store records a failure already
+/// (`Engine::report_retrying`).
 ///
-/// Checked that the test can fail: it does, as shown (`success` after the
-/// first failed attempt).
+/// Checked that the test can fail: with the fix reverted it shows
+/// `success` after the first failed attempt.
 #[tokio::test]
 async fn a_timeline_kept_changing_does_not_leave_the_older_success_standing() {
     let c = list_kept_changing().await;
