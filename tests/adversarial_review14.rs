@@ -1,0 +1,97 @@
+//! Fourteenth adversarial review of issue 9 (fail closed). Each test plays
+//! what only a pull request's author (write access to their own fork, none
+//! on the base repository) or a user with triage access can do, through
+//! signed deliveries to the real router and the real client talking to the
+//! fake GitHub, and asserts the SAFE outcome (conclusion and wording). A
+//! passing test is an attack that failed; a test marked
+//! `#[ignore = "finding: …"]` is an attack that worked.
+
+mod common;
+
+use chrono::Duration;
+use common::attacks::{escalations, label_delivery, p0_with, text_of};
+use common::fake_github::PullSeed;
+use common::harness::{HEAD_SHA, REPO};
+
+// ---- A more severe label added by a triage user ---------------------------
+
+/// A writer (dana) made the hotfix P1 (24h deadline). A triage user adds
+/// `P0` on top, as triage access allows: the severity in force becomes the
+/// most severe label, P0, which only a non-writer ever applied. That P0
+/// must not count (the check fails naming her), and it must not silence
+/// the writer's P1 either: its deadline stays watched and its escalation is
+/// posted when the 24 hours run out.
+///
+/// Reproduction: `hotfix` + `P1` applied by a writer, evaluated (deadline
+/// watched); a triage user applies `P0`; the `labeled` evaluation finds
+/// P0 (first in policy order, `classify::severity_of`) invalid
+/// (`provenance::check`), and `provenance::clock_start(P0)` finds no
+/// writer's P0, so `verdict.deadline` is `None` and the engine forgets the
+/// deadline: no escalation 24h later, nor ever.
+#[tokio::test]
+#[ignore = "finding: a triage user adding P0 to a writer's P1 hotfix stops its deadline being watched: the P1 escalation is never posted"]
+async fn a_triage_users_added_p0_does_not_silence_the_writers_p1_escalation() {
+    let (h, number, text) = p1_raised(true).await;
+    assert!(
+        text.contains("P0 label applied by @trina, who lacks write access"),
+        "{text}"
+    );
+    assert_eq!(
+        h.app.engine.watched().await,
+        1,
+        "the writer's P1 deadline must stay watched: {text}"
+    );
+    h.app.engine.sweep().await;
+    assert_eq!(escalations(&h, number), 1, "{text}");
+}
+
+/// The control: the same P1 without the triage user's label is escalated
+/// by the same sweep 24h after the writer's label, so the added P0 alone
+/// makes the difference above.
+#[tokio::test]
+async fn without_the_added_p0_the_writers_p1_is_escalated() {
+    let (h, number, text) = p1_raised(false).await;
+    assert_eq!(h.app.engine.watched().await, 1, "{text}");
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(escalations(&h, number), 1, "{text}");
+}
+
+/// The harness's hotfix as P1 (labels by dana, a writer), opened; then,
+/// when `raise`, trina (triage) applies `P0` an hour later. Returns with
+/// the clock 24h 5min after the opening, past the P1's deadline, and the
+/// check run's text (asserted failing when raised).
+async fn p1_raised(raise: bool) -> (common::harness::Harness, u64, String) {
+    let (h, pull) = p0_with(|pull| PullSeed {
+        labels: vec!["hotfix".into(), "P1".into()],
+        ..pull
+    })
+    .await;
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(
+        h.app.engine.watched().await,
+        1,
+        "the P1's deadline is watched"
+    );
+    let t0 = pull.created_at;
+    if raise {
+        h.gh.update_pull(REPO, pull.number, |p| p.labels.push("P0".into()));
+        h.gh.add_label_event(
+            REPO,
+            pull.number,
+            "P0",
+            "trina",
+            true,
+            t0 + Duration::hours(1),
+        );
+        h.clock.set(t0 + Duration::hours(1));
+        label_delivery(&h, pull.number, "labeled", "P0").await;
+    }
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    if raise {
+        assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    }
+    // dana's P1 was applied 5 s after the opening: 24h later it is overdue.
+    h.clock.set(t0 + Duration::hours(24) + Duration::minutes(5));
+    (h, pull.number, text)
+}
