@@ -95,3 +95,93 @@ async fn p1_raised(raise: bool) -> (common::harness::Harness, u64, String) {
     h.clock.set(t0 + Duration::hours(24) + Duration::minutes(5));
     (h, pull.number, text)
 }
+
+// ---- A pull request of the author's own that looks like the merge-back ----
+
+const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
+const MERGE_BACK_BRANCH: &str = "hotfix-guard/merge-back-7";
+
+/// Before the hotfix merges, its author opens, from their fork, a pull
+/// request into `develop` from a branch named exactly like the app's
+/// merge-back branch (`mallory/app:hotfix-guard/merge-back-7`): code of
+/// their choosing. The app must not wait on it ("Merge #30 so that the next
+/// release keeps the fix" would have a writer merge the author's code into
+/// develop): it opens its own merge-back from the base repository and names
+/// that one.
+#[tokio::test]
+async fn an_authors_open_look_alike_merge_back_from_a_fork_is_not_waited_on() {
+    let (_h, run, ours) = merged_beside_a_look_alike("open").await;
+    let title = run.title.clone().unwrap_or_default();
+    assert_eq!(run.status, "in_progress", "{title}");
+    assert_eq!(
+        title,
+        format!("Waiting for #{ours} to merge into develop"),
+        "the app's own merge-back, not the author's #30"
+    );
+    assert!(!text_of(&run).contains("#30"), "{}", text_of(&run));
+}
+
+/// The same look-alike, closed without merging by its author before the
+/// hotfix merges: the merge-back check must not fail as if a person had
+/// closed the real merge-back ("#30 was closed without merging"); the app
+/// opens its own.
+#[tokio::test]
+async fn an_authors_closed_look_alike_merge_back_does_not_stand_for_the_real_one() {
+    let (_h, run, ours) = merged_beside_a_look_alike("closed").await;
+    let title = run.title.clone().unwrap_or_default();
+    assert_eq!(
+        title,
+        format!("Waiting for #{ours} to merge into develop"),
+        "{}",
+        text_of(&run)
+    );
+}
+
+/// The harness's approved P0, merged by alice as `MERGE_SHA`, beside the
+/// author's pull request #30 from the fork `mallory/app`, branch
+/// `hotfix-guard/merge-back-7` into `develop`, in `state`. Delivers the
+/// hotfix's `closed`; answers the merge-back check run and the number of
+/// the one merge-back pull request the app opened in the base repository.
+async fn merged_beside_a_look_alike(
+    state: &str,
+) -> (
+    common::harness::Harness,
+    common::fake_github::CheckRunRec,
+    u64,
+) {
+    let (h, _) = common::attacks::merged_approved_p0(common::harness::POLICY, MERGE_SHA).await;
+    h.gh.add_repo("mallory/app");
+    let t0 = h.gh.pull(REPO, 7).expect("the hotfix").created_at;
+    h.gh.add_pull(
+        REPO,
+        PullSeed {
+            number: 30,
+            title: "Merge back hotfix #7".into(),
+            author: "mallory".into(),
+            head_ref: MERGE_BACK_BRANCH.into(),
+            head_sha: "ma11ory0ma11ory0ma11ory0ma11ory0ma11ory0".into(),
+            head_repo: Some("mallory/app".into()),
+            base_ref: "develop".into(),
+            base_sha: "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0".into(),
+            state: state.into(),
+            created_at: t0 + Duration::minutes(1),
+            ..PullSeed::default()
+        },
+    );
+    h.pull_request("closed", 7).await;
+    let ours: Vec<PullSeed> =
+        h.gh.pulls(REPO)
+            .into_iter()
+            .filter(|p| p.head_ref == MERGE_BACK_BRANCH && p.head_repo.is_none())
+            .collect();
+    assert_eq!(ours.len(), 1, "the app opens its own merge-back: {ours:#?}");
+    let runs: Vec<_> =
+        h.gh.check_runs(REPO, MERGE_SHA)
+            .into_iter()
+            .filter(|r| r.name == "hotfix-policy/merge-back")
+            .collect();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    let run = runs.into_iter().next().expect("one");
+    let number = ours[0].number;
+    (h, run, number)
+}
