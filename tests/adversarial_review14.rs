@@ -185,3 +185,63 @@ async fn merged_beside_a_look_alike(
     let number = ours[0].number;
     (h, run, number)
 }
+
+// ---- A team member whose membership is pending ----------------------------
+
+/// bob has write access to the repository and has been invited to the
+/// on-call team, but has not accepted (GitHub's membership `state` is
+/// `pending`: not a member yet). His approving review on the head must not
+/// fill the on-call-manager role, whether his membership is asked for
+/// alone or read from the team's member list (past five people to check).
+#[tokio::test]
+async fn a_pending_team_members_approval_fills_no_role() {
+    let text = approved_by_a_pending_member(0).await;
+    assert!(
+        text.contains("| on-call-manager | waiting"),
+        "the role stays open: {text}"
+    );
+}
+
+/// The same with six throw-away accounts' `/hotfix approve` in the way, so
+/// that the team is read as one member list rather than one lookup each.
+#[tokio::test]
+async fn a_pending_team_members_approval_fills_no_role_when_the_team_is_listed() {
+    let text = approved_by_a_pending_member(6).await;
+    assert!(
+        text.contains("| on-call-manager | waiting"),
+        "the role stays open: {text}"
+    );
+}
+
+/// The harness's P0 approved on its head by alice (engineering lead) and
+/// by bob, a writer whose on-call membership is pending, after `throwaways`
+/// accounts without access commented `/hotfix approve`; answers the check
+/// run's text (asserted failing).
+async fn approved_by_a_pending_member(throwaways: usize) -> String {
+    let (h, pull) = p0_with(|pull| pull).await;
+    h.gh.set_team_membership("acme", "on-call", "bob", "member", "pending");
+    for n in 0..throwaways {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            &format!("throwaway-{n}"),
+            "/hotfix approve",
+            pull.created_at + Duration::minutes(1),
+        );
+    }
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
+    h.clock.set(pull.created_at + Duration::minutes(2));
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    if throwaways > 5 {
+        assert_eq!(
+            h.gh.count("GET", "/teams/on-call/members"),
+            1,
+            "the team was listed"
+        );
+    }
+    text
+}
