@@ -287,6 +287,31 @@ async fn an_unreadable_head_version_file_does_not_silence_the_escalation() {
     assert_eq!(escalations(&h, number), 1, "{text}");
 }
 
+/// The same with the most ordinary form of it: a `VERSION` whose bytes are
+/// not UTF-8 (`printf '1.2.4\xff\n' > VERSION`), which the contents API
+/// answers as a base64 file.
+#[tokio::test]
+#[ignore = "finding: a head VERSION that is not UTF-8 makes every evaluation fail, so a P0's deadline is never watched and its escalation never posted"]
+async fn a_head_version_file_that_is_not_utf8_does_not_silence_the_escalation() {
+    let (h, number, text) = p0_with_head_version_answer(Some(serde_json::json!({
+        "type": "file", "name": "VERSION", "path": "VERSION", "size": 7,
+        "encoding": "base64", "content": "MS4yLjT/Cg=="
+    })))
+    .await;
+    assert!(
+        text.contains("VERSION unreadable"),
+        "the version rule names the file: {text}"
+    );
+    assert_eq!(
+        h.app.engine.watched().await,
+        1,
+        "the P0's deadline is watched: {text}"
+    );
+    h.clock.advance(Duration::minutes(125));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(escalations(&h, number), 1, "{text}");
+}
+
 /// The control: the same P0 with a readable head `VERSION` is watched and
 /// escalated by the same sweep, so the unreadable file alone makes the
 /// difference above.
