@@ -474,3 +474,58 @@ async fn p0_editing_the_policy(
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     (h, pull.number, text)
 }
+
+/// The consequence after the merge: the same non-UTF-8 head `VERSION` on a
+/// P0 that was approved and merged (the check failing "could not evaluate",
+/// an administrator merges past it, as the procedure's emergency allows).
+/// The post-merge steps must still happen: the follow-up issue the
+/// procedure asks for (and the merge-back into develop).
+///
+/// Reproduction: as above, `gather::version_files` fails on the head's
+/// file, so the evaluation of the `closed` delivery fails before
+/// `post_merge::run`: five tries, then "could not evaluate"; no follow-up
+/// issue, no merge-back pull request, no tag.
+#[tokio::test]
+#[ignore = "finding: a merged P0 whose head VERSION is not UTF-8 gets no follow-up issue and no merge-back: every evaluation fails before the post-merge steps"]
+async fn a_merged_p0_with_a_non_utf8_head_version_still_gets_its_follow_up() {
+    let (h, _) = common::attacks::merged_approved_p0(common::harness::POLICY, MERGE_SHA).await;
+    let pull = h.gh.pull(REPO, 7).expect("the hotfix");
+    let other = PullSeed {
+        number: 8,
+        head_ref: "hotfix/other".into(),
+        head_sha: "h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8".into(),
+        labels: vec!["hotfix".into(), "P2".into()],
+        state: "open".into(),
+        merged: false,
+        merge_commit_sha: None,
+        merged_by: None,
+        merged_at: None,
+        ..pull.clone()
+    };
+    h.gh.add_pull(REPO, other.clone());
+    h.gh.set_file(REPO, &other.head_sha, "VERSION", "1.2.4\n");
+    h.gh.set_pull_files(REPO, 8, [("src/other.rs", 1, 1), ("VERSION", 1, 1)]);
+    h.label_events_by(&other, "dana");
+    h.pull_request("opened", 8).await;
+    h.gh.fail_next_with_body(
+        "GET",
+        "/contents/VERSION",
+        200,
+        Vec::new(),
+        serde_json::json!({
+            "type": "file", "name": "VERSION", "path": "VERSION", "size": 7,
+            "encoding": "base64", "content": "MS4yLjT/Cg=="
+        }),
+        100,
+    );
+    h.pull_request("closed", 7).await;
+    let text = text_of(&h.check(HEAD_SHA));
+    assert!(!text.contains("could not evaluate"), "{text}");
+    let merge_backs =
+        h.gh.pulls(REPO)
+            .into_iter()
+            .filter(|p| p.head_ref == MERGE_BACK_BRANCH)
+            .count();
+    assert_eq!(merge_backs, 1, "the merge-back is opened: {text}");
+    common::attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+}
