@@ -29,7 +29,6 @@ use common::harness::{HEAD_SHA, REPO};
 /// writer's P0, so `verdict.deadline` is `None` and the engine forgets the
 /// deadline: no escalation 24h later, nor ever.
 #[tokio::test]
-#[ignore = "finding: a triage user adding P0 to a writer's P1 hotfix stops its deadline being watched: the P1 escalation is never posted"]
 async fn a_triage_users_added_p0_does_not_silence_the_writers_p1_escalation() {
     let (h, number, text) = p1_raised(true).await;
     assert!(

@@ -208,7 +208,7 @@ pub async fn facts(
     // people could need one, so that the one-by-one path is certain)
     // deciders the policy names directly in a role. Team members found
     // below are read next.
-    let by_person = rules::label_appliers(severity, &facts);
+    let by_person = rules::label_appliers(policy, severity, &facts);
     let candidates = approver_candidates(&facts, &deciders, &by_person);
     let direct: Vec<String> = if candidates.len() > PER_PERSON {
         Vec::new()

@@ -342,8 +342,10 @@ impl Engine {
         // A locked conversation takes no comment of the app's: the check
         // run keeps the verdict and names the lock and the escalation
         // levels it holds back (never silent).
-        let held = match (severity, verdict.deadline) {
-            (Some(severity), Some(deadline)) if !pull.is_merged() => {
+        // The deadline that runs may be a less severe label's than the
+        // severity in force (`Verdict::deadline_severity`).
+        let held = match verdict.running_deadline(policy) {
+            Some((severity, deadline)) if !pull.is_merged() => {
                 lock::held(policy, severity, deadline, moment.now, &levels)
             }
             _ => Vec::new(),
@@ -395,8 +397,8 @@ impl Engine {
                 owner,
             )
             .await?;
-        match (severity, verdict.deadline) {
-            (Some(severity), Some(deadline))
+        match verdict.running_deadline(policy) {
+            Some((severity, deadline))
                 if !pull.is_merged()
                     && (pull.state != "closed"
                         || closed.as_ref().is_some_and(|c| !c.stops_escalation())) =>

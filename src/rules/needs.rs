@@ -79,7 +79,7 @@ pub fn candidate_logins(
     facts: &PullRequestFacts,
 ) -> Vec<String> {
     let mut logins = deciders(policy, facts);
-    for login in label_appliers(severity, facts) {
+    for login in label_appliers(policy, severity, facts) {
         push_unique_login(&mut logins, &login);
     }
     logins
@@ -171,8 +171,37 @@ pub fn direct_roles_cover(policy: &Policy, severity: &Severity, deciders: &[Stri
 /// Who applied the severity's labels: their permission decides whether the
 /// severity counts. Earlier appliers too: a writer's earlier application
 /// keeps the deadline running when someone without write access re-applies
-/// the label (see `provenance::clock_start`).
-pub fn label_appliers(severity: &Severity, facts: &PullRequestFacts) -> Vec<String> {
+/// the label (see `provenance::clock_start`). And the appliers of every
+/// less severe severity whose label is on the pull request: when the
+/// severity in force does not count, the most severe one a writer applied
+/// runs the deadline (`deadline::running`). One severity label, the usual
+/// case, costs nothing more.
+pub fn label_appliers(
+    policy: &Policy,
+    severity: &Severity,
+    facts: &PullRequestFacts,
+) -> Vec<String> {
+    let mut logins = appliers_of(severity, facts);
+    let from = policy
+        .severities
+        .iter()
+        .position(|s| s.name == severity.name)
+        .unwrap_or(0);
+    for less in policy.severities.iter().skip(from + 1) {
+        let labelled = facts
+            .labels
+            .iter()
+            .any(|l| less.labels.iter().any(|s| same_label(s, &l.name)));
+        if labelled && less.name != severity.name {
+            for login in appliers_of(less, facts) {
+                push_unique_login(&mut logins, &login);
+            }
+        }
+    }
+    logins
+}
+
+fn appliers_of(severity: &Severity, facts: &PullRequestFacts) -> Vec<String> {
     let mut logins = Vec::new();
     for application in applications(severity, facts) {
         push_unique_login(&mut logins, &application.actor);
