@@ -319,4 +319,26 @@ mod tests {
         let got = candidate_logins(&policy, severity_named(&policy, "P0"), &facts);
         assert_eq!(got, ["bob", "erin", "mallory", "alice"]);
     }
+
+    /// The appliers of a less severe label on the pull request are looked
+    /// up too: when the severity in force counts for nobody with write
+    /// access, theirs decides whose deadline runs (`deadline::running`).
+    /// A severity label no longer on the pull request adds nobody.
+    #[test]
+    fn label_appliers_include_those_of_less_severe_labels_on_the_pull_request() {
+        let policy = p0_policy();
+        let mut facts = p0_facts();
+        facts.labels = vec![label("hotfix"), label("P1"), label("P0")];
+        facts.label_events = vec![
+            label_event("P2", true, "carol", "2026-11-26T12:50:00Z"),
+            label_event("P2", false, "carol", "2026-11-26T12:55:00Z"),
+            label_event("P1", true, "dana", "2026-11-26T13:00:00Z"),
+            label_event("P0", true, "trina", "2026-11-26T14:00:00Z"),
+        ];
+        let p0 = severity_named(&policy, "P0");
+        assert_eq!(label_appliers(&policy, p0, &facts), ["trina", "dana"]);
+        // From P1 on, P0's applier is not asked for.
+        let p1 = severity_named(&policy, "P1");
+        assert_eq!(label_appliers(&policy, p1, &facts), ["dana"]);
+    }
 }
