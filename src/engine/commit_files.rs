@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use moka::future::Cache;
 
-use crate::github::{GitHubError, RepoClient};
+use crate::github::{FileRead, GitHubError, RepoClient};
 
 /// Bytes of file text remembered in all (version files are a few bytes;
 /// a huge one is simply not kept long).
@@ -22,11 +22,12 @@ const MAX_BYTES: u64 = 16 << 20;
 /// being evaluated once it is merged or left).
 const IDLE: Duration = Duration::from_secs(6 * 60 * 60);
 
-/// `(repository "owner/name" in lower case, path, commit sha)` → the file's
-/// text there, `None` when it does not exist at that commit.
+/// `(repository "owner/name" in lower case, path, commit sha)` → what the
+/// path holds there (its text, nothing, or something that is not text: a
+/// fact of the commit as much as its text is).
 #[derive(Clone)]
 pub struct CommitFiles {
-    cache: Cache<(String, String, String), Option<String>>,
+    cache: Cache<(String, String, String), FileRead>,
 }
 
 impl Default for CommitFiles {
@@ -35,11 +36,12 @@ impl Default for CommitFiles {
             cache: Cache::builder()
                 .max_capacity(MAX_BYTES)
                 .weigher(
-                    |(repo, path, sha): &(String, String, String), text: &Option<String>| {
-                        let bytes = repo.len()
-                            + path.len()
-                            + sha.len()
-                            + text.as_ref().map_or(0, String::len);
+                    |(repo, path, sha): &(String, String, String), read: &FileRead| {
+                        let text = match read {
+                            FileRead::Text(text) => text.len(),
+                            FileRead::Missing | FileRead::NotText(_) => 0,
+                        };
+                        let bytes = repo.len() + path.len() + sha.len() + text;
                         u32::try_from(bytes).unwrap_or(u32::MAX)
                     },
                 )
@@ -50,7 +52,7 @@ impl Default for CommitFiles {
 }
 
 impl CommitFiles {
-    /// `path` at commit `sha` (`RepoClient::get_file`), from memory when
+    /// `path` at commit `sha` (`RepoClient::read_file`), from memory when
     /// read before. Concurrent first reads of one file make one request.
     /// A `sha` that is not a full commit sha is always read from GitHub.
     pub async fn get(
@@ -58,9 +60,9 @@ impl CommitFiles {
         client: &RepoClient,
         path: &str,
         sha: &str,
-    ) -> Result<Option<String>, GitHubError> {
+    ) -> Result<FileRead, GitHubError> {
         if !is_commit_sha(sha) {
-            return client.get_file(path, Some(sha)).await;
+            return client.read_file(path, Some(sha)).await;
         }
         let key = (
             client.full_name().to_ascii_lowercase(),
@@ -68,9 +70,28 @@ impl CommitFiles {
             sha.to_ascii_lowercase(),
         );
         self.cache
-            .try_get_with(key, client.get_file(path, Some(sha)))
+            .try_get_with(key, client.read_file(path, Some(sha)))
             .await
             .map_err(std::sync::Arc::unwrap_or_clone)
+    }
+}
+
+/// A file's two sides as the rules read them: the text, or `None` with
+/// what the path holds when it exists but is not text
+/// (`FileAtRefs::base_not_text` / `head_not_text`).
+pub fn file_at_refs(base: FileRead, head: FileRead) -> crate::rules::FileAtRefs {
+    let split = |read: FileRead| match read {
+        FileRead::Text(text) => (Some(text), None),
+        FileRead::Missing => (None, None),
+        FileRead::NotText(kind) => (None, Some(kind.describe().to_string())),
+    };
+    let (base, base_not_text) = split(base);
+    let (head, head_not_text) = split(head);
+    crate::rules::FileAtRefs {
+        base,
+        head,
+        base_not_text,
+        head_not_text,
     }
 }
 

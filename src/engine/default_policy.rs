@@ -19,7 +19,10 @@ pub async fn fit(client: &RepoClient, base_sha: &str) -> Result<Adapted, GitHubE
     for candidate in version_file_candidates() {
         // The base is the trusted side: a file the pull request adds does
         // not bring a version rule with it, nor does removing one drop it.
-        if let Some(text) = client.get_file(candidate.path(), Some(base_sha)).await?
+        // A path that is there but not a text file (a directory named
+        // `VERSION`, a submodule) is simply not a version file.
+        if let crate::github::FileRead::Text(text) =
+            client.read_file(candidate.path(), Some(base_sha)).await?
             && extract(&candidate, &text).is_ok()
         {
             version_files.push(candidate);

@@ -208,7 +208,7 @@ pub async fn facts(
     // people could need one, so that the one-by-one path is certain)
     // deciders the policy names directly in a role. Team members found
     // below are read next.
-    let by_person = rules::label_appliers(severity, &facts);
+    let by_person = rules::label_appliers(policy, severity, &facts);
     let candidates = approver_candidates(&facts, &deciders, &by_person);
     let direct: Vec<String> = if candidates.len() > PER_PERSON {
         Vec::new()
@@ -368,11 +368,11 @@ async fn version_files(
         let base = async {
             match base_sha {
                 Some(sha) => files.get(client, path, sha).await,
-                None => Ok(None),
+                None => Ok(crate::github::FileRead::Missing),
             }
         };
         let (base, head) = tokio::try_join!(base, files.get(client, path, head_sha))?;
-        Ok::<_, GitHubError>((path.clone(), FileAtRefs { base, head }))
+        Ok::<_, GitHubError>((path.clone(), super::commit_files::file_at_refs(base, head)))
     });
     Ok(futures_util::future::try_join_all(reads)
         .await?
@@ -443,7 +443,7 @@ async fn team_members(
 
 /// `GET …/collaborators/{user}/permission` for each of `logins` not already
 /// in `known`, at once; duplicates (any case) are read once.
-async fn permissions(
+pub(super) async fn permissions(
     client: &RepoClient,
     known: &BTreeMap<String, Permission>,
     logins: &[String],
@@ -706,7 +706,7 @@ impl TagCache {
     }
 }
 
-fn base_facts(client: &RepoClient, pull: &Pull) -> PullRequestFacts {
+pub(super) fn base_facts(client: &RepoClient, pull: &Pull) -> PullRequestFacts {
     let state = if pull.is_merged() {
         PrState::Merged
     } else if pull.state == "closed" {

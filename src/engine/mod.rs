@@ -8,6 +8,7 @@ pub mod audit;
 mod closer;
 mod commit_files;
 mod default_policy;
+mod early_watch;
 pub mod escalation;
 mod evidence;
 mod gather;
@@ -247,7 +248,7 @@ impl Engine {
         let (pull, first) = gather::first_reads(&client, job.key.number).await?;
         // Who removed a hotfix or severity label decides whether the pull
         // request is still one: classify by the labels that still apply.
-        let designation = gather::designation(&client, policy, &pull, first).await?;
+        let mut designation = gather::designation(&client, policy, &pull, first).await?;
         let labels = designation.labels.clone();
         // Without a policy file, a hotfix is judged by the default fitted
         // to this repository (its default branch, its version files).
@@ -265,6 +266,20 @@ impl Engine {
             Classification::NotHotfix => None,
             Classification::Hotfix { severity, .. } => *severity,
         };
+        // The deadline is watched from the labels, who applied them and
+        // their write access (GitHub's facts) before the reads that what
+        // the pull request holds can break: an evaluation that fails from
+        // here on still leaves it watched.
+        early_watch::record(
+            &client,
+            &self.store,
+            &job.key,
+            policy,
+            severity,
+            &pull,
+            &mut designation,
+        )
+        .await?;
         // When this app last received this pull request's push of its
         // current head (a server-side fact, never the author's commit
         // date): the later bound for comment approvals.
@@ -343,8 +358,10 @@ impl Engine {
         // A locked conversation takes no comment of the app's: the check
         // run keeps the verdict and names the lock and the escalation
         // levels it holds back (never silent).
-        let held = match (severity, verdict.deadline) {
-            (Some(severity), Some(deadline)) if !pull.is_merged() => {
+        // The deadline that runs may be a less severe label's than the
+        // severity in force (`Verdict::deadline_severity`).
+        let held = match verdict.running_deadline(policy) {
+            Some((severity, deadline)) if !pull.is_merged() => {
                 lock::held(policy, severity, deadline, moment.now, &levels)
             }
             _ => Vec::new(),
@@ -396,8 +413,8 @@ impl Engine {
                 owner,
             )
             .await?;
-        match (severity, verdict.deadline) {
-            (Some(severity), Some(deadline))
+        match verdict.running_deadline(policy) {
+            Some((severity, deadline))
                 if !pull.is_merged()
                     && (pull.state != "closed"
                         || closed.as_ref().is_some_and(|c| !c.stops_escalation())) =>
@@ -738,8 +755,22 @@ impl Engine {
             return Ok(Vec::new());
         }
         let head = gathered.facts.head_sha.as_str();
-        let Some(text) = client.get_file(POLICY_PATH, Some(head)).await? else {
-            return Ok(Vec::new()); // deleted: the built-in default will apply
+        // The head's copy is the author's: what it holds is a fact to
+        // point at, never a reason for the evaluation to fail.
+        let text = match client.read_file(POLICY_PATH, Some(head)).await? {
+            crate::github::FileRead::Text(text) => text,
+            // Deleted: the built-in default will apply.
+            crate::github::FileRead::Missing => return Ok(Vec::new()),
+            crate::github::FileRead::NotText(kind) => {
+                return Ok(vec![publish::Annotation {
+                    path: POLICY_PATH.to_string(),
+                    line: 1,
+                    message: format!(
+                        "`{POLICY_PATH}` at the head is not a text file: it is {}; the policy cannot be read, and once merged hotfix-guard could not read the policy in force (every evaluation would fail until it is a text file again)",
+                        kind.describe()
+                    ),
+                }]);
+            }
         };
         Ok(match crate::policy::parse(&text) {
             Ok(_) => Vec::new(),

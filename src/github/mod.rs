@@ -32,6 +32,6 @@ pub use app::{
 };
 pub use error::{ErrorKind, GitHubError};
 pub use http::HttpOptions;
-pub use repo::{CommitCheckRun, CommitStatus, DeploymentInfo, RepoClient};
+pub use repo::{CommitCheckRun, CommitStatus, DeploymentInfo, FileRead, NotText, RepoClient};
 pub use stats::{ApiStats, NO_RESPONSE};
 pub use types::*;

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 
@@ -12,7 +11,9 @@ use super::memo::{Memo, Question};
 use super::options::ClientOptions;
 use super::stats::ApiStats;
 mod evidence;
+mod file;
 pub use evidence::{CommitCheckRun, CommitStatus, DeploymentInfo};
+pub use file::{FileRead, NotText};
 
 use crate::pull::Pull;
 
@@ -400,78 +401,20 @@ impl RepoClient {
 
     /// `GET /repos/{owner}/{repo}/contents/{path}?ref=`: the file's text at
     /// `git_ref` (the default branch when `None`), `None` when it does not
-    /// exist there. A directory, a
-    /// submodule or a file that is not UTF-8 text is an error.
+    /// exist there. A directory, a symbolic link, a submodule or a file that
+    /// is not UTF-8 text is an error: for what only people with write access
+    /// control. What a pull request's author controls (its head) is read
+    /// with [`RepoClient::read_file`], where that is a fact.
     ///
-    /// Every file the app reads (policy, version files) comes through here,
-    /// so the text is normalised once, here: a leading UTF-8 byte-order
-    /// mark is dropped and CRLF line endings become LF.
+    /// Every file the app reads (policy, version files) comes through
+    /// `read_file`, so the text is normalised once, there: a leading UTF-8
+    /// byte-order mark is dropped and CRLF line endings become LF.
     pub async fn get_file(
         &self,
         path: &str,
         git_ref: Option<&str>,
     ) -> Result<Option<String>, GitHubError> {
-        Ok(self.get_file_raw(path, git_ref).await?.map(normalise_text))
-    }
-
-    async fn get_file_raw(
-        &self,
-        path: &str,
-        git_ref: Option<&str>,
-    ) -> Result<Option<String>, GitHubError> {
-        const ROUTE: &str = "GET /repos/{owner}/{repo}/contents/{path}";
-        const ROUTE_RAW: &str = "GET /repos/{owner}/{repo}/contents/{path} (raw)";
-        let mut url = format!(
-            "{}/contents/{}",
-            self.prefix,
-            encode_path(path.trim_start_matches('/'), true),
-        );
-        if let Some(git_ref) = git_ref {
-            url = format!("{url}?{}", query(&[("ref", git_ref)]));
-        }
-        let value: Option<serde_json::Value> = self.get_optional(ROUTE, url.clone()).await?;
-        let Some(value) = value else {
-            return Ok(None);
-        };
-        let decode_error =
-            |message: String| GitHubError::new(ErrorKind::Decode(message), ROUTE).with_attempts(1);
-        if value.is_array() {
-            return Err(decode_error(format!("{path} is a directory, not a file")));
-        }
-        let content: wire::Content =
-            serde_json::from_value(value).map_err(|e| decode_error(e.to_string()))?;
-        if !content.kind.is_empty() && content.kind != "file" {
-            return Err(decode_error(format!(
-                "{path} is a {}, not a file",
-                content.kind
-            )));
-        }
-        match content.encoding.as_deref() {
-            Some("base64") => {
-                let packed: String = content
-                    .content
-                    .chars()
-                    .filter(|c| !c.is_ascii_whitespace())
-                    .collect();
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(packed)
-                    .map_err(|e| decode_error(format!("{path}: bad base64: {e}")))?;
-                String::from_utf8(bytes)
-                    .map(Some)
-                    .map_err(|_| decode_error(format!("{path} is not UTF-8 text")))
-            }
-            Some("") | None if content.size == 0 => Ok(Some(content.content)),
-            // Over 1 MB the JSON form carries no content (`encoding: none`):
-            // ask for the raw file.
-            _ => {
-                let call = Call::get(ROUTE_RAW, url).accept(RAW);
-                match self.core.send(&self.cred, &call).await {
-                    Ok(answer) => Ok(Some(answer.body.to_string())),
-                    Err(e) if e.is_not_found() => Ok(None),
-                    Err(e) => Err(e),
-                }
-            }
-        }
+        self.read_file(path, git_ref).await?.into_text(path)
     }
 
     /// `GET /repos/{owner}/{repo}/git/ref/tags/{tag}`: the sha the tag points

@@ -56,7 +56,18 @@ pub fn check_output(verdict: &Verdict, policy: &Policy, source: PolicySource) ->
                 ));
             }
         }
-        None => summary.push_str(&severity_choices(policy)),
+        None => {
+            // No severity counts, but a clock may still run (a writer's
+            // less severe label, or one nobody is known to have applied).
+            if let Some((running, deadline)) = verdict.running_deadline(policy) {
+                summary.push_str(&format!(
+                    "\n{}'s deadline runs: escalation is posted if this is not deployed in time.\n\nDeploy by **{}**.\n",
+                    running.name,
+                    format_utc_minute(deadline)
+                ));
+            }
+            summary.push_str(&severity_choices(policy));
+        }
     }
 
     let text = details(verdict);

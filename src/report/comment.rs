@@ -70,8 +70,17 @@ fn render(
         (Some(name), None) => out.push_str(&format!("- **Severity:** {name}\n")),
         (None, _) => out.push_str("- **Severity:** none valid yet\n"),
     }
-    if let (Some(deadline), Some(s)) = (verdict.deadline, severity) {
-        let within = s.deadline.map(format_duration).unwrap_or_default();
+    // The deadline may be a less severe label's than the severity in force
+    // (one only a non-writer applied does not count, nor stop the clock).
+    let running = verdict
+        .deadline_severity
+        .as_deref()
+        .and_then(|name| policy.severities.iter().find(|s| s.name == name));
+    if let (Some(deadline), Some(s)) = (verdict.deadline, running) {
+        let mut within = s.deadline.map(format_duration).unwrap_or_default();
+        if verdict.severity.as_deref() != Some(s.name.as_str()) {
+            within = format!("{}'s {within}", s.name);
+        }
         match moment.and_then(|m| deadline_lines(verdict, &within, m)) {
             Some(lines) => out.push_str(&lines),
             None => out.push_str(&format!(

@@ -367,3 +367,30 @@ fn p0_approved_before_the_base_changed_check_output() {
     assert_eq!(out.conclusion, "failure");
     insta::assert_snapshot!("check_p0_approved_before_base_change", render(&out));
 }
+
+/// dana (write) made the hotfix P1 at 13:00; trina (triage) added P0 at
+/// 14:00: the check fails naming trina, and the report says that P1's
+/// deadline runs (and escalates) until someone with write access applies P0.
+#[test]
+fn p0_added_by_triage_over_a_writers_p1_check_and_comment() {
+    let policy = p0_policy();
+    let mut facts = p0_facts();
+    facts.labels = vec![label("hotfix"), label("P1"), label("P0")];
+    facts.label_events = vec![
+        label_event("hotfix", true, "dana", "2026-11-26T13:00:00Z"),
+        label_event("P1", true, "dana", "2026-11-26T13:00:00Z"),
+        label_event("P0", true, "trina", "2026-11-26T14:00:00Z"),
+    ];
+    facts.permissions.insert("dana".into(), Permission::Write);
+    facts.permissions.insert("trina".into(), Permission::Triage);
+    let verdict = evaluate(&policy, &facts);
+    let out = check_output(&verdict, &policy, PolicySource::Repository);
+    assert_eq!(out.conclusion, "failure");
+    insta::assert_snapshot!("check_p0_by_triage_over_writers_p1", render(&out));
+    let comment = sticky_comment(&verdict, &policy, PolicySource::Repository).unwrap_or_default();
+    assert!(
+        comment.contains("- **Deploy by:** 2026-11-27 13:00 UTC (P1's 24h deadline)"),
+        "{comment}"
+    );
+    insta::assert_snapshot!("comment_p0_by_triage_over_writers_p1", comment);
+}

@@ -201,13 +201,23 @@ pub struct ChangedFile {
     pub deletions: u64,
 }
 
-/// A file's text at the base and head commits; `None` where it does not exist.
+/// A file's text at the base and head commits; `None` where it does not
+/// exist or is not a text file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 pub struct FileAtRefs {
     #[serde(default)]
     pub base: Option<String>,
     #[serde(default)]
     pub head: Option<String>,
+    /// What the path is at the base commit when it exists there but holds
+    /// no text (GitHub's contents API: a list of entries, `type` `dir`,
+    /// `symlink` or `submodule`, or bytes that are not UTF-8), e.g.
+    /// `"a directory"`; `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_not_text: Option<String>,
+    /// The same at the head commit (the pull request author's choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_not_text: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -6,6 +6,7 @@
 
 pub mod approvals;
 pub mod classify;
+pub mod deadline;
 pub mod designation;
 pub mod evidence;
 pub mod facts;

@@ -79,7 +79,7 @@ pub fn candidate_logins(
     facts: &PullRequestFacts,
 ) -> Vec<String> {
     let mut logins = deciders(policy, facts);
-    for login in label_appliers(severity, facts) {
+    for login in label_appliers(policy, severity, facts) {
         push_unique_login(&mut logins, &login);
     }
     logins
@@ -171,8 +171,37 @@ pub fn direct_roles_cover(policy: &Policy, severity: &Severity, deciders: &[Stri
 /// Who applied the severity's labels: their permission decides whether the
 /// severity counts. Earlier appliers too: a writer's earlier application
 /// keeps the deadline running when someone without write access re-applies
-/// the label (see `provenance::clock_start`).
-pub fn label_appliers(severity: &Severity, facts: &PullRequestFacts) -> Vec<String> {
+/// the label (see `provenance::clock_start`). And the appliers of every
+/// less severe severity whose label is on the pull request: when the
+/// severity in force does not count, the most severe one a writer applied
+/// runs the deadline (`deadline::running`). One severity label, the usual
+/// case, costs nothing more.
+pub fn label_appliers(
+    policy: &Policy,
+    severity: &Severity,
+    facts: &PullRequestFacts,
+) -> Vec<String> {
+    let mut logins = appliers_of(severity, facts);
+    let from = policy
+        .severities
+        .iter()
+        .position(|s| s.name == severity.name)
+        .unwrap_or(0);
+    for less in policy.severities.iter().skip(from + 1) {
+        let labelled = facts
+            .labels
+            .iter()
+            .any(|l| less.labels.iter().any(|s| same_label(s, &l.name)));
+        if labelled && less.name != severity.name {
+            for login in appliers_of(less, facts) {
+                push_unique_login(&mut logins, &login);
+            }
+        }
+    }
+    logins
+}
+
+fn appliers_of(severity: &Severity, facts: &PullRequestFacts) -> Vec<String> {
     let mut logins = Vec::new();
     for application in applications(severity, facts) {
         push_unique_login(&mut logins, &application.actor);
@@ -289,5 +318,27 @@ mod tests {
         ];
         let got = candidate_logins(&policy, severity_named(&policy, "P0"), &facts);
         assert_eq!(got, ["bob", "erin", "mallory", "alice"]);
+    }
+
+    /// The appliers of a less severe label on the pull request are looked
+    /// up too: when the severity in force counts for nobody with write
+    /// access, theirs decides whose deadline runs (`deadline::running`).
+    /// A severity label no longer on the pull request adds nobody.
+    #[test]
+    fn label_appliers_include_those_of_less_severe_labels_on_the_pull_request() {
+        let policy = p0_policy();
+        let mut facts = p0_facts();
+        facts.labels = vec![label("hotfix"), label("P1"), label("P0")];
+        facts.label_events = vec![
+            label_event("P2", true, "carol", "2026-11-26T12:50:00Z"),
+            label_event("P2", false, "carol", "2026-11-26T12:55:00Z"),
+            label_event("P1", true, "dana", "2026-11-26T13:00:00Z"),
+            label_event("P0", true, "trina", "2026-11-26T14:00:00Z"),
+        ];
+        let p0 = severity_named(&policy, "P0");
+        assert_eq!(label_appliers(&policy, p0, &facts), ["trina", "dana"]);
+        // From P1 on, P0's applier is not asked for.
+        let p1 = severity_named(&policy, "P1");
+        assert_eq!(label_appliers(&policy, p1, &facts), ["dana"]);
     }
 }

@@ -120,6 +120,7 @@ pub fn p0_facts() -> PullRequestFacts {
         FileAtRefs {
             base: Some("1.2.3\n".into()),
             head: Some("1.2.4\n".into()),
+            ..FileAtRefs::default()
         },
     );
     let mut permissions = BTreeMap::new();

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::policy::{Policy, Severity};
 use crate::rules::approvals::{self, ApprovalReport};
 use crate::rules::classify::{Classification, HotfixReason, classify};
+use crate::rules::deadline::deadline_from;
 use crate::rules::facts::PullRequestFacts;
 use crate::rules::result::{RuleId, RuleResult};
 use crate::rules::version::VersionFileReport;
@@ -48,6 +49,13 @@ pub struct Verdict {
     /// When the fix must be deployed: the severity's deadline counted from
     /// when the pull request became that severity.
     pub deadline: Option<DateTime<Utc>>,
+    /// The severity whose deadline `deadline` is, and whose escalation the
+    /// app posts (`Some` exactly when `deadline` is): `severity` when it
+    /// counts; when it does not (applied only by someone without write
+    /// access), the most severe severity that still runs a clock
+    /// ([`crate::rules::deadline::running`]), so that a non-writer's label
+    /// never silences a writer's deadline.
+    pub deadline_severity: Option<String>,
     pub severity_set_by: Option<(String, DateTime<Utc>)>,
     /// Severity drops, approvals or commands that did not count, and why.
     pub notes: Vec<String>,
@@ -147,6 +155,7 @@ fn not_a_hotfix() -> Verdict {
         conclusion: Conclusion::Neutral,
         title: NOT_A_HOTFIX_TITLE.to_string(),
         deadline: None,
+        deadline_severity: None,
         severity_set_by: None,
         notes: Vec::new(),
         approvals: None,
@@ -185,6 +194,7 @@ fn without_severity(policy: &Policy, facts: &PullRequestFacts, reason: HotfixRea
         conclusion: Conclusion::Failure,
         title,
         deadline: None,
+        deadline_severity: None,
         severity_set_by: None,
         notes: Vec::new(),
         approvals: None,
@@ -192,12 +202,17 @@ fn without_severity(policy: &Policy, facts: &PullRequestFacts, reason: HotfixRea
     }
 }
 
-/// The severity's deadline counted from `since`.
-fn deadline_from(severity: &Severity, since: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    severity
-        .deadline
-        .and_then(|d| chrono::Duration::from_std(d).ok())
-        .and_then(|d| since.checked_add_signed(d))
+impl Verdict {
+    /// The severity whose deadline runs (as `policy` defines it) and the
+    /// deadline: what the engine watches and escalates.
+    pub fn running_deadline<'p>(
+        &self,
+        policy: &'p Policy,
+    ) -> Option<(&'p Severity, DateTime<Utc>)> {
+        let name = self.deadline_severity.as_deref()?;
+        let severity = policy.severities.iter().find(|s| s.name == name)?;
+        Some((severity, self.deadline?))
+    }
 }
 
 fn with_severity(
@@ -208,17 +223,22 @@ fn with_severity(
 ) -> Verdict {
     let provenance = provenance::check(severity, facts);
     if !provenance.valid {
-        // Treated as having no valid severity. A label nobody is known to
-        // have applied still starts the clock (from the pull request's
-        // creation): what cannot be confirmed must not silence escalation.
-        // One only a non-writer ever applied does not (it must not page
-        // anyone); one a writer applied before a non-writer re-applied it
-        // keeps the writer's clock.
-        let deadline = if provenance.applier_unknown {
-            deadline_from(severity, facts.created_at)
-        } else {
-            provenance::clock_start(severity, facts).and_then(|at| deadline_from(severity, at))
-        };
+        // Treated as having no valid severity. Its label must not silence
+        // a deadline a writer started: the clock that runs is the most
+        // severe severity's that counts for it (a writer's label, one
+        // nobody is known to have applied, or a writer's earlier
+        // application of this one; see `deadline::running`). One only a
+        // non-writer ever applied runs none (it must not page anyone).
+        let running = crate::rules::deadline::running(policy, facts, severity);
+        let notes: Vec<String> = running
+            .as_ref()
+            .and_then(|r| crate::rules::deadline::note(severity, r))
+            .into_iter()
+            .collect();
+        let deadline = running.as_ref().and_then(|r| r.deadline);
+        let deadline_severity = running
+            .filter(|r| r.deadline.is_some())
+            .map(|r| r.severity.name.clone());
         let results = vec![provenance.result, target::check(policy, facts)];
         return Verdict {
             is_hotfix: true,
@@ -228,8 +248,9 @@ fn with_severity(
             results,
             conclusion: Conclusion::Failure,
             deadline,
+            deadline_severity,
             severity_set_by: None,
-            notes: Vec::new(),
+            notes,
             approvals: None,
             version_files: Vec::new(),
         };
@@ -284,6 +305,7 @@ fn with_severity(
             Conclusion::Success
         },
         deadline,
+        deadline_severity: deadline.map(|_| severity.name.clone()),
         severity_set_by: provenance.set_by,
         notes,
         approvals: approvals_required.then_some(approvals.report),

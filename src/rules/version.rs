@@ -162,6 +162,24 @@ fn check_file(file: &VersionFile, facts: &PullRequestFacts, increment: Increment
     let mut texts = [None, None];
     for (i, is_head) in [false, true].into_iter().enumerate() {
         let which = if is_head { "head" } else { "base" };
+        // There, but not a file's text (a directory, a symbolic link, a
+        // submodule, bytes that are not UTF-8): a fact of the commit,
+        // which whoever pushed it chose; named, never an evaluation error.
+        let not_text = if is_head {
+            &at_refs.head_not_text
+        } else {
+            &at_refs.base_not_text
+        };
+        if let Some(what) = not_text {
+            return fail(
+                report,
+                format!("{path} unreadable"),
+                format!(
+                    "`{path}` at the {which} is not a text file: it is {what}; the version file must be a regular UTF-8 text file"
+                ),
+                None,
+            );
+        }
         let Some(text) = side(&at_refs, is_head) else {
             return fail(
                 report,

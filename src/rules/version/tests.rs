@@ -16,6 +16,7 @@ fn set(facts: &mut PullRequestFacts, path: &str, base: Option<&str>, head: Optio
         FileAtRefs {
             base: base.map(str::to_string),
             head: head.map(str::to_string),
+            ..FileAtRefs::default()
         },
     );
 }
@@ -519,5 +520,75 @@ fn pyproject_reads_pep440_where_1_4_to_1_4_1_is_a_patch_bump() {
     assert_eq!(
         run(&policy, &facts).result.title_fragment.as_deref(),
         Some("pyproject.toml is a pre-release")
+    );
+}
+
+/// A version file that exists but is not a text file (the author made it
+/// a directory, a symbolic link, a submodule, or wrote bytes that are not
+/// UTF-8): the rule fails naming the file, the side and what it is, for
+/// every kind of version file.
+#[test]
+fn a_version_file_that_is_not_text_fails_naming_what_it_is() {
+    for (file, base) in [
+        (VersionFile::Plain("VERSION".into()), "1.2.3\n"),
+        (
+            VersionFile::CargoToml("Cargo.toml".into()),
+            "[package]\nversion = \"1.2.3\"\n",
+        ),
+        (
+            VersionFile::PackageJson("package.json".into()),
+            "{\"version\": \"1.2.3\"}",
+        ),
+        (
+            VersionFile::Pyproject("pyproject.toml".into()),
+            "[project]\nversion = \"1.2.3\"\n",
+        ),
+        (
+            VersionFile::Pattern {
+                path: "src/version.h".into(),
+                pattern: r#"VERSION "([^"]+)""#.into(),
+            },
+            "#define VERSION \"1.2.3\"\n",
+        ),
+    ] {
+        let path = file.path().to_string();
+        let policy = with_files(vec![file], Increment::Patch);
+        let mut facts = p0_facts();
+        facts.files.insert(
+            path.clone(),
+            FileAtRefs {
+                base: Some(base.into()),
+                head: None,
+                head_not_text: Some("a directory".into()),
+                ..FileAtRefs::default()
+            },
+        );
+        let out = run(&policy, &facts);
+        assert_eq!(out.result.status, RuleStatus::Fail);
+        assert_eq!(
+            out.result.title_fragment.as_deref(),
+            Some(format!("{path} unreadable").as_str())
+        );
+        assert_eq!(
+            out.result.detail,
+            format!(
+                "`{path}` at the head is not a text file: it is a directory; the version file must be a regular UTF-8 text file"
+            )
+        );
+    }
+    let mut facts = p0_facts();
+    facts.files.insert(
+        "VERSION".into(),
+        FileAtRefs {
+            base: None,
+            head: Some("1.2.4\n".into()),
+            base_not_text: Some("a file whose bytes are not UTF-8 text".into()),
+            ..FileAtRefs::default()
+        },
+    );
+    let out = run(&plain(Increment::Patch), &facts);
+    assert_eq!(
+        out.result.detail,
+        "`VERSION` at the base is not a text file: it is a file whose bytes are not UTF-8 text; the version file must be a regular UTF-8 text file"
     );
 }

@@ -1,0 +1,159 @@
+//! A file the pull request's author controls at the head that is not a
+//! readable text file (a directory, a symbolic link, a submodule, bytes
+//! that are not UTF-8) is a fact the report names, never a failed
+//! evaluation; and the deadline is watched from the designation (labels,
+//! who applied them, their write access) before the reads a pull request's
+//! content could break, so that an evaluation failing for any reason still
+//! leaves it watched. Signed deliveries to the real router; the real
+//! client talks to the fake GitHub.
+
+mod common;
+
+use chrono::Duration;
+use common::attacks::{escalations, p0_with, text_of};
+use common::fake_github::PullSeed;
+use common::harness::{HEAD_SHA, REPO};
+use serde_json::json;
+
+/// The harness's P0 (#7), opened after another hotfix on the same base
+/// (#8) was evaluated, so that the base's files are read already and only
+/// #7's head is asked for; with `answer`, GitHub answers every later read
+/// of `path` with it. Answers the check run of #7's head and its text.
+async fn p0_with_head_answer(
+    path: &str,
+    answer: serde_json::Value,
+) -> (
+    common::harness::Harness,
+    u64,
+    common::fake_github::CheckRunRec,
+) {
+    let (h, pull) = p0_with(|pull| pull).await;
+    if path.starts_with(".github/") {
+        h.gh.set_file(REPO, &pull.head_sha, path, common::harness::POLICY);
+        h.gh.set_pull_files(
+            REPO,
+            pull.number,
+            [("src/fix.rs", 3, 1), ("VERSION", 1, 1), (path, 1, 0)],
+        );
+    }
+    let other = PullSeed {
+        number: 8,
+        head_ref: "hotfix/other".into(),
+        head_sha: "h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8".into(),
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..pull.clone()
+    };
+    h.gh.add_pull(REPO, other.clone());
+    h.gh.set_file(REPO, &other.head_sha, "VERSION", "1.2.4\n");
+    h.gh.set_pull_files(REPO, 8, [("src/other.rs", 1, 1), ("VERSION", 1, 1)]);
+    h.label_events_by(&other, "dana");
+    h.pull_request("opened", 8).await;
+    h.gh.fail_next_with_body(
+        "GET",
+        &format!("/contents/{path}"),
+        200,
+        Vec::new(),
+        answer,
+        100,
+    );
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    (h, pull.number, run)
+}
+
+/// A head `VERSION` that is a symbolic link or a submodule: the version
+/// rule fails naming the file, the side and what it is.
+#[tokio::test]
+async fn a_head_version_file_that_is_a_symlink_or_submodule_is_named() {
+    for (kind, what) in [("symlink", "a symbolic link"), ("submodule", "a submodule")] {
+        let (_h, _, run) = p0_with_head_answer(
+            "VERSION",
+            json!({"type": kind, "name": "VERSION", "path": "VERSION", "size": 0,
+                   "target": "/etc/passwd", "submodule_git_url": "https://example.com/x.git"}),
+        )
+        .await;
+        let text = text_of(&run);
+        assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+        assert!(text.contains("VERSION unreadable"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "`VERSION` at the head is not a text file: it is {what}; the version file must be a regular UTF-8 text file"
+            )),
+            "{text}"
+        );
+    }
+}
+
+/// A head `VERSION` whose bytes are not UTF-8.
+#[tokio::test]
+async fn a_head_version_file_that_is_not_utf8_is_named() {
+    let (_h, _, run) = p0_with_head_answer(
+        "VERSION",
+        json!({"type": "file", "name": "VERSION", "path": "VERSION", "size": 7,
+               "encoding": "base64", "content": "MS4yLjT/Cg=="}),
+    )
+    .await;
+    let text = text_of(&run);
+    assert!(
+        text.contains(
+            "`VERSION` at the head is not a text file: it is a file whose bytes are not UTF-8 text"
+        ),
+        "{text}"
+    );
+}
+
+/// The head's policy file a directory: the edit gets an annotation saying
+/// the file is not readable text; the verdict is the default branch's
+/// policy's, as always.
+#[tokio::test]
+async fn a_head_policy_file_that_is_a_directory_gets_an_annotation() {
+    let (_h, _, run) = p0_with_head_answer(
+        ".github/hotfix-policy.yml",
+        json!([{"type": "file", "name": "x", "path": ".github/hotfix-policy.yml/x"}]),
+    )
+    .await;
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(!text.contains("could not evaluate"), "{text}");
+    let messages: Vec<String> = run
+        .annotations
+        .iter()
+        .map(|a| format!("{} {}", a["path"], a["message"]))
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains(".github/hotfix-policy.yml")
+                && m.contains(
+                    "at the head is not a text file: it is a directory; the policy cannot be read"
+                )),
+        "{messages:?}"
+    );
+}
+
+/// Defence in depth: an evaluation that fails after the designation was
+/// read, on every try (here GitHub garbles the head `VERSION`'s base64,
+/// an error, not a fact), still leaves the P0's deadline watched, and the
+/// sweep posts the escalation when it passes.
+#[tokio::test]
+async fn an_evaluation_that_always_fails_after_the_labels_are_read_still_watches_the_deadline() {
+    let (h, number, run) = p0_with_head_answer(
+        "VERSION",
+        json!({"type": "file", "name": "VERSION", "path": "VERSION", "size": 6,
+               "encoding": "base64", "content": "!!not base64!!"}),
+    )
+    .await;
+    let text = text_of(&run);
+    assert!(
+        text.contains("hotfix-guard could not evaluate this pull request"),
+        "the evaluation failed: {text}"
+    );
+    assert_eq!(
+        h.app.engine.watched().await,
+        1,
+        "the P0's deadline is watched: {text}"
+    );
+    h.clock.advance(Duration::minutes(125));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(escalations(&h, number), 1, "{text}");
+}
