@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::github::{CommentInfo, FileInfo, GitHubError, RepoClient};
+use super::reads::GitHubReads;
+use crate::github::{CommentInfo, FileInfo, GitHubError};
 use crate::policy::{Member, Policy, Severity};
 use crate::pull::Pull;
 use crate::rules::{
@@ -49,8 +50,8 @@ pub struct Caches {
     pub files: super::commit_files::CommitFiles,
 }
 
-pub async fn facts(
-    client: &RepoClient,
+pub async fn facts<C: GitHubReads>(
+    client: &C,
     caches: &Caches,
     policy: &Policy,
     classification: &Classification<'_>,
@@ -357,8 +358,8 @@ fn approver_candidates(
 /// `paths` at the base and at the head commit (`GET …/contents/{path}?ref=`),
 /// every read at once, each at most once per commit (`files`). No base
 /// commit: the base side is `None`, unread.
-async fn version_files(
-    client: &RepoClient,
+async fn version_files<C: GitHubReads>(
+    client: &C,
     files: &super::commit_files::CommitFiles,
     paths: &[String],
     base_sha: Option<&str>,
@@ -388,8 +389,8 @@ async fn version_files(
 /// person (`GET /orgs/{org}/teams/{slug}/memberships/{user}`). Teams whose
 /// membership could change nothing are recorded as looked up, with no one,
 /// and cost no call.
-async fn team_members(
-    client: &RepoClient,
+async fn team_members<C: GitHubReads>(
+    client: &C,
     policy: &Policy,
     severity: &Severity,
     teams: &[(String, String)],
@@ -443,8 +444,8 @@ async fn team_members(
 
 /// `GET …/collaborators/{user}/permission` for each of `logins` not already
 /// in `known`, at once; duplicates (any case) are read once.
-async fn permissions(
-    client: &RepoClient,
+async fn permissions<C: GitHubReads>(
+    client: &C,
     known: &BTreeMap<String, Permission>,
     logins: &[String],
 ) -> Result<BTreeMap<String, Permission>, GitHubError> {
@@ -494,8 +495,8 @@ pub struct Designation {
 /// `GET /pulls/{n}` (GitHub's current pull request, never a delivery's
 /// snapshot), `GET /issues/{n}/timeline` and `GET /pulls/{n}/files`. An
 /// error in any is the error of all.
-pub async fn first_reads(
-    client: &RepoClient,
+pub async fn first_reads<C: GitHubReads>(
+    client: &C,
     number: u64,
 ) -> Result<(Pull, FirstReads), GitHubError> {
     let (pull, timeline, files) = tokio::try_join!(
@@ -519,8 +520,8 @@ pub struct FirstReads {
 /// none when nothing was removed; a timeline cut at the cap (more than
 /// 10,000 items, which anyone who can comment can cause) costs the issue
 /// events and the reviews lists too.
-pub async fn designation(
-    client: &RepoClient,
+pub async fn designation<C: GitHubReads>(
+    client: &C,
     policy: &Policy,
     pull: &Pull,
     first: FirstReads,
@@ -627,8 +628,8 @@ fn label_events(
 ///
 /// `None`: nothing on GitHub's side says when the head arrived, and
 /// comment approvals are stale.
-pub async fn head_pushed_at(
-    client: &RepoClient,
+pub async fn head_pushed_at<C: GitHubReads>(
+    client: &C,
     pull: &Pull,
     first_delivery: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Option<(chrono::DateTime<chrono::Utc>, PushTimeSource)>, GitHubError> {
@@ -691,7 +692,11 @@ impl Default for TagCache {
 }
 
 impl TagCache {
-    async fn sha(&self, client: &RepoClient, tag: &str) -> Result<Option<String>, GitHubError> {
+    async fn sha<C: GitHubReads>(
+        &self,
+        client: &C,
+        tag: &str,
+    ) -> Result<Option<String>, GitHubError> {
         let key = (client.full_name(), tag.to_string());
         if self.absent.contains_key(&key) {
             return Ok(None);
@@ -706,7 +711,7 @@ impl TagCache {
     }
 }
 
-fn base_facts(client: &RepoClient, pull: &Pull) -> PullRequestFacts {
+fn base_facts<C: GitHubReads>(client: &C, pull: &Pull) -> PullRequestFacts {
     let state = if pull.is_merged() {
         PrState::Merged
     } else if pull.state == "closed" {

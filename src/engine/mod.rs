@@ -16,6 +16,7 @@ mod moment;
 mod policy_cache;
 pub mod post_merge;
 mod publish;
+mod reads;
 
 use std::sync::Arc;
 use std::time::Instant;
