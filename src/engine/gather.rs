@@ -18,6 +18,9 @@ use crate::rules::{
     PullRequestFacts, PushTimeSource, Review, ReviewState,
 };
 
+#[cfg(test)]
+mod tests;
+
 pub struct Gathered {
     pub facts: PullRequestFacts,
     /// Every issue comment (hotfixes only): the sticky comment is among them.

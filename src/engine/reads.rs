@@ -22,6 +22,9 @@ use crate::github::{
 };
 use crate::pull::Pull;
 
+#[cfg(test)]
+pub(crate) mod memory;
+
 /// The reads the gather makes of one repository. Each method's shape,
 /// errors and source are those of the [`RepoClient`] method of the same
 /// name, which documents the REST call it makes.
