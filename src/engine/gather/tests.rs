@@ -170,9 +170,10 @@ async fn a_pull_request_that_is_not_a_hotfix_costs_the_first_reads_only() {
 async fn approvers_past_per_person_are_looked_up_by_one_listing_each() {
     let policy = policy();
     let mut gh = p0();
-    // Seven approvals (more than `PER_PERSON`): six from the on-call
-    // team, one from someone in no team.
-    let reviewers = ["erin", "frank", "gina", "hank", "ivy", "jo", "mallory"];
+    // Eight approvals (more than `PER_PERSON`): six from the on-call
+    // team, one from someone in no team, and alice, whom the policy names
+    // (read with the others, not one by one).
+    let reviewers = ["erin", "frank", "gina", "hank", "ivy", "jo", "mallory", "alice"];
     gh.timeline.reviews = reviewers
         .iter()
         .zip(10..)
@@ -183,7 +184,7 @@ async fn approvers_past_per_person_are_looked_up_by_one_listing_each() {
         reviewers[..6].iter().map(|l| l.to_string()).collect(),
     );
     // frank lost write access.
-    gh.writers = ["dana", "erin", "gina", "hank", "ivy", "jo"]
+    gh.writers = ["alice", "dana", "erin", "gina", "hank", "ivy", "jo"]
         .map(String::from)
         .to_vec();
     let gathered = gather(&gh, &policy).await;
@@ -203,6 +204,7 @@ async fn approvers_past_per_person_are_looked_up_by_one_listing_each() {
         ["collaborator_permission dana"]
     );
     let permissions = &gathered.facts.permissions;
+    assert_eq!(permissions.get("alice"), Some(&Permission::Write));
     assert_eq!(permissions.get("erin"), Some(&Permission::Write));
     assert_eq!(permissions.get("frank"), Some(&Permission::None));
     assert_eq!(
