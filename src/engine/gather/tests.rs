@@ -173,7 +173,9 @@ async fn approvers_past_per_person_are_looked_up_by_one_listing_each() {
     // Eight approvals (more than `PER_PERSON`): six from the on-call
     // team, one from someone in no team, and alice, whom the policy names
     // (read with the others, not one by one).
-    let reviewers = ["erin", "frank", "gina", "hank", "ivy", "jo", "mallory", "alice"];
+    let reviewers = [
+        "erin", "frank", "gina", "hank", "ivy", "jo", "mallory", "alice",
+    ];
     gh.timeline.reviews = reviewers
         .iter()
         .zip(10..)
