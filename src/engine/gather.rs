@@ -273,12 +273,12 @@ async fn severity_reads<C: GitHubReads>(
     // people could need one, so that the one-by-one path is certain)
     // deciders the policy names directly in a role. Team members found
     // below are read next.
-    let by_person = rules::label_appliers(severity, &facts);
-    let candidates = approver_candidates(&facts, &deciders, &by_person);
+    let by_person = rules::label_appliers(severity, facts);
+    let candidates = approver_candidates(facts, &deciders, &by_person);
     let direct: Vec<String> = if candidates.len() > PER_PERSON {
         Vec::new()
     } else {
-        rules::role_holders(policy, severity, &facts)
+        rules::role_holders(policy, severity, facts)
             .into_iter()
             .filter(|login| candidates.iter().any(|c| c.eq_ignore_ascii_case(login)))
             .collect()
@@ -326,7 +326,7 @@ async fn severity_reads<C: GitHubReads>(
     // counts toward `count`, and whether a role holder's approval counts
     // (a role member who lost write access does not): only people in a
     // role are looked up for that, so throw-away accounts cost nothing.
-    let mut approvers = rules::role_holders(policy, severity, &facts);
+    let mut approvers = rules::role_holders(policy, severity, facts);
     if needs.permissions_for_count {
         for login in &deciders {
             rules::push_unique_login(&mut approvers, login);
@@ -345,7 +345,7 @@ async fn severity_reads<C: GitHubReads>(
     };
     // The release tag is named by the version files read above.
     let tag = async {
-        match rules::expected_tag(policy, &facts) {
+        match rules::expected_tag(policy, facts) {
             Some(tag) => Ok(Some((tag.clone(), caches.tags.sha(client, &tag).await?))),
             None => Ok(None),
         }
