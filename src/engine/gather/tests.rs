@@ -8,10 +8,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{Caches, Gathered, designation, facts, first_reads};
 use crate::engine::reads::memory::MemoryReads;
-use crate::github::{IssueEventInfo, ReviewInfo};
+use crate::github::{CommentInfo, IssueEventInfo, ReviewInfo};
 use crate::policy::Policy;
 use crate::pull::Pull;
-use crate::rules::{self, BaseChange, Permission, verdict::CutList};
+use crate::rules::{self, BaseChange, Permission, PrState, verdict::CutList};
 
 /// The test suite's policy (`tests/common/harness.rs`): alice and the
 /// acme/eng-leads team lead, acme/on-call manages on-call; a P0 needs both
@@ -162,6 +162,7 @@ async fn a_pull_request_that_is_not_a_hotfix_costs_the_first_reads_only() {
     }];
     let gathered = gather(&gh, &policy).await;
     assert_eq!(sorted(gh.calls()), FIRST_READS);
+    assert_eq!(gathered.facts.state, PrState::Open);
     assert!(gathered.facts.reviews.is_empty());
     assert!(gathered.comments.is_empty());
 }
@@ -270,9 +271,21 @@ async fn a_retarget_after_an_approval_read_from_the_events_list_makes_it_stale()
     // GitHub documents `base_ref_changed` for the issue events list, not
     // the timeline.
     gh.events.base_changes = vec![event("base_ref_changed", "mallory", None, 40)];
+    // erin, named nowhere, approved too.
+    gh.timeline.reviews.push(approval(2, "erin", 31));
     let gathered = gather(&gh, &policy).await;
 
     assert_eq!(gh.calls_to("issue_events"), ["issue_events 7"]);
+    // alice is named in every role acme/eng-leads fills: only her
+    // membership of acme/on-call can add a role.
+    assert_eq!(
+        sorted(gh.calls_to("team_membership")),
+        [
+            "team_membership acme/eng-leads erin",
+            "team_membership acme/on-call alice",
+            "team_membership acme/on-call erin"
+        ]
+    );
     assert_eq!(gathered.facts.base_changed, BaseChange::At { at: at(40) });
     let verdict = rules::evaluate(&policy, &gathered.facts);
     assert!(
@@ -307,6 +320,8 @@ async fn without_an_approval_no_retarget_is_read() {
     let gh = p0();
     let gathered = gather(&gh, &policy).await;
     assert_eq!(gh.calls_to("issue_events"), Vec::<String>::new());
+    // No approval command: the push time is not asked for.
+    assert_eq!(gh.calls_to("head_pushed_at"), Vec::<String>::new());
     assert_eq!(gathered.facts.base_changed, BaseChange::Never);
 }
 
@@ -352,4 +367,219 @@ async fn no_version_at_the_head_means_no_tag_read() {
             .map(|f| f.head.is_none()),
         Some(true)
     );
+}
+
+/// `POLICY` with its size check replaced by `check` (empty: none).
+fn policy_checking(check: &str) -> Policy {
+    crate::policy::parse(&POLICY.replace("  max_changed_files: 50\n", check))
+        .expect("the test policy parses")
+}
+
+#[tokio::test]
+async fn a_hotfix_whose_sizes_are_checked_reads_the_totals_its_answer_lacked() {
+    for (check, reads) in [
+        ("", 1),
+        ("  max_changed_files: 50\n", 2),
+        ("  max_changed_lines: 500\n", 2),
+        ("  require_tests: [\"tests/**\"]\n", 2),
+    ] {
+        let gh = p0();
+        gather(&gh, &policy_checking(check)).await;
+        assert_eq!(gh.calls_to("get_pull").len(), reads, "{check:?}");
+    }
+}
+
+#[tokio::test]
+async fn who_closed_it_last_is_read_unless_the_events_list_was_cut() {
+    let policy = policy();
+    let mut gh = p0();
+    gh.timeline.state_events = vec![
+        event("closed", "erin", None, 10),
+        event("reopened", "dana", None, 11),
+        event("closed", "frank", None, 12),
+        event("reopened", "dana", None, 13),
+    ];
+    let gathered = gather(&gh, &policy).await;
+    assert_eq!(
+        gathered.closed_by,
+        Some(("frank".to_string(), Some(at(12))))
+    );
+
+    // The timeline cut and the events list too: a later close may be
+    // past the cut.
+    gh.timeline.cut_after = Some(10_000);
+    gh.events.state_events = gh.timeline.state_events.clone();
+    gh.events.cut_after = Some(10_000);
+    let gathered = gather(&gh, &policy).await;
+    assert_eq!(gathered.closed_by, None);
+}
+
+#[tokio::test]
+async fn a_label_was_applied_by_whoever_added_it_last() {
+    let policy = policy();
+    let mut gh = p0();
+    gh.timeline.label_events.extend([
+        event("labeled", "frank", Some("p0"), 4),
+        event("labeled", "mallory", Some("bug"), 5),
+    ]);
+    gh.permissions.insert("frank".into(), "write".into());
+    let gathered = gather(&gh, &policy).await;
+    let p0 = gathered
+        .facts
+        .labels
+        .iter()
+        .find(|l| l.name == "P0")
+        .expect("the P0 label");
+    assert_eq!(p0.applied_by.as_deref(), Some("frank"));
+    assert_eq!(p0.applied_at, Some(at(4)));
+}
+
+fn comment(id: u64, login: &str, user_type: &str, body: &str, minute: i64) -> CommentInfo {
+    CommentInfo {
+        id,
+        user: login.into(),
+        user_type: user_type.into(),
+        body: body.into(),
+        created_at: Some(at(minute)),
+        updated_at: None,
+        html_url: None,
+        via_app: None,
+    }
+}
+
+#[tokio::test]
+async fn approval_commands_are_kept_and_ask_when_the_head_was_pushed() {
+    let policy = policy();
+    let mut gh = p0();
+    gh.pushed_at = Some(at(20));
+    gh.timeline.comments = vec![
+        comment(1, "erin", "User", "/hotfix approve", 30),
+        comment(2, "deploy-bot", "Bot", " /hotfix approve\n", 31),
+        comment(3, "frank", "User", "looks good", 32),
+    ];
+    let gathered = gather(&gh, &policy).await;
+    let commands: Vec<(&str, bool)> = gathered
+        .facts
+        .comments
+        .iter()
+        .map(|c| (c.user.as_str(), c.not_a_person))
+        .collect();
+    assert_eq!(commands, [("erin", false), ("deploy-bot", true)]);
+    assert_eq!(
+        gh.calls_to("head_pushed_at"),
+        [format!("head_pushed_at hotfix/login-loop {HEAD_SHA}")]
+    );
+    assert_eq!(gathered.facts.head_pushed_at, Some(at(20)));
+    // Every comment is handed on (the sticky one is among them).
+    assert_eq!(gathered.comments.len(), 3);
+}
+
+#[tokio::test]
+async fn up_to_per_person_role_holders_are_read_one_by_one_those_named_in_a_role_first() {
+    let policy = policy();
+    let mut gh = p0();
+    // Six approvals: alice (named in a role), four of the on-call team,
+    // and ivy, whose access the designation read (she removed P2).
+    let reviewers = ["alice", "erin", "frank", "gina", "hank", "ivy"];
+    gh.timeline.reviews = reviewers
+        .iter()
+        .zip(10..)
+        .map(|(login, minute)| approval(minute as u64, login, minute))
+        .collect();
+    gh.timeline.label_events.extend([
+        event("labeled", "ivy", Some("P2"), 3),
+        event("unlabeled", "ivy", Some("P2"), 4),
+    ]);
+    gh.teams.insert(
+        "acme/on-call".into(),
+        reviewers[1..5].iter().map(|l| l.to_string()).collect(),
+    );
+    for login in reviewers {
+        gh.permissions.insert(login.into(), "write".into());
+    }
+    let gathered = gather(&gh, &policy).await;
+
+    let calls = gh.calls();
+    let position = |call: &str| {
+        calls
+            .iter()
+            .position(|c| c == call)
+            .unwrap_or_else(|| panic!("{call} not asked: {calls:#?}"))
+    };
+    // Five people whose access is unknown: alice's goes out with the
+    // memberships (step 2), the team members' once the listing named
+    // them (step 3, with the release tag); no listing of the writers.
+    assert!(
+        position("collaborator_permission alice") < position("tag_exists v1.2.4"),
+        "{calls:#?}"
+    );
+    assert!(
+        position("collaborator_permission erin") > position("list_team_members acme/on-call"),
+        "{calls:#?}"
+    );
+    assert_eq!(gh.calls_to("list_writers"), Vec::<String>::new());
+    assert_eq!(
+        gh.calls_to("collaborator_permission").len(),
+        7,
+        "{calls:#?}"
+    );
+    assert!(
+        gathered
+            .facts
+            .label_events
+            .iter()
+            .any(|e| e.actor == "ivy" && !e.added && e.label == "P2"),
+        "{:#?}",
+        gathered.facts.label_events
+    );
+    for login in reviewers {
+        assert_eq!(
+            gathered.facts.permissions.get(login),
+            Some(&Permission::Write),
+            "{login}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn exactly_per_person_role_holders_are_read_one_by_one() {
+    let policy = policy();
+    let mut gh = p0();
+    // Six approvals, five of them from the on-call team.
+    let reviewers = ["erin", "frank", "gina", "hank", "ivy", "mallory"];
+    gh.timeline.reviews = reviewers
+        .iter()
+        .zip(10..)
+        .map(|(login, minute)| approval(minute as u64, login, minute))
+        .collect();
+    gh.teams.insert(
+        "acme/on-call".into(),
+        reviewers[..5].iter().map(|l| l.to_string()).collect(),
+    );
+    gather(&gh, &policy).await;
+    assert_eq!(gh.calls_to("list_writers"), Vec::<String>::new());
+    assert_eq!(
+        sorted(gh.calls_to("collaborator_permission")),
+        ["dana", "erin", "frank", "gina", "hank", "ivy"]
+            .map(|l| format!("collaborator_permission {l}"))
+    );
+}
+
+#[tokio::test]
+async fn the_later_of_the_activity_time_and_the_first_delivery_bounds_the_push() {
+    use crate::rules::PushTimeSource::{FirstDelivery, RepositoryActivity};
+    let mut gh = p0();
+    gh.pushed_at = Some(at(20));
+    let pull = gh.pull.clone();
+    for (delivered, expected) in [
+        (None, Some((at(20), RepositoryActivity))),
+        (Some(at(15)), Some((at(20), RepositoryActivity))),
+        (Some(at(20)), Some((at(20), RepositoryActivity))),
+        (Some(at(25)), Some((at(25), FirstDelivery))),
+    ] {
+        let pushed = super::head_pushed_at(&gh, &pull, delivered)
+            .await
+            .expect("the push time");
+        assert_eq!(pushed, expected, "{delivered:?}");
+    }
 }
