@@ -583,3 +583,19 @@ async fn the_later_of_the_activity_time_and_the_first_delivery_bounds_the_push()
         assert_eq!(pushed, expected, "{delivered:?}");
     }
 }
+
+#[tokio::test]
+async fn exactly_per_person_deciders_are_looked_up_one_membership_at_a_time() {
+    let policy = policy();
+    let mut gh = p0();
+    let reviewers = ["erin", "frank", "gina", "hank", "ivy"];
+    gh.timeline.reviews = reviewers
+        .iter()
+        .zip(10..)
+        .map(|(login, minute)| approval(minute as u64, login, minute))
+        .collect();
+    gather(&gh, &policy).await;
+    assert_eq!(gh.calls_to("list_team_members"), Vec::<String>::new());
+    // Five people, two teams.
+    assert_eq!(gh.calls_to("team_membership").len(), 10);
+}
