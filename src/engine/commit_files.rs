@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use moka::future::Cache;
 
-use crate::github::{FileRead, GitHubError, RepoClient};
+use super::reads::GitHubReads;
+use crate::github::{FileRead, GitHubError};
 
 /// Bytes of file text remembered in all (version files are a few bytes;
 /// a huge one is simply not kept long).
@@ -52,12 +53,12 @@ impl Default for CommitFiles {
 }
 
 impl CommitFiles {
-    /// `path` at commit `sha` (`RepoClient::read_file`), from memory when
+    /// `path` at commit `sha` (`GitHubReads::read_file`), from memory when
     /// read before. Concurrent first reads of one file make one request.
     /// A `sha` that is not a full commit sha is always read from GitHub.
-    pub async fn get(
+    pub async fn get<C: GitHubReads>(
         &self,
-        client: &RepoClient,
+        client: &C,
         path: &str,
         sha: &str,
     ) -> Result<FileRead, GitHubError> {

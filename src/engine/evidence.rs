@@ -5,7 +5,8 @@
 //! fails closed on; a transient failure fails the evaluation, which is
 //! retried.
 
-use crate::github::{ErrorKind, GitHubError, RepoClient};
+use super::reads::GitHubReads;
+use crate::github::{ErrorKind, GitHubError};
 use crate::policy::Evidence;
 use crate::rules::evidence::{CheckRunFact, DeploymentFact, EvidenceFacts, StatusFact};
 
@@ -21,8 +22,8 @@ const DEPLOYMENTS_PERMISSION: &str = "Deployments: read";
 /// …/commits/{sha}/status`; with a required
 /// deployment, `GET …/deployments?sha=&environment=` and one `GET
 /// …/deployments/{id}/statuses` per deployment found (at most 5).
-pub async fn gather(
-    client: &RepoClient,
+pub async fn gather<C: GitHubReads>(
+    client: &C,
     required: &Evidence,
     head_sha: &str,
 ) -> Result<Option<EvidenceFacts>, GitHubError> {

@@ -9,13 +9,17 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::github::{CommentInfo, FileInfo, GitHubError, RepoClient};
+use super::reads::GitHubReads;
+use crate::github::{CommentInfo, FileInfo, GitHubError};
 use crate::policy::{Member, Policy, Severity};
 use crate::pull::Pull;
 use crate::rules::{
     self, ChangedFile, Classification, Comment, FileAtRefs, Label, LabelEvent, Permission, PrState,
     PullRequestFacts, PushTimeSource, Review, ReviewState,
 };
+
+#[cfg(test)]
+mod tests;
 
 pub struct Gathered {
     pub facts: PullRequestFacts,
@@ -49,8 +53,15 @@ pub struct Caches {
     pub files: super::commit_files::CommitFiles,
 }
 
-pub async fn facts(
-    client: &RepoClient,
+/// The facts the rules need about `pull`, from what [`designation`] read
+/// and, for a hotfix with a severity, the reads its rules need (step 2:
+/// version files, team memberships, permissions, evidence, push time,
+/// retargets; step 3: the release tag and the writers). A pull request
+/// that is not a hotfix costs no call here (one `GET /pulls/{n}` at most,
+/// for totals a list answer lacked). An error in any read is the error of
+/// the whole gather.
+pub async fn facts<C: GitHubReads>(
+    client: &C,
     caches: &Caches,
     policy: &Policy,
     classification: &Classification<'_>,
@@ -92,58 +103,91 @@ pub async fn facts(
     // The one timeline call (read before classifying) gives the comments
     // (the sticky one, approval commands), the reviews and who set or
     // removed which label.
-    let timeline = designation.timeline;
+    let crate::github::Timeline {
+        comments,
+        reviews,
+        state_events,
+        mut base_changes,
+        ..
+    } = designation.timeline;
     let mut cut = designation.cut;
     facts.label_events = designation.label_events;
     // A cut events list may hide a later close by someone else: who closed
     // it last is then unknown (escalation continues).
-    let events_cut = rules::verdict::events_cut(&cut);
-    // Retargets: GitHub documents `base_ref_changed` for the issue events
-    // list, not the timeline. That list is already read when the timeline
-    // was cut; otherwise it is read with the step-2 reads below, for a
-    // hotfix with an approval that could count (an approving review or the
-    // approval command) when stale approvals are dismissed: conditional,
-    // so free against the rate limit when nothing changed. A cut events
-    // list leaves a retarget past its cut unread (unknown: every approval
-    // is stale).
-    let base_changes = timeline.base_changes.clone();
-    let timeline_cut = cut
-        .iter()
-        .any(|c| matches!(c, rules::verdict::CutList::Timeline { .. }));
-    let read_retargets = severity.is_some()
-        && !timeline_cut
-        && policy.approvals.dismiss_stale
-        && (timeline.reviews.iter().any(|r| r.state == "APPROVED")
-            || timeline
-                .comments
-                .iter()
-                .any(|c| rules::approvals::is_command(&policy.approvals.command, &c.body)));
-    facts.base_changed = base_changed(&base_changes, events_cut);
-    let closed_by = timeline
-        .state_events
+    let closed_by = state_events
         .iter()
         .rev()
         .find(|e| e.event == "closed")
-        .filter(|_| !events_cut)
+        .filter(|_| !rules::verdict::events_cut(&cut))
         .map(|e| {
             (
                 e.actor.clone().unwrap_or_else(|| "ghost".to_string()),
                 e.created_at,
             )
         });
-    if matches!(classification, Classification::NotHotfix) {
-        return Ok(Gathered {
-            facts,
-            comments: Vec::new(),
-            changed_files,
-            files_complete,
-            closed_by,
-            cut,
-        });
+    let (comments, retargets) = match classification {
+        Classification::NotHotfix => (Vec::new(), None),
+        Classification::Hotfix { severity, .. } => {
+            applied_by(&mut facts);
+            let retargets = match severity {
+                Some(severity) => {
+                    // Retargets: GitHub documents `base_ref_changed` for
+                    // the issue events list, not the timeline. That list
+                    // is already read when the timeline was cut; otherwise
+                    // it is read with the step-2 reads, for a hotfix with
+                    // an approval that could count (an approving review or
+                    // the approval command) when stale approvals are
+                    // dismissed: conditional, so free against the rate
+                    // limit when nothing changed.
+                    let read_retargets = !rules::verdict::timeline_cut(&cut)
+                        && policy.approvals.dismiss_stale
+                        && (reviews.iter().any(|r| r.state == "APPROVED")
+                            || comments.iter().any(|c| {
+                                rules::approvals::is_command(&policy.approvals.command, &c.body)
+                            }));
+                    let hotfix = Hotfix {
+                        policy,
+                        severity,
+                        needs: rules::needs(policy, severity),
+                        pull,
+                        head_last_received,
+                    };
+                    facts.changed_files = Some(changed_files.clone());
+                    facts.comments = commands(policy, &comments);
+                    if hotfix.needs.reviews {
+                        facts.reviews = reviews.into_iter().map(review).collect();
+                    }
+                    severity_reads(client, caches, &hotfix, read_retargets, &mut facts).await?
+                }
+                None => None,
+            };
+            (comments, retargets)
+        }
+    };
+    // The retargets listed, and those of the events list read for them. A
+    // cut events list leaves a retarget past its cut unread (unknown:
+    // every approval is stale).
+    if let Some(events) = retargets {
+        base_changes.extend(events.base_changes);
+        if let Some(items) = events.cut_after {
+            cut.push(rules::verdict::CutList::Events { items });
+        }
     }
-    let comments = timeline.comments;
+    facts.base_changed = base_changed(&base_changes, rules::verdict::events_cut(&cut));
+    Ok(Gathered {
+        facts,
+        comments,
+        changed_files,
+        files_complete,
+        closed_by,
+        cut,
+    })
+}
+
+/// Who applied each label on the pull request, and when: the latest
+/// `labeled` event of it (`facts.label_events`, any case).
+fn applied_by(facts: &mut PullRequestFacts) {
     for label in &mut facts.labels {
-        // The latest `labeled` event says who applied it and when.
         if let Some(e) = facts
             .label_events
             .iter()
@@ -154,19 +198,12 @@ pub async fn facts(
             label.applied_at = Some(e.at);
         }
     }
-    let Some(severity) = severity else {
-        return Ok(Gathered {
-            facts,
-            comments,
-            changed_files,
-            files_complete,
-            closed_by,
-            cut,
-        });
-    };
-    let needs = rules::needs(policy, severity);
-    facts.changed_files = Some(changed_files.clone());
-    facts.comments = comments
+}
+
+/// The approval commands among `comments` (a comment without GitHub's
+/// `created_at` cannot be placed in time and is left out).
+fn commands(policy: &Policy, comments: &[CommentInfo]) -> Vec<Comment> {
+    comments
         .iter()
         .filter(|c| rules::is_command(&policy.approvals.command, &c.body))
         .filter_map(|c| {
@@ -180,40 +217,68 @@ pub async fn facts(
                 html_url: c.html_url.clone(),
             })
         })
-        .collect();
-    if needs.reviews {
-        facts.reviews = timeline
-            .reviews
-            .into_iter()
-            .map(|r| Review {
-                id: r.id,
-                not_a_person: r.user_type != "User",
-                user: r.user,
-                state: ReviewState::from_api(&r.state),
-                commit_id: r.commit_id,
-                submitted_at: r.submitted_at,
-                html_url: r.html_url,
-            })
-            .collect();
+        .collect()
+}
+
+fn review(r: crate::github::ReviewInfo) -> Review {
+    Review {
+        id: r.id,
+        not_a_person: r.user_type != "User",
+        user: r.user,
+        state: ReviewState::from_api(&r.state),
+        commit_id: r.commit_id,
+        submitted_at: r.submitted_at,
+        html_url: r.html_url,
     }
+}
+
+/// A hotfix with a severity, as classified: what its reads start from.
+struct Hotfix<'a> {
+    policy: &'a Policy,
+    severity: &'a Severity,
+    /// What the rules of `severity` read (`rules::needs`).
+    needs: rules::FactNeeds,
+    pull: &'a Pull,
+    /// When this app last received the head's push (see [`head_pushed_at`]).
+    head_last_received: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The reads a hotfix's severity needs, into `facts` (which holds what the
+/// first reads gave: labels, label events, reviews, approval commands).
+/// Answers the issue events list when `read_retargets` (its retargets are
+/// for the caller to fold in), `None` otherwise.
+async fn severity_reads<C: GitHubReads>(
+    client: &C,
+    caches: &Caches,
+    hotfix: &Hotfix<'_>,
+    read_retargets: bool,
+    facts: &mut PullRequestFacts,
+) -> Result<Option<crate::github::Timeline>, GitHubError> {
+    let Hotfix {
+        policy,
+        severity,
+        ref needs,
+        pull,
+        head_last_received,
+    } = *hotfix;
     // Everything below needs only the pull request and its timeline, so
     // the calls go out together (bounded per installation by
     // `github::in_flight`): the critical path is the longest chain of
     // calls that depend on each other, not their sum. Each read is the one
     // made one after another before; an error in any fails the whole
     // evaluation, as it did then.
-    let deciders = rules::deciders(policy, &facts);
+    let deciders = rules::deciders(policy, facts);
     // Who needs a permission read whatever team memberships say: the
     // appliers of the severity's labels, and (when at most `PER_PERSON`
     // people could need one, so that the one-by-one path is certain)
     // deciders the policy names directly in a role. Team members found
     // below are read next.
-    let by_person = rules::label_appliers(policy, severity, &facts);
-    let candidates = approver_candidates(&facts, &deciders, &by_person);
+    let by_person = rules::label_appliers(policy, severity, facts);
+    let candidates = approver_candidates(facts, &deciders, &by_person);
     let direct: Vec<String> = if candidates.len() > PER_PERSON {
         Vec::new()
     } else {
-        rules::role_holders(policy, severity, &facts)
+        rules::role_holders(policy, severity, facts)
             .into_iter()
             .filter(|login| candidates.iter().any(|c| c.eq_ignore_ascii_case(login)))
             .collect()
@@ -232,7 +297,7 @@ pub async fn facts(
     let evidence = policy.evidence.for_severity(&severity.name);
     let retargets = async {
         if read_retargets {
-            client.issue_events(number).await.map(Some)
+            client.issue_events(pull.number).await.map(Some)
         } else {
             Ok(None)
         }
@@ -251,15 +316,6 @@ pub async fn facts(
         super::evidence::gather(client, &evidence, &facts.head_sha),
         retargets,
     )?;
-    if let Some(events) = retargets {
-        let mut all = base_changes;
-        all.extend(events.base_changes);
-        let unknown = events_cut || events.cut_after.is_some();
-        if let Some(items) = events.cut_after {
-            cut.push(rules::verdict::CutList::Events { items });
-        }
-        facts.base_changed = base_changed(&all, unknown);
-    }
     facts.head_pushed_at = pushed.map(|(at, _)| at);
     facts.head_pushed_source = pushed.map(|(_, source)| source);
     facts.files = files;
@@ -270,7 +326,7 @@ pub async fn facts(
     // counts toward `count`, and whether a role holder's approval counts
     // (a role member who lost write access does not): only people in a
     // role are looked up for that, so throw-away accounts cost nothing.
-    let mut approvers = rules::role_holders(policy, severity, &facts);
+    let mut approvers = rules::role_holders(policy, severity, facts);
     if needs.permissions_for_count {
         for login in &deciders {
             rules::push_unique_login(&mut approvers, login);
@@ -289,7 +345,7 @@ pub async fn facts(
     };
     // The release tag is named by the version files read above.
     let tag = async {
-        match rules::expected_tag(policy, &facts) {
+        match rules::expected_tag(policy, facts) {
             Some(tag) => Ok(Some((tag.clone(), caches.tags.sha(client, &tag).await?))),
             None => Ok(None),
         }
@@ -324,14 +380,7 @@ pub async fn facts(
             _ => {}
         }
     }
-    Ok(Gathered {
-        facts,
-        comments,
-        changed_files,
-        files_complete,
-        closed_by,
-        cut,
-    })
+    Ok(retargets)
 }
 
 /// Everyone whose permission the approvals could need: deciders whose
@@ -357,8 +406,8 @@ fn approver_candidates(
 /// `paths` at the base and at the head commit (`GET …/contents/{path}?ref=`),
 /// every read at once, each at most once per commit (`files`). No base
 /// commit: the base side is `None`, unread.
-async fn version_files(
-    client: &RepoClient,
+async fn version_files<C: GitHubReads>(
+    client: &C,
     files: &super::commit_files::CommitFiles,
     paths: &[String],
     base_sha: Option<&str>,
@@ -388,8 +437,8 @@ async fn version_files(
 /// person (`GET /orgs/{org}/teams/{slug}/memberships/{user}`). Teams whose
 /// membership could change nothing are recorded as looked up, with no one,
 /// and cost no call.
-async fn team_members(
-    client: &RepoClient,
+async fn team_members<C: GitHubReads>(
+    client: &C,
     policy: &Policy,
     severity: &Severity,
     teams: &[(String, String)],
@@ -443,8 +492,8 @@ async fn team_members(
 
 /// `GET …/collaborators/{user}/permission` for each of `logins` not already
 /// in `known`, at once; duplicates (any case) are read once.
-pub(super) async fn permissions(
-    client: &RepoClient,
+pub(super) async fn permissions<C: GitHubReads>(
+    client: &C,
     known: &BTreeMap<String, Permission>,
     logins: &[String],
 ) -> Result<BTreeMap<String, Permission>, GitHubError> {
@@ -494,8 +543,8 @@ pub struct Designation {
 /// `GET /pulls/{n}` (GitHub's current pull request, never a delivery's
 /// snapshot), `GET /issues/{n}/timeline` and `GET /pulls/{n}/files`. An
 /// error in any is the error of all.
-pub async fn first_reads(
-    client: &RepoClient,
+pub async fn first_reads<C: GitHubReads>(
+    client: &C,
     number: u64,
 ) -> Result<(Pull, FirstReads), GitHubError> {
     let (pull, timeline, files) = tokio::try_join!(
@@ -519,8 +568,8 @@ pub struct FirstReads {
 /// none when nothing was removed; a timeline cut at the cap (more than
 /// 10,000 items, which anyone who can comment can cause) costs the issue
 /// events and the reviews lists too.
-pub async fn designation(
-    client: &RepoClient,
+pub async fn designation<C: GitHubReads>(
+    client: &C,
     policy: &Policy,
     pull: &Pull,
     first: FirstReads,
@@ -627,8 +676,8 @@ fn label_events(
 ///
 /// `None`: nothing on GitHub's side says when the head arrived, and
 /// comment approvals are stale.
-pub async fn head_pushed_at(
-    client: &RepoClient,
+pub async fn head_pushed_at<C: GitHubReads>(
+    client: &C,
     pull: &Pull,
     first_delivery: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Option<(chrono::DateTime<chrono::Utc>, PushTimeSource)>, GitHubError> {
@@ -691,7 +740,11 @@ impl Default for TagCache {
 }
 
 impl TagCache {
-    async fn sha(&self, client: &RepoClient, tag: &str) -> Result<Option<String>, GitHubError> {
+    async fn sha<C: GitHubReads>(
+        &self,
+        client: &C,
+        tag: &str,
+    ) -> Result<Option<String>, GitHubError> {
         let key = (client.full_name(), tag.to_string());
         if self.absent.contains_key(&key) {
             return Ok(None);
@@ -706,7 +759,7 @@ impl TagCache {
     }
 }
 
-pub(super) fn base_facts(client: &RepoClient, pull: &Pull) -> PullRequestFacts {
+pub(super) fn base_facts<C: GitHubReads>(client: &C, pull: &Pull) -> PullRequestFacts {
     let state = if pull.is_merged() {
         PrState::Merged
     } else if pull.state == "closed" {

@@ -17,6 +17,7 @@ mod moment;
 mod policy_cache;
 pub mod post_merge;
 mod publish;
+mod reads;
 mod unevaluated;
 
 use std::sync::Arc;

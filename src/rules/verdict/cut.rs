@@ -26,6 +26,12 @@ pub enum CutList {
     Reviews { items: usize },
 }
 
+/// True when the timeline is among `cut`: its label and state events,
+/// retargets and reviews came from their own lists instead.
+pub fn timeline_cut(cut: &[CutList]) -> bool {
+    cut.iter().any(|c| matches!(c, CutList::Timeline { .. }))
+}
+
 /// True when the issue events list is among `cut`: label removals and
 /// closes past its cut are unknown (who designated or closed it last).
 pub fn events_cut(cut: &[CutList]) -> bool {
