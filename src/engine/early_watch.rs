@@ -13,26 +13,51 @@
 //! The full evaluation then records the same watch again (or forgets it,
 //! for a pull request merged or closed by a writer).
 
+use std::collections::BTreeMap;
+
 use crate::events::PrKey;
 use crate::github::{GitHubError, RepoClient};
 use crate::policy::{Policy, Severity};
 use crate::pull::Pull;
-use crate::rules::{self, Label};
+use crate::rules::{self, Label, LabelEvent, Permission};
 use crate::store::Store;
 
 use super::escalation::Watch;
 use super::gather::{self, Designation};
 
+/// What the watch needs of the designation, taken before the designation
+/// is handed to the gather (which consumes it while the watch runs).
+pub(super) struct Designated {
+    /// The labels to classify by (`Designation::labels`).
+    labels: Vec<String>,
+    /// The timeline's `labeled`/`unlabeled` items, oldest first.
+    label_events: Vec<LabelEvent>,
+    /// The write access the designation read (of label removers).
+    permissions: BTreeMap<String, Permission>,
+}
+
+impl Designated {
+    pub(super) fn of(designation: &Designation) -> Designated {
+        Designated {
+            labels: designation.labels.clone(),
+            label_events: designation.label_events.clone(),
+            permissions: designation.permissions.clone(),
+        }
+    }
+}
+
 /// Records the deadline the designation gives an open, unmerged hotfix
-/// whose severity (`in_force`, by its labels) is known: the appliers'
-/// permissions are read first (into `designation.permissions`, so that the
-/// later reads ask for none of them again). Nothing is recorded, and no
-/// watch is ever forgotten here, for a pull request that is merged or
-/// closed, has no severity, or whose labels run no deadline.
+/// whose severity (`in_force`, by its labels) is known, once the appliers'
+/// write access is read (`GET /collaborators/{u}/permission`). Runs
+/// alongside the gather's step-2 reads, which need the same write access:
+/// the client's memo sends one request for both (single flight). Nothing
+/// is recorded, and no watch is ever forgotten here, for a pull request
+/// that is merged or closed, has no severity, or whose labels run no
+/// deadline.
 ///
-/// Errors: GitHub's, reading a permission (the evaluation would have read
-/// the same later); the store's, recording the watch. Both are retried
-/// with the evaluation.
+/// Errors: GitHub's, reading a permission (the gather shares the same
+/// request and its error); the store's, recording the watch. Both are
+/// retried with the evaluation.
 pub(super) async fn record(
     client: &RepoClient,
     store: &Store,
@@ -40,7 +65,7 @@ pub(super) async fn record(
     policy: &Policy,
     in_force: Option<&Severity>,
     pull: &Pull,
-    designation: &mut Designation,
+    designated: &Designated,
 ) -> Result<(), super::EngineError> {
     let Some(in_force) = in_force else {
         return Ok(());
@@ -48,7 +73,7 @@ pub(super) async fn record(
     if pull.is_merged() || pull.state == "closed" {
         return Ok(());
     }
-    let Some(watch) = watch_of(client, policy, in_force, pull, designation).await? else {
+    let Some(watch) = watch_of(client, policy, in_force, pull, designated).await? else {
         return Ok(());
     };
     store.watch_deadline(key, &watch).await?;
@@ -60,12 +85,12 @@ async fn watch_of(
     policy: &Policy,
     in_force: &Severity,
     pull: &Pull,
-    designation: &mut Designation,
+    designated: &Designated,
 ) -> Result<Option<Watch>, GitHubError> {
     let mut facts = gather::base_facts(client, pull);
     // Classified by these: the labels on the pull request and those whose
     // removal does not count.
-    facts.labels = designation
+    facts.labels = designated
         .labels
         .iter()
         .map(|name| Label {
@@ -74,11 +99,11 @@ async fn watch_of(
             applied_at: None,
         })
         .collect();
-    facts.label_events = designation.label_events.clone();
+    facts.label_events = designated.label_events.clone();
     let appliers = rules::label_appliers(policy, in_force, &facts);
-    let read = gather::permissions(client, &designation.permissions, &appliers).await?;
-    designation.permissions.extend(read);
-    facts.permissions = designation.permissions.clone();
+    let read = gather::permissions(client, &designated.permissions, &appliers).await?;
+    facts.permissions = designated.permissions.clone();
+    facts.permissions.extend(read);
     let Some(running) = rules::deadline::running(policy, &facts, in_force) else {
         return Ok(None);
     };

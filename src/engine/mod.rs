@@ -249,7 +249,7 @@ impl Engine {
         let (pull, first) = gather::first_reads(&client, job.key.number).await?;
         // Who removed a hotfix or severity label decides whether the pull
         // request is still one: classify by the labels that still apply.
-        let mut designation = gather::designation(&client, policy, &pull, first).await?;
+        let designation = gather::designation(&client, policy, &pull, first).await?;
         let labels = designation.labels.clone();
         // Without a policy file, a hotfix is judged by the default fitted
         // to this repository (its default branch, its version files).
@@ -268,47 +268,56 @@ impl Engine {
             Classification::Hotfix { severity, .. } => *severity,
         };
         // The deadline is watched from the labels, who applied them and
-        // their write access (GitHub's facts) before the reads that what
-        // the pull request holds can break: an evaluation that fails from
-        // here on still leaves it watched.
-        early_watch::record(
+        // their write access (GitHub's facts), alongside the reads that
+        // what the pull request holds can break: both run to the end
+        // (`join!`, not `try_join!`), so an evaluation whose gather fails
+        // still leaves it watched, and the appliers' write access, needed
+        // by both, is one request (the client's memo is single-flight).
+        let designated = early_watch::Designated::of(&designation);
+        let watched = early_watch::record(
             &client,
             &self.store,
             &job.key,
             policy,
             severity,
             &pull,
-            &mut designation,
-        )
-        .await?;
-        // When this app last received this pull request's push of its
-        // current head (a server-side fact, never the author's commit
-        // date): the later bound for comment approvals.
-        let head_last_received = match severity {
-            None => None,
-            Some(_) => match self
-                .store
-                .head_last_received(&job.key.repo, job.key.number, &pull.head.sha)
-                .await
-            {
-                Ok(seen) => seen,
-                Err(e) => {
-                    // Unknown leaves comment approvals stale, never fresh.
-                    tracing::warn!(error = %e, "cannot read when the head was last received");
-                    None
-                }
-            },
+            &designated,
+        );
+        let gathered = async {
+            // When this app last received this pull request's push of its
+            // current head (a server-side fact, never the author's commit
+            // date): the later bound for comment approvals.
+            let head_last_received = match severity {
+                None => None,
+                Some(_) => match self
+                    .store
+                    .head_last_received(&job.key.repo, job.key.number, &pull.head.sha)
+                    .await
+                {
+                    Ok(seen) => seen,
+                    Err(e) => {
+                        // Unknown leaves comment approvals stale, never fresh.
+                        tracing::warn!(error = %e, "cannot read when the head was last received");
+                        None
+                    }
+                },
+            };
+            gather::facts(
+                &client,
+                &self.caches,
+                policy,
+                &classification,
+                &pull,
+                head_last_received,
+                designation,
+            )
+            .await
         };
-        let gathered = gather::facts(
-            &client,
-            &self.caches,
-            policy,
-            &classification,
-            &pull,
-            head_last_received,
-            designation,
-        )
-        .await?;
+        let (watched, gathered) = tokio::join!(watched, gathered);
+        // The gather's error is the evaluation's; the watch's (a failed
+        // store write) fails it too, to be retried.
+        let gathered = gathered?;
+        watched?;
         // A list cut at the page cap fails the verdict, naming the limit;
         // the deadline below is still watched.
         let mut verdict =

@@ -295,35 +295,33 @@ impl RepoClient {
 
     /// `GET /repos/{owner}/{repo}/collaborators/{user}/permission`:
     /// `admin`, `write`, `read` or `none` (also when GitHub answers 404).
-    /// Remembered for a few minutes.
+    /// Remembered by this client (one evaluation), never an error; askers
+    /// at the same time share one request (`memo`).
     pub async fn collaborator_permission(&self, user: &str) -> Result<String, GitHubError> {
         let question = Question::permission(&self.owner, &self.repo, user);
-        if let Some(answer) = self.memo.get(self.cred.scope(), &question) {
-            return Ok(answer);
-        }
-        let path = format!(
-            "{}/collaborators/{}/permission",
-            self.prefix,
-            encode_path(user, false)
-        );
-        let w: Option<wire::Permission> = self
-            .get_optional(
-                "GET /repos/{owner}/{repo}/collaborators/{user}/permission",
-                path,
-            )
-            .await?;
-        let permission = w
-            .map(|p| p.permission)
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| "none".to_string());
-        self.memo
-            .put(self.cred.scope(), question, permission.clone());
-        Ok(permission)
+        let load = async {
+            let path = format!(
+                "{}/collaborators/{}/permission",
+                self.prefix,
+                encode_path(user, false)
+            );
+            let w: Option<wire::Permission> = self
+                .get_optional(
+                    "GET /repos/{owner}/{repo}/collaborators/{user}/permission",
+                    path,
+                )
+                .await?;
+            Ok(w.map(|p| p.permission)
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "none".to_string()))
+        };
+        self.memo.answer(self.cred.scope(), question, load).await
     }
 
     /// `GET /orgs/{org}/teams/{team_slug}/memberships/{user}`: whether
     /// `user` is an *active* member (a pending invitation is not). 404 →
-    /// false. Remembered for a few minutes.
+    /// false. Remembered by this client (one evaluation), never an error;
+    /// askers at the same time share one request (`memo`).
     pub async fn team_membership(
         &self,
         org: &str,
@@ -331,22 +329,20 @@ impl RepoClient {
         user: &str,
     ) -> Result<bool, GitHubError> {
         let question = Question::team(org, slug, user);
-        if let Some(answer) = self.memo.get(self.cred.scope(), &question) {
-            return Ok(answer == "active");
-        }
-        let path = format!(
-            "/orgs/{}/teams/{}/memberships/{}",
-            encode_path(org, false),
-            encode_path(slug, false),
-            encode_path(user, false)
-        );
-        let w: Option<wire::Membership> = self
-            .get_optional("GET /orgs/{org}/teams/{team_slug}/memberships/{user}", path)
-            .await?;
-        let state = w.map(|m| m.state).unwrap_or_default();
-        let active = state == "active";
-        self.memo.put(self.cred.scope(), question, state);
-        Ok(active)
+        let load = async {
+            let path = format!(
+                "/orgs/{}/teams/{}/memberships/{}",
+                encode_path(org, false),
+                encode_path(slug, false),
+                encode_path(user, false)
+            );
+            let w: Option<wire::Membership> = self
+                .get_optional("GET /orgs/{org}/teams/{team_slug}/memberships/{user}", path)
+                .await?;
+            Ok(w.map(|m| m.state).unwrap_or_default())
+        };
+        let state = self.memo.answer(self.cred.scope(), question, load).await?;
+        Ok(state == "active")
     }
 
     /// `GET /orgs/{org}/teams/{team_slug}/members`, every page: the logins of
