@@ -22,8 +22,7 @@ const DANA_PERMISSION: &str = "/collaborators/dana/permission";
 /// before the watch knows whose deadline runs. On every try. The deadline
 /// is still watched, and the sweep escalates when it passes.
 #[tokio::test]
-async fn a_gather_that_fails_before_the_appliers_write_access_is_read_still_watches_the_deadline()
-{
+async fn a_gather_that_fails_before_the_appliers_write_access_is_read_still_watches_the_deadline() {
     let (h, pull) = p0_with(|pull| pull).await;
     h.gh.delay_next("GET", DANA_PERMISSION, Duration::from_millis(300), 100);
     h.gh.fail_next_with_body(
@@ -64,12 +63,11 @@ async fn the_appliers_write_access_is_asked_once_though_the_watch_and_the_gather
     // Evaluated: no approval yet, the P0 fails for its missing roles.
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     assert!(!text.contains("could not evaluate"), "{text}");
-    let asked = h
-        .gh
-        .requests()
-        .iter()
-        .filter(|r| r.method == "GET" && r.path.ends_with(DANA_PERMISSION))
-        .count();
+    let asked =
+        h.gh.requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.ends_with(DANA_PERMISSION))
+            .count();
     assert_eq!(asked, 1, "dana's write access, once");
     assert_eq!(h.app.engine.watched().await, 1, "{text}");
 }

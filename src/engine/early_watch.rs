@@ -1,17 +1,20 @@
-//! The deadline is watched from the designation alone, before the reads a
-//! pull request's content can break.
+//! The deadline is watched from the designation alone, independently of
+//! the reads a pull request's content can break.
 //!
 //! Which severity's deadline runs, and from when, follows from GitHub's
 //! facts about the labels: which are on the pull request (and which still
 //! apply after a non-writer removed them), who applied each and when (the
 //! timeline's `labeled` items) and whether they have write access
 //! (`GET /collaborators/{u}/permission`). None of that depends on what the
-//! pull request's commits hold. Recording the watch here, before the
-//! version files, team memberships, evidence and the rest are read, means
-//! an evaluation that fails afterwards, for any reason and however often,
-//! still leaves the deadline watched and the escalation posted on time.
-//! The full evaluation then records the same watch again (or forgets it,
-//! for a pull request merged or closed by a writer).
+//! pull request's commits hold. Recording the watch here, alongside the
+//! version files, team memberships, evidence and the rest (the engine
+//! joins both and lets both finish), means an evaluation whose reads fail,
+//! for any reason and however often, still leaves the deadline watched and
+//! the escalation posted on time; running alongside them, it adds no round
+//! trip (the write access it needs is the one the step-2 reads ask for,
+//! one request for both: `github::memo`). The full evaluation then records
+//! the same watch again (or forgets it, for a pull request merged or closed
+//! by a writer).
 
 use std::collections::BTreeMap;
 
