@@ -1,0 +1,130 @@
+//! Fifteenth adversarial review of issue 9 (fail closed): the newest fixes
+//! (the early deadline watch, whose deadline runs when a non-writer's label
+//! is in force, the "could not evaluate yet" placeholder, the escalation
+//! posted when its read-back cannot say). Each test plays what only a pull
+//! request's author (write access to their own fork, none on the base
+//! repository) or a user with triage access can do, through signed
+//! deliveries to the real router and the real client talking to the fake
+//! GitHub, and asserts the SAFE outcome (conclusion and wording). A passing
+//! test is an attack that failed; a test marked `#[ignore = "finding: …"]`
+//! is an attack that worked.
+
+mod common;
+
+use chrono::Duration;
+use common::attacks::{escalations, label_delivery, p0, p0_with, text_of};
+use common::fake_github::PullSeed;
+use common::harness::{HEAD_SHA, REPO};
+
+// ---- A triage removal that a writer repairs ---------------------------------
+
+/// dana (write) made the hotfix P0 at its opening. An hour and a half
+/// later a triage user removes `P0`; the check fails saying a writer must
+/// act, and dana, as asked, applies `P0` again ten minutes later. The P0's
+/// deadline ran from dana's first application: the escalation is due two
+/// hours after the opening, and the triage user's removal (with the
+/// writer's repair it provoked) must not move it 1h40 later.
+///
+/// Reproduction: P0 by dana at t0+5s, opened (watched, due t0+2h); trina
+/// removes `P0` at t0+90m (the check fails: "`P0` removed by @trina, who
+/// lacks write access … a writer must remove it (apply it again, then
+/// remove it)"); dana applies `P0` again at t0+100m. The report then says
+/// "severity set by @dana at <t0+100m>", "Deploy by <t0+3h40m>", and the
+/// sweep at t0+2h05m posts nothing. `provenance::applications` keeps only
+/// each label's latest `labeled` event, so `provenance::check`'s `set_by`
+/// (documented as "the earliest application by someone with write
+/// access") is dana's re-application, and `deadline::clock_of` runs the
+/// clock from it; `provenance::clock_start` (the writer's first
+/// application) is used only when the current label does not count. A
+/// removal by someone without write access, which does not count, still
+/// breaks the clock's continuity once a writer repairs it.
+#[tokio::test]
+#[ignore = "finding: a writer restoring the P0 a triage user removed restarts its deadline (escalation ~1h40 late)"]
+async fn a_writer_restoring_the_p0_a_triage_user_removed_does_not_restart_its_clock() {
+    let (h, pull) = p0().await;
+    h.pull_request("opened", pull.number).await;
+    let t0 = pull.created_at;
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "P0",
+        "trina",
+        false,
+        t0 + Duration::minutes(90),
+    );
+    h.gh.set_labels(REPO, pull.number, &["hotfix"]);
+    h.clock.set(t0 + Duration::minutes(90));
+    label_delivery(&h, pull.number, "unlabeled", "P0").await;
+    let text = text_of(&h.check(HEAD_SHA));
+    assert!(text.contains("removed by @trina"), "{text}");
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "P0",
+        "dana",
+        true,
+        t0 + Duration::minutes(100),
+    );
+    h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
+    h.clock.set(t0 + Duration::minutes(100));
+    label_delivery(&h, pull.number, "labeled", "P0").await;
+    let text = text_of(&h.check(HEAD_SHA));
+    assert_eq!(h.app.engine.watched().await, 1, "{text}");
+    // dana's first P0 was applied 5 s after the opening: due at 2h.
+    h.clock.set(t0 + Duration::minutes(125));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(escalations(&h, pull.number), 1, "{text}");
+}
+
+// ---- A triage user's P0 on a writer's P1 whose P1 they then remove ---------
+
+/// dana (write) made the hotfix P1 (24h). A triage user adds `P0` and then
+/// removes dana's `P1`: the pull request now carries only the triage
+/// user's P0, which does not count, and the writer's P1 whose removal does
+/// not count either. The check fails naming both, and the P1's deadline
+/// (from dana's application) stays watched and is escalated at 24h.
+#[tokio::test]
+async fn a_triage_users_p0_plus_removing_the_writers_p1_does_not_silence_its_escalation() {
+    let (h, pull) = p0_with(|pull| PullSeed {
+        labels: vec!["hotfix".into(), "P1".into()],
+        ..pull
+    })
+    .await;
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 1, "the P1 is watched");
+    let t0 = pull.created_at;
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "P0",
+        "trina",
+        true,
+        t0 + Duration::hours(1),
+    );
+    h.gh.set_labels(REPO, pull.number, &["hotfix", "P1", "P0"]);
+    h.clock.set(t0 + Duration::hours(1));
+    label_delivery(&h, pull.number, "labeled", "P0").await;
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "P1",
+        "trina",
+        false,
+        t0 + Duration::hours(1) + Duration::minutes(1),
+    );
+    h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
+    h.clock.set(t0 + Duration::hours(1) + Duration::minutes(1));
+    label_delivery(&h, pull.number, "unlabeled", "P1").await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("P0 label applied by @trina, who lacks write access"),
+        "{text}"
+    );
+    assert!(text.contains("removed by @trina"), "{text}");
+    assert_eq!(h.app.engine.watched().await, 1, "{text}");
+    h.clock.set(t0 + Duration::hours(24) + Duration::minutes(5));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(escalations(&h, pull.number), 1, "{text}");
+}
