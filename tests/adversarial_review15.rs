@@ -11,6 +11,9 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use chrono::Duration;
 use common::attacks::{escalations, label_delivery, p0, p0_with, text_of};
 use common::fake_github::PullSeed;
@@ -125,6 +128,101 @@ async fn a_triage_users_p0_plus_removing_the_writers_p1_does_not_silence_its_esc
     assert!(text.contains("removed by @trina"), "{text}");
     assert_eq!(h.app.engine.watched().await, 1, "{text}");
     h.clock.set(t0 + Duration::hours(24) + Duration::minutes(5));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(escalations(&h, pull.number), 1, "{text}");
+}
+
+// ---- The designation read itself kept failing by the author ----------------
+
+/// The author's hotfix is P2 (no deadline), its timeline padded by the
+/// author to more than one page (100 comments). A writer (dana) raises it
+/// to P0. While the `labeled` delivery is evaluated, through every try, the
+/// author keeps the timeline changing (on GitHub: posting a comment, or
+/// editing their own, whenever the app reads it: any change before the
+/// end of what was read makes `pages_unchanged` read it again, three times,
+/// then fail). The early watch (`early_watch::record`) runs after the
+/// timeline is read (`gather::first_reads`, `gather::designation`), so the
+/// deadline the writer's P0 starts must still be watched some other way,
+/// and escalated two hours after dana's label.
+///
+/// Reproduction: P2 by dana, opened (nothing watched: P2 has no
+/// deadline); the author posts 100 comments (two timeline pages); dana
+/// applies P0 and the `labeled` delivery is evaluated while the author
+/// appends a comment after each timeline GET the app sends. Every try
+/// fails in `gather::first_reads` (`RepoClient::timeline` →
+/// `Core::pages_up_to_cap`: "the list changed while it was read, 3 times in
+/// a row"), before `early_watch::record`; after `MAX_ATTEMPTS` (5) tries
+/// the run says "hotfix-guard could not evaluate this pull request" and
+/// the job is done. Nothing watches the P0: `watched()` is 0 and the sweep
+/// past the deadline posts nothing, until some later delivery on the pull
+/// request evaluates it fully. The placeholder the first failed try
+/// writes ("could not evaluate … yet", naming the retry wait) even tells
+/// the author when the next try comes.
+#[tokio::test]
+#[ignore = "finding: an author keeping the timeline changing through every try leaves a writer's new P0 unwatched (escalation silenced)"]
+async fn a_timeline_kept_changing_while_p0_is_applied_does_not_silence_the_escalation() {
+    let (h, pull) = p0_with(|pull| PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..pull
+    })
+    .await;
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 0, "P2 has no deadline");
+    let t0 = pull.created_at;
+    for n in 0..100 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            &pull.author,
+            &format!("note {n}"),
+            t0 + Duration::minutes(1),
+        );
+    }
+    let timeline = format!("/issues/{}/timeline", pull.number);
+    h.gh.delay_next(
+        "GET",
+        &timeline,
+        std::time::Duration::from_millis(40),
+        10_000,
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let churn = async {
+        let mut seen = h.gh.count("GET", &timeline);
+        let mut turns = 0;
+        while !stop.load(Ordering::SeqCst) {
+            let now = h.gh.count("GET", &timeline);
+            if now > seen {
+                seen = now;
+                h.gh.add_comment_at(
+                    REPO,
+                    pull.number,
+                    &pull.author,
+                    &format!("churn {turns}"),
+                    t0 + Duration::minutes(2),
+                );
+                turns += 1;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        turns
+    };
+    let lead = async {
+        h.clock.set(t0 + Duration::minutes(20));
+        common::attacks::raise_to_p0(&h, &pull).await;
+        stop.store(true, Ordering::SeqCst);
+    };
+    let ((), turns) = tokio::join!(lead, churn);
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(turns > 0, "the author changed the timeline");
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(
+        h.app.engine.watched().await,
+        1,
+        "the P0 a writer applied is watched: {text}"
+    );
+    // dana's P0 at t0+20m: due at t0+2h20m.
+    h.clock.set(t0 + Duration::minutes(145));
     assert_eq!(h.app.engine.sweep().await, 1, "{text}");
     assert_eq!(escalations(&h, pull.number), 1, "{text}");
 }
