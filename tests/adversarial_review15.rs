@@ -226,3 +226,89 @@ async fn a_timeline_kept_changing_while_p0_is_applied_does_not_silence_the_escal
     assert_eq!(h.app.engine.sweep().await, 1, "{text}");
     assert_eq!(escalations(&h, pull.number), 1, "{text}");
 }
+
+// ---- A head policy file that is valid-looking but hostile YAML --------------
+
+/// The author's P0 "edits" `.github/hotfix-policy.yml`; at the head it is
+/// YAML built to exhaust the parser that validates it for annotations
+/// (`Engine::policy_edit_annotations` → `policy::parse`, serde-saphyr),
+/// under the 64 KiB read limit: nesting tens of thousands deep (a
+/// recursive parser or `IgnoredAny` overflows the stack, which aborts the
+/// whole process: every instance that takes the job dies, and the job is
+/// taken again), or aliases doubling at every level (a billion laughs).
+/// The evaluation must finish: the P0's own verdict (failing, approvals
+/// missing), the file named in an annotation or ignored, the deadline
+/// watched.
+async fn p0_with_head_policy(text: &str) -> (common::harness::Harness, String) {
+    let (h, pull) = p0().await;
+    assert!(text.len() < 64 * 1024, "under the read limit");
+    h.gh.set_file(REPO, &pull.head_sha, common::harness::POLICY_PATH, text);
+    h.gh.set_pull_files(
+        REPO,
+        pull.number,
+        [
+            ("src/fix.rs", 3, 1),
+            ("VERSION", 1, 1),
+            (common::harness::POLICY_PATH, 1, 0),
+        ],
+    );
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("engineering-lead: missing"),
+        "the P0's own verdict: {text}"
+    );
+    assert!(!text.contains("could not evaluate"), "{text}");
+    assert_eq!(h.app.engine.watched().await, 1, "{text}");
+    // The head's copy was read and judged: an annotation on it.
+    let annotations: Vec<String> = run
+        .annotations
+        .iter()
+        .filter(|a| a["path"] == common::harness::POLICY_PATH)
+        .map(|a| a["message"].to_string())
+        .collect();
+    assert!(!annotations.is_empty(), "the head's policy is annotated");
+    (h, annotations.join("\n"))
+}
+
+#[tokio::test]
+async fn a_head_policy_nested_thirty_thousand_deep_does_not_stop_the_evaluation() {
+    let depth = 30_000;
+    let text = format!(
+        "version: 1\nx: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let (_h, annotations) = p0_with_head_policy(&text).await;
+    assert!(annotations.contains("2:1:"), "{annotations}");
+}
+
+#[tokio::test]
+async fn a_head_policy_of_nested_block_mappings_does_not_stop_the_evaluation() {
+    // `a:\n a:\n  a:` … one space deeper each line, as deep as 64 KiB allows.
+    let mut text = String::from("version: 1\nx:\n");
+    let mut depth = 1;
+    while text.len() + depth + 4 < 60 * 1024 {
+        text.push_str(&" ".repeat(depth));
+        text.push_str("a:\n");
+        depth += 1;
+    }
+    let (_h, annotations) = p0_with_head_policy(&text).await;
+    assert!(annotations.contains("2:1:"), "{annotations}");
+}
+
+#[tokio::test]
+async fn a_head_policy_of_doubling_aliases_does_not_stop_the_evaluation() {
+    let mut text = String::from("version: 1\na0: &a0 [\"lol\", \"lol\", \"lol\", \"lol\"]\n");
+    for n in 1..20 {
+        let prev = n - 1;
+        text.push_str(&format!(
+            "a{n}: &a{n} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+        ));
+    }
+    text.push_str("severities: *a19\n");
+    let (_h, annotations) = p0_with_head_policy(&text).await;
+    assert!(annotations.contains("2:1:"), "{annotations}");
+}
