@@ -161,6 +161,22 @@ async fn a_triage_users_p0_plus_removing_the_writers_p1_does_not_silence_its_esc
 #[tokio::test]
 #[ignore = "finding: an author keeping the timeline changing through every try leaves a writer's new P0 unwatched (escalation silenced)"]
 async fn a_timeline_kept_changing_while_p0_is_applied_does_not_silence_the_escalation() {
+    raised_to_p0_on_a_padded_timeline(true).await;
+}
+
+/// The control: the same P0 raised on the same padded timeline, with the
+/// author not changing it, is watched and escalated by the same sweep, so
+/// the churn alone makes the difference above.
+#[tokio::test]
+async fn without_the_churn_the_p0_raised_on_a_padded_timeline_is_escalated() {
+    raised_to_p0_on_a_padded_timeline(false).await;
+}
+
+/// The harness's hotfix as P2 (labels by dana), opened; its author posts
+/// 100 comments; dana raises it to P0 20 minutes after the opening while,
+/// when `churn`, the author appends a comment after every timeline GET
+/// the app sends. Asserts the P0 is watched and escalated at its deadline.
+async fn raised_to_p0_on_a_padded_timeline(churn: bool) {
     let (h, pull) = p0_with(|pull| PullSeed {
         labels: vec!["hotfix".into(), "P2".into()],
         ..pull
@@ -185,8 +201,8 @@ async fn a_timeline_kept_changing_while_p0_is_applied_does_not_silence_the_escal
         std::time::Duration::from_millis(40),
         10_000,
     );
-    let stop = Arc::new(AtomicBool::new(false));
-    let churn = async {
+    let stop = Arc::new(AtomicBool::new(!churn));
+    let churner = async {
         let mut seen = h.gh.count("GET", &timeline);
         let mut turns = 0;
         while !stop.load(Ordering::SeqCst) {
@@ -211,10 +227,10 @@ async fn a_timeline_kept_changing_while_p0_is_applied_does_not_silence_the_escal
         common::attacks::raise_to_p0(&h, &pull).await;
         stop.store(true, Ordering::SeqCst);
     };
-    let ((), turns) = tokio::join!(lead, churn);
+    let ((), turns) = tokio::join!(lead, churner);
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
-    assert!(turns > 0, "the author changed the timeline");
+    assert_eq!(turns > 0, churn, "the author changed the timeline");
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     assert_eq!(
         h.app.engine.watched().await,
