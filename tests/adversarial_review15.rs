@@ -185,15 +185,37 @@ async fn raised_to_p0_on_a_padded_timeline(churn: bool) {
     h.pull_request("opened", pull.number).await;
     assert_eq!(h.app.engine.watched().await, 0, "P2 has no deadline");
     let t0 = pull.created_at;
-    for n in 0..100 {
-        h.gh.add_comment_at(
-            REPO,
-            pull.number,
-            &pull.author,
-            &format!("note {n}"),
-            t0 + Duration::minutes(1),
-        );
-    }
+    pad_timeline(&h, &pull);
+    let turns = while_the_author_churns(&h, &pull, churn, async {
+        h.clock.set(t0 + Duration::minutes(20));
+        common::attacks::raise_to_p0(&h, &pull).await;
+    })
+    .await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(turns > 0, churn, "the author changed the timeline");
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(
+        h.app.engine.watched().await,
+        1,
+        "the P0 a writer applied is watched: {text}"
+    );
+    // dana's P0 at t0+20m: due at t0+2h20m.
+    h.clock.set(t0 + Duration::minutes(145));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(escalations(&h, pull.number), 1, "{text}");
+}
+
+/// Runs `step` while, when `churn`, the author of `pull` appends a comment
+/// to its (padded, multi-page) timeline after every timeline GET the app
+/// sends (each answered 40 ms late, so that the change lands between two
+/// page reads); answers how many comments the churn added.
+async fn while_the_author_churns(
+    h: &common::harness::Harness,
+    pull: &PullSeed,
+    churn: bool,
+    step: impl std::future::Future<Output = ()>,
+) -> usize {
     let timeline = format!("/issues/{}/timeline", pull.number);
     h.gh.delay_next(
         "GET",
@@ -214,7 +236,7 @@ async fn raised_to_p0_on_a_padded_timeline(churn: bool) {
                     pull.number,
                     &pull.author,
                     &format!("churn {turns}"),
-                    t0 + Duration::minutes(2),
+                    pull.created_at + Duration::minutes(2),
                 );
                 turns += 1;
             }
@@ -223,24 +245,86 @@ async fn raised_to_p0_on_a_padded_timeline(churn: bool) {
         turns
     };
     let lead = async {
-        h.clock.set(t0 + Duration::minutes(20));
-        common::attacks::raise_to_p0(&h, &pull).await;
+        step.await;
         stop.store(true, Ordering::SeqCst);
     };
     let ((), turns) = tokio::join!(lead, churner);
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
+    turns
+}
+
+/// The author pads `pull`'s timeline with 100 comments: two pages.
+fn pad_timeline(h: &common::harness::Harness, pull: &PullSeed) {
+    for n in 0..100 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            &pull.author,
+            &format!("note {n}"),
+            pull.created_at + Duration::minutes(1),
+        );
+    }
+}
+
+// ---- The merged hotfix's follow-up, its evaluation kept failing ------------
+
+const MERGE_SHA: &str = "m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5";
+
+/// The approved P0 is merged by alice. Its author, wanting no
+/// post-incident review, has padded the conversation to two timeline
+/// pages and keeps it changing while the `closed` delivery is evaluated
+/// (comments on a merged pull request are allowed; anyone who can comment
+/// can do it). The follow-up issue the procedure asks for (and the
+/// merge-back) must still be opened: the evaluation that opens them reads
+/// the timeline first.
+///
+/// Reproduction: `merged_approved_p0`; 100 comments by the author; the
+/// `closed` delivery is evaluated while a comment is appended after every
+/// timeline GET: every try fails in `gather::first_reads` ("the list
+/// changed while it was read, 3 times in a row"), before
+/// `post_merge::run`; after five tries the run says "hotfix-guard could
+/// not evaluate this pull request" and the job is done. No follow-up issue,
+/// no merge-back pull request, no tag; nothing later brings them (a merged
+/// pull request gets no further deliveries of its own, and the sweep only
+/// posts escalations).
+#[tokio::test]
+#[ignore = "finding: an author keeping the timeline changing while the merge is evaluated leaves the merged P0 without its follow-up issue and merge-back"]
+async fn a_timeline_kept_changing_at_the_merge_does_not_silence_the_follow_up() {
+    merged_on_a_padded_timeline(true).await;
+}
+
+/// The control: the same merge with the padded timeline left alone opens
+/// the follow-up issue and names it.
+#[tokio::test]
+async fn without_the_churn_the_merged_p0_gets_its_follow_up() {
+    merged_on_a_padded_timeline(false).await;
+}
+
+async fn merged_on_a_padded_timeline(churn: bool) {
+    let (h, pull) = common::attacks::merged_approved_p0(common::harness::POLICY, MERGE_SHA).await;
+    pad_timeline(&h, &pull);
+    let turns = while_the_author_churns(&h, &pull, churn, async {
+        h.pull_request("closed", pull.number).await;
+    })
+    .await;
     assert_eq!(turns > 0, churn, "the author changed the timeline");
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_of(&h.check(HEAD_SHA));
+    let merge_backs =
+        h.gh.pulls(REPO)
+            .into_iter()
+            .filter(|p| p.head_ref.starts_with("hotfix-guard/merge-back-"))
+            .count();
+    let follow_ups =
+        h.gh.issues(REPO)
+            .into_iter()
+            .filter(|i| i.user == common::fake_github::BOT_LOGIN)
+            .count();
     assert_eq!(
-        h.app.engine.watched().await,
-        1,
-        "the P0 a writer applied is watched: {text}"
+        (follow_ups, merge_backs),
+        (1, 1),
+        "the follow-up issue and the merge-back are opened: {text}"
     );
-    // dana's P0 at t0+20m: due at t0+2h20m.
-    h.clock.set(t0 + Duration::minutes(145));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, pull.number), 1, "{text}");
+    common::attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+    assert!(!text.contains("could not evaluate"), "{text}");
 }
 
 // ---- A head policy file that is valid-looking but hostile YAML --------------
