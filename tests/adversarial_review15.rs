@@ -8,6 +8,14 @@
 //! GitHub, and asserts the SAFE outcome (conclusion and wording). A passing
 //! test is an attack that failed; a test marked `#[ignore = "finding: …"]`
 //! is an attack that worked.
+//!
+//! The three findings here share one primitive, an author (or anyone who
+//! can comment) keeping a multi-page timeline changing while it is read:
+//! `Core::pages_up_to_cap` then fails the read ("the list changed while it
+//! was read, 3 times in a row"), and every evaluation fails in
+//! `gather::first_reads`, before the early deadline watch and before the
+//! post-merge steps. Since every page is verified, the last included, a
+//! comment merely appended at the end is enough.
 
 mod common;
 
@@ -86,6 +94,10 @@ async fn a_writer_restoring_the_p0_a_triage_user_removed_does_not_restart_its_cl
 /// user's P0, which does not count, and the writer's P1 whose removal does
 /// not count either. The check fails naming both, and the P1's deadline
 /// (from dana's application) stays watched and is escalated at 24h.
+///
+/// Attack failed. Checked that the test can fail: with `deadline::running`
+/// trying only the severity in force (no less severe candidate), nothing
+/// is watched (`watched()` 0).
 #[tokio::test]
 async fn a_triage_users_p0_plus_removing_the_writers_p1_does_not_silence_its_escalation() {
     let (h, pull) = p0_with(|pull| PullSeed {
@@ -339,6 +351,12 @@ async fn merged_on_a_padded_timeline(churn: bool) {
 /// The evaluation must finish: the P0's own verdict (failing, approvals
 /// missing), the file named in an annotation or ignored, the deadline
 /// watched.
+///
+/// Attacks failed: serde-saphyr stops at the first key or type the schema
+/// does not take (`RawPolicy` has no untyped field and no untagged enum to
+/// buffer input), and nothing recursed or expanded. Checked that the tests
+/// can fail: with `policy_edit_annotations` dropping the parse errors, all
+/// three fail on the missing annotation.
 async fn p0_with_head_policy(text: &str) -> (common::harness::Harness, String) {
     let (h, pull) = p0().await;
     assert!(text.len() < 64 * 1024, "under the read limit");
