@@ -9,7 +9,7 @@
 //! test is an attack that failed; a test marked `#[ignore = "finding: …"]`
 //! is an attack that worked.
 //!
-//! The three findings here share one primitive, an author (or anyone who
+//! Two of the three findings here share one primitive, an author (or anyone who
 //! can comment) keeping a multi-page timeline changing while it is read:
 //! `Core::pages_up_to_cap` then fails the read ("the list changed while it
 //! was read, 3 times in a row"), and every evaluation fails in
