@@ -20,6 +20,7 @@ mod key;
 pub mod manifest;
 mod memo;
 mod options;
+mod page_items;
 pub mod repo;
 mod stats;
 pub mod types;
