@@ -174,6 +174,17 @@ async fn a_triage_users_p0_plus_removing_the_writers_p1_does_not_silence_its_esc
 /// request evaluates it fully. The placeholder the first failed try
 /// writes ("could not evaluate … yet", naming the retry wait) even tells
 /// the author when the next try comes.
+///
+/// Was a finding (medium). Fixed: pages are compared by their items'
+/// identity and order, and the last page may gain items after those first
+/// read (`page_items::page_still_holds`): a comment posted, or edited, at
+/// every read no longer fails it. The churn here stamps its comments as
+/// GitHub does (after everything before them: appended); the first
+/// reproduction stamped them at +2m, before dana's label, an insertion
+/// before an item already read, which is still a change (a back-dated item
+/// cannot be told from one that vanished and came back). Checked that the
+/// test can fail: with byte-for-byte comparison, or no extension allowed
+/// on the last page, every try fails again and nothing is watched.
 #[tokio::test]
 async fn a_timeline_kept_changing_while_p0_is_applied_does_not_silence_the_escalation() {
     raised_to_p0_on_a_padded_timeline(Churn::Append).await;
@@ -347,6 +358,11 @@ const MERGE_SHA: &str = "m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5";
 /// no merge-back pull request, no tag; nothing later brings them (a merged
 /// pull request gets no further deliveries of its own, and the sweep only
 /// posts escalations).
+///
+/// Was a finding (medium). Fixed as the one above (appends and edits are
+/// not changes). Checked that the test can fail: with byte-for-byte
+/// comparison, or no extension allowed on the last page, no follow-up
+/// issue and no merge-back are opened.
 #[tokio::test]
 async fn a_timeline_kept_changing_at_the_merge_does_not_silence_the_follow_up() {
     merged_on_a_padded_timeline(Churn::Append).await;
