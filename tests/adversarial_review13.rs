@@ -170,10 +170,12 @@ struct Churned {
 }
 
 /// From `success`, alice requests changes; meanwhile the author keeps page
-/// 1 of the timeline changing at every read (on GitHub: editing their own
-/// comment on page 1, or any author-owned item there; here the friend's
-/// review cycles COMMENTED → DISMISSED → PENDING, so every verification read
-/// of page 1 differs from the first read of that try).
+/// 1 of the timeline changing at every read (on GitHub: deleting one of
+/// their own comments on page 1 at each read; an edit in place is no
+/// longer a change, pages being compared by their items' identity and
+/// order; here the friend's review cycles COMMENTED → DISMISSED → PENDING,
+/// and a pending review is not listed, so every verification read of page
+/// 1 lacks an item of the first read of that try).
 async fn list_kept_changing() -> Churned {
     // One item more than in attack 1: the list is two pages in every state
     // of the friend's review (a one-page list is read whole at once).

@@ -28,6 +28,7 @@ use super::error::{ErrorKind, GitHubError};
 use super::etag::{Cached, EtagCache};
 use super::in_flight::InFlight;
 use super::key::AppKey;
+use super::page_items;
 use super::stats::{ApiStats, NO_RESPONSE};
 
 /// The media type of GitHub's JSON answers.
@@ -506,47 +507,62 @@ impl Core {
     ) -> Result<(Vec<T>, bool), GitHubError> {
         for _ in 0..SNAPSHOT_TRIES {
             let read = self.read_pages(cred, route, &path, usize::MAX).await?;
-            if self.pages_unchanged(cred, route, &read.pages).await? {
+            if self
+                .pages_unchanged(cred, route, &read.pages, read.cut)
+                .await?
+            {
                 return Ok((read.items, read.cut));
             }
         }
         Err(list_kept_changing(route))
     }
 
-    /// Whether every page of `read`, the last included, is still what it
-    /// was (asked for again in order, conditionally: free 304s when
+    /// Whether every page of `read`, the last included, still holds what it
+    /// held (asked for again in order, conditionally: free 304s when
     /// unchanged). GitHub's pages are numbered, not a snapshot: an item
     /// deleted on page 1 after page 1 was read moves page 2's first item
     /// onto page 1, and neither read holds it (anyone may delete their own
     /// comment, and so hide a change request that follows it).
     ///
+    /// Pages are compared by the identity and order of their items
+    /// (`page_items::page_still_holds`), not by bytes: an item edited in
+    /// place hides nothing. The list's last page (when the read was not
+    /// `cut`) may also have gained items after the ones first read, and a
+    /// page named after it is not read: items appended since the read began
+    /// cannot hide one that was there (each comes with its own delivery,
+    /// whose evaluation reads it). The caller keeps the first pass's items.
+    /// Otherwise anyone who can comment could keep every read failing by
+    /// commenting, or editing a comment, while it runs.
+    ///
     /// The last page is verified too: an item that vanishes after page `k`
     /// is read and returns before page `k` is asked for again leaves page
     /// `k` identical, but page `k+1` was read shifted and its second read
-    /// (in the restored list) differs. So any ONE change to the list (an
-    /// item gone, or added, before the end of what was read), and any one
-    /// vanish-and-return, between the first read of page 1 and the second
-    /// read of the last page is seen. What it cannot close: pages are not a
-    /// snapshot, and an item toggled out, back and out again at chosen
-    /// moments (gone after page `k`'s read, back before page `k`'s second
-    /// read, gone again before page `k+1`'s) makes both reads of every
-    /// page agree with a torn list; so does any finite number of re-reads
-    /// against enough toggles. Deleted comments never return; whether an
-    /// author can toggle a timeline item at all, and that fast, is
-    /// discussed in `docs/facts.md`. A list of one page is one answer
+    /// (in the restored list) holds an item before the ones first read. So
+    /// any ONE removal or insertion before the end of what was read, and
+    /// any one vanish-and-return, between the first read of page 1 and the
+    /// second read of the last page is seen. What it cannot close: pages
+    /// are not a snapshot, and an item toggled out, back and out again at
+    /// chosen moments (gone after page `k`'s read, back before page `k`'s
+    /// second read, gone again before page `k+1`'s) makes both reads of
+    /// every page agree with a torn list; so does any finite number of
+    /// re-reads against enough toggles. Deleted comments never return;
+    /// whether an author can toggle a timeline item at all, and that fast,
+    /// is discussed in `docs/facts.md`. A list of one page is one answer
     /// (nothing read at another moment): not asked for again.
     async fn pages_unchanged(
         &self,
         cred: &Credential,
         route: &'static str,
         read: &[(String, Arc<str>)],
+        cut: bool,
     ) -> Result<bool, GitHubError> {
         if read.len() < 2 {
             return Ok(true);
         }
-        for (path, body) in read {
+        let last = read.len() - 1;
+        for (index, (path, body)) in read.iter().enumerate() {
             let again = self.send(cred, &Call::page(route, path.clone())).await?;
-            if again.body != *body {
+            if !page_items::page_still_holds(body, &again.body, index == last && !cut) {
                 tracing::info!(route, "a list changed while it was read; reading it again");
                 return Ok(false);
             }
@@ -977,6 +993,69 @@ mod tests {
             "/repos/o/r/pulls/7?per_page=1",
             r#"{"a": 1}"#
         ));
+    }
+
+    /// A page of comments `ids`, each with `body(id)`.
+    fn comments(ids: &[u64], body: impl Fn(u64) -> String) -> String {
+        let items: Vec<serde_json::Value> = ids
+            .iter()
+            .map(|&id| {
+                serde_json::json!({
+                    "event": "commented", "id": id, "node_id": format!("IC_{id}"),
+                    "body": body(id), "updated_at": "2026-01-01T00:00:00Z",
+                })
+            })
+            .collect();
+        serde_json::Value::from(items).to_string()
+    }
+
+    #[test]
+    fn an_edit_is_not_a_change() {
+        let first = comments(&[1, 2, 3], |id| format!("note {id}"));
+        let edited = comments(&[1, 2, 3], |id| {
+            if id == 2 {
+                "edited".to_string()
+            } else {
+                format!("note {id}")
+            }
+        });
+        assert_ne!(first, edited);
+        // On page 1 (not the last) as on the last page.
+        assert!(page_items::page_still_holds(&first, &edited, false));
+        assert!(page_items::page_still_holds(&first, &edited, true));
+    }
+
+    #[test]
+    fn an_append_on_the_last_page_is_not_a_change() {
+        let first = comments(&[101, 102], |_| "n".into());
+        let appended = comments(&[101, 102, 103], |_| "n".into());
+        assert!(page_items::page_still_holds(&first, &appended, true));
+        // An earlier page cannot gain an item at its end without shifting
+        // the page after it: there it is a change.
+        assert!(!page_items::page_still_holds(&first, &appended, false));
+    }
+
+    #[test]
+    fn a_removal_on_page_1_is_a_change() {
+        let first = comments(&[1, 2, 3], |_| "n".into());
+        // Comment 2 deleted: page 1 now ends with what page 2 began with.
+        let shifted = comments(&[1, 3, 4], |_| "n".into());
+        assert!(!page_items::page_still_holds(&first, &shifted, false));
+        assert!(!page_items::page_still_holds(&first, &shifted, true));
+    }
+
+    #[test]
+    fn an_insertion_before_an_item_or_a_new_order_is_a_change() {
+        let first = comments(&[2, 3], |_| "n".into());
+        // An item back before those first read (it vanished while an
+        // earlier page was read, so no read holds it): a change even on
+        // the last page, though the page is longer.
+        let returned = comments(&[1, 2, 3], |_| "n".into());
+        assert!(!page_items::page_still_holds(&first, &returned, true));
+        let reordered = comments(&[3, 2], |_| "n".into());
+        assert!(!page_items::page_still_holds(&first, &reordered, true));
+        let gone_at_end = comments(&[2], |_| "n".into());
+        assert!(!page_items::page_still_holds(&first, &gone_at_end, true));
     }
 
     fn opts() -> HttpOptions {

@@ -4,6 +4,8 @@
 //! - `http`: the one place requests are sent (timeouts, retries, rate
 //!   limits, ETag cache, counters).
 //! - `in_flight`: at most a few requests in flight per installation.
+//! - `page_items`: list items by identity, and whether a page read again
+//!   still holds what it held (the check on lists read page by page).
 //! - `repo`: the calls on one repository, returning our own `types`.
 //! - `convert`: REST answers into the webhook shapes the engine uses.
 //!
@@ -20,6 +22,7 @@ mod key;
 pub mod manifest;
 mod memo;
 mod options;
+mod page_items;
 pub mod repo;
 mod stats;
 pub mod types;

@@ -1241,3 +1241,139 @@ async fn a_timeline_past_the_page_cap_comes_back_cut_and_the_events_list_is_read
     // when the timeline was cut.
     assert_eq!(events.base_changes.len(), 1);
 }
+
+/// A timeline comment as GitHub lists it, `id` with `body`.
+fn timeline_comment(id: u64, body: &str) -> serde_json::Value {
+    json!({"event": "commented", "id": id, "node_id": format!("IC_{id}"),
+           "user": {"login": "u"}, "body": body,
+           "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"})
+}
+
+/// A stub timeline of issue 7 in two pages: page
+/// 2 what `page2(n)` says on its `n`-th read (from 0), page 1 what
+/// `page1(n)` says. Page 1 names page 2; page 2 names a page 3 (one more
+/// comment) on a later read that finds it full. Answers the stub and what
+/// `RepoClient::timeline` read.
+async fn churned_timeline(
+    page1: impl Fn(usize) -> Vec<serde_json::Value> + Send + Sync + 'static,
+    page2: impl Fn(usize) -> Vec<serde_json::Value> + Send + Sync + 'static,
+) -> (Stub, Result<Timeline, GitHubError>) {
+    let cell = Arc::new(Mutex::new(None::<SocketAddr>));
+    let addr_cell = cell.clone();
+    let stub = Stub::start(move |seen, n| {
+        if let Some(reply) = token_reply(seen, n) {
+            return reply;
+        }
+        let addr = addr_cell.lock().unwrap().unwrap();
+        let link = |page: usize| {
+            format!(
+                "<http://{addr}/api/v3/repositories/77/issues/7/timeline?per_page=100&page={page}>; rel=\"next\""
+            )
+        };
+        match seen.uri.as_str() {
+            "/api/v3/repos/acme/widgets/issues/7/timeline?per_page=100" => {
+                Reply::json(200, json!(page1(n))).header("link", link(2))
+            }
+            "/api/v3/repositories/77/issues/7/timeline?per_page=100&page=2" => {
+                let items = page2(n);
+                let full = items.len() >= 100;
+                let reply = Reply::json(200, json!(items));
+                // A page 3 exists once page 2 has overflowed.
+                if full && n > 0 {
+                    reply.header("link", link(3))
+                } else {
+                    reply
+                }
+            }
+            "/api/v3/repositories/77/issues/7/timeline?per_page=100&page=3" => {
+                Reply::json(200, json!([timeline_comment(999, "late")]))
+            }
+            _ => Reply::status(404),
+        }
+    })
+    .await;
+    *cell.lock().unwrap() = Some(stub.addr);
+    let repo = repo_for(&stub).await;
+    let read = repo.timeline(7).await;
+    (stub, read)
+}
+
+fn page_of(ids: std::ops::RangeInclusive<u64>) -> Vec<serde_json::Value> {
+    ids.map(|id| timeline_comment(id, "note")).collect()
+}
+
+fn timeline_gets(stub: &Stub) -> Vec<String> {
+    stub.seen()
+        .into_iter()
+        .filter(|s| s.method == Method::GET && s.path().contains("/timeline"))
+        .map(|s| s.uri)
+        .collect()
+}
+
+/// The author edits a comment on page 1 and appends one to page 2 while
+/// the timeline is read: one pass and one verification, the first pass's
+/// items kept (the edit and the append each have their own delivery).
+#[tokio::test]
+async fn a_timeline_edited_and_appended_to_while_read_is_read_once() {
+    let (stub, read) = churned_timeline(
+        |n| {
+            let mut page = page_of(1..=100);
+            if n > 0 {
+                page[4] = timeline_comment(5, "edited");
+            }
+            page
+        },
+        |n| {
+            if n == 0 {
+                page_of(101..=102)
+            } else {
+                page_of(101..=103)
+            }
+        },
+    )
+    .await;
+    let timeline = read.expect("edits and appends are not changes");
+    assert_eq!(timeline.comments.len(), 102);
+    assert_eq!(timeline.comments[4].body, "note");
+    assert_eq!(timeline_gets(&stub).len(), 4, "{:?}", timeline_gets(&stub));
+}
+
+/// A full last page that gained a page after it (an item appended) is not
+/// a change: the new page is not read, and the read ends.
+#[tokio::test]
+async fn a_new_page_after_a_full_last_page_is_not_a_change() {
+    let (stub, read) = churned_timeline(|_| page_of(1..=100), |_| page_of(101..=200)).await;
+    let timeline = read.expect("an appended page is not a change");
+    assert_eq!(timeline.comments.len(), 200);
+    let gets = timeline_gets(&stub);
+    assert_eq!(gets.len(), 4, "{gets:?}");
+    assert!(gets.iter().all(|uri| !uri.contains("page=3")), "{gets:?}");
+}
+
+/// A comment deleted on page 1 after it was read (page 2's first item
+/// moved onto page 1) is a change at every try: the read fails closed.
+#[tokio::test]
+async fn a_removal_on_page_1_at_every_try_fails_the_read() {
+    // Every second read of page 1 (n odd) lacks comment 50 and holds 101.
+    let (stub, read) = churned_timeline(
+        |n| {
+            if n % 2 == 1 {
+                page_of(1..=49)
+                    .into_iter()
+                    .chain(page_of(51..=101))
+                    .collect()
+            } else {
+                page_of(1..=100)
+            }
+        },
+        |_| page_of(101..=102),
+    )
+    .await;
+    let err = read.expect_err("a removal is a change");
+    assert!(
+        err.to_string()
+            .contains("the list changed while it was read, 3 times in a row"),
+        "{err}"
+    );
+    assert_eq!(timeline_gets(&stub).len(), 9, "three tries of three reads");
+}

@@ -22,6 +22,7 @@
 
 mod activity;
 mod auth;
+mod author_edits;
 mod evidence;
 mod in_flight;
 mod lag;
