@@ -1,0 +1,436 @@
+//! Fifteenth adversarial review of issue 9 (fail closed): the newest fixes
+//! (the early deadline watch, whose deadline runs when a non-writer's label
+//! is in force, the "could not evaluate yet" placeholder, the escalation
+//! posted when its read-back cannot say). Each test plays what only a pull
+//! request's author (write access to their own fork, none on the base
+//! repository) or a user with triage access can do, through signed
+//! deliveries to the real router and the real client talking to the fake
+//! GitHub, and asserts the SAFE outcome (conclusion and wording). A passing
+//! test is an attack that failed; a test marked `#[ignore = "finding: …"]`
+//! is an attack that worked.
+//!
+//! Two of the three findings here share one primitive, an author (or anyone who
+//! can comment) keeping a multi-page timeline changing while it is read:
+//! `Core::pages_up_to_cap` then fails the read ("the list changed while it
+//! was read, 3 times in a row"), and every evaluation fails in
+//! `gather::first_reads`, before the early deadline watch and before the
+//! post-merge steps. Since every page is verified, the last included, a
+//! comment merely appended at the end is enough: with the last page left
+//! unverified (as before the newest fix) both churn tests pass, since an
+//! append shifts nothing; editing a comment on page 1 works either way
+//! (the thirteenth review's churn). Appends hide nothing, so a last page
+//! whose second read only extends its first could count as unchanged.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::Duration;
+use common::attacks::{escalations, label_delivery, p0, p0_with, text_of};
+use common::fake_github::PullSeed;
+use common::harness::{HEAD_SHA, REPO};
+
+// ---- A triage removal that a writer repairs ---------------------------------
+
+/// dana (write) made the hotfix P0 at its opening. An hour and a half
+/// later a triage user removes `P0`; the check fails saying a writer must
+/// act, and dana, as asked, applies `P0` again ten minutes later. The P0's
+/// deadline ran from dana's first application: the escalation is due two
+/// hours after the opening, and the triage user's removal (with the
+/// writer's repair it provoked) must not move it 1h40 later.
+///
+/// Reproduction: P0 by dana at t0+5s, opened (watched, due t0+2h); trina
+/// removes `P0` at t0+90m (the check fails: "`P0` removed by @trina, who
+/// lacks write access … a writer must remove it (apply it again, then
+/// remove it)"); dana applies `P0` again at t0+100m. The report then says
+/// "severity set by @dana at <t0+100m>", "Deploy by <t0+3h40m>", and the
+/// sweep at t0+2h05m posts nothing. `provenance::applications` keeps only
+/// each label's latest `labeled` event, so `provenance::check`'s `set_by`
+/// (documented as "the earliest application by someone with write
+/// access") is dana's re-application, and `deadline::clock_of` runs the
+/// clock from it; `provenance::clock_start` (the writer's first
+/// application) is used only when the current label does not count. A
+/// removal by someone without write access, which does not count, still
+/// breaks the clock's continuity once a writer repairs it.
+#[tokio::test]
+#[ignore = "finding: a writer restoring the P0 a triage user removed restarts its deadline (escalation ~1h40 late)"]
+async fn a_writer_restoring_the_p0_a_triage_user_removed_does_not_restart_its_clock() {
+    let (h, pull) = p0().await;
+    h.pull_request("opened", pull.number).await;
+    let t0 = pull.created_at;
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "P0",
+        "trina",
+        false,
+        t0 + Duration::minutes(90),
+    );
+    h.gh.set_labels(REPO, pull.number, &["hotfix"]);
+    h.clock.set(t0 + Duration::minutes(90));
+    label_delivery(&h, pull.number, "unlabeled", "P0").await;
+    let text = text_of(&h.check(HEAD_SHA));
+    assert!(text.contains("removed by @trina"), "{text}");
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "P0",
+        "dana",
+        true,
+        t0 + Duration::minutes(100),
+    );
+    h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
+    h.clock.set(t0 + Duration::minutes(100));
+    label_delivery(&h, pull.number, "labeled", "P0").await;
+    let text = text_of(&h.check(HEAD_SHA));
+    assert_eq!(h.app.engine.watched().await, 1, "{text}");
+    // dana's first P0 was applied 5 s after the opening: due at 2h.
+    h.clock.set(t0 + Duration::minutes(125));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(escalations(&h, pull.number), 1, "{text}");
+}
+
+// ---- A triage user's P0 on a writer's P1 whose P1 they then remove ---------
+
+/// dana (write) made the hotfix P1 (24h). A triage user adds `P0` and then
+/// removes dana's `P1`: the pull request now carries only the triage
+/// user's P0, which does not count, and the writer's P1 whose removal does
+/// not count either. The check fails naming both, and the P1's deadline
+/// (from dana's application) stays watched and is escalated at 24h.
+///
+/// Attack failed. Checked that the test can fail: with `deadline::running`
+/// trying only the severity in force (no less severe candidate), nothing
+/// is watched (`watched()` 0).
+#[tokio::test]
+async fn a_triage_users_p0_plus_removing_the_writers_p1_does_not_silence_its_escalation() {
+    let (h, pull) = p0_with(|pull| PullSeed {
+        labels: vec!["hotfix".into(), "P1".into()],
+        ..pull
+    })
+    .await;
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 1, "the P1 is watched");
+    let t0 = pull.created_at;
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "P0",
+        "trina",
+        true,
+        t0 + Duration::hours(1),
+    );
+    h.gh.set_labels(REPO, pull.number, &["hotfix", "P1", "P0"]);
+    h.clock.set(t0 + Duration::hours(1));
+    label_delivery(&h, pull.number, "labeled", "P0").await;
+    h.gh.add_label_event(
+        REPO,
+        pull.number,
+        "P1",
+        "trina",
+        false,
+        t0 + Duration::hours(1) + Duration::minutes(1),
+    );
+    h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
+    h.clock.set(t0 + Duration::hours(1) + Duration::minutes(1));
+    label_delivery(&h, pull.number, "unlabeled", "P1").await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("P0 label applied by @trina, who lacks write access"),
+        "{text}"
+    );
+    assert!(text.contains("removed by @trina"), "{text}");
+    assert_eq!(h.app.engine.watched().await, 1, "{text}");
+    h.clock.set(t0 + Duration::hours(24) + Duration::minutes(5));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(escalations(&h, pull.number), 1, "{text}");
+}
+
+// ---- The designation read itself kept failing by the author ----------------
+
+/// The author's hotfix is P2 (no deadline), its timeline padded by the
+/// author to more than one page (100 comments). A writer (dana) raises it
+/// to P0. While the `labeled` delivery is evaluated, through every try, the
+/// author keeps the timeline changing (on GitHub: posting a comment, or
+/// editing their own, whenever the app reads it: any change before the
+/// end of what was read makes `pages_unchanged` read it again, three times,
+/// then fail). The early watch (`early_watch::record`) runs after the
+/// timeline is read (`gather::first_reads`, `gather::designation`), so the
+/// deadline the writer's P0 starts must still be watched some other way,
+/// and escalated two hours after dana's label.
+///
+/// Reproduction: P2 by dana, opened (nothing watched: P2 has no
+/// deadline); the author posts 100 comments (two timeline pages); dana
+/// applies P0 and the `labeled` delivery is evaluated while the author
+/// appends a comment after each timeline GET the app sends. Every try
+/// fails in `gather::first_reads` (`RepoClient::timeline` →
+/// `Core::pages_up_to_cap`: "the list changed while it was read, 3 times in
+/// a row"), before `early_watch::record`; after `MAX_ATTEMPTS` (5) tries
+/// the run says "hotfix-guard could not evaluate this pull request" and
+/// the job is done. Nothing watches the P0: `watched()` is 0 and the sweep
+/// past the deadline posts nothing, until some later delivery on the pull
+/// request evaluates it fully. The placeholder the first failed try
+/// writes ("could not evaluate … yet", naming the retry wait) even tells
+/// the author when the next try comes.
+#[tokio::test]
+#[ignore = "finding: an author keeping the timeline changing through every try leaves a writer's new P0 unwatched (escalation silenced)"]
+async fn a_timeline_kept_changing_while_p0_is_applied_does_not_silence_the_escalation() {
+    raised_to_p0_on_a_padded_timeline(true).await;
+}
+
+/// The control: the same P0 raised on the same padded timeline, with the
+/// author not changing it, is watched and escalated by the same sweep, so
+/// the churn alone makes the difference above.
+#[tokio::test]
+async fn without_the_churn_the_p0_raised_on_a_padded_timeline_is_escalated() {
+    raised_to_p0_on_a_padded_timeline(false).await;
+}
+
+/// The harness's hotfix as P2 (labels by dana), opened; its author posts
+/// 100 comments; dana raises it to P0 20 minutes after the opening while,
+/// when `churn`, the author appends a comment after every timeline GET
+/// the app sends. Asserts the P0 is watched and escalated at its deadline.
+async fn raised_to_p0_on_a_padded_timeline(churn: bool) {
+    let (h, pull) = p0_with(|pull| PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..pull
+    })
+    .await;
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 0, "P2 has no deadline");
+    let t0 = pull.created_at;
+    pad_timeline(&h, &pull);
+    let turns = while_the_author_churns(&h, &pull, churn, async {
+        h.clock.set(t0 + Duration::minutes(20));
+        common::attacks::raise_to_p0(&h, &pull).await;
+    })
+    .await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(turns > 0, churn, "the author changed the timeline");
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(
+        h.app.engine.watched().await,
+        1,
+        "the P0 a writer applied is watched: {text}"
+    );
+    // dana's P0 at t0+20m: due at t0+2h20m.
+    h.clock.set(t0 + Duration::minutes(145));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(escalations(&h, pull.number), 1, "{text}");
+}
+
+/// Runs `step` while, when `churn`, the author of `pull` appends a comment
+/// to its (padded, multi-page) timeline after every timeline GET the app
+/// sends (each answered 40 ms late, so that the change lands between two
+/// page reads); answers how many comments the churn added.
+async fn while_the_author_churns(
+    h: &common::harness::Harness,
+    pull: &PullSeed,
+    churn: bool,
+    step: impl std::future::Future<Output = ()>,
+) -> usize {
+    let timeline = format!("/issues/{}/timeline", pull.number);
+    h.gh.delay_next(
+        "GET",
+        &timeline,
+        std::time::Duration::from_millis(40),
+        10_000,
+    );
+    let stop = Arc::new(AtomicBool::new(!churn));
+    let churner = async {
+        let mut seen = h.gh.count("GET", &timeline);
+        let mut turns = 0;
+        while !stop.load(Ordering::SeqCst) {
+            let now = h.gh.count("GET", &timeline);
+            if now > seen {
+                seen = now;
+                h.gh.add_comment_at(
+                    REPO,
+                    pull.number,
+                    &pull.author,
+                    &format!("churn {turns}"),
+                    pull.created_at + Duration::minutes(2),
+                );
+                turns += 1;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        turns
+    };
+    let lead = async {
+        step.await;
+        stop.store(true, Ordering::SeqCst);
+    };
+    let ((), turns) = tokio::join!(lead, churner);
+    turns
+}
+
+/// The author pads `pull`'s timeline with 100 comments: two pages.
+fn pad_timeline(h: &common::harness::Harness, pull: &PullSeed) {
+    for n in 0..100 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            &pull.author,
+            &format!("note {n}"),
+            pull.created_at + Duration::minutes(1),
+        );
+    }
+}
+
+// ---- The merged hotfix's follow-up, its evaluation kept failing ------------
+
+const MERGE_SHA: &str = "m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5m5";
+
+/// The approved P0 is merged by alice. Its author, wanting no
+/// post-incident review, has padded the conversation to two timeline
+/// pages and keeps it changing while the `closed` delivery is evaluated
+/// (comments on a merged pull request are allowed; anyone who can comment
+/// can do it). The follow-up issue the procedure asks for (and the
+/// merge-back) must still be opened: the evaluation that opens them reads
+/// the timeline first.
+///
+/// Reproduction: `merged_approved_p0`; 100 comments by the author; the
+/// `closed` delivery is evaluated while a comment is appended after every
+/// timeline GET: every try fails in `gather::first_reads` ("the list
+/// changed while it was read, 3 times in a row"), before
+/// `post_merge::run`; after five tries the run says "hotfix-guard could
+/// not evaluate this pull request" and the job is done. No follow-up issue,
+/// no merge-back pull request, no tag; nothing later brings them (a merged
+/// pull request gets no further deliveries of its own, and the sweep only
+/// posts escalations).
+#[tokio::test]
+#[ignore = "finding: an author keeping the timeline changing while the merge is evaluated leaves the merged P0 without its follow-up issue and merge-back"]
+async fn a_timeline_kept_changing_at_the_merge_does_not_silence_the_follow_up() {
+    merged_on_a_padded_timeline(true).await;
+}
+
+/// The control: the same merge with the padded timeline left alone opens
+/// the follow-up issue and names it.
+#[tokio::test]
+async fn without_the_churn_the_merged_p0_gets_its_follow_up() {
+    merged_on_a_padded_timeline(false).await;
+}
+
+async fn merged_on_a_padded_timeline(churn: bool) {
+    let (h, pull) = common::attacks::merged_approved_p0(common::harness::POLICY, MERGE_SHA).await;
+    pad_timeline(&h, &pull);
+    let turns = while_the_author_churns(&h, &pull, churn, async {
+        h.pull_request("closed", pull.number).await;
+    })
+    .await;
+    assert_eq!(turns > 0, churn, "the author changed the timeline");
+    let text = text_of(&h.check(HEAD_SHA));
+    let merge_backs =
+        h.gh.pulls(REPO)
+            .into_iter()
+            .filter(|p| p.head_ref.starts_with("hotfix-guard/merge-back-"))
+            .count();
+    let follow_ups =
+        h.gh.issues(REPO)
+            .into_iter()
+            .filter(|i| i.user == common::fake_github::BOT_LOGIN)
+            .count();
+    assert_eq!(
+        (follow_ups, merge_backs),
+        (1, 1),
+        "the follow-up issue and the merge-back are opened: {text}"
+    );
+    common::attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+    assert!(!text.contains("could not evaluate"), "{text}");
+}
+
+// ---- A head policy file that is valid-looking but hostile YAML --------------
+
+/// The author's P0 "edits" `.github/hotfix-policy.yml`; at the head it is
+/// YAML built to exhaust the parser that validates it for annotations
+/// (`Engine::policy_edit_annotations` → `policy::parse`, serde-saphyr),
+/// under the 64 KiB read limit: nesting tens of thousands deep (a
+/// recursive parser or `IgnoredAny` overflows the stack, which aborts the
+/// whole process: every instance that takes the job dies, and the job is
+/// taken again), or aliases doubling at every level (a billion laughs).
+/// The evaluation must finish: the P0's own verdict (failing, approvals
+/// missing), the file named in an annotation or ignored, the deadline
+/// watched.
+///
+/// Attacks failed: serde-saphyr stops at the first key or type the schema
+/// does not take (`RawPolicy` has no untyped field and no untagged enum to
+/// buffer input), and nothing recursed or expanded. Checked that the tests
+/// can fail: with `policy_edit_annotations` dropping the parse errors, all
+/// three fail on the missing annotation.
+async fn p0_with_head_policy(text: &str) -> (common::harness::Harness, String) {
+    let (h, pull) = p0().await;
+    assert!(text.len() < 64 * 1024, "under the read limit");
+    h.gh.set_file(REPO, &pull.head_sha, common::harness::POLICY_PATH, text);
+    h.gh.set_pull_files(
+        REPO,
+        pull.number,
+        [
+            ("src/fix.rs", 3, 1),
+            ("VERSION", 1, 1),
+            (common::harness::POLICY_PATH, 1, 0),
+        ],
+    );
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("engineering-lead: missing"),
+        "the P0's own verdict: {text}"
+    );
+    assert!(!text.contains("could not evaluate"), "{text}");
+    assert_eq!(h.app.engine.watched().await, 1, "{text}");
+    // The head's copy was read and judged: an annotation on it.
+    let annotations: Vec<String> = run
+        .annotations
+        .iter()
+        .filter(|a| a["path"] == common::harness::POLICY_PATH)
+        .map(|a| a["message"].to_string())
+        .collect();
+    assert!(!annotations.is_empty(), "the head's policy is annotated");
+    (h, annotations.join("\n"))
+}
+
+#[tokio::test]
+async fn a_head_policy_nested_thirty_thousand_deep_does_not_stop_the_evaluation() {
+    let depth = 30_000;
+    let text = format!(
+        "version: 1\nx: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let (_h, annotations) = p0_with_head_policy(&text).await;
+    assert!(annotations.contains("2:1:"), "{annotations}");
+}
+
+#[tokio::test]
+async fn a_head_policy_of_nested_block_mappings_does_not_stop_the_evaluation() {
+    // `a:\n a:\n  a:` … one space deeper each line, as deep as 64 KiB allows.
+    let mut text = String::from("version: 1\nx:\n");
+    let mut depth = 1;
+    while text.len() + depth + 4 < 60 * 1024 {
+        text.push_str(&" ".repeat(depth));
+        text.push_str("a:\n");
+        depth += 1;
+    }
+    let (_h, annotations) = p0_with_head_policy(&text).await;
+    assert!(annotations.contains("2:1:"), "{annotations}");
+}
+
+#[tokio::test]
+async fn a_head_policy_of_doubling_aliases_does_not_stop_the_evaluation() {
+    let mut text = String::from("version: 1\na0: &a0 [\"lol\", \"lol\", \"lol\", \"lol\"]\n");
+    for n in 1..20 {
+        let prev = n - 1;
+        text.push_str(&format!(
+            "a{n}: &a{n} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+        ));
+    }
+    text.push_str("severities: *a19\n");
+    let (_h, annotations) = p0_with_head_policy(&text).await;
+    assert!(annotations.contains("2:1:"), "{annotations}");
+}
