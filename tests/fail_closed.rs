@@ -559,10 +559,16 @@ async fn a_severity_label_re_applied_by_a_non_writer_fails_but_does_not_stop_the
     h.pull_request("opened", pull.number).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    // A removal by someone without write access does not count (as for a
+    // label left off), so dana's application still stands: the P0 is
+    // hers, and mallory's re-application changes nothing.
     assert_eq!(
         run.title.as_deref(),
-        Some("P0 label applied by @mallory, who lacks write access — 2h left to deploy")
+        Some("needs engineering-lead and on-call-manager approval — 2h left to deploy"),
+        "{}",
+        text_of(&run)
     );
+    assert!(text_of(&run).contains("set by @dana"), "{}", text_of(&run));
     // dana (write access) made it a P0 first: her clock keeps running.
     assert_eq!(h.app.engine.watched().await, 1);
     h.clock.advance(Duration::minutes(130));
