@@ -693,7 +693,7 @@ async fn reads_files_small_large_missing_and_refuses_directories() {
             ("/api/v3/repos/acme/widgets/contents/moved.txt?ref=hotfix%2Fx", true) => Reply {
                 status: 200,
                 headers: vec![],
-                body: "x".repeat(1_000_001).into(),
+                body: "x".repeat(1_000_001),
                 delay: Duration::ZERO,
             },
             ("/api/v3/repos/acme/widgets/contents/big.txt?ref=hotfix%2Fx", true) => Reply {
