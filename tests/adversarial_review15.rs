@@ -53,8 +53,13 @@ use common::harness::{HEAD_SHA, REPO};
 /// application) is used only when the current label does not count. A
 /// removal by someone without write access, which does not count, still
 /// breaks the clock's continuity once a writer repairs it.
+///
+/// Fixed: an application now stands from the earliest writer's
+/// `labeled` event since the last writer's removal; the report names
+/// dana's first application and the sweep escalates at t0+2h05m.
+/// Checked that the test can fail: with `provenance::applications`
+/// back on the latest `labeled` event, the sweep posts nothing.
 #[tokio::test]
-#[ignore = "finding: a writer restoring the P0 a triage user removed restarts its deadline (escalation ~1h40 late)"]
 async fn a_writer_restoring_the_p0_a_triage_user_removed_does_not_restart_its_clock() {
     let (h, pull) = p0().await;
     h.pull_request("opened", pull.number).await;
@@ -84,6 +89,8 @@ async fn a_writer_restoring_the_p0_a_triage_user_removed_does_not_restart_its_cl
     h.clock.set(t0 + Duration::minutes(100));
     label_delivery(&h, pull.number, "labeled", "P0").await;
     let text = text_of(&h.check(HEAD_SHA));
+    let first = (t0 + Duration::seconds(5)).format("%Y-%m-%d %H:%M UTC");
+    assert!(text.contains(&format!("set by @dana at {first}")), "{text}");
     assert_eq!(h.app.engine.watched().await, 1, "{text}");
     // dana's first P0 was applied 5 s after the opening: due at 2h.
     h.clock.set(t0 + Duration::minutes(125));

@@ -559,14 +559,53 @@ async fn a_severity_label_re_applied_by_a_non_writer_fails_but_does_not_stop_the
     h.pull_request("opened", pull.number).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    // A removal by someone without write access does not count (as for a
+    // label left off), so dana's application still stands: the P0 is
+    // hers, and mallory's re-application changes nothing.
     assert_eq!(
         run.title.as_deref(),
-        Some("P0 label applied by @mallory, who lacks write access — 2h left to deploy")
+        Some("needs engineering-lead and on-call-manager approval — 2h left to deploy"),
+        "{}",
+        text_of(&run)
     );
+    assert!(text_of(&run).contains("set by @dana"), "{}", text_of(&run));
     // dana (write access) made it a P0 first: her clock keeps running.
     assert_eq!(h.app.engine.watched().await, 1);
     h.clock.advance(Duration::minutes(130));
     assert_eq!(h.app.engine.sweep().await, 1, "the escalation is posted");
+}
+
+/// bob (write access, no role, never applied a label) removed dana's P0;
+/// mallory (triage) applied it again. bob's removal counts only if his
+/// write access is known, so the app looks up whoever removed a severity
+/// label, not only who applied it: the P0 is mallory's and does not count.
+/// Checked that the test can fail: with `needs::label_appliers` asking
+/// only the appliers, bob's removal is unconfirmed, dana's application
+/// stands and the title is the approvals'.
+#[tokio::test]
+async fn a_writers_removal_ends_the_severity_a_non_writer_then_re_applies() {
+    let (h, pull) = p0_under(POLICY).await;
+    h.gh.set_permission(REPO, "mallory", "triage");
+    for (who, added, secs) in [("bob", false, 10), ("mallory", true, 15)] {
+        h.gh.add_label_event(
+            REPO,
+            pull.number,
+            "P0",
+            who,
+            added,
+            pull.created_at + Duration::seconds(secs),
+        );
+    }
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("P0 label applied by @mallory, who lacks write access — 2h left to deploy"),
+        "{}",
+        text_of(&run)
+    );
 }
 
 #[tokio::test]

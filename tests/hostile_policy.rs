@@ -86,3 +86,36 @@ async fn a_default_branch_policy_over_64_kib_fails_the_check_naming_the_limit() 
         "{summary}"
     );
 }
+
+/// A default-branch policy too large to download (GitHub's `size` of
+/// 3,000,000 bytes, `content` empty): never downloaded, and the check
+/// fails naming the policy's own limit, as for one read whole.
+/// Checked that the test can fail: with `policy_cache::read_policy`
+/// treating it like any file that is not text, the evaluation fails
+/// ("could not evaluate").
+#[tokio::test]
+async fn a_default_branch_policy_too_large_to_download_fails_the_check_naming_the_limit() {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.gh.fail_next_with_body(
+        "GET",
+        &format!("/contents/{POLICY_PATH}"),
+        200,
+        Vec::new(),
+        serde_json::json!({"type": "file", "name": "hotfix-policy.yml", "path": POLICY_PATH,
+                           "size": 3_000_000, "encoding": "none", "content": ""}),
+        100,
+    );
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    let summary = run.summary.unwrap_or_default();
+    assert!(
+        summary.contains(
+            "the policy file is 3000000 bytes; hotfix-guard reads at most 65536 (64 KiB)"
+        ),
+        "{summary}"
+    );
+}

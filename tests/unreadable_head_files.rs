@@ -102,6 +102,61 @@ async fn a_head_version_file_that_is_not_utf8_is_named() {
     );
 }
 
+/// A head `VERSION` of 5 MB (GitHub serves files up to 100 MB; its JSON
+/// answer over 1 MB carries the `size` and an empty `content`): the
+/// version rule fails naming its size, and the file is never downloaded
+/// (no raw read of it: one contents request at the head's sha).
+#[tokio::test]
+async fn a_head_version_file_too_large_to_read_is_named_not_downloaded() {
+    let (h, _, run) = p0_with_head_answer(
+        "VERSION",
+        json!({"type": "file", "name": "VERSION", "path": "VERSION", "size": 5_242_880,
+               "encoding": "none", "content": ""}),
+    )
+    .await;
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(!text.contains("could not evaluate"), "{text}");
+    assert!(text.contains("VERSION too large"), "{text}");
+    assert!(
+        text.contains(
+            "`VERSION` at the head is 5242880 bytes; hotfix-guard reads a version file of at most 1000000 bytes (1 MB), so it was not read"
+        ),
+        "{text}"
+    );
+    let head_reads =
+        h.gh.requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/contents/VERSION") && r.query.contains(HEAD_SHA))
+            .count();
+    assert_eq!(head_reads, 1, "the JSON answer only, no raw download");
+}
+
+/// The head's policy file of 2 MB: the edit gets an annotation naming its
+/// size, never downloaded; the verdict is the default branch's policy's.
+#[tokio::test]
+async fn a_head_policy_file_too_large_to_read_gets_an_annotation() {
+    let (_h, _, run) = p0_with_head_answer(
+        ".github/hotfix-policy.yml",
+        json!({"type": "file", "name": "hotfix-policy.yml", "path": ".github/hotfix-policy.yml",
+               "size": 2_000_000, "encoding": "none", "content": ""}),
+    )
+    .await;
+    let text = text_of(&run);
+    assert!(!text.contains("could not evaluate"), "{text}");
+    let messages: Vec<String> = run
+        .annotations
+        .iter()
+        .map(|a| format!("{} {}", a["path"], a["message"]))
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains(
+            "at the head is not a text file: it is a file of 2000000 bytes, more than the 1000000 (1 MB) hotfix-guard reads"
+        )),
+        "{messages:?}"
+    );
+}
+
 /// The head's policy file a directory: the edit gets an annotation saying
 /// the file is not readable text; the verdict is the default branch's
 /// policy's, as always.

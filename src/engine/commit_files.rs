@@ -13,7 +13,7 @@ use std::time::Duration;
 use moka::future::Cache;
 
 use super::reads::GitHubReads;
-use crate::github::{FileRead, GitHubError};
+use crate::github::{FileRead, GitHubError, NotText};
 
 /// Bytes of file text remembered in all (version files are a few bytes;
 /// a huge one is simply not kept long).
@@ -79,20 +79,24 @@ impl CommitFiles {
 
 /// A file's two sides as the rules read them: the text, or `None` with
 /// what the path holds when it exists but is not text
-/// (`FileAtRefs::base_not_text` / `head_not_text`).
+/// (`FileAtRefs::base_not_text` / `head_not_text`), or its size when it is
+/// too large to read (`base_too_large` / `head_too_large`).
 pub fn file_at_refs(base: FileRead, head: FileRead) -> crate::rules::FileAtRefs {
     let split = |read: FileRead| match read {
-        FileRead::Text(text) => (Some(text), None),
-        FileRead::Missing => (None, None),
-        FileRead::NotText(kind) => (None, Some(kind.describe().to_string())),
+        FileRead::Text(text) => (Some(text), None, None),
+        FileRead::Missing => (None, None, None),
+        FileRead::NotText(NotText::TooLarge { bytes }) => (None, None, Some(bytes)),
+        FileRead::NotText(kind) => (None, Some(kind.describe()), None),
     };
-    let (base, base_not_text) = split(base);
-    let (head, head_not_text) = split(head);
+    let (base, base_not_text, base_too_large) = split(base);
+    let (head, head_not_text, head_too_large) = split(head);
     crate::rules::FileAtRefs {
         base,
         head,
         base_not_text,
         head_not_text,
+        base_too_large,
+        head_too_large,
     }
 }
 

@@ -19,7 +19,7 @@ use std::time::Duration;
 use moka::future::Cache;
 
 use crate::events::RepoName;
-use crate::github::{ErrorKind, GitHubError, RepoClient};
+use crate::github::{ErrorKind, FileRead, GitHubError, NotText, RepoClient};
 use crate::policy::{self, POLICY_PATH, Policy, PolicyError, PolicySource};
 use crate::store::PolicyGeneration;
 
@@ -137,25 +137,44 @@ impl PolicyCache {
     }
 }
 
+/// The default branch's policy file parsed, `None` when absent. A file too
+/// large to download (over `rules::MAX_FILE_BYTES`) gets the policy's own
+/// size error, as one read would; anything else that is not text stays
+/// an error (only writers put it there).
+async fn read_policy(
+    client: &RepoClient,
+) -> Result<Option<Result<Policy, Vec<PolicyError>>>, GitHubError> {
+    match client.read_file(POLICY_PATH, None).await? {
+        FileRead::NotText(NotText::TooLarge { bytes }) => Ok(Some(Err(vec![PolicyError::new(
+            1,
+            1,
+            policy::limits::oversized_bytes(bytes).unwrap_or_default(),
+        )]))),
+        read => Ok(read
+            .into_text(POLICY_PATH)?
+            .map(|text| policy::parse(&text))),
+    }
+}
+
 async fn load(client: &RepoClient) -> Result<LoadedPolicy, GitHubError> {
     // Never the pull request's head: a pull request must not be able to
     // relax the rules it is judged by.
-    if let Some(text) = client.get_file(POLICY_PATH, None).await? {
+    if let Some(policy) = read_policy(client).await? {
         return Ok(LoadedPolicy {
             source: PolicySource::Repository,
             shown_path: POLICY_PATH.to_string(),
-            policy: policy::parse(&text),
+            policy,
         });
     }
     let org = client.sibling(ORG_POLICY_REPO);
     // The installation may not cover the organisation's `.github`
     // repository; treat "cannot see it" like "no file there".
-    match org.get_file(POLICY_PATH, None).await {
-        Ok(Some(text)) => {
+    match read_policy(&org).await {
+        Ok(Some(policy)) => {
             return Ok(LoadedPolicy {
                 source: PolicySource::Organization,
                 shown_path: format!("{}:{POLICY_PATH}", org.repo_name()),
-                policy: policy::parse(&text),
+                policy,
             });
         }
         Ok(None) => {}

@@ -672,10 +672,30 @@ async fn reads_files_small_large_missing_and_refuses_directories() {
                     json!({"type": "file", "encoding": "base64", "content": wrapped, "size": 11}),
                 )
             }
+            // Not inline although under the limit: read raw.
             ("/api/v3/repos/acme/widgets/contents/big.txt?ref=hotfix%2Fx", false) => Reply::json(
+                200,
+                json!({"type": "file", "encoding": "none", "content": "", "size": 999_999}),
+            ),
+            // Over the limit: its `size` decides; the raw read would fail.
+            ("/api/v3/repos/acme/widgets/contents/huge.txt?ref=hotfix%2Fx", false) => Reply::json(
                 200,
                 json!({"type": "file", "encoding": "none", "content": "", "size": 2_000_000}),
             ),
+            ("/api/v3/repos/acme/widgets/contents/huge.txt?ref=hotfix%2Fx", true) => {
+                Reply::status(500)
+            }
+            // The branch moved between the two reads: the bytes decide.
+            ("/api/v3/repos/acme/widgets/contents/moved.txt?ref=hotfix%2Fx", false) => Reply::json(
+                200,
+                json!({"type": "file", "encoding": "none", "content": "", "size": 10}),
+            ),
+            ("/api/v3/repos/acme/widgets/contents/moved.txt?ref=hotfix%2Fx", true) => Reply {
+                status: 200,
+                headers: vec![],
+                body: "x".repeat(1_000_001),
+                delay: Duration::ZERO,
+            },
             ("/api/v3/repos/acme/widgets/contents/big.txt?ref=hotfix%2Fx", true) => Reply {
                 status: 200,
                 headers: vec![],
@@ -704,6 +724,19 @@ async fn reads_files_small_large_missing_and_refuses_directories() {
             .as_deref(),
         Some("large body")
     );
+    assert_eq!(
+        repo.read_file("huge.txt", Some("hotfix/x")).await.unwrap(),
+        crate::github::FileRead::NotText(crate::github::NotText::TooLarge { bytes: 2_000_000 })
+    );
+    assert_eq!(
+        repo.read_file("moved.txt", Some("hotfix/x")).await.unwrap(),
+        crate::github::FileRead::NotText(crate::github::NotText::TooLarge { bytes: 1_000_001 })
+    );
+    let err = repo
+        .get_file("huge.txt", Some("hotfix/x"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("2000000 bytes"), "{err}");
     assert_eq!(repo.get_file("VERSION", Some("main")).await.unwrap(), None);
     let err = repo.get_file("src", Some("main")).await.unwrap_err();
     assert!(err.to_string().contains("directory"), "{err}");

@@ -28,10 +28,16 @@ pub const PATTERN_NEST_LIMIT: u32 = 64;
 
 /// `None` when `text` may be read; otherwise the one-line reason.
 pub fn oversized(text: &str) -> Option<String> {
-    (text.len() > MAX_POLICY_BYTES).then(|| {
+    oversized_bytes(text.len() as u64)
+}
+
+/// `None` when a policy file of `bytes` bytes may be read; otherwise the
+/// one-line reason. For a file known by its size only (the contents API's
+/// `size`, a file too large to download).
+pub fn oversized_bytes(bytes: u64) -> Option<String> {
+    (bytes > MAX_POLICY_BYTES as u64).then(|| {
         format!(
-            "the policy file is {} bytes; hotfix-guard reads at most {MAX_POLICY_BYTES} (64 KiB), so it was not read",
-            text.len()
+            "the policy file is {bytes} bytes; hotfix-guard reads at most {MAX_POLICY_BYTES} (64 KiB), so it was not read"
         )
     })
 }

@@ -329,6 +329,24 @@ mod verdict_tests {
         );
     }
 
+    /// alice (admin) applied P0 at 13:02; mallory (triage) removed it and
+    /// alice restored it at 14:40: the deadline still runs from 13:02.
+    #[test]
+    fn a_writer_restoring_a_non_writers_removal_keeps_the_deadline() {
+        let policy = p0_policy();
+        let mut facts = p0_facts();
+        facts.label_events.extend([
+            label_event("P0", false, "mallory", "2026-11-26T14:30:00Z"),
+            label_event("P0", true, "alice", "2026-11-26T14:40:00Z"),
+        ]);
+        let v = evaluate(&policy, &facts);
+        assert_eq!(v.deadline, Some(ts("2026-11-26T15:02:00Z")));
+        assert_eq!(
+            v.severity_set_by,
+            Some(("alice".to_string(), ts("2026-11-26T13:02:00Z")))
+        );
+    }
+
     /// dana's P1 removed by trina (triage) still applies (`designation`),
     /// and still runs its deadline under trina's P0.
     #[test]

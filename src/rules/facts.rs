@@ -201,6 +201,14 @@ pub struct ChangedFile {
     pub deletions: u64,
 }
 
+/// Largest file hotfix-guard reads for the rules (version files), in
+/// bytes: 1 MB, the largest the contents API answers inline (base64
+/// `content`). A larger file is never downloaded (GitHub serves up to
+/// 100 MB raw); its `size` is the fact ([`FileAtRefs::head_too_large`]).
+/// Real version files are a few hundred bytes; the policy file has its
+/// own, smaller limit (`policy::limits::MAX_POLICY_BYTES`).
+pub const MAX_FILE_BYTES: u64 = 1_000_000;
+
 /// A file's text at the base and head commits; `None` where it does not
 /// exist or is not a text file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
@@ -218,6 +226,13 @@ pub struct FileAtRefs {
     /// The same at the head commit (the pull request author's choice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_not_text: Option<String>,
+    /// The file's size in bytes at the base commit when it is larger than
+    /// [`MAX_FILE_BYTES`] (the contents API's `size`): not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_too_large: Option<u64>,
+    /// The same at the head commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_too_large: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -171,7 +171,8 @@ pub fn direct_roles_cover(policy: &Policy, severity: &Severity, deciders: &[Stri
 /// Who applied the severity's labels: their permission decides whether the
 /// severity counts. Earlier appliers too: a writer's earlier application
 /// keeps the deadline running when someone without write access re-applies
-/// the label (see `provenance::clock_start`). And the appliers of every
+/// the label (see `provenance::clock_start`), and whoever removed one of
+/// its labels (only a writer's removal ends an application). And the appliers of every
 /// less severe severity whose label is on the pull request: when the
 /// severity in force does not count, the most severe one a writer applied
 /// runs the deadline (`deadline::running`). One severity label, the usual
@@ -206,7 +207,9 @@ fn appliers_of(severity: &Severity, facts: &PullRequestFacts) -> Vec<String> {
     for application in applications(severity, facts) {
         push_unique_login(&mut logins, &application.actor);
     }
-    for event in facts.label_events.iter().filter(|e| e.added) {
+    // Removers too: a writer's removal ends an application
+    // (`provenance::applications`), anyone else's does not.
+    for event in &facts.label_events {
         if severity.labels.iter().any(|l| same_label(l, &event.label)) {
             push_unique_login(&mut logins, &event.actor);
         }
@@ -340,5 +343,25 @@ mod tests {
         // From P1 on, P0's applier is not asked for.
         let p1 = severity_named(&policy, "P1");
         assert_eq!(label_appliers(&policy, p1, &facts), ["dana"]);
+    }
+
+    /// Whoever removed the severity's label is looked up: only a writer's
+    /// removal ends the application before it (`provenance::applications`),
+    /// so an unknown remover would let a non-writer's re-application pass
+    /// for the writer's.
+    #[test]
+    fn label_appliers_include_those_who_removed_the_severitys_label() {
+        let policy = p0_policy();
+        let mut facts = p0_facts();
+        facts.label_events = vec![
+            label_event("P0", true, "alice", "2026-11-26T13:00:00Z"),
+            label_event("p0", false, "bob", "2026-11-26T13:05:00Z"),
+            label_event("P0", true, "mallory", "2026-11-26T13:06:00Z"),
+        ];
+        let p0 = severity_named(&policy, "P0");
+        assert_eq!(
+            label_appliers(&policy, p0, &facts),
+            ["mallory", "alice", "bob"]
+        );
     }
 }

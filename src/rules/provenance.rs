@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::policy::{Policy, Severity};
 use crate::rules::approvals::is_command;
 use crate::rules::classify::same_label;
-use crate::rules::facts::{Permission, PullRequestFacts, ReviewState};
+use crate::rules::facts::{LabelEvent, Permission, PullRequestFacts, ReviewState};
 use crate::rules::members::permission_of;
 use crate::rules::result::{RuleId, RuleResult};
 use crate::rules::time::format_utc_minute;
@@ -44,33 +44,66 @@ fn severity_has_label(severity: &Severity, label: &str) -> bool {
     severity.labels.iter().any(|l| same_label(l, label))
 }
 
-/// For each of the severity's labels on the pull request, its latest
-/// `labeled` event, or failing that what the label itself records.
+/// For each of the severity's labels on the pull request, the application
+/// that counts now, from its `labeled`/`unlabeled` events (oldest first,
+/// any case): the earliest application by someone with write access since
+/// the last removal by someone with write access. A removal by someone
+/// without write access (or whose access is unknown) does not take a
+/// writer's label away (as [`crate::rules::designation::held`] treats it
+/// while the label is off), so a writer restoring it does not restart the
+/// clock; a writer's removal ends the severity, and a writer's later
+/// application sets it anew. When no writer's application stands, the
+/// latest application by anyone since that removal (to name who applied
+/// it). Failing any event, what the label itself records.
+///
+/// Per label: a severity with several labels whose writer-applied label
+/// was removed by a writer while another of its labels stayed runs from
+/// the application of the label on the pull request now.
 pub fn applications(severity: &Severity, facts: &PullRequestFacts) -> Vec<Application> {
     facts
         .labels
         .iter()
         .filter(|l| severity_has_label(severity, &l.name))
-        .filter_map(|label| {
-            let event = facts
-                .label_events
-                .iter()
-                .rev()
-                .find(|e| e.added && same_label(&e.label, &label.name));
-            match event {
-                Some(e) => Some(Application {
-                    label: label.name.clone(),
-                    actor: e.actor.clone(),
-                    at: Some(e.at),
-                }),
-                None => label.applied_by.as_ref().map(|actor| Application {
-                    label: label.name.clone(),
-                    actor: actor.clone(),
-                    at: label.applied_at,
-                }),
-            }
+        .filter_map(|label| match standing_application(facts, &label.name) {
+            Some(e) => Some(Application {
+                label: label.name.clone(),
+                actor: e.actor.clone(),
+                at: Some(e.at),
+            }),
+            None => label.applied_by.as_ref().map(|actor| Application {
+                label: label.name.clone(),
+                actor: actor.clone(),
+                at: label.applied_at,
+            }),
         })
         .collect()
+}
+
+/// The `labeled` event of `name` that stands now (see [`applications`]);
+/// `None` when no event since the last writer's removal applied it.
+fn standing_application<'f>(facts: &'f PullRequestFacts, name: &str) -> Option<&'f LabelEvent> {
+    let writes = |e: &LabelEvent| permission_of(facts, &e.actor).is_some_and(Permission::can_write);
+    let mut standing: Option<&LabelEvent> = None;
+    for e in facts
+        .label_events
+        .iter()
+        .filter(|e| same_label(&e.label, name))
+    {
+        match (e.added, writes(e)) {
+            // A writer's removal ends it.
+            (false, true) => standing = None,
+            // Anyone else's removal changes nothing.
+            (false, false) => {}
+            // An application stands unless a writer's already does: the
+            // earliest writer's, else the latest anyone's (to be named).
+            (true, _) => {
+                if !standing.is_some_and(writes) {
+                    standing = Some(e);
+                }
+            }
+        }
+    }
+    standing
 }
 
 fn permission_name(p: Permission) -> &'static str {
@@ -295,6 +328,83 @@ mod tests {
             "P0 was applied by @mallory (triage access); only people with write access can set the severity"
         );
         assert_eq!(out.set_by, None);
+    }
+
+    /// alice (admin) applied P0 at 13:02 (`p0_facts`); the events after.
+    fn restored(after: &[(&str, bool, &str, &str)]) -> PullRequestFacts {
+        let mut facts = p0_facts();
+        for (label, added, actor, at) in after {
+            facts
+                .label_events
+                .push(label_event(label, *added, actor, at));
+        }
+        facts
+    }
+
+    #[test]
+    fn a_writer_restoring_what_a_non_writer_removed_keeps_the_first_clock() {
+        let policy = p0_policy();
+        // mallory (triage) removed it (in another case); alice restored it.
+        let facts = restored(&[
+            ("p0", false, "mallory", "2026-11-26T13:30:00Z"),
+            ("P0", true, "alice", "2026-11-26T13:40:00Z"),
+        ]);
+        let out = check(p0(&policy), &facts);
+        assert!(out.valid);
+        assert_eq!(
+            out.set_by,
+            Some(("alice".to_string(), ts("2026-11-26T13:02:00Z")))
+        );
+        assert_eq!(
+            out.result.detail,
+            "P0 set by @alice at 2026-11-26 13:02 UTC"
+        );
+    }
+
+    #[test]
+    fn a_non_writer_restoring_what_they_removed_changes_nothing() {
+        let policy = p0_policy();
+        let facts = restored(&[
+            ("P0", false, "mallory", "2026-11-26T13:30:00Z"),
+            ("P0", true, "mallory", "2026-11-26T13:31:00Z"),
+        ]);
+        let out = check(p0(&policy), &facts);
+        assert!(out.valid, "the writer's label was never taken away");
+        assert_eq!(
+            out.set_by,
+            Some(("alice".to_string(), ts("2026-11-26T13:02:00Z")))
+        );
+    }
+
+    #[test]
+    fn a_removal_by_someone_of_unknown_access_does_not_restart_it() {
+        let policy = p0_policy();
+        let facts = restored(&[
+            ("P0", false, "zed", "2026-11-26T13:30:00Z"),
+            ("P0", true, "bob", "2026-11-26T13:40:00Z"),
+        ]);
+        let out = check(p0(&policy), &facts);
+        assert_eq!(
+            out.set_by,
+            Some(("alice".to_string(), ts("2026-11-26T13:02:00Z")))
+        );
+    }
+
+    #[test]
+    fn a_writers_removal_ends_it_and_a_writers_application_starts_anew() {
+        let policy = p0_policy();
+        let facts = restored(&[
+            ("P0", false, "bob", "2026-11-26T13:30:00Z"),
+            ("P0", true, "mallory", "2026-11-26T13:35:00Z"),
+            ("p0", true, "carol", "2026-11-26T13:40:00Z"),
+            ("P0", true, "bob", "2026-11-26T13:50:00Z"),
+        ]);
+        let out = check(p0(&policy), &facts);
+        assert!(out.valid);
+        assert_eq!(
+            out.set_by,
+            Some(("carol".to_string(), ts("2026-11-26T13:40:00Z")))
+        );
     }
 
     #[test]

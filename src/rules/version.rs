@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::policy::{Increment, Policy, VersionFile};
-use crate::rules::facts::{FileAtRefs, PullRequestFacts};
+use crate::rules::facts::{FileAtRefs, MAX_FILE_BYTES, PullRequestFacts};
 use crate::rules::result::{RuleId, RuleResult};
 
 mod grammar;
@@ -165,11 +165,22 @@ fn check_file(file: &VersionFile, facts: &PullRequestFacts, increment: Increment
         // There, but not a file's text (a directory, a symbolic link, a
         // submodule, bytes that are not UTF-8): a fact of the commit,
         // which whoever pushed it chose; named, never an evaluation error.
-        let not_text = if is_head {
-            &at_refs.head_not_text
+        let (not_text, too_large) = if is_head {
+            (&at_refs.head_not_text, at_refs.head_too_large)
         } else {
-            &at_refs.base_not_text
+            (&at_refs.base_not_text, at_refs.base_too_large)
         };
+        // Too large to read: never downloaded, named with its size.
+        if let Some(bytes) = too_large {
+            return fail(
+                report,
+                format!("{path} too large"),
+                format!(
+                    "`{path}` at the {which} is {bytes} bytes; hotfix-guard reads a version file of at most {MAX_FILE_BYTES} bytes (1 MB), so it was not read: the version file must be a small text file holding the version"
+                ),
+                None,
+            );
+        }
         if let Some(what) = not_text {
             return fail(
                 report,

@@ -1,6 +1,7 @@
 //! A file at a commit, as the contents API answers for it: its text, its
 //! absence, or a path that exists but holds no readable text (a directory,
-//! a symbolic link, a submodule, bytes that are not UTF-8).
+//! a symbolic link, a submodule, bytes that are not UTF-8, or a file larger
+//! than [`MAX_FILE_BYTES`], never downloaded).
 //!
 //! The last is a fact about the commit, not a failure to read it: whoever
 //! pushed the commit chose it (a pull request's author at the head), and
@@ -15,6 +16,7 @@ use base64::Engine as _;
 use super::{RAW, RepoClient, normalise_text, wire};
 use crate::github::error::{ErrorKind, GitHubError};
 use crate::github::http::{Call, encode_path, query};
+use crate::rules::MAX_FILE_BYTES;
 
 /// `GET /repos/{owner}/{repo}/contents/{path}?ref=` for one path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,17 +42,25 @@ pub enum NotText {
     /// A file whose bytes (base64 `content`, or the raw answer over 1 MB)
     /// are not UTF-8.
     NotUtf8,
+    /// A file of `bytes` bytes (the answer's `size`, or the raw answer's
+    /// length), more than [`MAX_FILE_BYTES`]: not downloaded (up to 100 MB
+    /// on GitHub, which would cost memory and time on every evaluation).
+    TooLarge { bytes: u64 },
 }
 
 impl NotText {
     /// For the report: "a directory", "a symbolic link", "a submodule",
-    /// "a file whose bytes are not UTF-8 text".
-    pub fn describe(self) -> &'static str {
+    /// "a file whose bytes are not UTF-8 text", "a file of 5242880 bytes,
+    /// more than the 1000000 (1 MB) hotfix-guard reads".
+    pub fn describe(self) -> String {
         match self {
-            NotText::Directory => "a directory",
-            NotText::Symlink => "a symbolic link",
-            NotText::Submodule => "a submodule",
-            NotText::NotUtf8 => "a file whose bytes are not UTF-8 text",
+            NotText::Directory => "a directory".to_string(),
+            NotText::Symlink => "a symbolic link".to_string(),
+            NotText::Submodule => "a submodule".to_string(),
+            NotText::NotUtf8 => "a file whose bytes are not UTF-8 text".to_string(),
+            NotText::TooLarge { bytes } => format!(
+                "a file of {bytes} bytes, more than the {MAX_FILE_BYTES} (1 MB) hotfix-guard reads"
+            ),
         }
     }
 }
@@ -75,9 +85,12 @@ impl FileRead {
 
 impl RepoClient {
     /// `GET /repos/{owner}/{repo}/contents/{path}?ref=`: what `path` holds
-    /// at `git_ref` (the default branch when `None`). Errors: transport,
-    /// 5xx and other unexpected answers, and a `base64` content GitHub
-    /// itself garbled; never what the commit holds.
+    /// at `git_ref` (the default branch when `None`). A file whose `size`
+    /// is over [`MAX_FILE_BYTES`] is [`NotText::TooLarge`], decided from
+    /// the JSON answer (which carries `size` even over 1 MB, where its
+    /// `content` is empty) without downloading it. Errors: transport, 5xx
+    /// and other unexpected answers, and a `base64` content GitHub itself
+    /// garbled; never what the commit holds.
     pub async fn read_file(
         &self,
         path: &str,
@@ -115,6 +128,13 @@ impl RepoClient {
                 return Err(decode_error(format!("{path} is a {other}, not a file")));
             }
         }
+        // Decided before any download: the raw path would read up to
+        // 100 MB into memory, on every evaluation of the pull request.
+        if content.size > MAX_FILE_BYTES {
+            return Ok(FileRead::NotText(NotText::TooLarge {
+                bytes: content.size,
+            }));
+        }
         let text = match content.encoding.as_deref() {
             Some("base64") => {
                 let packed: String = content
@@ -136,6 +156,13 @@ impl RepoClient {
             _ => {
                 let call = Call::get(ROUTE_RAW, url).accept(RAW);
                 match self.core.send(&self.cred, &call).await {
+                    // A ref that is a branch may have moved between the two
+                    // reads: the bytes themselves decide too.
+                    Ok(answer) if answer.body.len() as u64 > MAX_FILE_BYTES => {
+                        return Ok(FileRead::NotText(NotText::TooLarge {
+                            bytes: answer.body.len() as u64,
+                        }));
+                    }
                     Ok(answer) => answer.body.to_string(),
                     Err(e) if e.is_not_found() => return Ok(FileRead::Missing),
                     Err(e) => return Err(e),

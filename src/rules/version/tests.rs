@@ -592,3 +592,47 @@ fn a_version_file_that_is_not_text_fails_naming_what_it_is() {
         "`VERSION` at the base is not a text file: it is a file whose bytes are not UTF-8 text; the version file must be a regular UTF-8 text file"
     );
 }
+
+/// A version file larger than `MAX_FILE_BYTES` was never read: the rule
+/// fails naming the file, the side and its size (GitHub's `size`), on
+/// either side.
+#[test]
+fn a_version_file_too_large_to_read_fails_naming_its_size() {
+    let mut facts = p0_facts();
+    facts.files.insert(
+        "VERSION".into(),
+        FileAtRefs {
+            base: Some("1.2.3\n".into()),
+            head: None,
+            head_too_large: Some(5_242_880),
+            ..FileAtRefs::default()
+        },
+    );
+    let out = run(&plain(Increment::Patch), &facts);
+    assert_eq!(out.result.status, RuleStatus::Fail);
+    assert_eq!(
+        out.result.title_fragment.as_deref(),
+        Some("VERSION too large")
+    );
+    assert_eq!(
+        out.result.detail,
+        "`VERSION` at the head is 5242880 bytes; hotfix-guard reads a version file of at most 1000000 bytes (1 MB), so it was not read: the version file must be a small text file holding the version"
+    );
+    facts.files.insert(
+        "VERSION".into(),
+        FileAtRefs {
+            base: None,
+            head: Some("1.2.4\n".into()),
+            base_too_large: Some(1_000_001),
+            ..FileAtRefs::default()
+        },
+    );
+    let out = run(&plain(Increment::Patch), &facts);
+    assert!(
+        out.result
+            .detail
+            .starts_with("`VERSION` at the base is 1000001 bytes;"),
+        "{}",
+        out.result.detail
+    );
+}
