@@ -91,7 +91,11 @@ async fn while_the_author_deletes(
         stop.store(true, Ordering::SeqCst);
     };
     let ((), turns) = tokio::join!(lead, churner);
-    assert_eq!(turns > 0, churn != Churn::None, "the author deleted comments");
+    assert_eq!(
+        turns > 0,
+        churn != Churn::None,
+        "the author deleted comments"
+    );
     turns
 }
 

@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 
 use crate::events::RepoName;
 use crate::github::{
-    CommentInfo, CommitCheckRun, CommitStatus, DeploymentInfo, FileInfo, FileRead, GitHubError, RepoClient,
-    ReviewInfo, Timeline,
+    CommentInfo, CommitCheckRun, CommitStatus, DeploymentInfo, FileInfo, FileRead, GitHubError,
+    RepoClient, ReviewInfo, Timeline,
 };
 use crate::pull::Pull;
 

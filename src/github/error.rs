@@ -183,9 +183,9 @@ impl GitHubError {
             ErrorKind::Transport(message) => {
                 format!("could not reach GitHub for {route}{after}: {message}")
             }
-            ErrorKind::ListKeptChanging { tries } => format!(
-                "{route}: the list changed while it was read, {tries} times in a row"
-            ),
+            ErrorKind::ListKeptChanging { tries } => {
+                format!("{route}: the list changed while it was read, {tries} times in a row")
+            }
             ErrorKind::Decode(message) => {
                 format!("could not read GitHub's answer to {route}: {message}")
             }

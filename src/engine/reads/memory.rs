@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use super::GitHubReads;
 use crate::events::RepoName;
 use crate::github::{
-    CommentInfo, CommitCheckRun, CommitStatus, DeploymentInfo, FileInfo, FileRead, GitHubError, ReviewInfo,
-    Timeline,
+    CommentInfo, CommitCheckRun, CommitStatus, DeploymentInfo, FileInfo, FileRead, GitHubError,
+    ReviewInfo, Timeline,
 };
 use crate::pull::Pull;
 
@@ -123,7 +123,9 @@ impl GitHubReads for MemoryReads {
     async fn timeline(&self, number: u64) -> Result<Timeline, GitHubError> {
         self.record("timeline", &[&number.to_string()]);
         if self.timeline_kept_changing {
-            return Err(kept_changing("GET /repos/{owner}/{repo}/issues/{n}/timeline"));
+            return Err(kept_changing(
+                "GET /repos/{owner}/{repo}/issues/{n}/timeline",
+            ));
         }
         Ok(self.timeline.clone())
     }
@@ -238,5 +240,8 @@ impl GitHubReads for MemoryReads {
 
 /// What the client answers for a list that changed at every read.
 fn kept_changing(route: &'static str) -> GitHubError {
-    GitHubError::new(crate::github::ErrorKind::ListKeptChanging { tries: 3 }, route)
+    GitHubError::new(
+        crate::github::ErrorKind::ListKeptChanging { tries: 3 },
+        route,
+    )
 }

@@ -36,12 +36,8 @@ pub enum CutList {
 /// retargets and reviews came from their own lists instead.
 /// A timeline that kept changing counts as cut.
 pub fn timeline_cut(cut: &[CutList]) -> bool {
-    cut.iter().any(|c| {
-        matches!(
-            c,
-            CutList::Timeline { .. } | CutList::TimelineUnsettled
-        )
-    })
+    cut.iter()
+        .any(|c| matches!(c, CutList::Timeline { .. } | CutList::TimelineUnsettled))
 }
 
 /// True when the timeline kept changing while it was read: no approval
