@@ -77,7 +77,7 @@ pub async fn judge(
 
 /// Who closed the pull request last, read fresh for the deadline sweep:
 /// the timeline's latest `closed` event, or the issue events list's when
-/// the timeline is cut at the page cap (the events list has no comments,
+/// the timeline is cut at the page cap or kept changing while it was read (the events list has no comments,
 /// so bulk comments cannot push a close out of it). `None` (unknown, so
 /// escalation continues) when both lists are cut, when either read fails,
 /// or when no `closed` event names an actor; the reason is logged.
@@ -85,8 +85,14 @@ pub async fn read_latest_closed(
     client: &RepoClient,
     key: &PrKey,
 ) -> Option<(String, Option<DateTime<Utc>>)> {
-    let read = match client.timeline(key.number).await {
-        Ok(timeline) if timeline.cut_after.is_none() => Ok(latest_closed(&timeline)),
+    // A timeline that kept changing while it was read is read like a cut
+    // one: the events list has no comments to delete.
+    let timeline = match client.timeline(key.number).await {
+        Err(e) if e.is_list_kept_changing() => Ok(None),
+        read => read.map(Some),
+    };
+    let read = match timeline {
+        Ok(Some(timeline)) if timeline.cut_after.is_none() => Ok(latest_closed(&timeline)),
         Ok(_) => match client.issue_events(key.number).await {
             Ok(events) if events.cut_after.is_none() => Ok(latest_closed(&events)),
             Ok(_) => {

@@ -153,7 +153,14 @@ pub async fn facts<C: GitHubReads>(
                         head_last_received,
                     };
                     facts.changed_files = Some(changed_files.clone());
-                    facts.comments = commands(policy, &comments);
+                    // A timeline that kept changing: its comments are not
+                    // one consistent list, so none counts as an approval
+                    // (unread ones could only add approvals).
+                    facts.comments = if rules::verdict::timeline_unsettled(&cut) {
+                        Vec::new()
+                    } else {
+                        commands(policy, &comments)
+                    };
                     if hotfix.needs.reviews {
                         facts.reviews = reviews.into_iter().map(review).collect();
                     }
@@ -547,9 +554,22 @@ pub async fn first_reads<C: GitHubReads>(
     client: &C,
     number: u64,
 ) -> Result<(Pull, FirstReads), GitHubError> {
+    // A timeline that kept changing while it was read (anyone can delete
+    // their own comment at every read) is not an error here: `designation`
+    // reads it like a cut one. Any other error (transport, 5xx) is.
+    let timeline = async {
+        match client.timeline(number).await {
+            Ok(timeline) => Ok(Some(timeline)),
+            Err(e) if e.is_list_kept_changing() => {
+                tracing::info!(pr = number, error = %e, "the timeline kept changing; reading it like a cut one");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    };
     let (pull, timeline, files) = tokio::try_join!(
         client.get_pull(number),
-        client.timeline(number),
+        timeline,
         client.list_pull_files(number),
     )?;
     Ok((pull, FirstReads { timeline, files }))
@@ -558,7 +578,9 @@ pub async fn first_reads<C: GitHubReads>(
 /// The timeline and the changed files of [`first_reads`], for
 /// [`designation`].
 pub struct FirstReads {
-    pub timeline: crate::github::Timeline,
+    /// `None`: the timeline kept changing while it was read
+    /// (`GitHubError::is_list_kept_changing`).
+    pub timeline: Option<crate::github::Timeline>,
     pub files: Vec<FileInfo>,
 }
 
@@ -574,22 +596,45 @@ pub async fn designation<C: GitHubReads>(
     pull: &Pull,
     first: FirstReads,
 ) -> Result<Designation, GitHubError> {
-    let FirstReads {
-        mut timeline,
-        files,
-    } = first;
+    let FirstReads { timeline, files } = first;
     let mut cut = Vec::new();
+    let unsettled = timeline.is_none();
+    let mut timeline = timeline.unwrap_or_default();
+    if unsettled {
+        cut.push(rules::verdict::CutList::TimelineUnsettled);
+    }
     if let Some(items) = timeline.cut_after {
         cut.push(rules::verdict::CutList::Timeline { items });
+    }
+    if rules::verdict::timeline_cut(&cut) {
         // Comments posted in bulk push the label events past the cut; the
         // events list has no comments, so who set the severity (and so its
         // deadline) is still known. Reviews too: a review can block
         // (changes requested) and approves without a comment, so approvals
         // by review still work. Both lists are read together.
-        let (events, (reviews, reviews_cut)) = tokio::try_join!(
+        // A timeline that kept changing has no comments in hand: the
+        // comments list, read once (unchecked: it is torn by the same
+        // deletions), gives the app's own sticky comment and markers only,
+        // never approvals (`facts`). Those lists that keep changing too
+        // fail the read, as before.
+        let comments = async {
+            if unsettled {
+                client
+                    .list_issue_comments_unchecked(pull.number)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let (events, (reviews, reviews_cut), comments) = tokio::try_join!(
             client.issue_events(pull.number),
             client.list_reviews(pull.number),
+            comments,
         )?;
+        if let Some(comments) = comments {
+            timeline.comments = comments;
+        }
         timeline.label_events = events.label_events;
         timeline.state_events = events.state_events;
         timeline.base_changes = events.base_changes;

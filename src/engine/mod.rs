@@ -322,6 +322,11 @@ impl Engine {
         // the deadline below is still watched.
         let mut verdict =
             rules::verdict::with_cut_lists(rules::evaluate(policy, &gathered.facts), &gathered.cut);
+        // A timeline that kept changing was read like a cut one, without
+        // approvals by comment: the report says why.
+        if verdict.is_hotfix && rules::verdict::timeline_unsettled(&gathered.cut) {
+            verdict.notes.push(report::unsettled_timeline_note());
+        }
         if verdict.is_hotfix
             && let Some(fitted) = &fitted
         {

@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 
 use crate::events::RepoName;
 use crate::github::{
-    CommitCheckRun, CommitStatus, DeploymentInfo, FileInfo, FileRead, GitHubError, RepoClient,
-    ReviewInfo, Timeline,
+    CommentInfo, CommitCheckRun, CommitStatus, DeploymentInfo, FileInfo, FileRead, GitHubError,
+    RepoClient, ReviewInfo, Timeline,
 };
 use crate::pull::Pull;
 
@@ -52,6 +52,13 @@ pub trait GitHubReads: Sync {
         &self,
         number: u64,
     ) -> impl Future<Output = Result<Timeline, GitHubError>> + Send;
+
+    /// `GET /issues/{n}/comments`, up to the page cap, each page read once
+    /// (may miss a comment deleted meanwhile).
+    fn list_issue_comments_unchecked(
+        &self,
+        number: u64,
+    ) -> impl Future<Output = Result<Vec<CommentInfo>, GitHubError>> + Send;
 
     /// `GET /pulls/{n}/files`, every page (GitHub stops at 3,000).
     fn list_pull_files(
@@ -162,6 +169,13 @@ impl GitHubReads for RepoClient {
 
     async fn issue_events(&self, number: u64) -> Result<Timeline, GitHubError> {
         RepoClient::issue_events(self, number).await
+    }
+
+    async fn list_issue_comments_unchecked(
+        &self,
+        number: u64,
+    ) -> Result<Vec<CommentInfo>, GitHubError> {
+        RepoClient::list_issue_comments_unchecked(self, number).await
     }
 
     async fn list_pull_files(&self, number: u64) -> Result<Vec<FileInfo>, GitHubError> {

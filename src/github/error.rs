@@ -32,6 +32,12 @@ pub enum ErrorKind {
     Server { status: u16 },
     /// No answer: connection refused or reset, TLS, timeout.
     Transport(String),
+    /// A list read page by page changed under the read (an item removed or
+    /// inserted before the end of what was read) at each of `tries` reads
+    /// in a row (`Core::pages_up_to_cap`): no consistent copy was had.
+    /// Transient like a transport error; the gather reads a timeline that
+    /// kept changing like a cut one (`engine::gather::designation`).
+    ListKeptChanging { tries: usize },
     /// An answer we could not read: not JSON, or not the shape we need.
     Decode(String),
     /// Our own set-up is wrong (bad key, bad base URL, no runtime).
@@ -103,6 +109,13 @@ impl GitHubError {
         self.kind == ErrorKind::Locked
     }
 
+    /// The list kept changing while it was read (see
+    /// [`ErrorKind::ListKeptChanging`]): every answer was real, but no two
+    /// reads agreed, unlike a transport error or a 5xx.
+    pub fn is_list_kept_changing(&self) -> bool {
+        matches!(self.kind, ErrorKind::ListKeptChanging { .. })
+    }
+
     pub fn is_rate_limited(&self) -> bool {
         matches!(self.kind, ErrorKind::RateLimited { .. })
     }
@@ -133,7 +146,10 @@ impl GitHubError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::RateLimited { .. } | ErrorKind::Server { .. } | ErrorKind::Transport(_)
+            ErrorKind::RateLimited { .. }
+                | ErrorKind::Server { .. }
+                | ErrorKind::Transport(_)
+                | ErrorKind::ListKeptChanging { .. }
         )
     }
 
@@ -166,6 +182,9 @@ impl GitHubError {
             ErrorKind::Server { status } => format!("GitHub answered {status} to {route}{after}"),
             ErrorKind::Transport(message) => {
                 format!("could not reach GitHub for {route}{after}: {message}")
+            }
+            ErrorKind::ListKeptChanging { tries } => {
+                format!("{route}: the list changed while it was read, {tries} times in a row")
             }
             ErrorKind::Decode(message) => {
                 format!("could not read GitHub's answer to {route}: {message}")

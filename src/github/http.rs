@@ -517,6 +517,21 @@ impl Core {
         Err(list_kept_changing(route))
     }
 
+    /// Every page of a list up to the page cap, read once and not checked
+    /// (`true`: GitHub had more): a list that may be torn by items removed
+    /// while it is read. Only for callers that read nothing from it whose
+    /// absence could pass a check (the app's own markers: one missed is
+    /// posted again, never silenced).
+    pub(crate) async fn pages_unchecked_up_to_cap<T: DeserializeOwned>(
+        &self,
+        cred: &Credential,
+        route: &'static str,
+        path: String,
+    ) -> Result<(Vec<T>, bool), GitHubError> {
+        let read = self.read_pages(cred, route, &path, usize::MAX).await?;
+        Ok((read.items, read.cut))
+    }
+
     /// Whether every page of `read`, the last included, still holds what it
     /// held (asked for again in order, conditionally: free 304s when
     /// unchanged). GitHub's pages are numbered, not a snapshot: an item
@@ -863,9 +878,9 @@ const SNAPSHOT_TRIES: usize = 3;
 
 fn list_kept_changing(route: &'static str) -> GitHubError {
     GitHubError::new(
-        ErrorKind::Transport(format!(
-            "the list changed while it was read, {SNAPSHOT_TRIES} times in a row"
-        )),
+        ErrorKind::ListKeptChanging {
+            tries: SNAPSHOT_TRIES,
+        },
         route,
     )
 }

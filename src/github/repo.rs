@@ -555,6 +555,26 @@ impl RepoClient {
         .await
     }
 
+    /// `GET /repos/{owner}/{repo}/issues/{n}/comments`, oldest first, up to
+    /// the page cap (never an error for length), each page read once: a
+    /// list anyone can tear by deleting their own comment while it is read
+    /// (an item may be missing). Read when the timeline kept changing, for
+    /// the app's own sticky comment and markers, never for approvals.
+    pub async fn list_issue_comments_unchecked(
+        &self,
+        number: u64,
+    ) -> Result<Vec<CommentInfo>, GitHubError> {
+        let (items, _cut): (Vec<wire::Comment>, bool) = self
+            .core
+            .pages_unchecked_up_to_cap(
+                &self.cred,
+                "GET /repos/{owner}/{repo}/issues/{n}/comments",
+                format!("{}/issues/{number}/comments?per_page=100", self.prefix),
+            )
+            .await?;
+        Ok(items.into_iter().map(CommentInfo::from).collect())
+    }
+
     /// `GET /repos/{owner}/{repo}/issues/{n}/comments?since=`: the comments
     /// updated at or after `since` (GitHub's server time), oldest first:
     /// what was written after a moment, however many comments came before.

@@ -1408,5 +1408,8 @@ async fn a_removal_on_page_1_at_every_try_fails_the_read() {
             .contains("the list changed while it was read, 3 times in a row"),
         "{err}"
     );
+    // Its own kind, which the gather reads around (not a transport error).
+    assert_eq!(err.kind, ErrorKind::ListKeptChanging { tries: 3 });
+    assert!(err.is_list_kept_changing() && err.is_transient());
     assert_eq!(timeline_gets(&stub).len(), 9, "three tries of three reads");
 }

@@ -15,6 +15,7 @@ pub mod post_merge;
 mod procedure;
 pub mod timing;
 pub mod unevaluated;
+mod unsettled;
 
 pub use check::{
     CheckOutput, MAX_OUTPUT_BYTES, check_output, check_output_at, policy_error_output,
@@ -22,6 +23,7 @@ pub use check::{
 pub use closed::closed_unmerged_note;
 pub use comment::{COMMENT_MARKER, sticky_comment, sticky_comment_at};
 pub use timing::{EscalationPosted, Moment};
+pub use unsettled::unsettled_timeline_note;
 
 #[cfg(test)]
 mod evidence_tests;

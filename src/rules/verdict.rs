@@ -66,7 +66,7 @@ pub struct Verdict {
 }
 
 mod cut;
-pub use cut::{CutList, events_cut, timeline_cut, with_cut_lists};
+pub use cut::{CutList, events_cut, timeline_cut, timeline_unsettled, with_cut_lists};
 
 pub const NOT_A_HOTFIX_TITLE: &str = "No hotfix policy applies";
 

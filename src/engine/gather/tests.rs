@@ -599,3 +599,59 @@ async fn exactly_per_person_deciders_are_looked_up_one_membership_at_a_time() {
     // Five people, two teams.
     assert_eq!(gh.calls_to("team_membership").len(), 10);
 }
+
+#[tokio::test]
+async fn a_timeline_that_kept_changing_is_read_like_a_cut_one_without_comment_approvals() {
+    let policy = policy();
+    let mut gh = p0();
+    gh.timeline_kept_changing = true;
+    gh.events.label_events = gh.timeline.label_events.clone();
+    gh.events.base_changes = vec![event("base_ref_changed", "mallory", None, 40)];
+    gh.reviews = (vec![approval(1, "alice", 30)], false);
+    gh.permissions.insert("alice".into(), "write".into());
+    // Listed in the comments list: the sticky comment's source, never an
+    // approval.
+    gh.comments = vec![comment(9, "oncall-olga", "User", "/hotfix approve", 31)];
+    let gathered = gather(&gh, &policy).await;
+
+    assert_eq!(gh.calls_to("issue_events"), ["issue_events 7"]);
+    assert_eq!(gh.calls_to("list_reviews"), ["list_reviews 7"]);
+    assert_eq!(
+        gh.calls_to("list_issue_comments_unchecked"),
+        ["list_issue_comments_unchecked 7"]
+    );
+    assert_eq!(gathered.cut, [CutList::TimelineUnsettled]);
+    let p0 = gathered
+        .facts
+        .labels
+        .iter()
+        .find(|l| l.name == "P0")
+        .expect("the P0 label");
+    assert_eq!(p0.applied_by.as_deref(), Some("dana"));
+    let reviewers: Vec<&str> = gathered
+        .facts
+        .reviews
+        .iter()
+        .map(|r| r.user.as_str())
+        .collect();
+    assert_eq!(reviewers, ["alice"]);
+    assert!(gathered.facts.comments.is_empty(), "no comment approval");
+    assert_eq!(gathered.comments.len(), 1, "the comments list is handed on");
+    // Retargets from the events list already read.
+    assert_eq!(gathered.facts.base_changed, BaseChange::At { at: at(40) });
+}
+
+#[tokio::test]
+async fn a_timeline_and_an_events_list_that_both_kept_changing_fail_the_read() {
+    let policy = policy();
+    let mut gh = p0();
+    gh.timeline_kept_changing = true;
+    gh.events_kept_changing = true;
+    let (pull, first) = first_reads(&gh, NUMBER).await.expect("first reads");
+    let err = designation(&gh, &policy, &pull, first)
+        .await
+        .err()
+        .expect("the events list kept changing too");
+    assert!(err.is_list_kept_changing(), "{err}");
+    assert!(err.is_transient(), "retried as before");
+}

@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use super::GitHubReads;
 use crate::events::RepoName;
 use crate::github::{
-    CommitCheckRun, CommitStatus, DeploymentInfo, FileInfo, FileRead, GitHubError, ReviewInfo,
-    Timeline,
+    CommentInfo, CommitCheckRun, CommitStatus, DeploymentInfo, FileInfo, FileRead, GitHubError,
+    ReviewInfo, Timeline,
 };
 use crate::pull::Pull;
 
@@ -24,8 +24,14 @@ pub(crate) struct MemoryReads {
     pub pull: Pull,
     /// `GET /issues/{n}/timeline`.
     pub timeline: Timeline,
+    /// The timeline read fails as a list that kept changing.
+    pub timeline_kept_changing: bool,
     /// `GET /issues/{n}/events`.
     pub events: Timeline,
+    /// The events list read fails as a list that kept changing.
+    pub events_kept_changing: bool,
+    /// `GET /issues/{n}/comments`.
+    pub comments: Vec<CommentInfo>,
     /// `GET /pulls/{n}/reviews`, and whether that list was cut.
     pub reviews: (Vec<ReviewInfo>, bool),
     pub files: Vec<FileInfo>,
@@ -52,7 +58,10 @@ impl MemoryReads {
             name: "app".into(),
             pull,
             timeline: Timeline::default(),
+            timeline_kept_changing: false,
             events: Timeline::default(),
+            events_kept_changing: false,
+            comments: Vec::new(),
             reviews: (Vec::new(), false),
             files: Vec::new(),
             permissions: BTreeMap::new(),
@@ -113,12 +122,28 @@ impl GitHubReads for MemoryReads {
 
     async fn timeline(&self, number: u64) -> Result<Timeline, GitHubError> {
         self.record("timeline", &[&number.to_string()]);
+        if self.timeline_kept_changing {
+            return Err(kept_changing(
+                "GET /repos/{owner}/{repo}/issues/{n}/timeline",
+            ));
+        }
         Ok(self.timeline.clone())
     }
 
     async fn issue_events(&self, number: u64) -> Result<Timeline, GitHubError> {
         self.record("issue_events", &[&number.to_string()]);
+        if self.events_kept_changing {
+            return Err(kept_changing("GET /repos/{owner}/{repo}/issues/{n}/events"));
+        }
         Ok(self.events.clone())
+    }
+
+    async fn list_issue_comments_unchecked(
+        &self,
+        number: u64,
+    ) -> Result<Vec<CommentInfo>, GitHubError> {
+        self.record("list_issue_comments_unchecked", &[&number.to_string()]);
+        Ok(self.comments.clone())
     }
 
     async fn list_pull_files(&self, number: u64) -> Result<Vec<FileInfo>, GitHubError> {
@@ -211,4 +236,12 @@ impl GitHubReads for MemoryReads {
         self.record("commit_deployments", &[sha, environment]);
         Ok(Vec::new())
     }
+}
+
+/// What the client answers for a list that changed at every read.
+fn kept_changing(route: &'static str) -> GitHubError {
+    GitHubError::new(
+        crate::github::ErrorKind::ListKeptChanging { tries: 3 },
+        route,
+    )
 }

@@ -24,12 +24,28 @@ pub enum CutList {
     /// `GET /pulls/{n}/reviews` stopped after `items` reviews: a review
     /// after them (changes requested among them) is not read.
     Reviews { items: usize },
+    /// `GET /issues/{n}/timeline` kept changing while it was read (an item
+    /// removed before the end of what was read, at every try; anyone can
+    /// delete their own comment): read like a cut timeline, with none of
+    /// its comments counted as approvals. The report names it
+    /// (`report::unsettled_timeline_note`).
+    TimelineUnsettled,
 }
 
 /// True when the timeline is among `cut`: its label and state events,
 /// retargets and reviews came from their own lists instead.
+/// A timeline that kept changing counts as cut.
 pub fn timeline_cut(cut: &[CutList]) -> bool {
-    cut.iter().any(|c| matches!(c, CutList::Timeline { .. }))
+    cut.iter()
+        .any(|c| matches!(c, CutList::Timeline { .. } | CutList::TimelineUnsettled))
+}
+
+/// True when the timeline kept changing while it was read: no approval
+/// command is counted (its comments were not read as one consistent list,
+/// and the unread ones could only add approvals; the report says to
+/// approve by review).
+pub fn timeline_unsettled(cut: &[CutList]) -> bool {
+    cut.contains(&CutList::TimelineUnsettled)
 }
 
 /// True when the issue events list is among `cut`: label removals and
@@ -65,6 +81,9 @@ pub fn with_cut_lists(mut verdict: Verdict, cut: &[CutList]) -> Verdict {
                 ),
             )),
             CutList::Timeline { .. } => {}
+            // Named by the report's note (`report::unsettled_timeline_note`);
+            // the approvals rule already fails without the comments.
+            CutList::TimelineUnsettled => {}
             CutList::Events { items } => rows.push(RuleResult::fail(
                 RuleId::SeverityProvenance,
                 format!("more than {} issue events", thousands(items)),

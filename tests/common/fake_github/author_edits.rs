@@ -1,7 +1,8 @@
 //! What a comment's author does to it on GitHub after posting it: edit it
 //! in place (same id and `node_id`, new `body` and `updated_at`), as in the
 //! web UI, without going through the app's PATCH route (whose edits
-//! `comment_edits` counts).
+//! `comment_edits` counts), or delete it (gone from the timeline and the
+//! comments list; the items after it move up).
 
 use chrono::{DateTime, Utc};
 
@@ -25,6 +26,19 @@ impl super::FakeGitHub {
             comment.body = body.to_string();
             comment.updated_at = at;
             true
+        })
+    }
+
+    /// The author of comment `comment_id` in `repo` deletes it; `false`
+    /// when there is no such comment.
+    pub fn delete_comment_as_author(&self, repo: &str, comment_id: u64) -> bool {
+        self.with(|s| {
+            let Some(comments) = s.repo_mut(repo).map(|r| &mut r.comments) else {
+                return false;
+            };
+            let before = comments.len();
+            comments.retain(|c| c.id != comment_id);
+            comments.len() < before
         })
     }
 }
