@@ -71,3 +71,78 @@ async fn a_twins_success_does_not_replace_the_placeholder_of_a_p0_never_judged()
         "the run still says the P0 could not be evaluated: {text}"
     );
 }
+
+// ---- A merged P0 whose change breaks the policy on the default branch ------
+
+/// The P0's change also edits `.github/hotfix-policy.yml` into YAML that
+/// does not parse. The edit is annotated ("Invalid hotfix policy") but is
+/// not a requirement: both roles approve the P0, the check passes, alice
+/// merges it. The merge makes the author's file the policy in force (the
+/// `push` to `main` is delivered first, as it may be). The merged P0 must
+/// still get its follow-up issue (and the sticky comment naming it): the
+/// procedure's post-incident review is owed whatever the file now says.
+///
+/// Reproduction: `Engine::evaluate` loads the policy of the default branch
+/// (`PolicyCache::get` → `policy::parse` errors) and returns after writing
+/// the policy-error run, before `post_merge::run`: no follow-up, no
+/// merge-back, no tag, for this hotfix ever (nothing re-runs the post-merge
+/// steps once the policy is fixed by a later push).
+#[tokio::test]
+#[ignore = "finding: a merged P0 that breaks the policy file on main never gets its follow-up (evaluate returns at the policy error before post_merge::run)"]
+async fn a_merged_p0_that_breaks_the_policy_file_still_gets_its_follow_up() {
+    let h = merged_p0_editing_the_policy(true).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// The control: the same merged P0 with its policy edit not (yet) in
+/// force on `main` gets its follow-up, so the broken policy alone makes
+/// the difference above.
+#[tokio::test]
+async fn with_the_policy_on_main_still_readable_the_merged_p0_gets_its_follow_up() {
+    let h = merged_p0_editing_the_policy(false).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// The harness's P0 #7, editing the policy file into YAML that does not
+/// parse, approved by both roles (the check passes with the edit
+/// annotated: asserted), then merged by alice; with `in_force`, the merge
+/// made the file the policy on `main` and its `push` is delivered first.
+async fn merged_p0_editing_the_policy(in_force: bool) -> common::harness::Harness {
+    use common::harness::REPO;
+    let (h, pull) = attacks::p0().await;
+    let broken = "version: [\n";
+    h.gh.set_file(REPO, &pull.head_sha, ".github/hotfix-policy.yml", broken);
+    h.gh.set_pull_files(
+        REPO,
+        pull.number,
+        [
+            ("src/fix.rs", 3, 1),
+            ("VERSION", 1, 1),
+            (".github/hotfix-policy.yml", 1, 40),
+        ],
+    );
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: the approved P0 passes, its policy edit annotated: {text}"
+    );
+    assert!(
+        !run.annotations.is_empty(),
+        "precondition: the policy edit is annotated: {text}"
+    );
+    if in_force {
+        h.gh.set_file(REPO, "main", ".github/hotfix-policy.yml", broken);
+        let push =
+            common::webhook::push_event(REPO, "refs/heads/main", &[".github/hotfix-policy.yml"], 1);
+        h.deliver("push", &push).await;
+        h.settle().await;
+    }
+    attacks::merge(&h, pull.number, "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0").await;
+    h
+}
