@@ -146,3 +146,67 @@ async fn merged_p0_editing_the_policy(in_force: bool) -> common::harness::Harnes
     attacks::merge(&h, pull.number, "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0").await;
     h
 }
+
+// ---- A plain pull request on the head of a P0 never judged -----------------
+
+/// The author opens a plain pull request #10 (branch `feature/login`, no
+/// labels: not a hotfix) on the P0's head commit; its verdict, `neutral`,
+/// is the run's. The P0 #7 on the same commit is then opened, and its
+/// evaluation fails on every try (GitHub answers #7's timeline 502): the
+/// run shows #7's "could not evaluate" failure. The author edits #10's
+/// title: #10's not-a-hotfix verdict must not replace the failure of a P0
+/// that is open on the commit and was never judged; `neutral` passes a
+/// required check.
+///
+/// Reproduction: the placeholder over #10's `neutral` is named `pr:7`
+/// (`publish::unevaluated::plan`: "over anything else … names the failing
+/// pull request, `pr:N`"), and a not-a-hotfix verdict may replace any run
+/// named `pr:…` (`RunOwner::may_replace_shown`), so #10's `neutral`
+/// replaces the P0's only run with no approval at all.
+#[tokio::test]
+#[ignore = "finding: a plain pull request's neutral replaces the placeholder (pr:7) of a P0 never judged"]
+async fn a_plain_pull_requests_verdict_does_not_replace_the_placeholder_of_a_p0_never_judged() {
+    use common::harness::REPO;
+    let (h, pull) = attacks::p0().await;
+    let plain = common::twins::pull_on_the_head(&h, 10, "feature/login");
+    common::twins::add_with_the_fix(&h, &plain);
+    h.pull_request("opened", plain.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("neutral"),
+        "precondition: the plain pull request is not a hotfix: {}",
+        text_of(&run)
+    );
+    h.gh.fail_next(
+        "GET",
+        &format!("/issues/{}/timeline", pull.number),
+        502,
+        vec![],
+        1_000,
+    );
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("hotfix-guard could not evaluate this pull request"),
+        "precondition: the P0 was never judged: {text}"
+    );
+
+    h.gh.update_pull(REPO, plain.number, |p| {
+        p.title = "feat: tidy the login page".into()
+    });
+    h.pull_request("edited", plain.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "a plain pull request must not pass the P0 never judged: {text}"
+    );
+    assert!(
+        text.contains("could not evaluate"),
+        "the run still says the P0 could not be evaluated: {text}"
+    );
+}
