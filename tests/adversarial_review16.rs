@@ -90,7 +90,7 @@ async fn a_twins_success_does_not_replace_the_placeholder_of_a_p0_never_judged()
 #[tokio::test]
 #[ignore = "finding: a merged P0 that breaks the policy file on main never gets its follow-up (evaluate returns at the policy error before post_merge::run)"]
 async fn a_merged_p0_that_breaks_the_policy_file_still_gets_its_follow_up() {
-    let h = merged_p0_editing_the_policy(true).await;
+    let h = merged_p0_editing_the_policy(BROKEN, true).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
     assert!(sticky.contains("Post-incident review"), "{sticky}");
 }
@@ -100,20 +100,48 @@ async fn a_merged_p0_that_breaks_the_policy_file_still_gets_its_follow_up() {
 /// the difference above.
 #[tokio::test]
 async fn with_the_policy_on_main_still_readable_the_merged_p0_gets_its_follow_up() {
-    let h = merged_p0_editing_the_policy(false).await;
+    let h = merged_p0_editing_the_policy(BROKEN, false).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
     assert!(sticky.contains("Post-incident review"), "{sticky}");
 }
 
-/// The harness's P0 #7, editing the policy file into YAML that does not
-/// parse, approved by both roles (the check passes with the edit
-/// annotated: asserted), then merged by alice; with `in_force`, the merge
-/// made the file the policy on `main` and its `push` is delivered first.
-async fn merged_p0_editing_the_policy(in_force: bool) -> common::harness::Harness {
+/// Policy text that does not parse.
+const BROKEN: &str = "version: [\n";
+
+/// The variant with a valid edit: the same P0's change also drops P0's
+/// `follow_up` from the policy (the diff shows it; the pull request is not
+/// judged by its own policy, so the check is unchanged and passes on both
+/// roles' approvals). Once merged, that policy is in force: the merged P0,
+/// which owed a post-incident review under the policy that judged it, must
+/// still get it.
+///
+/// Reproduction: `post_merge::run` reads `severity.follow_up` from the
+/// policy loaded when the `closed` delivery is evaluated; after the `push`
+/// to `main` that is the author's edit, so no follow-up is opened and the
+/// sticky comment names none. Without the push first (the delivery order is
+/// GitHub's, not the app's) the same hotfix gets it.
+#[tokio::test]
+#[ignore = "finding: the post-merge steps of a P0 follow the policy its own merge put in force (a dropped follow_up opens no follow-up)"]
+async fn a_merged_p0_that_drops_its_follow_up_from_the_policy_still_gets_it() {
+    let loosened = common::harness::POLICY.replace(
+        "    follow_up: { title: Post-incident review, within: 24h }\n",
+        "",
+    );
+    assert_ne!(loosened, common::harness::POLICY);
+    let h = merged_p0_editing_the_policy(&loosened, true).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// The harness's P0 #7, its change also editing the policy file into
+/// `edited` (`BROKEN` gets an annotation; a valid edit none), approved by
+/// both roles (the check passes: asserted), then merged by alice; with
+/// `in_force`, the merge made the file the policy on `main` and its `push`
+/// is delivered first.
+async fn merged_p0_editing_the_policy(edited: &str, in_force: bool) -> common::harness::Harness {
     use common::harness::REPO;
     let (h, pull) = attacks::p0().await;
-    let broken = "version: [\n";
-    h.gh.set_file(REPO, &pull.head_sha, ".github/hotfix-policy.yml", broken);
+    h.gh.set_file(REPO, &pull.head_sha, ".github/hotfix-policy.yml", edited);
     h.gh.set_pull_files(
         REPO,
         pull.number,
@@ -132,12 +160,13 @@ async fn merged_p0_editing_the_policy(in_force: bool) -> common::harness::Harnes
         Some("success"),
         "precondition: the approved P0 passes, its policy edit annotated: {text}"
     );
-    assert!(
+    assert_eq!(
         !run.annotations.is_empty(),
-        "precondition: the policy edit is annotated: {text}"
+        edited == BROKEN,
+        "precondition: only the broken policy edit is annotated: {text}"
     );
     if in_force {
-        h.gh.set_file(REPO, "main", ".github/hotfix-policy.yml", broken);
+        h.gh.set_file(REPO, "main", ".github/hotfix-policy.yml", edited);
         let push =
             common::webhook::push_event(REPO, "refs/heads/main", &[".github/hotfix-policy.yml"], 1);
         h.deliver("push", &push).await;
