@@ -239,3 +239,52 @@ async fn a_plain_pull_requests_verdict_does_not_replace_the_placeholder_of_a_p0_
         "the run still says the P0 could not be evaluated: {text}"
     );
 }
+
+// ---- A P0 its author closed before any evaluation finished -----------------
+
+/// The author (erin, no write access) closes the P0 a writer (dana)
+/// labelled before any evaluation of it finished; every evaluation then
+/// fails after the labels are read (GitHub answers the version file's
+/// read 502 on every try: an outage, or any later read that keeps
+/// failing). The close
+/// is by someone who could not take the pull request out of the procedure,
+/// so the escalation must not be silenced: the deadline is watched from
+/// the designation as for an open pull request, and the sweep posts the
+/// escalation when it passes.
+///
+/// Reproduction: `early_watch::record` returns without recording for any
+/// closed pull request (`pull.state == "closed"`), whoever closed it; the
+/// full evaluation, which judges the close (`closer::judge`) and would keep
+/// the watch for a non-writer's close, never finishes. Nothing is watched,
+/// and no sweep ever posts the escalation. (Open, the same failing P0 is
+/// watched: `unreadable_head_files`; closed by its author with evaluations
+/// that succeed, it is escalated: `adversarial_review`.)
+#[tokio::test]
+#[ignore = "finding: the early watch skips every closed P0, so an author-closed P0 whose evaluations fail is never escalated"]
+async fn a_p0_closed_by_its_author_before_any_verdict_still_has_its_deadline_watched() {
+    use common::harness::REPO;
+    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
+        author: "erin".into(),
+        ..p0
+    })
+    .await;
+    h.gh.set_permission(REPO, "erin", "read");
+    h.gh.fail_next("GET", "/contents/VERSION", 502, vec![], 1_000);
+    h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
+    h.gh.add_state_event(REPO, pull.number, "closed", "erin", chrono::Utc::now());
+    h.pull_request("closed", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        text.contains("hotfix-guard could not evaluate this pull request"),
+        "precondition: every evaluation failed: {text}"
+    );
+    assert_eq!(
+        h.app.engine.watched().await,
+        1,
+        "the P0's deadline is watched though its author closed it: {text}"
+    );
+    h.clock.advance(chrono::Duration::minutes(125));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(attacks::escalations(&h, pull.number), 1, "{text}");
+}
