@@ -260,7 +260,6 @@ async fn a_plain_pull_requests_verdict_does_not_replace_the_placeholder_of_a_p0_
 /// watched: `unreadable_head_files`; closed by its author with evaluations
 /// that succeed, it is escalated: `adversarial_review`.)
 #[tokio::test]
-#[ignore = "finding: the early watch skips every closed P0, so an author-closed P0 whose evaluations fail is never escalated"]
 async fn a_p0_closed_by_its_author_before_any_verdict_still_has_its_deadline_watched() {
     use common::harness::REPO;
     let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
@@ -287,4 +286,38 @@ async fn a_p0_closed_by_its_author_before_any_verdict_still_has_its_deadline_wat
     h.clock.advance(chrono::Duration::minutes(125));
     assert_eq!(h.app.engine.sweep().await, 1, "{text}");
     assert_eq!(attacks::escalations(&h, pull.number), 1, "{text}");
+}
+
+/// The control: the same P0, its evaluations failing the same way, closed
+/// by alice (write access). The early watch records it too (it does not
+/// read who closed it), but the sweep judges the close from the timeline:
+/// a writer's close takes the pull request out of the procedure, so no
+/// escalation is posted and the watch is dropped.
+#[tokio::test]
+async fn a_p0_closed_by_a_writer_before_any_verdict_is_not_escalated() {
+    use common::harness::REPO;
+    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
+        author: "erin".into(),
+        ..p0
+    })
+    .await;
+    h.gh.set_permission(REPO, "erin", "read");
+    h.gh.fail_next("GET", "/contents/VERSION", 502, vec![], 1_000);
+    h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
+    h.gh.add_state_event(REPO, pull.number, "closed", "alice", chrono::Utc::now());
+    h.pull_request("closed", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        text.contains("hotfix-guard could not evaluate this pull request"),
+        "precondition: every evaluation failed: {text}"
+    );
+    h.clock.advance(chrono::Duration::minutes(125));
+    assert_eq!(h.app.engine.sweep().await, 0, "{text}");
+    assert_eq!(attacks::escalations(&h, pull.number), 0, "{text}");
+    assert_eq!(
+        h.app.engine.watched().await,
+        0,
+        "a writer's close ends the watch at the sweep"
+    );
 }
