@@ -30,7 +30,6 @@ use common::twins::{TWIN, approved_p2_twin, edit_the_twin};
 /// reads only `hotfix-pr:N`, not `pr:7`. The run on the P0's head shows
 /// `success` with no approval of the P0.
 #[tokio::test]
-#[ignore = "finding: a twin's success replaces the placeholder of a P0 that was never judged (pr:N names no unmet verdict)"]
 async fn a_twins_success_does_not_replace_the_placeholder_of_a_p0_never_judged() {
     let (h, pull) = attacks::p0().await;
     approved_p2_twin(&h, "dana");
@@ -193,7 +192,6 @@ async fn merged_p0_editing_the_policy(edited: &str, in_force: bool) -> common::h
 /// named `pr:…` (`RunOwner::may_replace_shown`), so #10's `neutral`
 /// replaces the P0's only run with no approval at all.
 #[tokio::test]
-#[ignore = "finding: a plain pull request's neutral replaces the placeholder (pr:7) of a P0 never judged"]
 async fn a_plain_pull_requests_verdict_does_not_replace_the_placeholder_of_a_p0_never_judged() {
     use common::harness::REPO;
     let (h, pull) = attacks::p0().await;
@@ -319,5 +317,155 @@ async fn a_p0_closed_by_a_writer_before_any_verdict_is_not_escalated() {
         h.app.engine.watched().await,
         0,
         "a writer's close ends the watch at the sweep"
+    );
+}
+
+// ---- The placeholder of a P0 never judged, laundered another way -----------
+
+/// The twin #9 is not approved yet: its `failure` is the run's. The P0 #7
+/// on the same commit is opened and its evaluation fails on every try: the
+/// run already shows a failure, so the placeholder keeps the twin's name
+/// (`hotfix-pr:9`) and says #7 could not be evaluated. bob then approves
+/// the twin and the author edits it: the twin's `success` must still be
+/// held back, since the P0 was never judged.
+///
+/// Checked that the test can fail: without the placeholder's record in
+/// `commit_verdicts` (`RunOwner::Unevaluated` recording nothing), the run
+/// names only the twin, nothing else is unmet, and the twin's `success`
+/// replaces it.
+#[tokio::test]
+async fn a_twin_cannot_launder_the_placeholder_of_a_p0_never_judged_through_its_own_failure() {
+    use common::fake_github::PullSeed;
+    use common::harness::REPO;
+    let (h, pull) = attacks::p0().await;
+    let twin = PullSeed {
+        labels: vec!["hotfix".into(), "P2".into()],
+        ..common::twins::pull_on_the_head(&h, TWIN, "hotfix/twin")
+    };
+    common::twins::add_with_the_fix(&h, &twin);
+    h.label_events_by(&twin, "dana");
+    h.pull_request("opened", TWIN).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        (run.conclusion.as_deref(), run.external_id.as_deref()),
+        (Some("failure"), Some("hotfix-pr:9")),
+        "precondition: the unapproved twin fails: {}",
+        text_of(&run)
+    );
+    h.gh.fail_next(
+        "GET",
+        &format!("/issues/{}/timeline", pull.number),
+        502,
+        vec![],
+        1_000,
+    );
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        text.contains("hotfix-guard could not evaluate this pull request"),
+        "precondition: the P0 was never judged: {text}"
+    );
+
+    h.gh.add_review(REPO, TWIN, "bob", "APPROVED", HEAD_SHA);
+    edit_the_twin(&h).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "the twin's approval must not pass the P0 never judged: {text}"
+    );
+    assert!(text.contains("could not evaluate"), "{text}");
+}
+
+/// The placeholder `pr:7` over the twin's `success`, as in the first test;
+/// then the store is lost (a replacement instance on a store of its own)
+/// and the author edits the twin. With no record, the run GitHub lists is
+/// all there is: its placeholder names #7, still open on the commit, so
+/// the twin's `success` is held back.
+///
+/// Checked that the test can fail: with `RunOwner::other_unmet` reading
+/// only `hotfix-pr:N` (not another pull request's placeholder), the
+/// twin's `success` replaces the placeholder.
+#[tokio::test]
+async fn with_the_store_lost_a_twins_success_still_does_not_replace_the_placeholder() {
+    let (h, pull) = attacks::p0().await;
+    approved_p2_twin(&h, "dana");
+    h.pull_request("opened", TWIN).await;
+    h.gh.fail_next(
+        "GET",
+        &format!("/issues/{}/timeline", pull.number),
+        502,
+        vec![],
+        1_000,
+    );
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        (run.conclusion.as_deref(), run.external_id.as_deref()),
+        (Some("failure"), Some("pr:7")),
+        "precondition: the placeholder names the P0: {}",
+        text_of(&run)
+    );
+
+    let replacement = common::harness::Harness::on_shared(&h).await;
+    edit_the_twin(&replacement).await;
+    let run = replacement.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("could not evaluate"), "{text}");
+}
+
+/// A plain pull request #10 (not a hotfix) on the twin's commit, whose
+/// evaluation fails on every try, holds the twin's `success` back only
+/// until it is judged: once GitHub answers again and #10 is evaluated
+/// (`neutral`, replacing its own placeholder), its record is removed, and
+/// the twin edited again passes.
+///
+/// Checked that the test can fail: with a not-a-hotfix verdict not
+/// removing its pull request's record, the twin stays held back.
+#[tokio::test]
+async fn a_plain_pull_requests_placeholder_holds_a_twin_back_only_until_it_is_judged() {
+    use common::harness::REPO;
+    let (h, _pull) = attacks::p0().await;
+    h.gh.update_pull(REPO, 7, |p| p.state = "closed".into());
+    approved_p2_twin(&h, "dana");
+    let plain = common::twins::pull_on_the_head(&h, 10, "feature/login");
+    common::twins::add_with_the_fix(&h, &plain);
+    h.pull_request("opened", TWIN).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+    h.gh.fail_next("GET", "/issues/10/timeline", 502, vec![], 1_000);
+    h.pull_request("opened", plain.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        (run.conclusion.as_deref(), run.external_id.as_deref()),
+        (Some("failure"), Some("pr:10")),
+        "precondition: #10's placeholder: {}",
+        text_of(&run)
+    );
+    edit_the_twin(&h).await;
+    assert_eq!(
+        h.check(HEAD_SHA).conclusion.as_deref(),
+        Some("failure"),
+        "held back while #10 is not judged"
+    );
+
+    assert!(h.gh.recover("/issues/10/timeline") > 0);
+    h.pull_request("edited", plain.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        (run.conclusion.as_deref(), run.external_id.as_deref()),
+        (Some("neutral"), Some("pr:10")),
+        "#10 judged: {}",
+        text_of(&run)
+    );
+    edit_the_twin(&h).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        (run.conclusion.as_deref(), run.external_id.as_deref()),
+        (Some("success"), Some("hotfix-pr:9")),
+        "{}",
+        text_of(&run)
     );
 }
