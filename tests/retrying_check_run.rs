@@ -380,3 +380,59 @@ async fn a_failing_commit_job_still_re_evaluates_the_hotfix_on_that_commit() {
     assert!(text.contains("ci/build"), "{text}");
     assert!(!text.contains("could not evaluate"), "{text}");
 }
+
+/// The P0 #7 shares its head with its author's approved P2 twin #9, which
+/// passes (`ci/build` green); #7's evaluation fails on every try, and its
+/// placeholder names it `pr:7`. GitHub answers #7's reads again; then
+/// `ci/build` turns red and the repository's commit job fails on every
+/// try. The P0 must still be evaluated in its own job: the store records
+/// it as never judged on that commit (`commit_verdicts`), though the run
+/// names no `hotfix-pr:N`.
+///
+/// Checked that the test can fail: without `route_failed_commits` reading
+/// `commit_verdicts`, the run keeps the placeholder ("could not
+/// evaluate", `pr:7`).
+#[tokio::test]
+async fn a_failing_commit_job_evaluates_the_pull_request_never_judged_on_that_commit() {
+    let policy = POLICY.replace(
+        "    follow_up: { title: Post-incident review, within: 24h }\n",
+        "    follow_up: { title: Post-incident review, within: 24h }\n    require_checks: [ci/build]\n",
+    );
+    assert_ne!(policy, POLICY);
+    let (h, pull) = common::attacks::p0_under(&policy).await;
+    h.gh.add_status(REPO, HEAD_SHA, "ci/build", "success", "ci-bot");
+    common::twins::approved_p2_twin(&h, "dana");
+    h.pull_request("opened", common::twins::TWIN).await;
+    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+    let timeline = format!("/issues/{}/timeline", pull.number);
+    h.gh.fail_next("GET", &timeline, 502, vec![], 1_000);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.external_id.as_deref(),
+        Some("pr:7"),
+        "precondition: the placeholder: {}",
+        text_of(&run)
+    );
+
+    assert!(h.gh.recover(&timeline) > 0);
+    h.gh.fail_next(
+        "GET",
+        &format!("/commits/{HEAD_SHA}/pulls"),
+        502,
+        vec![],
+        1_000,
+    );
+    h.gh.add_status(REPO, HEAD_SHA, "ci/build", "failure", "ci-bot");
+    assert_eq!(
+        h.deliver("status", &status_event(HEAD_SHA, "ci/build", "failure"))
+            .await,
+        axum::http::StatusCode::ACCEPTED
+    );
+    h.settle().await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(run.external_id.as_deref(), Some("hotfix-pr:7"), "{text}");
+    assert!(!text.contains("could not evaluate"), "{text}");
+}

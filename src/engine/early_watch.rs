@@ -49,14 +49,19 @@ impl Designated {
     }
 }
 
-/// Records the deadline the designation gives an open, unmerged hotfix
-/// whose severity (`in_force`, by its labels) is known, once the appliers'
+/// Records the deadline the designation gives an unmerged hotfix whose
+/// severity (`in_force`, by its labels) is known, once the appliers'
 /// write access is read (`GET /collaborators/{u}/permission`). Runs
 /// alongside the gather's step-2 reads, which need the same write access:
 /// the client's memo sends one request for both (single flight). Nothing
 /// is recorded, and no watch is ever forgotten here, for a pull request
-/// that is merged or closed, has no severity, or whose labels run no
-/// deadline.
+/// that is merged, has no severity, or whose labels run no deadline.
+///
+/// A closed pull request is watched too: who closed it is not read here,
+/// and a close by someone without write access keeps it escalating (the
+/// procedure). The sweep judges the close itself (`escalation::escalate`'s
+/// `closed_by_writer`, from the timeline) and stops at a writer's close;
+/// the full evaluation forgets the watch then too.
 ///
 /// Errors: GitHub's, reading a permission (the gather shares the same
 /// request and its error); the store's, recording the watch. Both are
@@ -73,7 +78,9 @@ pub(super) async fn record(
     let Some(in_force) = in_force else {
         return Ok(());
     };
-    if pull.is_merged() || pull.state == "closed" {
+    // Merged is final whoever merged it (only a writer can); closed is
+    // not: see above.
+    if pull.is_merged() {
         return Ok(());
     }
     let Some(watch) = watch_of(client, policy, in_force, pull, designated).await? else {

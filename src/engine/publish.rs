@@ -289,12 +289,40 @@ impl PublishCache {
         // `store::published`).
         let shown_now = stored.as_ref().and_then(|record| record.shows.clone());
         // Every hotfix verdict on the commit is kept, not only the run's
-        // last writer's: see the `success` arm below.
-        if let (RunOwner::Hotfix(n), Some(store)) = (&owner, &self.store) {
-            store
-                .record_commit_verdict(&key.0, head_sha, *n, output.conclusion, chrono::Utc::now())
-                .await
-                .map_err(|e| store_refused(&e))?;
+        // last writer's: see the `success` arm below. A pull request whose
+        // evaluation failed may be a hotfix never judged (a P0): its
+        // placeholder is kept as unmet too, whatever the run shows (a twin
+        // could otherwise overwrite the placeholder with its own verdict
+        // first, then pass); its own next verdict replaces the record, or
+        // removes it when it is not a hotfix.
+        if let Some(store) = &self.store {
+            let recorded = match owner {
+                RunOwner::Hotfix(n) => {
+                    store
+                        .record_commit_verdict(
+                            &key.0,
+                            head_sha,
+                            n,
+                            output.conclusion,
+                            chrono::Utc::now(),
+                        )
+                        .await
+                }
+                RunOwner::Unevaluated { number, .. } => {
+                    store
+                        .record_commit_verdict(
+                            &key.0,
+                            head_sha,
+                            number,
+                            crate::store::UNEVALUATED,
+                            chrono::Utc::now(),
+                        )
+                        .await
+                }
+                RunOwner::NotHotfix(n) => store.forget_commit_verdict(&key.0, head_sha, n).await,
+                RunOwner::Unclaimed | RunOwner::MergeBack(_) => Ok(()),
+            };
+            recorded.map_err(|e| store_refused(&e))?;
         }
         // For a placeholder: the owner it names, and what the run showed
         // as GitHub or the store said (see the `Unevaluated` arm).
@@ -361,8 +389,8 @@ impl PublishCache {
                     None => Vec::new(),
                 };
                 if let Some((Some(external_id), conclusion)) = &shows
-                    && let Some(other) = RunOwner::other_hotfix(external_id, *n)
-                    && conclusion.as_deref() != Some("success")
+                    && let Some(other) =
+                        RunOwner::other_unmet(external_id, conclusion.as_deref(), *n)
                     && !others.contains(&other)
                 {
                     others.push(other);
@@ -691,19 +719,36 @@ impl RunOwner {
 
     /// Whether this owner's verdict may replace what `run` shows: always,
     /// but for a not-a-hotfix verdict over another pull request's hotfix
-    /// verdict, over the direct-push audit's, or over an unowned run that
-    /// is not `neutral`.
+    /// verdict or "could not evaluate" placeholder, over the direct-push
+    /// audit's, or over an unowned run that is not `neutral`.
     fn may_replace(self, run: &crate::github::CheckRunInfo) -> bool {
         self.may_replace_shown(run.external_id.as_deref(), run.conclusion.as_deref())
     }
 
-    /// The number of the hotfix pull request whose verdict `external_id`
-    /// (`hotfix-pr:N`) names, when it is not `own`.
-    fn other_hotfix(external_id: &str, own: u64) -> Option<u64> {
-        external_id
+    /// The number of the pull request other than `own` whose unmet verdict
+    /// a run showing `external_id` and `conclusion` carries: another
+    /// hotfix's (`hotfix-pr:N`) not `success`, or another pull request's
+    /// "could not evaluate" placeholder (`pr:N` not `neutral`, see
+    /// [`RunOwner::placeholder_of`]).
+    fn other_unmet(external_id: &str, conclusion: Option<&str>, own: u64) -> Option<u64> {
+        let hotfix = external_id
             .strip_prefix("hotfix-pr:")
             .and_then(|n| n.parse().ok())
+            .filter(|_| conclusion != Some("success"));
+        hotfix
+            .or_else(|| RunOwner::placeholder_of(external_id, conclusion))
             .filter(|n| *n != own)
+    }
+
+    /// The pull request whose "could not evaluate" placeholder a run
+    /// showing `external_id` and `conclusion` is: named `pr:N` (see
+    /// `unevaluated::plan`) and not `neutral`, the only conclusion a
+    /// not-a-hotfix verdict has (`rules::verdict::not_a_hotfix`).
+    fn placeholder_of(external_id: &str, conclusion: Option<&str>) -> Option<u64> {
+        external_id
+            .strip_prefix("pr:")
+            .and_then(|n| n.parse().ok())
+            .filter(|_| conclusion != Some("neutral"))
     }
 
     /// [`RunOwner::may_replace`] for a run showing `external_id` and
@@ -714,6 +759,10 @@ impl RunOwner {
         };
         match external_id {
             Some(id) if id == format!("hotfix-pr:{n}") => true,
+            // Another pull request's placeholder: it may be a hotfix never
+            // judged (a P0 whose evaluation fails), and `neutral` would
+            // pass a required check over it. Its own verdict replaces it.
+            Some(id) if RunOwner::placeholder_of(id, conclusion).is_some_and(|m| m != n) => false,
             Some(id) if id.starts_with("pr:") => true,
             Some(_) => false,
             None => matches!(conclusion, None | Some("neutral")),

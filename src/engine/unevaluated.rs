@@ -68,7 +68,9 @@ impl Engine {
     /// requests are evaluated anyway, each in its own job: those the
     /// deliveries named (`check_run.pull_requests`, GitHub's) and those
     /// whose verdict the store records on one of the commits' runs
-    /// (`external_id` `hotfix-pr:N`, written by this app). A red CI run
+    /// (`external_id` `hotfix-pr:N`, written by this app), and those whose
+    /// verdict recorded on one of the commits is unmet or who were never
+    /// judged there (`commit_verdicts`). A red CI run
     /// must not leave the older `success` standing while the router that
     /// would re-evaluate the hotfix keeps failing (the audit of a push, or
     /// `GET /commits/{sha}/pulls`, say); and each of those evaluations,
@@ -92,6 +94,19 @@ impl Engine {
                 ),
                 Err(e) => {
                     tracing::warn!(error = %e, %sha, "cannot read whose verdict a commit's check run shows");
+                }
+            }
+            // Those with an unmet verdict recorded on the commit, and those
+            // never judged there (a placeholder names `pr:N`, not
+            // `hotfix-pr:N`): `commit_verdicts`.
+            match self
+                .store
+                .unmet_commit_verdicts(&key.repo, sha, crate::events::COMMITS_JOB)
+                .await
+            {
+                Ok(unmet) => numbers.extend(unmet),
+                Err(e) => {
+                    tracing::warn!(error = %e, %sha, "cannot read the unmet verdicts on a commit");
                 }
             }
         }

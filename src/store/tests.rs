@@ -674,6 +674,42 @@ async fn a_commits_unmet_hotfix_verdicts_are_those_of_the_other_pull_requests_no
     );
 }
 
+#[tokio::test]
+async fn forgetting_a_pull_requests_commit_verdict_removes_only_its_own() {
+    let store = scratch().await;
+    let now = Utc::now();
+    let repo = RepoName {
+        owner: "octo".into(),
+        name: "app".into(),
+    };
+    let sha = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
+    let other = "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2";
+    for (commit, number) in [(sha, 7), (sha, 10), (other, 10)] {
+        store
+            .record_commit_verdict(&repo, commit, number, super::UNEVALUATED, now)
+            .await
+            .expect("record");
+    }
+    store
+        .forget_commit_verdict(&repo, &sha.to_uppercase(), 10)
+        .await
+        .expect("forget");
+    assert_eq!(
+        store
+            .unmet_commit_verdicts(&repo, sha, 9)
+            .await
+            .expect("read"),
+        [7]
+    );
+    assert_eq!(
+        store
+            .unmet_commit_verdicts(&repo, other, 9)
+            .await
+            .expect("read"),
+        [10]
+    );
+}
+
 /// A job's pull request exactly as the version before `crate::pull::Pull`
 /// stored it (`serde_json::to_string` of the webhook type it kept): it
 /// must still load whole, not be dropped as unreadable and fetched again,

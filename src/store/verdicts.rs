@@ -4,11 +4,21 @@
 //! request's, so that a `success` is written on a shared head only when no
 //! other hotfix pull request still open on it has an unmet verdict (see
 //! `engine::publish`).
+//!
+//! A pull request whose evaluation failed has no verdict yet, but may be a
+//! hotfix: its "could not evaluate" placeholder records [`UNEVALUATED`]
+//! (unmet) until its own next verdict replaces the record, or, when it
+//! turns out not to be a hotfix, removes it ([`Store::forget_commit_verdict`]).
 
 use chrono::{DateTime, Utc};
 
 use super::{Store, StoreError, ms};
 use crate::events::RepoName;
+
+/// The recorded conclusion of a pull request whose evaluation failed
+/// (its "could not evaluate" placeholder): unmet, like any conclusion but
+/// `success`, until the pull request is judged.
+pub const UNEVALUATED: &str = "unevaluated";
 
 impl Store {
     /// Records `conclusion` (`success`, `failure`, …) as hotfix pull request
@@ -35,6 +45,28 @@ impl Store {
         .bind(i64::try_from(number).unwrap_or(i64::MAX))
         .bind(conclusion)
         .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes pull request `number`'s record on commit `sha` of `repo`:
+    /// it was judged not a hotfix there, so it holds no other pull
+    /// request's `success` back. Only that pull request's row is removed.
+    pub async fn forget_commit_verdict(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        number: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM commit_verdicts \
+             WHERE owner = $1 AND name = $2 AND sha = $3 AND number = $4",
+        )
+        .bind(repo.owner.to_lowercase())
+        .bind(repo.name.to_lowercase())
+        .bind(sha.to_lowercase())
+        .bind(i64::try_from(number).unwrap_or(i64::MAX))
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -28,6 +28,7 @@ mod in_flight;
 mod lag;
 mod lists;
 mod paging;
+mod recovery;
 mod routes;
 mod seeds;
 mod server;

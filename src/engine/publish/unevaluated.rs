@@ -15,6 +15,13 @@
 //!   placeholder names the failing pull request, `pr:N` unless the run
 //!   already names it: nothing unmet is hidden there, and its next verdict
 //!   replaces the placeholder.
+//!
+//! The pull request may be a hotfix never judged (a P0), so its
+//! placeholder holds other verdicts on the commit back until it is judged:
+//! the write records it as unmet in `commit_verdicts` (whatever the run
+//! shows), no other pull request's not-a-hotfix verdict replaces a `pr:N`
+//! run that is not `neutral`, and a hotfix `success` reads such a run as
+//! unmet (`RunOwner::may_replace_shown`, `RunOwner::other_unmet`).
 
 use super::Shows;
 
@@ -96,6 +103,26 @@ mod tests {
                 "{id:?} {conclusion:?}"
             );
         }
+    }
+
+    #[test]
+    fn another_pull_requests_placeholder_is_unmet_and_not_replaced_by_a_plain_verdict() {
+        use super::super::RunOwner;
+        let plain = RunOwner::NotHotfix(10);
+        assert!(!plain.may_replace_shown(Some("pr:7"), Some("failure")));
+        assert!(plain.may_replace_shown(Some("pr:10"), Some("failure")));
+        assert!(plain.may_replace_shown(Some("pr:9"), Some("neutral")));
+        assert_eq!(RunOwner::other_unmet("pr:7", Some("failure"), 9), Some(7));
+        assert_eq!(RunOwner::other_unmet("pr:7", Some("failure"), 7), None);
+        assert_eq!(RunOwner::other_unmet("pr:10", Some("neutral"), 9), None);
+        assert_eq!(
+            RunOwner::other_unmet("hotfix-pr:7", Some("failure"), 9),
+            Some(7)
+        );
+        assert_eq!(
+            RunOwner::other_unmet("hotfix-pr:7", Some("success"), 9),
+            None
+        );
     }
 
     #[test]
