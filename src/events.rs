@@ -153,6 +153,29 @@ pub struct Job {
 const DELIVERIES_KEPT: usize = 8;
 
 impl Job {
+    /// Full evaluations of the pull requests `numbers` of `key`'s
+    /// repository and installation, once each, in ascending order, never
+    /// the repository's commit job (`COMMITS_JOB`): what a commit job
+    /// queues for the pull requests it concerns.
+    pub fn full_evaluations(key: &PrKey, mut numbers: Vec<u64>) -> Vec<Job> {
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers.retain(|n| *n != COMMITS_JOB);
+        numbers
+            .into_iter()
+            .map(|number| Job {
+                key: PrKey {
+                    installation: key.installation,
+                    repo: key.repo.clone(),
+                    number,
+                },
+                pull: None,
+                trigger: Trigger::Full,
+                deliveries: Vec::new(),
+            })
+            .collect()
+    }
+
     /// Folds a later delivery for the same pull request into this job, so
     /// that a burst costs one evaluation that sees the final state.
     pub fn absorb(&mut self, later: Job) {

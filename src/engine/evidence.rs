@@ -141,7 +141,7 @@ impl super::Engine {
         key: &crate::events::PrKey,
         work: &crate::events::CommitWork,
     ) -> Result<super::Outcome, super::EngineError> {
-        use crate::events::{Job, PrKey, Trigger};
+        use crate::events::Job;
         let client = self.client(key).await?;
         let loaded = self.policy(&client).await?;
         let mut first_error: Option<super::EngineError> = None;
@@ -213,22 +213,7 @@ impl super::Engine {
                 }
             }
         }
-        numbers.sort_unstable();
-        numbers.dedup();
-        numbers.retain(|n| *n != crate::events::COMMITS_JOB);
-        let jobs: Vec<Job> = numbers
-            .iter()
-            .map(|number| Job {
-                key: PrKey {
-                    installation: key.installation,
-                    repo: key.repo.clone(),
-                    number: *number,
-                },
-                pull: None,
-                trigger: Trigger::Full,
-                deliveries: Vec::new(),
-            })
-            .collect();
+        let jobs = Job::full_evaluations(key, numbers);
         if !jobs.is_empty() {
             // Wall-clock times, as every job's; no capacity bound: these
             // pull requests were accepted once already, as this job.

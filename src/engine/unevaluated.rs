@@ -110,22 +110,7 @@ impl Engine {
                 }
             }
         }
-        numbers.sort_unstable();
-        numbers.dedup();
-        numbers.retain(|n| *n != crate::events::COMMITS_JOB);
-        let jobs: Vec<Job> = numbers
-            .iter()
-            .map(|number| Job {
-                key: PrKey {
-                    installation: key.installation,
-                    repo: key.repo.clone(),
-                    number: *number,
-                },
-                pull: None,
-                trigger: Trigger::Full,
-                deliveries: Vec::new(),
-            })
-            .collect();
+        let jobs = Job::full_evaluations(key, numbers);
         if jobs.is_empty() {
             return;
         }
