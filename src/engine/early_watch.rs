@@ -117,9 +117,7 @@ async fn watch_of(
     let Some(running) = rules::deadline::running(policy, &facts, in_force) else {
         return Ok(None);
     };
-    Ok(running.deadline.map(|deadline| Watch {
-        severity: running.severity.name.clone(),
-        started: running.since,
-        deadline,
-    }))
+    Ok(running
+        .deadline
+        .map(|deadline| Watch::of(running.severity, deadline)))
 }

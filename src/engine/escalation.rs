@@ -26,6 +26,24 @@ pub struct Watch {
     pub deadline: DateTime<Utc>,
 }
 
+impl Watch {
+    /// The watch of `severity`'s `deadline` (as `Verdict::running_deadline`
+    /// or `rules::deadline::running` gives it): it started the severity's
+    /// `deadline` duration before (the deadline itself when the policy
+    /// gives none).
+    pub fn of(severity: &crate::policy::Severity, deadline: DateTime<Utc>) -> Watch {
+        let limit = severity
+            .deadline
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .unwrap_or_default();
+        Watch {
+            severity: severity.name.clone(),
+            started: deadline - limit,
+            deadline,
+        }
+    }
+}
+
 /// The durable record of levels failed (the store is unreachable): the
 /// sweep retries later; nothing is posted without it.
 #[derive(Debug, thiserror::Error)]

@@ -434,15 +434,7 @@ impl Engine {
                     && (pull.state != "closed"
                         || closed.as_ref().is_some_and(|c| !c.stops_escalation())) =>
             {
-                let limit = severity
-                    .deadline
-                    .and_then(|d| chrono::Duration::from_std(d).ok())
-                    .unwrap_or_default();
-                let watch = escalation::Watch {
-                    severity: severity.name.clone(),
-                    started: deadline - limit,
-                    deadline,
-                };
+                let watch = escalation::Watch::of(severity, deadline);
                 self.store.watch_deadline(&job.key, &watch).await?;
                 // What the app's own comments say was posted, for the
                 // sweep, which then need not list them (never lowered).
