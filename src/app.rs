@@ -66,11 +66,14 @@ impl App {
         clock: Arc<dyn Clock>,
         notify: Arc<crate::notify::NotifyConfig>,
     ) -> anyhow::Result<App> {
-        let github = GitHubApp::new(&AppConfig {
-            api_url: config.api_url.clone(),
-            app_id: config.app_id,
-            private_key_pem: config.private_key.clone(),
-        })
+        let github = GitHubApp::with_options(
+            &AppConfig {
+                api_url: config.api_url.clone(),
+                app_id: config.app_id,
+                private_key_pem: config.private_key.clone(),
+            },
+            config.github.clone(),
+        )
         .context("cannot set up the GitHub client")?;
         let store = Store::connect(&config.database_url)
             .await

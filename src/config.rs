@@ -7,6 +7,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::recovery::RecoveryConfig;
+use crate::github::ClientOptions;
 use crate::server::limits::Limits;
 use crate::server::signature::WebhookSecrets;
 
@@ -149,6 +150,11 @@ pub struct ServeConfig {
     pub retry_backoff: Duration,
     /// What one request or connection may cost.
     pub limits: Limits,
+    /// Retries, timeouts and caches of the GitHub client. No environment
+    /// variable sets it: `serve` uses `ClientOptions::default()` (first
+    /// retry after 0.5–1 s, at most 4 attempts a call); tests shrink the
+    /// waits so an outage they stage costs milliseconds, not seconds.
+    pub github: ClientOptions,
 }
 
 /// One line naming what is wrong; `serve` prints it and exits non-zero.
@@ -223,6 +229,7 @@ impl ServeArgs {
             job_lease: self.job_lease.max(Duration::from_secs(1)),
             retry_backoff: self.retry_backoff,
             limits: self.limits.validate()?,
+            github: ClientOptions::default(),
         })
     }
 }

@@ -41,6 +41,7 @@ async fn config(gh: &FakeGitHub, limits: Limits) -> ServeConfig {
         job_lease: Duration::from_secs(30),
         retry_backoff: Duration::from_secs(1),
         limits,
+        github: Default::default(),
     }
 }
 

@@ -39,6 +39,7 @@ async fn config() -> ServeConfig {
         job_lease: Duration::from_secs(30),
         retry_backoff: Duration::from_secs(1),
         limits: Default::default(),
+        github: Default::default(),
     }
 }
 

@@ -239,13 +239,17 @@ pub(super) fn route(state: &mut State, cx: &Ctx, req: &Req<'_>) -> Reply {
                 .param("labels")
                 .map(|l| l.split(',').map(str::to_string).collect())
                 .unwrap_or_default();
+            let full_name = repo.full_name();
             let items = repo
                 .issues
                 .values()
                 .filter(|i| wanted.iter().all(|w| i.labels.contains(w)))
-                .map(|i| shapes::issue(cx, &repo.full_name(), i))
+                .map(|i| {
+                    let full_name = &full_name;
+                    lazy(move || shapes::issue(cx, full_name, i))
+                })
                 .collect();
-            paged(cx, req, items)
+            paged_shapes(cx, req, items)
         }),
         _ => super::evidence::route(state, cx, req, &segs).unwrap_or_else(Reply::not_found),
     }
