@@ -36,10 +36,10 @@ const OFF_SHA: &str = "o2o2o2o2o2o2o2o2o2o2o2o2o2o2o2o2o2o2o2o2";
 /// The P0, open on the commit again and never judged, must keep the run
 /// failing.
 ///
-/// Checked that the test can fail: with `unevaluated::plan` leaving the
-/// run as it is over a `success` (`Plan::Leave` for any shown run), the
-/// pushed-back P0's placeholder is never written and the run stays the
-/// twin's `success`.
+/// Checked that the test can fail: with `publish::still_on_head` answering
+/// `false` for every other pull request, the twin's last edit replaces the
+/// pushed-back P0's placeholder with `success` ("P2 hotfix: all
+/// requirements met").
 #[tokio::test]
 async fn a_p0_never_judged_pushed_off_and_back_does_not_leave_the_twins_success() {
     let (h, pull) = attacks::p0().await;
@@ -142,15 +142,21 @@ async fn p0_relabelled_by_triage(remove: bool) -> (Harness, PullSeed, Option<Str
 /// failing and its deadline must still run from dana's application, so the
 /// sweep past it posts the escalation.
 ///
-/// Checked that the test can fail: with `provenance::clock_start` answering
-/// `None` (no earlier writer's application counted), no deadline runs for
-/// the relabelled P0 and the sweep posts nothing.
+/// Two defences hold it, each alone enough: the removal does not count
+/// (`designation::held` keeps dana's `P0`, the check fails naming trina's
+/// removal, the clock runs from dana's application), and without it the
+/// deadline runs from a writer's earlier application
+/// (`provenance::clock_start`). Checked that the test can fail: with both
+/// `held` answering nothing and `clock_start` answering `None`, no
+/// deadline runs and the sweep posts nothing (either mutation alone: the
+/// test still passes).
 #[tokio::test]
 async fn a_triage_user_swapping_the_writers_p0_label_for_its_twin_label_does_not_silence_the_escalation()
  {
     let (h, pull, conclusion, text) = p0_relabelled_by_triage(true).await;
     assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(text.contains("P0"), "{text}");
+    // "`P0` removed by @trina, who lacks write access" (her removal held).
+    assert!(text.contains("@trina, who lacks write access"), "{text}");
     h.clock.set(pull.created_at + Duration::minutes(125));
     assert_eq!(h.app.engine.sweep().await, 1, "{text}");
     assert_eq!(attacks::escalations(&h, pull.number), 1, "{text}");
@@ -267,7 +273,7 @@ async fn approved_then_retargeted_while(churn: bool) -> (Option<String>, String)
 /// one, the run is `success`.
 #[tokio::test]
 async fn reviews_before_a_retarget_away_and_back_stay_stale_when_the_author_unsettles_the_timeline()
- {
+{
     let (conclusion, text) = approved_then_retargeted_while(true).await;
     assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
     assert!(text.contains(UNSETTLED), "{text}");
