@@ -295,3 +295,171 @@ async fn without_the_churn_reviews_before_a_retarget_away_and_back_are_stale() {
         "{text}"
     );
 }
+
+// ---- A triage user's label removal while the author unsettles the timeline -
+
+/// The P0 (labels by dana, a writer), opened unapproved, its timeline
+/// padded by the author. trina (triage) removes `hotfix` and `P0` ten
+/// minutes after the opening while, with `churn`, the author deletes a
+/// padding comment at every timeline read of that evaluation. Answers the
+/// harness, the pull request, the run's conclusion and text.
+async fn labels_removed_by_triage_while(
+    churn: bool,
+) -> (Harness, PullSeed, Option<String>, String) {
+    let (h, pull) = attacks::p0().await;
+    let t0 = pull.created_at;
+    let padding = pad_timeline(&h, &pull);
+    h.pull_request("opened", pull.number).await;
+    for label in ["hotfix", "P0"] {
+        h.gh.add_label_event(
+            REPO,
+            pull.number,
+            label,
+            "trina",
+            false,
+            t0 + Duration::minutes(10),
+        );
+    }
+    h.gh.set_labels(REPO, pull.number, &[]);
+    h.clock.set(t0 + Duration::minutes(10));
+    while_the_author_deletes(&h, &pull, &padding, churn, async {
+        attacks::label_delivery(&h, pull.number, "unlabeled", "P0").await;
+    })
+    .await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    (h, pull, run.conclusion, text)
+}
+
+/// The author forces the unsettled read (label events then come from the
+/// issue events list) in the evaluation of a triage user's removal of both
+/// hotfix labels: the removal must still not count (the check fails and
+/// names it), and the P0's deadline must still be escalated.
+///
+/// Checked that the test can fail: with `gather::designation` not copying
+/// the events list's `label_events` into the timeline it reads like a cut
+/// one, the pull request is judged not a hotfix (`neutral`) and nothing is
+/// escalated.
+#[tokio::test]
+async fn a_triage_users_label_removal_read_from_an_unsettled_timeline_still_does_not_count() {
+    let (h, pull, conclusion, text) = labels_removed_by_triage_while(true).await;
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains(UNSETTLED), "{text}");
+    assert!(
+        text.contains("`P0` was removed by @trina") && text.contains("they still apply"),
+        "{text}"
+    );
+    h.clock.set(pull.created_at + Duration::minutes(125));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(attacks::escalations(&h, pull.number), 1, "{text}");
+}
+
+/// The control: the same removal on a timeline left alone is held the
+/// same way.
+#[tokio::test]
+async fn without_the_churn_a_triage_users_label_removal_does_not_count() {
+    let (h, pull, conclusion, text) = labels_removed_by_triage_while(false).await;
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(!text.contains(UNSETTLED), "{text}");
+    assert!(
+        text.contains("`P0` was removed by @trina") && text.contains("they still apply"),
+        "{text}"
+    );
+    h.clock.set(pull.created_at + Duration::minutes(125));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(attacks::escalations(&h, pull.number), 1, "{text}");
+}
+
+// ---- A change request appended on the last page while it is read ----------
+
+/// The P0 approved by both roles by review (`success`: asserted), its
+/// timeline padded by the author to two pages. The author edits the title;
+/// while that evaluation reads the timeline (each page answered 40 ms
+/// late), once the last page was first read, alice (engineering lead)
+/// requests changes: her review is appended after the items read (the
+/// verification accepts it as an append and the evaluation keeps the first
+/// pass), and its `pull_request_review` delivery arrives while the
+/// evaluation is in flight. Answers the run's conclusion and text once all
+/// is settled.
+async fn change_request_appended_during_the_read() -> (Option<String>, String) {
+    let (h, pull) = attacks::p0().await;
+    let _padding = pad_timeline(&h, &pull);
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: the approved P0 passes: {}",
+        text_of(&run)
+    );
+    let timeline = format!("/issues/{}/timeline", pull.number);
+    h.gh.delay_next(
+        "GET",
+        &timeline,
+        std::time::Duration::from_millis(40),
+        10_000,
+    );
+    let before = h.gh.count("GET", &timeline);
+    let edit = async {
+        h.gh.update_pull(REPO, pull.number, |p| {
+            p.title = "fix: stop the login loop, again".into()
+        });
+        h.pull_request("edited", pull.number).await;
+    };
+    let appended = async {
+        for _ in 0..5_000 {
+            // Page 1 and page 2 asked for: the first pass is in hand.
+            if h.gh.count("GET", &timeline) >= before + 2 {
+                let at = chrono::Utc::now();
+                let id = h.gh.add_review_at(
+                    REPO,
+                    pull.number,
+                    "alice",
+                    "CHANGES_REQUESTED",
+                    HEAD_SHA,
+                    at,
+                );
+                let spec = common::webhook::PrSpec::from_seed(
+                    REPO,
+                    &h.gh.pull(REPO, pull.number).expect("pull"),
+                    1,
+                );
+                let review = common::webhook::ReviewSpec {
+                    id,
+                    user: "alice".into(),
+                    state: "changes_requested".into(),
+                    commit_id: HEAD_SHA.into(),
+                    body: None,
+                    submitted_at: at,
+                };
+                let payload = common::webhook::review_event("submitted", &spec, &review);
+                h.deliver("pull_request_review", &payload).await;
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        false
+    };
+    let ((), timed) = tokio::join!(edit, appended);
+    assert!(timed, "alice's review landed during the read");
+    h.settle().await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    (run.conclusion, text)
+}
+
+/// An append is "no change" to a list being read, so the evaluation in
+/// flight judges without alice's change request: the app must still end
+/// on it (her review's own delivery runs the pull request's evaluation
+/// once more after the one in flight).
+///
+/// Checked that the test can fail: with `Store::complete` deleting the job
+/// whatever was folded into it since the claim (the delivery that arrived
+/// during the evaluation dropped), the run stays `success`.
+#[tokio::test]
+async fn a_change_request_appended_while_the_timeline_is_read_still_blocks() {
+    let (conclusion, text) = change_request_appended_during_the_read().await;
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("changes requested by @alice"), "{text}");
+}
