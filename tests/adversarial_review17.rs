@@ -409,9 +409,12 @@ async fn change_request_appended_during_the_read() -> (Option<String>, String) {
     };
     let appended = async {
         for _ in 0..5_000 {
-            // Page 1 and page 2 asked for: the first pass is in hand.
-            if h.gh.count("GET", &timeline) >= before + 2 {
-                let at = chrono::Utc::now();
+            // Pages 1 and 2 read, page 1 asked for again (verifying):
+            // the first pass is in hand and page 2 is yet to be verified.
+            if h.gh.count("GET", &timeline) >= before + 3 {
+                // After every item listed (the padding is a minute past
+                // the opening): appended at the end of the timeline.
+                let at = pull.created_at + Duration::minutes(5);
                 let id = h.gh.add_review_at(
                     REPO,
                     pull.number,
@@ -455,8 +458,10 @@ async fn change_request_appended_during_the_read() -> (Option<String>, String) {
 /// once more after the one in flight).
 ///
 /// Checked that the test can fail: with `Store::complete` deleting the job
-/// whatever was folded into it since the claim (the delivery that arrived
-/// during the evaluation dropped), the run stays `success`.
+/// whatever was folded into it since the claim (`version >= $6`: the
+/// delivery that arrived during the evaluation dropped), the run stays
+/// `success`; so it does without the review's delivery (the evaluation in
+/// flight kept its first pass, without the appended review, as designed).
 #[tokio::test]
 async fn a_change_request_appended_while_the_timeline_is_read_still_blocks() {
     let (conclusion, text) = change_request_appended_during_the_read().await;
