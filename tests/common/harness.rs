@@ -124,7 +124,7 @@ impl Harness {
             debounce: Duration::ZERO,
             database_url: database_url.clone(),
             job_lease: Duration::from_secs(30),
-            retry_backoff: Duration::from_millis(50),
+            retry_backoff: Duration::from_millis(10),
             limits: Default::default(),
             github: fast_retries(),
         };
