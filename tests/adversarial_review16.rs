@@ -87,7 +87,6 @@ async fn a_twins_success_does_not_replace_the_placeholder_of_a_p0_never_judged()
 /// merge-back, no tag, for this hotfix ever (nothing re-runs the post-merge
 /// steps once the policy is fixed by a later push).
 #[tokio::test]
-#[ignore = "finding: a merged P0 that breaks the policy file on main never gets its follow-up (evaluate returns at the policy error before post_merge::run)"]
 async fn a_merged_p0_that_breaks_the_policy_file_still_gets_its_follow_up() {
     let h = merged_p0_editing_the_policy(BROKEN, true).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
@@ -120,7 +119,6 @@ const BROKEN: &str = "version: [\n";
 /// sticky comment names none. Without the push first (the delivery order is
 /// GitHub's, not the app's) the same hotfix gets it.
 #[tokio::test]
-#[ignore = "finding: the post-merge steps of a P0 follow the policy its own merge put in force (a dropped follow_up opens no follow-up)"]
 async fn a_merged_p0_that_drops_its_follow_up_from_the_policy_still_gets_it() {
     let loosened = common::harness::POLICY.replace(
         "    follow_up: { title: Post-incident review, within: 24h }\n",
@@ -165,15 +163,30 @@ async fn merged_p0_editing_the_policy(edited: &str, in_force: bool) -> common::h
         "precondition: only the broken policy edit is annotated: {text}"
     );
     if in_force {
+        // The merge moves `main` to its merge commit, which carries the
+        // author's file; the base commit keeps the policy it had (the
+        // fake keys the seeded file by the branch name, so it is pinned at
+        // the base commit before the branch moves).
+        h.gh.set_file(
+            REPO,
+            common::harness::BASE_SHA,
+            ".github/hotfix-policy.yml",
+            common::harness::POLICY,
+        );
+        h.gh.set_branch(REPO, "main", MERGE_SHA);
+        h.gh.set_file(REPO, MERGE_SHA, ".github/hotfix-policy.yml", edited);
         h.gh.set_file(REPO, "main", ".github/hotfix-policy.yml", edited);
         let push =
             common::webhook::push_event(REPO, "refs/heads/main", &[".github/hotfix-policy.yml"], 1);
         h.deliver("push", &push).await;
         h.settle().await;
     }
-    attacks::merge(&h, pull.number, "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0").await;
+    attacks::merge(&h, pull.number, MERGE_SHA).await;
     h
 }
+
+/// The merge commit of the P0 above.
+const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
 
 // ---- A plain pull request on the head of a P0 never judged -----------------
 
