@@ -188,6 +188,110 @@ async fn merged_p0_editing_the_policy(edited: &str, in_force: bool) -> common::h
 /// The merge commit of the P0 above.
 const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
 
+/// The repository has no policy file of its own: the organisation's
+/// `.github` repository's judges it. The P0's change adds
+/// `.github/hotfix-policy.yml` without P0's `follow_up` (a new file on the
+/// diff, not a requirement; the check passes on both roles' approvals).
+/// Once merged, the repository's own file is the policy in force; the
+/// merged P0 is judged by what judged it before its merge (no file at its
+/// base commit: the organisation's), and gets its follow-up.
+#[tokio::test]
+async fn a_merged_p0_that_adds_a_looser_policy_file_still_gets_its_follow_up() {
+    use common::harness::{POLICY, POLICY_PATH, REPO};
+    let loosened = POLICY.replace(
+        "    follow_up: { title: Post-incident review, within: 24h }\n",
+        "",
+    );
+    let (h, pull) = attacks::p0().await;
+    h.gh.remove_file(REPO, "main", POLICY_PATH);
+    h.gh.set_file("octo/.github", "main", POLICY_PATH, POLICY);
+    h.gh.set_file(REPO, &pull.head_sha, POLICY_PATH, &loosened);
+    h.gh.set_pull_files(
+        REPO,
+        pull.number,
+        [
+            ("src/fix.rs", 3, 1),
+            ("VERSION", 1, 1),
+            (POLICY_PATH, 40, 0),
+        ],
+    );
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: the approved P0 passes under the organisation's policy: {text}"
+    );
+    assert!(
+        text.contains("using the organisation's policy from its `.github` repository"),
+        "precondition: judged by the organisation's policy: {text}"
+    );
+    // The merge: `main` moves to the merge commit, which has the file.
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &loosened);
+    h.gh.set_file(REPO, "main", POLICY_PATH, &loosened);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    attacks::merge(&h, pull.number, MERGE_SHA).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// A writer broke the policy on `main` before the P0 merged (the P0 never
+/// passed: its run was the policy error), then fixed it after the merge.
+/// The merged P0 is judged by the policy before its merge, which does not
+/// parse: the run fails closed as before, and says that the after-merge
+/// steps are not taken and must be taken by hand (never silent), rather
+/// than taking them under a policy written after the merge.
+#[tokio::test]
+async fn a_merged_p0_whose_policy_was_broken_before_its_merge_says_its_steps_are_not_taken() {
+    use common::harness::{BASE_SHA, POLICY, POLICY_PATH, REPO};
+    let (h, pull) = attacks::p0().await;
+    h.gh.set_file(REPO, "main", POLICY_PATH, BROKEN);
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.title.as_deref(),
+        Some("hotfix-policy.yml is invalid"),
+        "precondition: {}",
+        text_of(&run)
+    );
+    // Merged on the broken policy; a writer's fix lands on `main` after.
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, BROKEN);
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
+    h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    attacks::merge(&h, pull.number, MERGE_SHA).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(
+        run.title.as_deref(),
+        Some("hotfix-policy.yml is invalid"),
+        "{text}"
+    );
+    assert!(
+        text.contains("This pull request was merged into `main`")
+            && text.contains("its base commit `b0b0b0b`")
+            && text.contains(
+                "hotfix-guard takes none of a hotfix's after-merge steps for this pull request (follow-up issue, merge-back, release tag)"
+            )
+            && text.contains("take them by hand"),
+        "{text}"
+    );
+    assert!(
+        h.gh.issues(REPO).is_empty(),
+        "no follow-up under a policy written after the merge"
+    );
+}
+
 // ---- A plain pull request on the head of a P0 never judged -----------------
 
 /// The author opens a plain pull request #10 (branch `feature/login`, no
