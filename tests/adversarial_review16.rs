@@ -188,6 +188,41 @@ async fn merged_p0_editing_the_policy(edited: &str, in_force: bool) -> common::h
 /// The merge commit of the P0 above.
 const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
 
+/// The policy before a merge is read once per base commit: a commit never
+/// changes, so a second evaluation of the merged P0 (a redelivery, a
+/// re-run) reads it from the cache, whatever pushes changed the policy
+/// generation since.
+#[tokio::test]
+async fn the_policy_before_a_merge_is_read_once_per_base_commit() {
+    use common::harness::{BASE_SHA, REPO};
+    let loosened = common::harness::POLICY.replace(
+        "    follow_up: { title: Post-incident review, within: 24h }\n",
+        "",
+    );
+    let h = merged_p0_editing_the_policy(&loosened, true).await;
+    let at_base = |h: &common::harness::Harness| {
+        h.gh.requests()
+            .iter()
+            .filter(|r| {
+                r.method == "GET"
+                    && r.path.ends_with("/contents/.github/hotfix-policy.yml")
+                    && r.query.contains(&format!("ref={BASE_SHA}"))
+            })
+            .count()
+    };
+    assert_eq!(
+        at_base(&h),
+        1,
+        "read once at the merge: {:#?}",
+        h.gh.requests()
+    );
+    h.gh.clear_requests();
+    h.pull_request("closed", 7).await;
+    println!("merged P0, a second evaluation: {} calls", h.gh.api_calls());
+    assert_eq!(at_base(&h), 0, "not read again: {:#?}", h.gh.requests());
+    attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+}
+
 /// The repository has no policy file of its own: the organisation's
 /// `.github` repository's judges it. The P0's change adds
 /// `.github/hotfix-policy.yml` without P0's `follow_up` (a new file on the
