@@ -194,7 +194,7 @@ const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
 /// generation since.
 #[tokio::test]
 async fn the_policy_before_a_merge_is_read_once_per_base_commit() {
-    use common::harness::{BASE_SHA, REPO};
+    use common::harness::BASE_SHA;
     let loosened = common::harness::POLICY.replace(
         "    follow_up: { title: Post-incident review, within: 24h }\n",
         "",
