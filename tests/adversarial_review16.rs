@@ -86,6 +86,10 @@ async fn a_twins_success_does_not_replace_the_placeholder_of_a_p0_never_judged()
 /// the policy-error run, before `post_merge::run`: no follow-up, no
 /// merge-back, no tag, for this hotfix ever (nothing re-runs the post-merge
 /// steps once the policy is fixed by a later push).
+///
+/// Fixed: a pull request merged into the default branch is judged by the
+/// policy before its own merge, the file at its `base.sha`
+/// (`engine::merged`).
 #[tokio::test]
 async fn a_merged_p0_that_breaks_the_policy_file_still_gets_its_follow_up() {
     let h = merged_p0_editing_the_policy(BROKEN, true).await;
@@ -118,6 +122,8 @@ const BROKEN: &str = "version: [\n";
 /// to `main` that is the author's edit, so no follow-up is opened and the
 /// sticky comment names none. Without the push first (the delivery order is
 /// GitHub's, not the app's) the same hotfix gets it.
+///
+/// Fixed as above: the policy at the pull request's `base.sha` judges it.
 #[tokio::test]
 async fn a_merged_p0_that_drops_its_follow_up_from_the_policy_still_gets_it() {
     let loosened = common::harness::POLICY.replace(
