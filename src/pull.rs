@@ -144,4 +144,9 @@ pub struct GitRef {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct RepoFullName {
     pub full_name: String,
+    /// The repository's `default_branch` as GitHub sent it with the pull
+    /// request's end (`base.repo.default_branch`); `None` when absent or
+    /// empty. Which branch a merge changes the policy in force on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_branch: Option<String>,
 }

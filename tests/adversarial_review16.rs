@@ -86,8 +86,11 @@ async fn a_twins_success_does_not_replace_the_placeholder_of_a_p0_never_judged()
 /// the policy-error run, before `post_merge::run`: no follow-up, no
 /// merge-back, no tag, for this hotfix ever (nothing re-runs the post-merge
 /// steps once the policy is fixed by a later push).
+///
+/// Fixed: a pull request merged into the default branch is judged by the
+/// policy before its own merge, the file at its `base.sha`
+/// (`engine::merged`).
 #[tokio::test]
-#[ignore = "finding: a merged P0 that breaks the policy file on main never gets its follow-up (evaluate returns at the policy error before post_merge::run)"]
 async fn a_merged_p0_that_breaks_the_policy_file_still_gets_its_follow_up() {
     let h = merged_p0_editing_the_policy(BROKEN, true).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
@@ -119,8 +122,9 @@ const BROKEN: &str = "version: [\n";
 /// to `main` that is the author's edit, so no follow-up is opened and the
 /// sticky comment names none. Without the push first (the delivery order is
 /// GitHub's, not the app's) the same hotfix gets it.
+///
+/// Fixed as above: the policy at the pull request's `base.sha` judges it.
 #[tokio::test]
-#[ignore = "finding: the post-merge steps of a P0 follow the policy its own merge put in force (a dropped follow_up opens no follow-up)"]
 async fn a_merged_p0_that_drops_its_follow_up_from_the_policy_still_gets_it() {
     let loosened = common::harness::POLICY.replace(
         "    follow_up: { title: Post-incident review, within: 24h }\n",
@@ -165,14 +169,168 @@ async fn merged_p0_editing_the_policy(edited: &str, in_force: bool) -> common::h
         "precondition: only the broken policy edit is annotated: {text}"
     );
     if in_force {
+        // The merge moves `main` to its merge commit, which carries the
+        // author's file; the base commit keeps the policy it had (the
+        // fake keys the seeded file by the branch name, so it is pinned at
+        // the base commit before the branch moves).
+        h.gh.set_file(
+            REPO,
+            common::harness::BASE_SHA,
+            ".github/hotfix-policy.yml",
+            common::harness::POLICY,
+        );
+        h.gh.set_branch(REPO, "main", MERGE_SHA);
+        h.gh.set_file(REPO, MERGE_SHA, ".github/hotfix-policy.yml", edited);
         h.gh.set_file(REPO, "main", ".github/hotfix-policy.yml", edited);
         let push =
             common::webhook::push_event(REPO, "refs/heads/main", &[".github/hotfix-policy.yml"], 1);
         h.deliver("push", &push).await;
         h.settle().await;
     }
-    attacks::merge(&h, pull.number, "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0").await;
+    attacks::merge(&h, pull.number, MERGE_SHA).await;
     h
+}
+
+/// The merge commit of the P0 above.
+const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
+
+/// The policy before a merge is read once per base commit: a commit never
+/// changes, so a second evaluation of the merged P0 (a redelivery, a
+/// re-run) reads it from the cache, whatever pushes changed the policy
+/// generation since.
+#[tokio::test]
+async fn the_policy_before_a_merge_is_read_once_per_base_commit() {
+    use common::harness::BASE_SHA;
+    let loosened = common::harness::POLICY.replace(
+        "    follow_up: { title: Post-incident review, within: 24h }\n",
+        "",
+    );
+    let h = merged_p0_editing_the_policy(&loosened, true).await;
+    let at_base = |h: &common::harness::Harness| {
+        h.gh.requests()
+            .iter()
+            .filter(|r| {
+                r.method == "GET"
+                    && r.path.ends_with("/contents/.github/hotfix-policy.yml")
+                    && r.query.contains(&format!("ref={BASE_SHA}"))
+            })
+            .count()
+    };
+    assert_eq!(
+        at_base(&h),
+        1,
+        "read once at the merge: {:#?}",
+        h.gh.requests()
+    );
+    h.gh.clear_requests();
+    h.pull_request("closed", 7).await;
+    println!("merged P0, a second evaluation: {} calls", h.gh.api_calls());
+    assert_eq!(at_base(&h), 0, "not read again: {:#?}", h.gh.requests());
+    attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+}
+
+/// The repository has no policy file of its own: the organisation's
+/// `.github` repository's judges it. The P0's change adds
+/// `.github/hotfix-policy.yml` without P0's `follow_up` (a new file on the
+/// diff, not a requirement; the check passes on both roles' approvals).
+/// Once merged, the repository's own file is the policy in force; the
+/// merged P0 is judged by what judged it before its merge (no file at its
+/// base commit: the organisation's), and gets its follow-up.
+#[tokio::test]
+async fn a_merged_p0_that_adds_a_looser_policy_file_still_gets_its_follow_up() {
+    use common::harness::{POLICY, POLICY_PATH, REPO};
+    let loosened = POLICY.replace(
+        "    follow_up: { title: Post-incident review, within: 24h }\n",
+        "",
+    );
+    let (h, pull) = attacks::p0().await;
+    h.gh.remove_file(REPO, "main", POLICY_PATH);
+    h.gh.set_file("octo/.github", "main", POLICY_PATH, POLICY);
+    h.gh.set_file(REPO, &pull.head_sha, POLICY_PATH, &loosened);
+    h.gh.set_pull_files(
+        REPO,
+        pull.number,
+        [
+            ("src/fix.rs", 3, 1),
+            ("VERSION", 1, 1),
+            (POLICY_PATH, 40, 0),
+        ],
+    );
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: the approved P0 passes under the organisation's policy: {text}"
+    );
+    assert!(
+        text.contains("using the organisation's policy from its `.github` repository"),
+        "precondition: judged by the organisation's policy: {text}"
+    );
+    // The merge: `main` moves to the merge commit, which has the file.
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &loosened);
+    h.gh.set_file(REPO, "main", POLICY_PATH, &loosened);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    attacks::merge(&h, pull.number, MERGE_SHA).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// A writer broke the policy on `main` before the P0 merged (the P0 never
+/// passed: its run was the policy error), then fixed it after the merge.
+/// The merged P0 is judged by the policy before its merge, which does not
+/// parse: the run fails closed as before, and says that the after-merge
+/// steps are not taken and must be taken by hand (never silent), rather
+/// than taking them under a policy written after the merge.
+#[tokio::test]
+async fn a_merged_p0_whose_policy_was_broken_before_its_merge_says_its_steps_are_not_taken() {
+    use common::harness::{BASE_SHA, POLICY, POLICY_PATH, REPO};
+    let (h, pull) = attacks::p0().await;
+    h.gh.set_file(REPO, "main", POLICY_PATH, BROKEN);
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.title.as_deref(),
+        Some("hotfix-policy.yml is invalid"),
+        "precondition: {}",
+        text_of(&run)
+    );
+    // Merged on the broken policy; a writer's fix lands on `main` after.
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, BROKEN);
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
+    h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    attacks::merge(&h, pull.number, MERGE_SHA).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(
+        run.title.as_deref(),
+        Some("hotfix-policy.yml is invalid"),
+        "{text}"
+    );
+    assert!(
+        text.contains("This pull request was merged into `main`")
+            && text.contains("its base commit `b0b0b0b`")
+            && text.contains(
+                "hotfix-guard takes none of a hotfix's after-merge steps for this pull request (follow-up issue, merge-back, release tag)"
+            )
+            && text.contains("take them by hand"),
+        "{text}"
+    );
+    assert!(
+        h.gh.issues(REPO).is_empty(),
+        "no follow-up under a policy written after the merge"
+    );
 }
 
 // ---- A plain pull request on the head of a P0 never judged -----------------

@@ -13,6 +13,7 @@ pub mod escalation;
 mod evidence;
 mod gather;
 mod lock;
+mod merged;
 mod moment;
 mod policy_cache;
 pub mod post_merge;
@@ -206,7 +207,7 @@ impl Engine {
             return Ok(Outcome::Routed { pulls: 0 });
         }
         let client = self.client(&job.key).await?;
-        let loaded = self.policy(&client).await?;
+        let mut loaded = self.policy(&client).await?;
         if let (Trigger::Comment { body }, Ok(policy)) = (&job.trigger, &loaded.policy)
             && !rules::is_command(&policy.approvals.command, body)
         {
@@ -217,15 +218,42 @@ impl Engine {
         // overtaken by a `synchronize`) carries an old head, old labels, an
         // old base or state, and a verdict on it would be written on a
         // commit that is no longer the head.
+        // The timeline (who set or removed which label decides whether the
+        // pull request is still a hotfix) and the changed files (whether it
+        // edits the policy) are read by every evaluation: together with the
+        // pull request. With the policy in force unreadable, only the pull
+        // request (its head, and whether it was merged).
+        let (pull, first) = match &loaded.policy {
+            Ok(_) => {
+                let (pull, first) = gather::first_reads(&client, job.key.number).await?;
+                (pull, Some(first))
+            }
+            Err(_) => (client.get_pull(job.key.number).await?, None),
+        };
+        // Merged into the default branch: judged whole by the policy before
+        // its own merge, which its author's edit cannot have written
+        // (`merged`); one read more, for merged pull requests only.
+        let before_merge = merged::policy_before_merge(&self.policies, &client, &pull).await?;
+        if let Some(before) = &before_merge {
+            loaded = before.loaded.clone();
+        }
         let policy = match &loaded.policy {
             Ok(policy) => policy,
             Err(errors) => {
-                let pull = client.get_pull(job.key.number).await?;
                 let lines: Vec<(usize, usize, String)> = errors
                     .iter()
                     .map(|e| (e.line, e.column, e.message.clone()))
                     .collect();
-                let output = report::policy_error_output(&loaded.shown_path, &lines);
+                let mut output = report::policy_error_output(&loaded.shown_path, &lines);
+                // Failing closed must not hide what a merged hotfix owes.
+                if let Some(before) = &before_merge {
+                    output
+                        .summary
+                        .push_str(&report::post_merge::unreadable_policy_before_merge(
+                            &before.branch,
+                            &before.base_sha,
+                        ));
+                }
                 let conclusion = output.conclusion;
                 let rerun = job.trigger == Trigger::Rerun;
                 self.published
@@ -242,11 +270,12 @@ impl Engine {
                 return Ok(Outcome::Reported { conclusion });
             }
         };
-        // The timeline (who set or removed which label decides whether the
-        // pull request is still a hotfix) and the changed files (whether it
-        // edits the policy) are read by every evaluation: together with the
-        // pull request.
-        let (pull, first) = gather::first_reads(&client, job.key.number).await?;
+        // The policy in force did not parse but the one before the merge
+        // does: the reads every evaluation makes.
+        let (pull, first) = match first {
+            Some(first) => (pull, first),
+            None => gather::first_reads(&client, job.key.number).await?,
+        };
         // Who removed a hotfix or severity label decides whether the pull
         // request is still one: classify by the labels that still apply.
         let designation = gather::designation(&client, policy, &pull, first).await?;

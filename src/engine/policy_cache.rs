@@ -55,6 +55,10 @@ pub struct LoadedPolicy {
 /// generation however many evaluations miss at once).
 pub struct PolicyCache {
     entries: Cache<(RepoName, PolicyGeneration), Arc<LoadedPolicy>>,
+    /// The repository's own policy file at a commit (`None`: no file
+    /// there), by repository and commit sha: a commit never changes, so
+    /// neither a push nor a policy generation drops these.
+    at_commit: Cache<(RepoName, String), Option<Arc<LoadedPolicy>>>,
     /// Counts `forget` calls: a load that a push overtook is not kept.
     forgets: AtomicU64,
 }
@@ -66,6 +70,10 @@ impl Default for PolicyCache {
                 .max_capacity(MAX_REPOSITORIES)
                 .time_to_live(TTL)
                 .support_invalidation_closures()
+                .build(),
+            at_commit: Cache::builder()
+                .max_capacity(MAX_REPOSITORIES)
+                .time_to_live(TTL)
                 .build(),
             forgets: AtomicU64::new(0),
         }
@@ -111,6 +119,41 @@ impl PolicyCache {
         }
     }
 
+    /// The policy as it was at commit `sha` of the client's repository (a
+    /// merged pull request's `base.sha`: see `engine::merged`): the
+    /// repository's file at that commit
+    /// (`GET /repos/{owner}/{repo}/contents/{path}?ref={sha}`), kept by
+    /// repository and sha (immutable, so no generation check). Without a
+    /// file at that commit, the organisation's policy in force now, else
+    /// the built-in default, as `get` falls back: that fallback is read
+    /// each time (a conditional request), never the repository's own
+    /// current file, which the merge may have added.
+    /// Errors: what GitHub answered, when it was not "no such file".
+    pub async fn get_at(
+        &self,
+        client: &RepoClient,
+        sha: &str,
+    ) -> Result<Arc<LoadedPolicy>, GitHubError> {
+        let key = (client.repo_name(), sha.to_string());
+        let own = self
+            .at_commit
+            .try_get_with(key, async {
+                Ok::<_, GitHubError>(read_policy(client, Some(sha)).await?.map(|policy| {
+                    Arc::new(LoadedPolicy {
+                        source: PolicySource::Repository,
+                        shown_path: POLICY_PATH.to_string(),
+                        policy,
+                    })
+                }))
+            })
+            .await
+            .map_err(Arc::unwrap_or_clone)?;
+        match own {
+            Some(own) => Ok(own),
+            None => load_fallback(client).await.map(Arc::new),
+        }
+    }
+
     /// The policy cached for `repo` at `generation`, else the result of
     /// `load`: concurrent misses on one repository and generation wait for
     /// a single load. A failed load is not kept; every caller waiting on it
@@ -137,14 +180,16 @@ impl PolicyCache {
     }
 }
 
-/// The default branch's policy file parsed, `None` when absent. A file too
-/// large to download (over `rules::MAX_FILE_BYTES`) gets the policy's own
-/// size error, as one read would; anything else that is not text stays
-/// an error (only writers put it there).
+/// The policy file parsed, `None` when absent: on the default branch, or
+/// at commit `at`. A file too large to download (over
+/// `rules::MAX_FILE_BYTES`) gets the policy's own size error, as one read
+/// would; anything else that is not text stays an error (only writers put
+/// it there).
 async fn read_policy(
     client: &RepoClient,
+    at: Option<&str>,
 ) -> Result<Option<Result<Policy, Vec<PolicyError>>>, GitHubError> {
-    match client.read_file(POLICY_PATH, None).await? {
+    match client.read_file(POLICY_PATH, at).await? {
         FileRead::NotText(NotText::TooLarge { bytes }) => Ok(Some(Err(vec![PolicyError::new(
             1,
             1,
@@ -159,17 +204,24 @@ async fn read_policy(
 async fn load(client: &RepoClient) -> Result<LoadedPolicy, GitHubError> {
     // Never the pull request's head: a pull request must not be able to
     // relax the rules it is judged by.
-    if let Some(policy) = read_policy(client).await? {
+    if let Some(policy) = read_policy(client, None).await? {
         return Ok(LoadedPolicy {
             source: PolicySource::Repository,
             shown_path: POLICY_PATH.to_string(),
             policy,
         });
     }
+    load_fallback(client).await
+}
+
+/// What a repository without its own policy file is judged by: the
+/// organisation's `.github` repository's file on its default branch, else
+/// the built-in default.
+async fn load_fallback(client: &RepoClient) -> Result<LoadedPolicy, GitHubError> {
     let org = client.sibling(ORG_POLICY_REPO);
     // The installation may not cover the organisation's `.github`
     // repository; treat "cannot see it" like "no file there".
-    match read_policy(&org).await {
+    match read_policy(&org, None).await {
         Ok(Some(policy)) => {
             return Ok(LoadedPolicy {
                 source: PolicySource::Organization,

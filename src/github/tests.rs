@@ -629,7 +629,8 @@ async fn missing_optional_fields_do_not_break_decoding() {
                 json!({"number": 2, "title": "fix: a", "state": "open",
                        "user": {"login": "dev"},
                        "head": {"ref": "hotfix/a", "sha": "h1", "repo": null},
-                       "base": {"ref": "main", "sha": "b1"}}),
+                       "base": {"ref": "main", "sha": "b1",
+                                "repo": {"full_name": "acme/widgets", "default_branch": "main"}}}),
             ),
             "/api/v3/repos/acme/widgets/issues/2/timeline" => Reply::json(
                 200,
@@ -646,6 +647,10 @@ async fn missing_optional_fields_do_not_break_decoding() {
     let pull = repo.get_pull(2).await.unwrap();
     assert_eq!(pull.author(), "dev");
     assert_eq!(pull.head.sha, "h1");
+    assert_eq!(pull.head.repo, None, "a deleted fork");
+    // Which branch a merge changes the policy in force on (`engine::merged`).
+    let base_repo = pull.base.repo.as_ref().expect("the base repository");
+    assert_eq!(base_repo.default_branch.as_deref(), Some("main"));
     assert!(!pull.is_merged() && !pull.draft && pull.labels.is_empty());
     let events = repo.timeline(2).await.unwrap().label_events;
     assert_eq!(events.len(), 2, "the force-push is not a label event");

@@ -615,9 +615,11 @@ impl From<wire::PullEnd> for GitRef {
             sha: w.sha,
             repo: w
                 .repo
-                .map(|r| r.full_name)
-                .filter(|n| !n.is_empty())
-                .map(|full_name| RepoFullName { full_name }),
+                .filter(|r| !r.full_name.is_empty())
+                .map(|r| RepoFullName {
+                    full_name: r.full_name,
+                    default_branch: Some(r.default_branch).filter(|b| !b.is_empty()),
+                }),
         }
     }
 }

@@ -300,6 +300,26 @@ pub fn incident_report(f: &IncidentFacts<'_>) -> String {
     )
 }
 
+/// The check run's section when a pull request merged into the default
+/// branch `branch` is judged by the policy before its merge (the file at
+/// its `base.sha`, `base_sha`) and that policy does not parse (a writer
+/// broke it before the merge): the run fails closed, and this says what a
+/// hotfix's after-merge steps are owed and that the app does not take
+/// them. They never run later for this pull request: the policy at that
+/// commit stays what it is, whatever later pushes fix on `branch`.
+pub fn unreadable_policy_before_merge(branch: &str, base_sha: &str) -> String {
+    let short: String = base_sha.chars().take(7).collect();
+    // The branch is the repository's setting: quoted all the same, so
+    // no marker can be written through it.
+    let branch = quoted(branch);
+    format!(
+        "\n### After the merge\n\n\
+         This pull request was merged into `{branch}`. A merged pull request is judged by the policy as it was before its own merge (the file at its base commit `{short}`), so that its own change cannot relax what it owes; that is the file above. \
+         Because it cannot be read, hotfix-guard takes none of a hotfix's after-merge steps for this pull request (follow-up issue, merge-back, release tag), and fixing the file later does not change the policy at that commit. \
+         If this is a hotfix, take them by hand as the hotfix procedure says.\n"
+    )
+}
+
 /// The paragraph appended to an escalation comment whose level may have
 /// been posted already: an earlier posting had no answer (a 5xx or none)
 /// and the app's own comments could not be read back to see whether it was
@@ -381,6 +401,13 @@ mod tests {
             }),
         };
         insta::assert_snapshot!(section(&post));
+    }
+
+    #[test]
+    fn an_unreadable_policy_before_the_merge_names_the_steps_not_taken() {
+        let text = unreadable_policy_before_merge("main", "b0b0b0b0b0b0b0b0b0b0");
+        assert!(text.contains("`b0b0b0b`"), "{text}");
+        insta::assert_snapshot!(text);
     }
 
     #[test]
