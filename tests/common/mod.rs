@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod attacks;
+pub mod churn;
 pub mod fake_github;
 pub mod fake_notify;
 pub mod harness;
