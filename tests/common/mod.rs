@@ -7,6 +7,7 @@ pub mod churn;
 pub mod fake_github;
 pub mod fake_notify;
 pub mod harness;
+pub mod head_files;
 pub mod pages;
 pub mod serve;
 pub mod store;
