@@ -205,17 +205,10 @@ async fn a_push_during_an_evaluation_neither_passes_the_new_head_nor_leaves_read
     let (h, pull) = p0_under(POLICY).await;
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
-    common::attacks::approve_by_comment(
+    common::attacks::both_roles_approve_by_comment(
         &h,
         pull.number,
-        "alice",
         pull.created_at + Duration::minutes(1),
-    )
-    .await;
-    common::attacks::approve_by_comment(
-        &h,
-        pull.number,
-        "oncall-olga",
         pull.created_at + Duration::minutes(2),
     )
     .await;

@@ -18,17 +18,16 @@ use axum::http::StatusCode;
 use chrono::Duration;
 
 use common::attacks::{
-    approve_by_comment, approved_by_both_roles, fork_delivery, label_delivery_slow, text_of,
+    approve_by_comment, approved_by_both_roles, both_roles_approve_by_comment, fork_delivery,
+    label_delivery_slow, text_of,
 };
 use common::fake_github::PullSeed;
 use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+use common::pages::{DEVELOP_SHA, assert_stale_after_the_retarget, head_run};
 use common::webhook::{self, CheckRunSpec, PrSpec, ReviewSpec};
 
 /// A commit the author pushes after the approvals: unreviewed code.
 const NEW_HEAD: &str = "a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9";
-
-/// `develop`'s head in the harness (`Harness::seed`).
-const DEVELOP_SHA: &str = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
 
 /// The harness's policy with P2 needing one approval from a writer (as it
 /// does) and P0 needing its two roles: the policy in force before a
@@ -172,11 +171,10 @@ async fn a_replica_that_missed_the_policy_push_does_not_pass_the_hotfix_on_its_o
 
 // ---- 2. Approvals given against another base ---------------------------
 
-/// The P0 #7 opened against `develop` (its head branched from there), so
-/// that reviewers see its diff against `develop`. Both roles approve it by
-/// comment (after the head was pushed, so the comments are fresh). The
-/// check fails only for the target.
-async fn p0_approved_against_develop() -> (Harness, PullSeed) {
+/// The P0 #7 against `develop` (its head branched from there), seeded
+/// (main's `VERSION` 1.2.3 too), labelled by dana, the clock at its
+/// opening; not opened yet.
+async fn p0_against_develop() -> (Harness, PullSeed) {
     let h = Harness::start().await;
     let pull = PullSeed {
         base_ref: "develop".into(),
@@ -187,18 +185,20 @@ async fn p0_approved_against_develop() -> (Harness, PullSeed) {
     h.gh.set_file(REPO, BASE_SHA, "VERSION", "1.2.3\n");
     h.label_events_by(&pull, "dana");
     h.clock.set(pull.created_at);
+    (h, pull)
+}
+
+/// The P0 #7 opened against `develop` (its head branched from there), so
+/// that reviewers see its diff against `develop`. Both roles approve it by
+/// comment (after the head was pushed, so the comments are fresh). The
+/// check fails only for the target.
+async fn p0_approved_against_develop() -> (Harness, PullSeed) {
+    let (h, pull) = p0_against_develop().await;
     h.pull_request("opened", pull.number).await;
-    approve_by_comment(
+    both_roles_approve_by_comment(
         &h,
         pull.number,
-        "alice",
         pull.created_at + Duration::minutes(1),
-    )
-    .await;
-    approve_by_comment(
-        &h,
-        pull.number,
-        "oncall-olga",
         pull.created_at + Duration::minutes(2),
     )
     .await;
@@ -247,30 +247,14 @@ async fn retarget_to_main(h: &Harness, pull: &PullSeed) {
 /// retargeting as such).
 #[tokio::test]
 async fn approvals_given_after_retargeting_to_main_pass_the_hotfix() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        base_ref: "develop".into(),
-        base_sha: DEVELOP_SHA.into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.gh.set_file(REPO, BASE_SHA, "VERSION", "1.2.3\n");
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
+    let (h, pull) = p0_against_develop().await;
     h.pull_request("opened", pull.number).await;
     retarget_to_main(&h, &pull).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
-    approve_by_comment(
+    both_roles_approve_by_comment(
         &h,
         pull.number,
-        "alice",
         pull.created_at + Duration::minutes(11),
-    )
-    .await;
-    approve_by_comment(
-        &h,
-        pull.number,
-        "oncall-olga",
         pull.created_at + Duration::minutes(12),
     )
     .await;
@@ -305,21 +289,8 @@ async fn approvals_given_after_retargeting_to_main_pass_the_hotfix() {
 async fn approvals_given_against_develop_do_not_pass_the_hotfix_retargeted_to_main() {
     let (h, pull) = p0_approved_against_develop().await;
     retarget_to_main(&h, &pull).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(
-        text.contains("needs engineering-lead and on-call-manager approval"),
-        "{text}"
-    );
-    for who in ["alice", "oncall-olga"] {
-        assert!(
-            text.contains(&format!(
-                "@{who}'s /hotfix approve came before the base branch changed to `main`"
-            )),
-            "{who}: {text}"
-        );
-    }
+    let (conclusion, text) = head_run(&h);
+    assert_stale_after_the_retarget(conclusion, &text);
 }
 
 /// The same with reviews: both roles approve #7's head by review while it
@@ -328,16 +299,7 @@ async fn approvals_given_against_develop_do_not_pass_the_hotfix_retargeted_to_ma
 /// stale, and approving again counts.
 #[tokio::test]
 async fn reviews_given_against_develop_are_stale_after_the_retarget_and_count_when_given_again() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        base_ref: "develop".into(),
-        base_sha: DEVELOP_SHA.into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.gh.set_file(REPO, BASE_SHA, "VERSION", "1.2.3\n");
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
+    let (h, pull) = p0_against_develop().await;
     for (who, minutes) in [("alice", 1), ("oncall-olga", 2)] {
         h.gh.add_review_at(
             REPO,
@@ -795,16 +757,7 @@ enum Flood {
 /// `flood` before the approvals, then retargeted to `main`. Returns the
 /// check run's conclusion and text.
 async fn reviewed_flooded_and_retargeted(flood: Flood) -> (Option<String>, String) {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        base_ref: "develop".into(),
-        base_sha: DEVELOP_SHA.into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.gh.set_file(REPO, BASE_SHA, "VERSION", "1.2.3\n");
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
+    let (h, pull) = p0_against_develop().await;
     h.pull_request("opened", pull.number).await;
     let early = pull.created_at + Duration::seconds(30);
     for n in 0..10_001 {

@@ -179,6 +179,19 @@ pub async fn approve_by_comment(h: &Harness, number: u64, user: &str, at: DateTi
     comment(h, number, user, "/hotfix approve", at).await;
 }
 
+/// Both role members approve #`number` by comment (`approve_by_comment`):
+/// alice (engineering lead) at `alice_at`, then oncall-olga (on-call
+/// manager) at `olga_at`, each delivered and its evaluation waited for.
+pub async fn both_roles_approve_by_comment(
+    h: &Harness,
+    number: u64,
+    alice_at: DateTime<Utc>,
+    olga_at: DateTime<Utc>,
+) {
+    approve_by_comment(h, number, "alice", alice_at).await;
+    approve_by_comment(h, number, "oncall-olga", olga_at).await;
+}
+
 /// A `labeled`/`unlabeled` delivery for `label` on `number` as GitHub
 /// sends it (the fake's labels and events are the test's to set); waits
 /// for the evaluation.

@@ -10,7 +10,7 @@
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 
-use super::attacks::{approve_by_comment, comment, text_of};
+use super::attacks::{both_roles_approve_by_comment, comment, text_of};
 use super::fake_github::PullSeed;
 use super::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, REPO};
 use super::webhook::{self, PrSpec};
@@ -98,17 +98,10 @@ pub async fn approved_then_retargeted_away_and_back(renames: usize) -> (Option<S
             pull.created_at + Duration::seconds(30),
         );
     }
-    approve_by_comment(
+    both_roles_approve_by_comment(
         &h,
         pull.number,
-        "alice",
         pull.created_at + Duration::minutes(1),
-    )
-    .await;
-    approve_by_comment(
-        &h,
-        pull.number,
-        "oncall-olga",
         pull.created_at + Duration::minutes(2),
     )
     .await;
