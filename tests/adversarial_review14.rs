@@ -12,7 +12,10 @@ use chrono::Duration;
 use common::attacks::{escalations, label_delivery, p0_with, text_of};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, REPO};
-use common::head_files::{another_hotfix_evaluated_first, file_answered_with, p0_with_head_answer};
+use common::head_files::{
+    another_hotfix_evaluated_first, assert_watched_and_escalated, file_answered_with,
+    p0_with_head_answer,
+};
 
 // ---- A more severe label added by a triage user ---------------------------
 
@@ -276,14 +279,7 @@ async fn an_unreadable_head_version_file_does_not_silence_the_escalation() {
         "the version rule names the file: {text}"
     );
     assert!(!text.contains("could not evaluate"), "{text}");
-    assert_eq!(
-        h.app.engine.watched().await,
-        1,
-        "the P0's deadline is watched: {text}"
-    );
-    h.clock.advance(Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, number), 1, "{text}");
+    assert_watched_and_escalated(&h, number, &text).await;
 }
 
 /// The same with the most ordinary form of it: a `VERSION` whose bytes are
@@ -300,14 +296,7 @@ async fn a_head_version_file_that_is_not_utf8_does_not_silence_the_escalation() 
         text.contains("VERSION unreadable"),
         "the version rule names the file: {text}"
     );
-    assert_eq!(
-        h.app.engine.watched().await,
-        1,
-        "the P0's deadline is watched: {text}"
-    );
-    h.clock.advance(Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, number), 1, "{text}");
+    assert_watched_and_escalated(&h, number, &text).await;
 }
 
 /// The control: the same P0 with a readable head `VERSION` is watched and
@@ -316,10 +305,7 @@ async fn a_head_version_file_that_is_not_utf8_does_not_silence_the_escalation() 
 #[tokio::test]
 async fn with_a_readable_head_version_file_the_p0_is_escalated() {
     let (h, number, text) = p0_with_head_version_answer(None).await;
-    assert_eq!(h.app.engine.watched().await, 1, "{text}");
-    h.clock.advance(Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, number), 1, "{text}");
+    assert_watched_and_escalated(&h, number, &text).await;
 }
 
 /// The harness's P0 (#7), after another hotfix on the same base (#8, P2,
@@ -386,14 +372,7 @@ async fn an_unreadable_head_policy_file_does_not_silence_the_escalation() {
     ])))
     .await;
     assert!(!text.contains("could not evaluate"), "{text}");
-    assert_eq!(
-        h.app.engine.watched().await,
-        1,
-        "the P0's deadline is watched: {text}"
-    );
-    h.clock.advance(Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, number), 1, "{text}");
+    assert_watched_and_escalated(&h, number, &text).await;
 }
 
 /// The control: the same P0 whose head policy file is readable is watched
@@ -401,10 +380,7 @@ async fn an_unreadable_head_policy_file_does_not_silence_the_escalation() {
 #[tokio::test]
 async fn with_a_readable_head_policy_file_the_p0_is_escalated() {
     let (h, number, text) = p0_editing_the_policy(None).await;
-    assert_eq!(h.app.engine.watched().await, 1, "{text}");
-    h.clock.advance(Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, number), 1, "{text}");
+    assert_watched_and_escalated(&h, number, &text).await;
 }
 
 /// The harness's P0 (#7) whose changed files include the policy file (the

@@ -9,9 +9,9 @@
 
 mod common;
 
-use chrono::Duration;
-use common::attacks::{escalations, text_of};
+use common::attacks::text_of;
 use common::harness::HEAD_SHA;
+use common::head_files::assert_watched_and_escalated;
 use serde_json::json;
 
 /// `head_files::p0_with_head_answer(path, answer)`: the harness's P0
@@ -174,12 +174,5 @@ async fn an_evaluation_that_always_fails_after_the_labels_are_read_still_watches
         text.contains("hotfix-guard could not evaluate this pull request"),
         "the evaluation failed: {text}"
     );
-    assert_eq!(
-        h.app.engine.watched().await,
-        1,
-        "the P0's deadline is watched: {text}"
-    );
-    h.clock.advance(Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, number), 1, "{text}");
+    assert_watched_and_escalated(&h, number, &text).await;
 }

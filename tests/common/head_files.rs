@@ -3,11 +3,14 @@
 //! a readable text file (`tests/adversarial_review14.rs`,
 //! `tests/unreadable_head_files.rs`): another hotfix on the same base
 //! evaluated first, so that the base's copies are read and kept and only
-//! the head's copy is asked for later; and the fake's answer for that file.
+//! the head's copy is asked for later; the fake's answer for that file;
+//! and the outcome those tests share: the P0's deadline still watched and
+//! escalated.
 
+use chrono::Duration;
 use serde_json::Value;
 
-use super::attacks::p0_with;
+use super::attacks::{escalations, p0_with};
 use super::fake_github::PullSeed;
 use super::harness::{Harness, POLICY, POLICY_PATH, REPO};
 
@@ -76,4 +79,19 @@ pub async fn p0_with_head_answer(path: &str, answer: Option<Value>) -> (Harness,
     h.gh.clear_requests();
     h.pull_request("opened", pull.number).await;
     (h, pull)
+}
+
+/// Asserts that #`number`'s deadline is watched (one watch in the engine)
+/// and that the sweep 125 minutes on (the clock advanced: past a P0's two
+/// hours) posts exactly one escalation on it; `text` (the check run's)
+/// goes into each failure message.
+pub async fn assert_watched_and_escalated(h: &Harness, number: u64, text: &str) {
+    assert_eq!(
+        h.app.engine.watched().await,
+        1,
+        "the P0's deadline is watched: {text}"
+    );
+    h.clock.advance(Duration::minutes(125));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    assert_eq!(escalations(h, number), 1, "{text}");
 }
