@@ -9,7 +9,7 @@
 mod common;
 
 use chrono::Duration;
-use common::attacks::{escalations, label_delivery, p0_with, text_of};
+use common::attacks::{escalations, label_delivery, p0_with, text_concluded, text_of};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, REPO};
 use common::head_files::{
@@ -236,9 +236,7 @@ async fn approved_by_a_pending_member(throwaways: usize) -> String {
     h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
     h.clock.set(pull.created_at + Duration::minutes(2));
     h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     if throwaways > 5 {
         assert_eq!(
             h.gh.count("GET", "/teams/on-call/members"),
@@ -348,10 +346,7 @@ fn only_the_head_read_and_failing(
         "{}: {reads:?}",
         messages[1]
     );
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    text
+    text_concluded(h, HEAD_SHA, "failure")
 }
 
 /// The same class through the other file the app reads at the head: the

@@ -24,7 +24,7 @@
 mod common;
 
 use chrono::Duration;
-use common::attacks::{escalations, label_delivery, p0, p0_with, text_of};
+use common::attacks::{escalations, label_delivery, p0, p0_with, text_concluded, text_of};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, REPO};
 
@@ -138,9 +138,7 @@ async fn a_triage_users_p0_plus_removing_the_writers_p1_does_not_silence_its_esc
     h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
     h.clock.set(t0 + Duration::hours(1) + Duration::minutes(1));
     label_delivery(&h, pull.number, "unlabeled", "P1").await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("P0 label applied by @trina, who lacks write access"),
         "{text}"

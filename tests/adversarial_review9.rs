@@ -19,7 +19,7 @@ use chrono::Duration;
 
 use common::attacks::{
     approve_by_comment, approved_by_both_roles, both_roles_approve_by_comment, fork_delivery,
-    label_delivery_slow, text_of,
+    label_delivery_slow, text_concluded, text_of,
 };
 use common::fake_github::PullSeed;
 use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
@@ -202,9 +202,7 @@ async fn p0_approved_against_develop() -> (Harness, PullSeed) {
         pull.created_at + Duration::minutes(2),
     )
     .await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("targets develop; hotfixes must target main"),
         "precondition: {text}"
@@ -258,13 +256,7 @@ async fn approvals_given_after_retargeting_to_main_pass_the_hotfix() {
         pull.created_at + Duration::minutes(12),
     )
     .await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "{}",
-        text_of(&run)
-    );
+    text_concluded(&h, HEAD_SHA, "success");
 }
 
 /// The author opens the P0 against `develop`, from a head branched from
@@ -312,9 +304,7 @@ async fn reviews_given_against_develop_are_stale_after_the_retarget_and_count_wh
     }
     h.pull_request("opened", pull.number).await;
     retarget_to_main(&h, &pull).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("@alice's review came before the base branch changed to `main`"),
         "{text}"

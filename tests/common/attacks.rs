@@ -22,6 +22,16 @@ pub fn text_of(run: &CheckRunRec) -> String {
     )
 }
 
+/// The full text (`text_of`) of the check run on `sha`, asserted to have
+/// concluded `conclusion` (`success`, `failure`); the text goes into the
+/// assertion's message.
+pub fn text_concluded(h: &Harness, sha: &str, conclusion: &str) -> String {
+    let run = h.check(sha);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some(conclusion), "{text}");
+    text
+}
+
 /// The harness's P0 (#7 on `hotfix/…`, labelled `hotfix` and `P0`) seeded
 /// under `policy`, both labels applied by dana, who has write access.
 pub async fn p0_under(policy: &str) -> (Harness, PullSeed) {
