@@ -12,8 +12,8 @@ mod common;
 use axum::http::StatusCode;
 use chrono::Duration;
 use common::attacks::{
-    approve_by_comment, approved_by_both_roles, escalations, fork_delivery, p0, p0_changed,
-    text_concluded, text_of,
+    approve_by_comment, approved_by_both_roles, delivered, escalations, fork_delivery, p0,
+    p0_changed, text_concluded, text_of,
 };
 use common::fake_github::{APP_ID, CheckRunSeed, PullSeed};
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
@@ -109,11 +109,7 @@ async fn retargeting_an_approved_hotfix_away_from_production_fails_the_check() {
         &spec,
         serde_json::json!({"base": {"ref": {"from": "main"}, "sha": {"from": pull.base_sha}}}),
     );
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(&h, "pull_request", &payload).await;
     let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("targets develop; hotfixes must target main"),

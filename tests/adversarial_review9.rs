@@ -18,8 +18,8 @@ use axum::http::StatusCode;
 use chrono::Duration;
 
 use common::attacks::{
-    approve_by_comment, approved_by_both_roles, both_roles_approve_by_comment, fork_delivery,
-    label_delivery_slow, text_concluded, text_of,
+    approve_by_comment, approved_by_both_roles, both_roles_approve_by_comment, delivered,
+    fork_delivery, label_delivery_slow, text_concluded, text_of,
 };
 use common::fake_github::PullSeed;
 use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
@@ -112,8 +112,7 @@ async fn tighten_the_policy_on_main(one: &Harness) {
     one.gh
         .set_file(REPO, "main", POLICY_PATH, &p2_lead_policy());
     let push = webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    assert_eq!(one.deliver("push", &push).await, StatusCode::ACCEPTED);
-    one.settle().await;
+    delivered(one, "push", &push).await;
 }
 
 fn assert_needs_a_lead(h: &Harness, when: &str) {
@@ -233,11 +232,7 @@ async fn retarget_to_main(h: &Harness, pull: &PullSeed) {
         &spec,
         serde_json::json!({"base": {"ref": {"from": "develop"}, "sha": {"from": DEVELOP_SHA}}}),
     );
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(h, "pull_request", &payload).await;
 }
 
 /// Control: approvals given after the retarget pass the hotfix (the attack
@@ -322,11 +317,7 @@ async fn reviews_given_against_develop_are_stale_after_the_retarget_and_count_wh
         let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1);
         let review = ReviewSpec::approved(id, who, HEAD_SHA);
         let payload = webhook::review_event("submitted", &spec, &review);
-        assert_eq!(
-            h.deliver("pull_request_review", &payload).await,
-            StatusCode::ACCEPTED
-        );
-        h.settle().await;
+        delivered(&h, "pull_request_review", &payload).await;
     }
     let run = h.check(HEAD_SHA);
     assert_eq!(
@@ -389,8 +380,7 @@ async fn a_re_run_of_a_fork_pull_requests_run_on_an_old_head_re_judges_its_curre
     let mut payload = webhook::check_run_rerequested(&spec);
     payload["check_run"]["external_id"] = old.external_id.clone().into();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(h.deliver("check_run", &payload).await, StatusCode::ACCEPTED);
-    h.settle().await;
+    delivered(&h, "check_run", &payload).await;
 
     let after = h.check(NEW_HEAD);
     let text = text_of(&after);
@@ -550,8 +540,7 @@ async fn a_re_run_of_a_fork_p0_its_author_closed_neither_passes_nor_silences_the
     };
     let mut payload = webhook::check_run_rerequested(&spec);
     payload["check_run"]["external_id"] = closed.external_id.clone().into();
-    assert_eq!(h.deliver("check_run", &payload).await, StatusCode::ACCEPTED);
-    h.settle().await;
+    delivered(&h, "check_run", &payload).await;
 
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
@@ -637,8 +626,7 @@ async fn a_re_run_of_the_merge_back_check_writes_it_again_and_it_still_waits() {
     };
     let mut payload = webhook::check_run_rerequested(&spec);
     payload["check_run"]["external_id"] = before.external_id.clone().into();
-    assert_eq!(h.deliver("check_run", &payload).await, StatusCode::ACCEPTED);
-    h.settle().await;
+    delivered(&h, "check_run", &payload).await;
 
     let after = merge_back_run(&h);
     assert_eq!(

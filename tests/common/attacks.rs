@@ -22,6 +22,14 @@ pub fn text_of(run: &CheckRunRec) -> String {
     )
 }
 
+/// Delivers `payload` as GitHub's `event` (signed, a fresh delivery id:
+/// `Harness::deliver`), asserts it was accepted (202) and waits for the
+/// evaluations it started (`Harness::settle`).
+pub async fn delivered(h: &Harness, event: &str, payload: &serde_json::Value) {
+    assert_eq!(h.deliver(event, payload).await, StatusCode::ACCEPTED);
+    h.settle().await;
+}
+
 /// The full text (`text_of`) of the check run on `sha`, asserted to have
 /// concluded `conclusion` (`success`, `failure`); the text goes into the
 /// assertion's message.
@@ -176,11 +184,7 @@ pub async fn fork_delivery(h: &Harness, action: &str, number: u64) {
         &PrSpec::from_seed(REPO, &h.gh.pull(REPO, number).expect("pull"), 1),
     );
     payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/app".into();
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(h, "pull_request", &payload).await;
 }
 
 /// `/hotfix approve` commented by `user` on `number` at `at`, and the
@@ -208,11 +212,7 @@ pub async fn both_roles_approve_by_comment(
 pub async fn label_delivery(h: &Harness, number: u64, action: &str, label: &str) {
     let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, number).expect("pull"), 1);
     let payload = webhook::pull_request_label_event(action, &spec, label);
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(h, "pull_request", &payload).await;
 }
 
 /// Approving reviews on `sha` from both roles the harness's P0 needs:
@@ -250,11 +250,7 @@ pub async fn label_delivery_slow(h: &Harness, number: u64, action: &str, label: 
 pub async fn comment(h: &Harness, number: u64, user: &str, body: &str, at: DateTime<Utc>) {
     let id = h.gh.add_comment_at(REPO, number, user, body, at);
     let payload = webhook::issue_comment_event("created", REPO, number, user, body, id, 1);
-    assert_eq!(
-        h.deliver("issue_comment", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(h, "issue_comment", &payload).await;
 }
 
 /// GitHub's answer (with status 403) to a comment written on a locked

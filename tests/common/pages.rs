@@ -7,10 +7,9 @@
 //! only a named precondition); the outcome checks the three reviews share
 //! are the `assert_*` functions at the end.
 
-use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 
-use super::attacks::{both_roles_approve_by_comment, comment, text_of};
+use super::attacks::{both_roles_approve_by_comment, comment, delivered, text_of};
 use super::fake_github::PullSeed;
 use super::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, REPO};
 use super::webhook::{self, PrSpec};
@@ -38,11 +37,7 @@ pub async fn review(h: &Harness, pull: &PullSeed, user: &str, state: &str, minut
         submitted_at: at,
     };
     let payload = webhook::review_event("submitted", &spec, &review);
-    assert_eq!(
-        h.deliver("pull_request_review", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(h, "pull_request_review", &payload).await;
 }
 
 /// The author changes #7's base to `to` (`pull_request.edited` with
@@ -66,11 +61,7 @@ pub async fn retarget(h: &Harness, pull: &PullSeed, from: &str, to: &str, minute
         &spec,
         serde_json::json!({"base": {"ref": {"from": from}, "sha": {"from": "0000000000000000000000000000000000000000"}}}),
     );
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(h, "pull_request", &payload).await;
 }
 
 /// The P0 #7 against `main`; its author renames it `renames` times (each a
