@@ -12,7 +12,8 @@ mod common;
 use axum::http::StatusCode;
 use chrono::Duration;
 use common::attacks::{
-    approve_by_comment, approved_by_both_roles, escalations, fork_delivery, p0, p0_changed, text_of,
+    approve_by_comment, approved_by_both_roles, delivered, escalations, fork_delivery, p0,
+    p0_changed, text_concluded, text_of,
 };
 use common::fake_github::{APP_ID, CheckRunSeed, PullSeed};
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
@@ -82,9 +83,7 @@ async fn a_severity_chosen_by_a_triage_user_does_not_count() {
     h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
     h.pull_request("labeled", pull.number).await;
 
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("P2 label applied by @trina, who lacks write access"),
         "{text}"
@@ -110,14 +109,8 @@ async fn retargeting_an_approved_hotfix_away_from_production_fails_the_check() {
         &spec,
         serde_json::json!({"base": {"ref": {"from": "main"}, "sha": {"from": pull.base_sha}}}),
     );
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    delivered(&h, "pull_request", &payload).await;
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("targets develop; hotfixes must target main"),
         "{text}"
@@ -144,9 +137,7 @@ async fn a_force_push_of_a_tree_identical_commit_leaves_reviews_stale() {
         pull.created_at + Duration::minutes(30),
     );
     h.pull_request("synchronize", pull.number).await;
-    let run = h.check(TREE_TWIN);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, TREE_TWIN, "failure");
     assert!(text.contains("not the head commit"), "{text}");
 }
 
@@ -177,9 +168,7 @@ async fn the_author_and_a_second_account_without_write_access_cannot_approve() {
         );
     }
     h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("0 of 1 approval from people with write access"),
         "{text}"
@@ -231,9 +220,7 @@ async fn a_policy_loosened_in_the_pull_request_does_not_judge_it() {
         [("src/fix.rs", 3, 1), ("VERSION", 1, 1), (POLICY_PATH, 1, 1)],
     );
     h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("needs engineering-lead and on-call-manager approval"),
         "{text}"
@@ -548,9 +535,7 @@ async fn a_flooded_timeline_still_passes_on_approving_reviews_and_blocks_on_chan
     );
     h.pull_request("labeled", pull.number).await;
     h.settle().await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("success"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "success");
     assert!(!text.contains("timeline items"), "{text}");
     assert_eq!(h.app.engine.watched().await, 1, "{text}");
 
@@ -565,9 +550,7 @@ async fn a_flooded_timeline_still_passes_on_approving_reviews_and_blocks_on_chan
     );
     h.pull_request("labeled", pull.number).await;
     h.settle().await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("changes requested by @alice"),
         "the blocking review is named: {text}"
@@ -617,9 +600,7 @@ async fn another_pull_requests_delivery_of_the_same_commit_does_not_make_comment
     // EVIL is pushed to #7; its `synchronize` has not arrived yet.
     h.gh.update_pull(REPO, pull.number, |p| p.head_sha = EVIL.into());
     approve_by_comment(&h, pull.number, "dana", now + Duration::seconds(5)).await;
-    let run = h.check(EVIL);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, EVIL, "failure");
     assert!(text.contains("approve again"), "{text}");
 }
 
@@ -732,8 +713,6 @@ async fn a_re_pushed_head_whose_delivery_is_late_does_not_make_comments_fresh() 
     // EVIL is force-pushed again; its `synchronize` has not arrived yet.
     h.gh.update_pull(REPO, pull.number, |p| p.head_sha = EVIL.into());
     approve_by_comment(&h, pull.number, "dana", now + Duration::seconds(5)).await;
-    let run = h.check(EVIL);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, EVIL, "failure");
     assert!(text.contains("approve again"), "{text}");
 }

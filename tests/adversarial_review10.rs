@@ -14,11 +14,10 @@
 
 mod common;
 
-use axum::http::StatusCode;
 use chrono::Duration;
 
 use common::attacks::{
-    approved_by_both_roles, p0_changed, posts_of_level, refuse_comment_posts, text_of,
+    approved_by_both_roles, delivered, p0_changed, posts_of_level, refuse_comment_posts, text_of,
     two_level_policy,
 };
 use common::fake_github::PullSeed;
@@ -278,8 +277,7 @@ async fn re_run_merge_back(h: &Harness, listed: Vec<u64>, sender: &str) {
     };
     let mut payload = webhook::check_run_rerequested(&spec);
     payload["check_run"]["external_id"] = run.external_id.clone().into();
-    assert_eq!(h.deliver("check_run", &payload).await, StatusCode::ACCEPTED);
-    h.settle().await;
+    delivered(h, "check_run", &payload).await;
 }
 
 /// A triage user closes the merge-back pull request without merging; then

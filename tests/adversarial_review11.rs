@@ -20,28 +20,15 @@ mod common;
 
 use chrono::Duration;
 
-use common::attacks::{posts_of_level, text_of};
+use common::attacks::posts_of_level;
 use common::fake_github::PullSeed;
-use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
-use common::pages::{PAGE, approved_then_retargeted_away_and_back, review};
+use common::harness::{Harness, POLICY, REPO};
+use common::pages::{
+    PAGE, approved_then_retargeted_away_and_back, assert_blocked_by_alice, assert_passes,
+    assert_stale_after_the_retarget, author_approves, head_run, padded_and_approved, review,
+};
 
 // ---- 1. A retarget past a full first page of the events list -------------
-
-fn assert_stale_after_the_retarget(conclusion: Option<String>, text: &str) {
-    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(
-        text.contains("needs engineering-lead and on-call-manager approval"),
-        "{text}"
-    );
-    for who in ["alice", "oncall-olga"] {
-        assert!(
-            text.contains(&format!(
-                "@{who}'s /hotfix approve came before the base branch changed to `main`"
-            )),
-            "{who}: {text}"
-        );
-    }
-}
 
 /// Control: with 99 events when the approvals were evaluated, the first
 /// retarget lands on the first page (its answer changes), and the
@@ -90,54 +77,11 @@ async fn a_retarget_past_a_full_first_page_of_the_events_list_still_makes_approv
 /// the sticky comment is not edited). Then alice, the engineering lead,
 /// requests changes. Returns the check run's conclusion and text.
 async fn approved_padded_then_changes_requested(pad: usize) -> (Option<String>, String) {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
-    h.pull_request("opened", pull.number).await;
-    common::attacks::comment(
-        &h,
-        pull.number,
-        &pull.author,
-        "/hotfix approve",
-        pull.created_at + Duration::seconds(20),
-    )
-    .await;
-    for n in 0..pad {
-        h.gh.add_comment_at(
-            REPO,
-            pull.number,
-            &pull.author,
-            &format!("note {n}"),
-            pull.created_at + Duration::seconds(30),
-        );
-    }
-    review(&h, &pull, "alice", "APPROVED", 1).await;
-    review(&h, &pull, "oncall-olga", "APPROVED", 2).await;
-    common::attacks::comment(
-        &h,
-        pull.number,
-        &pull.author,
-        "/hotfix approve",
-        pull.created_at + Duration::minutes(3),
-    )
-    .await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: {}",
-        text_of(&run)
-    );
+    let (h, pull) = padded_and_approved(pad).await;
+    author_approves(&h, &pull, pull.created_at + Duration::minutes(3)).await;
+    assert_passes(&h);
     review(&h, &pull, "alice", "CHANGES_REQUESTED", 4).await;
-    let run = h.check(HEAD_SHA);
-    (run.conclusion.clone(), text_of(&run))
-}
-
-fn assert_blocked_by_alice(conclusion: Option<String>, text: &str) {
-    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(text.contains("changes requested by @alice"), "{text}");
+    head_run(&h)
 }
 
 /// Control: with 99 timeline items before it, alice's change request is

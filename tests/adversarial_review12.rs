@@ -22,10 +22,14 @@ mod common;
 
 use chrono::Duration;
 
-use common::attacks::text_of;
+use common::churn::{on_timeline_reads, timeline_answered_late};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
-use common::pages::{PAGE, approved_then_retargeted_away_and_back, review};
+use common::pages::{
+    PAGE, approved_then_retargeted_away_and_back, assert_blocked_by_alice, assert_passes,
+    assert_stale_after_the_retarget, author_approves, head_run, linkless_304s, padded_and_approved,
+    padded_with_a_friend_and_approved, review,
+};
 
 // ---- 1. A change request behind two full, unchanged timeline pages -------
 
@@ -42,65 +46,12 @@ async fn approved_padded_then_changes_requested(
     pad: usize,
     linkless: usize,
 ) -> (Option<String>, String) {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
-    h.pull_request("opened", pull.number).await;
-    common::attacks::comment(
-        &h,
-        pull.number,
-        &pull.author,
-        "/hotfix approve",
-        pull.created_at + Duration::seconds(20),
-    )
-    .await;
-    for n in 0..pad {
-        h.gh.add_comment_at(
-            REPO,
-            pull.number,
-            &pull.author,
-            &format!("note {n}"),
-            pull.created_at + Duration::seconds(30),
-        );
-    }
-    review(&h, &pull, "alice", "APPROVED", 1).await;
-    review(&h, &pull, "oncall-olga", "APPROVED", 2).await;
-    common::attacks::comment(
-        &h,
-        pull.number,
-        &pull.author,
-        "/hotfix approve",
-        pull.created_at + Duration::minutes(3),
-    )
-    .await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: {}",
-        text_of(&run)
-    );
-    if linkless > 0 {
-        let path = format!("/issues/{}/timeline", pull.number);
-        h.gh.fail_next_with_body(
-            "GET",
-            &path,
-            304,
-            Vec::new(),
-            serde_json::json!(null),
-            linkless,
-        );
-    }
+    let (h, pull) = padded_and_approved(pad).await;
+    author_approves(&h, &pull, pull.created_at + Duration::minutes(3)).await;
+    assert_passes(&h);
+    linkless_304s(&h, &format!("/issues/{}/timeline", pull.number), linkless);
     review(&h, &pull, "alice", "CHANGES_REQUESTED", 4).await;
-    let run = h.check(HEAD_SHA);
-    (run.conclusion.clone(), text_of(&run))
-}
-
-fn assert_blocked_by_alice(conclusion: Option<String>, text: &str) {
-    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(text.contains("changes requested by @alice"), "{text}");
+    head_run(&h)
 }
 
 /// The author pads the timeline to exactly two full pages (200 items) at
@@ -158,19 +109,7 @@ async fn a_change_request_behind_two_full_pages_answered_by_linkless_304s_blocks
 #[tokio::test]
 async fn a_retarget_behind_two_full_unchanged_pages_of_the_events_list_makes_approvals_stale() {
     let (conclusion, text) = approved_then_retargeted_away_and_back(2 * PAGE - 2).await;
-    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(
-        text.contains("needs engineering-lead and on-call-manager approval"),
-        "{text}"
-    );
-    for who in ["alice", "oncall-olga"] {
-        assert!(
-            text.contains(&format!(
-                "@{who}'s /hotfix approve came before the base branch changed to `main`"
-            )),
-            "{who}: {text}"
-        );
-    }
+    assert_stale_after_the_retarget(conclusion, &text);
 }
 
 // ---- 3. The reviews list behind a cut timeline, padded to a full page ----
@@ -236,13 +175,7 @@ async fn flooded_reviews_padded_then_changes_requested(
     );
     h.pull_request("labeled", pull.number).await;
     h.settle().await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: {}",
-        text_of(&run)
-    );
+    assert_passes(&h);
     h.gh.add_review_at(
         REPO,
         pull.number,
@@ -251,21 +184,10 @@ async fn flooded_reviews_padded_then_changes_requested(
         HEAD_SHA,
         after + Duration::minutes(1),
     );
-    if linkless > 0 {
-        let path = format!("/pulls/{}/reviews", pull.number);
-        h.gh.fail_next_with_body(
-            "GET",
-            &path,
-            304,
-            Vec::new(),
-            serde_json::json!(null),
-            linkless,
-        );
-    }
+    linkless_304s(&h, &format!("/pulls/{}/reviews", pull.number), linkless);
     h.pull_request("labeled", pull.number).await;
     h.settle().await;
-    let run = h.check(HEAD_SHA);
-    (run.conclusion.clone(), text_of(&run))
+    head_run(&h)
 }
 
 /// The fake's own 304 (with its `Link`) on the full reviews page: the
@@ -311,84 +233,29 @@ async fn a_change_request_past_a_full_reviews_page_answered_by_a_linkless_304_bl
 /// text. With `mid_read` false the item is gone before that evaluation
 /// starts (the control: a consistent read).
 async fn item_vanishes_between_timeline_pages(mid_read: bool) -> (Option<String>, String) {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
-    h.pull_request("opened", pull.number).await;
-    common::attacks::comment(
-        &h,
-        pull.number,
-        &pull.author,
-        "/hotfix approve",
-        pull.created_at + Duration::seconds(20),
-    )
-    .await;
-    let friend = h.gh.add_review_at(
-        REPO,
-        pull.number,
-        "friend-0",
-        "COMMENTED",
-        HEAD_SHA,
-        pull.created_at + Duration::seconds(25),
-    );
-    for n in 0..PAGE - 7 {
-        h.gh.add_comment_at(
-            REPO,
-            pull.number,
-            &pull.author,
-            &format!("note {n}"),
-            pull.created_at + Duration::seconds(30),
-        );
-    }
-    review(&h, &pull, "alice", "APPROVED", 1).await;
-    review(&h, &pull, "oncall-olga", "APPROVED", 2).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: {}",
-        text_of(&run)
-    );
+    let (h, pull, friend) = padded_with_a_friend_and_approved(PAGE - 7).await;
     review(&h, &pull, "alice", "CHANGES_REQUESTED", 4).await;
-    let run = h.check(HEAD_SHA);
-    assert_blocked_by_alice(run.conclusion.clone(), &text_of(&run));
+    let (conclusion, text) = head_run(&h);
+    assert_blocked_by_alice(conclusion, &text);
 
     // Each timeline read of the next evaluation is answered after 300 ms;
     // the friend's item goes once page 1 has been answered.
-    let timeline = format!("/issues/{}/timeline", pull.number);
-    let before = h.gh.count("GET", &timeline);
-    h.gh.delay_next("GET", &timeline, std::time::Duration::from_millis(300), 2);
+    timeline_answered_late(&h, pull.number, 300, 2);
     if !mid_read {
         h.gh.set_review_state(REPO, pull.number, friend, "PENDING");
     }
-    let vanish = async {
-        if !mid_read {
-            return true;
+    let approve = author_approves(&h, &pull, pull.created_at + Duration::minutes(5));
+    let turns = on_timeline_reads(&h, pull.number, mid_read, approve, |turn, _| {
+        if turn == 0 {
+            h.gh.set_review_state(REPO, pull.number, friend, "PENDING");
         }
-        for _ in 0..2_000 {
-            if h.gh.count("GET", &timeline) > before {
-                h.gh.set_review_state(REPO, pull.number, friend, "PENDING");
-                return true;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-        }
-        false
-    };
-    let ((), vanished) = tokio::join!(
-        common::attacks::comment(
-            &h,
-            pull.number,
-            &pull.author,
-            "/hotfix approve",
-            pull.created_at + Duration::minutes(5),
-        ),
-        vanish
+    })
+    .await;
+    assert!(
+        !mid_read || turns > 0,
+        "page 1 of the timeline was never read"
     );
-    assert!(vanished, "page 1 of the timeline was never read");
-    let run = h.check(HEAD_SHA);
-    (run.conclusion.clone(), text_of(&run))
+    head_run(&h)
 }
 
 /// Control: the item is gone before the evaluation reads the timeline;

@@ -19,70 +19,14 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use chrono::Duration;
 
-use common::attacks::text_of;
-use common::fake_github::PullSeed;
-use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
-use common::pages::{PAGE, review};
-
-fn assert_blocked_by_alice(conclusion: Option<String>, text: &str) {
-    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(text.contains("changes requested by @alice"), "{text}");
-}
-
-/// The P0 #7 approved by both roles by review (`success`), its timeline
-/// padded by the author to 100 items before the reviews: the two label
-/// events, the app's sticky comment, the author's own `/hotfix approve`, a
-/// friend's early "comment" review at 25 seconds (the item the attacks move)
-/// and plain comments (`extra` more, past the 100). Returns the harness, the pull request and the
-/// friend's review id.
-async fn approved_and_padded(extra: usize) -> (Harness, PullSeed, u64) {
-    let h = Harness::start().await;
-    let pull = h.p0();
-    h.seed(POLICY, &pull);
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
-    h.pull_request("opened", pull.number).await;
-    common::attacks::comment(
-        &h,
-        pull.number,
-        &pull.author,
-        "/hotfix approve",
-        pull.created_at + Duration::seconds(20),
-    )
-    .await;
-    let friend = h.gh.add_review_at(
-        REPO,
-        pull.number,
-        "friend-0",
-        "COMMENTED",
-        HEAD_SHA,
-        pull.created_at + Duration::seconds(25),
-    );
-    for n in 0..PAGE - 7 + extra {
-        h.gh.add_comment_at(
-            REPO,
-            pull.number,
-            &pull.author,
-            &format!("note {n}"),
-            pull.created_at + Duration::seconds(30),
-        );
-    }
-    review(&h, &pull, "alice", "APPROVED", 1).await;
-    review(&h, &pull, "oncall-olga", "APPROVED", 2).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: {}",
-        text_of(&run)
-    );
-    (h, pull, friend)
-}
+use common::churn::{on_timeline_reads, timeline_answered_late};
+use common::harness::REPO;
+use common::pages::{
+    PAGE, assert_blocked_by_alice, author_approves, head_run, padded_with_a_friend_and_approved,
+    review,
+};
 
 // ---- 1. An item vanishes between page reads and comes back -------------
 
@@ -101,43 +45,27 @@ async fn approved_and_padded(extra: usize) -> (Harness, PullSeed, u64) {
 /// fork's branch removes and a second force-push back to the same head
 /// restores. Returns conclusion and text.
 async fn item_vanishes_and_returns_during_the_read() -> (Option<String>, String) {
-    let (h, pull, friend) = approved_and_padded(0).await;
+    let (h, pull, friend) = padded_with_a_friend_and_approved(PAGE - 7).await;
     review(&h, &pull, "alice", "CHANGES_REQUESTED", 4).await;
-    let run = h.check(HEAD_SHA);
-    assert_blocked_by_alice(run.conclusion.clone(), &text_of(&run));
+    let (conclusion, text) = head_run(&h);
+    assert_blocked_by_alice(conclusion, &text);
 
-    let timeline = format!("/issues/{}/timeline", pull.number);
-    let before = h.gh.count("GET", &timeline);
-    h.gh.delay_next("GET", &timeline, std::time::Duration::from_millis(300), 3);
-    let aba = async {
-        let mut step = 0;
-        for _ in 0..3_000 {
-            let read = h.gh.count("GET", &timeline) - before;
-            if step == 0 && read >= 1 {
-                h.gh.set_review_state(REPO, pull.number, friend, "PENDING");
-                step = 1;
-            }
-            if step == 1 && read >= 2 {
-                h.gh.set_review_state(REPO, pull.number, friend, "COMMENTED");
-                return true;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    timeline_answered_late(&h, pull.number, 300, 3);
+    let mut step = 0;
+    let approve = author_approves(&h, &pull, pull.created_at + Duration::minutes(5));
+    on_timeline_reads(&h, pull.number, true, approve, |_, read| {
+        if step == 0 && read >= 1 {
+            h.gh.set_review_state(REPO, pull.number, friend, "PENDING");
+            step = 1;
         }
-        false
-    };
-    let ((), timed) = tokio::join!(
-        common::attacks::comment(
-            &h,
-            pull.number,
-            &pull.author,
-            "/hotfix approve",
-            pull.created_at + Duration::minutes(5),
-        ),
-        aba
-    );
-    assert!(timed, "the timeline was not read twice");
-    let run = h.check(HEAD_SHA);
-    (run.conclusion.clone(), text_of(&run))
+        if step == 1 && read >= 2 {
+            h.gh.set_review_state(REPO, pull.number, friend, "COMMENTED");
+            step = 2;
+        }
+    })
+    .await;
+    assert_eq!(step, 2, "the timeline was not read twice");
+    head_run(&h)
 }
 
 /// Was a finding (low: needs an item whose visibility the author can switch
@@ -180,47 +108,24 @@ struct Churned {
 async fn list_kept_changing() -> Churned {
     // One item more than in attack 1: the list is two pages in every state
     // of the friend's review (a one-page list is read whole at once).
-    let (h, pull, friend) = approved_and_padded(1).await;
-    let timeline = format!("/issues/{}/timeline", pull.number);
-    let before = h.gh.count("GET", &timeline);
-    h.gh.delay_next(
-        "GET",
-        &timeline,
-        std::time::Duration::from_millis(60),
-        10_000,
-    );
-    let stop = Arc::new(AtomicBool::new(false));
-    let churn = async {
-        let states = ["DISMISSED", "PENDING", "COMMENTED"];
-        let mut seen = before;
-        let mut turns = 0;
-        let mut during = None;
-        while !stop.load(Ordering::SeqCst) {
-            let now = h.gh.count("GET", &timeline);
-            if now > seen {
-                seen = now;
-                h.gh.set_review_state(REPO, pull.number, friend, states[turns % states.len()]);
-                turns += 1;
-                // One attempt is three tries of three reads each.
-                if during.is_none() && now - before >= 10 {
-                    let run = h.check(HEAD_SHA);
-                    during = Some((run.conclusion.clone(), text_of(&run)));
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    let (h, pull, friend) = padded_with_a_friend_and_approved(PAGE - 6).await;
+    timeline_answered_late(&h, pull.number, 60, 10_000);
+    let states = ["DISMISSED", "PENDING", "COMMENTED"];
+    let mut during = None;
+    let lead = review(&h, &pull, "alice", "CHANGES_REQUESTED", 4);
+    on_timeline_reads(&h, pull.number, true, lead, |turn, read| {
+        h.gh.set_review_state(REPO, pull.number, friend, states[turn % states.len()]);
+        // One attempt is three tries of three reads each.
+        if during.is_none() && read >= 10 {
+            during = Some(head_run(&h));
         }
-        during
-    };
-    let lead = async {
-        review(&h, &pull, "alice", "CHANGES_REQUESTED", 4).await;
-        stop.store(true, Ordering::SeqCst);
-    };
-    let ((), during) = tokio::join!(lead, churn);
-    let run = h.check(HEAD_SHA);
+    })
+    .await;
+    let (conclusion, text) = head_run(&h);
     Churned {
         during,
-        conclusion: run.conclusion.clone(),
-        text: text_of(&run),
+        conclusion,
+        text,
     }
 }
 

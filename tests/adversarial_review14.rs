@@ -9,9 +9,13 @@
 mod common;
 
 use chrono::Duration;
-use common::attacks::{escalations, label_delivery, p0_with, text_of};
+use common::attacks::{escalations, label_delivery, p0_with, text_concluded, text_of};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, REPO};
+use common::head_files::{
+    another_hotfix_evaluated_first, assert_watched_and_escalated, file_answered_with,
+    p0_with_head_answer,
+};
 
 // ---- A more severe label added by a triage user ---------------------------
 
@@ -232,9 +236,7 @@ async fn approved_by_a_pending_member(throwaways: usize) -> String {
     h.gh.add_review(REPO, pull.number, "bob", "APPROVED", HEAD_SHA);
     h.clock.set(pull.created_at + Duration::minutes(2));
     h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     if throwaways > 5 {
         assert_eq!(
             h.gh.count("GET", "/teams/on-call/members"),
@@ -275,14 +277,7 @@ async fn an_unreadable_head_version_file_does_not_silence_the_escalation() {
         "the version rule names the file: {text}"
     );
     assert!(!text.contains("could not evaluate"), "{text}");
-    assert_eq!(
-        h.app.engine.watched().await,
-        1,
-        "the P0's deadline is watched: {text}"
-    );
-    h.clock.advance(Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, number), 1, "{text}");
+    assert_watched_and_escalated(&h, number, &text).await;
 }
 
 /// The same with the most ordinary form of it: a `VERSION` whose bytes are
@@ -299,14 +294,7 @@ async fn a_head_version_file_that_is_not_utf8_does_not_silence_the_escalation() 
         text.contains("VERSION unreadable"),
         "the version rule names the file: {text}"
     );
-    assert_eq!(
-        h.app.engine.watched().await,
-        1,
-        "the P0's deadline is watched: {text}"
-    );
-    h.clock.advance(Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, number), 1, "{text}");
+    assert_watched_and_escalated(&h, number, &text).await;
 }
 
 /// The control: the same P0 with a readable head `VERSION` is watched and
@@ -315,10 +303,7 @@ async fn a_head_version_file_that_is_not_utf8_does_not_silence_the_escalation() 
 #[tokio::test]
 async fn with_a_readable_head_version_file_the_p0_is_escalated() {
     let (h, number, text) = p0_with_head_version_answer(None).await;
-    assert_eq!(h.app.engine.watched().await, 1, "{text}");
-    h.clock.advance(Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, number), 1, "{text}");
+    assert_watched_and_escalated(&h, number, &text).await;
 }
 
 /// The harness's P0 (#7), after another hotfix on the same base (#8, P2,
@@ -329,41 +314,39 @@ async fn with_a_readable_head_version_file_the_p0_is_escalated() {
 async fn p0_with_head_version_answer(
     answer: Option<serde_json::Value>,
 ) -> (common::harness::Harness, u64, String) {
-    let (h, pull) = p0_with(|pull| pull).await;
-    let other = PullSeed {
-        number: 8,
-        head_ref: "hotfix/other".into(),
-        head_sha: "h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8".into(),
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..pull.clone()
-    };
-    h.gh.add_pull(REPO, other.clone());
-    h.gh.set_file(REPO, &other.head_sha, "VERSION", "1.2.4\n");
-    h.gh.set_pull_files(REPO, 8, [("src/other.rs", 1, 1), ("VERSION", 1, 1)]);
-    h.label_events_by(&other, "dana");
-    h.pull_request("opened", 8).await;
-    if let Some(answer) = answer {
-        h.gh.fail_next_with_body("GET", "/contents/VERSION", 200, Vec::new(), answer, 100);
-    }
-    h.gh.clear_requests();
-    h.pull_request("opened", pull.number).await;
+    let (h, pull) = p0_with_head_answer("VERSION", answer).await;
     // Only the head's file, the author's, was asked for: the base's was
     // read once for #8.
+    let text = only_the_head_read_and_failing(
+        &h,
+        |path| path.ends_with("/contents/VERSION"),
+        ["the head's VERSION is read", "only the head's VERSION"],
+    );
+    (h, pull.number, text)
+}
+
+/// Asserts that the reads of the head file (requests whose path `matches`)
+/// since #7 was opened are some and all at #7's head (`messages`: what
+/// each of the two checks says when it fails), and that #7's check run
+/// fails; answers its text.
+fn only_the_head_read_and_failing(
+    h: &common::harness::Harness,
+    matches: impl Fn(&str) -> bool,
+    messages: [&str; 2],
+) -> String {
     let reads: Vec<String> =
         h.gh.requests()
             .into_iter()
-            .filter(|r| r.path.ends_with("/contents/VERSION"))
+            .filter(|r| matches(&r.path))
             .map(|r| r.query)
             .collect();
-    assert!(!reads.is_empty(), "the head's VERSION is read");
+    assert!(!reads.is_empty(), "{}", messages[0]);
     assert!(
         reads.iter().all(|q| q.contains(HEAD_SHA)),
-        "only the head's VERSION: {reads:?}"
+        "{}: {reads:?}",
+        messages[1]
     );
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    (h, pull.number, text)
+    text_concluded(h, HEAD_SHA, "failure")
 }
 
 /// The same class through the other file the app reads at the head: the
@@ -384,14 +367,7 @@ async fn an_unreadable_head_policy_file_does_not_silence_the_escalation() {
     ])))
     .await;
     assert!(!text.contains("could not evaluate"), "{text}");
-    assert_eq!(
-        h.app.engine.watched().await,
-        1,
-        "the P0's deadline is watched: {text}"
-    );
-    h.clock.advance(Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, number), 1, "{text}");
+    assert_watched_and_escalated(&h, number, &text).await;
 }
 
 /// The control: the same P0 whose head policy file is readable is watched
@@ -399,10 +375,7 @@ async fn an_unreadable_head_policy_file_does_not_silence_the_escalation() {
 #[tokio::test]
 async fn with_a_readable_head_policy_file_the_p0_is_escalated() {
     let (h, number, text) = p0_editing_the_policy(None).await;
-    assert_eq!(h.app.engine.watched().await, 1, "{text}");
-    h.clock.advance(Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, number), 1, "{text}");
+    assert_watched_and_escalated(&h, number, &text).await;
 }
 
 /// The harness's P0 (#7) whose changed files include the policy file (the
@@ -414,60 +387,12 @@ async fn with_a_readable_head_policy_file_the_p0_is_escalated() {
 async fn p0_editing_the_policy(
     answer: Option<serde_json::Value>,
 ) -> (common::harness::Harness, u64, String) {
-    let (h, pull) = p0_with(|pull| pull).await;
-    h.gh.set_file(
-        REPO,
-        &pull.head_sha,
-        ".github/hotfix-policy.yml",
-        common::harness::POLICY,
+    let (h, pull) = p0_with_head_answer(common::harness::POLICY_PATH, answer).await;
+    let text = only_the_head_read_and_failing(
+        &h,
+        |path| path.contains("/contents/.github"),
+        ["the head's policy file is read", "only the head's copy"],
     );
-    h.gh.set_pull_files(
-        REPO,
-        pull.number,
-        [
-            ("src/fix.rs", 3, 1),
-            ("VERSION", 1, 1),
-            (".github/hotfix-policy.yml", 1, 0),
-        ],
-    );
-    let other = PullSeed {
-        number: 8,
-        head_ref: "hotfix/other".into(),
-        head_sha: "h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8".into(),
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..pull.clone()
-    };
-    h.gh.add_pull(REPO, other.clone());
-    h.gh.set_file(REPO, &other.head_sha, "VERSION", "1.2.4\n");
-    h.gh.set_pull_files(REPO, 8, [("src/other.rs", 1, 1), ("VERSION", 1, 1)]);
-    h.label_events_by(&other, "dana");
-    h.pull_request("opened", 8).await;
-    if let Some(answer) = answer {
-        h.gh.fail_next_with_body(
-            "GET",
-            "/contents/.github/hotfix-policy.yml",
-            200,
-            Vec::new(),
-            answer,
-            100,
-        );
-    }
-    h.gh.clear_requests();
-    h.pull_request("opened", pull.number).await;
-    let reads: Vec<String> =
-        h.gh.requests()
-            .into_iter()
-            .filter(|r| r.path.contains("/contents/.github"))
-            .map(|r| r.query)
-            .collect();
-    assert!(!reads.is_empty(), "the head's policy file is read");
-    assert!(
-        reads.iter().all(|q| q.contains(HEAD_SHA)),
-        "only the head's copy: {reads:?}"
-    );
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     (h, pull.number, text)
 }
 
@@ -485,33 +410,14 @@ async fn p0_editing_the_policy(
 async fn a_merged_p0_with_a_non_utf8_head_version_still_gets_its_follow_up() {
     let (h, _) = common::attacks::merged_approved_p0(common::harness::POLICY, MERGE_SHA).await;
     let pull = h.gh.pull(REPO, 7).expect("the hotfix");
-    let other = PullSeed {
-        number: 8,
-        head_ref: "hotfix/other".into(),
-        head_sha: "h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8".into(),
-        labels: vec!["hotfix".into(), "P2".into()],
-        state: "open".into(),
-        merged: false,
-        merge_commit_sha: None,
-        merged_by: None,
-        merged_at: None,
-        ..pull.clone()
-    };
-    h.gh.add_pull(REPO, other.clone());
-    h.gh.set_file(REPO, &other.head_sha, "VERSION", "1.2.4\n");
-    h.gh.set_pull_files(REPO, 8, [("src/other.rs", 1, 1), ("VERSION", 1, 1)]);
-    h.label_events_by(&other, "dana");
-    h.pull_request("opened", 8).await;
-    h.gh.fail_next_with_body(
-        "GET",
-        "/contents/VERSION",
-        200,
-        Vec::new(),
+    another_hotfix_evaluated_first(&h, &pull).await;
+    file_answered_with(
+        &h,
+        "VERSION",
         serde_json::json!({
             "type": "file", "name": "VERSION", "path": "VERSION", "size": 7,
             "encoding": "base64", "content": "MS4yLjT/Cg=="
         }),
-        100,
     );
     h.pull_request("closed", 7).await;
     let text = text_of(&h.check(HEAD_SHA));

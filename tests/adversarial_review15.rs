@@ -23,13 +23,10 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use chrono::Duration;
-use common::attacks::{escalations, label_delivery, p0, p0_with, text_of};
+use common::attacks::{escalations, label_delivery, p0, p0_with, text_concluded, text_of};
 use common::fake_github::PullSeed;
-use common::harness::{HEAD_SHA, REPO};
+use common::harness::{HEAD_SHA, Harness, REPO};
 
 // ---- A triage removal that a writer repairs ---------------------------------
 
@@ -141,9 +138,7 @@ async fn a_triage_users_p0_plus_removing_the_writers_p1_does_not_silence_its_esc
     h.gh.set_labels(REPO, pull.number, &["hotfix", "P0"]);
     h.clock.set(t0 + Duration::hours(1) + Duration::minutes(1));
     label_delivery(&h, pull.number, "unlabeled", "P1").await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("P0 label applied by @trina, who lacks write access"),
         "{text}"
@@ -229,119 +224,46 @@ enum Churn {
 }
 
 /// The harness's hotfix as P2 (labels by dana), opened; its author posts
-/// 100 comments; dana raises it to P0 20 minutes after the opening while
-/// the author does `churn` after every timeline GET the app sends. Asserts
-/// the P0 is watched and escalated at its deadline.
+/// 100 comments (two timeline pages); dana raises it to P0 20 minutes
+/// after the opening while the author does `churn` after every timeline
+/// GET the app sends (`churn::raised_to_p0_on_a_padded_timeline`, which
+/// asserts the P0 is watched and escalated at its deadline). Asserts the
+/// churn happened exactly when asked and the check fails (no approvals).
 async fn raised_to_p0_on_a_padded_timeline(churn: Churn) {
-    let (h, pull) = p0_with(|pull| PullSeed {
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..pull
-    })
+    let (turns, conclusion, text) = common::churn::raised_to_p0_on_a_padded_timeline(
+        100,
+        churn != Churn::None,
+        |h, pull, padding, turn| churn.make(h, pull, padding, turn),
+    )
     .await;
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.app.engine.watched().await, 0, "P2 has no deadline");
-    let t0 = pull.created_at;
-    let padding = pad_timeline(&h, &pull);
-    let turns = while_the_author_churns(&h, &pull, &padding, churn, async {
-        h.clock.set(t0 + Duration::minutes(20));
-        common::attacks::raise_to_p0(&h, &pull).await;
-    })
-    .await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
     assert_eq!(
         turns > 0,
         churn != Churn::None,
         "the author changed the timeline"
     );
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert_eq!(
-        h.app.engine.watched().await,
-        1,
-        "the P0 a writer applied is watched: {text}"
-    );
-    // dana's P0 at t0+20m: due at t0+2h20m.
-    h.clock.set(t0 + Duration::minutes(145));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, pull.number), 1, "{text}");
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
 }
 
-/// Runs `step` while the author of `pull` does `churn` to its (padded,
-/// multi-page: `padding` are the padding comments' ids) timeline after
-/// every timeline GET the app sends (each answered 40 ms late, so that the
-/// change lands between two page reads); answers how many changes the
-/// churn made.
-async fn while_the_author_churns(
-    h: &common::harness::Harness,
-    pull: &PullSeed,
-    padding: &[u64],
-    churn: Churn,
-    step: impl std::future::Future<Output = ()>,
-) -> usize {
-    let timeline = format!("/issues/{}/timeline", pull.number);
-    h.gh.delay_next(
-        "GET",
-        &timeline,
-        std::time::Duration::from_millis(40),
-        10_000,
-    );
-    let stop = Arc::new(AtomicBool::new(churn == Churn::None));
-    let churner = async {
-        let mut seen = h.gh.count("GET", &timeline);
-        let mut turns = 0;
-        while !stop.load(Ordering::SeqCst) {
-            let now = h.gh.count("GET", &timeline);
-            if now > seen {
-                seen = now;
-                // Stamped as GitHub stamps a new comment or edit, later
-                // than everything before it (dana's P0 at +20m, the
-                // approvals at the seeding): a new comment is appended at
-                // the timeline's end.
-                let at = pull.created_at + Duration::hours(1) + Duration::seconds(turns as i64);
-                if churn == Churn::Append {
-                    h.gh.add_comment_at(
-                        REPO,
-                        pull.number,
-                        &pull.author,
-                        &format!("churn {turns}"),
-                        at,
-                    );
-                } else {
-                    assert!(h.gh.edit_comment_as_author(
-                        REPO,
-                        padding[0],
-                        &format!("edit {turns}"),
-                        at
-                    ));
-                }
-                turns += 1;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
-        turns
-    };
-    let lead = async {
-        step.await;
-        stop.store(true, Ordering::SeqCst);
-    };
-    let ((), turns) = tokio::join!(lead, churner);
-    turns
-}
-
-/// The author pads `pull`'s timeline with 100 comments: two pages. Answers
-/// their ids, oldest first.
-fn pad_timeline(h: &common::harness::Harness, pull: &PullSeed) -> Vec<u64> {
-    (0..100)
-        .map(|n| {
+impl Churn {
+    /// The author's `turn`th change to `pull`'s timeline (`padding`: the
+    /// padding comments' ids, oldest first), made after a timeline GET.
+    fn make(self, h: &Harness, pull: &PullSeed, padding: &[u64], turn: usize) {
+        // Stamped as GitHub stamps a new comment or edit, later than
+        // everything before it (dana's P0 at +20m, the approvals at the
+        // seeding): a new comment is appended at the timeline's end.
+        let at = pull.created_at + Duration::hours(1) + Duration::seconds(turn as i64);
+        if self == Churn::Append {
             h.gh.add_comment_at(
                 REPO,
                 pull.number,
                 &pull.author,
-                &format!("note {n}"),
-                pull.created_at + Duration::minutes(1),
-            )
-        })
-        .collect()
+                &format!("churn {turn}"),
+                at,
+            );
+        } else {
+            assert!(h.gh.edit_comment_as_author(REPO, padding[0], &format!("edit {turn}"), at));
+        }
+    }
 }
 
 // ---- The merged hotfix's follow-up, its evaluation kept failing ------------
@@ -391,36 +313,23 @@ async fn without_the_churn_the_merged_p0_gets_its_follow_up() {
     merged_on_a_padded_timeline(Churn::None).await;
 }
 
+/// `churn::merged_on_a_padded_timeline` with 100 padding comments (two
+/// pages) and the author's `churn` (which asserts the follow-up issue and
+/// the merge-back are opened); asserts the churn happened exactly when
+/// asked.
 async fn merged_on_a_padded_timeline(churn: Churn) {
-    let (h, pull) = common::attacks::merged_approved_p0(common::harness::POLICY, MERGE_SHA).await;
-    let padding = pad_timeline(&h, &pull);
-    let turns = while_the_author_churns(&h, &pull, &padding, churn, async {
-        h.pull_request("closed", pull.number).await;
-    })
+    let (turns, _) = common::churn::merged_on_a_padded_timeline(
+        MERGE_SHA,
+        100,
+        churn != Churn::None,
+        |h, pull, padding, turn| churn.make(h, pull, padding, turn),
+    )
     .await;
     assert_eq!(
         turns > 0,
         churn != Churn::None,
         "the author changed the timeline"
     );
-    let text = text_of(&h.check(HEAD_SHA));
-    let merge_backs =
-        h.gh.pulls(REPO)
-            .into_iter()
-            .filter(|p| p.head_ref.starts_with("hotfix-guard/merge-back-"))
-            .count();
-    let follow_ups =
-        h.gh.issues(REPO)
-            .into_iter()
-            .filter(|i| i.user == common::fake_github::BOT_LOGIN)
-            .count();
-    assert_eq!(
-        (follow_ups, merge_backs),
-        (1, 1),
-        "the follow-up issue and the merge-back are opened: {text}"
-    );
-    common::attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
-    assert!(!text.contains("could not evaluate"), "{text}");
 }
 
 // ---- A head policy file that is valid-looking but hostile YAML --------------

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use chrono::Duration;
 use common::attacks::{
     approve_by_comment, escalations, fork_delivery, label_delivery, label_delivery_slow, p0,
-    p0_changed, text_of,
+    p0_changed, text_concluded, text_of,
 };
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, POLICY, REPO};
@@ -129,9 +129,7 @@ async fn pushing_back_an_earlier_head_after_comment_approvals_leaves_them_stale(
     h.clock.set(chrono::Utc::now() + Duration::minutes(1));
     h.gh.update_pull(REPO, pull.number, |p| p.head_sha = HEAD_SHA.into());
     fork_delivery(&h, "synchronize", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(text.contains("approve again"), "{text}");
 }
 
@@ -166,9 +164,7 @@ async fn a_triage_user_removing_both_labels_and_closing_does_not_silence_the_esc
         t0 + Duration::minutes(6),
     );
     h.pull_request("closed", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("`hotfix` removed by @trina, who lacks write access"),
         "{text}"

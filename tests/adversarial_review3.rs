@@ -10,7 +10,7 @@
 mod common;
 
 use chrono::Duration;
-use common::attacks::{label_delivery_slow, text_of};
+use common::attacks::{label_delivery_slow, text_concluded, text_of};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 
@@ -196,9 +196,7 @@ async fn a_severity_lowered_past_a_cut_events_list_keeps_the_p0_deadline() {
     );
     h.clock.set(t0 + Duration::minutes(6));
     label_delivery_slow(&h, pull.number, "unlabeled", "P0").await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert_eq!(h.app.engine.watched().await, 1, "{text}");
     h.clock.set(t0 + Duration::minutes(125));
     assert_eq!(h.app.engine.sweep().await, 1, "P0's deadline: {text}");
@@ -243,9 +241,7 @@ async fn a_severity_applied_past_a_cut_events_list_is_still_escalated() {
     }
     h.clock.set(t0 + Duration::minutes(6));
     label_delivery_slow(&h, pull.number, "labeled", "P0").await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert_eq!(h.app.engine.watched().await, 1, "{text}");
     h.clock.set(t0 + Duration::minutes(5 + 125));
     assert_eq!(h.app.engine.sweep().await, 1, "P0's deadline: {text}");

@@ -12,7 +12,7 @@ mod common;
 use chrono::Duration;
 use common::attacks::{
     approved_p0_titled, assert_the_follow_up_is_opened_and_named, comment, escalations, merge,
-    p0_changed, p0_titled, posts_of_level, refuse_comment_posts, sticky, text_of,
+    p0_changed, p0_titled, posts_of_level, refuse_comment_posts, sticky, text_concluded, text_of,
 };
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
@@ -89,13 +89,7 @@ async fn with_a_plain_title_an_interrupted_escalation_is_posted_by_the_next_swee
 async fn interrupted_escalation(title: &str) {
     let (h, pull) = p0_titled(title).await;
     h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("failure"),
-        "{}",
-        text_of(&run)
-    );
+    text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         sticky(&h, pull.number).contains("fix: stop the login loop"),
         "precondition: the app quotes the title in its own comment"
@@ -136,9 +130,7 @@ async fn locking_the_conversation_does_not_silently_swallow_the_escalation() {
     }
     h.pull_request("edited", pull.number).await;
     assert_eq!(escalations(&h, pull.number), 0);
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(text.contains("locked"), "{text}");
 }
 
@@ -246,9 +238,7 @@ async fn a_close_delivered_after_its_reopen_does_not_stop_the_escalation() {
     h.deliver("pull_request", &payload).await;
     h.settle().await;
 
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(!text.contains("Closed without merging"), "{text}");
     assert_eq!(h.app.engine.watched().await, 1);
     h.clock.advance(Duration::minutes(130));
@@ -284,9 +274,7 @@ async fn a_quoted_or_fenced_approve_command_by_a_role_member_is_not_an_approval(
         at + Duration::minutes(2),
     )
     .await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("engineering-lead: missing; on-call-manager: missing"),
         "{text}"

@@ -13,7 +13,7 @@ use chrono::Duration;
 use common::attacks::{
     approved_by_both_roles, assert_the_follow_up_is_opened_and_named, during_an_evaluation,
     fresh_suite, merge, opened_at_once, p0_under, p2_approved_by_bob, posts_of_level, push_head,
-    raise_to_p0, sticky, text_of,
+    raise_to_p0, sticky, text_concluded, text_of,
 };
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::twins::{TWIN, pull_on_the_head};
@@ -69,13 +69,7 @@ async fn follow_up_with_version(version: &str) {
     approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
     if version.contains("999") {
-        let run = h.check(HEAD_SHA);
-        assert_eq!(
-            run.conclusion.as_deref(),
-            Some("failure"),
-            "{}",
-            text_of(&run)
-        );
+        text_concluded(&h, HEAD_SHA, "failure");
         let sticky = sticky(&h, pull.number);
         assert!(
             sticky.contains("hotfix-guard:follow-up #999"),
@@ -137,9 +131,7 @@ async fn a_lock_held_past_the_second_level_does_not_count_either_level_as_posted
         .count();
     assert!(cto >= 1, "@acme/cto is mentioned");
     h.pull_request("edited", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(!text.contains("could not be posted"), "{text}");
 }
 
@@ -184,9 +176,7 @@ async fn a_severity_raised_during_an_evaluation_does_not_leave_its_success() {
 
     during_an_evaluation(&h, pull.number, raise_to_p0(&h, &pull)).await;
 
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("needs engineering-lead and on-call-manager approval"),
         "{text}"
@@ -205,17 +195,10 @@ async fn a_push_during_an_evaluation_neither_passes_the_new_head_nor_leaves_read
     let (h, pull) = p0_under(POLICY).await;
     h.clock.set(pull.created_at);
     h.pull_request("opened", pull.number).await;
-    common::attacks::approve_by_comment(
+    common::attacks::both_roles_approve_by_comment(
         &h,
         pull.number,
-        "alice",
         pull.created_at + Duration::minutes(1),
-    )
-    .await;
-    common::attacks::approve_by_comment(
-        &h,
-        pull.number,
-        "oncall-olga",
         pull.created_at + Duration::minutes(2),
     )
     .await;
@@ -224,9 +207,7 @@ async fn a_push_during_an_evaluation_neither_passes_the_new_head_nor_leaves_read
     let push = push_head(&h, &pull, NEW_HEAD, pull.created_at + Duration::minutes(5));
     during_an_evaluation(&h, pull.number, push).await;
 
-    let run = h.check(NEW_HEAD);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, NEW_HEAD, "failure");
     assert!(
         text.contains("@alice's /hotfix approve came before the latest push"),
         "{text}"
@@ -256,9 +237,7 @@ async fn two_pull_requests_on_one_fresh_head_evaluated_at_once_leave_one_failing
     h.pull_request("edited", TWIN).await;
     h.pull_request("edited", pull.number).await;
 
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("needs engineering-lead and on-call-manager approval")
             || text.contains("Hotfix needs a severity label"),

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::attacks::text_of;
+use common::attacks::text_concluded;
 use common::harness::{HEAD_SHA, Harness, REPO};
 use common::twins::{
     TWIN, add_with_the_fix, assert_the_p0_failure_holds, edit_the_twin,
@@ -51,9 +51,7 @@ async fn a_closed_approved_twin_edited_by_its_author_does_not_pass_the_p0() {
 async fn a_twin_whose_severity_a_triage_user_chose_does_not_pass_the_p0() {
     let (h, _pull) = p0_with_an_approved_p2_twin("trina").await;
     edit_the_twin(&h).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("trina"),
         "the twin's verdict names the triage user: {text}"
@@ -82,9 +80,7 @@ async fn retargeting_an_unapproved_p0_to_develop_neither_passes_nor_silences_the
         "1.2.3\n",
     );
     h.pull_request("edited", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("targets develop; hotfixes must target main"),
         "{text}"
@@ -129,13 +125,7 @@ async fn a_twin_pull_request_on_the_head_does_not_silence_the_p0s_escalation() {
         0,
         "none on the twin"
     );
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("failure"),
-        "{}",
-        text_of(&run)
-    );
+    text_concluded(&h, HEAD_SHA, "failure");
 }
 
 // ---- Markers in the title with odd line breaks, by the author -------------
@@ -195,9 +185,7 @@ async fn an_older_evaluation_on_another_instance_does_not_write_its_success_last
     h.settle().await;
     second.settle().await;
 
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(text.contains("alice"), "{text}");
 }
 
@@ -231,11 +219,5 @@ async fn a_closed_p0_no_longer_holds_the_shared_head_against_an_approved_twin() 
     let (h, pull) = p0_with_an_approved_p2_twin("dana").await;
     h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
     edit_the_twin(&h).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "{}",
-        text_of(&run)
-    );
+    text_concluded(&h, HEAD_SHA, "success");
 }

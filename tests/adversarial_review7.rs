@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::attacks::text_of;
+use common::attacks::{text_concluded, text_of};
 use common::harness::{BASE_SHA, HEAD_SHA, Harness, REPO};
 use common::twins::{
     TWIN, add_with_the_fix, approved_p2_twin, assert_the_p0_failure_holds, edit_the_twin,
@@ -68,9 +68,7 @@ async fn with_the_decoy_still_open_the_twins_success_is_held() {
 /// The unapproved P0 #7 is open on this head: whichever hotfix's verdict
 /// the shared run shows, it must not be a pass.
 fn assert_no_success_over_the_open_p0(h: &Harness) {
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(h, HEAD_SHA, "failure");
     assert!(!text.contains("all requirements met"), "{text}");
 }
 

@@ -77,48 +77,7 @@ fn push_p0_to(h: &Harness, pull: &PullSeed, sha: &str, minutes: i64) {
 /// pushing it away does the same (next test).
 #[tokio::test]
 async fn a_p0_pushed_off_and_back_on_a_replica_that_wrote_its_failure_is_failing_again() {
-    let (h, pull) = p0_with_an_approved_p2_twin("dana").await;
-    let second = Harness::on_shared_store(&h).await;
-    second.clock.set(pull.created_at);
-    let both = [&h, &second];
-
-    push_p0_to(&h, &pull, AWAY_SHA, 10);
-    delivered_on(
-        &second,
-        &both,
-        "synchronize",
-        7,
-        "8a8a8a8a-0000-4000-8000-000000000001",
-    )
-    .await;
-    h.gh.update_pull(REPO, 9, |p| {
-        p.title = "fix: stop the login loop (P2)".into()
-    });
-    delivered_on(
-        &second,
-        &both,
-        "edited",
-        9,
-        "8a8a8a8a-0000-4000-8000-000000000002",
-    )
-    .await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: with #7 off the head, the twin's success is shown: {}",
-        text_of(&run)
-    );
-
-    push_p0_to(&h, &pull, HEAD_SHA, 20);
-    delivered_on(
-        &h,
-        &both,
-        "synchronize",
-        7,
-        "8a8a8a8a-0000-4000-8000-000000000003",
-    )
-    .await;
+    let (h, _second) = pushed_off_and_back(true, "8a8a8a8a").await;
     assert_the_p0_failure_holds(&h); // after #7 is back on the head
 }
 
@@ -128,43 +87,42 @@ async fn a_p0_pushed_off_and_back_on_a_replica_that_wrote_its_failure_is_failing
 /// what differs is only which replica evaluates the push back.
 #[tokio::test]
 async fn a_p0_pushed_off_and_back_on_the_replica_that_wrote_the_success_is_failing_again() {
+    let (h, _second) = pushed_off_and_back(false, "8b8b8b8b").await;
+    assert_the_p0_failure_holds(&h); // after #7 is back on the head
+}
+
+/// Two replicas on one store (replica one: the harness that seeded the P0
+/// #7 and its approved P2 twin #9, `p0_with_an_approved_p2_twin`). The
+/// author pushes #7 off the head (replica two evaluates it), edits #9
+/// (replica two writes #9's `success` on the head: asserted), then pushes
+/// #7 back onto the head, evaluated by replica one when `back_on_first`,
+/// else by replica two. Delivery ids are `{prefix}-0000-4000-8000-00000000000N`
+/// (N = 1, 2, 3). Answers both replicas (the second kept alive).
+async fn pushed_off_and_back(back_on_first: bool, prefix: &str) -> (Harness, Harness) {
     let (h, pull) = p0_with_an_approved_p2_twin("dana").await;
     let second = Harness::on_shared_store(&h).await;
     second.clock.set(pull.created_at);
     let both = [&h, &second];
+    let id = |n: u32| format!("{prefix}-0000-4000-8000-00000000000{n}");
 
     push_p0_to(&h, &pull, AWAY_SHA, 10);
-    delivered_on(
-        &second,
-        &both,
-        "synchronize",
-        7,
-        "8b8b8b8b-0000-4000-8000-000000000001",
-    )
-    .await;
+    delivered_on(&second, &both, "synchronize", 7, &id(1)).await;
     h.gh.update_pull(REPO, 9, |p| {
         p.title = "fix: stop the login loop (P2)".into()
     });
-    delivered_on(
-        &second,
-        &both,
-        "edited",
-        9,
-        "8b8b8b8b-0000-4000-8000-000000000002",
-    )
-    .await;
-    assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
+    delivered_on(&second, &both, "edited", 9, &id(2)).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: with #7 off the head, the twin's success is shown: {}",
+        text_of(&run)
+    );
 
     push_p0_to(&h, &pull, HEAD_SHA, 20);
-    delivered_on(
-        &second,
-        &both,
-        "synchronize",
-        7,
-        "8b8b8b8b-0000-4000-8000-000000000003",
-    )
-    .await;
-    assert_the_p0_failure_holds(&h); // after #7 is back on the head
+    let back = if back_on_first { &h } else { &second };
+    delivered_on(back, &both, "synchronize", 7, &id(3)).await;
+    (h, second)
 }
 
 /// The same laundering through close and reopen, which any author may do

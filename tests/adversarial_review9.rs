@@ -18,17 +18,16 @@ use axum::http::StatusCode;
 use chrono::Duration;
 
 use common::attacks::{
-    approve_by_comment, approved_by_both_roles, fork_delivery, label_delivery_slow, text_of,
+    approve_by_comment, approved_by_both_roles, both_roles_approve_by_comment, delivered,
+    fork_delivery, label_delivery_slow, text_concluded, text_of,
 };
 use common::fake_github::PullSeed;
 use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+use common::pages::{DEVELOP_SHA, assert_stale_after_the_retarget, head_run};
 use common::webhook::{self, CheckRunSpec, PrSpec, ReviewSpec};
 
 /// A commit the author pushes after the approvals: unreviewed code.
 const NEW_HEAD: &str = "a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9";
-
-/// `develop`'s head in the harness (`Harness::seed`).
-const DEVELOP_SHA: &str = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
 
 /// The harness's policy with P2 needing one approval from a writer (as it
 /// does) and P0 needing its two roles: the policy in force before a
@@ -113,8 +112,7 @@ async fn tighten_the_policy_on_main(one: &Harness) {
     one.gh
         .set_file(REPO, "main", POLICY_PATH, &p2_lead_policy());
     let push = webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    assert_eq!(one.deliver("push", &push).await, StatusCode::ACCEPTED);
-    one.settle().await;
+    delivered(one, "push", &push).await;
 }
 
 fn assert_needs_a_lead(h: &Harness, when: &str) {
@@ -172,11 +170,10 @@ async fn a_replica_that_missed_the_policy_push_does_not_pass_the_hotfix_on_its_o
 
 // ---- 2. Approvals given against another base ---------------------------
 
-/// The P0 #7 opened against `develop` (its head branched from there), so
-/// that reviewers see its diff against `develop`. Both roles approve it by
-/// comment (after the head was pushed, so the comments are fresh). The
-/// check fails only for the target.
-async fn p0_approved_against_develop() -> (Harness, PullSeed) {
+/// The P0 #7 against `develop` (its head branched from there), seeded
+/// (main's `VERSION` 1.2.3 too), labelled by dana, the clock at its
+/// opening; not opened yet.
+async fn p0_against_develop() -> (Harness, PullSeed) {
     let h = Harness::start().await;
     let pull = PullSeed {
         base_ref: "develop".into(),
@@ -187,24 +184,24 @@ async fn p0_approved_against_develop() -> (Harness, PullSeed) {
     h.gh.set_file(REPO, BASE_SHA, "VERSION", "1.2.3\n");
     h.label_events_by(&pull, "dana");
     h.clock.set(pull.created_at);
+    (h, pull)
+}
+
+/// The P0 #7 opened against `develop` (its head branched from there), so
+/// that reviewers see its diff against `develop`. Both roles approve it by
+/// comment (after the head was pushed, so the comments are fresh). The
+/// check fails only for the target.
+async fn p0_approved_against_develop() -> (Harness, PullSeed) {
+    let (h, pull) = p0_against_develop().await;
     h.pull_request("opened", pull.number).await;
-    approve_by_comment(
+    both_roles_approve_by_comment(
         &h,
         pull.number,
-        "alice",
         pull.created_at + Duration::minutes(1),
-    )
-    .await;
-    approve_by_comment(
-        &h,
-        pull.number,
-        "oncall-olga",
         pull.created_at + Duration::minutes(2),
     )
     .await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("targets develop; hotfixes must target main"),
         "precondition: {text}"
@@ -235,11 +232,7 @@ async fn retarget_to_main(h: &Harness, pull: &PullSeed) {
         &spec,
         serde_json::json!({"base": {"ref": {"from": "develop"}, "sha": {"from": DEVELOP_SHA}}}),
     );
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(h, "pull_request", &payload).await;
 }
 
 /// Control: approvals given after the retarget pass the hotfix (the attack
@@ -247,40 +240,18 @@ async fn retarget_to_main(h: &Harness, pull: &PullSeed) {
 /// retargeting as such).
 #[tokio::test]
 async fn approvals_given_after_retargeting_to_main_pass_the_hotfix() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        base_ref: "develop".into(),
-        base_sha: DEVELOP_SHA.into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.gh.set_file(REPO, BASE_SHA, "VERSION", "1.2.3\n");
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
+    let (h, pull) = p0_against_develop().await;
     h.pull_request("opened", pull.number).await;
     retarget_to_main(&h, &pull).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
-    approve_by_comment(
+    both_roles_approve_by_comment(
         &h,
         pull.number,
-        "alice",
         pull.created_at + Duration::minutes(11),
-    )
-    .await;
-    approve_by_comment(
-        &h,
-        pull.number,
-        "oncall-olga",
         pull.created_at + Duration::minutes(12),
     )
     .await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "{}",
-        text_of(&run)
-    );
+    text_concluded(&h, HEAD_SHA, "success");
 }
 
 /// The author opens the P0 against `develop`, from a head branched from
@@ -305,21 +276,8 @@ async fn approvals_given_after_retargeting_to_main_pass_the_hotfix() {
 async fn approvals_given_against_develop_do_not_pass_the_hotfix_retargeted_to_main() {
     let (h, pull) = p0_approved_against_develop().await;
     retarget_to_main(&h, &pull).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(
-        text.contains("needs engineering-lead and on-call-manager approval"),
-        "{text}"
-    );
-    for who in ["alice", "oncall-olga"] {
-        assert!(
-            text.contains(&format!(
-                "@{who}'s /hotfix approve came before the base branch changed to `main`"
-            )),
-            "{who}: {text}"
-        );
-    }
+    let (conclusion, text) = head_run(&h);
+    assert_stale_after_the_retarget(conclusion, &text);
 }
 
 /// The same with reviews: both roles approve #7's head by review while it
@@ -328,16 +286,7 @@ async fn approvals_given_against_develop_do_not_pass_the_hotfix_retargeted_to_ma
 /// stale, and approving again counts.
 #[tokio::test]
 async fn reviews_given_against_develop_are_stale_after_the_retarget_and_count_when_given_again() {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        base_ref: "develop".into(),
-        base_sha: DEVELOP_SHA.into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.gh.set_file(REPO, BASE_SHA, "VERSION", "1.2.3\n");
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
+    let (h, pull) = p0_against_develop().await;
     for (who, minutes) in [("alice", 1), ("oncall-olga", 2)] {
         h.gh.add_review_at(
             REPO,
@@ -350,9 +299,7 @@ async fn reviews_given_against_develop_are_stale_after_the_retarget_and_count_wh
     }
     h.pull_request("opened", pull.number).await;
     retarget_to_main(&h, &pull).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("@alice's review came before the base branch changed to `main`"),
         "{text}"
@@ -370,11 +317,7 @@ async fn reviews_given_against_develop_are_stale_after_the_retarget_and_count_wh
         let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, pull.number).expect("pull"), 1);
         let review = ReviewSpec::approved(id, who, HEAD_SHA);
         let payload = webhook::review_event("submitted", &spec, &review);
-        assert_eq!(
-            h.deliver("pull_request_review", &payload).await,
-            StatusCode::ACCEPTED
-        );
-        h.settle().await;
+        delivered(&h, "pull_request_review", &payload).await;
     }
     let run = h.check(HEAD_SHA);
     assert_eq!(
@@ -437,8 +380,7 @@ async fn a_re_run_of_a_fork_pull_requests_run_on_an_old_head_re_judges_its_curre
     let mut payload = webhook::check_run_rerequested(&spec);
     payload["check_run"]["external_id"] = old.external_id.clone().into();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(h.deliver("check_run", &payload).await, StatusCode::ACCEPTED);
-    h.settle().await;
+    delivered(&h, "check_run", &payload).await;
 
     let after = h.check(NEW_HEAD);
     let text = text_of(&after);
@@ -598,8 +540,7 @@ async fn a_re_run_of_a_fork_p0_its_author_closed_neither_passes_nor_silences_the
     };
     let mut payload = webhook::check_run_rerequested(&spec);
     payload["check_run"]["external_id"] = closed.external_id.clone().into();
-    assert_eq!(h.deliver("check_run", &payload).await, StatusCode::ACCEPTED);
-    h.settle().await;
+    delivered(&h, "check_run", &payload).await;
 
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
@@ -685,8 +626,7 @@ async fn a_re_run_of_the_merge_back_check_writes_it_again_and_it_still_waits() {
     };
     let mut payload = webhook::check_run_rerequested(&spec);
     payload["check_run"]["external_id"] = before.external_id.clone().into();
-    assert_eq!(h.deliver("check_run", &payload).await, StatusCode::ACCEPTED);
-    h.settle().await;
+    delivered(&h, "check_run", &payload).await;
 
     let after = merge_back_run(&h);
     assert_eq!(
@@ -795,16 +735,7 @@ enum Flood {
 /// `flood` before the approvals, then retargeted to `main`. Returns the
 /// check run's conclusion and text.
 async fn reviewed_flooded_and_retargeted(flood: Flood) -> (Option<String>, String) {
-    let h = Harness::start().await;
-    let pull = PullSeed {
-        base_ref: "develop".into(),
-        base_sha: DEVELOP_SHA.into(),
-        ..h.p0()
-    };
-    h.seed(POLICY, &pull);
-    h.gh.set_file(REPO, BASE_SHA, "VERSION", "1.2.3\n");
-    h.label_events_by(&pull, "dana");
-    h.clock.set(pull.created_at);
+    let (h, pull) = p0_against_develop().await;
     h.pull_request("opened", pull.number).await;
     let early = pull.created_at + Duration::seconds(30);
     for n in 0..10_001 {

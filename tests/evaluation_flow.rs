@@ -5,6 +5,7 @@
 mod common;
 
 use axum::http::StatusCode;
+use common::attacks::delivered;
 use common::fake_github::{FakeGitHub, PullSeed};
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
 use common::webhook::{
@@ -473,11 +474,7 @@ async fn rerequests_and_the_recheck_button_evaluate_again() {
         pull_numbers: vec![pull.number],
         ..CheckRunSpec::default()
     };
-    assert_eq!(
-        h.deliver("check_run", &check_run_rerequested(&spec)).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(&h, "check_run", &check_run_rerequested(&spec)).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
     assert_eq!(
         h.deliver("check_run", &check_run_requested_action(&spec, "recheck"))

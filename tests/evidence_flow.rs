@@ -6,6 +6,7 @@
 mod common;
 
 use axum::http::StatusCode;
+use common::attacks::delivered;
 use common::fake_github::{CheckRunSeed, PullSeed};
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::webhook::{
@@ -129,11 +130,7 @@ async fn a_required_test_decides_the_p0_red_running_then_green() {
     // Red.
     let red =
         h.gh.add_check_run(REPO, ci_run("completed", Some("failure")));
-    assert_eq!(
-        h.deliver("check_run", &test_completed(&pull, red)).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(&h, "check_run", &test_completed(&pull, red)).await;
     let run = h.check(HEAD_SHA);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     assert!(
@@ -498,11 +495,7 @@ async fn hundreds_of_other_check_runs_cannot_push_a_red_required_check_out_of_si
             },
         );
     }
-    assert_eq!(
-        h.deliver("check_run", &test_completed(&pull, red)).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(&h, "check_run", &test_completed(&pull, red)).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("failure"));
     assert!(title(&h).contains("`test` failed"), "{}", title(&h));
 }

@@ -9,7 +9,8 @@ mod common;
 use axum::http::StatusCode;
 use chrono::{Duration, TimeZone, Utc};
 use common::attacks::{
-    approve_by_comment, approved_by_both_roles, fork_delivery, p0_changed, p0_under, text_of,
+    approve_by_comment, approved_by_both_roles, delivered, fork_delivery, p0_changed, p0_under,
+    text_of,
 };
 use common::fake_github::{BOT_LOGIN, FakeGitHub, PullSeed};
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
@@ -465,11 +466,7 @@ async fn a_re_run_writes_the_check_run_again_but_not_the_comment() {
         ..CheckRunSpec::default()
     };
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(
-        h.deliver("check_run", &check_run_rerequested(&spec)).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(&h, "check_run", &check_run_rerequested(&spec)).await;
     let after = h.check(HEAD_SHA);
     assert_eq!(after.update_count, before.update_count + 1, "written again");
     assert_eq!(after.status, "completed");
@@ -491,8 +488,7 @@ async fn a_re_run_writes_the_check_run_again_but_not_the_comment() {
         "head": {"ref": pull.head_ref, "sha": HEAD_SHA},
         "base": {"ref": "main", "sha": pull.base_sha},
     }]);
-    assert_eq!(h.deliver("check_suite", &suite).await, StatusCode::ACCEPTED);
-    h.settle().await;
+    delivered(&h, "check_suite", &suite).await;
     assert_eq!(h.check(HEAD_SHA).update_count, after.update_count + 1);
     assert_eq!(h.gh.comment_edits(sticky), edits);
 
@@ -693,8 +689,7 @@ async fn a_fork_pull_request_on_a_directly_pushed_commit_leaves_the_audit_run() 
     payload["commits"] = serde_json::json!([payload["head_commit"].clone()]);
     payload["before"] = serde_json::json!(common::harness::BASE_SHA);
     payload["sender"]["login"] = serde_json::json!("erin");
-    assert_eq!(h.deliver("push", &payload).await, StatusCode::ACCEPTED);
-    h.settle().await;
+    delivered(&h, "push", &payload).await;
     let conclusions = |h: &common::harness::Harness| -> Vec<Option<String>> {
         h.gh.check_runs(REPO, PUSHED)
             .into_iter()
@@ -718,11 +713,7 @@ async fn a_fork_pull_request_on_a_directly_pushed_commit_leaves_the_audit_run() 
         &PrSpec::from_seed(REPO, &h.gh.pull(REPO, 9).expect("pull"), 1),
     );
     payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/app".into();
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(&h, "pull_request", &payload).await;
     assert_eq!(conclusions(&h), [Some("action_required".to_string())]);
 }
 
@@ -789,11 +780,7 @@ async fn a_late_opened_delivery_with_an_old_head_and_labels_writes_nothing_on_th
     );
     h.pull_request("synchronize", pull.number).await;
     // The `opened` delivery arrives last.
-    assert_eq!(
-        h.deliver("pull_request", &stale).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(&h, "pull_request", &stale).await;
 
     assert!(
         h.gh.check_runs(REPO, HEAD_SHA).is_empty(),

@@ -8,7 +8,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::attacks::fresh_suite;
+use common::attacks::{delivered, fresh_suite};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::webhook::{CheckRunSpec, check_run_requested_action};
@@ -347,8 +347,7 @@ async fn a_run_the_direct_push_audit_wrote_is_looked_up_by_a_pull_request_on_tha
     push["commits"] = serde_json::json!([push["head_commit"].clone()]);
     push["after"] = C2.into();
     push["pusher"] = serde_json::json!({"name": "erin", "email": "erin@example.com"});
-    assert_eq!(h.deliver("push", &push).await, StatusCode::ACCEPTED);
-    h.settle().await;
+    delivered(&h, "push", &push).await;
     let runs = h.gh.check_runs(REPO, C2);
     assert_eq!(runs.len(), 1, "the audit's run: {runs:#?}");
     assert_eq!(runs[0].conclusion.as_deref(), Some("action_required"));

@@ -7,7 +7,7 @@
 mod common;
 
 use chrono::Duration;
-use common::attacks::{p0_under, posts_of_level, refuse_comment_writes, text_of};
+use common::attacks::{p0_under, posts_of_level, refuse_comment_writes, text_concluded, text_of};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 
@@ -48,9 +48,7 @@ async fn a_locked_pull_request_keeps_its_verdict_names_the_lock_and_the_held_esc
     h.app.engine.sweep().await;
     h.pull_request("edited", pull.number).await;
 
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("The conversation on this pull request is locked (reason: too heated), so hotfix-guard cannot post its comment or escalations there"),
         "{text}"
@@ -94,8 +92,6 @@ async fn unlocking_lets_the_next_sweep_post_the_held_escalation_once() {
     h.app.engine.sweep().await;
     assert_eq!(escalations(&h), 1, "posted once after the unlock");
     h.pull_request("edited", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(!text.contains("locked"), "{text}");
 }

@@ -9,7 +9,7 @@ mod common;
 
 use axum::http::StatusCode;
 
-use common::attacks::text_of;
+use common::attacks::{delivered, text_of};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
 use common::webhook::{self, PrSpec};
@@ -109,8 +109,7 @@ async fn a_replica_that_missed_the_organisation_policy_push_judges_by_the_new_on
     // The tightened organisation policy, pushed; delivered to replica one.
     h.gh.set_file(ORG_REPO, "main", POLICY_PATH, &lead_policy());
     let push = webhook::push_event(ORG_REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    assert_eq!(h.deliver("push", &push).await, StatusCode::ACCEPTED);
-    h.settle().await;
+    delivered(&h, "push", &push).await;
 
     // The author's next edit lands on replica two.
     edited_on(

@@ -4,6 +4,7 @@
 mod common;
 
 use axum::http::StatusCode;
+use common::attacks::delivered;
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::webhook::{PrSpec, pull_request_event};
@@ -272,8 +273,7 @@ async fn a_push_that_brings_the_fix_into_develop_completes_the_merge_back() {
     assert_eq!(merge_back_check(&h).status, "in_progress");
     h.gh.set_compare(REPO, "develop", MERGE_SHA, "behind");
     let push = common::webhook::push_event(REPO, "refs/heads/develop", &["src/fix.rs"], 1);
-    assert_eq!(h.deliver("push", &push).await, StatusCode::ACCEPTED);
-    h.settle().await;
+    delivered(&h, "push", &push).await;
     let check = merge_back_check(&h);
     assert_eq!(
         (check.status.as_str(), check.conclusion.as_deref()),

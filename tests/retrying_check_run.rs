@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::attacks::text_of;
+use common::attacks::{text_concluded, text_of};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::pages::review;
@@ -374,9 +374,7 @@ async fn a_failing_commit_job_still_re_evaluates_the_hotfix_on_that_commit() {
         4 * tries,
         "every try of the commit job failed"
     );
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = text_concluded(&h, HEAD_SHA, "failure");
     assert!(text.contains("ci/build"), "{text}");
     assert!(!text.contains("could not evaluate"), "{text}");
 }

@@ -9,16 +9,16 @@
 
 mod common;
 
-use chrono::Duration;
-use common::attacks::{escalations, p0_with, text_of};
-use common::fake_github::PullSeed;
-use common::harness::{HEAD_SHA, REPO};
+use common::attacks::text_of;
+use common::harness::HEAD_SHA;
+use common::head_files::assert_watched_and_escalated;
 use serde_json::json;
 
-/// The harness's P0 (#7), opened after another hotfix on the same base
-/// (#8) was evaluated, so that the base's files are read already and only
-/// #7's head is asked for; with `answer`, GitHub answers every later read
-/// of `path` with it. Answers the check run of #7's head and its text.
+/// `head_files::p0_with_head_answer(path, answer)`: the harness's P0
+/// (#7), opened after another hotfix on the same base (#8) was evaluated,
+/// so that the base's files are read already and only #7's head is asked
+/// for; GitHub answers every later read of `path` with `answer`. Answers
+/// the check run of #7's head.
 async fn p0_with_head_answer(
     path: &str,
     answer: serde_json::Value,
@@ -27,36 +27,7 @@ async fn p0_with_head_answer(
     u64,
     common::fake_github::CheckRunRec,
 ) {
-    let (h, pull) = p0_with(|pull| pull).await;
-    if path.starts_with(".github/") {
-        h.gh.set_file(REPO, &pull.head_sha, path, common::harness::POLICY);
-        h.gh.set_pull_files(
-            REPO,
-            pull.number,
-            [("src/fix.rs", 3, 1), ("VERSION", 1, 1), (path, 1, 0)],
-        );
-    }
-    let other = PullSeed {
-        number: 8,
-        head_ref: "hotfix/other".into(),
-        head_sha: "h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8h8".into(),
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..pull.clone()
-    };
-    h.gh.add_pull(REPO, other.clone());
-    h.gh.set_file(REPO, &other.head_sha, "VERSION", "1.2.4\n");
-    h.gh.set_pull_files(REPO, 8, [("src/other.rs", 1, 1), ("VERSION", 1, 1)]);
-    h.label_events_by(&other, "dana");
-    h.pull_request("opened", 8).await;
-    h.gh.fail_next_with_body(
-        "GET",
-        &format!("/contents/{path}"),
-        200,
-        Vec::new(),
-        answer,
-        100,
-    );
-    h.pull_request("opened", pull.number).await;
+    let (h, pull) = common::head_files::p0_with_head_answer(path, Some(answer)).await;
     let run = h.check(HEAD_SHA);
     (h, pull.number, run)
 }
@@ -203,12 +174,5 @@ async fn an_evaluation_that_always_fails_after_the_labels_are_read_still_watches
         text.contains("hotfix-guard could not evaluate this pull request"),
         "the evaluation failed: {text}"
     );
-    assert_eq!(
-        h.app.engine.watched().await,
-        1,
-        "the P0's deadline is watched: {text}"
-    );
-    h.clock.advance(Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, number), 1, "{text}");
+    assert_watched_and_escalated(&h, number, &text).await;
 }

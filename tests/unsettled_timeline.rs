@@ -15,11 +15,9 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use chrono::Duration;
-use common::attacks::{escalations, p0, p0_with, text_of};
+use common::attacks::{p0, text_of};
+use common::churn::{on_timeline_reads, pad_timeline, timeline_answered_late};
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, REPO};
 
@@ -37,99 +35,41 @@ enum Churn {
     Removals,
 }
 
-/// The author pads `pull`'s timeline with 150 comments a minute after the
-/// opening (two pages, and still two after every deletion an evaluation's
-/// five attempts could cause). Answers their ids, oldest first.
-fn pad_timeline(h: &Harness, pull: &PullSeed) -> Vec<u64> {
-    (0..150)
-        .map(|n| {
-            h.gh.add_comment_at(
-                REPO,
-                pull.number,
-                &pull.author,
-                &format!("note {n}"),
-                pull.created_at + Duration::minutes(1),
-            )
-        })
-        .collect()
+/// Padding comments: two timeline pages, and still two after every
+/// deletion an evaluation's five attempts could cause.
+const PAD: usize = 150;
+
+impl Churn {
+    /// Whether the author changes the timeline at all.
+    fn active(self) -> bool {
+        self != Churn::None
+    }
+
+    /// Deletes the author's `turn`th padding comment (the oldest remaining,
+    /// on page 1).
+    fn make(self, h: &Harness, _: &PullSeed, padding: &[u64], turn: usize) {
+        assert!(h.gh.delete_comment_as_author(REPO, padding[turn]));
+    }
+
+    /// Asserts the author deleted comments exactly when asked.
+    fn assert_made(self, turns: usize) {
+        assert_eq!(turns > 0, self.active(), "the author deleted comments");
+    }
 }
 
-/// Runs `step` while the author does `churn` after every timeline GET the
-/// app sends (each answered 40 ms late, so the deletion lands between two
-/// page reads); answers how many comments were deleted.
-async fn while_the_author_deletes(
-    h: &Harness,
-    pull: &PullSeed,
-    padding: &[u64],
-    churn: Churn,
-    step: impl std::future::Future<Output = ()>,
-) -> usize {
-    let timeline = format!("/issues/{}/timeline", pull.number);
-    h.gh.delay_next(
-        "GET",
-        &timeline,
-        std::time::Duration::from_millis(40),
-        10_000,
-    );
-    let stop = Arc::new(AtomicBool::new(churn == Churn::None));
-    let churner = async {
-        let mut seen = h.gh.count("GET", &timeline);
-        let mut turns = 0;
-        while !stop.load(Ordering::SeqCst) {
-            let now = h.gh.count("GET", &timeline);
-            if now > seen {
-                seen = now;
-                assert!(h.gh.delete_comment_as_author(REPO, padding[turns]));
-                turns += 1;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
-        turns
-    };
-    let lead = async {
-        step.await;
-        stop.store(true, Ordering::SeqCst);
-    };
-    let ((), turns) = tokio::join!(lead, churner);
-    assert_eq!(
-        turns > 0,
-        churn != Churn::None,
-        "the author deleted comments"
-    );
-    turns
-}
-
-/// The hotfix as P2 (labels by dana), opened, its timeline padded; dana
-/// raises it to P0 20 minutes after the opening while the author does
-/// `churn`. Asserts the P0 is watched and its escalation posted by the
-/// sweep past the deadline; answers the check run's conclusion and text.
+/// `churn::raised_to_p0_on_a_padded_timeline` with `PAD` padding comments
+/// and the author's `churn` (which asserts the P0 is watched and its
+/// escalation posted by the sweep past the deadline); answers the check
+/// run's conclusion and text.
 async fn raised_to_p0_while(churn: Churn) -> (Option<String>, String) {
-    let (h, pull) = p0_with(|pull| PullSeed {
-        labels: vec!["hotfix".into(), "P2".into()],
-        ..pull
-    })
+    let (turns, conclusion, text) = common::churn::raised_to_p0_on_a_padded_timeline(
+        PAD,
+        churn.active(),
+        |h, pull, padding, turn| churn.make(h, pull, padding, turn),
+    )
     .await;
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.app.engine.watched().await, 0, "P2 has no deadline");
-    let t0 = pull.created_at;
-    let padding = pad_timeline(&h, &pull);
-    while_the_author_deletes(&h, &pull, &padding, churn, async {
-        h.clock.set(t0 + Duration::minutes(20));
-        common::attacks::raise_to_p0(&h, &pull).await;
-    })
-    .await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(
-        h.app.engine.watched().await,
-        1,
-        "the P0 a writer applied is watched: {text}"
-    );
-    // dana's P0 at t0+20m: due at t0+2h20m.
-    h.clock.set(t0 + Duration::minutes(145));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(escalations(&h, pull.number), 1, "{text}");
-    (run.conclusion, text)
+    churn.assert_made(turns);
+    (conclusion, text)
 }
 
 /// The P0 a writer applies while the author keeps deleting comments is
@@ -158,35 +98,18 @@ async fn without_deletions_the_raised_p0_is_read_from_its_timeline() {
     assert!(!text.contains(UNSETTLED), "{text}");
 }
 
-/// The P0 approved by both roles by review, merged by alice; its timeline
-/// padded, the `closed` delivery evaluated while the author does `churn`.
-/// Asserts the follow-up issue and the merge-back are opened; answers the
-/// check run's text.
+/// `churn::merged_on_a_padded_timeline` with `PAD` padding comments and
+/// the author's `churn` (which asserts the follow-up issue and the
+/// merge-back are opened); answers the check run's text.
 async fn merged_while(churn: Churn) -> String {
-    let (h, pull) = common::attacks::merged_approved_p0(common::harness::POLICY, MERGE_SHA).await;
-    let padding = pad_timeline(&h, &pull);
-    while_the_author_deletes(&h, &pull, &padding, churn, async {
-        h.pull_request("closed", pull.number).await;
-    })
+    let (turns, text) = common::churn::merged_on_a_padded_timeline(
+        MERGE_SHA,
+        PAD,
+        churn.active(),
+        |h, pull, padding, turn| churn.make(h, pull, padding, turn),
+    )
     .await;
-    let text = text_of(&h.check(HEAD_SHA));
-    let merge_backs =
-        h.gh.pulls(REPO)
-            .into_iter()
-            .filter(|p| p.head_ref.starts_with("hotfix-guard/merge-back-"))
-            .count();
-    let follow_ups =
-        h.gh.issues(REPO)
-            .into_iter()
-            .filter(|i| i.user == common::fake_github::BOT_LOGIN)
-            .count();
-    assert_eq!(
-        (follow_ups, merge_backs),
-        (1, 1),
-        "the follow-up issue and the merge-back are opened: {text}"
-    );
-    common::attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
-    assert!(!text.contains("could not evaluate"), "{text}");
+    churn.assert_made(turns);
     text
 }
 
@@ -219,7 +142,7 @@ async fn approved_by_comment_while(churn: Churn) -> (Option<String>, String) {
     let t0 = pull.created_at;
     h.gh.add_push_activity(REPO, &pull.head_ref, HEAD_SHA, "push", &pull.author, t0);
     h.pull_request("opened", pull.number).await;
-    let padding = pad_timeline(&h, &pull);
+    let padding = pad_timeline(&h, &pull, PAD);
     h.gh.add_comment_at(
         REPO,
         pull.number,
@@ -227,7 +150,8 @@ async fn approved_by_comment_while(churn: Churn) -> (Option<String>, String) {
         "/hotfix approve",
         t0 + Duration::minutes(2),
     );
-    while_the_author_deletes(&h, &pull, &padding, churn, async {
+    timeline_answered_late(&h, pull.number, 40, 10_000);
+    let approve = async {
         h.clock.set(t0 + Duration::minutes(3));
         common::attacks::comment(
             &h,
@@ -237,8 +161,12 @@ async fn approved_by_comment_while(churn: Churn) -> (Option<String>, String) {
             t0 + Duration::minutes(3),
         )
         .await;
+    };
+    let turns = on_timeline_reads(&h, pull.number, churn.active(), approve, |turn, _| {
+        churn.make(&h, &pull, &padding, turn)
     })
     .await;
+    churn.assert_made(turns);
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
     (run.conclusion, text)

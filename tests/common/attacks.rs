@@ -22,6 +22,24 @@ pub fn text_of(run: &CheckRunRec) -> String {
     )
 }
 
+/// Delivers `payload` as GitHub's `event` (signed, a fresh delivery id:
+/// `Harness::deliver`), asserts it was accepted (202) and waits for the
+/// evaluations it started (`Harness::settle`).
+pub async fn delivered(h: &Harness, event: &str, payload: &serde_json::Value) {
+    assert_eq!(h.deliver(event, payload).await, StatusCode::ACCEPTED);
+    h.settle().await;
+}
+
+/// The full text (`text_of`) of the check run on `sha`, asserted to have
+/// concluded `conclusion` (`success`, `failure`); the text goes into the
+/// assertion's message.
+pub fn text_concluded(h: &Harness, sha: &str, conclusion: &str) -> String {
+    let run = h.check(sha);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some(conclusion), "{text}");
+    text
+}
+
 /// The harness's P0 (#7 on `hotfix/…`, labelled `hotfix` and `P0`) seeded
 /// under `policy`, both labels applied by dana, who has write access.
 pub async fn p0_under(policy: &str) -> (Harness, PullSeed) {
@@ -166,11 +184,7 @@ pub async fn fork_delivery(h: &Harness, action: &str, number: u64) {
         &PrSpec::from_seed(REPO, &h.gh.pull(REPO, number).expect("pull"), 1),
     );
     payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/app".into();
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(h, "pull_request", &payload).await;
 }
 
 /// `/hotfix approve` commented by `user` on `number` at `at`, and the
@@ -179,17 +193,26 @@ pub async fn approve_by_comment(h: &Harness, number: u64, user: &str, at: DateTi
     comment(h, number, user, "/hotfix approve", at).await;
 }
 
+/// Both role members approve #`number` by comment (`approve_by_comment`):
+/// alice (engineering lead) at `alice_at`, then oncall-olga (on-call
+/// manager) at `olga_at`, each delivered and its evaluation waited for.
+pub async fn both_roles_approve_by_comment(
+    h: &Harness,
+    number: u64,
+    alice_at: DateTime<Utc>,
+    olga_at: DateTime<Utc>,
+) {
+    approve_by_comment(h, number, "alice", alice_at).await;
+    approve_by_comment(h, number, "oncall-olga", olga_at).await;
+}
+
 /// A `labeled`/`unlabeled` delivery for `label` on `number` as GitHub
 /// sends it (the fake's labels and events are the test's to set); waits
 /// for the evaluation.
 pub async fn label_delivery(h: &Harness, number: u64, action: &str, label: &str) {
     let spec = PrSpec::from_seed(REPO, &h.gh.pull(REPO, number).expect("pull"), 1);
     let payload = webhook::pull_request_label_event(action, &spec, label);
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(h, "pull_request", &payload).await;
 }
 
 /// Approving reviews on `sha` from both roles the harness's P0 needs:
@@ -227,11 +250,7 @@ pub async fn label_delivery_slow(h: &Harness, number: u64, action: &str, label: 
 pub async fn comment(h: &Harness, number: u64, user: &str, body: &str, at: DateTime<Utc>) {
     let id = h.gh.add_comment_at(REPO, number, user, body, at);
     let payload = webhook::issue_comment_event("created", REPO, number, user, body, id, 1);
-    assert_eq!(
-        h.deliver("issue_comment", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(h, "issue_comment", &payload).await;
 }
 
 /// GitHub's answer (with status 403) to a comment written on a locked

@@ -3,9 +3,11 @@
 #![allow(dead_code)]
 
 pub mod attacks;
+pub mod churn;
 pub mod fake_github;
 pub mod fake_notify;
 pub mod harness;
+pub mod head_files;
 pub mod pages;
 pub mod serve;
 pub mod store;

@@ -2,13 +2,14 @@
 //! retargets (`tests/adversarial_review11.rs` to `13.rs`): a review given
 //! at a chosen minute, a retarget with its issue event and delivery, and an
 //! approved P0 whose issue events list the author padded before two
-//! retargets. Each step only arranges or delivers; what a test asserts
-//! stays in the test.
+//! retargets, a P0 whose timeline the author padded before both roles
+//! approved it by review. Each step only arranges or delivers (asserting
+//! only a named precondition); the outcome checks the three reviews share
+//! are the `assert_*` functions at the end.
 
-use axum::http::StatusCode;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
-use super::attacks::{approve_by_comment, text_of};
+use super::attacks::{both_roles_approve_by_comment, comment, delivered, text_of};
 use super::fake_github::PullSeed;
 use super::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, REPO};
 use super::webhook::{self, PrSpec};
@@ -36,11 +37,7 @@ pub async fn review(h: &Harness, pull: &PullSeed, user: &str, state: &str, minut
         submitted_at: at,
     };
     let payload = webhook::review_event("submitted", &spec, &review);
-    assert_eq!(
-        h.deliver("pull_request_review", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(h, "pull_request_review", &payload).await;
 }
 
 /// The author changes #7's base to `to` (`pull_request.edited` with
@@ -64,11 +61,7 @@ pub async fn retarget(h: &Harness, pull: &PullSeed, from: &str, to: &str, minute
         &spec,
         serde_json::json!({"base": {"ref": {"from": from}, "sha": {"from": "0000000000000000000000000000000000000000"}}}),
     );
-    assert_eq!(
-        h.deliver("pull_request", &payload).await,
-        StatusCode::ACCEPTED
-    );
-    h.settle().await;
+    delivered(h, "pull_request", &payload).await;
 }
 
 /// The P0 #7 against `main`; its author renames it `renames` times (each a
@@ -96,29 +89,132 @@ pub async fn approved_then_retargeted_away_and_back(renames: usize) -> (Option<S
             pull.created_at + Duration::seconds(30),
         );
     }
-    approve_by_comment(
+    both_roles_approve_by_comment(
         &h,
         pull.number,
-        "alice",
         pull.created_at + Duration::minutes(1),
-    )
-    .await;
-    approve_by_comment(
-        &h,
-        pull.number,
-        "oncall-olga",
         pull.created_at + Duration::minutes(2),
     )
     .await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: {}",
-        text_of(&run)
-    );
+    assert_passes(&h);
     retarget(&h, &pull, "main", "develop", 10).await;
     retarget(&h, &pull, "develop", "main", 11).await;
+    head_run(&h)
+}
+
+/// The check run on the head (`HEAD_SHA`) as a test asserts on it: its
+/// conclusion (`None` while in progress) and its full text (`text_of`).
+pub fn head_run(h: &Harness) -> (Option<String>, String) {
     let run = h.check(HEAD_SHA);
     (run.conclusion.clone(), text_of(&run))
+}
+
+/// Precondition of the padded attacks: the check run on the head is
+/// `success` (asserted, with its text on failure).
+pub fn assert_passes(h: &Harness) {
+    let (conclusion, text) = head_run(h);
+    assert_eq!(
+        conclusion.as_deref(),
+        Some("success"),
+        "precondition: {text}"
+    );
+}
+
+/// The author of #7 comments `/hotfix approve` at `at` (delivered and
+/// settled): a command, so it is evaluated, and it counts for nothing.
+pub async fn author_approves(h: &Harness, pull: &PullSeed, at: DateTime<Utc>) {
+    comment(h, pull.number, &pull.author, "/hotfix approve", at).await;
+}
+
+/// The P0 #7 under `POLICY`, labelled by dana and opened (the clock at its
+/// opening); the author's own `/hotfix approve` at 20 seconds; when
+/// `friend`, a friend's `COMMENTED` review (`friend-0`) at 25 seconds;
+/// `pad` plain comments by the author (`note {n}`) at 30 seconds; then
+/// alice's and oncall-olga's approving reviews at minutes 1 and 2, each
+/// delivered and settled. With the two label events and the app's sticky
+/// comment, the timeline holds `5 + pad` items (one more with `friend`)
+/// before the reviews. Answers the harness, the pull request and the
+/// friend's review id (when `friend`); asserts nothing.
+async fn padded_then_approved(pad: usize, friend: bool) -> (Harness, PullSeed, Option<u64>) {
+    let h = Harness::start().await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", pull.number).await;
+    author_approves(&h, &pull, pull.created_at + Duration::seconds(20)).await;
+    let friend = friend.then(|| {
+        h.gh.add_review_at(
+            REPO,
+            pull.number,
+            "friend-0",
+            "COMMENTED",
+            HEAD_SHA,
+            pull.created_at + Duration::seconds(25),
+        )
+    });
+    for n in 0..pad {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            &pull.author,
+            &format!("note {n}"),
+            pull.created_at + Duration::seconds(30),
+        );
+    }
+    review(&h, &pull, "alice", "APPROVED", 1).await;
+    review(&h, &pull, "oncall-olga", "APPROVED", 2).await;
+    (h, pull, friend)
+}
+
+/// `padded_then_approved` without the friend's review: the timeline holds
+/// `5 + pad` items before the two approving reviews. Asserts nothing.
+pub async fn padded_and_approved(pad: usize) -> (Harness, PullSeed) {
+    let (h, pull, _) = padded_then_approved(pad, false).await;
+    (h, pull)
+}
+
+/// `padded_then_approved` with the friend's early `COMMENTED` review (the
+/// item the attacks make vanish), `6 + pad` items before the two approving
+/// reviews; the check passes (asserted). Answers the friend's review id.
+pub async fn padded_with_a_friend_and_approved(pad: usize) -> (Harness, PullSeed, u64) {
+    let (h, pull, friend) = padded_then_approved(pad, true).await;
+    assert_passes(&h);
+    let friend = friend.expect("the friend's review was added");
+    (h, pull, friend)
+}
+
+/// The next `n` reads of `path` (e.g. `/issues/7/timeline`) are answered
+/// `304 Not Modified` with no `Link` header and no body, as GitHub
+/// documents a 304 (the fake's own 304s carry their `Link`).
+pub fn linkless_304s(h: &Harness, path: &str, n: usize) {
+    if n > 0 {
+        h.gh.fail_next_with_body("GET", path, 304, Vec::new(), serde_json::json!(null), n);
+    }
+}
+
+/// The check run of a P0 whose change request by alice counts: `failure`
+/// naming her.
+pub fn assert_blocked_by_alice(conclusion: Option<String>, text: &str) {
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("changes requested by @alice"), "{text}");
+}
+
+/// The check run after `approved_then_retargeted_away_and_back`, when the
+/// retargets were read: `failure`, both approvals stale, each named as
+/// given before the base branch changed to `main`.
+pub fn assert_stale_after_the_retarget(conclusion: Option<String>, text: &str) {
+    assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("needs engineering-lead and on-call-manager approval"),
+        "{text}"
+    );
+    for who in ["alice", "oncall-olga"] {
+        assert!(
+            text.contains(&format!(
+                "@{who}'s /hotfix approve came before the base branch changed to `main`"
+            )),
+            "{who}: {text}"
+        );
+    }
 }
