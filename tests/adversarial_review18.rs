@@ -1,0 +1,123 @@
+//! Eighteenth adversarial review of issue 9 (fail closed): the post-merge
+//! path, and the policy that judges a merged pull request (the file at its
+//! `base.sha`, `engine::merged`). Each test plays what only a pull
+//! request's author (write access to their own fork, none on the base
+//! repository) or a user with triage access can do, through signed
+//! deliveries to the real router and the real client talking to the fake
+//! GitHub, and asserts the SAFE outcome (conclusion and wording). A passing
+//! test is an attack that failed; a test marked `#[ignore = "finding: …"]`
+//! is an attack that worked.
+
+mod common;
+
+use chrono::Duration;
+use common::attacks::{self, text_of};
+use common::harness::{BASE_SHA, HEAD_SHA, POLICY, POLICY_PATH, REPO};
+
+/// The harness's policy without P0's follow-up.
+fn without_follow_up() -> String {
+    let loose = POLICY.replace(
+        "    follow_up: { title: Post-incident review, within: 24h }\n",
+        "",
+    );
+    assert_ne!(loose, POLICY);
+    loose
+}
+
+/// `main` after a writer's change of the policy, before the P0's merge.
+const TIGHTENED_SHA: &str = "t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1";
+/// The P0's merge commit.
+const MERGE_SHA: &str = "m8m8m8m8m8m8m8m8m8m8m8m8m8m8m8m8m8m8m8m8";
+
+/// A writer moves `main` to `sha` with `policy` as its file, and the push
+/// is delivered (the policy in force changes for every instance).
+async fn writer_pushes_policy(h: &common::harness::Harness, sha: &str, policy: &str) {
+    h.gh.set_branch(REPO, "main", sha);
+    h.gh.set_file(REPO, sha, POLICY_PATH, policy);
+    h.gh.set_file(REPO, "main", POLICY_PATH, policy);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+}
+
+// ---- Attack 1: a base.sha older than the policy the P0 was approved under --
+
+/// GitHub's `base.sha` is the base branch's tip when the pull request was
+/// opened (or last pushed to); it does not follow the base branch (github/
+/// docs#431: "the latest commit of the base branch at the time the PR got
+/// created"). The author opens the P0 while the policy on `main` owes no
+/// follow-up for P0; a writer then adds P0's `follow_up` (the procedure's
+/// post-incident review) to `main`'s policy. The author pushes nothing
+/// more, so `base.sha` stays at the commit before the writer's change. The
+/// P0 is judged open by the policy in force, which owes the follow-up (the
+/// sticky comment says "After the merge: Post-incident review within
+/// 1day"), is approved and merged. The merged P0 must get the follow-up
+/// the policy in force at its merge (and the one it was approved under)
+/// owes.
+///
+/// Reproduction: `merged::policy_before_merge` reads the policy at
+/// `pull.base.sha` (`PolicyCache::get_at`), the policy of the commit the
+/// pull request was opened on, older than the writer's change; under it P0
+/// owes no follow-up, so `post_merge::run` opens none and the sticky
+/// comment's after-merge section names none. The author controls which
+/// historical commit of `main` judges the merge by when they open the pull
+/// request and whether they push again.
+#[tokio::test]
+#[ignore = "finding: a merged P0 is judged by the policy at its stale base.sha (its opening), not by the one it was approved under: the follow-up a writer added since is silently not opened"]
+async fn a_p0_opened_before_the_follow_up_was_required_still_gets_it_after_the_merge() {
+    let h = opened_under_the_loose_policy_then_tightened().await;
+    let sticky = attacks::sticky(&h, 7);
+    assert!(
+        sticky.contains("After the merge: **Post-incident review**"),
+        "precondition: the open P0 was told it owes the follow-up: {sticky}"
+    );
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
+    attacks::merge(&h, 7, MERGE_SHA).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// The control: the same P0, its `base.sha` at the writer's change (as
+/// after a push of the head following it), gets its follow-up: only the
+/// commit `base.sha` names makes the difference above.
+#[tokio::test]
+async fn with_its_base_sha_after_the_policy_change_the_merged_p0_gets_its_follow_up() {
+    let h = opened_under_the_loose_policy_then_tightened().await;
+    h.gh.update_pull(REPO, 7, |p| p.base_sha = TIGHTENED_SHA.into());
+    h.gh.set_file(REPO, TIGHTENED_SHA, "VERSION", "1.2.3\n");
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
+    attacks::merge(&h, 7, MERGE_SHA).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// The harness's P0 (#7, base.sha `BASE_SHA`) opened while `main`'s policy
+/// owes no follow-up for P0 (pinned at `BASE_SHA`); a writer's push then
+/// puts the harness's policy (with the follow-up) on `main`; both roles
+/// approve and the P0 is evaluated again: it passes (asserted).
+async fn opened_under_the_loose_policy_then_tightened() -> common::harness::Harness {
+    let (h, pull) = attacks::p0().await;
+    let loose = without_follow_up();
+    h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &loose);
+    h.pull_request("opened", pull.number).await;
+    let sticky = attacks::sticky(&h, pull.number);
+    assert!(
+        !sticky.contains("Post-incident review"),
+        "precondition: opened under a policy without the follow-up: {sticky}"
+    );
+    h.clock.advance(Duration::minutes(10));
+    writer_pushes_policy(&h, TIGHTENED_SHA, POLICY).await;
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("edited", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: approved under the policy in force: {}",
+        text_of(&run)
+    );
+    h
+}
