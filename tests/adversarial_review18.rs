@@ -121,3 +121,43 @@ async fn opened_under_the_loose_policy_then_tightened() -> common::harness::Harn
     );
     h
 }
+
+// ---- Attack 2: a triage user relabels the merged P0 before its steps ------
+
+/// The P0 is merged (both roles approved it; dana, a writer, set `P0`).
+/// Before any evaluation of the merge finished, trina (triage: she can
+/// label a closed pull request, not push) removes `P0` and applies `P2`,
+/// whose policy owes no follow-up. Her labels must not count: the merged
+/// hotfix stays a P0 and gets its post-incident review, and the sticky
+/// comment names the P0 and says who removed its label.
+///
+/// Checked that the test can fail: with `P2` applied by dana (a writer)
+/// instead, the same deliveries open no follow-up (the assertion on the
+/// opened issue fails), so the test tells a counted relabel from one that
+/// is not.
+#[tokio::test]
+async fn a_triage_users_relabel_of_the_merged_p0_does_not_drop_its_follow_up() {
+    let h = merged_p0_relabelled_by("trina").await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("P0 hotfix"), "{sticky}");
+    assert!(
+        sticky.contains("`P0` removed by `@trina`, who lacks write access"),
+        "{sticky}"
+    );
+}
+
+/// The harness's P0 merged by alice as `MERGE_SHA`, `P0` removed and `P2`
+/// applied by `who` after the merge, each delivered.
+async fn merged_p0_relabelled_by(who: &str) -> common::harness::Harness {
+    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.clock.set(pull.created_at + Duration::minutes(30));
+    let at = pull.created_at + Duration::minutes(20);
+    h.gh.add_label_event(REPO, pull.number, "P0", who, false, at);
+    h.gh.add_label_event(REPO, pull.number, "P2", who, true, at);
+    h.gh.set_labels(REPO, pull.number, &["hotfix", "P2"]);
+    attacks::label_delivery(&h, pull.number, "unlabeled", "P0").await;
+    attacks::label_delivery(&h, pull.number, "labeled", "P2").await;
+    h.pull_request("closed", pull.number).await;
+    h
+}
