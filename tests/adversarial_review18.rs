@@ -161,3 +161,35 @@ async fn merged_p0_relabelled_by(who: &str) -> common::harness::Harness {
     h.pull_request("closed", pull.number).await;
     h
 }
+
+// ---- Attack 3: the author's edit of the closed P0 after a policy change ---
+
+/// The P0 is merged and gets its follow-up. Later a writer's push changes
+/// `main`'s policy so that P0 owes no follow-up (and any label or branch
+/// it once matched may no longer); the author then edits the title of
+/// their merged pull request (GitHub delivers `edited` for a closed one),
+/// and a second instance with a store of its own (its memory of the
+/// follow-up lost) evaluates it. The repeated evaluation must not re-decide
+/// the merge under the later policy: the sticky comment still names the
+/// follow-up, and no second issue is opened.
+///
+/// Checked that the test can fail: with `merged::policy_before_merge`
+/// answering `None` (the policy in force judges a merged pull request),
+/// the edited P0's sticky comment names no follow-up.
+#[tokio::test]
+async fn an_authors_edit_after_a_later_policy_change_does_not_re_decide_the_merged_p0() {
+    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    h.pull_request("closed", pull.number).await;
+    attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+
+    writer_pushes_policy(&h, TIGHTENED_SHA, &without_follow_up()).await;
+    let other = common::harness::Harness::on_shared(&h).await;
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.title = "fix: stop the login loop (follow-up: none needed)".into()
+    });
+    other.pull_request("edited", pull.number).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&other, pull.number);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    assert!(sticky.contains("P0 hotfix"), "{sticky}");
+}
