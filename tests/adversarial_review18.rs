@@ -193,3 +193,94 @@ async fn an_authors_edit_after_a_later_policy_change_does_not_re_decide_the_merg
     assert!(sticky.contains("Post-incident review"), "{sticky}");
     assert!(sticky.contains("P0 hotfix"), "{sticky}");
 }
+
+// ---- Attack 4: Git Flow with `develop` as the default branch ---------------
+
+/// A Git Flow repository whose default branch is `develop` (common: the
+/// branch pull requests target by default), the policy naming `main` as
+/// production. The policy in force is `develop`'s file. The P0 targets
+/// `main` and its change also drops P0's `follow_up` from the policy file
+/// (shown on the diff, not a requirement: approved by both roles, it
+/// passes). Merged into `main`, which is not the default branch, the merge
+/// changes nothing in force: the P0 gets its follow-up and its merge-back
+/// pull request into `develop`. That merge-back carries the author's
+/// policy edit; a writer merges it as the procedure asks: the `push` to
+/// `develop` puts the author's file in force, and the merge-back's
+/// `closed` re-evaluates the hotfix (the merge-back is complete). The re-evaluation must not drop
+/// what the merged P0 owes: the sticky comment still names its follow-up.
+///
+/// Reproduction: `merged::policy_before_merge` returns `None` for a pull
+/// request merged into a branch other than the default one ("whose merge
+/// does not change the policy in force"), so the re-evaluation is judged
+/// by `develop`'s file, which the merge-back made the author's: P0 owes no
+/// follow-up, and the after-merge section of the sticky comment loses the
+/// "Post-incident review: [#n]" line (the issue itself stays open; nothing
+/// names it on the pull request any more, and the procedure's record of
+/// what is owed is rewritten by the author's policy).
+#[tokio::test]
+#[ignore = "finding: in a Git Flow repository whose default branch is develop, the merge-back brings the P0's own policy edit into force and the merged P0 is then re-judged by it (its follow-up is no longer named)"]
+async fn a_merge_back_into_a_default_develop_does_not_let_the_p0s_policy_edit_re_judge_it() {
+    let (h, pull) = attacks::p0().await;
+    let loose = without_follow_up();
+    h.gh.set_default_branch(REPO, "develop");
+    h.gh.set_file(REPO, "develop", POLICY_PATH, POLICY);
+    h.gh.set_file(REPO, &pull.head_sha, POLICY_PATH, &loose);
+    h.gh.set_pull_files(
+        REPO,
+        pull.number,
+        [("src/fix.rs", 3, 1), ("VERSION", 1, 1), (POLICY_PATH, 0, 1)],
+    );
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: {}",
+        text_of(&run)
+    );
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &loose);
+    h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
+    attacks::merge(&h, pull.number, MERGE_SHA).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+    assert!(
+        sticky.contains("Merge-back"),
+        "precondition: the merge-back is under way: {sticky}"
+    );
+
+    // A writer merges the merge-back pull request: `develop` now holds the
+    // fix and the author's policy file.
+    const DEVELOP_AFTER: &str = "d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2";
+    h.gh.set_branch(REPO, "develop", DEVELOP_AFTER);
+    h.gh.set_file(REPO, DEVELOP_AFTER, POLICY_PATH, &loose);
+    h.gh.set_file(REPO, "develop", POLICY_PATH, &loose);
+    h.gh.set_compare(REPO, "develop", MERGE_SHA, "behind");
+    let mut push = common::webhook::push_event(
+        REPO,
+        "refs/heads/develop",
+        &["src/fix.rs", "VERSION", POLICY_PATH],
+        1,
+    );
+    // GitHub's push names the repository's default branch: `develop`.
+    push["repository"]["default_branch"] = "develop".into();
+    push["repository"]["master_branch"] = "develop".into();
+    h.deliver("push", &push).await;
+    h.settle().await;
+    // GitHub also delivers the merge-back pull request's `closed`, which
+    // re-evaluates its hotfix (a push to the default branch does not).
+    let merge_back = h
+        .gh
+        .pulls(REPO)
+        .into_iter()
+        .find(|p| p.head_ref == "hotfix-guard/merge-back-7")
+        .expect("the merge-back pull request");
+    attacks::merge(&h, merge_back.number, DEVELOP_AFTER).await;
+    let sticky = attacks::sticky(&h, pull.number);
+    assert!(
+        sticky.contains("`develop` contains the fix"),
+        "precondition: the push re-evaluated the hotfix: {sticky}"
+    );
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
