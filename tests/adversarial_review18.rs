@@ -220,11 +220,32 @@ async fn an_authors_edit_after_a_later_policy_change_does_not_re_decide_the_merg
 #[tokio::test]
 #[ignore = "finding: in a Git Flow repository whose default branch is develop, the merge-back brings the P0's own policy edit into force and the merged P0 is then re-judged by it (its follow-up is no longer named)"]
 async fn a_merge_back_into_a_default_develop_does_not_let_the_p0s_policy_edit_re_judge_it() {
+    let h = merged_back_into_a_default_develop(&without_follow_up()).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// The control: the same P0 with its change leaving the policy file as it
+/// is keeps its follow-up named after the merge-back, so the author's
+/// policy edit alone makes the difference above.
+#[tokio::test]
+async fn without_a_policy_edit_the_merge_back_into_a_default_develop_keeps_the_follow_up() {
+    let h = merged_back_into_a_default_develop(POLICY).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// The P0 above: `develop` the default branch (the harness's policy
+/// there), the P0's head carrying `loose` as the policy file, approved,
+/// merged into `main` (follow-up and merge-back asserted), then its
+/// merge-back merged by alice (`develop` now holds `loose`), the push and
+/// the merge-back's `closed` delivered (the merge-back's completion
+/// asserted).
+async fn merged_back_into_a_default_develop(loose: &str) -> common::harness::Harness {
     let (h, pull) = attacks::p0().await;
-    let loose = without_follow_up();
     h.gh.set_default_branch(REPO, "develop");
     h.gh.set_file(REPO, "develop", POLICY_PATH, POLICY);
-    h.gh.set_file(REPO, &pull.head_sha, POLICY_PATH, &loose);
+    h.gh.set_file(REPO, &pull.head_sha, POLICY_PATH, loose);
     h.gh.set_pull_files(
         REPO,
         pull.number,
@@ -240,8 +261,8 @@ async fn a_merge_back_into_a_default_develop_does_not_let_the_p0s_policy_edit_re
         text_of(&run)
     );
     h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &loose);
-    h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, loose);
+    h.gh.set_file(REPO, "main", POLICY_PATH, loose);
     attacks::merge(&h, pull.number, MERGE_SHA).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
     assert!(
@@ -253,8 +274,8 @@ async fn a_merge_back_into_a_default_develop_does_not_let_the_p0s_policy_edit_re
     // fix and the author's policy file.
     const DEVELOP_AFTER: &str = "d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2";
     h.gh.set_branch(REPO, "develop", DEVELOP_AFTER);
-    h.gh.set_file(REPO, DEVELOP_AFTER, POLICY_PATH, &loose);
-    h.gh.set_file(REPO, "develop", POLICY_PATH, &loose);
+    h.gh.set_file(REPO, DEVELOP_AFTER, POLICY_PATH, loose);
+    h.gh.set_file(REPO, "develop", POLICY_PATH, loose);
     h.gh.set_compare(REPO, "develop", MERGE_SHA, "behind");
     let mut push = common::webhook::push_event(
         REPO,
@@ -279,8 +300,7 @@ async fn a_merge_back_into_a_default_develop_does_not_let_the_p0s_policy_edit_re
     let sticky = attacks::sticky(&h, pull.number);
     assert!(
         sticky.contains("`develop` contains the fix"),
-        "precondition: the push re-evaluated the hotfix: {sticky}"
+        "precondition: the merge-back's close re-evaluated the hotfix: {sticky}"
     );
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    h
 }
