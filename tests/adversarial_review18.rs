@@ -304,3 +304,46 @@ async fn merged_back_into_a_default_develop(loose: &str) -> common::harness::Har
     );
     h
 }
+
+/// Attack 1, wider: the same stale `base.sha`, where the policy the P0 was
+/// opened on did not yet call it a hotfix (the team's labels and branch
+/// prefix were `urgent`, `urgent/`; a writer renamed them to `hotfix`,
+/// `hotfix/` before the approvals). The open P0 is judged a P0 hotfix by
+/// the policy in force and approved by both roles; once merged it must
+/// still get every after-merge step: merge-back, follow-up.
+///
+/// Reproduction: as above; under the policy at `base.sha` the merged pull
+/// request is not a hotfix (`rules::classify`), so `after_merge` is `None`:
+/// no merge-back pull request, no follow-up issue, and nothing on the
+/// pull request says any step was skipped.
+#[tokio::test]
+#[ignore = "finding: a merged P0 judged by the policy at its stale base.sha is not a hotfix there, and gets no after-merge step at all"]
+async fn a_p0_opened_before_its_labels_named_a_hotfix_still_gets_its_after_merge_steps() {
+    let (h, pull) = attacks::p0().await;
+    let old = POLICY
+        .replace("labels: [hotfix]", "labels: [urgent]")
+        .replace("branch_prefixes: [hotfix/]", "branch_prefixes: [urgent/]");
+    assert_ne!(old, POLICY);
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &old);
+    h.clock.advance(Duration::minutes(10));
+    writer_pushes_policy(&h, TIGHTENED_SHA, POLICY).await;
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: a P0 hotfix under the policy in force: {}",
+        text_of(&run)
+    );
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
+    attacks::merge(&h, pull.number, MERGE_SHA).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+    assert!(
+        h.gh.pulls(REPO)
+            .iter()
+            .any(|p| p.head_ref == "hotfix-guard/merge-back-7"),
+        "the merge-back is opened: {sticky}"
+    );
+}
