@@ -347,3 +347,58 @@ async fn a_p0_opened_before_its_labels_named_a_hotfix_still_gets_its_after_merge
         "the merge-back is opened: {sticky}"
     );
 }
+
+// ---- Attack 5: an after-merge step GitHub refuses for the author's title --
+
+/// GitHub's longest title for an issue or a pull request: a longer one is
+/// answered 422 "Validation Failed", `title is too long (maximum is 256
+/// characters)` (the fake does not enforce it, so the test reads what the
+/// app sent).
+const GITHUB_TITLE_LIMIT: usize = 256;
+
+/// The author gives the P0 a title of GitHub's maximum length. The app
+/// writes the author's title into the follow-up issue's title ("Post-
+/// incident review: …") and the merge-back pull request's ("Merge back
+/// hotfix #7: …"), both then longer than GitHub accepts: on GitHub each is
+/// refused, on every evaluation, for as long as the title stays, and the
+/// P0's follow-up and merge-back are not opened (the sticky comment says
+/// "the issue could not be opened" and "GitHub refused to open it"). The
+/// safe outcome: what the app asks GitHub to open fits GitHub's limit, so
+/// nothing the author writes keeps the after-merge steps from being taken.
+///
+/// Reproduction: `report::post_merge::follow_up_title` and the merge-back
+/// title in `engine::post_merge::merge_back` prefix the whole quoted title
+/// without a bound; GitHub's 422 is not transient, so each becomes
+/// `FollowUp::Refused` / `MergeBack::Refused` (visible, not silent: the
+/// steps fall to people).
+#[tokio::test]
+#[ignore = "finding (low): the follow-up issue's and merge-back's titles carry the author's whole title and exceed GitHub's 256-character limit, so GitHub refuses both after-merge steps"]
+async fn an_authors_longest_title_does_not_keep_the_after_merge_steps_from_being_opened() {
+    let title = format!("fix: {}", "x".repeat(GITHUB_TITLE_LIMIT - 5));
+    assert_eq!(title.chars().count(), GITHUB_TITLE_LIMIT);
+    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.update_pull(REPO, pull.number, |p| p.title = title.clone());
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    h.pull_request("closed", pull.number).await;
+    attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+    let sent: Vec<(String, usize)> =
+        h.gh.requests()
+            .iter()
+            .filter(|r| {
+                r.method == "POST"
+                    && (r.path.ends_with(&format!("/{REPO}/issues"))
+                        || r.path.ends_with(&format!("/{REPO}/pulls")))
+            })
+            .map(|r| {
+                let body: serde_json::Value =
+                    serde_json::from_str(&r.body).expect("a JSON request");
+                let title = body["title"].as_str().unwrap_or_default().to_string();
+                (r.path.clone(), title.chars().count())
+            })
+            .collect();
+    assert_eq!(sent.len(), 2, "a follow-up issue and a merge-back: {sent:?}");
+    assert!(
+        sent.iter().all(|(_, chars)| *chars <= GITHUB_TITLE_LIMIT),
+        "every title fits GitHub's limit: {sent:?}"
+    );
+}
