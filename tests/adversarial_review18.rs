@@ -402,3 +402,61 @@ async fn an_authors_longest_title_does_not_keep_the_after_merge_steps_from_being
         "every title fits GitHub's limit: {sent:?}"
     );
 }
+
+// ---- Attack 6: a follow-up GitHub refuses for its assignee ------------------
+
+/// The P0's author is erin, an outside contributor (read access, not a
+/// member of the organisation; the pull request from her fork). Both roles
+/// approve it and alice merges it. The app opens the follow-up issue with
+/// the author and the merger as assignees; GitHub assigns an issue only to
+/// people with write access, members of the organisation and people who
+/// commented on that issue, and answers a new issue naming anyone else
+/// 422 "Validation Failed" (`{"resource":"Issue","field":"assignees",
+/// "code":"invalid"}`), so for every P0 by such an author the follow-up
+/// issue is refused on every evaluation ("the issue could not be opened").
+/// The fake does not enforce the rule, so the test reads whom the app
+/// asked GitHub to assign: only people GitHub would accept (here, with
+/// write access).
+///
+/// Reproduction: `engine::post_merge::follow_up_issue` sends
+/// `assignees: [author, merger]` with `POST /repos/{o}/{r}/issues`; the
+/// 422 is not transient, so it becomes `FollowUp::Refused` (visible in the
+/// sticky comment, not silent; the post-incident review falls to people).
+#[tokio::test]
+#[ignore = "finding (low): the follow-up issue assigns the pull request's author, whom GitHub refuses (422) when they lack write access and are not an organisation member: the follow-up of such an author's P0 is never opened"]
+async fn a_p0_by_an_author_without_write_access_still_gets_its_follow_up_opened() {
+    use common::fake_github::PullSeed;
+    let (h, pull) = attacks::p0_with(|p0| PullSeed {
+        author: "erin".into(),
+        state: "closed".into(),
+        merged: true,
+        merge_commit_sha: Some(MERGE_SHA.into()),
+        merged_by: Some("alice".into()),
+        ..p0
+    })
+    .await;
+    h.gh.set_permission(REPO, "erin", "read");
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("closed", pull.number).await;
+    attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+    let issue = h
+        .gh
+        .issues(REPO)
+        .into_iter()
+        .next()
+        .expect("the follow-up issue");
+    assert!(
+        !issue.assignees.is_empty(),
+        "someone owns the follow-up: {:?}",
+        issue.assignees
+    );
+    assert!(
+        issue
+            .assignees
+            .iter()
+            .all(|who| matches!(who.as_str(), "alice" | "bob" | "carol" | "dana" | "oncall-olga")),
+        "only people GitHub lets the app assign (write access): {:?}",
+        issue.assignees
+    );
+}
