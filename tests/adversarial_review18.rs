@@ -290,12 +290,11 @@ async fn merged_back_into_a_default_develop(loose: &str) -> common::harness::Har
     h.settle().await;
     // GitHub also delivers the merge-back pull request's `closed`, which
     // re-evaluates its hotfix (a push to the default branch does not).
-    let merge_back = h
-        .gh
-        .pulls(REPO)
-        .into_iter()
-        .find(|p| p.head_ref == "hotfix-guard/merge-back-7")
-        .expect("the merge-back pull request");
+    let merge_back =
+        h.gh.pulls(REPO)
+            .into_iter()
+            .find(|p| p.head_ref == "hotfix-guard/merge-back-7")
+            .expect("the merge-back pull request");
     attacks::merge(&h, merge_back.number, DEVELOP_AFTER).await;
     let sticky = attacks::sticky(&h, pull.number);
     assert!(
@@ -381,22 +380,26 @@ async fn an_authors_longest_title_does_not_keep_the_after_merge_steps_from_being
     h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
     h.pull_request("closed", pull.number).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
-    let sent: Vec<(String, usize)> =
-        h.gh.requests()
-            .iter()
-            .filter(|r| {
-                r.method == "POST"
-                    && (r.path.ends_with(&format!("/{REPO}/issues"))
-                        || r.path.ends_with(&format!("/{REPO}/pulls")))
-            })
-            .map(|r| {
-                let body: serde_json::Value =
-                    serde_json::from_str(&r.body).expect("a JSON request");
-                let title = body["title"].as_str().unwrap_or_default().to_string();
-                (r.path.clone(), title.chars().count())
-            })
-            .collect();
-    assert_eq!(sent.len(), 2, "a follow-up issue and a merge-back: {sent:?}");
+    let sent: Vec<(String, usize)> = h
+        .gh
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.method == "POST"
+                && (r.path.ends_with(&format!("/{REPO}/issues"))
+                    || r.path.ends_with(&format!("/{REPO}/pulls")))
+        })
+        .map(|r| {
+            let body: serde_json::Value = serde_json::from_str(&r.body).expect("a JSON request");
+            let title = body["title"].as_str().unwrap_or_default().to_string();
+            (r.path.clone(), title.chars().count())
+        })
+        .collect();
+    assert_eq!(
+        sent.len(),
+        2,
+        "a follow-up issue and a merge-back: {sent:?}"
+    );
     assert!(
         sent.iter().all(|(_, chars)| *chars <= GITHUB_TITLE_LIMIT),
         "every title fits GitHub's limit: {sent:?}"
@@ -440,23 +443,64 @@ async fn a_p0_by_an_author_without_write_access_still_gets_its_follow_up_opened(
     attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("closed", pull.number).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
-    let issue = h
-        .gh
-        .issues(REPO)
-        .into_iter()
-        .next()
-        .expect("the follow-up issue");
+    let issue =
+        h.gh.issues(REPO)
+            .into_iter()
+            .next()
+            .expect("the follow-up issue");
     assert!(
         !issue.assignees.is_empty(),
         "someone owns the follow-up: {:?}",
         issue.assignees
     );
     assert!(
-        issue
-            .assignees
-            .iter()
-            .all(|who| matches!(who.as_str(), "alice" | "bob" | "carol" | "dana" | "oncall-olga")),
+        issue.assignees.iter().all(|who| matches!(
+            who.as_str(),
+            "alice" | "bob" | "carol" | "dana" | "oncall-olga"
+        )),
         "only people GitHub lets the app assign (write access): {:?}",
         issue.assignees
+    );
+}
+
+// ---- Attack 7: a triage user locks the merged P0's conversation ------------
+
+/// Right after alice merges the P0, trina (triage) locks its conversation,
+/// before the merge is evaluated: the sticky comment, where the
+/// after-merge section lives, cannot be written. The follow-up must still
+/// be opened (on its own issue, which the lock does not cover), and the
+/// check run, which then carries the verdict, must say the conversation is
+/// locked.
+///
+/// Checked that the test can fail: with the follow-up's creation refused
+/// (GitHub answering `POST /issues` 403 on every try), no issue is opened
+/// and the first assertion fails.
+#[tokio::test]
+async fn a_triage_users_lock_on_the_merged_p0_does_not_stop_its_follow_up() {
+    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.locked = true;
+        p.active_lock_reason = Some("too heated".into());
+    });
+    attacks::refuse_comment_posts(&h, pull.number, 100);
+    h.pull_request("closed", pull.number).await;
+    let opened: Vec<_> =
+        h.gh.issues(REPO)
+            .into_iter()
+            .filter(|i| i.user == common::fake_github::BOT_LOGIN)
+            .collect();
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(opened.len(), 1, "the follow-up is opened: {text}");
+    assert!(
+        opened[0].title.starts_with("Post-incident review"),
+        "{:?}",
+        opened[0].title
+    );
+    assert!(
+        text.contains("The conversation on this pull request is locked (reason: too heated)"),
+        "{text}"
     );
 }
