@@ -50,8 +50,8 @@ async fn writer_pushes_policy(h: &common::harness::Harness, sha: &str, policy: &
 /// post-incident review) to `main`'s policy. The author pushes nothing
 /// more, so `base.sha` stays at the commit before the writer's change. The
 /// P0 is judged open by the policy in force, which owes the follow-up (the
-/// sticky comment says "After the merge: Post-incident review within
-/// 1day"), is approved and merged. The merged P0 must get the follow-up
+/// sticky comment says "After the merge: **Post-incident review** within
+/// 24h"), is approved and merged. The merged P0 must get the follow-up
 /// the policy in force at its merge (and the one it was approved under)
 /// owes.
 ///
@@ -59,9 +59,18 @@ async fn writer_pushes_policy(h: &common::harness::Harness, sha: &str, policy: &
 /// `pull.base.sha` (`PolicyCache::get_at`), the policy of the commit the
 /// pull request was opened on, older than the writer's change; under it P0
 /// owes no follow-up, so `post_merge::run` opens none and the sticky
-/// comment's after-merge section names none. The author controls which
-/// historical commit of `main` judges the merge by when they open the pull
-/// request and whether they push again.
+/// comment's after-merge section names none (nor says a step was
+/// skipped). No attacker is needed (any hotfix open across a policy change
+/// meets it), and an author chooses which earlier commit of `main` judges
+/// their merge by when they open the pull request (and, where GitHub moves
+/// `base.sha` on a push, by not pushing again).
+///
+/// A fix to consider: judge the merge by the default branch as it was just
+/// before it, e.g. the `before` of the push whose `after` is
+/// `merge_commit_sha` (the push delivery, or `GET /repos/{o}/{r}/activity`,
+/// already read for heads), which holds for merge, squash and rebase
+/// merges alike; or owe the union of what the policy at `base.sha` and the
+/// policy of the last pre-merge verdict ask.
 #[tokio::test]
 #[ignore = "finding: a merged P0 is judged by the policy at its stale base.sha (its opening), not by the one it was approved under: the follow-up a writer added since is silently not opened"]
 async fn a_p0_opened_before_the_follow_up_was_required_still_gets_it_after_the_merge() {
