@@ -513,3 +513,64 @@ async fn a_triage_users_lock_on_the_merged_p0_does_not_stop_its_follow_up() {
         "{text}"
     );
 }
+
+// ---- Not an attack: a merge-back by hand into a default `develop` ----------
+
+/// Git Flow with `develop` as the default branch. GitHub refuses the app's
+/// merge-back branch (403 to `POST /git/refs`), so the merge-back check
+/// fails and says to merge it back by hand; a writer does, and GitHub
+/// delivers the push to `develop`. The hotfix must be evaluated again, so
+/// that the merge-back check turns to success ("`develop` contains the
+/// fix"), as it does when `develop` is not the default branch
+/// (`post_merge_flow::a_push_that_brings_the_fix_into_develop_completes_the_merge_back`).
+///
+/// Reproduction: `events::intake` routes a push as `BranchPushed` (which
+/// re-evaluates hotfixes waiting on that branch) only when it is not on
+/// the default branch; a push to the default branch is a policy change or
+/// an audit only. The merge-back check stays `failure` (fails closed: no
+/// one is misled, but the hotfix's merge-back never completes until
+/// someone re-runs the check). Not something an author or a triage user
+/// causes; found while attacking the merge-back watch. Checked: the same
+/// steps with `main` as the default branch (the push to `develop` then a
+/// `BranchPushed`) pass.
+#[tokio::test]
+#[ignore = "finding (not adversarial): with develop as the default branch, a merge-back done by hand is never noticed (a push to the default branch does not re-evaluate waiting hotfixes)"]
+async fn a_merge_back_by_hand_into_a_default_develop_completes_the_merge_back_check() {
+    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.set_default_branch(REPO, "develop");
+    h.gh.set_file(REPO, "develop", POLICY_PATH, POLICY);
+    h.gh.fail_next("POST", "/git/refs", 403, vec![], 1);
+    h.pull_request("closed", pull.number).await;
+    let merge_back = |h: &common::harness::Harness| {
+        h.gh.check_runs(REPO, MERGE_SHA)
+            .into_iter()
+            .find(|r| r.name == "hotfix-policy/merge-back")
+            .expect("the merge-back check run")
+    };
+    assert_eq!(
+        merge_back(&h).conclusion.as_deref(),
+        Some("failure"),
+        "precondition: {:?}",
+        merge_back(&h)
+    );
+
+    const DEVELOP_AFTER: &str = "d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3";
+    h.gh.set_branch(REPO, "develop", DEVELOP_AFTER);
+    h.gh.set_compare(REPO, "develop", MERGE_SHA, "behind");
+    let mut push = common::webhook::push_event(REPO, "refs/heads/develop", &["src/fix.rs"], 1);
+    push["repository"]["default_branch"] = "develop".into();
+    push["repository"]["master_branch"] = "develop".into();
+    h.deliver("push", &push).await;
+    h.settle().await;
+    let run = merge_back(&h);
+    assert_eq!(
+        (run.status.as_str(), run.conclusion.as_deref()),
+        ("completed", Some("success")),
+        "{run:?}"
+    );
+    assert!(
+        attacks::sticky(&h, pull.number).contains("`develop` contains the fix"),
+        "{}",
+        attacks::sticky(&h, pull.number)
+    );
+}
