@@ -375,7 +375,7 @@ async fn sweeps(queue: Arc<WorkQueue>, engine: Arc<Engine>, interval: Duration) 
 /// `hotfix-guard serve`: the app, or in setup mode the registration pages.
 pub async fn run(launch: Launch) -> anyhow::Result<()> {
     match launch {
-        Launch::App { config, ops } => serve_with(config, ops).await,
+        Launch::App { config, ops } => serve_with(*config, ops).await,
         Launch::Setup(setup) => serve_setup(setup).await,
     }
 }

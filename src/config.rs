@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::recovery::RecoveryConfig;
 use crate::github::ClientOptions;
+use crate::recovery::RecoveryConfig;
 use crate::server::limits::Limits;
 use crate::server::signature::WebhookSecrets;
 
@@ -264,7 +264,11 @@ pub struct OpsArgs {
 /// What `serve` runs: the app, or (in setup mode) the registration pages.
 #[derive(Debug)]
 pub enum Launch {
-    App { config: ServeConfig, ops: OpsConfig },
+    /// Boxed: the app's settings are far larger than setup mode's.
+    App {
+        config: Box<ServeConfig>,
+        ops: OpsConfig,
+    },
     Setup(SetupConfig),
 }
 
@@ -335,7 +339,7 @@ impl ServeArgs {
                 limits: self.limits.validate()?,
             }));
         }
-        let config = self.validate()?;
+        let config = Box::new(self.validate()?);
         Ok(Launch::App {
             config,
             ops: OpsConfig {
