@@ -8,11 +8,9 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use chrono::Duration;
 use common::attacks::{self, text_of};
+use common::churn;
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::twins::{TWIN, approved_p2_twin, edit_the_twin};
@@ -202,33 +200,11 @@ async fn while_the_author_deletes(
     churn: bool,
     step: impl std::future::Future<Output = ()>,
 ) -> usize {
-    let timeline = format!("/issues/{}/timeline", pull.number);
-    h.gh.delay_next(
-        "GET",
-        &timeline,
-        std::time::Duration::from_millis(40),
-        10_000,
-    );
-    let stop = Arc::new(AtomicBool::new(!churn));
-    let churner = async {
-        let mut seen = h.gh.count("GET", &timeline);
-        let mut turns = 0;
-        while !stop.load(Ordering::SeqCst) {
-            let now = h.gh.count("GET", &timeline);
-            if now > seen {
-                seen = now;
-                assert!(h.gh.delete_comment_as_author(REPO, padding[turns]));
-                turns += 1;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
-        turns
-    };
-    let lead = async {
-        step.await;
-        stop.store(true, Ordering::SeqCst);
-    };
-    let ((), turns) = tokio::join!(lead, churner);
+    churn::timeline_answered_late(h, pull.number, 40, 10_000);
+    let turns = churn::on_timeline_reads(h, pull.number, churn, step, |turn, _| {
+        assert!(h.gh.delete_comment_as_author(REPO, padding[turn]));
+    })
+    .await;
     assert_eq!(turns > 0, churn, "the author deleted comments");
     turns
 }
