@@ -72,7 +72,6 @@ async fn writer_pushes_policy(h: &common::harness::Harness, sha: &str, policy: &
 /// merges alike; or owe the union of what the policy at `base.sha` and the
 /// policy of the last pre-merge verdict ask.
 #[tokio::test]
-#[ignore = "finding: a merged P0 is judged by the policy at its stale base.sha (its opening), not by the one it was approved under: the follow-up a writer added since is silently not opened"]
 async fn a_p0_opened_before_the_follow_up_was_required_still_gets_it_after_the_merge() {
     let h = opened_under_the_loose_policy_then_tightened().await;
     let sticky = attacks::sticky(&h, 7);
@@ -178,9 +177,13 @@ async fn merged_p0_relabelled_by(who: &str) -> common::harness::Harness {
 /// it once matched may no longer); the author then edits the title of
 /// their merged pull request (GitHub delivers `edited` for a closed one),
 /// and a second instance with a store of its own (its memory of the
-/// follow-up lost) evaluates it. The repeated evaluation must not re-decide
-/// the merge under the later policy: the sticky comment still names the
-/// follow-up, and no second issue is opened.
+/// follow-up lost) evaluates it. The P0's own change edits the policy file,
+/// so it is judged by the policy at its `base.sha` (`engine::merged`). The
+/// repeated evaluation must not re-decide the merge under the later policy:
+/// the sticky comment still names the follow-up, and no second issue is
+/// opened. (A merged pull request that leaves the policy file alone is
+/// judged by the policy in force, a writer's, like an open one: there a
+/// writer's later change legitimately applies.)
 ///
 /// Checked that the test can fail: with `merged::policy_before_merge`
 /// answering `None` (the policy in force judges a merged pull request),
@@ -188,6 +191,11 @@ async fn merged_p0_relabelled_by(who: &str) -> common::harness::Harness {
 #[tokio::test]
 async fn an_authors_edit_after_a_later_policy_change_does_not_re_decide_the_merged_p0() {
     let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.set_pull_files(
+        REPO,
+        pull.number,
+        [("src/fix.rs", 3, 1), ("VERSION", 1, 1), (POLICY_PATH, 1, 0)],
+    );
     h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
     h.pull_request("closed", pull.number).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
@@ -227,7 +235,6 @@ async fn an_authors_edit_after_a_later_policy_change_does_not_re_decide_the_merg
 /// names it on the pull request any more, and the procedure's record of
 /// what is owed is rewritten by the author's policy).
 #[tokio::test]
-#[ignore = "finding: in a Git Flow repository whose default branch is develop, the merge-back brings the P0's own policy edit into force and the merged P0 is then re-judged by it (its follow-up is no longer named)"]
 async fn a_merge_back_into_a_default_develop_does_not_let_the_p0s_policy_edit_re_judge_it() {
     let h = merged_back_into_a_default_develop(&without_follow_up()).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
@@ -254,6 +261,9 @@ async fn merged_back_into_a_default_develop(loose: &str) -> common::harness::Har
     let (h, pull) = attacks::p0().await;
     h.gh.set_default_branch(REPO, "develop");
     h.gh.set_file(REPO, "develop", POLICY_PATH, POLICY);
+    // `main`'s file before the merge (the fake keeps files by name, and
+    // `main` moves to the merge commit below).
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
     h.gh.set_file(REPO, &pull.head_sha, POLICY_PATH, loose);
     h.gh.set_pull_files(
         REPO,
@@ -325,7 +335,6 @@ async fn merged_back_into_a_default_develop(loose: &str) -> common::harness::Har
 /// no merge-back pull request, no follow-up issue, and nothing on the
 /// pull request says any step was skipped.
 #[tokio::test]
-#[ignore = "finding: a merged P0 judged by the policy at its stale base.sha is not a hotfix there, and gets no after-merge step at all"]
 async fn a_p0_opened_before_its_labels_named_a_hotfix_still_gets_its_after_merge_steps() {
     let (h, pull) = attacks::p0().await;
     let old = POLICY

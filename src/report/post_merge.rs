@@ -300,10 +300,11 @@ pub fn incident_report(f: &IncidentFacts<'_>) -> String {
     )
 }
 
-/// The check run's section when a pull request merged into the default
-/// branch `branch` is judged by the policy before its merge (the file at
-/// its `base.sha`, `base_sha`) and that policy does not parse (a writer
-/// broke it before the merge): the run fails closed, and this says what a
+/// The check run's section when a pull request merged into `branch` whose
+/// own change edits the policy file (or may: its files list was cut) is
+/// judged by the policy before its merge (the file at its `base.sha`,
+/// `base_sha`, on `branch`) and that policy does not parse (a writer broke
+/// it before the merge): the run fails closed, and this says what a
 /// hotfix's after-merge steps are owed and that the app does not take
 /// them. They never run later for this pull request: the policy at that
 /// commit stays what it is, whatever later pushes fix on `branch`.
@@ -314,7 +315,7 @@ pub fn unreadable_policy_before_merge(branch: &str, base_sha: &str) -> String {
     let branch = quoted(branch);
     format!(
         "\n### After the merge\n\n\
-         This pull request was merged into `{branch}`. A merged pull request is judged by the policy as it was before its own merge (the file at its base commit `{short}`), so that its own change cannot relax what it owes; that is the file above. \
+         This pull request was merged into `{branch}`, and its own change edits the policy file (or may: not every changed file could be listed). Such a pull request is judged by the policy as it was before its own merge (the file at its base commit `{short}`), so that its own change cannot relax what it owes; that is the file above. \
          Because it cannot be read, hotfix-guard takes none of a hotfix's after-merge steps for this pull request (follow-up issue, merge-back, release tag), and fixing the file later does not change the policy at that commit. \
          If this is a hotfix, take them by hand as the hotfix procedure says.\n"
     )
