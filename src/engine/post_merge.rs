@@ -210,11 +210,12 @@ async fn open_merge_back(
             closed_by,
         });
     }
-    // The author's title and branch name, in a pull request the app opens.
-    let title = format!(
+    // The author's title and branch name, in a pull request the app opens;
+    // the title cut to what GitHub accepts.
+    let title = crate::report::title::fit_title(&format!(
         "Merge back hotfix #{number}: {}",
         crate::report::quoted(&cx.pull.title)
-    );
+    ));
     let body = format!(
         "Brings hotfix #{number} into `{develop}`, as the hotfix procedure's Git Flow step 5 asks:\n\n\
 > **Merge back to develop**\n> ```bash\n> git checkout {develop}\n> git merge --no-ff {head_ref}\n> git push origin {develop}\n> ```\n\n\

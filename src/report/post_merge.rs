@@ -235,8 +235,11 @@ pub struct IncidentFacts<'a> {
     pub follow_up_title: &'a str,
 }
 
+/// The follow-up issue's title: the policy's `follow_up.title`, then the
+/// pull request's title quoted, cut to GitHub's 256 characters
+/// (`title::fit_title`).
 pub fn follow_up_title(follow_up_title: &str, pull_title: &str) -> String {
-    format!("{follow_up_title}: {}", quoted(pull_title))
+    super::title::fit_title(&format!("{follow_up_title}: {}", quoted(pull_title)))
 }
 
 pub fn incident_report(f: &IncidentFacts<'_>) -> String {
