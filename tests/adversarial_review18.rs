@@ -443,7 +443,6 @@ async fn an_authors_longest_title_does_not_keep_the_after_merge_steps_from_being
 /// 422 is not transient, so it becomes `FollowUp::Refused` (visible in the
 /// sticky comment, not silent; the post-incident review falls to people).
 #[tokio::test]
-#[ignore = "finding (low): the follow-up issue assigns the pull request's author, whom GitHub refuses (422) when they lack write access and are not an organisation member: the follow-up of such an author's P0 is never opened"]
 async fn a_p0_by_an_author_without_write_access_still_gets_its_follow_up_opened() {
     use common::fake_github::PullSeed;
     let (h, pull) = attacks::p0_with(|p0| PullSeed {
