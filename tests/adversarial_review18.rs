@@ -541,7 +541,6 @@ async fn a_triage_users_lock_on_the_merged_p0_does_not_stop_its_follow_up() {
 /// steps with `main` as the default branch (the push to `develop` then a
 /// `BranchPushed`) pass.
 #[tokio::test]
-#[ignore = "finding (not adversarial): with develop as the default branch, a merge-back done by hand is never noticed (a push to the default branch does not re-evaluate waiting hotfixes)"]
 async fn a_merge_back_by_hand_into_a_default_develop_completes_the_merge_back_check() {
     let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
     h.gh.set_default_branch(REPO, "develop");
