@@ -1,6 +1,7 @@
 //! Eighteenth adversarial review of issue 9 (fail closed): the post-merge
-//! path, and the policy that judges a merged pull request (the file at its
-//! `base.sha`, `engine::merged`). Each test plays what only a pull
+//! path, and the policy that judges a merged pull request (`engine::merged`:
+//! the file at its `base.sha` when its own change edits the policy file,
+//! else the policy in force). Each test plays what only a pull
 //! request's author (write access to their own fork, none on the base
 //! repository) or a user with triage access can do, through signed
 //! deliveries to the real router and the real client talking to the fake
@@ -71,6 +72,8 @@ async fn writer_pushes_policy(h: &common::harness::Harness, sha: &str, policy: &
 /// already read for heads), which holds for merge, squash and rebase
 /// merges alike; or owe the union of what the policy at `base.sha` and the
 /// policy of the last pre-merge verdict ask.
+/// Fixed: a merged pull request that leaves the policy file alone is judged
+/// by the policy in force, a writer's (`engine::merged::may_edit_policy`).
 #[tokio::test]
 async fn a_p0_opened_before_the_follow_up_was_required_still_gets_it_after_the_merge() {
     let h = opened_under_the_loose_policy_then_tightened().await;
@@ -234,6 +237,9 @@ async fn an_authors_edit_after_a_later_policy_change_does_not_re_decide_the_merg
 /// "Post-incident review: [#n]" line (the issue itself stays open; nothing
 /// names it on the pull request any more, and the procedure's record of
 /// what is owed is rewritten by the author's policy).
+/// Fixed: a merged pull request whose own change edits the policy file is
+/// judged by the file at its `base.sha` whatever branch it merged into
+/// (here `main`'s before the merge), never by what its merge-back wrote.
 #[tokio::test]
 async fn a_merge_back_into_a_default_develop_does_not_let_the_p0s_policy_edit_re_judge_it() {
     let h = merged_back_into_a_default_develop(&without_follow_up()).await;
@@ -334,6 +340,7 @@ async fn merged_back_into_a_default_develop(loose: &str) -> common::harness::Har
 /// request is not a hotfix (`rules::classify`), so `after_merge` is `None`:
 /// no merge-back pull request, no follow-up issue, and nothing on the
 /// pull request says any step was skipped.
+/// Fixed: as attack 1 (the policy in force judges it).
 #[tokio::test]
 async fn a_p0_opened_before_its_labels_named_a_hotfix_still_gets_its_after_merge_steps() {
     let (h, pull) = attacks::p0().await;
@@ -388,6 +395,7 @@ const GITHUB_TITLE_LIMIT: usize = 256;
 /// without a bound; GitHub's 422 is not transient, so each becomes
 /// `FollowUp::Refused` / `MergeBack::Refused` (visible, not silent: the
 /// steps fall to people).
+/// Fixed: both titles are cut to 256 characters (`report::title::fit_title`).
 #[tokio::test]
 async fn an_authors_longest_title_does_not_keep_the_after_merge_steps_from_being_opened() {
     let title = format!("fix: {}", "x".repeat(GITHUB_TITLE_LIMIT - 5));
@@ -442,6 +450,8 @@ async fn an_authors_longest_title_does_not_keep_the_after_merge_steps_from_being
 /// `assignees: [author, merger]` with `POST /repos/{o}/{r}/issues`; the
 /// 422 is not transient, so it becomes `FollowUp::Refused` (visible in the
 /// sticky comment, not silent; the post-incident review falls to people).
+/// Fixed: the author is assigned only with write access; the merger always
+/// (`engine::post_merge::follow_up_assignees`).
 #[tokio::test]
 async fn a_p0_by_an_author_without_write_access_still_gets_its_follow_up_opened() {
     use common::fake_github::PullSeed;
@@ -540,6 +550,8 @@ async fn a_triage_users_lock_on_the_merged_p0_does_not_stop_its_follow_up() {
 /// causes; found while attacking the merge-back watch. Checked: the same
 /// steps with `main` as the default branch (the push to `develop` then a
 /// `BranchPushed`) pass.
+/// Fixed: a push to the default branch is a `BranchPushed` too (and a
+/// `PolicyChanged` looks the waiting hotfixes up as well).
 #[tokio::test]
 async fn a_merge_back_by_hand_into_a_default_develop_completes_the_merge_back_check() {
     let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
