@@ -269,6 +269,12 @@ impl Engine {
                             &before.branch,
                             &before.base_sha,
                         ));
+                } else if pull.is_merged() {
+                    output.summary.push_str(
+                        &report::post_merge::unreadable_policy_in_force_after_merge(
+                            &pull.base.ref_name,
+                        ),
+                    );
                 }
                 let conclusion = output.conclusion;
                 let rerun = job.trigger == Trigger::Rerun;

@@ -324,6 +324,22 @@ pub fn unreadable_policy_before_merge(branch: &str, base_sha: &str) -> String {
     )
 }
 
+/// The check run's section when a merged pull request is judged by the
+/// policy in force (its own change leaves the policy file alone) and that
+/// policy does not parse: the run fails closed, and this says that a
+/// hotfix's after-merge steps are not taken now, and how to have them taken
+/// once a writer fixes the file (nothing re-evaluates a merged pull request
+/// by itself when the policy changes).
+pub fn unreadable_policy_in_force_after_merge(branch: &str) -> String {
+    let branch = quoted(branch);
+    format!(
+        "\n### After the merge\n\n\
+         This pull request was merged into `{branch}` and is judged by the policy in force, the file above. \
+         Because it cannot be read, hotfix-guard takes none of a hotfix's after-merge steps for this pull request now (follow-up issue, merge-back, release tag). \
+         Once the file is fixed on the default branch, re-run this check to have them taken, or take them by hand as the hotfix procedure says.\n"
+    )
+}
+
 /// The paragraph appended to an escalation comment whose level may have
 /// been posted already: an earlier posting had no answer (a 5xx or none)
 /// and the app's own comments could not be read back to see whether it was
@@ -411,6 +427,13 @@ mod tests {
     fn an_unreadable_policy_before_the_merge_names_the_steps_not_taken() {
         let text = unreadable_policy_before_merge("main", "b0b0b0b0b0b0b0b0b0b0");
         assert!(text.contains("`b0b0b0b`"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn an_unreadable_policy_in_force_after_the_merge_says_how_to_have_the_steps_taken() {
+        let text = unreadable_policy_in_force_after_merge("main");
+        assert!(text.contains("re-run this check"), "{text}");
         insta::assert_snapshot!(text);
     }
 
