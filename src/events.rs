@@ -233,8 +233,15 @@ pub enum Intake {
         /// The push's audit job (`audit.direct_pushes`), queued after the
         /// cache is dropped.
         audit: Option<Job>,
+        /// The installation and the default branch pushed to: hotfixes
+        /// whose merge-back waits on that branch (a Git Flow `develop` that
+        /// is the default branch, merged back by hand) are evaluated again,
+        /// after the cache is dropped. `None` without an installation.
+        pushed: Option<(u64, String)>,
     },
-    /// A push to a branch other than the default one.
+    /// A push to a branch (the default one too, when the push leaves the
+    /// policy file alone): hotfixes whose merge-back waits on it are
+    /// evaluated again.
     BranchPushed {
         installation: u64,
         repo: RepoName,
@@ -497,17 +504,23 @@ fn intake(event: &str, e: Envelope) -> Intake {
             .and_then(|r| r.strip_prefix("refs/heads/"));
         let audit = push_audit(&e, &repo, branch, touches);
         return match (on_default && touches, branch, e.installation.as_ref()) {
-            (true, _, _) => Intake::PolicyChanged { repo, audit },
-            // Another branch moved: it may be a develop branch that now
-            // contains a merged hotfix (the merge-back done by hand).
-            (false, Some(branch), Some(installation)) if !on_default && !e.deleted => {
-                Intake::BranchPushed {
-                    installation: installation.id,
-                    repo,
-                    branch: branch.to_string(),
-                    audit,
-                }
-            }
+            (true, branch, installation) => Intake::PolicyChanged {
+                repo,
+                audit,
+                pushed: installation
+                    .zip(branch)
+                    .filter(|_| !e.deleted)
+                    .map(|(i, b)| (i.id, b.to_string())),
+            },
+            // A branch moved: it may be a develop branch that now contains
+            // a merged hotfix (the merge-back done by hand), the default
+            // branch included (Git Flow with `develop` as the default).
+            (false, Some(branch), Some(installation)) if !e.deleted => Intake::BranchPushed {
+                installation: installation.id,
+                repo,
+                branch: branch.to_string(),
+                audit,
+            },
             _ => match audit {
                 Some(job) => Intake::Evaluate(vec![job]),
                 None => Ignored("push does not change the policy on the default branch"),
@@ -967,12 +980,40 @@ mod tests {
     fn a_push_that_changes_the_policy_on_the_default_branch_drops_the_cache() {
         let mut v: serde_json::Value = serde_json::from_slice(&load("push.json")).expect("json");
         v["ref"] = "refs/heads/master".into();
+        v["deleted"] = false.into();
+        v["installation"] = serde_json::json!({"id": 3});
         v["commits"] = serde_json::json!([{"added": [], "modified": [POLICY_PATH], "removed": []}]);
         let (intake, _) = classify("push", &serde_json::to_vec(&v).expect("json")).expect("parses");
         assert!(matches!(intake, Intake::PolicyChanged { .. }), "{intake:?}");
+        if let Intake::PolicyChanged { pushed, .. } = &intake {
+            // A merge-back by hand into a default `develop` may change the
+            // policy too: the waiting hotfixes are still looked up.
+            assert_eq!(
+                pushed.clone(),
+                Some((3, "master".to_string())),
+                "{intake:?}"
+            );
+        }
         v["ref"] = "refs/heads/feature".into();
         let (intake, _) = classify("push", &serde_json::to_vec(&v).expect("json")).expect("parses");
-        assert!(matches!(intake, Intake::Ignored(_)));
+        assert!(matches!(intake, Intake::BranchPushed { .. }), "{intake:?}");
+    }
+
+    #[test]
+    fn a_push_to_the_default_branch_that_leaves_the_policy_alone_may_complete_merge_backs() {
+        let mut v: serde_json::Value = serde_json::from_slice(&load("push.json")).expect("json");
+        v["ref"] = "refs/heads/master".into();
+        v["repository"]["default_branch"] = "master".into();
+        v["deleted"] = false.into();
+        v["installation"] = serde_json::json!({"id": 3});
+        v["commits"] =
+            serde_json::json!([{"added": [], "modified": ["src/fix.rs"], "removed": []}]);
+        v["head_commit"] = serde_json::Value::Null;
+        let (intake, _) = classify("push", &serde_json::to_vec(&v).expect("json")).expect("parses");
+        assert!(
+            matches!(&intake, Intake::BranchPushed { branch, installation: 3, .. } if branch == "master"),
+            "{intake:?}"
+        );
     }
 
     #[test]

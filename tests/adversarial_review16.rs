@@ -283,14 +283,21 @@ async fn a_merged_p0_that_adds_a_looser_policy_file_still_gets_its_follow_up() {
 
 /// A writer broke the policy on `main` before the P0 merged (the P0 never
 /// passed: its run was the policy error), then fixed it after the merge.
-/// The merged P0 is judged by the policy before its merge, which does not
-/// parse: the run fails closed as before, and says that the after-merge
-/// steps are not taken and must be taken by hand (never silent), rather
-/// than taking them under a policy written after the merge.
+/// The P0's own change edits the policy file too, so the merged P0 is
+/// judged by the policy before its merge, which does not parse: the run
+/// fails closed as before, and says that the after-merge steps are not
+/// taken and must be taken by hand (never silent), rather than taking them
+/// under a policy its own merge may have written. (Without the P0's own
+/// edit, the writer's fix, the policy in force, judges it: review 18.)
 #[tokio::test]
 async fn a_merged_p0_whose_policy_was_broken_before_its_merge_says_its_steps_are_not_taken() {
     use common::harness::{BASE_SHA, POLICY, POLICY_PATH, REPO};
     let (h, pull) = attacks::p0().await;
+    h.gh.set_pull_files(
+        REPO,
+        pull.number,
+        [("src/fix.rs", 3, 1), ("VERSION", 1, 1), (POLICY_PATH, 1, 1)],
+    );
     h.gh.set_file(REPO, "main", POLICY_PATH, BROKEN);
     attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;

@@ -1,6 +1,7 @@
 //! Eighteenth adversarial review of issue 9 (fail closed): the post-merge
-//! path, and the policy that judges a merged pull request (the file at its
-//! `base.sha`, `engine::merged`). Each test plays what only a pull
+//! path, and the policy that judges a merged pull request (`engine::merged`:
+//! the file at its `base.sha` when its own change edits the policy file,
+//! else the policy in force). Each test plays what only a pull
 //! request's author (write access to their own fork, none on the base
 //! repository) or a user with triage access can do, through signed
 //! deliveries to the real router and the real client talking to the fake
@@ -71,8 +72,9 @@ async fn writer_pushes_policy(h: &common::harness::Harness, sha: &str, policy: &
 /// already read for heads), which holds for merge, squash and rebase
 /// merges alike; or owe the union of what the policy at `base.sha` and the
 /// policy of the last pre-merge verdict ask.
+/// Fixed: a merged pull request that leaves the policy file alone is judged
+/// by the policy in force, a writer's (`engine::merged::may_edit_policy`).
 #[tokio::test]
-#[ignore = "finding: a merged P0 is judged by the policy at its stale base.sha (its opening), not by the one it was approved under: the follow-up a writer added since is silently not opened"]
 async fn a_p0_opened_before_the_follow_up_was_required_still_gets_it_after_the_merge() {
     let h = opened_under_the_loose_policy_then_tightened().await;
     let sticky = attacks::sticky(&h, 7);
@@ -178,9 +180,13 @@ async fn merged_p0_relabelled_by(who: &str) -> common::harness::Harness {
 /// it once matched may no longer); the author then edits the title of
 /// their merged pull request (GitHub delivers `edited` for a closed one),
 /// and a second instance with a store of its own (its memory of the
-/// follow-up lost) evaluates it. The repeated evaluation must not re-decide
-/// the merge under the later policy: the sticky comment still names the
-/// follow-up, and no second issue is opened.
+/// follow-up lost) evaluates it. The P0's own change edits the policy file,
+/// so it is judged by the policy at its `base.sha` (`engine::merged`). The
+/// repeated evaluation must not re-decide the merge under the later policy:
+/// the sticky comment still names the follow-up, and no second issue is
+/// opened. (A merged pull request that leaves the policy file alone is
+/// judged by the policy in force, a writer's, like an open one: there a
+/// writer's later change legitimately applies.)
 ///
 /// Checked that the test can fail: with `merged::policy_before_merge`
 /// answering `None` (the policy in force judges a merged pull request),
@@ -188,6 +194,11 @@ async fn merged_p0_relabelled_by(who: &str) -> common::harness::Harness {
 #[tokio::test]
 async fn an_authors_edit_after_a_later_policy_change_does_not_re_decide_the_merged_p0() {
     let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.set_pull_files(
+        REPO,
+        pull.number,
+        [("src/fix.rs", 3, 1), ("VERSION", 1, 1), (POLICY_PATH, 1, 0)],
+    );
     h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
     h.pull_request("closed", pull.number).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
@@ -226,8 +237,10 @@ async fn an_authors_edit_after_a_later_policy_change_does_not_re_decide_the_merg
 /// "Post-incident review: [#n]" line (the issue itself stays open; nothing
 /// names it on the pull request any more, and the procedure's record of
 /// what is owed is rewritten by the author's policy).
+/// Fixed: a merged pull request whose own change edits the policy file is
+/// judged by the file at its `base.sha` whatever branch it merged into
+/// (here `main`'s before the merge), never by what its merge-back wrote.
 #[tokio::test]
-#[ignore = "finding: in a Git Flow repository whose default branch is develop, the merge-back brings the P0's own policy edit into force and the merged P0 is then re-judged by it (its follow-up is no longer named)"]
 async fn a_merge_back_into_a_default_develop_does_not_let_the_p0s_policy_edit_re_judge_it() {
     let h = merged_back_into_a_default_develop(&without_follow_up()).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
@@ -254,6 +267,9 @@ async fn merged_back_into_a_default_develop(loose: &str) -> common::harness::Har
     let (h, pull) = attacks::p0().await;
     h.gh.set_default_branch(REPO, "develop");
     h.gh.set_file(REPO, "develop", POLICY_PATH, POLICY);
+    // `main`'s file before the merge (the fake keeps files by name, and
+    // `main` moves to the merge commit below).
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
     h.gh.set_file(REPO, &pull.head_sha, POLICY_PATH, loose);
     h.gh.set_pull_files(
         REPO,
@@ -324,8 +340,8 @@ async fn merged_back_into_a_default_develop(loose: &str) -> common::harness::Har
 /// request is not a hotfix (`rules::classify`), so `after_merge` is `None`:
 /// no merge-back pull request, no follow-up issue, and nothing on the
 /// pull request says any step was skipped.
+/// Fixed: as attack 1 (the policy in force judges it).
 #[tokio::test]
-#[ignore = "finding: a merged P0 judged by the policy at its stale base.sha is not a hotfix there, and gets no after-merge step at all"]
 async fn a_p0_opened_before_its_labels_named_a_hotfix_still_gets_its_after_merge_steps() {
     let (h, pull) = attacks::p0().await;
     let old = POLICY
@@ -379,8 +395,8 @@ const GITHUB_TITLE_LIMIT: usize = 256;
 /// without a bound; GitHub's 422 is not transient, so each becomes
 /// `FollowUp::Refused` / `MergeBack::Refused` (visible, not silent: the
 /// steps fall to people).
+/// Fixed: both titles are cut to 256 characters (`report::title::fit_title`).
 #[tokio::test]
-#[ignore = "finding (low): the follow-up issue's and merge-back's titles carry the author's whole title and exceed GitHub's 256-character limit, so GitHub refuses both after-merge steps"]
 async fn an_authors_longest_title_does_not_keep_the_after_merge_steps_from_being_opened() {
     let title = format!("fix: {}", "x".repeat(GITHUB_TITLE_LIMIT - 5));
     assert_eq!(title.chars().count(), GITHUB_TITLE_LIMIT);
@@ -434,8 +450,9 @@ async fn an_authors_longest_title_does_not_keep_the_after_merge_steps_from_being
 /// `assignees: [author, merger]` with `POST /repos/{o}/{r}/issues`; the
 /// 422 is not transient, so it becomes `FollowUp::Refused` (visible in the
 /// sticky comment, not silent; the post-incident review falls to people).
+/// Fixed: the author is assigned only with write access; the merger always
+/// (`engine::post_merge::follow_up_assignees`).
 #[tokio::test]
-#[ignore = "finding (low): the follow-up issue assigns the pull request's author, whom GitHub refuses (422) when they lack write access and are not an organisation member: the follow-up of such an author's P0 is never opened"]
 async fn a_p0_by_an_author_without_write_access_still_gets_its_follow_up_opened() {
     use common::fake_github::PullSeed;
     let (h, pull) = attacks::p0_with(|p0| PullSeed {
@@ -533,8 +550,9 @@ async fn a_triage_users_lock_on_the_merged_p0_does_not_stop_its_follow_up() {
 /// causes; found while attacking the merge-back watch. Checked: the same
 /// steps with `main` as the default branch (the push to `develop` then a
 /// `BranchPushed`) pass.
+/// Fixed: a push to the default branch is a `BranchPushed` too (and a
+/// `PolicyChanged` looks the waiting hotfixes up as well).
 #[tokio::test]
-#[ignore = "finding (not adversarial): with develop as the default branch, a merge-back done by hand is never noticed (a push to the default branch does not re-evaluate waiting hotfixes)"]
 async fn a_merge_back_by_hand_into_a_default_develop_completes_the_merge_back_check() {
     let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
     h.gh.set_default_branch(REPO, "develop");

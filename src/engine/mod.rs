@@ -222,18 +222,34 @@ impl Engine {
         // pull request is still a hotfix) and the changed files (whether it
         // edits the policy) are read by every evaluation: together with the
         // pull request. With the policy in force unreadable, only the pull
-        // request (its head, and whether it was merged).
+        // request (its head, and whether it was merged), and for a merged
+        // one all three (whether its own change edited the policy decides
+        // which policy judges it).
         let (pull, first) = match &loaded.policy {
             Ok(_) => {
                 let (pull, first) = gather::first_reads(&client, job.key.number).await?;
                 (pull, Some(first))
             }
-            Err(_) => (client.get_pull(job.key.number).await?, None),
+            Err(_) => {
+                let pull = client.get_pull(job.key.number).await?;
+                if pull.is_merged() {
+                    let (pull, first) = gather::first_reads(&client, job.key.number).await?;
+                    (pull, Some(first))
+                } else {
+                    (pull, None)
+                }
+            }
         };
-        // Merged into the default branch: judged whole by the policy before
-        // its own merge, which its author's edit cannot have written
-        // (`merged`); one read more, for merged pull requests only.
-        let before_merge = merged::policy_before_merge(&self.policies, &client, &pull).await?;
+        // Merged, and its own change edits the policy file (or may): judged
+        // whole by the policy before its own merge, which its author's edit
+        // cannot have written (`merged`); one read more, for those only.
+        // Every other pull request is judged by the policy in force.
+        let before_merge = match &first {
+            Some(first) => {
+                merged::policy_before_merge(&self.policies, &client, &pull, &first.files).await?
+            }
+            None => None,
+        };
         if let Some(before) = &before_merge {
             loaded = before.loaded.clone();
         }
@@ -253,6 +269,12 @@ impl Engine {
                             &before.branch,
                             &before.base_sha,
                         ));
+                } else if pull.is_merged() {
+                    output.summary.push_str(
+                        &report::post_merge::unreadable_policy_in_force_after_merge(
+                            &pull.base.ref_name,
+                        ),
+                    );
                 }
                 let conclusion = output.conclusion;
                 let rerun = job.trigger == Trigger::Rerun;

@@ -210,11 +210,12 @@ async fn open_merge_back(
             closed_by,
         });
     }
-    // The author's title and branch name, in a pull request the app opens.
-    let title = format!(
+    // The author's title and branch name, in a pull request the app opens;
+    // the title cut to what GitHub accepts.
+    let title = crate::report::title::fit_title(&format!(
         "Merge back hotfix #{number}: {}",
         crate::report::quoted(&cx.pull.title)
-    );
+    ));
     let body = format!(
         "Brings hotfix #{number} into `{develop}`, as the hotfix procedure's Git Flow step 5 asks:\n\n\
 > **Merge back to develop**\n> ```bash\n> git checkout {develop}\n> git merge --no-ff {head_ref}\n> git push origin {develop}\n> ```\n\n\
@@ -295,6 +296,46 @@ async fn recorded_follow_up(
     Ok(ours
         .into_iter()
         .find_map(|c| crate::report::markers::number_on_own_line(&c.body, FOLLOW_UP_MARKER)))
+}
+
+/// Whom the follow-up issue is assigned to: the merger (`merged_by`, who
+/// merged it and so has write access) and the author, the author only when
+/// they have write access. GitHub refuses (422) a new issue naming an
+/// assignee it cannot assign (without write access, e.g. an outside
+/// contributor from a fork), and the whole issue with it. The author's
+/// access is the one the rules read (`PullRequestFacts::permissions`), else
+/// `GET /repos/{o}/{r}/collaborators/{author}/permission` (the client's
+/// memo: one request per evaluation); unknown (an error) leaves the author
+/// out, so that the issue is still opened.
+async fn follow_up_assignees(cx: &Context<'_>) -> Vec<String> {
+    let author = cx.facts.author.as_str();
+    let known = cx
+        .facts
+        .permissions
+        .iter()
+        .find(|(login, _)| login.eq_ignore_ascii_case(author))
+        .map(|(_, p)| p.can_write());
+    let author_can_write = match known {
+        Some(can_write) => can_write,
+        None if author.is_empty() => false,
+        None => match cx.client.collaborator_permission(author).await {
+            Ok(p) => rules::Permission::from_api(&p).can_write(),
+            Err(e) => {
+                tracing::warn!(user = %author, error = %e, "cannot read the author's permission; the follow-up issue is not assigned to them");
+                false
+            }
+        },
+    };
+    let mut assignees = Vec::new();
+    if author_can_write {
+        assignees.push(author.to_string());
+    }
+    if let Some(merger) = &cx.facts.merged_by
+        && !assignees.iter().any(|a| a.eq_ignore_ascii_case(merger))
+    {
+        assignees.push(merger.clone());
+    }
+    assignees
 }
 
 async fn follow_up_issue(
@@ -391,12 +432,7 @@ async fn follow_up_issue(
         due,
         follow_up_title: title,
     });
-    let mut assignees = vec![cx.facts.author.clone()];
-    if let Some(merger) = &cx.facts.merged_by
-        && !merger.eq_ignore_ascii_case(&cx.facts.author)
-    {
-        assignees.push(merger.clone());
-    }
+    let assignees = follow_up_assignees(cx).await;
     match cx
         .client
         .create_issue(

@@ -14,6 +14,7 @@ pub mod notices;
 pub mod post_merge;
 mod procedure;
 pub mod timing;
+pub mod title;
 pub mod unevaluated;
 mod unsettled;
 

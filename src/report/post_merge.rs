@@ -235,8 +235,11 @@ pub struct IncidentFacts<'a> {
     pub follow_up_title: &'a str,
 }
 
+/// The follow-up issue's title: the policy's `follow_up.title`, then the
+/// pull request's title quoted, cut to GitHub's 256 characters
+/// (`title::fit_title`).
 pub fn follow_up_title(follow_up_title: &str, pull_title: &str) -> String {
-    format!("{follow_up_title}: {}", quoted(pull_title))
+    super::title::fit_title(&format!("{follow_up_title}: {}", quoted(pull_title)))
 }
 
 pub fn incident_report(f: &IncidentFacts<'_>) -> String {
@@ -300,10 +303,11 @@ pub fn incident_report(f: &IncidentFacts<'_>) -> String {
     )
 }
 
-/// The check run's section when a pull request merged into the default
-/// branch `branch` is judged by the policy before its merge (the file at
-/// its `base.sha`, `base_sha`) and that policy does not parse (a writer
-/// broke it before the merge): the run fails closed, and this says what a
+/// The check run's section when a pull request merged into `branch` whose
+/// own change edits the policy file (or may: its files list was cut) is
+/// judged by the policy before its merge (the file at its `base.sha`,
+/// `base_sha`, on `branch`) and that policy does not parse (a writer broke
+/// it before the merge): the run fails closed, and this says what a
 /// hotfix's after-merge steps are owed and that the app does not take
 /// them. They never run later for this pull request: the policy at that
 /// commit stays what it is, whatever later pushes fix on `branch`.
@@ -314,9 +318,25 @@ pub fn unreadable_policy_before_merge(branch: &str, base_sha: &str) -> String {
     let branch = quoted(branch);
     format!(
         "\n### After the merge\n\n\
-         This pull request was merged into `{branch}`. A merged pull request is judged by the policy as it was before its own merge (the file at its base commit `{short}`), so that its own change cannot relax what it owes; that is the file above. \
+         This pull request was merged into `{branch}`, and its own change edits the policy file (or may: not every changed file could be listed). Such a pull request is judged by the policy as it was before its own merge (the file at its base commit `{short}`), so that its own change cannot relax what it owes; that is the file above. \
          Because it cannot be read, hotfix-guard takes none of a hotfix's after-merge steps for this pull request (follow-up issue, merge-back, release tag), and fixing the file later does not change the policy at that commit. \
          If this is a hotfix, take them by hand as the hotfix procedure says.\n"
+    )
+}
+
+/// The check run's section when a merged pull request is judged by the
+/// policy in force (its own change leaves the policy file alone) and that
+/// policy does not parse: the run fails closed, and this says that a
+/// hotfix's after-merge steps are not taken now, and how to have them taken
+/// once a writer fixes the file (nothing re-evaluates a merged pull request
+/// by itself when the policy changes).
+pub fn unreadable_policy_in_force_after_merge(branch: &str) -> String {
+    let branch = quoted(branch);
+    format!(
+        "\n### After the merge\n\n\
+         This pull request was merged into `{branch}` and is judged by the policy in force, the file above. \
+         Because it cannot be read, hotfix-guard takes none of a hotfix's after-merge steps for this pull request now (follow-up issue, merge-back, release tag). \
+         Once the file is fixed on the default branch, re-run this check to have them taken, or take them by hand as the hotfix procedure says.\n"
     )
 }
 
@@ -407,6 +427,13 @@ mod tests {
     fn an_unreadable_policy_before_the_merge_names_the_steps_not_taken() {
         let text = unreadable_policy_before_merge("main", "b0b0b0b0b0b0b0b0b0b0");
         assert!(text.contains("`b0b0b0b`"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn an_unreadable_policy_in_force_after_the_merge_says_how_to_have_the_steps_taken() {
+        let text = unreadable_policy_in_force_after_merge("main");
+        assert!(text.contains("re-run this check"), "{text}");
         insta::assert_snapshot!(text);
     }
 

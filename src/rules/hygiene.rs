@@ -56,9 +56,14 @@ fn quoted(globs: &[String]) -> String {
 /// Whether `files` is the whole list: by the totals when known, else by
 /// GitHub's cap (a list shorter than the cap was not cut).
 pub fn list_is_complete(files: &[ChangedFile], totals: Option<ChangeTotals>) -> bool {
+    count_is_complete(files.len(), totals)
+}
+
+/// [`list_is_complete`] for a list of `listed` entries, whatever their type.
+pub fn count_is_complete(listed: usize, totals: Option<ChangeTotals>) -> bool {
     match totals {
-        Some(t) => t.changed_files <= files.len() as u64,
-        None => (files.len() as u64) < FILES_LIST_LIMIT,
+        Some(t) => t.changed_files <= listed as u64,
+        None => (listed as u64) < FILES_LIST_LIMIT,
     }
 }
 

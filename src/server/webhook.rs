@@ -123,7 +123,11 @@ async fn handle(
                 Err(e) => refused(state, event, &Refused::Store(e)),
             }
         }
-        Intake::PolicyChanged { repo, audit } => {
+        Intake::PolicyChanged {
+            repo,
+            audit,
+            pushed,
+        } => {
             (state.on_policy_change)(&repo);
             // Every instance sharing the store must stop using the old
             // policy, not only this one: durable before the answer, or 503
@@ -131,19 +135,21 @@ async fn handle(
             if let Err(e) = state.queue.store().bump_policy_generation(&repo).await {
                 return refused(state, event, &Refused::Store(e));
             }
-            if let Some(job) = audit {
-                tracing::info!(%repo, "policy file changed on the default branch; cache dropped");
-                return enqueue(
-                    state,
-                    event,
-                    delivery,
-                    describe.action.as_deref(),
-                    vec![job],
-                )
-                .await;
+            tracing::info!(%repo, "policy file changed on the default branch; cache dropped");
+            let mut jobs = match pushed {
+                Some((installation, branch)) => {
+                    match waiting_merge_backs(state, installation, &repo, &branch).await {
+                        Ok(jobs) => jobs,
+                        Err(e) => return refused(state, event, &Refused::Store(e)),
+                    }
+                }
+                None => Vec::new(),
+            };
+            jobs.extend(audit);
+            if !jobs.is_empty() {
+                return enqueue(state, event, delivery, describe.action.as_deref(), jobs).await;
             }
             state.metrics.delivery(event, "accepted");
-            tracing::info!(%repo, "policy file changed on the default branch; cache dropped");
             (StatusCode::ACCEPTED, "policy cache dropped\n")
         }
         Intake::BranchPushed {
@@ -152,31 +158,10 @@ async fn handle(
             branch,
             audit,
         } => {
-            let waiting = state
-                .queue
-                .store()
-                .merge_backs_waiting_on(installation, &repo, &branch)
-                .await;
-            let numbers = match waiting {
-                Ok(numbers) => numbers,
+            let mut jobs = match waiting_merge_backs(state, installation, &repo, &branch).await {
+                Ok(jobs) => jobs,
                 Err(e) => return refused(state, event, &Refused::Store(e)),
             };
-            if !numbers.is_empty() {
-                tracing::info!(%branch, hotfixes = numbers.len(), "push may complete merge-backs");
-            }
-            let mut jobs: Vec<Job> = numbers
-                .into_iter()
-                .map(|number| Job {
-                    key: PrKey {
-                        installation,
-                        repo: repo.clone(),
-                        number,
-                    },
-                    pull: None,
-                    trigger: Trigger::Full,
-                    deliveries: Vec::new(),
-                })
-                .collect();
             jobs.extend(audit);
             if jobs.is_empty() {
                 state.metrics.delivery(event, "ignored");
@@ -188,6 +173,37 @@ async fn handle(
             enqueue(state, event, delivery, describe.action.as_deref(), jobs).await
         }
     }
+}
+
+/// A full evaluation of each hotfix whose merge-back waits on `branch`
+/// (`Store::merge_backs_waiting_on`): a push to it may have completed one.
+async fn waiting_merge_backs(
+    state: &AppState,
+    installation: u64,
+    repo: &crate::events::RepoName,
+    branch: &str,
+) -> Result<Vec<Job>, crate::store::StoreError> {
+    let numbers = state
+        .queue
+        .store()
+        .merge_backs_waiting_on(installation, repo, branch)
+        .await?;
+    if !numbers.is_empty() {
+        tracing::info!(%branch, hotfixes = numbers.len(), "push may complete merge-backs");
+    }
+    Ok(numbers
+        .into_iter()
+        .map(|number| Job {
+            key: PrKey {
+                installation,
+                repo: repo.clone(),
+                number,
+            },
+            pull: None,
+            trigger: Trigger::Full,
+            deliveries: Vec::new(),
+        })
+        .collect())
 }
 
 /// Head commits a `pull_request` delivery reports as new to the pull

@@ -1,0 +1,120 @@
+//! A merged hotfix's after-merge steps are taken, or the run says how to
+//! have them taken: a merge-back done by hand into a `develop` that is the
+//! repository's default branch (the push to it re-evaluates the hotfix
+//! waiting on that merge-back, also when the push changes the policy file,
+//! then a policy change as well: the cache dropped first); and a P0 merged
+//! while the policy in force does not parse.
+
+mod common;
+
+use common::attacks;
+use common::harness::{POLICY, POLICY_PATH, REPO};
+
+/// The P0's merge commit.
+const MERGE_SHA: &str = "m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9";
+/// `develop` after the merge-back by hand.
+const DEVELOP_AFTER: &str = "d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4";
+
+/// GitHub refuses the app's merge-back branch (403), so the merge-back
+/// check fails and says to merge back by hand; a writer does, and the push
+/// to the default `develop` also modifies the policy file. The merge-back
+/// check turns to success and the sticky comment says `develop` contains
+/// the fix.
+///
+/// Checked that the test can fail: with `Intake::PolicyChanged`'s `pushed`
+/// ignored in `server::webhook` (the cache dropped, no hotfix looked up),
+/// the merge-back check stays `failure`.
+#[tokio::test]
+async fn a_merge_back_by_hand_that_also_changes_the_policy_completes_the_merge_back_check() {
+    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.set_default_branch(REPO, "develop");
+    h.gh.set_file(REPO, "develop", POLICY_PATH, POLICY);
+    h.gh.fail_next("POST", "/git/refs", 403, vec![], 1);
+    h.pull_request("closed", pull.number).await;
+    let merge_back = |h: &common::harness::Harness| {
+        h.gh.check_runs(REPO, MERGE_SHA)
+            .into_iter()
+            .find(|r| r.name == "hotfix-policy/merge-back")
+            .expect("the merge-back check run")
+    };
+    assert_eq!(
+        merge_back(&h).conclusion.as_deref(),
+        Some("failure"),
+        "precondition: {:?}",
+        merge_back(&h)
+    );
+
+    h.gh.set_branch(REPO, "develop", DEVELOP_AFTER);
+    h.gh.set_file(REPO, DEVELOP_AFTER, POLICY_PATH, POLICY);
+    h.gh.set_compare(REPO, "develop", MERGE_SHA, "behind");
+    let mut push =
+        common::webhook::push_event(REPO, "refs/heads/develop", &["src/fix.rs", POLICY_PATH], 1);
+    push["repository"]["default_branch"] = "develop".into();
+    push["repository"]["master_branch"] = "develop".into();
+    h.deliver("push", &push).await;
+    h.settle().await;
+    let run = merge_back(&h);
+    assert_eq!(
+        (run.status.as_str(), run.conclusion.as_deref()),
+        ("completed", Some("success")),
+        "{run:?}"
+    );
+    assert!(
+        attacks::sticky(&h, pull.number).contains("`develop` contains the fix"),
+        "{}",
+        attacks::sticky(&h, pull.number)
+    );
+}
+
+/// A P0 whose change leaves the policy file alone is merged while a
+/// writer's broken policy is in force (the policy that judges it: the one in
+/// force, `engine::merged`). The run fails closed naming the file, and says
+/// that no after-merge step is taken now and how to have them taken; once a
+/// writer fixes the file, a re-run of the check takes them (the follow-up
+/// issue is opened).
+///
+/// Checked that the test can fail: without the section
+/// (`report::post_merge::unreadable_policy_in_force_after_merge` not
+/// appended in `Engine::evaluate`), the first assertion on the wording fails.
+#[tokio::test]
+async fn a_p0_merged_under_a_broken_policy_in_force_says_how_to_have_its_steps_taken() {
+    use common::harness::HEAD_SHA;
+    use common::webhook::CheckRunSpec;
+    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.set_file(REPO, "main", POLICY_PATH, "version: [\n");
+    h.pull_request("closed", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = attacks::text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("merged into `main` and is judged by the policy in force")
+            && text
+                .contains("takes none of a hotfix's after-merge steps for this pull request now")
+            && text.contains("re-run this check to have them taken"),
+        "{text}"
+    );
+    assert!(
+        h.gh.issues(REPO).is_empty(),
+        "no step under a broken policy"
+    );
+
+    // A writer fixes the policy; someone re-runs the check.
+    h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    let spec = CheckRunSpec {
+        repo: REPO.into(),
+        name: "hotfix-policy".into(),
+        head_sha: HEAD_SHA.into(),
+        head_branch: "hotfix/login".into(),
+        pull_numbers: vec![],
+        check_run_id: run.id,
+        sender: "alice".into(),
+        ..CheckRunSpec::default()
+    };
+    let mut payload = common::webhook::check_run_rerequested(&spec);
+    payload["check_run"]["external_id"] = run.external_id.clone().into();
+    attacks::delivered(&h, "check_run", &payload).await;
+    attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+}
