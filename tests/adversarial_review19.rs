@@ -1,0 +1,200 @@
+//! Nineteenth adversarial review of issue 9 (fail closed): what review 18's
+//! fixes changed in the post-merge path (`engine::merged::may_edit_policy`
+//! choosing the policy at `base.sha` for a merged pull request that edits
+//! the policy file or whose files list is cut; the follow-up issue), with
+//! fresh eyes. Each test plays what only a pull request's author (write
+//! access to their own fork, none on the base repository) or a user
+//! without write access can do, through signed deliveries to the real
+//! router and the real client talking to the fake GitHub, and asserts the
+//! SAFE outcome (conclusion and wording). A passing test is an attack that
+//! failed; a test marked `#[ignore = "finding: …"]` is an attack that
+//! worked.
+
+mod common;
+
+use chrono::Duration;
+use common::attacks::{self, text_of};
+use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+
+/// `main` after a writer's change of the policy, before the P0's merge.
+const TIGHTENED_SHA: &str = "t9t9t9t9t9t9t9t9t9t9t9t9t9t9t9t9t9t9t9t9";
+/// The P0's merge commit.
+const MERGE_SHA: &str = "m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9";
+
+/// The harness's policy without P0's follow-up.
+fn without_follow_up() -> String {
+    let loose = POLICY.replace(
+        "    follow_up: { title: Post-incident review, within: 24h }\n",
+        "",
+    );
+    assert_ne!(loose, POLICY);
+    loose
+}
+
+/// A writer moves `main` to `sha` with `policy` as its file, and the push
+/// is delivered (the policy in force changes for every instance).
+async fn writer_pushes_policy(h: &Harness, sha: &str, policy: &str) {
+    h.gh.set_branch(REPO, "main", sha);
+    h.gh.set_file(REPO, sha, POLICY_PATH, policy);
+    h.gh.set_file(REPO, "main", POLICY_PATH, policy);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+}
+
+// ---- Attack 1: a harmless-looking policy touch picks the older policy ----
+
+/// The author's one-line change to the policy file: a YAML comment, valid,
+/// changing no rule (nothing for `policy_edit_annotations` to point at).
+fn with_authors_comment(policy: &str) -> String {
+    format!("{policy}# Reformatted for readability, no rule changes.\n")
+}
+
+/// The P0 (#7) opened while `main`'s policy owes no follow-up for P0
+/// (`base.sha` = `BASE_SHA` holds it), its change touching the policy file
+/// only with `with_authors_comment` (and `files` otherwise); a writer then
+/// adds P0's follow-up on `main` (`TIGHTENED_SHA`, pushed and delivered);
+/// both roles approve and the open P0 passes under the policy in force,
+/// whose sticky comment says it owes the post-incident review (asserted);
+/// then alice merges it (`main` holds the writer's policy plus the
+/// author's comment: the two changes touch different lines and merge
+/// cleanly).
+async fn touched_policy_then_tightened_and_merged(files: Vec<(String, u64, u64)>) -> Harness {
+    let (h, pull) = attacks::p0().await;
+    let loose = without_follow_up();
+    h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &loose);
+    h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, &with_authors_comment(&loose));
+    h.gh.set_pull_files(REPO, pull.number, files);
+    h.pull_request("opened", pull.number).await;
+    h.clock.advance(Duration::minutes(10));
+    writer_pushes_policy(&h, TIGHTENED_SHA, POLICY).await;
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("edited", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: approved under the policy in force: {}",
+        text_of(&run)
+    );
+    assert!(
+        run.annotations.is_empty(),
+        "precondition: the author's valid policy edit is not annotated: {:#?}",
+        run.annotations
+    );
+    let sticky = attacks::sticky(&h, pull.number);
+    assert!(
+        sticky.contains("After the merge: **Post-incident review**"),
+        "precondition: the open P0 was told it owes the follow-up: {sticky}"
+    );
+    let merged = with_authors_comment(POLICY);
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &merged);
+    h.gh.set_file(REPO, "main", POLICY_PATH, &merged);
+    attacks::merge(&h, pull.number, MERGE_SHA).await;
+    h
+}
+
+fn p0_files_with(extra: &[&str]) -> Vec<(String, u64, u64)> {
+    let mut files = vec![
+        ("src/fix.rs".to_string(), 3, 1),
+        ("VERSION".to_string(), 1, 1),
+    ];
+    files.extend(extra.iter().map(|f| (f.to_string(), 1, 0)));
+    files
+}
+
+/// The author opens the P0 while `main`'s policy owes no follow-up for P0,
+/// and adds one comment line to the policy file ("Reformatted for
+/// readability, no rule changes": valid, so nothing is annotated on the
+/// diff, and the check and sticky comment say nothing about it). A writer
+/// then adds P0's post-incident review to `main`'s policy; the open P0 is
+/// judged by it (its sticky comment says "After the merge: **Post-incident
+/// review**"), approved by both roles and merged. Every policy that was on
+/// `main` from the writer's change to the merge (the one the P0 was
+/// approved under, the one just before its merge, the one after it) owes
+/// the follow-up: the merged P0 must get it.
+///
+/// Reproduction (on this commit): `engine::merged::may_edit_policy` sees
+/// the policy file in the P0's files list, so `policy_before_merge` judges
+/// the merged P0 by the file at its `base.sha`, the commit `main` was at
+/// when the P0 was opened, before the writer's change: P0 owes no
+/// follow-up there, `post_merge::run` opens none, and the sticky comment's
+/// after-merge section names none (nor says a step was dropped). The author
+/// chose that older policy: one harmless-looking comment line in the
+/// policy file (GitHub's `base.sha` is set when the pull request is opened,
+/// so the author also chose which commit of `main` judges the merge).
+/// `engine::merged`'s docs and `docs/facts.md` accept this residual because
+/// "its own edit is annotated on the diff", but `policy_edit_annotations`
+/// annotates only a policy that does not parse: a valid edit shows nothing.
+/// Severity: medium (silences the follow-up, and with the same trick any
+/// after-merge step a writer's later change added: merge-back, release
+/// tag; needs approvers who accept a policy-file touch without a word).
+///
+/// Fix to consider: judge the merge by the policy just before it, not by
+/// `base.sha`: the `before` of the push whose `after` is
+/// `merge_commit_sha` (the default branch's push delivery, or
+/// `GET /repos/{o}/{r}/activity?ref=…`, already read for heads), which is
+/// right for merge, squash and rebase merges; or owe the union of what the
+/// policy at `base.sha` and the policy in force at the last pre-merge
+/// verdict asked (the app wrote the latter in the sticky comment); or, at
+/// least, say on the open pull request's check that its policy edit makes
+/// the policy at `base.sha` (short sha) judge it after the merge whenever
+/// that policy differs from the one in force.
+///
+/// Checked that the test can fail and pass: it fails on this commit (no
+/// issue opened); the control below (the same P0 without the policy touch)
+/// passes.
+#[tokio::test]
+#[ignore = "finding: a P0 that adds one valid comment line to the policy file is judged after its merge by the older policy at its base.sha, dropping a follow-up a writer added since (nothing annotated)"]
+async fn a_harmless_policy_touch_does_not_let_the_merged_p0_drop_a_follow_up_added_since() {
+    let h = touched_policy_then_tightened_and_merged(p0_files_with(&[POLICY_PATH])).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// The control: the same P0 whose change leaves the policy file alone gets
+/// its follow-up (review 18's fix): the touch alone makes the difference.
+#[tokio::test]
+async fn without_the_policy_touch_the_merged_p0_gets_the_follow_up_added_since() {
+    let h = touched_policy_then_tightened_and_merged(p0_files_with(&[])).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// Attack 1 without touching the policy file at all: the author's P0
+/// changes 3,500 files (generated or vendored files beside the fix; the
+/// harness's policy sets no size limit and requires no tests), so GitHub's
+/// files list stops at 3,000 entries and `changed_files` says 3,500. None
+/// of them is the policy file. The merged P0 must get the follow-up every
+/// policy on `main` since the writer's change owes.
+///
+/// Reproduction (on this commit): `may_edit_policy` answers true for a cut
+/// list ("the policy file may be past the cut"), so the merged P0 is judged
+/// by the policy at its `base.sha` as in attack 1: no follow-up, nothing
+/// said. Here the residual's premise ("a pull request that edits the
+/// policy itself … its own edit is annotated") does not hold at all: the
+/// pull request does not edit the policy file. Severity: medium (as attack
+/// 1; a 3,500-file hotfix is conspicuous, but nothing the app says links
+/// its size to the policy that will judge it).
+///
+/// Fix to consider: as attack 1 (the policy just before the merge needs no
+/// files list); or read the policy file at `merge_commit_sha`'s parents /
+/// compare `base.sha...merge_commit_sha` for the one path instead of
+/// guessing from a cut list.
+///
+/// Checked that the test can fail and pass: it fails on this commit (no
+/// issue opened); with 20 files instead of 3,500 it passes (the control
+/// above is the same shape).
+#[tokio::test]
+#[ignore = "finding: a P0 with more than 3,000 changed files (none the policy) is judged after its merge by the older policy at its base.sha, dropping a follow-up a writer added since"]
+async fn a_cut_files_list_does_not_let_the_merged_p0_drop_a_follow_up_added_since() {
+    let mut files: Vec<(String, u64, u64)> = (0..3_500)
+        .map(|i| (format!("vendor/gen/f{i:04}.rs"), 1, 0))
+        .collect();
+    files.extend(p0_files_with(&[]));
+    let h = touched_policy_then_tightened_and_merged(files).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
