@@ -198,3 +198,122 @@ async fn a_cut_files_list_does_not_let_the_merged_p0_drop_a_follow_up_added_sinc
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
     assert!(sticky.contains("Post-incident review"), "{sticky}");
 }
+
+// ---- Attack 2: a follow-up body GitHub refuses, written by non-writers ----
+
+/// GitHub's longest issue body, in characters: a longer one is answered 422
+/// "Validation Failed", `body is too long (maximum is 65536 characters)`
+/// (the fake does not enforce it, so the test reads what the app sent).
+const GITHUB_BODY_LIMIT: usize = 65_536;
+
+/// The bodies of the issues the app asked GitHub to open (`POST
+/// /repos/{o}/{r}/issues`), as sent.
+fn issue_bodies_sent(h: &Harness) -> Vec<String> {
+    h.gh.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with(&format!("/{REPO}/issues")))
+        .map(|r| {
+            let body: serde_json::Value = serde_json::from_str(&r.body).expect("a JSON request");
+            body["body"].as_str().unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+/// Before the P0 is merged, mallory, who has no write access (anyone who
+/// can read a public repository can comment), posts `/hotfix approve`
+/// 1,500 times (GitHub's content-creation limit is about 80 a minute per
+/// account: twenty minutes, or a minute with twenty accounts). None of
+/// them counts, and the P0 is approved by both roles and merged. The
+/// follow-up issue the app opens must be one GitHub accepts: its body
+/// within GitHub's 65,536 characters.
+///
+/// Reproduction (on this commit): `post_merge::follow_up_issue` puts every
+/// approval command (`PullRequestFacts::comments`: every `/hotfix approve`,
+/// whoever wrote it, counted or not) and every approving review into the
+/// incident report's timeline (`report::post_merge::incident_report`), one
+/// row each, without a bound: 1,500 rows make a body of about 73,000
+/// characters. On GitHub the 422 is not transient, so every evaluation
+/// ends in `FollowUp::Refused` and the post-incident review is never opened
+/// (visible: the sticky comment says the issue could not be opened; the
+/// step falls to people). Severity: low (visible), the class of review 18's
+/// title finding, for the body.
+///
+/// Fix to consider: list only the approvals that counted (the verdict's
+/// role slots and counted approvals, already computed), and bound the body
+/// like the titles (`report::title`): cut the timeline with "… n more" so
+/// the body fits 65,536 characters whatever the pull request holds.
+///
+/// Checked that the test can fail and pass: it fails on this commit (the
+/// body sent is over the limit); with 50 comments instead of 1,500 it
+/// passes.
+#[tokio::test]
+#[ignore = "finding: 1,500 '/hotfix approve' comments by a non-writer make the follow-up issue's body longer than GitHub's 65,536 characters, so GitHub would refuse the follow-up"]
+async fn a_non_writers_approval_flood_does_not_make_github_refuse_the_follow_up() {
+    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    for i in 0..1_500 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            "mallory",
+            "/hotfix approve",
+            pull.created_at + Duration::seconds(i),
+        );
+    }
+    h.pull_request("closed", pull.number).await;
+    attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+    let bodies = issue_bodies_sent(&h);
+    assert_eq!(bodies.len(), 1, "one follow-up issue is asked for");
+    let chars = bodies[0].chars().count();
+    assert!(
+        chars <= GITHUB_BODY_LIMIT,
+        "the follow-up's body is {chars} characters, over GitHub's {GITHUB_BODY_LIMIT}"
+    );
+}
+
+// ---- Attack 3: the incident record names approvals that did not count ----
+
+/// The author (dana) and mallory (no write access) each comment
+/// `/hotfix approve` on the P0 (neither counts: the author may not approve
+/// their own hotfix, mallory cannot write); both roles approve by review
+/// and alice merges it. The follow-up issue's incident report is the
+/// procedure's record of who approved the hotfix: it must name the
+/// approvals that counted (alice, oncall-olga), not the author's
+/// self-approval or a non-writer's.
+///
+/// Reproduction (on this commit): `post_merge::follow_up_issue` builds the
+/// report's approvals from every approving review and every approval
+/// command, counted or not, so the timeline reads "Approved by @dana" and
+/// "Approved by @mallory". Severity: low (the check and the after-merge
+/// steps are right; the record of who approved a production change is
+/// not, and a non-writer can write themselves into it).
+///
+/// Fix to consider: take the approvals from the verdict (those that filled
+/// a role or counted), as the sticky comment's "Approvals" list does.
+///
+/// Checked that the test can fail and pass: it fails on this commit (the
+/// body has both rows); without the two comments it passes.
+#[tokio::test]
+#[ignore = "finding: the follow-up's incident report lists the author's and a non-writer's '/hotfix approve' as approvals"]
+async fn the_incident_report_names_only_the_approvals_that_counted() {
+    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    for who in ["dana", "mallory"] {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            who,
+            "/hotfix approve",
+            pull.created_at + Duration::minutes(3),
+        );
+    }
+    h.pull_request("closed", pull.number).await;
+    attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+    let bodies = issue_bodies_sent(&h);
+    assert_eq!(bodies.len(), 1, "one follow-up issue is asked for");
+    let body = &bodies[0];
+    assert!(body.contains("Approved by @alice"), "{body}");
+    assert!(body.contains("Approved by @oncall-olga"), "{body}");
+    assert!(!body.contains("Approved by @mallory"), "{body}");
+    assert!(!body.contains("Approved by @dana"), "{body}");
+}
