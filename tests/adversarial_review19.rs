@@ -317,3 +317,88 @@ async fn the_incident_report_names_only_the_approvals_that_counted() {
     assert!(!body.contains("Approved by @mallory"), "{body}");
     assert!(!body.contains("Approved by @dana"), "{body}");
 }
+
+// ---- Attack 4: a push to the author's own fork, through their own install --
+
+/// The P0 is merged into `main` and its merge-back pull request into
+/// `develop` is open: the merge-back check waits, and a push to `develop`
+/// re-evaluates the hotfix (`server::webhook::waiting_merge_backs`).
+/// mallory (no write access on `octo/app`) forks it to `mallory/app` and
+/// installs the app there (anyone may install a public GitHub App on
+/// their own repositories; GitHub signs that installation's deliveries
+/// with the same webhook secret), then pushes to her fork's `develop`
+/// (which, say, already holds the merged fix). GitHub's signed `push`
+/// delivery names `mallory/app` and her installation. It must neither
+/// complete the merge-back nor make the app evaluate anything of
+/// `octo/app`: the merge-back check still waits, naming the pull request.
+///
+/// Outcome: the attack fails (`Store::merge_backs_waiting_on` is keyed by
+/// installation and repository).
+///
+/// Checked that the test can fail: its last step delivers the same push
+/// for `octo/app` (GitHub's delivery of a push to the real `develop`),
+/// which re-evaluates the hotfix (the pull request is read again), so the
+/// "nothing of `octo/app` is read" assertion tells an evaluation from
+/// none.
+#[tokio::test]
+async fn a_push_to_the_authors_fork_through_their_own_installation_completes_no_merge_back() {
+    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    h.pull_request("closed", pull.number).await;
+    let merge_back = |h: &Harness| {
+        h.gh.check_runs(REPO, MERGE_SHA)
+            .into_iter()
+            .find(|r| r.name == "hotfix-policy/merge-back")
+            .expect("the merge-back check run")
+    };
+    let waiting = merge_back(&h);
+    assert_eq!(waiting.status, "in_progress", "precondition: {waiting:?}");
+    let title = waiting.title.clone().unwrap_or_default();
+    assert!(
+        title.starts_with("Waiting for #") && title.ends_with("to merge into develop"),
+        "precondition: {title}"
+    );
+
+    const FORK: &str = "mallory/app";
+    const FORK_INSTALLATION: u64 = 99;
+    h.gh.set_compare(FORK, "develop", MERGE_SHA, "behind");
+    // Every request about `octo/app` (the fork's own installation reads
+    // its own policy for its push audit: that is mallory's repository).
+    let upstream = |h: &Harness| {
+        h.gh.requests()
+            .iter()
+            .filter(|r| r.path.starts_with(&format!("/repos/{REPO}/")))
+            .count()
+    };
+    let before = upstream(&h);
+    let mut push = common::webhook::push_event(
+        FORK,
+        "refs/heads/develop",
+        &["src/fix.rs"],
+        FORK_INSTALLATION,
+    );
+    push["sender"]["login"] = "mallory".into();
+    push["pusher"]["name"] = "mallory".into();
+    let status = h.deliver("push", &push).await;
+    assert!(status.is_success(), "{status}");
+    h.settle().await;
+    assert_eq!(upstream(&h), before, "nothing of {REPO} is read or written");
+    let still = merge_back(&h);
+    assert_eq!(
+        (still.status.as_str(), still.title.as_deref()),
+        ("in_progress", Some(title.as_str())),
+        "{still:?}"
+    );
+    assert_eq!(
+        still.update_count, waiting.update_count,
+        "the merge-back check is not written again"
+    );
+
+    // The measure tells an evaluation from none: GitHub's delivery of a
+    // push to `octo/app`'s `develop` re-evaluates the hotfix (which still
+    // waits: `develop` does not contain the fix).
+    let push = common::webhook::push_event(REPO, "refs/heads/develop", &["src/fix.rs"], 1);
+    attacks::delivered(&h, "push", &push).await;
+    assert!(upstream(&h) > before, "the hotfix is evaluated");
+    assert_eq!(merge_back(&h).status, "in_progress");
+}
