@@ -402,3 +402,77 @@ async fn a_push_to_the_authors_fork_through_their_own_installation_completes_no_
     assert!(upstream(&h) > before, "the hotfix is evaluated");
     assert_eq!(merge_back(&h).status, "in_progress");
 }
+
+// ---- Attack 5: the same flood against the open P0's check and comment ----
+
+/// GitHub's longest check run `output.summary` or `output.text`, in
+/// characters (a longer one is refused, 422).
+const GITHUB_CHECK_OUTPUT_LIMIT: usize = 65_535;
+
+/// mallory (no write access) posts `/hotfix approve` 1,500 times on the
+/// open, unapproved P0, then once more (delivered). None of them counts:
+/// the check fails naming the missing roles, and what the app writes
+/// (the check run's summary and text, the sticky comment) stays within
+/// GitHub's limits, so nothing she writes makes GitHub refuse the verdict
+/// or the comment (a refused write would leave an older verdict standing
+/// or the comment unposted).
+///
+/// Outcome: the attack fails (the report lists the approvals that fill a
+/// role, not every command).
+///
+/// Checked that the test can fail: with the limits at 1,000 characters
+/// the sticky comment's assertion fails (1,712 characters: the measure
+/// reads what was written).
+#[tokio::test]
+async fn a_non_writers_approval_flood_neither_passes_nor_overflows_the_open_p0s_report() {
+    let (h, pull) = attacks::p0().await;
+    for i in 0..1_500 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            "mallory",
+            "/hotfix approve",
+            pull.created_at + Duration::seconds(i),
+        );
+    }
+    attacks::approve_by_comment(
+        &h,
+        pull.number,
+        "mallory",
+        pull.created_at + Duration::hours(1),
+    )
+    .await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(
+        run.title.as_deref(),
+        Some("needs engineering-lead and on-call-manager approval — 2h left to deploy"),
+        "{text}"
+    );
+    assert!(
+        text.contains("engineering-lead: missing; on-call-manager: missing"),
+        "{text}"
+    );
+    for (what, len) in [
+        (
+            "summary",
+            run.summary.as_deref().unwrap_or_default().chars().count(),
+        ),
+        (
+            "text",
+            run.text.as_deref().unwrap_or_default().chars().count(),
+        ),
+    ] {
+        assert!(
+            len <= GITHUB_CHECK_OUTPUT_LIMIT,
+            "the check run's {what} is {len} characters"
+        );
+    }
+    let sticky = attacks::sticky(&h, pull.number);
+    assert!(
+        sticky.chars().count() <= GITHUB_BODY_LIMIT,
+        "the sticky comment is {} characters",
+        sticky.chars().count()
+    );
+}
