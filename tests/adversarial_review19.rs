@@ -476,3 +476,50 @@ async fn a_non_writers_approval_flood_neither_passes_nor_overflows_the_open_p0s_
         sticky.chars().count()
     );
 }
+
+// ---- Attack 6: the author deletes their fork once the P0 is merged --------
+
+/// erin (no write access) sent the P0 from her fork `erin/app`; both roles
+/// approve it and alice merges it. Before the merge is evaluated erin
+/// deletes her fork (any owner may delete their repository): GitHub then
+/// answers the pull request with `head.repo: null` (its head commit stays
+/// readable in the base repository). The merged P0 must still get every
+/// after-merge step: the follow-up issue and the merge-back pull request
+/// (which the app opens from its own branch at the merge commit, never
+/// from the fork).
+///
+/// Outcome: the attack fails (`Pull::head_in_fork` reads a deleted fork as
+/// another repository; nothing after the merge needs the fork).
+///
+/// Checked that the test can fail: with the merge-back refused by GitHub
+/// (`POST /git/refs` answered 403) the merge-back assertion fails; the
+/// fake's `GET /pulls/7` answer was checked (once, by printing it) to
+/// carry `head.repo: null` after `delete_fork`.
+#[tokio::test]
+async fn a_fork_deleted_by_its_author_after_the_merge_does_not_drop_the_after_merge_steps() {
+    use common::fake_github::PullSeed;
+    const FORK: &str = "erin/app";
+    let (h, pull) = attacks::p0_with(|p0| PullSeed {
+        author: "erin".into(),
+        head_repo: Some(FORK.into()),
+        state: "closed".into(),
+        merged: true,
+        merge_commit_sha: Some(MERGE_SHA.into()),
+        merged_by: Some("alice".into()),
+        ..p0
+    })
+    .await;
+    h.gh.set_permission(REPO, "erin", "read");
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    assert!(h.gh.delete_fork(FORK), "precondition: the fork existed");
+    h.pull_request("closed", pull.number).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+    assert!(
+        h.gh.pulls(REPO)
+            .iter()
+            .any(|p| p.head_ref == "hotfix-guard/merge-back-7" && p.base_ref == "develop"),
+        "the merge-back pull request is opened: {sticky}"
+    );
+    assert!(sticky.contains("P0 hotfix"), "{sticky}");
+}

@@ -23,6 +23,7 @@
 mod activity;
 mod auth;
 mod author_edits;
+mod deleted_fork;
 mod evidence;
 mod in_flight;
 mod lag;

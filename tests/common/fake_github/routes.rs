@@ -839,6 +839,11 @@ fn pull_ctx<'a>(state: &'a State, repo: &'a RepoState, pr: &PullRec) -> PullCtx<
     PullCtx {
         base: repo,
         head,
+        // A fork that no longer exists (`delete_fork`): `head.repo` null.
+        head_deleted: head.is_none()
+            && pr.seed.head_repo.as_deref().is_some_and(|h| {
+                !h.eq_ignore_ascii_case(&repo.full_name()) && state.repo(h).is_none()
+            }),
         base_owner_is_org: state.is_org(&repo.owner),
         head_owner_is_org: head.is_some_and(|h| state.is_org(&h.owner)),
         comment_count: repo

@@ -378,6 +378,8 @@ pub(super) struct PullCtx<'a> {
     pub base: &'a RepoState,
     /// The head repository when it differs from the base (forks).
     pub head: Option<&'a RepoState>,
+    /// The head lived in a fork since deleted: `head.repo` is `null`.
+    pub head_deleted: bool,
     pub base_owner_is_org: bool,
     pub head_owner_is_org: bool,
     pub comment_count: usize,
@@ -435,6 +437,10 @@ pub(super) fn pull(cx: &Ctx, pcx: &PullCtx<'_>, pr: &PullRec, full: bool) -> Val
         head_repo,
         pcx.head_owner_is_org,
     );
+    let mut head = head;
+    if pcx.head_deleted {
+        head["repo"] = Value::Null;
+    }
     let base = branch(
         &template["base"],
         &pcx.base.owner,
