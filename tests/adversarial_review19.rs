@@ -246,8 +246,11 @@ fn issue_bodies_sent(h: &Harness) -> Vec<String> {
 /// Checked that the test can fail and pass: it fails on this commit (the
 /// body sent is over the limit); with 50 comments instead of 1,500 it
 /// passes.
+///
+/// Fixed: the report lists only the approvals that counted, and
+/// `report::title::fit_body` cuts its timeline to fit, saying so (the test
+/// fails again only when both are reverted).
 #[tokio::test]
-#[ignore = "finding: 1,500 '/hotfix approve' comments by a non-writer make the follow-up issue's body longer than GitHub's 65,536 characters, so GitHub would refuse the follow-up"]
 async fn a_non_writers_approval_flood_does_not_make_github_refuse_the_follow_up() {
     let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
     h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
@@ -293,8 +296,10 @@ async fn a_non_writers_approval_flood_does_not_make_github_refuse_the_follow_up(
 ///
 /// Checked that the test can fail and pass: it fails on this commit (the
 /// body has both rows); without the two comments it passes.
+///
+/// Fixed: `post_merge::follow_up_issue` takes the approvals from the
+/// verdict's `ApprovalReport::approvals`.
 #[tokio::test]
-#[ignore = "finding: the follow-up's incident report lists the author's and a non-writer's '/hotfix approve' as approvals"]
 async fn the_incident_report_names_only_the_approvals_that_counted() {
     let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
     h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);

@@ -14,7 +14,7 @@ use crate::report::post_merge::{
     self, FOLLOW_UP_MARKER, FollowUp, IncidentFacts, MergeBack, PostMerge, Tag,
 };
 use crate::report::{COMMENT_MARKER, CheckOutput};
-use crate::rules::{self, PullRequestFacts, ReviewState, Verdict};
+use crate::rules::{self, PullRequestFacts, Verdict};
 
 use super::publish::PublishCache;
 
@@ -401,19 +401,16 @@ async fn follow_up_issue(
             due,
         });
     }
-    let mut approvals: Vec<(String, DateTime<Utc>)> = cx
-        .facts
-        .reviews
+    // The record of who approved the hotfix names only the approvals that
+    // counted (the verdict's, as the sticky comment lists them): never the
+    // author's own command nor a non-writer's, which anyone may post.
+    let approvals: Vec<(String, DateTime<Utc>)> = cx
+        .verdict
+        .approvals
         .iter()
-        .filter(|r| r.state == ReviewState::Approved)
-        .filter_map(|r| Some((r.user.clone(), r.submitted_at?)))
+        .flat_map(|r| r.approvals.iter())
+        .filter_map(|a| Some((a.login.clone(), a.at?)))
         .collect();
-    approvals.extend(
-        cx.facts
-            .comments
-            .iter()
-            .map(|c| (c.user.clone(), c.created_at)),
-    );
     let severity = cx.verdict.severity.clone().unwrap_or_default();
     let body = post_merge::incident_report(&IncidentFacts {
         pull_url: cx.pull.html_url.as_deref().unwrap_or_default(),

@@ -227,7 +227,8 @@ pub struct IncidentFacts<'a> {
     pub severity: &'a str,
     pub severity_set_by: Option<(&'a str, DateTime<Utc>)>,
     pub opened_at: DateTime<Utc>,
-    /// (who, when), oldest first.
+    /// The approvals that counted (the verdict's
+    /// `ApprovalReport::approvals`), as (who, when).
     pub approvals: Vec<(String, DateTime<Utc>)>,
     pub merged_at: DateTime<Utc>,
     pub merged_by: Option<&'a str>,
@@ -242,6 +243,10 @@ pub fn follow_up_title(follow_up_title: &str, pull_title: &str) -> String {
     super::title::fit_title(&format!("{follow_up_title}: {}", quoted(pull_title)))
 }
 
+/// The follow-up issue's body: the procedure's incident report template,
+/// its timeline (opened, severity set, approvals that counted, merged)
+/// oldest first, fitted to GitHub's 65,536 characters
+/// (`title::fit_body`: the timeline is cut, saying so).
 pub fn incident_report(f: &IncidentFacts<'_>) -> String {
     let start = f.severity_set_by.map_or(f.opened_at, |(_, at)| at);
     let duration = f
@@ -264,11 +269,11 @@ pub fn incident_report(f: &IncidentFacts<'_>) -> String {
         },
     ));
     timeline.sort_by_key(|(at, _)| *at);
-    let rows: String = timeline
+    let rows: Vec<String> = timeline
         .iter()
         .map(|(at, what)| format!("| {} | {what} |\n", utc(*at)))
         .collect();
-    format!(
+    let head = format!(
         "{marker}\n\
 **{title}** for hotfix [#{number}]({url}), due **{due}**.\n\n\
 # Incident Report: {pull_title}\n\n\
@@ -280,11 +285,7 @@ pub fn incident_report(f: &IncidentFacts<'_>) -> String {
 - **Duration:** {duration}\n\
 - **Impact:** _[Description of user/business impact]_\n\n\
 ## Root Cause\n_[Detailed explanation of what went wrong and why]_\n\n\
-## Timeline\n| Time | Event |\n|------|-------|\n{rows}\n\
-## Resolution\n_[What was done to fix the issue]_\n\n\
-## Lessons Learned\n### What went well\n- \n\n### What could be improved\n- \n\n\
-## Action Items\n- [ ] Improve monitoring for _[specific area]_\n- [ ] Add automated test for _[specific scenario]_\n- [ ] Update documentation for _[specific process]_\n\n\
-## Prevention Measures\n_[How we'll prevent this from happening again]_\n",
+## Timeline\n| Time | Event |\n|------|-------|\n",
         marker = follow_up_of_marker(f.pull_number),
         number = f.pull_number,
         title = f.follow_up_title,
@@ -300,7 +301,20 @@ pub fn incident_report(f: &IncidentFacts<'_>) -> String {
         start = utc(start),
         end = utc(f.merged_at),
         duration = format_duration(duration),
-    )
+    );
+    let tail = "\n\
+## Resolution\n_[What was done to fix the issue]_\n\n\
+## Lessons Learned\n### What went well\n- \n\n### What could be improved\n- \n\n\
+## Action Items\n- [ ] Improve monitoring for _[specific area]_\n- [ ] Add automated test for _[specific scenario]_\n- [ ] Update documentation for _[specific process]_\n\n\
+## Prevention Measures\n_[How we'll prevent this from happening again]_\n";
+    // The timeline lists only approvals that counted, but its length is
+    // still not ours to bound: fit the body so GitHub never refuses it.
+    super::title::fit_body(&head, &rows, tail, |n| {
+        format!(
+            "| | … and {n} more, not listed: the timeline was cut to fit GitHub's limit of {} characters |\n",
+            super::title::GITHUB_BODY_LIMIT
+        )
+    })
 }
 
 /// The check run's section when a pull request merged into `branch` whose
@@ -491,6 +505,44 @@ mod tests {
             follow_up_title: "Post-incident review",
         });
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn a_long_incident_timeline_is_cut_to_fit_github_saying_so() {
+        let approvals: Vec<(String, DateTime<Utc>)> = (0..3_000)
+            .map(|i| (format!("writer-{i}"), t(9, 40)))
+            .collect();
+        let text = incident_report(&IncidentFacts {
+            pull_url: "https://github.com/acme/app/pull/5",
+            pull_number: 5,
+            pull_title: "fix: login loop",
+            severity: "P0",
+            severity_set_by: None,
+            opened_at: t(9, 5),
+            approvals,
+            merged_at: t(10, 29),
+            merged_by: Some("alice"),
+            due: t(10, 29) + chrono::Duration::hours(24),
+            follow_up_title: "Post-incident review",
+        });
+        let chars = text.chars().count();
+        assert!(chars <= crate::report::title::GITHUB_BODY_LIMIT, "{chars}");
+        assert!(text.starts_with(&follow_up_of_marker(5)));
+        assert!(
+            text.contains("| 2026-11-26 09:05 UTC | Hotfix #5 opened |"),
+            "{}",
+            &text[..600]
+        );
+        let kept = text.matches("| Approved by @writer-").count();
+        // Opened and merged are rows too: 3,002 in all.
+        let cut = format!(
+            "| | … and {} more, not listed: the timeline was cut to fit GitHub's limit of 65536 characters |",
+            3_002 - 1 - kept
+        );
+        assert!(text.contains(&cut), "{kept} kept");
+        assert!(text.ends_with(
+            "## Prevention Measures\n_[How we'll prevent this from happening again]_\n"
+        ));
     }
 
     #[test]
