@@ -30,11 +30,18 @@
 //! itself, which may carry the policy edit; the merge method is not in the
 //! pull request object.
 //!
-//! The residual, accepted: a pull request that edits the policy itself and
-//! is merged after a writer's later change of the policy is judged by the
-//! older file at its `base.sha`, without that change. Its own policy edit is
-//! annotated on the diff (`Engine::policy_edit_annotations`) for the
-//! approvers to see.
+//! What it owes after the merge is widened to the union of what the file
+//! at `base.sha` and the policy in force (a file that parses) ask
+//! (`policy::after_merge::widened`): touching the policy file (even a
+//! harmless comment) or a files list cut at 3,000 must not let the author
+//! choose the older file and drop a follow-up, merge-back or tag a writer
+//! added since, and the author's own loosening edit, now in force, drops
+//! nothing the older file asks.
+//!
+//! The residual, accepted: what counts as a hotfix, its severity and the
+//! approvals it needed follow the file at `base.sha`, without a writer's
+//! later change. Only a policy edit that does not parse is annotated on the
+//! diff (`Engine::policy_edit_annotations`); a valid edit shows nothing.
 
 use std::sync::Arc;
 

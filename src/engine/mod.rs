@@ -250,6 +250,9 @@ impl Engine {
             }
             None => None,
         };
+        // The policy in force, kept: a merged pull request judged by the
+        // one before its merge still owes what it asks after the merge.
+        let in_force = loaded.clone();
         if let Some(before) = &before_merge {
             loaded = before.loaded.clone();
         }
@@ -504,6 +507,20 @@ impl Engine {
             && pull.is_merged()
             && pull.base.ref_name == policy.branches.production
         {
+            // Judged by the policy at `base.sha`: the steps owe what it or
+            // the policy in force asks (`policy::after_merge`). No file in
+            // force (the built-in default, not fitted to this repository):
+            // no writer added anything.
+            let widened = match (&before_merge, &in_force.policy) {
+                (Some(_), Ok(now)) if in_force.source != PolicySource::BuiltIn => {
+                    Some(crate::policy::after_merge::widened(policy, severity, now))
+                }
+                _ => None,
+            };
+            let (policy, severity) = match &widened {
+                Some((owed, severity)) => (owed, severity.as_ref()),
+                None => (policy, severity),
+            };
             let cx = post_merge::Context {
                 client: &client,
                 published: &self.published,

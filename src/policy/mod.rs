@@ -8,6 +8,7 @@
 //! once, each with its line and column, before `validate` builds the `Policy`
 //! the rules read.
 
+pub mod after_merge;
 pub mod defaults;
 pub mod duration;
 pub mod limits;
