@@ -1,0 +1,271 @@
+//! Twentieth adversarial review of issue 9 (fail closed): what review 19's
+//! fixes changed in the post-merge path (`policy::after_merge::widened`:
+//! a merged pull request judged by the policy at its `base.sha` owes after
+//! the merge the union of what that policy and the policy in force ask;
+//! the follow-up's incident report), with fresh eyes. Each test plays what
+//! only a pull request's author (write access to their own fork, none on
+//! the base repository) or a user without write access can do, through
+//! signed deliveries to the real router and the real client talking to the
+//! fake GitHub, and asserts the SAFE outcome (conclusion and wording). A
+//! passing test is an attack that failed; a test marked
+//! `#[ignore = "finding: …"]` is an attack that worked.
+
+mod common;
+
+use chrono::Duration;
+use common::attacks::{self, text_of};
+use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+
+/// `main` after a writer's change of the policy, before the P0's merge.
+const TIGHTENED_SHA: &str = "t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0";
+/// The P0's merge commit.
+const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
+
+/// The harness's policy without P0's follow-up.
+fn without_follow_up() -> String {
+    let loose = POLICY.replace(
+        "    follow_up: { title: Post-incident review, within: 24h }\n",
+        "",
+    );
+    assert_ne!(loose, POLICY);
+    loose
+}
+
+/// The harness's policy with its P0 severity named `SEV0` (same label
+/// `P0`, same approvals, same follow-up): a writer's rename.
+fn renamed_to_sev0() -> String {
+    let renamed = POLICY.replace("  P0:\n    labels: [P0]\n", "  SEV0:\n    labels: [P0]\n");
+    assert_ne!(renamed, POLICY);
+    renamed
+}
+
+/// The author's one-line change to the policy file: a YAML comment at its
+/// end, valid, changing no rule.
+fn with_authors_comment(policy: &str) -> String {
+    format!("{policy}# Reformatted for readability, no rule changes.\n")
+}
+
+/// A writer moves `main` to `sha` with `policy` as its file, and the push
+/// is delivered (the policy in force changes for every instance).
+async fn writer_pushes_policy(h: &Harness, sha: &str, policy: &str) {
+    h.gh.set_branch(REPO, "main", sha);
+    h.gh.set_file(REPO, sha, POLICY_PATH, policy);
+    h.gh.set_file(REPO, "main", POLICY_PATH, policy);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+}
+
+fn p0_files_with(extra: &[&str]) -> Vec<(String, u64, u64)> {
+    let mut files = vec![
+        ("src/fix.rs".to_string(), 3, 1),
+        ("VERSION".to_string(), 1, 1),
+    ];
+    files.extend(extra.iter().map(|f| (f.to_string(), 1, 0)));
+    files
+}
+
+// ---- Attack 1: the union matches severities by name -----------------------
+
+/// The P0 (#7) opened while `main`'s policy owes no follow-up for P0
+/// (`base.sha` = `BASE_SHA` holds it), its change touching the policy file
+/// with `with_authors_comment` when `touch`; a writer then pushes
+/// `tightened` to `main` (`TIGHTENED_SHA`); both roles approve and the open
+/// P0 passes under the policy in force, whose sticky comment says it owes
+/// the post-incident review (asserted); alice merges it (`main` then holds
+/// the writer's policy plus the author's comment: the writer's change is in
+/// the severities block, the author's at the end of the file, so the two
+/// merge cleanly on GitHub).
+async fn opened_loose_then_tightened_and_merged(tightened: &str, touch: bool) -> Harness {
+    let (h, pull) = attacks::p0().await;
+    let loose = without_follow_up();
+    h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &loose);
+    let head_policy = if touch {
+        with_authors_comment(&loose)
+    } else {
+        loose.clone()
+    };
+    h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, &head_policy);
+    let extra: &[&str] = if touch { &[POLICY_PATH] } else { &[] };
+    h.gh.set_pull_files(REPO, pull.number, p0_files_with(extra));
+    h.pull_request("opened", pull.number).await;
+    h.clock.advance(Duration::minutes(10));
+    writer_pushes_policy(&h, TIGHTENED_SHA, tightened).await;
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("edited", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: approved under the policy in force: {}",
+        text_of(&run)
+    );
+    let sticky = attacks::sticky(&h, pull.number);
+    assert!(
+        sticky.contains("After the merge: **Post-incident review**"),
+        "precondition: the open P0 was told it owes the follow-up: {sticky}"
+    );
+    let merged = if touch {
+        with_authors_comment(tightened)
+    } else {
+        tightened.to_string()
+    };
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &merged);
+    h.gh.set_file(REPO, "main", POLICY_PATH, &merged);
+    attacks::merge(&h, pull.number, MERGE_SHA).await;
+    h
+}
+
+/// The P0 is opened while `main`'s policy owes no follow-up for P0; the
+/// author's change adds one comment line at the end of the policy file
+/// (valid: nothing is annotated). A writer then restructures the
+/// severities on `main`: P0 is renamed `SEV0` (same label `P0`, same
+/// approvals) and now owes the post-incident review. The open P0 is judged
+/// by that policy (its sticky comment says "After the merge:
+/// **Post-incident review**"), approved by both roles and merged. Every
+/// policy on `main` since the writer's change owes the follow-up for a
+/// pull request labelled `P0`: the merged P0 must get it, as it does when
+/// the writer only adds the follow-up without the rename
+/// (`adversarial_review19::a_harmless_policy_touch_does_not_let_the_merged_p0_drop_a_follow_up_added_since`).
+///
+/// Reproduction (on this commit): the policy touch makes the merged P0
+/// judged by the file at its `base.sha` (`engine::merged`), where its
+/// severity is `P0`, owing no follow-up. `policy::after_merge::widened`
+/// then looks for the follow-up of a severity of the same NAME in the
+/// policy in force (`in_force.severities.iter().find(|f| f.name ==
+/// s.name)`): there is none (it is `SEV0` now), so nothing is widened, no
+/// issue is opened and the sticky comment's after-merge section names no
+/// follow-up. The same hole with any rename between the two files (`P0` →
+/// `critical`, `sev-1` → `SEV1`), and when the in-force policy classifies
+/// the pull request under a severity the file at `base.sha` does not have
+/// at all. The author needs no luck beyond a writer's rename after the
+/// P0's `base.sha` (the author picks `base.sha` by when they open or push),
+/// and one harmless-looking comment line in the policy file (or a files
+/// list cut at 3,000 files, which needs no policy touch).
+/// Severity: medium (silences the follow-up, review 19's finding again for
+/// a renamed severity; visible only as an absence).
+///
+/// Fix to consider: widen by what the policy in force makes of the same
+/// pull request, not by name: the in-force severity its labels select
+/// (`rules` classification with `in_force` and the same label facts),
+/// e.g. `widened(judging, severity, in_force, in_force_severity)`; or
+/// classify the merged pull request under both policies and owe the union
+/// of both severities' follow-ups.
+///
+/// Checked that the test can fail and pass: it fails on this commit (no
+/// issue opened); the control below (the same rename without the policy
+/// touch, judged by the policy in force) passes.
+#[tokio::test]
+#[ignore = "finding: a severity renamed by a writer since base.sha escapes the after-merge union (widened matches by name)"]
+async fn a_severity_renamed_since_base_sha_does_not_let_a_policy_touch_drop_its_follow_up() {
+    let h = opened_loose_then_tightened_and_merged(&renamed_to_sev0(), true).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// The control: the same rename, the P0's change leaving the policy file
+/// alone: judged by the policy in force, the merged P0 gets its follow-up.
+#[tokio::test]
+async fn without_the_policy_touch_the_renamed_severitys_follow_up_is_opened() {
+    let h = opened_loose_then_tightened_and_merged(&renamed_to_sev0(), false).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+// ---- Attack 2: the P0's own diff deletes the policy file ------------------
+
+/// The harness's P0 (#7), whose change deletes the policy file (its files
+/// list names it, `removed`), approved by both roles under the policy in
+/// force (which owes the follow-up and a merge-back) and merged by alice:
+/// after the merge `main` has no policy file. `org_policy`: the
+/// organisation's `.github` repository's policy, which is then in force,
+/// else the built-in default is.
+async fn merged_p0_deleting_the_policy(org_policy: Option<&str>) -> Harness {
+    let (h, pull) = attacks::p0().await;
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    h.gh.set_pull_files(
+        REPO,
+        pull.number,
+        vec![
+            ("src/fix.rs".to_string(), 3, 1),
+            ("VERSION".to_string(), 1, 1),
+            (POLICY_PATH.to_string(), 0, 74),
+        ],
+    );
+    if let Some(org) = org_policy {
+        h.gh.add_repo("octo/.github");
+        h.gh.set_file("octo/.github", "main", POLICY_PATH, org);
+    }
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: approved under the policy in force: {}",
+        text_of(&run)
+    );
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.remove_file(REPO, "main", POLICY_PATH);
+    attacks::merge(&h, pull.number, MERGE_SHA).await;
+    h
+}
+
+/// The author's P0 deletes `.github/hotfix-policy.yml` (one line in the
+/// diff among the fix; approvers see a deletion, nothing is annotated).
+/// After the merge the repository has no file and no organisation policy:
+/// the built-in default is in force, and `engine` skips the union with it
+/// ("no writer added anything"). The P0 is judged by the file at its
+/// `base.sha`, which owes the post-incident review and a merge-back into
+/// `develop`: both must be taken, and the check must say so.
+///
+/// Outcome: the attack fails (the file at `base.sha` alone owes
+/// everything; the deletion changes nothing after the merge).
+/// Checked that the test can fail: with `POLICY_PATH` left out of the
+/// files list (judged by the built-in default in force) the follow-up is
+/// not opened and the test fails.
+#[tokio::test]
+async fn a_merged_p0_that_deletes_the_policy_file_still_gets_its_follow_up_and_merge_back() {
+    let h = merged_p0_deleting_the_policy(None).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    let merge_backs: Vec<_> =
+        h.gh.pulls(REPO)
+            .into_iter()
+            .filter(|p| p.base_ref == "develop")
+            .collect();
+    assert_eq!(
+        merge_backs.len(),
+        1,
+        "the merge-back into develop is opened: {sticky}"
+    );
+    assert!(sticky.contains("develop"), "{sticky}");
+}
+
+/// As above, with the organisation's `.github` policy in force once the
+/// repository's own file is deleted: a looser one (GitHub Flow, no
+/// follow-up, no merge-back). The union with it must drop nothing the
+/// file at `base.sha` asks.
+///
+/// Outcome: the attack fails. Checked that the test can fail: with
+/// `POLICY_PATH` left out of the files list (judged by the organisation's
+/// loose policy in force) the follow-up is not opened and the test fails.
+#[tokio::test]
+async fn a_merged_p0_that_deletes_the_policy_file_for_a_looser_org_policy_still_gets_its_steps() {
+    let org = without_follow_up()
+        .replace("workflow: git-flow", "workflow: github-flow")
+        .replace("  merge_back: true\n", "");
+    let h = merged_p0_deleting_the_policy(Some(&org)).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    let merge_backs: Vec<_> =
+        h.gh.pulls(REPO)
+            .into_iter()
+            .filter(|p| p.base_ref == "develop")
+            .collect();
+    assert_eq!(
+        merge_backs.len(),
+        1,
+        "the merge-back into develop is opened: {sticky}"
+    );
+}
