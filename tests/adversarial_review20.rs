@@ -114,8 +114,24 @@ async fn opened_loose_then_tightened_and_merged(tightened: &str, touch: bool) ->
     h.gh.set_branch(REPO, "main", MERGE_SHA);
     h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &merged);
     h.gh.set_file(REPO, "main", POLICY_PATH, &merged);
-    attacks::merge(&h, pull.number, MERGE_SHA).await;
+    merge_pushed_then_closed(&h, pull.number).await;
     h
+}
+
+/// The P0's merge as GitHub delivers it: the push of `MERGE_SHA` to `main`
+/// (which touches the policy file: every instance forgets the policy it
+/// held), then alice's merge (`closed`, `merged`), delivered and settled.
+async fn merge_pushed_then_closed(h: &Harness, number: u64) {
+    let push = common::webhook::push_event(
+        REPO,
+        "refs/heads/main",
+        &[POLICY_PATH, "src/fix.rs", "VERSION"],
+        1,
+    );
+    h.deliver("push", &push).await;
+    h.settle().await;
+    attacks::merge(h, number, MERGE_SHA).await;
+    h.settle().await;
 }
 
 /// The P0 is opened while `main`'s policy owes no follow-up for P0; the
@@ -178,13 +194,14 @@ async fn without_the_policy_touch_the_renamed_severitys_follow_up_is_opened() {
 
 /// The harness's P0 (#7), whose change deletes the policy file (its files
 /// list names it, `removed`), approved by both roles under the policy in
-/// force (which owes the follow-up and a merge-back) and merged by alice:
+/// force (`policy`, also at `base.sha`) and merged by alice:
 /// after the merge `main` has no policy file. `org_policy`: the
 /// organisation's `.github` repository's policy, which is then in force,
 /// else the built-in default is.
-async fn merged_p0_deleting_the_policy(org_policy: Option<&str>) -> Harness {
+async fn merged_p0_deleting_the_policy(policy: &str, org_policy: Option<&str>) -> Harness {
     let (h, pull) = attacks::p0().await;
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    h.gh.set_file(REPO, "main", POLICY_PATH, policy);
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, policy);
     h.gh.set_pull_files(
         REPO,
         pull.number,
@@ -209,7 +226,7 @@ async fn merged_p0_deleting_the_policy(org_policy: Option<&str>) -> Harness {
     );
     h.gh.set_branch(REPO, "main", MERGE_SHA);
     h.gh.remove_file(REPO, "main", POLICY_PATH);
-    attacks::merge(&h, pull.number, MERGE_SHA).await;
+    merge_pushed_then_closed(&h, pull.number).await;
     h
 }
 
@@ -218,17 +235,19 @@ async fn merged_p0_deleting_the_policy(org_policy: Option<&str>) -> Harness {
 /// After the merge the repository has no file and no organisation policy:
 /// the built-in default is in force, and `engine` skips the union with it
 /// ("no writer added anything"). The P0 is judged by the file at its
-/// `base.sha`, which owes the post-incident review and a merge-back into
-/// `develop`: both must be taken, and the check must say so.
+/// `base.sha`, which owes the post-incident review, a merge-back into
+/// `develop` and a release tag `v1.2.4` (the built-in default asks no
+/// tag): all three must be taken.
 ///
 /// Outcome: the attack fails (the file at `base.sha` alone owes
 /// everything; the deletion changes nothing after the merge).
 /// Checked that the test can fail: with `POLICY_PATH` left out of the
-/// files list (judged by the built-in default in force) the follow-up is
-/// not opened and the test fails.
+/// files list (judged by the built-in default in force, which asks no
+/// tag) no tag is created and the test fails.
 #[tokio::test]
-async fn a_merged_p0_that_deletes_the_policy_file_still_gets_its_follow_up_and_merge_back() {
-    let h = merged_p0_deleting_the_policy(None).await;
+async fn a_merged_p0_that_deletes_the_policy_file_still_gets_its_follow_up_merge_back_and_tag() {
+    let tagged = format!("{POLICY}release: {{ tag: true, prefix: v }}\n");
+    let h = merged_p0_deleting_the_policy(&tagged, None).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
     let merge_backs: Vec<_> =
         h.gh.pulls(REPO)
@@ -241,6 +260,11 @@ async fn a_merged_p0_that_deletes_the_policy_file_still_gets_its_follow_up_and_m
         "the merge-back into develop is opened: {sticky}"
     );
     assert!(sticky.contains("develop"), "{sticky}");
+    assert_eq!(
+        h.gh.tag_sha(REPO, "v1.2.4").as_deref(),
+        Some(MERGE_SHA),
+        "the release tag is created at the merge commit: {sticky}"
+    );
 }
 
 /// As above, with the organisation's `.github` policy in force once the
@@ -256,7 +280,7 @@ async fn a_merged_p0_that_deletes_the_policy_file_for_a_looser_org_policy_still_
     let org = without_follow_up()
         .replace("workflow: git-flow", "workflow: github-flow")
         .replace("  merge_back: true\n", "");
-    let h = merged_p0_deleting_the_policy(Some(&org)).await;
+    let h = merged_p0_deleting_the_policy(POLICY, Some(&org)).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
     let merge_backs: Vec<_> =
         h.gh.pulls(REPO)
