@@ -77,7 +77,18 @@ fn p0_files_with(extra: &[&str]) -> Vec<(String, u64, u64)> {
 /// the severities block, the author's at the end of the file, so the two
 /// merge cleanly on GitHub).
 async fn opened_loose_then_tightened_and_merged(tightened: &str, touch: bool) -> Harness {
-    let (h, pull) = attacks::p0().await;
+    opened_labelled_then_tightened_and_merged(&["hotfix", "P0"], tightened, touch).await
+}
+
+/// `opened_loose_then_tightened_and_merged` for the P0 labelled `labels`
+/// (by dana, a writer) instead of `hotfix` and `P0`.
+async fn opened_labelled_then_tightened_and_merged(
+    labels: &[&str],
+    tightened: &str,
+    touch: bool,
+) -> Harness {
+    let labels: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+    let (h, pull) = attacks::p0_with(|pull| common::fake_github::PullSeed { labels, ..pull }).await;
     let loose = without_follow_up();
     h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
     h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &loose);
@@ -292,4 +303,59 @@ async fn a_merged_p0_that_deletes_the_policy_file_for_a_looser_org_policy_still_
         1,
         "the merge-back into develop is opened: {sticky}"
     );
+}
+
+/// The harness's policy plus a severity `SEV0` (label `sev0`, both roles'
+/// approvals, a 2h deadline and the post-incident review): a writer's new
+/// severity, beside the P0 that owes no follow-up.
+fn with_new_sev0() -> String {
+    let added = without_follow_up().replace(
+        "  P1:\n",
+        "  SEV0:\n    labels: [sev0]\n    approvals: { roles: [engineering-lead, on-call-manager] }\n    deadline: 2h\n    follow_up: { title: Post-incident review, within: 24h }\n  P1:\n",
+    );
+    assert_ne!(added, without_follow_up());
+    added
+}
+
+/// Attack 1 with a severity the file at `base.sha` does not have at all: a
+/// writer adds `SEV0` (label `sev0`, owing the post-incident review) to
+/// `main`'s policy after the P0 was opened, and dana (a writer) labels the
+/// hotfix `sev0`; the author's change carries one comment line in the
+/// policy file. Approved under the policy in force (its sticky comment
+/// says "After the merge: **Post-incident review**") and merged, it must
+/// get the follow-up every policy on `main` since the writer's change
+/// owes a `sev0` hotfix.
+///
+/// Reproduction (on this commit): judged by the file at `base.sha`, the
+/// merged pull request is a hotfix (label `hotfix`) with no severity
+/// (`sev0` names none there); `widened` gets no severity and widens none,
+/// so no follow-up is opened; the merged pull request's check turns to
+/// failure, "Hotfix needs a severity label: add one of P0, P1, P2" (a
+/// severity label the policy in force knows is on it, and a label added
+/// after the merge cannot change the file at `base.sha`), so the drop is
+/// visible but misexplained. Same root cause as attack 1, severity low
+/// (visible)
+/// (the union is taken over the judging policy's classification, not over
+/// what the policy in force makes of the same labels); a fix matching
+/// severities by name alone would not close this one.
+///
+/// Checked that the test can fail and pass: it fails on this commit (no
+/// issue opened); the control below (no policy touch) passes.
+#[tokio::test]
+#[ignore = "finding: a severity added by a writer since base.sha escapes the after-merge union (widened sees no severity)"]
+async fn a_severity_added_since_base_sha_does_not_let_a_policy_touch_drop_its_follow_up() {
+    let h = opened_labelled_then_tightened_and_merged(&["hotfix", "sev0"], &with_new_sev0(), true)
+        .await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// The control: the same new severity, the P0's change leaving the policy
+/// file alone: judged by the policy in force, it gets its follow-up.
+#[tokio::test]
+async fn without_the_policy_touch_the_new_severitys_follow_up_is_opened() {
+    let h = opened_labelled_then_tightened_and_merged(&["hotfix", "sev0"], &with_new_sev0(), false)
+        .await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
 }
