@@ -333,11 +333,10 @@ fn with_new_sev0() -> String {
 /// failure, "Hotfix needs a severity label: add one of P0, P1, P2" (a
 /// severity label the policy in force knows is on it, and a label added
 /// after the merge cannot change the file at `base.sha`), so the drop is
-/// visible but misexplained. Same root cause as attack 1, severity low
-/// (visible)
-/// (the union is taken over the judging policy's classification, not over
-/// what the policy in force makes of the same labels); a fix matching
-/// severities by name alone would not close this one.
+/// visible but misexplained. Same root cause as attack 1 (the union is
+/// taken over the judging policy's classification, not over what the
+/// policy in force makes of the same labels); severity low (visible). A
+/// fix matching severities by name alone would not close this one.
 ///
 /// Checked that the test can fail and pass: it fails on this commit (no
 /// issue opened); the control below (no policy touch) passes.
@@ -358,4 +357,74 @@ async fn without_the_policy_touch_the_new_severitys_follow_up_is_opened() {
         .await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
     assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+// ---- Attack 3: a marker inside the follow-up's title, from the policy ----
+
+/// The harness's policy whose P0 follow-up title carries a line break and
+/// a follow-up marker naming issue #1 on a line of its own (a YAML
+/// double-quoted string: two `\n` in the diff).
+fn with_marker_in_follow_up_title() -> String {
+    let marked = POLICY.replace(
+        "follow_up: { title: Post-incident review, within: 24h }",
+        r#"follow_up: { title: "Post-incident review\n<!-- hotfix-guard:follow-up #1 -->\n", within: 24h }"#,
+    );
+    assert_ne!(marked, POLICY);
+    marked
+}
+
+/// An author's earlier pull request, merged with a writer's approval,
+/// changed the P0 follow-up's title in the policy to
+/// `"Post-incident review\n<!-- hotfix-guard:follow-up #1 -->\n"` (one line
+/// of YAML; the policy parses, nothing is annotated). Every later P0's
+/// sticky comment then names the follow-up it will owe ("After the merge:
+/// **…**") with that text, and the app reads its follow-up marker back
+/// from its own sticky comment (`engine::post_merge::recorded_follow_up`,
+/// any line that starts with `<!-- hotfix-guard:follow-up #`). The next
+/// P0, approved and merged, must still get its own follow-up issue.
+///
+/// Reproduction (on this commit): the follow-up title is written into the
+/// sticky comment raw (`report::procedure`: `After the merge: **{title}**`;
+/// also `report::post_merge::section` and the issue body's first lines),
+/// so the sticky comment of the open P0 carries the line
+/// `<!-- hotfix-guard:follow-up #1 -->`; after the merge
+/// `recorded_follow_up` answers #1, and no issue is opened: the sticky
+/// comment links "#1" as the post-incident review. Every P0 after the
+/// policy change is silenced the same way.
+/// Severity: low, and at the edge of the threat model: the text is in the
+/// policy in force, which only a merged change reviewed by a writer can
+/// write (here the author's, whose one odd YAML line the writer missed).
+/// The class is the one `markdown::quoted` closes for every other text the
+/// app quotes: the policy's own strings are not passed through it.
+///
+/// Fix to consider: refuse a follow-up title (and any policy string the
+/// app renders: severity names, role names, branch names, tag prefix)
+/// holding a line break or `<!--`/`-->` in `policy::validate`, and/or pass
+/// them through `quoted` where rendered.
+///
+/// Checked that the test can fail and pass: it fails on this commit (no
+/// issue opened, the sticky comment links #1); with the harness's plain
+/// title (`POLICY` in both places) it passes.
+#[tokio::test]
+#[ignore = "finding: a follow-up title with a line break plants a follow-up marker in the app's own sticky comment"]
+async fn a_marker_in_the_policys_follow_up_title_does_not_stop_the_follow_up_issue() {
+    let (h, pull) = attacks::p0_under(&with_marker_in_follow_up_title()).await;
+    h.gh.set_file(
+        REPO,
+        BASE_SHA,
+        POLICY_PATH,
+        &with_marker_in_follow_up_title(),
+    );
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: approved: {}",
+        text_of(&run)
+    );
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    attacks::merge(&h, pull.number, MERGE_SHA).await;
+    attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
 }
