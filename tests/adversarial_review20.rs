@@ -80,6 +80,16 @@ async fn opened_loose_then_tightened_and_merged(tightened: &str, touch: bool) ->
     opened_labelled_then_tightened_and_merged(&["hotfix", "P0"], tightened, touch).await
 }
 
+/// `opened_labelled_then_tightened_and_merged` with `loose` (instead of
+/// `without_follow_up()`) on `main` and at `base.sha` when the P0 opens.
+async fn opened_under_then_tightened_and_merged(
+    loose: &str,
+    tightened: &str,
+    touch: bool,
+) -> Harness {
+    opened_from_then_tightened_and_merged(&["hotfix", "P0"], loose, tightened, touch).await
+}
+
 /// `opened_loose_then_tightened_and_merged` for the P0 labelled `labels`
 /// (by dana, a writer) instead of `hotfix` and `P0`.
 async fn opened_labelled_then_tightened_and_merged(
@@ -87,9 +97,18 @@ async fn opened_labelled_then_tightened_and_merged(
     tightened: &str,
     touch: bool,
 ) -> Harness {
+    opened_from_then_tightened_and_merged(labels, &without_follow_up(), tightened, touch).await
+}
+
+async fn opened_from_then_tightened_and_merged(
+    labels: &[&str],
+    loose: &str,
+    tightened: &str,
+    touch: bool,
+) -> Harness {
     let labels: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
     let (h, pull) = attacks::p0_with(|pull| common::fake_github::PullSeed { labels, ..pull }).await;
-    let loose = without_follow_up();
+    let loose = loose.to_string();
     h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
     h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &loose);
     let head_policy = if touch {
@@ -427,4 +446,66 @@ async fn a_marker_in_the_policys_follow_up_title_does_not_stop_the_follow_up_iss
     h.gh.set_branch(REPO, "main", MERGE_SHA);
     attacks::merge(&h, pull.number, MERGE_SHA).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
+}
+
+// ---- Attack 4: a production branch a writer changed since base.sha ------
+
+/// The harness's policy with `production: prod` (the branch hotfixes went
+/// to before the writer's change) and no P0 follow-up.
+fn production_was_prod() -> String {
+    let old = without_follow_up().replace(
+        "branches: { production: main, develop: develop }",
+        "branches: { production: prod, develop: develop }",
+    );
+    assert_ne!(old, without_follow_up());
+    old
+}
+
+/// Attack 1 with the production branch: when the P0 was opened against
+/// `main`, `main`'s policy named `prod` as the production branch; a writer
+/// then makes `main` the production branch (and adds P0's post-incident
+/// review). The P0, judged by that policy while open (its sticky comment
+/// says it owes the post-incident review), is approved by both roles and
+/// merged into `main`, its change carrying one comment line in the policy
+/// file. Every policy on `main` since the writer's change makes this a
+/// production hotfix owing the follow-up and a merge-back: both must be
+/// taken.
+///
+/// Reproduction (on this commit): judged by the file at `base.sha`
+/// (`engine::merged`: the policy touch), the merged P0 targets `main`
+/// where `prod` is the production branch; `engine` decides whether the
+/// after-merge steps run at all (`pull.base.ref ==
+/// policy.branches.production`, `src/engine/mod.rs`) with that file alone,
+/// before `policy::after_merge::widened` is reached: no follow-up, no
+/// merge-back, and the merged P0's check turns to failure, "targets main
+/// instead of prod" (visible, and misleading: every policy since the
+/// writer's change says `main`). Severity: low (visible; needs a writer's
+/// change of the production branch after the P0's `base.sha`). Same root
+/// cause as attacks 1 and 1b: the union covers the after-merge
+/// obligations, not the facts that decide them (severity, production
+/// branch, hotfix match).
+///
+/// Fix to consider: decide "a hotfix merged into production" and the
+/// severity under both policies and run the steps when either says so,
+/// owing the union of both severities' follow-ups (one more pure call of
+/// the classification with `in_force`).
+///
+/// Checked that the test can fail and pass: it fails on this commit; the
+/// control below (no policy touch) passes.
+#[tokio::test]
+#[ignore = "finding: a production branch changed by a writer since base.sha makes a policy touch drop every after-merge step"]
+async fn a_production_branch_changed_since_base_sha_does_not_let_a_policy_touch_drop_the_steps() {
+    let h = opened_under_then_tightened_and_merged(&production_was_prod(), POLICY, true).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Merge-back"), "{sticky}");
+}
+
+/// The control: the same change of the production branch, the P0's change
+/// leaving the policy file alone: judged by the policy in force, it gets
+/// its follow-up and merge-back.
+#[tokio::test]
+async fn without_the_policy_touch_the_changed_production_branch_gets_the_steps() {
+    let h = opened_under_then_tightened_and_merged(&production_was_prod(), POLICY, false).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Merge-back"), "{sticky}");
 }
