@@ -197,6 +197,41 @@ fn members_may_be_written_with_an_at_sign() {
 /// message that tells the admin what is wrong.
 const ONE_ERROR_CASES: &[(&str, &str, usize, usize, &str)] = &[
     (
+        "a follow-up title holding a line break and an app marker",
+        "version: 1\nseverities:\n  P0:\n    approvals: { count: 1 }\n    follow_up: { title: \"Review\\n<!-- hotfix-guard:follow-up #1 -->\", within: 24h }\n",
+        5,
+        25,
+        "follow-up title `Review\\n<!-- hotfix-guard:follow-up #1 -->` contains a control character",
+    ),
+    (
+        "a follow-up title holding an HTML comment",
+        "version: 1\nseverities:\n  P0:\n    approvals: { count: 1 }\n    follow_up: { title: 'Review <!-- x -->', within: 24h }\n",
+        5,
+        25,
+        "follow-up title `Review <!-- x -->` contains an HTML comment delimiter",
+    ),
+    (
+        "a severity name holding an HTML comment end",
+        "version: 1\nseverities:\n  'P0-->':\n    approvals: { count: 1 }\n",
+        3,
+        3,
+        "severity name `P0-->` contains an HTML comment delimiter",
+    ),
+    (
+        "a role name holding a line break",
+        "version: 1\nroles:\n  \"lead\\nx\": [alice]\n",
+        3,
+        3,
+        "role name `lead\\nx` contains a control character",
+    ),
+    (
+        "a branch name holding an HTML comment start",
+        "version: 1\nbranches:\n  production: 'main<!--'\n",
+        3,
+        15,
+        "branch name `main<!--` contains an HTML comment delimiter",
+    ),
+    (
         "hotfix with neither labels nor branch prefixes",
         "version: 1\nhotfix:\n  labels: []\n  branch_prefixes: []\n",
         3,

@@ -116,14 +116,37 @@ fn non_empty_texts(list: &[Located<String>], what: &str, errors: &mut Errors) ->
     for item in list {
         if item.value.trim().is_empty() {
             errors.at(item, format!("empty {what}"));
-        } else if item.value.chars().any(char::is_control) {
-            errors.at(
-                item,
-                format!("{what} `{}` contains a control character", item.value),
-            );
+        } else {
+            rendered_text(item, what, errors);
         }
     }
     list.iter().map(|item| item.value.clone()).collect()
+}
+
+/// Why a policy string the app writes into its markdown (sticky comment,
+/// check run, follow-up issue) is refused, if it is: a control character
+/// (a line break would start a line of the app's own comment, where the
+/// app reads its markers back) or an HTML comment delimiter (`<!--`,
+/// `-->`: the app's markers are HTML comments).
+fn unrenderable(text: &str) -> Option<&'static str> {
+    if text.chars().any(char::is_control) {
+        Some("contains a control character (a line break included)")
+    } else if text.contains("<!--") || text.contains("-->") {
+        Some("contains an HTML comment delimiter (`<!--` or `-->`)")
+    } else {
+        None
+    }
+}
+
+/// Reports `text` (named `what` in the message) at its line and column when
+/// [`unrenderable`] refuses it.
+fn rendered_text(text: &Located<String>, what: &str, errors: &mut Errors) {
+    if let Some(reason) = unrenderable(&text.value) {
+        errors.at(
+            text,
+            format!("{what} `{}` {reason}", text.value.escape_debug()),
+        );
+    }
 }
 
 fn hotfix(raw: Option<&Located<RawHotfix>>, errors: &mut Errors) -> HotfixMatch {
@@ -157,7 +180,10 @@ fn branch_name(raw: Option<&Located<String>>, default: &str, errors: &mut Errors
             errors.at(name, "empty branch name");
             name.value.clone()
         }
-        Some(name) => name.value.clone(),
+        Some(name) => {
+            rendered_text(name, "branch name", errors);
+            name.value.clone()
+        }
         None => default.to_string(),
     }
 }
@@ -228,6 +254,7 @@ fn roles(raw: Option<&OrderedMap<Vec<Located<MemberText>>>>, errors: &mut Errors
                 ),
             );
         }
+        rendered_text(name, "role name", errors);
         roles.names.push(name.value.clone());
         roles
             .members
@@ -273,6 +300,7 @@ fn one_severity(
     claimed: &mut HashMap<String, (String, usize)>,
     errors: &mut Errors,
 ) -> Severity {
+    rendered_text(name, "severity name", errors);
     let labels = match &raw.labels {
         Some(list) => {
             if list.is_empty() {
@@ -303,6 +331,7 @@ fn one_severity(
             if follow_up.title.value.trim().is_empty() {
                 errors.at(&follow_up.title, "empty follow-up title");
             }
+            rendered_text(&follow_up.title, "follow-up title", errors);
             let within = duration(&follow_up.within, errors)?;
             Some(FollowUp {
                 title: follow_up.title.value.clone(),
