@@ -200,11 +200,15 @@ async fn merge_pushed_then_closed(h: &Harness, number: u64) {
 /// classify the merged pull request under both policies and owe the union
 /// of both severities' follow-ups.
 ///
+/// Fixed (issue 9, review 20's fix 2): `engine::merge_union` classifies
+/// the same labels under the policy in force too and owes the union
+/// (`widened` takes the in-force severity the labels select); with that
+/// reverted (judging policy alone decides, in-force severity by name) this
+/// test fails again.
 /// Checked that the test can fail and pass: it fails on this commit (no
 /// issue opened); the control below (the same rename without the policy
 /// touch, judged by the policy in force) passes.
 #[tokio::test]
-#[ignore = "finding: a severity renamed by a writer since base.sha escapes the after-merge union (widened matches by name)"]
 async fn a_severity_renamed_since_base_sha_does_not_let_a_policy_touch_drop_its_follow_up() {
     let h = opened_loose_then_tightened_and_merged(&renamed_to_sev0(), true).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
@@ -357,10 +361,14 @@ fn with_new_sev0() -> String {
 /// policy in force makes of the same labels); severity low (visible). A
 /// fix matching severities by name alone would not close this one.
 ///
+/// Fixed (issue 9, review 20's fix 2): `engine::merge_union` classifies
+/// the same labels under the policy in force too and owes the union
+/// (`widened` takes the in-force severity the labels select); with that
+/// reverted (judging policy alone decides, in-force severity by name) this
+/// test fails again.
 /// Checked that the test can fail and pass: it fails on this commit (no
 /// issue opened); the control below (no policy touch) passes.
 #[tokio::test]
-#[ignore = "finding: a severity added by a writer since base.sha escapes the after-merge union (widened sees no severity)"]
 async fn a_severity_added_since_base_sha_does_not_let_a_policy_touch_drop_its_follow_up() {
     let h = opened_labelled_then_tightened_and_merged(&["hotfix", "sev0"], &with_new_sev0(), true)
         .await;
@@ -503,10 +511,14 @@ fn production_was_prod() -> String {
 /// owing the union of both severities' follow-ups (one more pure call of
 /// the classification with `in_force`).
 ///
+/// Fixed (issue 9, review 20's fix 2): `engine::merge_union` classifies
+/// the same labels under the policy in force too and owes the union
+/// (`widened` takes the in-force severity the labels select); with that
+/// reverted (judging policy alone decides, in-force severity by name) this
+/// test fails again.
 /// Checked that the test can fail and pass: it fails on this commit; the
 /// control below (no policy touch) passes.
 #[tokio::test]
-#[ignore = "finding: a production branch changed by a writer since base.sha makes a policy touch drop every after-merge step"]
 async fn a_production_branch_changed_since_base_sha_does_not_let_a_policy_touch_drop_the_steps() {
     let h = opened_under_then_tightened_and_merged(&production_was_prod(), POLICY, true).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);

@@ -13,6 +13,7 @@ pub mod escalation;
 mod evidence;
 mod gather;
 mod lock;
+mod merge_union;
 mod merged;
 mod moment;
 mod policy_cache;
@@ -503,24 +504,29 @@ impl Engine {
                 && rules::verdict::events_cut(&gathered.cut) => {}
             _ => self.store.forget_deadline(&job.key).await?,
         }
-        let after_merge = if classification.is_hotfix()
-            && pull.is_merged()
-            && pull.base.ref_name == policy.branches.production
+        // Judged by the policy at `base.sha`: the steps run when it OR the
+        // policy in force says "a hotfix merged into its production branch",
+        // each classifying the same labels (a writer may have renamed or
+        // added a severity, or moved the production branch, since), and
+        // owe the union (`engine::merge_union`). No file in force (the
+        // built-in default, not fitted to this repository): no writer
+        // added anything.
+        let union_with = match (&before_merge, &in_force.policy) {
+            (Some(_), Ok(now)) if in_force.source != PolicySource::BuiltIn => Some(now),
+            _ => None,
+        };
+        let owed = merge_union::owed(
+            policy,
+            &classification,
+            union_with,
+            &labels,
+            &pull.base.ref_name,
+            &pull.head.ref_name,
+        );
+        let after_merge = if pull.is_merged()
+            && let Some(owed) = &owed
         {
-            // Judged by the policy at `base.sha`: the steps owe what it or
-            // the policy in force asks (`policy::after_merge`). No file in
-            // force (the built-in default, not fitted to this repository):
-            // no writer added anything.
-            let widened = match (&before_merge, &in_force.policy) {
-                (Some(_), Ok(now)) if in_force.source != PolicySource::BuiltIn => {
-                    Some(crate::policy::after_merge::widened(policy, severity, now))
-                }
-                _ => None,
-            };
-            let (policy, severity) = match &widened {
-                Some((owed, severity)) => (owed, severity.as_ref()),
-                None => (policy, severity),
-            };
+            let (policy, severity) = (owed.policy(policy), owed.severity());
             let cx = post_merge::Context {
                 client: &client,
                 published: &self.published,

@@ -15,12 +15,16 @@ use super::{Policy, Severity};
 /// `judging` (the policy at `base.sha` that judged the merged pull request)
 /// with its after-merge obligations widened to also owe what `in_force`
 /// (the policy on the default branch now) asks, and the severity
-/// `severity` (the judging policy's, by name) with its follow-up widened
-/// the same way. Only the after-merge steps read the result; the
-/// classification, severity and verdict stay with `judging`.
+/// `severity` (the judging policy's, found from the pull request's labels)
+/// with its follow-up widened the same way by `in_force_severity` (the
+/// in-force policy's, found from the SAME labels under `in_force`, never by
+/// name: a writer may have renamed or added a severity since `base.sha`).
+/// Only the after-merge steps read the result; the verdict stays with
+/// `judging`. Call it when both policies say "a hotfix merged into its
+/// production branch"; when only one does, that one's obligations alone.
 ///
 /// - follow-up: the judging severity's when it has one, else the in-force
-///   severity of the same name's;
+///   severity's (also when the judging policy found no severity);
 /// - merge-back: owed when either asks (`checks.merge_back`), into the
 ///   `branches.develop` of the policy that asks (the judging one when both);
 /// - release tag: owed when either asks (`release.tag`), with the prefix of
@@ -33,6 +37,7 @@ pub fn widened(
     judging: &Policy,
     severity: Option<&Severity>,
     in_force: &Policy,
+    in_force_severity: Option<&Severity>,
 ) -> (Policy, Option<Severity>) {
     let mut owed = judging.clone();
     if !judging.checks.merge_back && in_force.checks.merge_back {
@@ -45,17 +50,16 @@ pub fn widened(
             owed.checks.version_bump = in_force.checks.version_bump.clone();
         }
     }
-    let severity = severity.map(|s| {
-        let mut s = s.clone();
-        if s.follow_up.is_none() {
-            s.follow_up = in_force
-                .severities
-                .iter()
-                .find(|f| f.name == s.name)
-                .and_then(|f| f.follow_up.clone());
+    let severity = match severity {
+        Some(s) => {
+            let mut s = s.clone();
+            if s.follow_up.is_none() {
+                s.follow_up = in_force_severity.and_then(|f| f.follow_up.clone());
+            }
+            Some(s)
         }
-        s
-    });
+        None => in_force_severity.cloned(),
+    };
     (owed, severity)
 }
 
@@ -79,7 +83,7 @@ mod tests {
     #[test]
     fn a_looser_judging_policy_owes_what_the_policy_in_force_asks() {
         let (judging, in_force) = (policy(LOOSE), policy(STRICT));
-        let (owed, severity) = widened(&judging, p0(&judging), &in_force);
+        let (owed, severity) = widened(&judging, p0(&judging), &in_force, p0(&in_force));
         assert!(owed.checks.merge_back);
         assert_eq!(owed.branches.develop, "dev-next");
         assert!(owed.release.tag);
@@ -98,7 +102,7 @@ mod tests {
     #[test]
     fn a_looser_policy_in_force_drops_nothing_the_judging_policy_asks() {
         let (judging, in_force) = (policy(STRICT), policy(LOOSE));
-        let (owed, severity) = widened(&judging, p0(&judging), &in_force);
+        let (owed, severity) = widened(&judging, p0(&judging), &in_force, p0(&in_force));
         assert_eq!(owed, judging);
         assert_eq!(severity.as_ref(), p0(&judging));
     }
@@ -113,20 +117,34 @@ mod tests {
             title: "Something else".into(),
             within: Duration::from_secs(60),
         });
-        let (owed, severity) = widened(&judging, p0(&judging), &in_force);
+        let (owed, severity) = widened(&judging, p0(&judging), &in_force, p0(&in_force));
         assert_eq!(owed, judging);
         assert_eq!(severity.as_ref(), p0(&judging));
     }
 
     #[test]
-    fn no_severity_stays_none_and_a_severity_unknown_in_force_keeps_its_own() {
+    fn the_in_force_severity_comes_from_the_labels_not_the_name() {
         let (judging, in_force) = (policy(LOOSE), policy(STRICT));
-        assert_eq!(widened(&judging, None, &in_force).1, None);
-        let mut other = p0(&judging).cloned().expect("P0");
-        other.name = "P9".into();
+        // No severity in either: none.
+        assert_eq!(widened(&judging, None, &in_force, None).1, None);
+        // Renamed since base.sha: the in-force severity found from the
+        // labels lends its follow-up whatever its name.
+        let mut renamed = p0(&in_force).cloned().expect("P0");
+        renamed.name = "SEV0".into();
+        let severity = widened(&judging, p0(&judging), &in_force, Some(&renamed)).1;
         assert_eq!(
-            widened(&judging, Some(&other), &in_force).1,
-            Some(other.clone())
+            severity.and_then(|s| s.follow_up),
+            renamed.follow_up.clone()
+        );
+        // Added since base.sha (no judging severity): the in-force one.
+        assert_eq!(
+            widened(&judging, None, &in_force, Some(&renamed)).1,
+            Some(renamed.clone())
+        );
+        // The labels name no in-force severity: the judging one, as is.
+        assert_eq!(
+            widened(&judging, p0(&judging), &in_force, None).1.as_ref(),
+            p0(&judging)
         );
     }
 }
