@@ -92,3 +92,86 @@ fn production_hotfix<'p>(
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(yaml: &str) -> Policy {
+        crate::policy::parse(yaml).expect("a valid policy")
+    }
+
+    const PROD: &str = "version: 1\nworkflow: github-flow\nbranches: { production: prod }\nseverities:\n  P0:\n    labels: [P0]\n    approvals: { count: 1 }\n";
+    const MAIN: &str = "version: 1\nworkflow: github-flow\nbranches: { production: main }\nseverities:\n  SEV0:\n    labels: [P0]\n    approvals: { count: 1 }\n    follow_up: { title: Post-incident review, within: 24h }\n";
+
+    fn labels() -> Vec<String> {
+        vec!["hotfix".into(), "P0".into()]
+    }
+
+    #[test]
+    fn either_policy_saying_production_hotfix_owes_the_steps() {
+        let (judging, in_force) = (policy(PROD), policy(MAIN));
+        let classification = rules::classify(&judging, &labels(), "hotfix/x");
+        // Into `main`: only the policy in force says production; its
+        // severity, found from the labels (SEV0), brings the follow-up.
+        let steps = owed(
+            &judging,
+            &classification,
+            Some(&in_force),
+            &labels(),
+            "main",
+            "hotfix/x",
+        )
+        .expect("owed under the policy in force");
+        assert_eq!(steps.severity().map(|s| s.name.as_str()), Some("SEV0"));
+        assert!(
+            steps
+                .severity()
+                .and_then(|s| s.follow_up.as_ref())
+                .is_some()
+        );
+        // Without the policy in force, the judging policy alone: not owed.
+        assert!(owed_none(&judging, &classification, None, "main"));
+        // Into a branch neither calls production: not owed.
+        assert!(owed_none(
+            &judging,
+            &classification,
+            Some(&in_force),
+            "develop"
+        ));
+        // Into `prod`: the judging policy says so, P0 widened by SEV0.
+        let steps = owed(
+            &judging,
+            &classification,
+            Some(&in_force),
+            &labels(),
+            "prod",
+            "hotfix/x",
+        )
+        .expect("owed under the judging policy");
+        assert_eq!(steps.severity().map(|s| s.name.as_str()), Some("P0"));
+        assert!(
+            steps
+                .severity()
+                .and_then(|s| s.follow_up.as_ref())
+                .is_some()
+        );
+    }
+
+    fn owed_none(
+        judging: &Policy,
+        classification: &Classification<'_>,
+        in_force: Option<&Policy>,
+        base_ref: &str,
+    ) -> bool {
+        owed(
+            judging,
+            classification,
+            in_force,
+            &labels(),
+            base_ref,
+            "hotfix/x",
+        )
+        .is_none()
+    }
+}
