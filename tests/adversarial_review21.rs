@@ -1,0 +1,175 @@
+//! Twenty-first adversarial review of issue 9 (fail closed): review 20's
+//! fixes (`engine::merge_union`: a merged pull request judged by the policy
+//! at its `base.sha` owes the union of what that policy and the policy in
+//! force ask, each classifying the same labels; `policy::validate` refusing
+//! control characters and HTML comment delimiters in rendered strings).
+//! Each test plays what only a pull request's author (write access to their
+//! own fork, none on the base repository) or a user without write access
+//! can do, through signed deliveries to the real router and the real client
+//! talking to the fake GitHub, and asserts the SAFE outcome (conclusion and
+//! wording). A passing test is an attack that failed; a test marked
+//! `#[ignore = "finding: …"]` is an attack that worked.
+
+mod common;
+
+use chrono::Duration;
+use common::attacks::{self, text_of};
+use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+
+/// `main` after a writer's change of the policy, before the P0's merge.
+const TIGHTENED_SHA: &str = "t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0";
+/// The P0's merge commit.
+const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
+
+/// The harness's policy without P0's follow-up.
+fn without_follow_up() -> String {
+    let loose = POLICY.replace(
+        "    follow_up: { title: Post-incident review, within: 24h }\n",
+        "",
+    );
+    assert_ne!(loose, POLICY);
+    loose
+}
+
+/// A writer moves `main` to `sha` with `policy` as its file, and the push
+/// is delivered (the policy in force changes for every instance).
+async fn writer_pushes_policy(h: &Harness, sha: &str, policy: &str) {
+    h.gh.set_branch(REPO, "main", sha);
+    h.gh.set_file(REPO, sha, POLICY_PATH, policy);
+    h.gh.set_file(REPO, "main", POLICY_PATH, policy);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+}
+
+fn p0_files_with(extra: &[&str]) -> Vec<(String, u64, u64)> {
+    let mut files = vec![
+        ("src/fix.rs".to_string(), 3, 1),
+        ("VERSION".to_string(), 1, 1),
+    ];
+    files.extend(extra.iter().map(|f| (f.to_string(), 1, 0)));
+    files
+}
+
+/// The P0's merge as GitHub delivers it: the push of `MERGE_SHA` to `main`,
+/// then alice's merge (`closed`, `merged`), delivered and settled.
+async fn merge_pushed_then_closed(h: &Harness, number: u64) {
+    let push = common::webhook::push_event(
+        REPO,
+        "refs/heads/main",
+        &[POLICY_PATH, "src/fix.rs", "VERSION"],
+        1,
+    );
+    h.deliver("push", &push).await;
+    h.settle().await;
+    attacks::merge(h, number, MERGE_SHA).await;
+    h.settle().await;
+}
+
+// ---- Attack 1: the author's policy edit leaves no policy in force ---------
+
+/// The author's edit of the policy file: one line appended that the
+/// validator refuses (an unknown top-level key, looking like a note).
+const AUTHORS_NOTE: &str = "notes: reformatted for readability, no rule changes\n";
+/// The control: the same note as a YAML comment (valid).
+const AUTHORS_COMMENT: &str = "# reformatted for readability, no rule changes\n";
+
+/// The P0 (#7) is opened while `main`'s policy owes no follow-up for P0;
+/// its change appends `appended` to the policy file (with `AUTHORS_NOTE`: so after the
+/// merge it is judged by the file at `base.sha`, and the file in force on
+/// `main` does not parse). A writer then adds the follow-up on `main`; both
+/// roles approve; alice merges. Returns the harness after the merge.
+async fn opened_loose_editing_the_policy_then_merged(appended: &str) -> Harness {
+    let (h, pull) = attacks::p0().await;
+    let loose = without_follow_up();
+    h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &loose);
+    h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, &format!("{loose}{appended}"));
+    h.gh.set_pull_files(REPO, pull.number, p0_files_with(&[POLICY_PATH]));
+    h.pull_request("opened", pull.number).await;
+    h.clock.advance(Duration::minutes(10));
+    writer_pushes_policy(&h, TIGHTENED_SHA, POLICY).await;
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("edited", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: approved under the policy in force: {}",
+        text_of(&run)
+    );
+    let sticky = attacks::sticky(&h, pull.number);
+    assert!(
+        sticky.contains("After the merge: **Post-incident review**"),
+        "precondition: the open P0 was told it owes the follow-up: {sticky}"
+    );
+    let merged = format!("{POLICY}{appended}");
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &merged);
+    h.gh.set_file(REPO, "main", POLICY_PATH, &merged);
+    merge_pushed_then_closed(&h, pull.number).await;
+    h
+}
+
+/// Attack: `engine::merge_union` widens with the policy in force only when
+/// it parses (`union_with` is `None` for `Err`). The author's own edit of
+/// the policy file makes the file on `main` after the merge unreadable, so
+/// the merged P0 is judged by the older file at `base.sha` alone, which
+/// owes no follow-up, while the policy a writer put in force before the
+/// merge owed one. Safe outcome: either the follow-up is opened, or the
+/// run says plainly that the policy in force cannot be read and the
+/// after-merge steps it may owe are not taken.
+///
+/// Reproduction (on this commit): the test as written. After the merge the
+/// run stays `success` ("P0 hotfix: all requirements met"), its "What P0
+/// requires" names no follow-up, no issue is opened, and nothing says the
+/// policy in force could not be read: `Engine::evaluate`
+/// (`src/engine/mod.rs`, `union_with`: `(Some(_), Ok(now))`) silently
+/// falls back to the judging policy alone when the policy in force is an
+/// `Err`. The control below (the same flow, the author's line a valid YAML
+/// comment) opens the follow-up, so the only difference is that the
+/// author's own line leaves `main` with a policy that does not parse. The
+/// open pull request's check never flagged that its head's policy file is
+/// invalid (it is judged by `main`'s), so the approvers see a green P0.
+/// Severity: low-medium (needs a writer's tightening after `base.sha` and
+/// approvers who miss the line; every later pull request then fails
+/// closed on the broken file, but this P0's follow-up is dropped for good,
+/// since a fix of the file re-evaluates nothing merged).
+///
+/// Fix to consider: when judged by the file at `base.sha` and the policy in
+/// force (not the built-in default) is an `Err`, append
+/// `report::post_merge::unreadable_policy_in_force_after_merge`-like text
+/// and fail the run closed (as the not-judged-by-`base.sha` path does),
+/// saying the steps the policy in force owes are unknown until the file is
+/// fixed and the check re-run.
+#[tokio::test]
+#[ignore = "finding: an author's policy edit that makes the policy in force unreadable silently drops the union's follow-up"]
+async fn an_authors_edit_that_breaks_the_policy_in_force_does_not_silently_drop_the_follow_up() {
+    let h = opened_loose_editing_the_policy_then_merged(AUTHORS_NOTE).await;
+    let opened: Vec<_> =
+        h.gh.issues(REPO)
+            .into_iter()
+            .filter(|i| i.user == common::fake_github::BOT_LOGIN)
+            .collect();
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    let sticky = attacks::sticky(&h, 7);
+    assert!(
+        !opened.is_empty()
+            || (run.conclusion.as_deref() != Some("success")
+                && text.contains("cannot be read")
+                && text.contains("follow-up")),
+        "the follow-up owed by the policy in force before the merge is neither opened nor \
+         said to be missing: conclusion {:?}\n{text}\nsticky: {sticky}",
+        run.conclusion
+    );
+}
+
+/// The control: the author's edit a valid comment, the policy in force
+/// parses and `engine::merge_union` widens with it: the follow-up is opened.
+#[tokio::test]
+async fn with_a_valid_policy_edit_the_merged_p0_gets_the_follow_up_added_since() {
+    let h = opened_loose_editing_the_policy_then_merged(AUTHORS_COMMENT).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
