@@ -173,3 +173,106 @@ async fn with_a_valid_policy_edit_the_merged_p0_gets_the_follow_up_added_since()
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
     assert!(sticky.contains("Post-incident review"), "{sticky}");
 }
+
+// ---- Attack 2: a triage user removes a severity label only the policy in
+// force knows --------------------------------------------------------------
+
+/// `without_follow_up()` plus a severity `SEV0` (label `sev0`) owing the
+/// post-incident review: a writer's addition after the P0's `base.sha`.
+fn with_new_sev0() -> String {
+    let added = without_follow_up().replace(
+        "  P1:\n",
+        "  SEV0:\n    labels: [sev0]\n    approvals: { roles: [engineering-lead, on-call-manager] }\n    deadline: 2h\n    follow_up: { title: Post-incident review, within: 24h }\n  P1:\n",
+    );
+    assert_ne!(added, without_follow_up());
+    added
+}
+
+/// The hotfix (#7, labels `hotfix` and `sev0` applied by dana, a writer)
+/// is opened under `without_follow_up()`; its change touches the policy
+/// file with a valid comment when `touch`. A writer adds `SEV0` on `main`;
+/// both roles approve; then trina (triage, no write access) removes `sev0`
+/// (delivered); alice merges.
+async fn sev0_unlabelled_by_triage_then_merged(touch: bool) -> Harness {
+    let labels = vec!["hotfix".to_string(), "sev0".to_string()];
+    let (h, pull) = attacks::p0_with(|pull| common::fake_github::PullSeed { labels, ..pull }).await;
+    let loose = without_follow_up();
+    h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &loose);
+    let appended = if touch { AUTHORS_COMMENT } else { "" };
+    h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, &format!("{loose}{appended}"));
+    let extra: &[&str] = if touch { &[POLICY_PATH] } else { &[] };
+    h.gh.set_pull_files(REPO, pull.number, p0_files_with(extra));
+    h.pull_request("opened", pull.number).await;
+    h.clock.advance(Duration::minutes(10));
+    let tightened = with_new_sev0();
+    writer_pushes_policy(&h, TIGHTENED_SHA, &tightened).await;
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("edited", pull.number).await;
+    let sticky = attacks::sticky(&h, pull.number);
+    assert!(
+        sticky.contains("After the merge: **Post-incident review**"),
+        "precondition: the open hotfix was told it owes the follow-up: {sticky}"
+    );
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.clock.advance(Duration::minutes(5));
+    let at = pull.created_at + Duration::minutes(12);
+    h.gh.add_label_event(REPO, pull.number, "sev0", "trina", false, at);
+    h.gh.set_labels(REPO, pull.number, &["hotfix"]);
+    attacks::label_delivery(&h, pull.number, "unlabeled", "sev0").await;
+    let merged = format!("{tightened}{appended}");
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &merged);
+    h.gh.set_file(REPO, "main", POLICY_PATH, &merged);
+    merge_pushed_then_closed(&h, pull.number).await;
+    h
+}
+
+/// Attack: `engine::merge_union` classifies the labels under the policy in
+/// force, but those labels come from `gather::designation` run with the
+/// JUDGING policy (the file at `base.sha`), which does not know `sev0` as a
+/// severity label, so a triage user's removal of `sev0` might be honoured
+/// there although the policy in force ignores a non-writer's removal.
+/// Safe outcome: the merged hotfix still gets the follow-up `SEV0` owes.
+///
+/// Reproduction (on this commit): the test as written. While open, the
+/// hotfix is judged by the policy in force (trina's removal of `sev0` is
+/// ignored: she lacks write access; the control below shows the same after
+/// the merge). After the merge it is judged by the file at `base.sha`
+/// (its change touched the policy file); `gather::designation` is called
+/// with that policy only (`src/engine/mod.rs`, `let designation =
+/// gather::designation(&client, policy, …)`), for which `sev0` is no
+/// designation label, so trina's removal stands and `labels` lacks `sev0`;
+/// `engine::merge_union::owed` then classifies those labels under the
+/// policy in force: no severity, no follow-up. No issue is opened; the
+/// merged pull request's check turns to failure, "Hotfix needs a severity
+/// label: add one of P0, P1, P2" (misexplained: the severity label was
+/// removed by a non-writer, and adding one after the merge changes nothing
+/// at `base.sha`); the merge-back is still opened.
+/// Needs: a writer's added (or relabelled) severity after the P0's
+/// `base.sha`, the author's harmless touch of the policy file (or a files
+/// list cut at 3,000), and a triage user's label removal before or after
+/// the merge. Severity: low-medium (the follow-up is silenced for good; the
+/// check shows a failure, but a wrong reason).
+///
+/// Fix to consider: derive the labels `merge_union` classifies under the
+/// policy in force from a designation made with the policy in force (or
+/// with the union of both policies' hotfix and severity labels), so a
+/// non-writer's removal of a label either policy designates is ignored.
+#[tokio::test]
+#[ignore = "finding: a triage user's removal of a severity label only the policy in force knows drops the merged hotfix's follow-up"]
+async fn a_triage_users_removal_of_a_severity_label_only_the_policy_in_force_knows_does_not_drop_the_follow_up()
+ {
+    let h = sev0_unlabelled_by_triage_then_merged(true).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
+
+/// The control: without the policy touch (judged by the policy in force),
+/// the triage user's removal is ignored and the follow-up is opened.
+#[tokio::test]
+async fn without_the_policy_touch_a_triage_users_removal_of_sev0_does_not_drop_the_follow_up() {
+    let h = sev0_unlabelled_by_triage_then_merged(false).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
