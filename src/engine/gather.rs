@@ -69,10 +69,7 @@ pub async fn facts<C: GitHubReads>(
     head_last_received: Option<chrono::DateTime<chrono::Utc>>,
     designation: Designation,
 ) -> Result<Gathered, GitHubError> {
-    let severity = match classification {
-        Classification::NotHotfix => None,
-        Classification::Hotfix { severity, .. } => *severity,
-    };
+    let severity = classification.severity();
     let number = pull.number;
     let mut facts = base_facts(client, pull);
     facts.permissions = designation.permissions;

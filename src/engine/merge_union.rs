@@ -62,14 +62,7 @@ pub(super) fn owed<'p>(
         return judged.map(Owed::Judging);
     };
     let now = rules::classify(in_force, labels, head_ref);
-    let now_severity = match &now {
-        Classification::Hotfix { severity, .. } => *severity,
-        Classification::NotHotfix => None,
-    };
-    let judged_severity = match classification {
-        Classification::Hotfix { severity, .. } => *severity,
-        Classification::NotHotfix => None,
-    };
+    let (now_severity, judged_severity) = (now.severity(), classification.severity());
     let (policy, severity) = match (judged, production_hotfix(in_force, &now, base_ref)) {
         (Some(severity), _) => widened(judging, severity, in_force, now_severity),
         (None, Some(severity)) => widened(in_force, severity, judging, judged_severity),

@@ -32,7 +32,7 @@ use crate::metrics::Metrics;
 use crate::policy::{POLICY_PATH, PolicySource};
 use crate::report;
 use crate::report::post_merge::MergeBack;
-use crate::rules::{self, Classification};
+use crate::rules;
 use crate::store::Store;
 
 pub use policy_cache::{LoadedPolicy, ORG_POLICY_REPO, PolicyCache};
@@ -318,10 +318,7 @@ impl Engine {
         };
         let policy = fitted.as_ref().map_or(policy, |f| &f.policy);
         let classification = rules::classify(policy, &labels, &pull.head.ref_name);
-        let severity = match &classification {
-            Classification::NotHotfix => None,
-            Classification::Hotfix { severity, .. } => *severity,
-        };
+        let severity = classification.severity();
         // The deadline is watched from the labels, who applied them and
         // their write access (GitHub's facts), alongside the reads that
         // what the pull request holds can break: both run to the end

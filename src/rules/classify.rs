@@ -41,9 +41,18 @@ pub enum Classification<'p> {
     },
 }
 
-impl Classification<'_> {
+impl<'p> Classification<'p> {
     pub fn is_hotfix(&self) -> bool {
         matches!(self, Classification::Hotfix { .. })
+    }
+
+    /// The severity a hotfix carries; `None` for a hotfix without a
+    /// severity label and for a pull request that is not a hotfix.
+    pub fn severity(&self) -> Option<&'p Severity> {
+        match self {
+            Classification::Hotfix { severity, .. } => *severity,
+            Classification::NotHotfix => None,
+        }
     }
 }
 
