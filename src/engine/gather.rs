@@ -587,9 +587,13 @@ pub struct FirstReads {
 /// none when nothing was removed; a timeline cut at the cap (more than
 /// 10,000 items, which anyone who can comment can cause) costs the issue
 /// events and the reviews lists too.
+///
+/// `policies`: whose hotfix and severity labels are designation labels
+/// (the judging policy, and for a merged pull request judged by the policy
+/// at its `base.sha` the policy in force too).
 pub async fn designation<C: GitHubReads>(
     client: &C,
-    policy: &Policy,
+    policies: &[&Policy],
     pull: &Pull,
     first: FirstReads,
 ) -> Result<Designation, GitHubError> {
@@ -652,16 +656,16 @@ pub async fn designation<C: GitHubReads>(
         // last listed event applied it was removed by someone unseen, and
         // that removal cannot count.
         let cut_at = label_events.last().map(|e| e.at).unwrap_or_default();
-        let unseen = rules::designation::unseen_removals(policy, &current, &label_events, cut_at);
+        let unseen = rules::designation::unseen_removals(policies, &current, &label_events, cut_at);
         label_events.extend(unseen);
     }
     let to_check: Vec<String> =
-        rules::designation::logins_to_check(policy, &current, &label_events)
+        rules::designation::logins_to_check(policies, &current, &label_events)
             .into_iter()
             .filter(|login| login != rules::designation::UNSEEN_REMOVER)
             .collect();
     let permissions = permissions(client, &BTreeMap::new(), &to_check).await?;
-    let labels = rules::verdict::effective_labels(policy, &current, &label_events, &permissions);
+    let labels = rules::verdict::effective_labels(policies, &current, &label_events, &permissions);
     Ok(Designation {
         timeline,
         label_events,

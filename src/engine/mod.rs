@@ -302,9 +302,20 @@ impl Engine {
             Some(first) => (pull, first),
             None => gather::first_reads(&client, job.key.number).await?,
         };
+        // Judged by the policy at `base.sha`: the after-merge steps also
+        // owe what the policy in force asks (`engine::merge_union`), so its
+        // hotfix and severity labels are designation labels too. No file
+        // in force (the built-in default, not fitted to this repository):
+        // no writer added anything.
+        let union_with = match (&before_merge, &in_force.policy) {
+            (Some(_), Ok(now)) if in_force.source != PolicySource::BuiltIn => Some(now),
+            _ => None,
+        };
         // Who removed a hotfix or severity label decides whether the pull
         // request is still one: classify by the labels that still apply.
-        let designation = gather::designation(&client, policy, &pull, first).await?;
+        let designating: Vec<&crate::policy::Policy> =
+            std::iter::once(policy).chain(union_with).collect();
+        let designation = gather::designation(&client, &designating, &pull, first).await?;
         let labels = designation.labels.clone();
         // Without a policy file, a hotfix is judged by the default fitted
         // to this repository (its default branch, its version files).
@@ -505,13 +516,7 @@ impl Engine {
         // policy in force says "a hotfix merged into its production branch",
         // each classifying the same labels (a writer may have renamed or
         // added a severity, or moved the production branch, since), and
-        // owe the union (`engine::merge_union`). No file in force (the
-        // built-in default, not fitted to this repository): no writer
-        // added anything.
-        let union_with = match (&before_merge, &in_force.policy) {
-            (Some(_), Ok(now)) if in_force.source != PolicySource::BuiltIn => Some(now),
-            _ => None,
-        };
+        // owe the union (`engine::merge_union`).
         let owed = merge_union::owed(
             policy,
             &classification,
@@ -898,7 +903,7 @@ pub async fn read_only_facts(
         }
     };
     let (pull, first) = gather::first_reads(&client, number).await?;
-    let designation = gather::designation(&client, &policy, &pull, first).await?;
+    let designation = gather::designation(&client, &[&policy], &pull, first).await?;
     let classification = rules::classify(&policy, &designation.labels, &pull.head.ref_name);
     let gathered = gather::facts(
         &client,

@@ -49,12 +49,12 @@ pub const UNSEEN_REMOVER: &str = "someone past the events list's cut";
 /// gets an unseen application and removal, so the pull request stays in
 /// the procedure (fail closed) rather than turning the check `neutral`.
 pub fn unseen_removals(
-    policy: &Policy,
+    policies: &[&Policy],
     labels: &[String],
     events: &[LabelEvent],
     cut_at: DateTime<Utc>,
 ) -> Vec<LabelEvent> {
-    let wanted = designation_labels(policy);
+    let wanted = designation_labels(policies);
     let mut out: Vec<LabelEvent> = wanted
         .iter()
         .filter(|wanted| !has_label(labels, wanted))
@@ -71,7 +71,7 @@ pub fn unseen_removals(
     let designated_now = wanted.iter().any(|w| has_label(labels, w));
     if out.is_empty()
         && !designated_now
-        && let Some(first) = policy.hotfix.labels.first()
+        && let Some(first) = policies.iter().find_map(|p| p.hotfix.labels.first())
     {
         for added in [true, false] {
             out.push(LabelEvent {
@@ -85,26 +85,36 @@ pub fn unseen_removals(
     out
 }
 
-/// The labels that make a pull request a hotfix or give it a severity.
-fn designation_labels(policy: &Policy) -> Vec<&str> {
-    policy
-        .hotfix
-        .labels
-        .iter()
-        .chain(policy.severities.iter().flat_map(|s| s.labels.iter()))
-        .map(String::as_str)
-        .collect()
+/// The labels that make a pull request a hotfix or give it a severity
+/// under any of `policies` (a merged pull request judged by the policy at
+/// its `base.sha` also owes what the policy in force asks: a label only
+/// that one knows must be just as hard to remove), each once.
+fn designation_labels<'p>(policies: &[&'p Policy]) -> Vec<&'p str> {
+    let mut out: Vec<&str> = Vec::new();
+    for policy in policies {
+        for label in policy
+            .hotfix
+            .labels
+            .iter()
+            .chain(policy.severities.iter().flat_map(|s| s.labels.iter()))
+        {
+            if !out.iter().any(|l| same_label(l, label)) {
+                out.push(label);
+            }
+        }
+    }
+    out
 }
 
 /// Each designation label not on the pull request now whose latest event
 /// removed it, with every event naming it (oldest first).
 fn removed<'e>(
-    policy: &Policy,
+    policies: &[&Policy],
     labels: &[String],
     events: &'e [LabelEvent],
 ) -> Vec<Vec<&'e LabelEvent>> {
     let mut out: Vec<Vec<&LabelEvent>> = Vec::new();
-    for wanted in designation_labels(policy) {
+    for wanted in designation_labels(policies) {
         if has_label(labels, wanted) {
             continue;
         }
@@ -130,9 +140,13 @@ fn removed<'e>(
 /// Logins whose permission decides whether a removal counts: everyone who
 /// applied or removed a designation label now off the pull request. Look
 /// up `permissions` for each before [`held`].
-pub fn logins_to_check(policy: &Policy, labels: &[String], events: &[LabelEvent]) -> Vec<String> {
+pub fn logins_to_check(
+    policies: &[&Policy],
+    labels: &[String],
+    events: &[LabelEvent],
+) -> Vec<String> {
     let mut logins: Vec<String> = Vec::new();
-    for naming in removed(policy, labels, events) {
+    for naming in removed(policies, labels, events) {
         for e in naming {
             if !logins.iter().any(|l| same_login(l, &e.actor)) {
                 logins.push(e.actor.clone());
@@ -150,12 +164,12 @@ pub fn logins_to_check(policy: &Policy, labels: &[String], events: &[LabelEvent]
 /// removing it again does not take it away either). A label only people
 /// without write access ever applied is not held.
 pub fn held(
-    policy: &Policy,
+    policies: &[&Policy],
     labels: &[String],
     events: &[LabelEvent],
     permissions: &BTreeMap<String, Permission>,
 ) -> Vec<Held> {
-    removed(policy, labels, events)
+    removed(policies, labels, events)
         .into_iter()
         .filter_map(|naming| {
             // Fail closed both ways: an application by someone whose access
@@ -261,9 +275,9 @@ mod tests {
         let policy = p0_policy();
         let labels = vec!["P0".to_string()];
         let ev = events();
-        assert_eq!(logins_to_check(&policy, &labels, &ev), ["dana", "trina"]);
+        assert_eq!(logins_to_check(&[&policy], &labels, &ev), ["dana", "trina"]);
         let got = held(
-            &policy,
+            &[&policy],
             &labels,
             &ev,
             &perms(&[("trina", Permission::Triage), ("dana", Permission::Write)]),
@@ -278,14 +292,37 @@ mod tests {
     }
 
     #[test]
+    fn a_label_only_a_second_policy_designates_is_held_too() {
+        let judging = p0_policy();
+        let mut in_force = p0_policy();
+        in_force.severities[0].labels.push("sev0".to_string());
+        let labels = vec!["hotfix".to_string()];
+        let ev = vec![
+            label_event("hotfix", true, "dana", "2026-11-26T13:00:00Z"),
+            label_event("sev0", true, "dana", "2026-11-26T13:00:00Z"),
+            label_event("sev0", false, "trina", "2026-11-26T13:10:00Z"),
+        ];
+        let p = perms(&[("trina", Permission::Triage), ("dana", Permission::Write)]);
+        assert!(held(&[&judging], &labels, &ev, &p).is_empty());
+        assert!(logins_to_check(&[&judging], &labels, &ev).is_empty());
+        assert_eq!(
+            logins_to_check(&[&judging, &in_force], &labels, &ev),
+            ["dana", "trina"]
+        );
+        let got = held(&[&judging, &in_force], &labels, &ev, &p);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].label, "sev0");
+    }
+
+    #[test]
     fn a_writers_removal_counts_and_unknown_is_held() {
         let policy = p0_policy();
         let labels = vec!["P0".to_string()];
         let ev = events();
         let writer = perms(&[("trina", Permission::Write), ("dana", Permission::Write)]);
-        assert!(held(&policy, &labels, &ev, &writer).is_empty());
+        assert!(held(&[&policy], &labels, &ev, &writer).is_empty());
         let unknown = perms(&[("dana", Permission::Write)]);
-        let got = held(&policy, &labels, &ev, &unknown);
+        let got = held(&[&policy], &labels, &ev, &unknown);
         assert_eq!(got[0].remover, None);
         assert_eq!(
             result(&got).and_then(|r| r.title_fragment).as_deref(),
@@ -305,7 +342,7 @@ mod tests {
             "2026-11-26T13:12:00Z",
         ));
         let p = perms(&[("trina", Permission::Triage), ("dana", Permission::Write)]);
-        let got = held(&policy, &["P0".to_string()], &ev, &p);
+        let got = held(&[&policy], &["P0".to_string()], &ev, &p);
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].at, ts("2026-11-26T13:12:00Z"));
     }
@@ -318,6 +355,6 @@ mod tests {
             label_event("hotfix", false, "trina", "2026-11-26T13:10:00Z"),
         ];
         let p = perms(&[("trina", Permission::Triage)]);
-        assert!(held(&policy, &[], &ev, &p).is_empty());
+        assert!(held(&[&policy], &[], &ev, &p).is_empty());
     }
 }

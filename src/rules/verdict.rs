@@ -97,7 +97,7 @@ pub fn evaluate(policy: &Policy, facts: &PullRequestFacts) -> Verdict {
     // A designation label removed by someone without write access still
     // applies: the rules see it as on the pull request, and the verdict
     // fails saying who removed it.
-    let held = designation::held(policy, &current, &facts.label_events, &facts.permissions);
+    let held = designation::held(&[policy], &current, &facts.label_events, &facts.permissions);
     let with_held;
     let facts = if held.is_empty() {
         facts
@@ -132,15 +132,16 @@ pub fn evaluate(policy: &Policy, facts: &PullRequestFacts) -> Verdict {
 
 /// The labels the rules treat as on the pull request: those on it now and
 /// the designation labels whose removal does not count
-/// ([`designation::held`]). The engine classifies by these.
+/// ([`designation::held`]) under any of `policies`. The engine classifies
+/// by these.
 pub fn effective_labels(
-    policy: &Policy,
+    policies: &[&Policy],
     labels: &[String],
     events: &[crate::rules::facts::LabelEvent],
     permissions: &std::collections::BTreeMap<String, crate::rules::facts::Permission>,
 ) -> Vec<String> {
     let mut out = labels.to_vec();
-    for h in designation::held(policy, labels, events, permissions) {
+    for h in designation::held(policies, labels, events, permissions) {
         out.push(h.label);
     }
     out

@@ -119,7 +119,7 @@ fn p0() -> MemoryReads {
 /// classification by the labels that still apply, then the facts.
 async fn gather(gh: &MemoryReads, policy: &Policy) -> Gathered {
     let (pull, first) = first_reads(gh, NUMBER).await.expect("first reads");
-    let designation = designation(gh, policy, &pull, first)
+    let designation = designation(gh, &[policy], &pull, first)
         .await
         .expect("designation");
     let classification = rules::classify(policy, &designation.labels, &pull.head.ref_name);
@@ -648,7 +648,7 @@ async fn a_timeline_and_an_events_list_that_both_kept_changing_fail_the_read() {
     gh.timeline_kept_changing = true;
     gh.events_kept_changing = true;
     let (pull, first) = first_reads(&gh, NUMBER).await.expect("first reads");
-    let err = designation(&gh, &policy, &pull, first)
+    let err = designation(&gh, &[&policy], &pull, first)
         .await
         .err()
         .expect("the events list kept changing too");

@@ -19,7 +19,7 @@ fn an_application_by_someone_whose_access_is_unknown_holds_against_a_triage_remo
         label_event("hotfix", false, "trina", "2026-11-26T13:10:00Z"),
     ];
     let got = held(
-        &p0_policy(),
+        &[&p0_policy()],
         &[],
         &events,
         &perms(&[("trina", Permission::Triage)]),
@@ -39,7 +39,7 @@ fn a_removal_by_someone_whose_access_is_unknown_does_not_revive_a_writers_remova
         label_event("hotfix", false, "una", "2026-11-26T13:10:00Z"),
     ];
     let got = held(
-        &p0_policy(),
+        &[&p0_policy()],
         &[],
         &events,
         &perms(&[("dana", Permission::Write)]),
@@ -59,7 +59,7 @@ fn the_report_names_each_removers_access() {
             label_event("hotfix", false, "trina", "2026-11-26T13:10:00Z"),
         ];
         let got = held(
-            &p0_policy(),
+            &[&p0_policy()],
             &[],
             &events,
             &perms(&[("dana", Permission::Write), ("trina", permission)]),
@@ -84,12 +84,12 @@ fn effective_labels_add_the_held_ones_to_those_on_the_pull_request() {
     let labels = vec!["P0".to_string()];
     let triage = perms(&[("dana", Permission::Write), ("trina", Permission::Triage)]);
     assert_eq!(
-        effective_labels(&p0_policy(), &labels, &events, &triage),
+        effective_labels(&[&p0_policy()], &labels, &events, &triage),
         ["P0", "hotfix"]
     );
     let writer = perms(&[("dana", Permission::Write), ("trina", Permission::Write)]);
     assert_eq!(
-        effective_labels(&p0_policy(), &labels, &events, &writer),
+        effective_labels(&[&p0_policy()], &labels, &events, &writer),
         ["P0"]
     );
 }
