@@ -430,6 +430,26 @@ impl Engine {
             escalations: Some(&escalations),
         };
         let mut output = report::check_output_at(&verdict, policy, loaded.source.clone(), &moment);
+        // Judged by the policy at `base.sha` while the file in force does
+        // not parse: what the union owes after the merge is unknown, so the
+        // run fails closed and says so (the steps the judging policy asks
+        // for are still taken below).
+        let in_force_unknown = match (&before_merge, &in_force.policy) {
+            (Some(before), Err(_)) => {
+                Some(report::post_merge::unreadable_policy_in_force_beside_base(
+                    &before.branch,
+                    &before.base_sha,
+                    &in_force.shown_path,
+                ))
+            }
+            _ => None,
+        };
+        if let Some(section) = &in_force_unknown {
+            output.conclusion = "failure";
+            output.title =
+                report::post_merge::UNREADABLE_POLICY_IN_FORCE_BESIDE_BASE_TITLE.to_string();
+            output.summary.push_str(section);
+        }
         // The notices this moment calls for, recorded (not sent) before the
         // check run; targets this deployment cannot reach are said on it.
         let levels: Vec<u8> = escalations.iter().map(|e| e.level).collect();
@@ -551,6 +571,9 @@ impl Engine {
             Some(mut body) => {
                 if let Some(after_merge) = &after_merge {
                     body.push_str(&report::post_merge::section(after_merge));
+                }
+                if let Some(section) = &in_force_unknown {
+                    body.push_str(section);
                 }
                 body.push_str(&notices.markdown());
                 // GitHub's `locked`: the write would be refused (and, retried,

@@ -338,6 +338,37 @@ pub fn unreadable_policy_before_merge(branch: &str, base_sha: &str) -> String {
     )
 }
 
+/// The check run's title when a merged pull request judged by the policy
+/// at its `base.sha` cannot be told what the policy in force owes.
+pub const UNREADABLE_POLICY_IN_FORCE_BESIDE_BASE_TITLE: &str =
+    "Policy in force cannot be read: after-merge steps unknown";
+
+/// The check run's section when a pull request merged into `branch` is
+/// judged by the policy at its base commit `base_sha` (its own change edits
+/// the policy file, or may) and the policy in force (`shown_path` on
+/// `branch`) does not parse. Its after-merge steps owe what either policy
+/// asks (`engine::merge_union`); what the one in force asks is unknown, so
+/// the run fails closed and this says so: the steps the policy at
+/// `base_sha` asks for are taken, the rest once the file is fixed and the
+/// check re-run (nothing re-evaluates a merged pull request by itself).
+pub fn unreadable_policy_in_force_beside_base(
+    branch: &str,
+    base_sha: &str,
+    shown_path: &str,
+) -> String {
+    let short: String = base_sha.chars().take(7).collect();
+    let branch = quoted(branch);
+    let shown_path = quoted(shown_path);
+    format!(
+        "\n### After the merge\n\n\
+         This pull request was merged into `{branch}`, and its own change edits the policy file (or may: not every changed file could be listed), so it is judged by the policy as it was before its own merge (the file at its base commit `{short}`). \
+         Its after-merge steps owe what that policy asks and what the policy in force asks, but the policy in force (`{shown_path}` on `{branch}`) cannot be read: \
+         a follow-up issue, merge-back or release tag it asks for is unknown, so this check fails. \
+         hotfix-guard takes the steps the policy at `{short}` asks for. \
+         Once the file is fixed on the default branch, re-run this check to have the rest taken, or take them by hand as the hotfix procedure says.\n"
+    )
+}
+
 /// The check run's section when a merged pull request is judged by the
 /// policy in force (its own change leaves the policy file alone) and that
 /// policy does not parse: the run fails closed, and this says that a
@@ -447,6 +478,18 @@ mod tests {
     #[test]
     fn an_unreadable_policy_in_force_after_the_merge_says_how_to_have_the_steps_taken() {
         let text = unreadable_policy_in_force_after_merge("main");
+        assert!(text.contains("re-run this check"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn an_unreadable_policy_in_force_beside_the_base_says_the_check_fails_and_how_to_finish() {
+        let text = unreadable_policy_in_force_beside_base(
+            "main",
+            "b0b0b0b0b0b0b0b0b0b0",
+            ".github/hotfix-policy.yml",
+        );
+        assert!(text.contains("`b0b0b0b`"), "{text}");
         assert!(text.contains("re-run this check"), "{text}");
         insta::assert_snapshot!(text);
     }
