@@ -82,10 +82,17 @@ async fn a_p0_merged_under_a_broken_policy_in_force_says_how_to_have_its_steps_t
     use common::webhook::CheckRunSpec;
     let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
     h.gh.set_file(REPO, "main", POLICY_PATH, "version: [\n");
+    h.gh.clear_requests();
     h.pull_request("closed", pull.number).await;
     let run = h.check(HEAD_SHA);
     let text = attacks::text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    // The pull request is read once (then its timeline and files, to know
+    // which policy judges it), not again with them.
+    let pull_path = format!("/repos/{REPO}/pulls/{}", pull.number);
+    let pull_reads = h.gh.requests().into_iter();
+    let pull_reads = pull_reads.filter(|r| r.method == "GET" && r.path == pull_path);
+    assert_eq!(pull_reads.count(), 1, "{:#?}", h.gh.requests());
     assert!(
         text.contains("merged into `main` and is judged by the policy in force")
             && text

@@ -551,6 +551,16 @@ pub async fn first_reads<C: GitHubReads>(
     client: &C,
     number: u64,
 ) -> Result<(Pull, FirstReads), GitHubError> {
+    tokio::try_join!(client.get_pull(number), timeline_and_files(client, number))
+}
+
+/// The timeline and the changed files of [`first_reads`], read together,
+/// for a pull request already read (`GET /issues/{n}/timeline`, `GET
+/// /pulls/{n}/files`). An error in either is the error of both.
+pub async fn timeline_and_files<C: GitHubReads>(
+    client: &C,
+    number: u64,
+) -> Result<FirstReads, GitHubError> {
     // A timeline that kept changing while it was read (anyone can delete
     // their own comment at every read) is not an error here: `designation`
     // reads it like a cut one. Any other error (transport, 5xx) is.
@@ -564,12 +574,8 @@ pub async fn first_reads<C: GitHubReads>(
             Err(e) => Err(e),
         }
     };
-    let (pull, timeline, files) = tokio::try_join!(
-        client.get_pull(number),
-        timeline,
-        client.list_pull_files(number),
-    )?;
-    Ok((pull, FirstReads { timeline, files }))
+    let (timeline, files) = tokio::try_join!(timeline, client.list_pull_files(number))?;
+    Ok(FirstReads { timeline, files })
 }
 
 /// The timeline and the changed files of [`first_reads`], for

@@ -234,7 +234,7 @@ impl Engine {
             Err(_) => {
                 let pull = client.get_pull(job.key.number).await?;
                 if pull.is_merged() {
-                    let (pull, first) = gather::first_reads(&client, job.key.number).await?;
+                    let first = gather::timeline_and_files(&client, job.key.number).await?;
                     (pull, Some(first))
                 } else {
                     (pull, None)
@@ -296,11 +296,12 @@ impl Engine {
                 return Ok(Outcome::Reported { conclusion });
             }
         };
-        // The policy in force did not parse but the one before the merge
-        // does: the reads every evaluation makes.
-        let (pull, first) = match first {
-            Some(first) => (pull, first),
-            None => gather::first_reads(&client, job.key.number).await?,
+        // Not read above only when the policy in force did not parse and
+        // the pull request is open, which returned above; read here rather
+        // than assumed, should that ever change.
+        let first = match first {
+            Some(first) => first,
+            None => gather::timeline_and_files(&client, job.key.number).await?,
         };
         // Judged by the policy at `base.sha`: the after-merge steps also
         // owe what the policy in force asks (`engine::merge_union`), so its
