@@ -1,0 +1,189 @@
+//! Twenty-second adversarial review of issue 9 (fail closed): review 21's
+//! fixes (a merged pull request judged by the policy at its `base.sha`
+//! fails closed when the policy in force does not parse, `Engine::evaluate`;
+//! both policies' hotfix and severity labels designate,
+//! `rules::designation`). Each test plays what only a pull request's author
+//! (write access to their own fork, none on the base repository) or a user
+//! without write access can do, through signed deliveries to the real
+//! router and the real client talking to the fake GitHub, and asserts the
+//! SAFE outcome (conclusion and wording). A passing test is an attack that
+//! failed; a test marked `#[ignore = "finding: …"]` is an attack that
+//! worked (its "Reproduction" paragraph).
+
+mod common;
+
+use common::attacks::{self, text_of};
+use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+use serde_json::{Value, json};
+
+/// The P0's merge commit.
+const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
+
+/// The P0's changed files: its fix, `VERSION` and the policy file.
+fn p0_files_with_policy() -> Vec<(String, u64, u64)> {
+    vec![
+        ("src/fix.rs".to_string(), 3, 1),
+        ("VERSION".to_string(), 1, 1),
+        (POLICY_PATH.to_string(), 1, 1),
+    ]
+}
+
+/// The P0's merge as GitHub delivers it: the push of `MERGE_SHA` to `main`,
+/// then alice's merge (`closed`, `merged`), delivered and settled.
+async fn merge_pushed_then_closed(h: &Harness, number: u64) {
+    let push = common::webhook::push_event(
+        REPO,
+        "refs/heads/main",
+        &[POLICY_PATH, "src/fix.rs", "VERSION"],
+        1,
+    );
+    h.deliver("push", &push).await;
+    h.settle().await;
+    attacks::merge(h, number, MERGE_SHA).await;
+    h.settle().await;
+}
+
+/// The app's issues (the follow-up and any other it opened).
+fn bot_issues(h: &Harness) -> Vec<common::fake_github::IssueRec> {
+    h.gh.issues(REPO)
+        .into_iter()
+        .filter(|i| i.user == common::fake_github::BOT_LOGIN)
+        .collect()
+}
+
+// ---- Attack 1: the author's change leaves a policy in force that is not
+// text ---------------------------------------------------------------------
+
+/// The P0 (#7) under the harness's policy (P0 owes the post-incident
+/// review); its change also rewrites the policy file (its head's copy the
+/// harness's policy). Both roles approve (`success`); alice merges. From
+/// the merge on, `main`'s policy file is answered with `in_force` when
+/// given (what the author's change made of it), else with the harness's
+/// policy. Returns the harness after the merge.
+async fn policy_rewritten_then_merged(in_force: Option<Value>) -> Harness {
+    let (h, pull) = attacks::p0().await;
+    h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, POLICY);
+    h.gh.set_pull_files(REPO, pull.number, p0_files_with_policy());
+    h.pull_request("opened", pull.number).await;
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("edited", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: approved: {}",
+        text_of(&run)
+    );
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
+    h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
+    if let Some(answer) = in_force {
+        common::head_files::file_answered_with(&h, POLICY_PATH, answer);
+    }
+    merge_pushed_then_closed(&h, pull.number).await;
+    h
+}
+
+/// The safe outcome after the merge: the follow-up the policy at
+/// `base.sha` owes (it is readable) is opened, or the run fails saying
+/// the policy cannot be read and the follow-up is not taken.
+fn assert_follow_up_opened_or_said_missing(h: &Harness) {
+    let opened = bot_issues(h);
+    let runs: Vec<_> =
+        h.gh.check_runs(REPO, HEAD_SHA)
+            .into_iter()
+            .filter(|r| r.name == "hotfix-policy")
+            .collect();
+    let text: String = runs.iter().map(text_of).collect::<Vec<_>>().join("\n---\n");
+    let failed = runs
+        .iter()
+        .all(|r| r.conclusion.as_deref() == Some("failure"));
+    assert!(
+        !opened.is_empty()
+            || (failed
+                && !runs.is_empty()
+                && text.contains("cannot be read")
+                && text.contains("follow-up")),
+        "the follow-up owed by the policy at base.sha is neither opened nor said to be \
+         missing:\n{text}\nsticky: {}",
+        attacks::sticky(h, 7)
+    );
+}
+
+/// Attack: `engine::policy_cache::read_policy` turns a policy file in force
+/// that is not text into an error of the read ("only writers put it
+/// there"), but a writer merging the author's change puts there what the
+/// author wrote. The author's P0 replaces `.github/hotfix-policy.yml` with
+/// a symbolic link (say to `hotfix-policy.yaml`, "renamed, link kept for
+/// compatibility"). After the merge every evaluation of the merged P0
+/// fails before the policy at `base.sha` (readable, owing the follow-up)
+/// is consulted. Safe outcome: the follow-up is opened, or the run says
+/// that the policy cannot be read and the follow-up is not taken.
+///
+/// Reproduction (on this commit, 5a442ec + a2c1b89): the test as written.
+/// The open P0 is `success` (it is judged by `main`'s policy; the head's
+/// copy is never read as the policy). After the merge,
+/// `Engine::evaluate` calls `self.policy(&client).await?` first
+/// (`src/engine/mod.rs`); `policy_cache::read_policy` answers
+/// `FileRead::NotText(Symlink)` through `into_text(POLICY_PATH)?` as a
+/// `GitHubError` (only `TooLarge` becomes a policy error), so every try
+/// fails before `merged::policy_before_merge` and `merge_union` run; after
+/// five tries `report_failure` writes "hotfix-guard could not evaluate this
+/// pull request … .github/hotfix-policy.yml is a symbolic link, not a text
+/// file" (`failure`). No follow-up issue is opened although the policy at
+/// `base.sha` (readable) owes it, the run never names the follow-up, the
+/// sticky comment still says "ready: all requirements met", and once a
+/// writer repairs the file nothing re-evaluates the merged P0 (only a
+/// Re-check would). a2c1b89's fail-closed branch ("Policy in force cannot
+/// be read: after-merge steps unknown", taking what the `base.sha` policy
+/// owes) covers only a file that does not parse. Severity: low-medium
+/// (needs a writer to merge a policy file turned symlink or non-UTF-8; the
+/// run fails, but for the wrong reason, and the follow-up is lost for
+/// good unless someone presses Re-check after the fix).
+///
+/// Fix to consider: in `policy_cache::read_policy`, map every
+/// `FileRead::NotText` of the policy file (as `TooLarge` already is) to a
+/// `PolicyError` ("… is a symbolic link, not a text file") instead of a
+/// read error, so the policy in force is an `Err` and a2c1b89's branch
+/// (and the invalid-policy path for open pull requests) applies.
+#[tokio::test]
+#[ignore = "finding: a policy file in force that is a symlink drops the merged P0's follow-up"]
+async fn an_authors_symlink_for_the_policy_file_does_not_silently_drop_the_follow_up() {
+    let h = policy_rewritten_then_merged(Some(json!({
+        "type": "symlink", "name": "hotfix-policy.yml", "path": POLICY_PATH,
+        "size": 18, "target": "hotfix-policy.yaml"
+    })))
+    .await;
+    assert_follow_up_opened_or_said_missing(&h);
+}
+
+/// The same with the most ordinary form of it: one byte that is not UTF-8
+/// (a Latin-1 `é` in a comment, `# r\xe9vis\xe9`), which the contents API
+/// answers as a base64 file.
+///
+/// Reproduction: as the symlink test; the last error reads
+/// ".github/hotfix-policy.yml is a file whose bytes are not UTF-8 text, not
+/// a text file"; no follow-up is opened. Same fix.
+#[tokio::test]
+#[ignore = "finding: a non-UTF-8 policy file in force drops the merged P0's follow-up"]
+async fn an_authors_non_utf8_byte_in_the_policy_file_does_not_silently_drop_the_follow_up() {
+    use base64::Engine as _;
+    let mut bytes = POLICY.as_bytes().to_vec();
+    bytes.extend_from_slice(b"# r\xe9vis\xe9\n");
+    let content = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let h = policy_rewritten_then_merged(Some(json!({
+        "type": "file", "name": "hotfix-policy.yml", "path": POLICY_PATH,
+        "size": bytes.len(), "encoding": "base64", "content": content
+    })))
+    .await;
+    assert_follow_up_opened_or_said_missing(&h);
+}
+
+/// The control: the author's rewrite leaves a readable policy: the
+/// follow-up is opened.
+#[tokio::test]
+async fn with_a_readable_policy_rewrite_the_merged_p0_gets_its_follow_up() {
+    let h = policy_rewritten_then_merged(None).await;
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
+}
