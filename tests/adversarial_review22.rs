@@ -187,3 +187,114 @@ async fn with_a_readable_policy_rewrite_the_merged_p0_gets_its_follow_up() {
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
     assert!(sticky.contains("Post-incident review"), "{sticky}");
 }
+
+// ---- Attack 2: a broken policy in force silences an open P0's escalation --
+
+/// `main` after a writer merged the author's other pull request.
+const BROKEN_SHA: &str = "k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0";
+
+/// The harness's P0 (#7) opened (unapproved: its 2h deadline runs and is
+/// watched). Then a writer merges the author's other pull request, which
+/// rewrites the policy file: `main` moves to `BROKEN_SHA`, its file
+/// `policy` (or, with `answer`, answered with that), and the push is
+/// delivered. 130 minutes later the sweep runs. Returns the harness and
+/// what the sweep posted.
+async fn p0_watched_then_policy_rewritten(policy: &str, answer: Option<Value>) -> (Harness, usize) {
+    let (h, pull) = attacks::p0().await;
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
+    h.clock.advance(chrono::Duration::minutes(10));
+    h.gh.set_branch(REPO, "main", BROKEN_SHA);
+    h.gh.set_file(REPO, BROKEN_SHA, POLICY_PATH, policy);
+    h.gh.set_file(REPO, "main", POLICY_PATH, policy);
+    if let Some(answer) = answer {
+        common::head_files::file_answered_with(&h, POLICY_PATH, answer);
+    }
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    h.clock.advance(chrono::Duration::minutes(120));
+    let posted = h.app.engine.sweep().await;
+    h.settle().await;
+    (h, posted)
+}
+
+/// The safe outcome for the open P0 past its deadline: the escalation is
+/// posted, or its check run fails saying the escalation is not posted.
+fn assert_escalated_or_said_not(h: &Harness, posted: usize) {
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        (posted >= 1 && attacks::escalations(h, 7) >= 1)
+            || (run.conclusion.as_deref() == Some("failure") && text.contains("escalation")),
+        "the P0 past its deadline is neither escalated nor said not to be (posted {posted}): \
+         conclusion {:?}\n{text}",
+        run.conclusion
+    );
+}
+
+/// Attack: `Engine::escalate` (`src/engine/mod.rs`) reads the policy in
+/// force and, when it does not parse, returns `Escalated::default()`: no
+/// comment, no error, nothing retried or said. The author of any pull
+/// request that edits the policy file (an unknown key appended, "notes:
+/// …") gets it merged by a writer; from then on no open P0 is escalated.
+/// Safe outcome: the escalation is posted, or the P0's run says it is not.
+///
+/// Reproduction (on this commit): the test as written. The P0 (#7,
+/// unapproved, 2h deadline, watched) is left alone; the push that breaks
+/// `main`'s policy does not re-evaluate it, and 130 minutes after its
+/// opening `Engine::sweep` posts nothing (returns 0): `Engine::escalate`
+/// hits `let Ok(policy) = &loaded.policy else { return
+/// Ok(escalation::Escalated::default()) }`, which the sweep takes as
+/// "nothing due". No escalation comment, no log at warn, and the P0's run
+/// still reads "needs engineering-lead and on-call-manager approval — 2h
+/// left to deploy" (stale: the deadline has passed). It stays so for every
+/// open P0 of the repository until a writer repairs the file. Needs: a
+/// writer to merge a policy edit that does not parse (the open pull
+/// request that carries it gets an annotation, but a P0 opened earlier
+/// shows nothing). Severity: medium (escalations silenced, silently).
+///
+/// Fix to consider: with the policy in force unreadable or invalid, the
+/// sweep still escalates from the stored `Watch` (its severity and
+/// deadline were decided by the policy that was valid when it was
+/// watched), mentioning the escalation targets recorded with the watch or,
+/// if unknown, saying so in the comment; at the least re-render the P0's
+/// run to say "policy in force cannot be read: escalation not posted".
+#[tokio::test]
+#[ignore = "finding: a policy in force that does not parse silences every open P0's escalation"]
+async fn a_policy_in_force_that_does_not_parse_does_not_silence_an_open_p0s_escalation() {
+    let broken = format!("{POLICY}notes: reformatted for readability, no rule changes\n");
+    let (h, posted) = p0_watched_then_policy_rewritten(&broken, None).await;
+    assert_escalated_or_said_not(&h, posted);
+}
+
+/// The same with a policy file in force that is a symbolic link (the read
+/// fails: "escalation failed; retried next sweep", for ever).
+///
+/// Reproduction: as the test above, but `self.policy(&client).await?` in
+/// `Engine::escalate` errors (`policy_cache::read_policy`, `NotText`), the
+/// sweep logs "escalation failed; retried next sweep" and posts nothing, at
+/// every sweep. Same fix, plus the `NotText` mapping of attack 1.
+#[tokio::test]
+#[ignore = "finding: a policy in force that is a symlink silences every open P0's escalation"]
+async fn a_policy_in_force_that_is_a_symlink_does_not_silence_an_open_p0s_escalation() {
+    let (h, posted) = p0_watched_then_policy_rewritten(
+        POLICY,
+        Some(json!({
+            "type": "symlink", "name": "hotfix-policy.yml", "path": POLICY_PATH,
+            "size": 18, "target": "hotfix-policy.yaml"
+        })),
+    )
+    .await;
+    assert_escalated_or_said_not(&h, posted);
+}
+
+/// The control: the other pull request's rewrite parses: the P0 past its
+/// deadline is escalated.
+#[tokio::test]
+async fn with_a_readable_policy_rewrite_the_open_p0_is_escalated() {
+    let rewritten = format!("{POLICY}# reformatted for readability, no rule changes\n");
+    let (h, posted) = p0_watched_then_policy_rewritten(&rewritten, None).await;
+    assert_escalated_or_said_not(&h, posted);
+    assert_eq!(attacks::escalations(&h, 7), 1);
+}
