@@ -13,7 +13,7 @@
 mod common;
 
 use common::attacks::{self, text_of};
-use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
 use serde_json::{Value, json};
 
 /// The P0's merge commit.
@@ -297,4 +297,128 @@ async fn with_a_readable_policy_rewrite_the_open_p0_is_escalated() {
     let (h, posted) = p0_watched_then_policy_rewritten(&rewritten, None).await;
     assert_escalated_or_said_not(&h, posted);
     assert_eq!(attacks::escalations(&h, 7), 1);
+}
+
+// ---- Attack 3: a triage user removes a hotfix label only the policy in
+// force knows ---------------------------------------------------------------
+
+/// `main` after a writer's change of the policy, before the P0's merge.
+const TIGHTENED_SHA: &str = "t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0";
+/// The author's harmless touch of the policy file (a valid YAML comment).
+const AUTHORS_COMMENT: &str = "# reformatted for readability, no rule changes\n";
+
+/// The harness's policy with a second hotfix label, `incident`: a writer's
+/// addition after the P0's `base.sha`.
+fn with_incident_label() -> String {
+    let added = POLICY.replace("labels: [hotfix]\n", "labels: [hotfix, incident]\n");
+    assert_ne!(added, POLICY);
+    added
+}
+
+/// The P0 (#7) from `fix/login-loop` (no hotfix branch prefix), labelled
+/// `incident` and `P0` by dana (a writer), opened under the harness's
+/// policy (no `incident` label there: not a hotfix); its change touches
+/// the policy file with a valid comment when `touch` (so after the merge
+/// it is judged by the file at `base.sha`). A writer adds `incident` as a
+/// hotfix label on `main`; both roles approve (`success`, the follow-up
+/// announced); trina (triage) removes `incident`; alice merges.
+async fn incident_unlabelled_by_triage_then_merged(touch: bool) -> Harness {
+    let labels = vec!["incident".to_string(), "P0".to_string()];
+    let head_ref = "fix/login-loop".to_string();
+    let (h, pull) = attacks::p0_with(|pull| common::fake_github::PullSeed {
+        labels,
+        head_ref,
+        ..pull
+    })
+    .await;
+    let appended = if touch { AUTHORS_COMMENT } else { "" };
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, &format!("{POLICY}{appended}"));
+    let mut files = vec![
+        ("src/fix.rs".to_string(), 3, 1),
+        ("VERSION".to_string(), 1, 1),
+    ];
+    if touch {
+        files.push((POLICY_PATH.to_string(), 1, 0));
+    }
+    h.gh.set_pull_files(REPO, pull.number, files);
+    h.pull_request("opened", pull.number).await;
+    h.clock.advance(chrono::Duration::minutes(10));
+    let tightened = with_incident_label();
+    h.gh.set_branch(REPO, "main", TIGHTENED_SHA);
+    h.gh.set_file(REPO, TIGHTENED_SHA, POLICY_PATH, &tightened);
+    h.gh.set_file(REPO, "main", POLICY_PATH, &tightened);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    h.pull_request("edited", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: a P0 under the policy in force, approved: {}",
+        text_of(&run)
+    );
+    let sticky = attacks::sticky(&h, pull.number);
+    assert!(
+        sticky.contains("After the merge: **Post-incident review**"),
+        "precondition: the open P0 was told it owes the follow-up: {sticky}"
+    );
+    h.clock.advance(chrono::Duration::minutes(5));
+    let at = pull.created_at + chrono::Duration::minutes(12);
+    h.gh.add_label_event(REPO, pull.number, "incident", "trina", false, at);
+    h.gh.set_labels(REPO, pull.number, &["P0"]);
+    attacks::label_delivery(&h, pull.number, "unlabeled", "incident").await;
+    let merged = format!("{tightened}{appended}");
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &merged);
+    h.gh.set_file(REPO, "main", POLICY_PATH, &merged);
+    merge_pushed_then_closed(&h, pull.number).await;
+    h
+}
+
+/// The app opened exactly one issue, the post-incident review of #7 (the
+/// sticky comment may not name it: judged by the file at `base.sha`, the
+/// merged pull request is no hotfix, the residual `docs/facts.md` accepts).
+fn assert_the_follow_up_is_opened(h: &Harness) {
+    let opened = bot_issues(h);
+    assert_eq!(
+        opened.len(),
+        1,
+        "the app opens the follow-up issue: {:?}\nrun: {}\nsticky: {}",
+        opened.iter().map(|i| &i.title).collect::<Vec<_>>(),
+        text_of(&h.check(HEAD_SHA)),
+        attacks::sticky(h, 7)
+    );
+    assert!(
+        opened[0].title.starts_with("Post-incident review"),
+        "{}",
+        opened[0].title
+    );
+}
+
+/// Attack: review 21's fix (5a442ec) made both policies' labels designation
+/// labels, tested with a SEVERITY label only the policy in force knows.
+/// Here the label only the policy in force knows is a HOTFIX label, and
+/// the pull request is a hotfix by nothing else (its branch has no hotfix
+/// prefix): the policy at `base.sha` does not see a hotfix at all, so only
+/// the in-force side of `merge_union` can owe the follow-up, and only if
+/// trina's removal of `incident` does not count. Safe outcome: the
+/// follow-up is opened.
+#[tokio::test]
+async fn a_triage_users_removal_of_a_hotfix_label_only_the_policy_in_force_knows_does_not_drop_the_follow_up()
+ {
+    let h = incident_unlabelled_by_triage_then_merged(true).await;
+    assert_the_follow_up_is_opened(&h);
+}
+
+/// The control: without the policy touch (judged by the policy in force),
+/// trina's removal is ignored and the follow-up is opened.
+#[tokio::test]
+async fn without_the_policy_touch_a_triage_users_removal_of_incident_does_not_drop_the_follow_up() {
+    let h = incident_unlabelled_by_triage_then_merged(false).await;
+    assert_the_follow_up_is_opened(&h);
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
 }
