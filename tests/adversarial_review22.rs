@@ -57,10 +57,10 @@ fn bot_issues(h: &Harness) -> Vec<common::fake_github::IssueRec> {
 /// The P0 (#7) under the harness's policy (P0 owes the post-incident
 /// review); its change also rewrites the policy file (its head's copy the
 /// harness's policy). Both roles approve (`success`); alice merges. From
-/// the merge on, `main`'s policy file is answered with `in_force` when
-/// given (what the author's change made of it), else with the harness's
-/// policy. Returns the harness after the merge.
-async fn policy_rewritten_then_merged(in_force: Option<Value>) -> Harness {
+/// the merge on, `main`'s policy file is `merged` and, when `in_force` is
+/// given, every read of it is answered with that (what the author's change
+/// made of it). Returns the harness after the merge.
+async fn policy_rewritten_then_merged(merged: &str, in_force: Option<Value>) -> Harness {
     let (h, pull) = attacks::p0().await;
     h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, POLICY);
     h.gh.set_pull_files(REPO, pull.number, p0_files_with_policy());
@@ -75,8 +75,8 @@ async fn policy_rewritten_then_merged(in_force: Option<Value>) -> Harness {
         text_of(&run)
     );
     h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
-    h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, merged);
+    h.gh.set_file(REPO, "main", POLICY_PATH, merged);
     if let Some(answer) = in_force {
         common::head_files::file_answered_with(&h, POLICY_PATH, answer);
     }
@@ -149,10 +149,13 @@ fn assert_follow_up_opened_or_said_missing(h: &Harness) {
 #[tokio::test]
 #[ignore = "finding: a policy file in force that is a symlink drops the merged P0's follow-up"]
 async fn an_authors_symlink_for_the_policy_file_does_not_silently_drop_the_follow_up() {
-    let h = policy_rewritten_then_merged(Some(json!({
-        "type": "symlink", "name": "hotfix-policy.yml", "path": POLICY_PATH,
-        "size": 18, "target": "hotfix-policy.yaml"
-    })))
+    let h = policy_rewritten_then_merged(
+        POLICY,
+        Some(json!({
+            "type": "symlink", "name": "hotfix-policy.yml", "path": POLICY_PATH,
+            "size": 18, "target": "hotfix-policy.yaml"
+        })),
+    )
     .await;
     assert_follow_up_opened_or_said_missing(&h);
 }
@@ -171,19 +174,43 @@ async fn an_authors_non_utf8_byte_in_the_policy_file_does_not_silently_drop_the_
     let mut bytes = POLICY.as_bytes().to_vec();
     bytes.extend_from_slice(b"# r\xe9vis\xe9\n");
     let content = base64::engine::general_purpose::STANDARD.encode(&bytes);
-    let h = policy_rewritten_then_merged(Some(json!({
-        "type": "file", "name": "hotfix-policy.yml", "path": POLICY_PATH,
-        "size": bytes.len(), "encoding": "base64", "content": content
-    })))
+    let h = policy_rewritten_then_merged(
+        POLICY,
+        Some(json!({
+            "type": "file", "name": "hotfix-policy.yml", "path": POLICY_PATH,
+            "size": bytes.len(), "encoding": "base64", "content": content
+        })),
+    )
     .await;
     assert_follow_up_opened_or_said_missing(&h);
+}
+
+/// The same with a policy file too large to download: the author pads it
+/// with a comment past 1 MB. `policy_cache::read_policy` makes that the
+/// policy's own size error (an `Err` policy), so a2c1b89's branch applies:
+/// the run fails saying the policy in force cannot be read, and the
+/// follow-up the policy at `base.sha` owes is opened.
+#[tokio::test]
+async fn an_authors_oversized_policy_file_does_not_silently_drop_the_follow_up() {
+    let padded = format!("{POLICY}#{}\n", "x".repeat(1_100_000));
+    let h = policy_rewritten_then_merged(&padded, None).await;
+    assert_follow_up_opened_or_said_missing(&h);
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("Policy in force cannot be read: after-merge steps unknown"),
+        "{text}"
+    );
+    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    assert!(sticky.contains("Post-incident review"), "{sticky}");
 }
 
 /// The control: the author's rewrite leaves a readable policy: the
 /// follow-up is opened.
 #[tokio::test]
 async fn with_a_readable_policy_rewrite_the_merged_p0_gets_its_follow_up() {
-    let h = policy_rewritten_then_merged(None).await;
+    let h = policy_rewritten_then_merged(POLICY, None).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
     assert!(sticky.contains("Post-incident review"), "{sticky}");
 }
