@@ -9,6 +9,13 @@
 //! SAFE outcome (conclusion and wording). A passing test is an attack that
 //! failed; a test marked `#[ignore = "finding: …"]` is an attack that
 //! worked (its "Reproduction" paragraph).
+//!
+//! Attack 1: the author's change leaves `main`'s policy file something
+//! other than a file that does not parse (a symlink, non-UTF-8 bytes: two
+//! findings; over 1 MB: held). Attack 2: a policy in force that does not
+//! parse or is a symlink, merged by a writer, silences every open P0's
+//! escalation (two findings). Attack 3: a triage user's removal of a
+//! hotfix label only the policy in force knows (held).
 
 mod common;
 
