@@ -189,15 +189,28 @@ async fn read_policy(
     client: &RepoClient,
     at: Option<&str>,
 ) -> Result<Option<Result<Policy, Vec<PolicyError>>>, GitHubError> {
+    // What the commit holds is a fact of the policy, not a failed read: a
+    // file that is not text (a symbolic link, a directory, bytes that are
+    // not UTF-8, over 1 MB) is an invalid policy, which fails every check
+    // naming it and fails closed wherever the policy's content matters
+    // (after a merge, an escalation), never an error retried until it is
+    // reported as "could not evaluate".
     match client.read_file(POLICY_PATH, at).await? {
         FileRead::NotText(NotText::TooLarge { bytes }) => Ok(Some(Err(vec![PolicyError::new(
             1,
             1,
             policy::limits::oversized_bytes(bytes).unwrap_or_default(),
         )]))),
-        read => Ok(read
-            .into_text(POLICY_PATH)?
-            .map(|text| policy::parse(&text))),
+        FileRead::NotText(kind) => Ok(Some(Err(vec![PolicyError::new(
+            1,
+            1,
+            format!(
+                "the policy is {}, not a text file: it must be a regular UTF-8 text file",
+                kind.describe()
+            ),
+        )]))),
+        FileRead::Text(text) => Ok(Some(policy::parse(&text))),
+        FileRead::Missing => Ok(None),
     }
 }
 
