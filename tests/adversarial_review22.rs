@@ -7,8 +7,10 @@
 //! without write access can do, through signed deliveries to the real
 //! router and the real client talking to the fake GitHub, and asserts the
 //! SAFE outcome (conclusion and wording). A passing test is an attack that
-//! failed; a test marked `#[ignore = "finding: …"]` is an attack that
-//! worked (its "Reproduction" paragraph).
+//! failed. The findings (their "Reproduction" paragraphs) were fixed after
+//! the review: a policy file that is not text is an invalid policy
+//! (`policy_cache::read_policy`), and an unreadable policy in force no
+//! longer silences an escalation (`Engine::escalate`).
 //!
 //! Attack 1: the author's change leaves `main`'s policy file something
 //! other than a file that does not parse (a symlink, non-UTF-8 bytes: two
@@ -154,7 +156,6 @@ fn assert_follow_up_opened_or_said_missing(h: &Harness) {
 /// read error, so the policy in force is an `Err` and a2c1b89's branch
 /// (and the invalid-policy path for open pull requests) applies.
 #[tokio::test]
-#[ignore = "finding: a policy file in force that is a symlink drops the merged P0's follow-up"]
 async fn an_authors_symlink_for_the_policy_file_does_not_silently_drop_the_follow_up() {
     let h = policy_rewritten_then_merged(
         POLICY,
@@ -175,7 +176,6 @@ async fn an_authors_symlink_for_the_policy_file_does_not_silently_drop_the_follo
 /// ".github/hotfix-policy.yml is a file whose bytes are not UTF-8 text, not
 /// a text file"; no follow-up is opened. Same fix.
 #[tokio::test]
-#[ignore = "finding: a non-UTF-8 policy file in force drops the merged P0's follow-up"]
 async fn an_authors_non_utf8_byte_in_the_policy_file_does_not_silently_drop_the_follow_up() {
     use base64::Engine as _;
     let mut bytes = POLICY.as_bytes().to_vec();
@@ -295,7 +295,6 @@ fn assert_escalated_or_said_not(h: &Harness, posted: usize) {
 /// if unknown, saying so in the comment; at the least re-render the P0's
 /// run to say "policy in force cannot be read: escalation not posted".
 #[tokio::test]
-#[ignore = "finding: a policy in force that does not parse silences every open P0's escalation"]
 async fn a_policy_in_force_that_does_not_parse_does_not_silence_an_open_p0s_escalation() {
     let broken = format!("{POLICY}notes: reformatted for readability, no rule changes\n");
     let (h, posted) = p0_watched_then_policy_rewritten(&broken, None).await;
@@ -310,7 +309,6 @@ async fn a_policy_in_force_that_does_not_parse_does_not_silence_an_open_p0s_esca
 /// sweep logs "escalation failed; retried next sweep" and posts nothing, at
 /// every sweep. Same fix, plus the `NotText` mapping of attack 1.
 #[tokio::test]
-#[ignore = "finding: a policy in force that is a symlink silences every open P0's escalation"]
 async fn a_policy_in_force_that_is_a_symlink_does_not_silence_an_open_p0s_escalation() {
     let (h, posted) = p0_watched_then_policy_rewritten(
         POLICY,
@@ -331,6 +329,79 @@ async fn with_a_readable_policy_rewrite_the_open_p0_is_escalated() {
     let (h, posted) = p0_watched_then_policy_rewritten(&rewritten, None).await;
     assert_escalated_or_said_not(&h, posted);
     assert_eq!(attacks::escalations(&h, 7), 1);
+}
+
+/// The fix of the two findings above, in full (the lead's, after this
+/// review): under a policy in force that does not parse, the first level
+/// is posted when due from the watch, mentioning nobody and saying why;
+/// the second level the policy asks for waits, and follows once a writer
+/// has fixed the file.
+///
+/// Checked that it can fail: with `Engine::escalate` returning
+/// `Escalated::default()` for an unreadable policy (as before), no level is
+/// posted; with `escalation::escalate` finishing the watch although the
+/// policy is unreadable, the second level is never posted.
+#[tokio::test]
+async fn under_an_unreadable_policy_the_first_level_says_why_and_the_second_follows_the_fix() {
+    let with_second = POLICY.replace(
+        "  mention: [acme/incident-commanders]\n",
+        "  mention: [acme/incident-commanders]\n  after: 4h\n  mention_after: [acme/cto]\n",
+    );
+    assert_ne!(with_second, POLICY);
+    let (h, pull) = attacks::p0().await;
+    h.gh.set_file(REPO, "main", POLICY_PATH, &with_second);
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
+    let broken = format!("{with_second}notes: reformatted\n");
+    h.gh.set_file(REPO, "main", POLICY_PATH, &broken);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    h.clock.advance(chrono::Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1, "the first level is posted");
+    h.settle().await;
+    let first = h.bot_comments(pull.number);
+    let first = first
+        .iter()
+        .find(|c| c.body.starts_with("<!-- hotfix-guard:escalation level=1"))
+        .expect("the first level");
+    assert!(
+        first
+            .body
+            .contains("The policy in force (`.github/hotfix-policy.yml`) cannot be read")
+            && !first.body.contains("@acme/incident-commanders"),
+        "{}",
+        first.body
+    );
+    // Four hours in, still broken: the second level's time and mentions are
+    // the policy's, unknown.
+    h.clock.advance(chrono::Duration::minutes(120));
+    assert_eq!(
+        h.app.engine.sweep().await,
+        0,
+        "no second level while unreadable"
+    );
+    assert_eq!(h.app.engine.watched().await, 1, "still watched");
+    // A writer fixes the file: the next sweep posts the second level.
+    h.gh.set_file(REPO, "main", POLICY_PATH, &with_second);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    assert_eq!(
+        h.app.engine.sweep().await,
+        1,
+        "the second level follows the fix"
+    );
+    h.settle().await;
+    let second = h.bot_comments(pull.number);
+    let second = second
+        .iter()
+        .find(|c| c.body.starts_with("<!-- hotfix-guard:escalation level=2"))
+        .expect("the second level");
+    assert!(
+        second.body.contains("@acme/incident-commanders") && second.body.contains("@acme/cto"),
+        "{}",
+        second.body
+    );
 }
 
 // ---- Attack 3: a triage user removes a hotfix label only the policy in

@@ -13,9 +13,12 @@ use chrono::{DateTime, Utc};
 
 use crate::events::PrKey;
 use crate::github::RepoClient;
-use crate::policy::Policy;
+use crate::policy::Escalation;
 use crate::pull::Pull;
-use crate::report::post_merge::{escalation_comment, escalation_marker, escalation_repeat_note};
+use crate::report::post_merge::{
+    escalation_comment, escalation_marker, escalation_policy_unreadable_note,
+    escalation_repeat_note,
+};
 
 /// A watched deadline (kept in the store's `deadlines`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,8 +86,8 @@ const SKEW_MARGIN: chrono::Duration = chrono::Duration::minutes(10);
 
 /// When level 2 falls due: `escalation.after` past the start of the
 /// watch; `None` when the policy has no second level.
-fn second_level_due(policy: &Policy, watch: &Watch) -> Option<DateTime<Utc>> {
-    let after = policy.escalation.after?;
+fn second_level_due(escalation: &Escalation, watch: &Watch) -> Option<DateTime<Utc>> {
+    let after = escalation.after?;
     Some(watch.started + chrono::Duration::from_std(after).unwrap_or_default())
 }
 
@@ -112,12 +115,20 @@ pub struct Escalated {
 /// GitHub does not answer the listing), the level is posted anyway, with a
 /// note that it may be a repeat, and the sweep logs why: a duplicate
 /// escalation is noise, a silenced one is what the procedure forbids.
+///
+/// `escalation`: the policy in force's `escalation` section, or
+/// `Err(shown_path)` when that policy cannot be read (it does not parse, or
+/// is not a text file). The watch (severity, deadline) was fixed when the
+/// deadline was first watched, so the first level is still posted when due,
+/// mentioning nobody and saying why; the second level's time and mentions
+/// are the policy's, so it waits until the file can be read again, and the
+/// watch stays unfinished until then.
 #[allow(clippy::too_many_arguments)]
 pub async fn escalate(
     client: &RepoClient,
     store: &dyn LevelRecord,
     key: &PrKey,
-    policy: &Policy,
+    escalation: Result<&Escalation, &str>,
     pull: &Pull,
     watch: &Watch,
     now: DateTime<Utc>,
@@ -131,11 +142,16 @@ pub async fn escalate(
             ..Escalated::default()
         });
     }
+    let unknown = Escalation::default();
+    let (settings, unreadable) = match escalation {
+        Ok(settings) => (settings, String::new()),
+        Err(shown_path) => (&unknown, escalation_policy_unreadable_note(shown_path)),
+    };
     let mut done = Escalated::default();
     // `maybe_posted`: a level above `posted` may exist already (unknown).
     let (posted, maybe_posted) = match store.levels(key).await? {
         Some((posted, 0)) => (posted, false),
-        recorded => match read_back(client, key, policy, pull, watch, recorded).await? {
+        recorded => match read_back(client, key, settings, pull, watch, recorded).await? {
             Some(seen) => {
                 store.seen(key, seen).await?;
                 (seen, false)
@@ -150,7 +166,7 @@ pub async fn escalate(
         escalation_repeat_note()
     } else {
         String::new()
-    };
+    } + &unreadable;
     let limit = watch
         .deadline
         .signed_duration_since(watch.started)
@@ -160,7 +176,7 @@ pub async fn escalate(
         let body = escalation_comment(
             1,
             &watch.severity,
-            &policy.escalation.mention,
+            &settings.mention,
             watch.deadline,
             now,
             limit,
@@ -171,13 +187,12 @@ pub async fn escalate(
         }
         done.first = true;
     }
-    if let (Some(after), Some(second_at)) =
-        (policy.escalation.after, second_level_due(policy, watch))
+    if let (Some(after), Some(second_at)) = (settings.after, second_level_due(settings, watch))
         && now >= second_at
         && posted < 2
     {
-        let mut mention = policy.escalation.mention.clone();
-        mention.extend(policy.escalation.mention_after.iter().cloned());
+        let mut mention = settings.mention.clone();
+        mention.extend(settings.mention_after.iter().cloned());
         let body =
             escalation_comment(2, &watch.severity, &mention, watch.deadline, now, after) + &note;
         if !post(client, store, key, pull, 2, &body).await? {
@@ -187,8 +202,10 @@ pub async fn escalate(
         done.second = true;
     }
     let first_done = done.first || posted >= 1;
-    let second_done = policy.escalation.after.is_none() || done.second || posted >= 2;
-    done.finished = first_done && second_done;
+    let second_done = settings.after.is_none() || done.second || posted >= 2;
+    // Unreadable: whether a second level is owed is unknown until it can be
+    // read again; keep watching.
+    done.finished = first_done && second_done && escalation.is_ok();
     Ok(done)
 }
 
@@ -209,7 +226,7 @@ pub async fn escalate(
 async fn read_back(
     client: &RepoClient,
     key: &PrKey,
-    policy: &Policy,
+    settings: &Escalation,
     pull: &Pull,
     watch: &Watch,
     recorded: Option<(u8, u8)>,
@@ -219,7 +236,7 @@ async fn read_back(
     // older comments cannot hide whether it was posted.
     let due = match recorded {
         Some((_, 1)) => Some(watch.deadline),
-        Some((_, 2)) => second_level_due(policy, watch),
+        Some((_, 2)) => second_level_due(settings, watch),
         _ => None,
     };
     let listed = match due {

@@ -724,8 +724,11 @@ impl Engine {
     ) -> Result<escalation::Escalated, escalation::EscalateError> {
         let client = self.client(key).await?;
         let loaded = self.policy(&client).await?;
-        let Ok(policy) = &loaded.policy else {
-            return Ok(escalation::Escalated::default());
+        // A policy in force that cannot be read must not silence an
+        // escalation: the watch says which severity and deadline.
+        let settings = match &loaded.policy {
+            Ok(policy) => Ok(&policy.escalation),
+            Err(_) => Err(loaded.shown_path.as_str()),
         };
         // Fresh state: the pull request may have merged since.
         let pull = client.get_pull(key.number).await?;
@@ -743,7 +746,7 @@ impl Engine {
             &client,
             &self.store,
             key,
-            policy,
+            settings,
             &pull,
             watch,
             now,

@@ -399,6 +399,19 @@ pub fn escalation_repeat_note() -> String {
         .to_string()
 }
 
+/// The paragraph appended to an escalation comment posted while the policy
+/// in force (`shown_path`) cannot be read: the severity and deadline were
+/// fixed when the deadline was first watched, but whom to mention and
+/// whether a second level follows are the policy's.
+pub fn escalation_policy_unreadable_note(shown_path: &str) -> String {
+    format!(
+        "\n_The policy in force (`{}`) cannot be read, so this escalation mentions nobody it names, \
+         and a further escalation it may ask for waits until the file is fixed. \
+         A writer should fix it now: every pull request's check fails until then._\n",
+        quoted(shown_path)
+    )
+}
+
 /// An escalation comment: who is mentioned, and how late the hotfix is.
 pub fn escalation_comment(
     level: u8,
@@ -491,6 +504,20 @@ mod tests {
         );
         assert!(text.contains("`b0b0b0b`"), "{text}");
         assert!(text.contains("re-run this check"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn an_escalation_under_an_unreadable_policy_says_why_nobody_is_mentioned() {
+        let text = escalation_comment(
+            1,
+            "P0",
+            &[],
+            t(12, 0),
+            t(12, 30),
+            std::time::Duration::from_secs(7200),
+        ) + &escalation_policy_unreadable_note(".github/hotfix-policy.yml");
+        assert!(text.contains("cannot be read"), "{text}");
         insta::assert_snapshot!(text);
     }
 
