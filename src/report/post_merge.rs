@@ -444,11 +444,9 @@ pub fn escalation_comment(
             format_duration(late)
         )
     };
-    format!(
-        "{}\n⏰ {} {what}\n",
-        escalation_marker(level),
-        who.join(" ")
-    )
+    // Nobody to mention (an unreadable policy): no stray space either.
+    let who: String = who.iter().map(|w| format!("{w} ")).collect();
+    format!("{}\n⏰ {who}{what}\n", escalation_marker(level))
 }
 
 #[cfg(test)]
