@@ -10,6 +10,9 @@ mod common;
 
 use common::attacks::{self, text_of};
 use common::harness::HEAD_SHA;
+use common::merged::{
+    self, MERGE_SHA, assert_the_post_incident_review_is_opened, without_follow_up,
+};
 use common::twins::{TWIN, approved_p2_twin, edit_the_twin};
 
 // ---- A P0 that never got a verdict, beside an approved twin ----------------
@@ -93,8 +96,7 @@ async fn a_twins_success_does_not_replace_the_placeholder_of_a_p0_never_judged()
 #[tokio::test]
 async fn a_merged_p0_that_breaks_the_policy_file_still_gets_its_follow_up() {
     let h = merged_p0_editing_the_policy(BROKEN, true).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The control: the same merged P0 with its policy edit not (yet) in
@@ -103,8 +105,7 @@ async fn a_merged_p0_that_breaks_the_policy_file_still_gets_its_follow_up() {
 #[tokio::test]
 async fn with_the_policy_on_main_still_readable_the_merged_p0_gets_its_follow_up() {
     let h = merged_p0_editing_the_policy(BROKEN, false).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// Policy text that does not parse.
@@ -126,14 +127,8 @@ const BROKEN: &str = "version: [\n";
 /// Fixed as above: the policy at the pull request's `base.sha` judges it.
 #[tokio::test]
 async fn a_merged_p0_that_drops_its_follow_up_from_the_policy_still_gets_it() {
-    let loosened = common::harness::POLICY.replace(
-        "    follow_up: { title: Post-incident review, within: 24h }\n",
-        "",
-    );
-    assert_ne!(loosened, common::harness::POLICY);
-    let h = merged_p0_editing_the_policy(&loosened, true).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    let h = merged_p0_editing_the_policy(&without_follow_up(), true).await;
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The harness's P0 #7, its change also editing the policy file into
@@ -179,20 +174,12 @@ async fn merged_p0_editing_the_policy(edited: &str, in_force: bool) -> common::h
             ".github/hotfix-policy.yml",
             common::harness::POLICY,
         );
-        h.gh.set_branch(REPO, "main", MERGE_SHA);
-        h.gh.set_file(REPO, MERGE_SHA, ".github/hotfix-policy.yml", edited);
-        h.gh.set_file(REPO, "main", ".github/hotfix-policy.yml", edited);
-        let push =
-            common::webhook::push_event(REPO, "refs/heads/main", &[".github/hotfix-policy.yml"], 1);
-        h.deliver("push", &push).await;
-        h.settle().await;
+        merged::main_moves_to_the_merge(&h, edited);
+        merged::push_to_main(&h, &[".github/hotfix-policy.yml"]).await;
     }
     attacks::merge(&h, pull.number, MERGE_SHA).await;
     h
 }
-
-/// The merge commit of the P0 above.
-const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
 
 /// The policy before a merge is read once per base commit: a commit never
 /// changes, so a second evaluation of the merged P0 (a redelivery, a
@@ -201,11 +188,7 @@ const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
 #[tokio::test]
 async fn the_policy_before_a_merge_is_read_once_per_base_commit() {
     use common::harness::BASE_SHA;
-    let loosened = common::harness::POLICY.replace(
-        "    follow_up: { title: Post-incident review, within: 24h }\n",
-        "",
-    );
-    let h = merged_p0_editing_the_policy(&loosened, true).await;
+    let h = merged_p0_editing_the_policy(&without_follow_up(), true).await;
     let at_base = |h: &common::harness::Harness| {
         h.gh.requests()
             .iter()
@@ -239,10 +222,7 @@ async fn the_policy_before_a_merge_is_read_once_per_base_commit() {
 #[tokio::test]
 async fn a_merged_p0_that_adds_a_looser_policy_file_still_gets_its_follow_up() {
     use common::harness::{POLICY, POLICY_PATH, REPO};
-    let loosened = POLICY.replace(
-        "    follow_up: { title: Post-incident review, within: 24h }\n",
-        "",
-    );
+    let loosened = without_follow_up();
     let (h, pull) = attacks::p0().await;
     h.gh.remove_file(REPO, "main", POLICY_PATH);
     h.gh.set_file("octo/.github", "main", POLICY_PATH, POLICY);
@@ -270,15 +250,10 @@ async fn a_merged_p0_that_adds_a_looser_policy_file_still_gets_its_follow_up() {
         "precondition: judged by the organisation's policy: {text}"
     );
     // The merge: `main` moves to the merge commit, which has the file.
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &loosened);
-    h.gh.set_file(REPO, "main", POLICY_PATH, &loosened);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
+    merged::main_moves_to_the_merge(&h, &loosened);
+    merged::push_to_main(&h, &[POLICY_PATH]).await;
     attacks::merge(&h, pull.number, MERGE_SHA).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// A writer broke the policy on `main` before the P0 merged (the P0 never
@@ -310,12 +285,8 @@ async fn a_merged_p0_whose_policy_was_broken_before_its_merge_says_its_steps_are
     );
     // Merged on the broken policy; a writer's fix lands on `main` after.
     h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, BROKEN);
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
-    h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
+    merged::main_moves_to_the_merge(&h, POLICY);
+    merged::push_to_main(&h, &[POLICY_PATH]).await;
     attacks::merge(&h, pull.number, MERGE_SHA).await;
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
