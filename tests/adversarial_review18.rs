@@ -151,13 +151,12 @@ async fn merged_p0_relabelled_by(who: &str) -> common::harness::Harness {
 /// the edited P0's sticky comment names no follow-up.
 #[tokio::test]
 async fn an_authors_edit_after_a_later_policy_change_does_not_re_decide_the_merged_p0() {
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    let (h, pull) = merged::merged_approved_p0().await;
     h.gh.set_pull_files(
         REPO,
         pull.number,
         [("src/fix.rs", 3, 1), ("VERSION", 1, 1), (POLICY_PATH, 1, 0)],
     );
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
     h.pull_request("closed", pull.number).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
 
@@ -339,9 +338,8 @@ const GITHUB_TITLE_LIMIT: usize = 256;
 async fn an_authors_longest_title_does_not_keep_the_after_merge_steps_from_being_opened() {
     let title = format!("fix: {}", "x".repeat(GITHUB_TITLE_LIMIT - 5));
     assert_eq!(title.chars().count(), GITHUB_TITLE_LIMIT);
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    let (h, pull) = merged::merged_approved_p0().await;
     h.gh.update_pull(REPO, pull.number, |p| p.title = title.clone());
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
     h.pull_request("closed", pull.number).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
     let sent: Vec<(String, usize)> = h
@@ -393,19 +391,7 @@ async fn an_authors_longest_title_does_not_keep_the_after_merge_steps_from_being
 /// (`engine::post_merge::follow_up_assignees`).
 #[tokio::test]
 async fn a_p0_by_an_author_without_write_access_still_gets_its_follow_up_opened() {
-    use common::fake_github::PullSeed;
-    let (h, pull) = attacks::p0_with(|p0| PullSeed {
-        author: "erin".into(),
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some(MERGE_SHA.into()),
-        merged_by: Some("alice".into()),
-        ..p0
-    })
-    .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
-    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    let (h, pull) = merged::merged_p0_by_a_reader("erin", None).await;
     h.pull_request("closed", pull.number).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
     let issue =
@@ -442,20 +428,15 @@ async fn a_p0_by_an_author_without_write_access_still_gets_its_follow_up_opened(
 /// and the first assertion fails.
 #[tokio::test]
 async fn a_triage_users_lock_on_the_merged_p0_does_not_stop_its_follow_up() {
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    let (h, pull) = merged::merged_approved_p0().await;
     h.gh.set_permission(REPO, "trina", "triage");
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
     h.gh.update_pull(REPO, pull.number, |p| {
         p.locked = true;
         p.active_lock_reason = Some("too heated".into());
     });
     attacks::refuse_comment_posts(&h, pull.number, 100);
     h.pull_request("closed", pull.number).await;
-    let opened: Vec<_> =
-        h.gh.issues(REPO)
-            .into_iter()
-            .filter(|i| i.user == common::fake_github::BOT_LOGIN)
-            .collect();
+    let opened = merged::issues_the_app_opened(&h);
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
     assert_eq!(opened.len(), 1, "the follow-up is opened: {text}");

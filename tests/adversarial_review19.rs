@@ -14,7 +14,8 @@ mod common;
 
 use chrono::Duration;
 use common::attacks::{self, text_of};
-use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+use common::fake_github::PullSeed;
+use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
 use common::merged::{self, MERGE_SHA, p0_files_with, with_authors_comment, without_follow_up};
 
 // ---- Attack 1: a harmless-looking policy touch picks the older policy ----
@@ -158,6 +159,20 @@ fn issue_bodies_sent(h: &Harness) -> Vec<String> {
         .collect()
 }
 
+/// mallory (no write access) comments `/hotfix approve` 1,500 times on
+/// `pull`, a second apart from its opening; nothing is delivered.
+fn mallorys_approval_flood(h: &Harness, pull: &PullSeed) {
+    for i in 0..1_500 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            "mallory",
+            "/hotfix approve",
+            pull.created_at + Duration::seconds(i),
+        );
+    }
+}
+
 /// Before the P0 is merged, mallory, who has no write access (anyone who
 /// can read a public repository can comment), posts `/hotfix approve`
 /// 1,500 times (GitHub's content-creation limit is about 80 a minute per
@@ -191,17 +206,8 @@ fn issue_bodies_sent(h: &Harness) -> Vec<String> {
 /// fails again only when both are reverted).
 #[tokio::test]
 async fn a_non_writers_approval_flood_does_not_make_github_refuse_the_follow_up() {
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
-    for i in 0..1_500 {
-        h.gh.add_comment_at(
-            REPO,
-            pull.number,
-            "mallory",
-            "/hotfix approve",
-            pull.created_at + Duration::seconds(i),
-        );
-    }
+    let (h, pull) = merged::merged_approved_p0().await;
+    mallorys_approval_flood(&h, &pull);
     h.pull_request("closed", pull.number).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
     let bodies = issue_bodies_sent(&h);
@@ -240,8 +246,7 @@ async fn a_non_writers_approval_flood_does_not_make_github_refuse_the_follow_up(
 /// verdict's `ApprovalReport::approvals`.
 #[tokio::test]
 async fn the_incident_report_names_only_the_approvals_that_counted() {
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    let (h, pull) = merged::merged_approved_p0().await;
     for who in ["dana", "mallory"] {
         h.gh.add_comment_at(
             REPO,
@@ -286,8 +291,7 @@ async fn the_incident_report_names_only_the_approvals_that_counted() {
 /// none.
 #[tokio::test]
 async fn a_push_to_the_authors_fork_through_their_own_installation_completes_no_merge_back() {
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    let (h, pull) = merged::merged_approved_p0().await;
     h.pull_request("closed", pull.number).await;
     let merge_back = merged::merge_back_run;
     let waiting = merge_back(&h);
@@ -365,15 +369,7 @@ const GITHUB_CHECK_OUTPUT_LIMIT: usize = 65_535;
 #[tokio::test]
 async fn a_non_writers_approval_flood_neither_passes_nor_overflows_the_open_p0s_report() {
     let (h, pull) = attacks::p0().await;
-    for i in 0..1_500 {
-        h.gh.add_comment_at(
-            REPO,
-            pull.number,
-            "mallory",
-            "/hotfix approve",
-            pull.created_at + Duration::seconds(i),
-        );
-    }
+    mallorys_approval_flood(&h, &pull);
     attacks::approve_by_comment(
         &h,
         pull.number,
@@ -436,21 +432,8 @@ async fn a_non_writers_approval_flood_neither_passes_nor_overflows_the_open_p0s_
 /// carry `head.repo: null` after `delete_fork`.
 #[tokio::test]
 async fn a_fork_deleted_by_its_author_after_the_merge_does_not_drop_the_after_merge_steps() {
-    use common::fake_github::PullSeed;
     const FORK: &str = "erin/app";
-    let (h, pull) = attacks::p0_with(|p0| PullSeed {
-        author: "erin".into(),
-        head_repo: Some(FORK.into()),
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some(MERGE_SHA.into()),
-        merged_by: Some("alice".into()),
-        ..p0
-    })
-    .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
-    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    let (h, pull) = merged::merged_p0_by_a_reader("erin", Some(FORK)).await;
     assert!(h.gh.delete_fork(FORK), "precondition: the fork existed");
     h.pull_request("closed", pull.number).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);

@@ -157,6 +157,21 @@ async fn merged_p0_deleting_the_policy(policy: &str, org_policy: Option<&str>) -
     h
 }
 
+/// Asserts the app opened one pull request into `develop` (the merge-back);
+/// `sticky` goes into the message.
+fn assert_one_merge_back_into_develop(h: &Harness, sticky: &str) {
+    let merge_backs: Vec<_> =
+        h.gh.pulls(REPO)
+            .into_iter()
+            .filter(|p| p.base_ref == "develop")
+            .collect();
+    assert_eq!(
+        merge_backs.len(),
+        1,
+        "the merge-back into develop is opened: {sticky}"
+    );
+}
+
 /// The author's P0 deletes `.github/hotfix-policy.yml` (one line in the
 /// diff among the fix; approvers see a deletion, nothing is annotated).
 /// After the merge the repository has no file and no organisation policy:
@@ -176,16 +191,7 @@ async fn a_merged_p0_that_deletes_the_policy_file_still_gets_its_follow_up_merge
     let tagged = format!("{POLICY}release: {{ tag: true, prefix: v }}\n");
     let h = merged_p0_deleting_the_policy(&tagged, None).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    let merge_backs: Vec<_> =
-        h.gh.pulls(REPO)
-            .into_iter()
-            .filter(|p| p.base_ref == "develop")
-            .collect();
-    assert_eq!(
-        merge_backs.len(),
-        1,
-        "the merge-back into develop is opened: {sticky}"
-    );
+    assert_one_merge_back_into_develop(&h, &sticky);
     assert!(sticky.contains("develop"), "{sticky}");
     assert_eq!(
         h.gh.tag_sha(REPO, "v1.2.4").as_deref(),
@@ -209,16 +215,7 @@ async fn a_merged_p0_that_deletes_the_policy_file_for_a_looser_org_policy_still_
         .replace("  merge_back: true\n", "");
     let h = merged_p0_deleting_the_policy(POLICY, Some(&org)).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    let merge_backs: Vec<_> =
-        h.gh.pulls(REPO)
-            .into_iter()
-            .filter(|p| p.base_ref == "develop")
-            .collect();
-    assert_eq!(
-        merge_backs.len(),
-        1,
-        "the merge-back into develop is opened: {sticky}"
-    );
+    assert_one_merge_back_into_develop(&h, &sticky);
 }
 
 /// Attack 1 with a severity the file at `base.sha` does not have at all: a

@@ -79,11 +79,7 @@ async fn opened_loose_editing_the_policy_then_merged(appended: &str) -> Harness 
 #[tokio::test]
 async fn an_authors_edit_that_breaks_the_policy_in_force_does_not_silently_drop_the_follow_up() {
     let h = opened_loose_editing_the_policy_then_merged(AUTHORS_NOTE).await;
-    let opened: Vec<_> =
-        h.gh.issues(REPO)
-            .into_iter()
-            .filter(|i| i.user == common::fake_github::BOT_LOGIN)
-            .collect();
+    let opened = merged::issues_the_app_opened(&h);
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
     let sticky = attacks::sticky(&h, 7);

@@ -11,7 +11,7 @@
 use chrono::Duration;
 
 use super::attacks::{self, text_of};
-use super::fake_github::{CheckRunRec, PullSeed};
+use super::fake_github::{BOT_LOGIN, CheckRunRec, IssueRec, PullSeed};
 use super::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
 use super::webhook;
 
@@ -156,6 +156,47 @@ pub async fn opened_loose_then_tightened(
     assert_approved_under_the_policy_in_force(&h);
     assert_told_it_owes_the_follow_up(&h, pull.number);
     (h, pull)
+}
+
+/// The harness's P0 under the harness's policy, already merged by alice
+/// as `MERGE_SHA` (`attacks::merged_approved_p0`: approved by both roles,
+/// nothing delivered yet), with that policy also pinned at its `base.sha`
+/// (`BASE_SHA`: the fake keys `main`'s file by the branch name, which may
+/// move later).
+pub async fn merged_approved_p0() -> (Harness, PullSeed) {
+    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    (h, pull)
+}
+
+/// The harness's P0 by `author` (read access: no write, not in the
+/// organisation), from `head_repo` when it is a fork, already merged by
+/// alice as `MERGE_SHA`, approved by both roles, the harness's policy
+/// pinned at its `base.sha`; nothing delivered yet.
+pub async fn merged_p0_by_a_reader(author: &str, head_repo: Option<&str>) -> (Harness, PullSeed) {
+    let (h, pull) = attacks::p0_with(|p0| PullSeed {
+        author: author.into(),
+        head_repo: head_repo.map(String::from).or(p0.head_repo.clone()),
+        state: "closed".into(),
+        merged: true,
+        merge_commit_sha: Some(MERGE_SHA.into()),
+        merged_by: Some("alice".into()),
+        ..p0
+    })
+    .await;
+    h.gh.set_permission(REPO, author, "read");
+    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    (h, pull)
+}
+
+/// The issues the app (`BOT_LOGIN`) opened in the harness's repository,
+/// oldest first.
+pub fn issues_the_app_opened(h: &Harness) -> Vec<IssueRec> {
+    h.gh.issues(REPO)
+        .into_iter()
+        .filter(|i| i.user == BOT_LOGIN)
+        .collect()
 }
 
 /// `main` moves to `MERGE_SHA`, whose policy file (and `main`'s) is
