@@ -9,13 +9,29 @@
 mod common;
 
 use common::attacks::{self, text_of};
-use common::harness::HEAD_SHA;
+use common::fake_github::{CheckRunRec, PullSeed};
+use common::harness::{HEAD_SHA, Harness, REPO};
 use common::merged::{
     self, MERGE_SHA, assert_the_post_incident_review_is_opened, without_follow_up,
 };
 use common::twins::{TWIN, approved_p2_twin, edit_the_twin};
 
 // ---- A P0 that never got a verdict, beside an approved twin ----------------
+
+/// GitHub answers #`number`'s timeline 502 on every try (1,000 times) and
+/// `opened` is delivered for it: its evaluation fails. Answers the
+/// `hotfix-policy` run on the harness's head.
+async fn opened_never_judged(h: &Harness, number: u64) -> CheckRunRec {
+    h.gh.fail_next(
+        "GET",
+        &format!("/issues/{number}/timeline"),
+        502,
+        vec![],
+        1_000,
+    );
+    h.pull_request("opened", number).await;
+    h.check(HEAD_SHA)
+}
 
 /// The author's approved P2 twin #9 passes on the shared head; the P0 #7 is
 /// opened on the same commit, but its evaluation fails on every try (here
@@ -44,15 +60,7 @@ async fn a_twins_success_does_not_replace_the_placeholder_of_a_p0_never_judged()
         "precondition: the twin passes: {}",
         text_of(&run)
     );
-    h.gh.fail_next(
-        "GET",
-        &format!("/issues/{}/timeline", pull.number),
-        502,
-        vec![],
-        1_000,
-    );
-    h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
+    let run = opened_never_judged(&h, pull.number).await;
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     assert!(
@@ -137,7 +145,6 @@ async fn a_merged_p0_that_drops_its_follow_up_from_the_policy_still_gets_it() {
 /// `in_force`, the merge made the file the policy on `main` and its `push`
 /// is delivered first.
 async fn merged_p0_editing_the_policy(edited: &str, in_force: bool) -> common::harness::Harness {
-    use common::harness::REPO;
     let (h, pull) = attacks::p0().await;
     h.gh.set_file(REPO, &pull.head_sha, ".github/hotfix-policy.yml", edited);
     h.gh.set_pull_files(
@@ -329,7 +336,6 @@ async fn a_merged_p0_whose_policy_was_broken_before_its_merge_says_its_steps_are
 /// replaces the P0's only run with no approval at all.
 #[tokio::test]
 async fn a_plain_pull_requests_verdict_does_not_replace_the_placeholder_of_a_p0_never_judged() {
-    use common::harness::REPO;
     let (h, pull) = attacks::p0().await;
     let plain = common::twins::pull_on_the_head(&h, 10, "feature/login");
     common::twins::add_with_the_fix(&h, &plain);
@@ -341,15 +347,7 @@ async fn a_plain_pull_requests_verdict_does_not_replace_the_placeholder_of_a_p0_
         "precondition: the plain pull request is not a hotfix: {}",
         text_of(&run)
     );
-    h.gh.fail_next(
-        "GET",
-        &format!("/issues/{}/timeline", pull.number),
-        502,
-        vec![],
-        1_000,
-    );
-    h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
+    let run = opened_never_judged(&h, pull.number).await;
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     assert!(
@@ -395,23 +393,7 @@ async fn a_plain_pull_requests_verdict_does_not_replace_the_placeholder_of_a_p0_
 /// that succeed, it is escalated: `adversarial_review`.)
 #[tokio::test]
 async fn a_p0_closed_by_its_author_before_any_verdict_still_has_its_deadline_watched() {
-    use common::harness::REPO;
-    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
-        author: "erin".into(),
-        ..p0
-    })
-    .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    h.gh.fail_next("GET", "/contents/VERSION", 502, vec![], 1_000);
-    h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
-    h.gh.add_state_event(REPO, pull.number, "closed", "erin", chrono::Utc::now());
-    h.pull_request("closed", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert!(
-        text.contains("hotfix-guard could not evaluate this pull request"),
-        "precondition: every evaluation failed: {text}"
-    );
+    let (h, pull, text) = erins_p0_closed_by_before_any_verdict("erin").await;
     assert_eq!(
         h.app.engine.watched().await,
         1,
@@ -422,15 +404,12 @@ async fn a_p0_closed_by_its_author_before_any_verdict_still_has_its_deadline_wat
     assert_eq!(attacks::escalations(&h, pull.number), 1, "{text}");
 }
 
-/// The control: the same P0, its evaluations failing the same way, closed
-/// by alice (write access). The early watch records it too (it does not
-/// read who closed it), but the sweep judges the close from the timeline:
-/// a writer's close takes the pull request out of the procedure, so no
-/// escalation is posted and the watch is dropped.
-#[tokio::test]
-async fn a_p0_closed_by_a_writer_before_any_verdict_is_not_escalated() {
-    use common::harness::REPO;
-    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
+/// erin's P0 (she has read access; labels by dana, a writer) closed by
+/// `closer` while GitHub answers the version file's read 502 on every try:
+/// every evaluation fails after the labels are read (asserted, as a
+/// precondition). Answers the harness, the pull request and the run's text.
+async fn erins_p0_closed_by_before_any_verdict(closer: &str) -> (Harness, PullSeed, String) {
+    let (h, pull) = attacks::p0_with(|p0| PullSeed {
         author: "erin".into(),
         ..p0
     })
@@ -438,14 +417,24 @@ async fn a_p0_closed_by_a_writer_before_any_verdict_is_not_escalated() {
     h.gh.set_permission(REPO, "erin", "read");
     h.gh.fail_next("GET", "/contents/VERSION", 502, vec![], 1_000);
     h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
-    h.gh.add_state_event(REPO, pull.number, "closed", "alice", chrono::Utc::now());
+    h.gh.add_state_event(REPO, pull.number, "closed", closer, chrono::Utc::now());
     h.pull_request("closed", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
+    let text = text_of(&h.check(HEAD_SHA));
     assert!(
         text.contains("hotfix-guard could not evaluate this pull request"),
         "precondition: every evaluation failed: {text}"
     );
+    (h, pull, text)
+}
+
+/// The control: the same P0, its evaluations failing the same way, closed
+/// by alice (write access). The early watch records it too (it does not
+/// read who closed it), but the sweep judges the close from the timeline:
+/// a writer's close takes the pull request out of the procedure, so no
+/// escalation is posted and the watch is dropped.
+#[tokio::test]
+async fn a_p0_closed_by_a_writer_before_any_verdict_is_not_escalated() {
+    let (h, pull, text) = erins_p0_closed_by_before_any_verdict("alice").await;
     h.clock.advance(chrono::Duration::minutes(125));
     assert_eq!(h.app.engine.sweep().await, 0, "{text}");
     assert_eq!(attacks::escalations(&h, pull.number), 0, "{text}");
@@ -471,8 +460,6 @@ async fn a_p0_closed_by_a_writer_before_any_verdict_is_not_escalated() {
 /// replaces it.
 #[tokio::test]
 async fn a_twin_cannot_launder_the_placeholder_of_a_p0_never_judged_through_its_own_failure() {
-    use common::fake_github::PullSeed;
-    use common::harness::REPO;
     let (h, pull) = attacks::p0().await;
     let twin = PullSeed {
         labels: vec!["hotfix".into(), "P2".into()],
@@ -488,15 +475,7 @@ async fn a_twin_cannot_launder_the_placeholder_of_a_p0_never_judged_through_its_
         "precondition: the unapproved twin fails: {}",
         text_of(&run)
     );
-    h.gh.fail_next(
-        "GET",
-        &format!("/issues/{}/timeline", pull.number),
-        502,
-        vec![],
-        1_000,
-    );
-    h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
+    let run = opened_never_judged(&h, pull.number).await;
     let text = text_of(&run);
     assert!(
         text.contains("hotfix-guard could not evaluate this pull request"),
@@ -529,15 +508,7 @@ async fn with_the_store_lost_a_twins_success_still_does_not_replace_the_placehol
     let (h, pull) = attacks::p0().await;
     approved_p2_twin(&h, "dana");
     h.pull_request("opened", TWIN).await;
-    h.gh.fail_next(
-        "GET",
-        &format!("/issues/{}/timeline", pull.number),
-        502,
-        vec![],
-        1_000,
-    );
-    h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
+    let run = opened_never_judged(&h, pull.number).await;
     assert_eq!(
         (run.conclusion.as_deref(), run.external_id.as_deref()),
         (Some("failure"), Some("pr:7")),
@@ -563,7 +534,6 @@ async fn with_the_store_lost_a_twins_success_still_does_not_replace_the_placehol
 /// removing its pull request's record, the twin stays held back.
 #[tokio::test]
 async fn a_plain_pull_requests_placeholder_holds_a_twin_back_only_until_it_is_judged() {
-    use common::harness::REPO;
     let (h, _pull) = attacks::p0().await;
     h.gh.update_pull(REPO, 7, |p| p.state = "closed".into());
     approved_p2_twin(&h, "dana");
@@ -571,9 +541,7 @@ async fn a_plain_pull_requests_placeholder_holds_a_twin_back_only_until_it_is_ju
     common::twins::add_with_the_fix(&h, &plain);
     h.pull_request("opened", TWIN).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
-    h.gh.fail_next("GET", "/issues/10/timeline", 502, vec![], 1_000);
-    h.pull_request("opened", plain.number).await;
-    let run = h.check(HEAD_SHA);
+    let run = opened_never_judged(&h, plain.number).await;
     assert_eq!(
         (run.conclusion.as_deref(), run.external_id.as_deref()),
         (Some("failure"), Some("pr:10")),
