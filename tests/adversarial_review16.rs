@@ -9,10 +9,31 @@
 mod common;
 
 use common::attacks::{self, text_of};
-use common::harness::HEAD_SHA;
-use common::twins::{TWIN, approved_p2_twin, edit_the_twin};
+use common::fake_github::{CheckRunRec, PullSeed};
+use common::harness::{HEAD_SHA, Harness, REPO};
+use common::merged::{
+    self, MERGE_SHA, assert_the_post_incident_review_is_opened, without_follow_up,
+};
+use common::twins::{
+    TWIN, approved_p2_twin, assert_the_never_judged_p0_still_fails, edit_the_twin,
+};
 
 // ---- A P0 that never got a verdict, beside an approved twin ----------------
+
+/// GitHub answers #`number`'s timeline 502 on every try (1,000 times) and
+/// `opened` is delivered for it: its evaluation fails. Answers the
+/// `hotfix-policy` run on the harness's head.
+async fn opened_never_judged(h: &Harness, number: u64) -> CheckRunRec {
+    h.gh.fail_next(
+        "GET",
+        &format!("/issues/{number}/timeline"),
+        502,
+        vec![],
+        1_000,
+    );
+    h.pull_request("opened", number).await;
+    h.check(HEAD_SHA)
+}
 
 /// The author's approved P2 twin #9 passes on the shared head; the P0 #7 is
 /// opened on the same commit, but its evaluation fails on every try (here
@@ -41,15 +62,7 @@ async fn a_twins_success_does_not_replace_the_placeholder_of_a_p0_never_judged()
         "precondition: the twin passes: {}",
         text_of(&run)
     );
-    h.gh.fail_next(
-        "GET",
-        &format!("/issues/{}/timeline", pull.number),
-        502,
-        vec![],
-        1_000,
-    );
-    h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
+    let run = opened_never_judged(&h, pull.number).await;
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     assert!(
@@ -58,16 +71,9 @@ async fn a_twins_success_does_not_replace_the_placeholder_of_a_p0_never_judged()
     );
 
     edit_the_twin(&h).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("failure"),
-        "the P0 never judged must not pass on its twin's approval: {text}"
-    );
-    assert!(
-        text.contains("could not evaluate"),
-        "the run still says the P0 could not be evaluated: {text}"
+    assert_the_never_judged_p0_still_fails(
+        &h,
+        "the P0 never judged must not pass on its twin's approval",
     );
 }
 
@@ -93,8 +99,7 @@ async fn a_twins_success_does_not_replace_the_placeholder_of_a_p0_never_judged()
 #[tokio::test]
 async fn a_merged_p0_that_breaks_the_policy_file_still_gets_its_follow_up() {
     let h = merged_p0_editing_the_policy(BROKEN, true).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The control: the same merged P0 with its policy edit not (yet) in
@@ -103,8 +108,7 @@ async fn a_merged_p0_that_breaks_the_policy_file_still_gets_its_follow_up() {
 #[tokio::test]
 async fn with_the_policy_on_main_still_readable_the_merged_p0_gets_its_follow_up() {
     let h = merged_p0_editing_the_policy(BROKEN, false).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// Policy text that does not parse.
@@ -126,14 +130,8 @@ const BROKEN: &str = "version: [\n";
 /// Fixed as above: the policy at the pull request's `base.sha` judges it.
 #[tokio::test]
 async fn a_merged_p0_that_drops_its_follow_up_from_the_policy_still_gets_it() {
-    let loosened = common::harness::POLICY.replace(
-        "    follow_up: { title: Post-incident review, within: 24h }\n",
-        "",
-    );
-    assert_ne!(loosened, common::harness::POLICY);
-    let h = merged_p0_editing_the_policy(&loosened, true).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    let h = merged_p0_editing_the_policy(&without_follow_up(), true).await;
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The harness's P0 #7, its change also editing the policy file into
@@ -142,7 +140,6 @@ async fn a_merged_p0_that_drops_its_follow_up_from_the_policy_still_gets_it() {
 /// `in_force`, the merge made the file the policy on `main` and its `push`
 /// is delivered first.
 async fn merged_p0_editing_the_policy(edited: &str, in_force: bool) -> common::harness::Harness {
-    use common::harness::REPO;
     let (h, pull) = attacks::p0().await;
     h.gh.set_file(REPO, &pull.head_sha, ".github/hotfix-policy.yml", edited);
     h.gh.set_pull_files(
@@ -179,20 +176,12 @@ async fn merged_p0_editing_the_policy(edited: &str, in_force: bool) -> common::h
             ".github/hotfix-policy.yml",
             common::harness::POLICY,
         );
-        h.gh.set_branch(REPO, "main", MERGE_SHA);
-        h.gh.set_file(REPO, MERGE_SHA, ".github/hotfix-policy.yml", edited);
-        h.gh.set_file(REPO, "main", ".github/hotfix-policy.yml", edited);
-        let push =
-            common::webhook::push_event(REPO, "refs/heads/main", &[".github/hotfix-policy.yml"], 1);
-        h.deliver("push", &push).await;
-        h.settle().await;
+        merged::main_moves_to_the_merge(&h, edited);
+        merged::push_to_main(&h, &[".github/hotfix-policy.yml"]).await;
     }
     attacks::merge(&h, pull.number, MERGE_SHA).await;
     h
 }
-
-/// The merge commit of the P0 above.
-const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
 
 /// The policy before a merge is read once per base commit: a commit never
 /// changes, so a second evaluation of the merged P0 (a redelivery, a
@@ -201,11 +190,7 @@ const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
 #[tokio::test]
 async fn the_policy_before_a_merge_is_read_once_per_base_commit() {
     use common::harness::BASE_SHA;
-    let loosened = common::harness::POLICY.replace(
-        "    follow_up: { title: Post-incident review, within: 24h }\n",
-        "",
-    );
-    let h = merged_p0_editing_the_policy(&loosened, true).await;
+    let h = merged_p0_editing_the_policy(&without_follow_up(), true).await;
     let at_base = |h: &common::harness::Harness| {
         h.gh.requests()
             .iter()
@@ -239,10 +224,7 @@ async fn the_policy_before_a_merge_is_read_once_per_base_commit() {
 #[tokio::test]
 async fn a_merged_p0_that_adds_a_looser_policy_file_still_gets_its_follow_up() {
     use common::harness::{POLICY, POLICY_PATH, REPO};
-    let loosened = POLICY.replace(
-        "    follow_up: { title: Post-incident review, within: 24h }\n",
-        "",
-    );
+    let loosened = without_follow_up();
     let (h, pull) = attacks::p0().await;
     h.gh.remove_file(REPO, "main", POLICY_PATH);
     h.gh.set_file("octo/.github", "main", POLICY_PATH, POLICY);
@@ -270,15 +252,10 @@ async fn a_merged_p0_that_adds_a_looser_policy_file_still_gets_its_follow_up() {
         "precondition: judged by the organisation's policy: {text}"
     );
     // The merge: `main` moves to the merge commit, which has the file.
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &loosened);
-    h.gh.set_file(REPO, "main", POLICY_PATH, &loosened);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
+    merged::main_moves_to_the_merge(&h, &loosened);
+    merged::push_to_main(&h, &[POLICY_PATH]).await;
     attacks::merge(&h, pull.number, MERGE_SHA).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// A writer broke the policy on `main` before the P0 merged (the P0 never
@@ -310,12 +287,8 @@ async fn a_merged_p0_whose_policy_was_broken_before_its_merge_says_its_steps_are
     );
     // Merged on the broken policy; a writer's fix lands on `main` after.
     h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, BROKEN);
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
-    h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
+    merged::main_moves_to_the_merge(&h, POLICY);
+    merged::push_to_main(&h, &[POLICY_PATH]).await;
     attacks::merge(&h, pull.number, MERGE_SHA).await;
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
@@ -358,7 +331,6 @@ async fn a_merged_p0_whose_policy_was_broken_before_its_merge_says_its_steps_are
 /// replaces the P0's only run with no approval at all.
 #[tokio::test]
 async fn a_plain_pull_requests_verdict_does_not_replace_the_placeholder_of_a_p0_never_judged() {
-    use common::harness::REPO;
     let (h, pull) = attacks::p0().await;
     let plain = common::twins::pull_on_the_head(&h, 10, "feature/login");
     common::twins::add_with_the_fix(&h, &plain);
@@ -370,15 +342,7 @@ async fn a_plain_pull_requests_verdict_does_not_replace_the_placeholder_of_a_p0_
         "precondition: the plain pull request is not a hotfix: {}",
         text_of(&run)
     );
-    h.gh.fail_next(
-        "GET",
-        &format!("/issues/{}/timeline", pull.number),
-        502,
-        vec![],
-        1_000,
-    );
-    h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
+    let run = opened_never_judged(&h, pull.number).await;
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     assert!(
@@ -390,16 +354,9 @@ async fn a_plain_pull_requests_verdict_does_not_replace_the_placeholder_of_a_p0_
         p.title = "feat: tidy the login page".into()
     });
     h.pull_request("edited", plain.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("failure"),
-        "a plain pull request must not pass the P0 never judged: {text}"
-    );
-    assert!(
-        text.contains("could not evaluate"),
-        "the run still says the P0 could not be evaluated: {text}"
+    assert_the_never_judged_p0_still_fails(
+        &h,
+        "a plain pull request must not pass the P0 never judged",
     );
 }
 
@@ -424,23 +381,7 @@ async fn a_plain_pull_requests_verdict_does_not_replace_the_placeholder_of_a_p0_
 /// that succeed, it is escalated: `adversarial_review`.)
 #[tokio::test]
 async fn a_p0_closed_by_its_author_before_any_verdict_still_has_its_deadline_watched() {
-    use common::harness::REPO;
-    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
-        author: "erin".into(),
-        ..p0
-    })
-    .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    h.gh.fail_next("GET", "/contents/VERSION", 502, vec![], 1_000);
-    h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
-    h.gh.add_state_event(REPO, pull.number, "closed", "erin", chrono::Utc::now());
-    h.pull_request("closed", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert!(
-        text.contains("hotfix-guard could not evaluate this pull request"),
-        "precondition: every evaluation failed: {text}"
-    );
+    let (h, pull, text) = erins_p0_closed_by_before_any_verdict("erin").await;
     assert_eq!(
         h.app.engine.watched().await,
         1,
@@ -451,15 +392,12 @@ async fn a_p0_closed_by_its_author_before_any_verdict_still_has_its_deadline_wat
     assert_eq!(attacks::escalations(&h, pull.number), 1, "{text}");
 }
 
-/// The control: the same P0, its evaluations failing the same way, closed
-/// by alice (write access). The early watch records it too (it does not
-/// read who closed it), but the sweep judges the close from the timeline:
-/// a writer's close takes the pull request out of the procedure, so no
-/// escalation is posted and the watch is dropped.
-#[tokio::test]
-async fn a_p0_closed_by_a_writer_before_any_verdict_is_not_escalated() {
-    use common::harness::REPO;
-    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
+/// erin's P0 (she has read access; labels by dana, a writer) closed by
+/// `closer` while GitHub answers the version file's read 502 on every try:
+/// every evaluation fails after the labels are read (asserted, as a
+/// precondition). Answers the harness, the pull request and the run's text.
+async fn erins_p0_closed_by_before_any_verdict(closer: &str) -> (Harness, PullSeed, String) {
+    let (h, pull) = attacks::p0_with(|p0| PullSeed {
         author: "erin".into(),
         ..p0
     })
@@ -467,14 +405,24 @@ async fn a_p0_closed_by_a_writer_before_any_verdict_is_not_escalated() {
     h.gh.set_permission(REPO, "erin", "read");
     h.gh.fail_next("GET", "/contents/VERSION", 502, vec![], 1_000);
     h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
-    h.gh.add_state_event(REPO, pull.number, "closed", "alice", chrono::Utc::now());
+    h.gh.add_state_event(REPO, pull.number, "closed", closer, chrono::Utc::now());
     h.pull_request("closed", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
+    let text = text_of(&h.check(HEAD_SHA));
     assert!(
         text.contains("hotfix-guard could not evaluate this pull request"),
         "precondition: every evaluation failed: {text}"
     );
+    (h, pull, text)
+}
+
+/// The control: the same P0, its evaluations failing the same way, closed
+/// by alice (write access). The early watch records it too (it does not
+/// read who closed it), but the sweep judges the close from the timeline:
+/// a writer's close takes the pull request out of the procedure, so no
+/// escalation is posted and the watch is dropped.
+#[tokio::test]
+async fn a_p0_closed_by_a_writer_before_any_verdict_is_not_escalated() {
+    let (h, pull, text) = erins_p0_closed_by_before_any_verdict("alice").await;
     h.clock.advance(chrono::Duration::minutes(125));
     assert_eq!(h.app.engine.sweep().await, 0, "{text}");
     assert_eq!(attacks::escalations(&h, pull.number), 0, "{text}");
@@ -500,8 +448,6 @@ async fn a_p0_closed_by_a_writer_before_any_verdict_is_not_escalated() {
 /// replaces it.
 #[tokio::test]
 async fn a_twin_cannot_launder_the_placeholder_of_a_p0_never_judged_through_its_own_failure() {
-    use common::fake_github::PullSeed;
-    use common::harness::REPO;
     let (h, pull) = attacks::p0().await;
     let twin = PullSeed {
         labels: vec!["hotfix".into(), "P2".into()],
@@ -517,15 +463,7 @@ async fn a_twin_cannot_launder_the_placeholder_of_a_p0_never_judged_through_its_
         "precondition: the unapproved twin fails: {}",
         text_of(&run)
     );
-    h.gh.fail_next(
-        "GET",
-        &format!("/issues/{}/timeline", pull.number),
-        502,
-        vec![],
-        1_000,
-    );
-    h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
+    let run = opened_never_judged(&h, pull.number).await;
     let text = text_of(&run);
     assert!(
         text.contains("hotfix-guard could not evaluate this pull request"),
@@ -534,14 +472,10 @@ async fn a_twin_cannot_launder_the_placeholder_of_a_p0_never_judged_through_its_
 
     h.gh.add_review(REPO, TWIN, "bob", "APPROVED", HEAD_SHA);
     edit_the_twin(&h).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("failure"),
-        "the twin's approval must not pass the P0 never judged: {text}"
+    assert_the_never_judged_p0_still_fails(
+        &h,
+        "the twin's approval must not pass the P0 never judged",
     );
-    assert!(text.contains("could not evaluate"), "{text}");
 }
 
 /// The placeholder `pr:7` over the twin's `success`, as in the first test;
@@ -558,15 +492,7 @@ async fn with_the_store_lost_a_twins_success_still_does_not_replace_the_placehol
     let (h, pull) = attacks::p0().await;
     approved_p2_twin(&h, "dana");
     h.pull_request("opened", TWIN).await;
-    h.gh.fail_next(
-        "GET",
-        &format!("/issues/{}/timeline", pull.number),
-        502,
-        vec![],
-        1_000,
-    );
-    h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
+    let run = opened_never_judged(&h, pull.number).await;
     assert_eq!(
         (run.conclusion.as_deref(), run.external_id.as_deref()),
         (Some("failure"), Some("pr:7")),
@@ -576,10 +502,7 @@ async fn with_the_store_lost_a_twins_success_still_does_not_replace_the_placehol
 
     let replacement = common::harness::Harness::on_shared(&h).await;
     edit_the_twin(&replacement).await;
-    let run = replacement.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(text.contains("could not evaluate"), "{text}");
+    assert_the_never_judged_p0_still_fails(&replacement, "the replacement instance");
 }
 
 /// A plain pull request #10 (not a hotfix) on the twin's commit, whose
@@ -592,7 +515,6 @@ async fn with_the_store_lost_a_twins_success_still_does_not_replace_the_placehol
 /// removing its pull request's record, the twin stays held back.
 #[tokio::test]
 async fn a_plain_pull_requests_placeholder_holds_a_twin_back_only_until_it_is_judged() {
-    use common::harness::REPO;
     let (h, _pull) = attacks::p0().await;
     h.gh.update_pull(REPO, 7, |p| p.state = "closed".into());
     approved_p2_twin(&h, "dana");
@@ -600,9 +522,7 @@ async fn a_plain_pull_requests_placeholder_holds_a_twin_back_only_until_it_is_ju
     common::twins::add_with_the_fix(&h, &plain);
     h.pull_request("opened", TWIN).await;
     assert_eq!(h.check(HEAD_SHA).conclusion.as_deref(), Some("success"));
-    h.gh.fail_next("GET", "/issues/10/timeline", 502, vec![], 1_000);
-    h.pull_request("opened", plain.number).await;
-    let run = h.check(HEAD_SHA);
+    let run = opened_never_judged(&h, plain.number).await;
     assert_eq!(
         (run.conclusion.as_deref(), run.external_id.as_deref()),
         (Some("failure"), Some("pr:10")),

@@ -13,7 +13,9 @@ use common::attacks::{self, text_of};
 use common::churn;
 use common::fake_github::PullSeed;
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
-use common::twins::{TWIN, approved_p2_twin, edit_the_twin};
+use common::twins::{
+    TWIN, approved_p2_twin, assert_the_never_judged_p0_still_fails, edit_the_twin,
+};
 
 /// The report's note for a timeline that kept changing
 /// (`report::unsettled_timeline_note`).
@@ -72,14 +74,10 @@ async fn a_p0_never_judged_pushed_off_and_back_does_not_leave_the_twins_success(
     );
     attacks::push_head(&h, &pull, HEAD_SHA, t0 + Duration::minutes(10)).await;
     edit_the_twin(&h).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("failure"),
-        "the P0 back on the commit, never judged, must not pass on its twin's approval: {text}"
+    assert_the_never_judged_p0_still_fails(
+        &h,
+        "the P0 back on the commit, never judged, must not pass on its twin's approval",
     );
-    assert!(text.contains("could not evaluate"), "{text}");
 }
 
 // ---- A second label of the same severity, and the writer's label removed ---
@@ -155,9 +153,7 @@ async fn a_triage_user_swapping_the_writers_p0_label_for_its_twin_label_does_not
     assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
     // "`P0` removed by @trina, who lacks write access" (her removal held).
     assert!(text.contains("@trina, who lacks write access"), "{text}");
-    h.clock.set(pull.created_at + Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(attacks::escalations(&h, pull.number), 1, "{text}");
+    assert_escalated_past_the_deadline(&h, &pull, &text).await;
 }
 
 /// The control: trina's `sev0` beside dana's `P0` changes nothing; the P0
@@ -166,9 +162,15 @@ async fn a_triage_user_swapping_the_writers_p0_label_for_its_twin_label_does_not
 async fn with_the_writers_p0_label_left_on_the_p0_is_escalated() {
     let (h, pull, conclusion, text) = p0_relabelled_by_triage(false).await;
     assert_eq!(conclusion.as_deref(), Some("failure"), "{text}");
+    assert_escalated_past_the_deadline(&h, &pull, &text).await;
+}
+
+/// The P0's deadline (2h) is past: the sweep posts one escalation on
+/// `pull` (asserted); `text` goes into the messages.
+async fn assert_escalated_past_the_deadline(h: &Harness, pull: &PullSeed, text: &str) {
     h.clock.set(pull.created_at + Duration::minutes(125));
     assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(attacks::escalations(&h, pull.number), 1, "{text}");
+    assert_eq!(attacks::escalations(h, pull.number), 1, "{text}");
 }
 
 // ---- Forcing the unsettled read, then retargeting away and back ------------
@@ -325,9 +327,7 @@ async fn a_triage_users_label_removal_read_from_an_unsettled_timeline_still_does
         text.contains("`P0` was removed by @trina") && text.contains("they still apply"),
         "{text}"
     );
-    h.clock.set(pull.created_at + Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(attacks::escalations(&h, pull.number), 1, "{text}");
+    assert_escalated_past_the_deadline(&h, &pull, &text).await;
 }
 
 /// The control: the same removal on a timeline left alone is held the
@@ -341,9 +341,7 @@ async fn without_the_churn_a_triage_users_label_removal_does_not_count() {
         text.contains("`P0` was removed by @trina") && text.contains("they still apply"),
         "{text}"
     );
-    h.clock.set(pull.created_at + Duration::minutes(125));
-    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
-    assert_eq!(attacks::escalations(&h, pull.number), 1, "{text}");
+    assert_escalated_past_the_deadline(&h, &pull, &text).await;
 }
 
 // ---- A change request appended on the last page while it is read ----------

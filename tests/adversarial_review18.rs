@@ -14,32 +14,7 @@ mod common;
 use chrono::Duration;
 use common::attacks::{self, text_of};
 use common::harness::{BASE_SHA, HEAD_SHA, POLICY, POLICY_PATH, REPO};
-
-/// The harness's policy without P0's follow-up.
-fn without_follow_up() -> String {
-    let loose = POLICY.replace(
-        "    follow_up: { title: Post-incident review, within: 24h }\n",
-        "",
-    );
-    assert_ne!(loose, POLICY);
-    loose
-}
-
-/// `main` after a writer's change of the policy, before the P0's merge.
-const TIGHTENED_SHA: &str = "t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1";
-/// The P0's merge commit.
-const MERGE_SHA: &str = "m8m8m8m8m8m8m8m8m8m8m8m8m8m8m8m8m8m8m8m8";
-
-/// A writer moves `main` to `sha` with `policy` as its file, and the push
-/// is delivered (the policy in force changes for every instance).
-async fn writer_pushes_policy(h: &common::harness::Harness, sha: &str, policy: &str) {
-    h.gh.set_branch(REPO, "main", sha);
-    h.gh.set_file(REPO, sha, POLICY_PATH, policy);
-    h.gh.set_file(REPO, "main", POLICY_PATH, policy);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
-}
+use common::merged::{self, DEVELOP_AFTER, MERGE_SHA, TIGHTENED_SHA, without_follow_up};
 
 // ---- Attack 1: a base.sha older than the policy the P0 was approved under --
 
@@ -77,16 +52,10 @@ async fn writer_pushes_policy(h: &common::harness::Harness, sha: &str, policy: &
 #[tokio::test]
 async fn a_p0_opened_before_the_follow_up_was_required_still_gets_it_after_the_merge() {
     let h = opened_under_the_loose_policy_then_tightened().await;
-    let sticky = attacks::sticky(&h, 7);
-    assert!(
-        sticky.contains("After the merge: **Post-incident review**"),
-        "precondition: the open P0 was told it owes the follow-up: {sticky}"
-    );
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
+    merged::assert_told_it_owes_the_follow_up(&h, 7);
+    merged::main_moves_to_the_merge(&h, POLICY);
     attacks::merge(&h, 7, MERGE_SHA).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    merged::assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The control: the same P0, its `base.sha` at the writer's change (as
@@ -97,11 +66,9 @@ async fn with_its_base_sha_after_the_policy_change_the_merged_p0_gets_its_follow
     let h = opened_under_the_loose_policy_then_tightened().await;
     h.gh.update_pull(REPO, 7, |p| p.base_sha = TIGHTENED_SHA.into());
     h.gh.set_file(REPO, TIGHTENED_SHA, "VERSION", "1.2.3\n");
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
+    merged::main_moves_to_the_merge(&h, POLICY);
     attacks::merge(&h, 7, MERGE_SHA).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    merged::assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The harness's P0 (#7, base.sha `BASE_SHA`) opened while `main`'s policy
@@ -119,17 +86,8 @@ async fn opened_under_the_loose_policy_then_tightened() -> common::harness::Harn
         !sticky.contains("Post-incident review"),
         "precondition: opened under a policy without the follow-up: {sticky}"
     );
-    h.clock.advance(Duration::minutes(10));
-    writer_pushes_policy(&h, TIGHTENED_SHA, POLICY).await;
-    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
-    h.pull_request("edited", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: approved under the policy in force: {}",
-        text_of(&run)
-    );
+    merged::tightened_then_approved(&h, pull.number, POLICY).await;
+    merged::assert_approved_under_the_policy_in_force(&h);
     h
 }
 
@@ -193,24 +151,22 @@ async fn merged_p0_relabelled_by(who: &str) -> common::harness::Harness {
 /// the edited P0's sticky comment names no follow-up.
 #[tokio::test]
 async fn an_authors_edit_after_a_later_policy_change_does_not_re_decide_the_merged_p0() {
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    let (h, pull) = merged::merged_approved_p0().await;
     h.gh.set_pull_files(
         REPO,
         pull.number,
         [("src/fix.rs", 3, 1), ("VERSION", 1, 1), (POLICY_PATH, 1, 0)],
     );
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
     h.pull_request("closed", pull.number).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
 
-    writer_pushes_policy(&h, TIGHTENED_SHA, &without_follow_up()).await;
+    merged::writer_pushes_policy(&h, TIGHTENED_SHA, &without_follow_up()).await;
     let other = common::harness::Harness::on_shared(&h).await;
     h.gh.update_pull(REPO, pull.number, |p| {
         p.title = "fix: stop the login loop (follow-up: none needed)".into()
     });
     other.pull_request("edited", pull.number).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&other, pull.number);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    let sticky = merged::assert_the_post_incident_review_is_opened(&other, pull.number);
     assert!(sticky.contains("P0 hotfix"), "{sticky}");
 }
 
@@ -243,8 +199,7 @@ async fn an_authors_edit_after_a_later_policy_change_does_not_re_decide_the_merg
 #[tokio::test]
 async fn a_merge_back_into_a_default_develop_does_not_let_the_p0s_policy_edit_re_judge_it() {
     let h = merged_back_into_a_default_develop(&without_follow_up()).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    merged::assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The control: the same P0 with its change leaving the policy file as it
@@ -253,8 +208,7 @@ async fn a_merge_back_into_a_default_develop_does_not_let_the_p0s_policy_edit_re
 #[tokio::test]
 async fn without_a_policy_edit_the_merge_back_into_a_default_develop_keeps_the_follow_up() {
     let h = merged_back_into_a_default_develop(POLICY).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    merged::assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The P0 above: `develop` the default branch (the harness's policy
@@ -285,9 +239,7 @@ async fn merged_back_into_a_default_develop(loose: &str) -> common::harness::Har
         "precondition: {}",
         text_of(&run)
     );
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, loose);
-    h.gh.set_file(REPO, "main", POLICY_PATH, loose);
+    merged::main_moves_to_the_merge(&h, loose);
     attacks::merge(&h, pull.number, MERGE_SHA).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
     assert!(
@@ -297,22 +249,9 @@ async fn merged_back_into_a_default_develop(loose: &str) -> common::harness::Har
 
     // A writer merges the merge-back pull request: `develop` now holds the
     // fix and the author's policy file.
-    const DEVELOP_AFTER: &str = "d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2";
-    h.gh.set_branch(REPO, "develop", DEVELOP_AFTER);
     h.gh.set_file(REPO, DEVELOP_AFTER, POLICY_PATH, loose);
     h.gh.set_file(REPO, "develop", POLICY_PATH, loose);
-    h.gh.set_compare(REPO, "develop", MERGE_SHA, "behind");
-    let mut push = common::webhook::push_event(
-        REPO,
-        "refs/heads/develop",
-        &["src/fix.rs", "VERSION", POLICY_PATH],
-        1,
-    );
-    // GitHub's push names the repository's default branch: `develop`.
-    push["repository"]["default_branch"] = "develop".into();
-    push["repository"]["master_branch"] = "develop".into();
-    h.deliver("push", &push).await;
-    h.settle().await;
+    merged::merged_back_by_hand(&h, &["src/fix.rs", "VERSION", POLICY_PATH]).await;
     // GitHub also delivers the merge-back pull request's `closed`, which
     // re-evaluates its hotfix (a push to the default branch does not).
     let merge_back =
@@ -350,7 +289,7 @@ async fn a_p0_opened_before_its_labels_named_a_hotfix_still_gets_its_after_merge
     assert_ne!(old, POLICY);
     h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &old);
     h.clock.advance(Duration::minutes(10));
-    writer_pushes_policy(&h, TIGHTENED_SHA, POLICY).await;
+    merged::writer_pushes_policy(&h, TIGHTENED_SHA, POLICY).await;
     attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
     let run = h.check(HEAD_SHA);
@@ -360,8 +299,7 @@ async fn a_p0_opened_before_its_labels_named_a_hotfix_still_gets_its_after_merge
         "precondition: a P0 hotfix under the policy in force: {}",
         text_of(&run)
     );
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
+    merged::main_moves_to_the_merge(&h, POLICY);
     attacks::merge(&h, pull.number, MERGE_SHA).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
     assert!(
@@ -400,9 +338,8 @@ const GITHUB_TITLE_LIMIT: usize = 256;
 async fn an_authors_longest_title_does_not_keep_the_after_merge_steps_from_being_opened() {
     let title = format!("fix: {}", "x".repeat(GITHUB_TITLE_LIMIT - 5));
     assert_eq!(title.chars().count(), GITHUB_TITLE_LIMIT);
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    let (h, pull) = merged::merged_approved_p0().await;
     h.gh.update_pull(REPO, pull.number, |p| p.title = title.clone());
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
     h.pull_request("closed", pull.number).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
     let sent: Vec<(String, usize)> = h
@@ -454,19 +391,7 @@ async fn an_authors_longest_title_does_not_keep_the_after_merge_steps_from_being
 /// (`engine::post_merge::follow_up_assignees`).
 #[tokio::test]
 async fn a_p0_by_an_author_without_write_access_still_gets_its_follow_up_opened() {
-    use common::fake_github::PullSeed;
-    let (h, pull) = attacks::p0_with(|p0| PullSeed {
-        author: "erin".into(),
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some(MERGE_SHA.into()),
-        merged_by: Some("alice".into()),
-        ..p0
-    })
-    .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
-    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    let (h, pull) = merged::merged_p0_by_a_reader("erin", None).await;
     h.pull_request("closed", pull.number).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
     let issue =
@@ -503,20 +428,15 @@ async fn a_p0_by_an_author_without_write_access_still_gets_its_follow_up_opened(
 /// and the first assertion fails.
 #[tokio::test]
 async fn a_triage_users_lock_on_the_merged_p0_does_not_stop_its_follow_up() {
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    let (h, pull) = merged::merged_approved_p0().await;
     h.gh.set_permission(REPO, "trina", "triage");
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
     h.gh.update_pull(REPO, pull.number, |p| {
         p.locked = true;
         p.active_lock_reason = Some("too heated".into());
     });
     attacks::refuse_comment_posts(&h, pull.number, 100);
     h.pull_request("closed", pull.number).await;
-    let opened: Vec<_> =
-        h.gh.issues(REPO)
-            .into_iter()
-            .filter(|i| i.user == common::fake_github::BOT_LOGIN)
-            .collect();
+    let opened = merged::issues_the_app_opened(&h);
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
     assert_eq!(opened.len(), 1, "the follow-up is opened: {text}");
@@ -554,41 +474,7 @@ async fn a_triage_users_lock_on_the_merged_p0_does_not_stop_its_follow_up() {
 /// `PolicyChanged` looks the waiting hotfixes up as well).
 #[tokio::test]
 async fn a_merge_back_by_hand_into_a_default_develop_completes_the_merge_back_check() {
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
-    h.gh.set_default_branch(REPO, "develop");
-    h.gh.set_file(REPO, "develop", POLICY_PATH, POLICY);
-    h.gh.fail_next("POST", "/git/refs", 403, vec![], 1);
-    h.pull_request("closed", pull.number).await;
-    let merge_back = |h: &common::harness::Harness| {
-        h.gh.check_runs(REPO, MERGE_SHA)
-            .into_iter()
-            .find(|r| r.name == "hotfix-policy/merge-back")
-            .expect("the merge-back check run")
-    };
-    assert_eq!(
-        merge_back(&h).conclusion.as_deref(),
-        Some("failure"),
-        "precondition: {:?}",
-        merge_back(&h)
-    );
-
-    const DEVELOP_AFTER: &str = "d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3";
-    h.gh.set_branch(REPO, "develop", DEVELOP_AFTER);
-    h.gh.set_compare(REPO, "develop", MERGE_SHA, "behind");
-    let mut push = common::webhook::push_event(REPO, "refs/heads/develop", &["src/fix.rs"], 1);
-    push["repository"]["default_branch"] = "develop".into();
-    push["repository"]["master_branch"] = "develop".into();
-    h.deliver("push", &push).await;
-    h.settle().await;
-    let run = merge_back(&h);
-    assert_eq!(
-        (run.status.as_str(), run.conclusion.as_deref()),
-        ("completed", Some("success")),
-        "{run:?}"
-    );
-    assert!(
-        attacks::sticky(&h, pull.number).contains("`develop` contains the fix"),
-        "{}",
-        attacks::sticky(&h, pull.number)
-    );
+    let (h, pull) = merged::merged_with_the_merge_back_refused_into_a_default_develop().await;
+    merged::merged_back_by_hand(&h, &["src/fix.rs"]).await;
+    merged::assert_the_merge_back_by_hand_completes(&h, pull.number);
 }

@@ -14,41 +14,11 @@ mod common;
 
 use chrono::Duration;
 use common::attacks::{self, text_of};
-use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
-
-/// `main` after a writer's change of the policy, before the P0's merge.
-const TIGHTENED_SHA: &str = "t9t9t9t9t9t9t9t9t9t9t9t9t9t9t9t9t9t9t9t9";
-/// The P0's merge commit.
-const MERGE_SHA: &str = "m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9";
-
-/// The harness's policy without P0's follow-up.
-fn without_follow_up() -> String {
-    let loose = POLICY.replace(
-        "    follow_up: { title: Post-incident review, within: 24h }\n",
-        "",
-    );
-    assert_ne!(loose, POLICY);
-    loose
-}
-
-/// A writer moves `main` to `sha` with `policy` as its file, and the push
-/// is delivered (the policy in force changes for every instance).
-async fn writer_pushes_policy(h: &Harness, sha: &str, policy: &str) {
-    h.gh.set_branch(REPO, "main", sha);
-    h.gh.set_file(REPO, sha, POLICY_PATH, policy);
-    h.gh.set_file(REPO, "main", POLICY_PATH, policy);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
-}
+use common::fake_github::PullSeed;
+use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+use common::merged::{self, MERGE_SHA, p0_files_with, with_authors_comment, without_follow_up};
 
 // ---- Attack 1: a harmless-looking policy touch picks the older policy ----
-
-/// The author's one-line change to the policy file: a YAML comment, valid,
-/// changing no rule (nothing for `policy_edit_annotations` to point at).
-fn with_authors_comment(policy: &str) -> String {
-    format!("{policy}# Reformatted for readability, no rule changes.\n")
-}
 
 /// The P0 (#7) opened while `main`'s policy owes no follow-up for P0
 /// (`base.sha` = `BASE_SHA` holds it), its change touching the policy file
@@ -60,49 +30,19 @@ fn with_authors_comment(policy: &str) -> String {
 /// author's comment: the two changes touch different lines and merge
 /// cleanly).
 async fn touched_policy_then_tightened_and_merged(files: Vec<(String, u64, u64)>) -> Harness {
-    let (h, pull) = attacks::p0().await;
     let loose = without_follow_up();
-    h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &loose);
-    h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, &with_authors_comment(&loose));
-    h.gh.set_pull_files(REPO, pull.number, files);
-    h.pull_request("opened", pull.number).await;
-    h.clock.advance(Duration::minutes(10));
-    writer_pushes_policy(&h, TIGHTENED_SHA, POLICY).await;
-    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
-    h.pull_request("edited", pull.number).await;
+    let head = with_authors_comment(&loose);
+    let (h, pull) =
+        merged::opened_loose_then_tightened(&["hotfix", "P0"], &loose, &head, files, POLICY).await;
     let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: approved under the policy in force: {}",
-        text_of(&run)
-    );
     assert!(
         run.annotations.is_empty(),
         "precondition: the author's valid policy edit is not annotated: {:#?}",
         run.annotations
     );
-    let sticky = attacks::sticky(&h, pull.number);
-    assert!(
-        sticky.contains("After the merge: **Post-incident review**"),
-        "precondition: the open P0 was told it owes the follow-up: {sticky}"
-    );
-    let merged = with_authors_comment(POLICY);
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &merged);
-    h.gh.set_file(REPO, "main", POLICY_PATH, &merged);
+    merged::main_moves_to_the_merge(&h, &with_authors_comment(POLICY));
     attacks::merge(&h, pull.number, MERGE_SHA).await;
     h
-}
-
-fn p0_files_with(extra: &[&str]) -> Vec<(String, u64, u64)> {
-    let mut files = vec![
-        ("src/fix.rs".to_string(), 3, 1),
-        ("VERSION".to_string(), 1, 1),
-    ];
-    files.extend(extra.iter().map(|f| (f.to_string(), 1, 0)));
-    files
 }
 
 /// The author opens the P0 while `main`'s policy owes no follow-up for P0,
@@ -152,8 +92,7 @@ fn p0_files_with(extra: &[&str]) -> Vec<(String, u64, u64)> {
 #[tokio::test]
 async fn a_harmless_policy_touch_does_not_let_the_merged_p0_drop_a_follow_up_added_since() {
     let h = touched_policy_then_tightened_and_merged(p0_files_with(&[POLICY_PATH])).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    merged::assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The control: the same P0 whose change leaves the policy file alone gets
@@ -161,8 +100,7 @@ async fn a_harmless_policy_touch_does_not_let_the_merged_p0_drop_a_follow_up_add
 #[tokio::test]
 async fn without_the_policy_touch_the_merged_p0_gets_the_follow_up_added_since() {
     let h = touched_policy_then_tightened_and_merged(p0_files_with(&[])).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    merged::assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// Attack 1 without touching the policy file at all: the author's P0
@@ -198,8 +136,7 @@ async fn a_cut_files_list_does_not_let_the_merged_p0_drop_a_follow_up_added_sinc
         .collect();
     files.extend(p0_files_with(&[]));
     let h = touched_policy_then_tightened_and_merged(files).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    merged::assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 // ---- Attack 2: a follow-up body GitHub refuses, written by non-writers ----
@@ -220,6 +157,20 @@ fn issue_bodies_sent(h: &Harness) -> Vec<String> {
             body["body"].as_str().unwrap_or_default().to_string()
         })
         .collect()
+}
+
+/// mallory (no write access) comments `/hotfix approve` 1,500 times on
+/// `pull`, a second apart from its opening; nothing is delivered.
+fn mallorys_approval_flood(h: &Harness, pull: &PullSeed) {
+    for i in 0..1_500 {
+        h.gh.add_comment_at(
+            REPO,
+            pull.number,
+            "mallory",
+            "/hotfix approve",
+            pull.created_at + Duration::seconds(i),
+        );
+    }
 }
 
 /// Before the P0 is merged, mallory, who has no write access (anyone who
@@ -255,17 +206,8 @@ fn issue_bodies_sent(h: &Harness) -> Vec<String> {
 /// fails again only when both are reverted).
 #[tokio::test]
 async fn a_non_writers_approval_flood_does_not_make_github_refuse_the_follow_up() {
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
-    for i in 0..1_500 {
-        h.gh.add_comment_at(
-            REPO,
-            pull.number,
-            "mallory",
-            "/hotfix approve",
-            pull.created_at + Duration::seconds(i),
-        );
-    }
+    let (h, pull) = merged::merged_approved_p0().await;
+    mallorys_approval_flood(&h, &pull);
     h.pull_request("closed", pull.number).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);
     let bodies = issue_bodies_sent(&h);
@@ -304,8 +246,7 @@ async fn a_non_writers_approval_flood_does_not_make_github_refuse_the_follow_up(
 /// verdict's `ApprovalReport::approvals`.
 #[tokio::test]
 async fn the_incident_report_names_only_the_approvals_that_counted() {
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    let (h, pull) = merged::merged_approved_p0().await;
     for who in ["dana", "mallory"] {
         h.gh.add_comment_at(
             REPO,
@@ -350,15 +291,9 @@ async fn the_incident_report_names_only_the_approvals_that_counted() {
 /// none.
 #[tokio::test]
 async fn a_push_to_the_authors_fork_through_their_own_installation_completes_no_merge_back() {
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
+    let (h, pull) = merged::merged_approved_p0().await;
     h.pull_request("closed", pull.number).await;
-    let merge_back = |h: &Harness| {
-        h.gh.check_runs(REPO, MERGE_SHA)
-            .into_iter()
-            .find(|r| r.name == "hotfix-policy/merge-back")
-            .expect("the merge-back check run")
-    };
+    let merge_back = merged::merge_back_run;
     let waiting = merge_back(&h);
     assert_eq!(waiting.status, "in_progress", "precondition: {waiting:?}");
     let title = waiting.title.clone().unwrap_or_default();
@@ -434,15 +369,7 @@ const GITHUB_CHECK_OUTPUT_LIMIT: usize = 65_535;
 #[tokio::test]
 async fn a_non_writers_approval_flood_neither_passes_nor_overflows_the_open_p0s_report() {
     let (h, pull) = attacks::p0().await;
-    for i in 0..1_500 {
-        h.gh.add_comment_at(
-            REPO,
-            pull.number,
-            "mallory",
-            "/hotfix approve",
-            pull.created_at + Duration::seconds(i),
-        );
-    }
+    mallorys_approval_flood(&h, &pull);
     attacks::approve_by_comment(
         &h,
         pull.number,
@@ -505,21 +432,8 @@ async fn a_non_writers_approval_flood_neither_passes_nor_overflows_the_open_p0s_
 /// carry `head.repo: null` after `delete_fork`.
 #[tokio::test]
 async fn a_fork_deleted_by_its_author_after_the_merge_does_not_drop_the_after_merge_steps() {
-    use common::fake_github::PullSeed;
     const FORK: &str = "erin/app";
-    let (h, pull) = attacks::p0_with(|p0| PullSeed {
-        author: "erin".into(),
-        head_repo: Some(FORK.into()),
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some(MERGE_SHA.into()),
-        merged_by: Some("alice".into()),
-        ..p0
-    })
-    .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
-    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    let (h, pull) = merged::merged_p0_by_a_reader("erin", Some(FORK)).await;
     assert!(h.gh.delete_fork(FORK), "precondition: the fork existed");
     h.pull_request("closed", pull.number).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, pull.number);

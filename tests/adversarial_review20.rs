@@ -12,24 +12,10 @@
 
 mod common;
 
-use chrono::Duration;
 use common::attacks::{self, text_of};
 use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
-
-/// `main` after a writer's change of the policy, before the P0's merge.
-const TIGHTENED_SHA: &str = "t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0";
-/// The P0's merge commit.
-const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
-
-/// The harness's policy without P0's follow-up.
-fn without_follow_up() -> String {
-    let loose = POLICY.replace(
-        "    follow_up: { title: Post-incident review, within: 24h }\n",
-        "",
-    );
-    assert_ne!(loose, POLICY);
-    loose
-}
+use common::merged::{self, MERGE_SHA, p0_files_with, with_authors_comment, with_new_sev0};
+use common::merged::{assert_the_post_incident_review_is_opened, without_follow_up};
 
 /// The harness's policy with its P0 severity named `SEV0` (same label
 /// `P0`, same approvals, same follow-up): a writer's rename.
@@ -39,130 +25,43 @@ fn renamed_to_sev0() -> String {
     renamed
 }
 
-/// The author's one-line change to the policy file: a YAML comment at its
-/// end, valid, changing no rule.
-fn with_authors_comment(policy: &str) -> String {
-    format!("{policy}# Reformatted for readability, no rule changes.\n")
-}
-
-/// A writer moves `main` to `sha` with `policy` as its file, and the push
-/// is delivered (the policy in force changes for every instance).
-async fn writer_pushes_policy(h: &Harness, sha: &str, policy: &str) {
-    h.gh.set_branch(REPO, "main", sha);
-    h.gh.set_file(REPO, sha, POLICY_PATH, policy);
-    h.gh.set_file(REPO, "main", POLICY_PATH, policy);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
-}
-
-fn p0_files_with(extra: &[&str]) -> Vec<(String, u64, u64)> {
-    let mut files = vec![
-        ("src/fix.rs".to_string(), 3, 1),
-        ("VERSION".to_string(), 1, 1),
-    ];
-    files.extend(extra.iter().map(|f| (f.to_string(), 1, 0)));
-    files
-}
-
 // ---- Attack 1: the union matches severities by name -----------------------
 
-/// The P0 (#7) opened while `main`'s policy owes no follow-up for P0
-/// (`base.sha` = `BASE_SHA` holds it), its change touching the policy file
-/// with `with_authors_comment` when `touch`; a writer then pushes
-/// `tightened` to `main` (`TIGHTENED_SHA`); both roles approve and the open
-/// P0 passes under the policy in force, whose sticky comment says it owes
-/// the post-incident review (asserted); alice merges it (`main` then holds
-/// the writer's policy plus the author's comment: the writer's change is in
-/// the severities block, the author's at the end of the file, so the two
-/// merge cleanly on GitHub).
-async fn opened_loose_then_tightened_and_merged(tightened: &str, touch: bool) -> Harness {
-    opened_labelled_then_tightened_and_merged(&["hotfix", "P0"], tightened, touch).await
-}
-
-/// `opened_labelled_then_tightened_and_merged` with `loose` (instead of
-/// `without_follow_up()`) on `main` and at `base.sha` when the P0 opens.
-async fn opened_under_then_tightened_and_merged(
-    loose: &str,
-    tightened: &str,
-    touch: bool,
-) -> Harness {
-    opened_from_then_tightened_and_merged(&["hotfix", "P0"], loose, tightened, touch).await
-}
-
-/// `opened_loose_then_tightened_and_merged` for the P0 labelled `labels`
-/// (by dana, a writer) instead of `hotfix` and `P0`.
-async fn opened_labelled_then_tightened_and_merged(
-    labels: &[&str],
-    tightened: &str,
-    touch: bool,
-) -> Harness {
-    opened_from_then_tightened_and_merged(labels, &without_follow_up(), tightened, touch).await
-}
-
-async fn opened_from_then_tightened_and_merged(
+/// The P0 (#7, labelled `labels` by dana, a writer) opened while `main`'s
+/// policy is `loose` (`base.sha` = `BASE_SHA` holds it), its change
+/// touching the policy file with `with_authors_comment` when `touch`; a
+/// writer then pushes `tightened` to `main` (`TIGHTENED_SHA`); both roles
+/// approve and the open P0 passes under the policy in force, whose sticky
+/// comment says it owes the post-incident review (asserted); alice merges
+/// it (`main` then holds the writer's policy plus the author's comment:
+/// the writer's change is in the severities block, the author's at the end
+/// of the file, so the two merge cleanly on GitHub).
+async fn opened_then_tightened_and_merged(
     labels: &[&str],
     loose: &str,
     tightened: &str,
     touch: bool,
 ) -> Harness {
-    let labels: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
-    let (h, pull) = attacks::p0_with(|pull| common::fake_github::PullSeed { labels, ..pull }).await;
-    let loose = loose.to_string();
-    h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &loose);
-    let head_policy = if touch {
-        with_authors_comment(&loose)
+    let (head, files, at_merge) = if touch {
+        let at_merge = with_authors_comment(tightened);
+        (
+            with_authors_comment(loose),
+            p0_files_with(&[POLICY_PATH]),
+            at_merge,
+        )
     } else {
-        loose.clone()
+        (loose.to_string(), p0_files_with(&[]), tightened.to_string())
     };
-    h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, &head_policy);
-    let extra: &[&str] = if touch { &[POLICY_PATH] } else { &[] };
-    h.gh.set_pull_files(REPO, pull.number, p0_files_with(extra));
-    h.pull_request("opened", pull.number).await;
-    h.clock.advance(Duration::minutes(10));
-    writer_pushes_policy(&h, TIGHTENED_SHA, tightened).await;
-    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
-    h.pull_request("edited", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: approved under the policy in force: {}",
-        text_of(&run)
-    );
-    let sticky = attacks::sticky(&h, pull.number);
-    assert!(
-        sticky.contains("After the merge: **Post-incident review**"),
-        "precondition: the open P0 was told it owes the follow-up: {sticky}"
-    );
-    let merged = if touch {
-        with_authors_comment(tightened)
-    } else {
-        tightened.to_string()
-    };
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &merged);
-    h.gh.set_file(REPO, "main", POLICY_PATH, &merged);
-    merge_pushed_then_closed(&h, pull.number).await;
+    let (h, pull) =
+        merged::opened_loose_then_tightened(labels, loose, &head, files, tightened).await;
+    merged::merged_with(&h, pull.number, &at_merge).await;
     h
 }
 
-/// The P0's merge as GitHub delivers it: the push of `MERGE_SHA` to `main`
-/// (which touches the policy file: every instance forgets the policy it
-/// held), then alice's merge (`closed`, `merged`), delivered and settled.
-async fn merge_pushed_then_closed(h: &Harness, number: u64) {
-    let push = common::webhook::push_event(
-        REPO,
-        "refs/heads/main",
-        &[POLICY_PATH, "src/fix.rs", "VERSION"],
-        1,
-    );
-    h.deliver("push", &push).await;
-    h.settle().await;
-    attacks::merge(h, number, MERGE_SHA).await;
-    h.settle().await;
-}
+/// The harness's P0, labelled `hotfix` and `P0`.
+const P0: &[&str] = &["hotfix", "P0"];
+/// The hotfix labelled `hotfix` and `sev0`.
+const SEV0: &[&str] = &["hotfix", "sev0"];
 
 /// The P0 is opened while `main`'s policy owes no follow-up for P0; the
 /// author's change adds one comment line at the end of the policy file
@@ -210,18 +109,18 @@ async fn merge_pushed_then_closed(h: &Harness, number: u64) {
 /// touch, judged by the policy in force) passes.
 #[tokio::test]
 async fn a_severity_renamed_since_base_sha_does_not_let_a_policy_touch_drop_its_follow_up() {
-    let h = opened_loose_then_tightened_and_merged(&renamed_to_sev0(), true).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    let h =
+        opened_then_tightened_and_merged(P0, &without_follow_up(), &renamed_to_sev0(), true).await;
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The control: the same rename, the P0's change leaving the policy file
 /// alone: judged by the policy in force, the merged P0 gets its follow-up.
 #[tokio::test]
 async fn without_the_policy_touch_the_renamed_severitys_follow_up_is_opened() {
-    let h = opened_loose_then_tightened_and_merged(&renamed_to_sev0(), false).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    let h =
+        opened_then_tightened_and_merged(P0, &without_follow_up(), &renamed_to_sev0(), false).await;
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 // ---- Attack 2: the P0's own diff deletes the policy file ------------------
@@ -251,17 +150,26 @@ async fn merged_p0_deleting_the_policy(policy: &str, org_policy: Option<&str>) -
     }
     attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: approved under the policy in force: {}",
-        text_of(&run)
-    );
+    merged::assert_approved_under_the_policy_in_force(&h);
     h.gh.set_branch(REPO, "main", MERGE_SHA);
     h.gh.remove_file(REPO, "main", POLICY_PATH);
-    merge_pushed_then_closed(&h, pull.number).await;
+    merged::pushed_then_closed(&h, pull.number, merged::MERGE_PUSH).await;
     h
+}
+
+/// Asserts the app opened one pull request into `develop` (the merge-back);
+/// `sticky` goes into the message.
+fn assert_one_merge_back_into_develop(h: &Harness, sticky: &str) {
+    let merge_backs: Vec<_> =
+        h.gh.pulls(REPO)
+            .into_iter()
+            .filter(|p| p.base_ref == "develop")
+            .collect();
+    assert_eq!(
+        merge_backs.len(),
+        1,
+        "the merge-back into develop is opened: {sticky}"
+    );
 }
 
 /// The author's P0 deletes `.github/hotfix-policy.yml` (one line in the
@@ -283,16 +191,7 @@ async fn a_merged_p0_that_deletes_the_policy_file_still_gets_its_follow_up_merge
     let tagged = format!("{POLICY}release: {{ tag: true, prefix: v }}\n");
     let h = merged_p0_deleting_the_policy(&tagged, None).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    let merge_backs: Vec<_> =
-        h.gh.pulls(REPO)
-            .into_iter()
-            .filter(|p| p.base_ref == "develop")
-            .collect();
-    assert_eq!(
-        merge_backs.len(),
-        1,
-        "the merge-back into develop is opened: {sticky}"
-    );
+    assert_one_merge_back_into_develop(&h, &sticky);
     assert!(sticky.contains("develop"), "{sticky}");
     assert_eq!(
         h.gh.tag_sha(REPO, "v1.2.4").as_deref(),
@@ -316,28 +215,7 @@ async fn a_merged_p0_that_deletes_the_policy_file_for_a_looser_org_policy_still_
         .replace("  merge_back: true\n", "");
     let h = merged_p0_deleting_the_policy(POLICY, Some(&org)).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    let merge_backs: Vec<_> =
-        h.gh.pulls(REPO)
-            .into_iter()
-            .filter(|p| p.base_ref == "develop")
-            .collect();
-    assert_eq!(
-        merge_backs.len(),
-        1,
-        "the merge-back into develop is opened: {sticky}"
-    );
-}
-
-/// The harness's policy plus a severity `SEV0` (label `sev0`, both roles'
-/// approvals, a 2h deadline and the post-incident review): a writer's new
-/// severity, beside the P0 that owes no follow-up.
-fn with_new_sev0() -> String {
-    let added = without_follow_up().replace(
-        "  P1:\n",
-        "  SEV0:\n    labels: [sev0]\n    approvals: { roles: [engineering-lead, on-call-manager] }\n    deadline: 2h\n    follow_up: { title: Post-incident review, within: 24h }\n  P1:\n",
-    );
-    assert_ne!(added, without_follow_up());
-    added
+    assert_one_merge_back_into_develop(&h, &sticky);
 }
 
 /// Attack 1 with a severity the file at `base.sha` does not have at all: a
@@ -370,20 +248,18 @@ fn with_new_sev0() -> String {
 /// issue opened); the control below (no policy touch) passes.
 #[tokio::test]
 async fn a_severity_added_since_base_sha_does_not_let_a_policy_touch_drop_its_follow_up() {
-    let h = opened_labelled_then_tightened_and_merged(&["hotfix", "sev0"], &with_new_sev0(), true)
-        .await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    let h =
+        opened_then_tightened_and_merged(SEV0, &without_follow_up(), &with_new_sev0(), true).await;
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The control: the same new severity, the P0's change leaving the policy
 /// file alone: judged by the policy in force, it gets its follow-up.
 #[tokio::test]
 async fn without_the_policy_touch_the_new_severitys_follow_up_is_opened() {
-    let h = opened_labelled_then_tightened_and_merged(&["hotfix", "sev0"], &with_new_sev0(), false)
-        .await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    let h =
+        opened_then_tightened_and_merged(SEV0, &without_follow_up(), &with_new_sev0(), false).await;
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 // ---- Attack 3: a marker inside the follow-up's title, from the policy ----
@@ -520,7 +396,7 @@ fn production_was_prod() -> String {
 /// control below (no policy touch) passes.
 #[tokio::test]
 async fn a_production_branch_changed_since_base_sha_does_not_let_a_policy_touch_drop_the_steps() {
-    let h = opened_under_then_tightened_and_merged(&production_was_prod(), POLICY, true).await;
+    let h = opened_then_tightened_and_merged(P0, &production_was_prod(), POLICY, true).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
     assert!(sticky.contains("Merge-back"), "{sticky}");
 }
@@ -530,7 +406,7 @@ async fn a_production_branch_changed_since_base_sha_does_not_let_a_policy_touch_
 /// its follow-up and merge-back.
 #[tokio::test]
 async fn without_the_policy_touch_the_changed_production_branch_gets_the_steps() {
-    let h = opened_under_then_tightened_and_merged(&production_was_prod(), POLICY, false).await;
+    let h = opened_then_tightened_and_merged(P0, &production_was_prod(), POLICY, false).await;
     let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
     assert!(sticky.contains("Merge-back"), "{sticky}");
 }

@@ -18,57 +18,9 @@ mod common;
 
 use chrono::Duration;
 use common::attacks::{self, text_of};
-use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
-
-/// `main` after a writer's change of the policy, before the P0's merge.
-const TIGHTENED_SHA: &str = "t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0";
-/// The P0's merge commit.
-const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
-
-/// The harness's policy without P0's follow-up.
-fn without_follow_up() -> String {
-    let loose = POLICY.replace(
-        "    follow_up: { title: Post-incident review, within: 24h }\n",
-        "",
-    );
-    assert_ne!(loose, POLICY);
-    loose
-}
-
-/// A writer moves `main` to `sha` with `policy` as its file, and the push
-/// is delivered (the policy in force changes for every instance).
-async fn writer_pushes_policy(h: &Harness, sha: &str, policy: &str) {
-    h.gh.set_branch(REPO, "main", sha);
-    h.gh.set_file(REPO, sha, POLICY_PATH, policy);
-    h.gh.set_file(REPO, "main", POLICY_PATH, policy);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
-}
-
-fn p0_files_with(extra: &[&str]) -> Vec<(String, u64, u64)> {
-    let mut files = vec![
-        ("src/fix.rs".to_string(), 3, 1),
-        ("VERSION".to_string(), 1, 1),
-    ];
-    files.extend(extra.iter().map(|f| (f.to_string(), 1, 0)));
-    files
-}
-
-/// The P0's merge as GitHub delivers it: the push of `MERGE_SHA` to `main`,
-/// then alice's merge (`closed`, `merged`), delivered and settled.
-async fn merge_pushed_then_closed(h: &Harness, number: u64) {
-    let push = common::webhook::push_event(
-        REPO,
-        "refs/heads/main",
-        &[POLICY_PATH, "src/fix.rs", "VERSION"],
-        1,
-    );
-    h.deliver("push", &push).await;
-    h.settle().await;
-    attacks::merge(h, number, MERGE_SHA).await;
-    h.settle().await;
-}
+use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+use common::merged::{self, assert_the_post_incident_review_is_opened, p0_files_with};
+use common::merged::{with_new_sev0, without_follow_up};
 
 // ---- Attack 1: the author's policy edit leaves no policy in force ---------
 
@@ -84,34 +36,12 @@ const AUTHORS_COMMENT: &str = "# reformatted for readability, no rule changes\n"
 /// `main` does not parse). A writer then adds the follow-up on `main`; both
 /// roles approve; alice merges. Returns the harness after the merge.
 async fn opened_loose_editing_the_policy_then_merged(appended: &str) -> Harness {
-    let (h, pull) = attacks::p0().await;
     let loose = without_follow_up();
-    h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &loose);
-    h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, &format!("{loose}{appended}"));
-    h.gh.set_pull_files(REPO, pull.number, p0_files_with(&[POLICY_PATH]));
-    h.pull_request("opened", pull.number).await;
-    h.clock.advance(Duration::minutes(10));
-    writer_pushes_policy(&h, TIGHTENED_SHA, POLICY).await;
-    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
-    h.pull_request("edited", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: approved under the policy in force: {}",
-        text_of(&run)
-    );
-    let sticky = attacks::sticky(&h, pull.number);
-    assert!(
-        sticky.contains("After the merge: **Post-incident review**"),
-        "precondition: the open P0 was told it owes the follow-up: {sticky}"
-    );
-    let merged = format!("{POLICY}{appended}");
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &merged);
-    h.gh.set_file(REPO, "main", POLICY_PATH, &merged);
-    merge_pushed_then_closed(&h, pull.number).await;
+    let head = format!("{loose}{appended}");
+    let files = p0_files_with(&[POLICY_PATH]);
+    let (h, pull) =
+        merged::opened_loose_then_tightened(&["hotfix", "P0"], &loose, &head, files, POLICY).await;
+    merged::merged_with(&h, pull.number, &format!("{POLICY}{appended}")).await;
     h
 }
 
@@ -149,11 +79,7 @@ async fn opened_loose_editing_the_policy_then_merged(appended: &str) -> Harness 
 #[tokio::test]
 async fn an_authors_edit_that_breaks_the_policy_in_force_does_not_silently_drop_the_follow_up() {
     let h = opened_loose_editing_the_policy_then_merged(AUTHORS_NOTE).await;
-    let opened: Vec<_> =
-        h.gh.issues(REPO)
-            .into_iter()
-            .filter(|i| i.user == common::fake_github::BOT_LOGIN)
-            .collect();
+    let opened = merged::issues_the_app_opened(&h);
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
     let sticky = attacks::sticky(&h, 7);
@@ -173,23 +99,11 @@ async fn an_authors_edit_that_breaks_the_policy_in_force_does_not_silently_drop_
 #[tokio::test]
 async fn with_a_valid_policy_edit_the_merged_p0_gets_the_follow_up_added_since() {
     let h = opened_loose_editing_the_policy_then_merged(AUTHORS_COMMENT).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 // ---- Attack 2: a triage user removes a severity label only the policy in
 // force knows --------------------------------------------------------------
-
-/// `without_follow_up()` plus a severity `SEV0` (label `sev0`) owing the
-/// post-incident review: a writer's addition after the P0's `base.sha`.
-fn with_new_sev0() -> String {
-    let added = without_follow_up().replace(
-        "  P1:\n",
-        "  SEV0:\n    labels: [sev0]\n    approvals: { roles: [engineering-lead, on-call-manager] }\n    deadline: 2h\n    follow_up: { title: Post-incident review, within: 24h }\n  P1:\n",
-    );
-    assert_ne!(added, without_follow_up());
-    added
-}
 
 /// The hotfix (#7, labels `hotfix` and `sev0` applied by dana, a writer)
 /// is opened under `without_follow_up()`; its change touches the policy
@@ -197,37 +111,21 @@ fn with_new_sev0() -> String {
 /// both roles approve; then trina (triage, no write access) removes `sev0`
 /// (delivered); alice merges.
 async fn sev0_unlabelled_by_triage_then_merged(touch: bool) -> Harness {
-    let labels = vec!["hotfix".to_string(), "sev0".to_string()];
-    let (h, pull) = attacks::p0_with(|pull| common::fake_github::PullSeed { labels, ..pull }).await;
     let loose = without_follow_up();
-    h.gh.set_file(REPO, "main", POLICY_PATH, &loose);
-    h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, &loose);
     let appended = if touch { AUTHORS_COMMENT } else { "" };
-    h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, &format!("{loose}{appended}"));
-    let extra: &[&str] = if touch { &[POLICY_PATH] } else { &[] };
-    h.gh.set_pull_files(REPO, pull.number, p0_files_with(extra));
-    h.pull_request("opened", pull.number).await;
-    h.clock.advance(Duration::minutes(10));
+    let head = format!("{loose}{appended}");
+    let files = p0_files_with(if touch { &[POLICY_PATH] } else { &[] });
+    let (h, pull) = merged::opened_under(&["hotfix", "sev0"], &loose, &head, files).await;
     let tightened = with_new_sev0();
-    writer_pushes_policy(&h, TIGHTENED_SHA, &tightened).await;
-    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
-    h.pull_request("edited", pull.number).await;
-    let sticky = attacks::sticky(&h, pull.number);
-    assert!(
-        sticky.contains("After the merge: **Post-incident review**"),
-        "precondition: the open hotfix was told it owes the follow-up: {sticky}"
-    );
+    merged::tightened_then_approved(&h, pull.number, &tightened).await;
+    merged::assert_told_it_owes_the_follow_up(&h, pull.number);
     h.gh.set_permission(REPO, "trina", "triage");
     h.clock.advance(Duration::minutes(5));
     let at = pull.created_at + Duration::minutes(12);
     h.gh.add_label_event(REPO, pull.number, "sev0", "trina", false, at);
     h.gh.set_labels(REPO, pull.number, &["hotfix"]);
     attacks::label_delivery(&h, pull.number, "unlabeled", "sev0").await;
-    let merged = format!("{tightened}{appended}");
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &merged);
-    h.gh.set_file(REPO, "main", POLICY_PATH, &merged);
-    merge_pushed_then_closed(&h, pull.number).await;
+    merged::merged_with(&h, pull.number, &format!("{tightened}{appended}")).await;
     h
 }
 
@@ -266,8 +164,7 @@ async fn sev0_unlabelled_by_triage_then_merged(touch: bool) -> Harness {
 async fn a_triage_users_removal_of_a_severity_label_only_the_policy_in_force_knows_does_not_drop_the_follow_up()
  {
     let h = sev0_unlabelled_by_triage_then_merged(true).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The control: without the policy touch (judged by the policy in force),
@@ -275,6 +172,5 @@ async fn a_triage_users_removal_of_a_severity_label_only_the_policy_in_force_kno
 #[tokio::test]
 async fn without_the_policy_touch_a_triage_users_removal_of_sev0_does_not_drop_the_follow_up() {
     let h = sev0_unlabelled_by_triage_then_merged(false).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    assert_the_post_incident_review_is_opened(&h, 7);
 }

@@ -9,11 +9,7 @@ mod common;
 
 use common::attacks;
 use common::harness::{POLICY, POLICY_PATH, REPO};
-
-/// The P0's merge commit.
-const MERGE_SHA: &str = "m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9m9";
-/// `develop` after the merge-back by hand.
-const DEVELOP_AFTER: &str = "d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4";
+use common::merged::{self, DEVELOP_AFTER};
 
 /// GitHub refuses the app's merge-back branch (403), so the merge-back
 /// check fails and says to merge back by hand; a writer does, and the push
@@ -26,44 +22,10 @@ const DEVELOP_AFTER: &str = "d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4";
 /// the merge-back check stays `failure`.
 #[tokio::test]
 async fn a_merge_back_by_hand_that_also_changes_the_policy_completes_the_merge_back_check() {
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
-    h.gh.set_default_branch(REPO, "develop");
-    h.gh.set_file(REPO, "develop", POLICY_PATH, POLICY);
-    h.gh.fail_next("POST", "/git/refs", 403, vec![], 1);
-    h.pull_request("closed", pull.number).await;
-    let merge_back = |h: &common::harness::Harness| {
-        h.gh.check_runs(REPO, MERGE_SHA)
-            .into_iter()
-            .find(|r| r.name == "hotfix-policy/merge-back")
-            .expect("the merge-back check run")
-    };
-    assert_eq!(
-        merge_back(&h).conclusion.as_deref(),
-        Some("failure"),
-        "precondition: {:?}",
-        merge_back(&h)
-    );
-
-    h.gh.set_branch(REPO, "develop", DEVELOP_AFTER);
+    let (h, pull) = merged::merged_with_the_merge_back_refused_into_a_default_develop().await;
     h.gh.set_file(REPO, DEVELOP_AFTER, POLICY_PATH, POLICY);
-    h.gh.set_compare(REPO, "develop", MERGE_SHA, "behind");
-    let mut push =
-        common::webhook::push_event(REPO, "refs/heads/develop", &["src/fix.rs", POLICY_PATH], 1);
-    push["repository"]["default_branch"] = "develop".into();
-    push["repository"]["master_branch"] = "develop".into();
-    h.deliver("push", &push).await;
-    h.settle().await;
-    let run = merge_back(&h);
-    assert_eq!(
-        (run.status.as_str(), run.conclusion.as_deref()),
-        ("completed", Some("success")),
-        "{run:?}"
-    );
-    assert!(
-        attacks::sticky(&h, pull.number).contains("`develop` contains the fix"),
-        "{}",
-        attacks::sticky(&h, pull.number)
-    );
+    merged::merged_back_by_hand(&h, &["src/fix.rs", POLICY_PATH]).await;
+    merged::assert_the_merge_back_by_hand_completes(&h, pull.number);
 }
 
 /// A P0 whose change leaves the policy file alone is merged while a
@@ -80,7 +42,7 @@ async fn a_merge_back_by_hand_that_also_changes_the_policy_completes_the_merge_b
 async fn a_p0_merged_under_a_broken_policy_in_force_says_how_to_have_its_steps_taken() {
     use common::harness::HEAD_SHA;
     use common::webhook::CheckRunSpec;
-    let (h, pull) = attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
+    let (h, pull) = attacks::merged_approved_p0(POLICY, merged::MERGE_SHA).await;
     h.gh.set_file(REPO, "main", POLICY_PATH, "version: [\n");
     h.gh.clear_requests();
     h.pull_request("closed", pull.number).await;
@@ -107,9 +69,7 @@ async fn a_p0_merged_under_a_broken_policy_in_force_says_how_to_have_its_steps_t
 
     // A writer fixes the policy; someone re-runs the check.
     h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
+    merged::push_to_main(&h, &[POLICY_PATH]).await;
     let spec = CheckRunSpec {
         repo: REPO.into(),
         name: "hotfix-policy".into(),

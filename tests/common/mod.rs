@@ -8,6 +8,7 @@ pub mod fake_github;
 pub mod fake_notify;
 pub mod harness;
 pub mod head_files;
+pub mod merged;
 pub mod pages;
 pub mod serve;
 pub mod store;

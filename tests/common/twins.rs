@@ -74,6 +74,16 @@ pub async fn edit_the_twin(h: &Harness) {
     h.pull_request("edited", TWIN).await;
 }
 
+/// The shared run on the P0's head still fails and says the P0 could not
+/// be evaluated: a P0 open on the commit and never judged holds it. `why`
+/// leads the assertion's message.
+pub fn assert_the_never_judged_p0_still_fails(h: &Harness, why: &str) {
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{why}: {text}");
+    assert!(text.contains("could not evaluate"), "{why}: {text}");
+}
+
 /// The shared run must keep the P0's failure: branch protection of #7
 /// reads `hotfix-policy` on its head, and GitHub shows one run per name.
 pub fn assert_the_p0_failure_holds(h: &Harness) {
