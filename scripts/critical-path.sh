@@ -17,10 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CRITICAL_PATH_DELAY_MS=${DELAY_MS:-100}
 export CRITICAL_PATH_CALLS=${CALLS:-0}
-cargo test --locked --test critical_path --no-run >/dev/null 2>&1 ||
+cargo test --locked --test suite --no-run >/dev/null 2>&1 ||
   { echo "could not build tests/critical_path.rs" >&2; exit 1; }
 for in_flight in ${IN_FLIGHT:-1 default}; do
   if [ "$in_flight" = default ]; then unset CRITICAL_PATH_IN_FLIGHT; else export CRITICAL_PATH_IN_FLIGHT=$in_flight; fi
-  cargo test --locked --test critical_path -- --ignored --nocapture --test-threads 1 2>/dev/null |
+  cargo test --locked --test suite critical_path:: -- --ignored --nocapture --test-threads 1 2>/dev/null |
     sed -n '/^delay /,/^ok$/p' | grep -v '^ok$'
 done

@@ -7,7 +7,7 @@
 //! attack that failed; a test marked `#[ignore = "finding: …"]` is an
 //! attack that worked (see the description on it).
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use chrono::Duration;

@@ -12,7 +12,7 @@
 //! remembered per evaluation only, and the merge-back run's re-run is
 //! routed by its `external_id` (`merge-back:N`).
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 

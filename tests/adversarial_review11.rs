@@ -16,7 +16,7 @@
 //! generation's bump needs a push to the default branch (a writer's act),
 //! so no test here plays it.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 

@@ -18,7 +18,7 @@
 //! `page_is_full` guard answers; and the reviews list, read through its
 //! own helper behind a cut timeline, is padded the same way.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 

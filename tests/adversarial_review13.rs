@@ -17,7 +17,7 @@
 //! comparison sees an identical page 1), and a list kept changing so that
 //! no evaluation completes (what the check run shows meanwhile and after).
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 

@@ -6,7 +6,7 @@
 //! passing test is an attack that failed; a test marked
 //! `#[ignore = "finding: …"]` is an attack that worked.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::attacks::{escalations, label_delivery, p0_with, text_concluded, text_of};

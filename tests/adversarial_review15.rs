@@ -21,7 +21,7 @@
 //! (the thirteenth review's churn). Appends hide nothing, so a last page
 //! whose second read only extends its first could count as unchanged.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::attacks::{escalations, label_delivery, p0, p0_with, text_concluded, text_of};

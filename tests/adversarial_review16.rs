@@ -6,7 +6,7 @@
 //! passing test is an attack that failed; a test marked
 //! `#[ignore = "finding: …"]` is an attack that worked.
 
-mod common;
+use crate::common;
 
 use common::attacks::{self, text_of};
 use common::fake_github::{CheckRunRec, PullSeed};

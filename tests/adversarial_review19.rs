@@ -10,7 +10,7 @@
 //! failed; a test marked `#[ignore = "finding: …"]` is an attack that
 //! worked.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::attacks::{self, text_of};

@@ -7,7 +7,7 @@
 //! A passing test is an attack that failed; a test marked
 //! `#[ignore = "finding: …"]` is an attack that worked.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use chrono::Duration;

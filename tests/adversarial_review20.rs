@@ -10,7 +10,7 @@
 //! passing test is an attack that failed; a test marked
 //! `#[ignore = "finding: …"]` is an attack that worked.
 
-mod common;
+use crate::common;
 
 use common::attacks::{self, text_of};
 use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};

@@ -14,7 +14,7 @@
 //! `report::post_merge::unreadable_policy_in_force_beside_base`), and both
 //! policies' labels are designation labels (`rules::designation`).
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::attacks::{self, text_of};

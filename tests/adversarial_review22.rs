@@ -19,7 +19,7 @@
 //! escalation (two findings). Attack 3: a triage user's removal of a
 //! hotfix label only the policy in force knows (held).
 
-mod common;
+use crate::common;
 
 use common::attacks::{self, text_of};
 use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};

@@ -7,7 +7,7 @@
 //! SAFE outcome. A passing test is an attack that failed; a test marked
 //! `#[ignore = "finding: …"]` is an attack that worked.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::attacks::{label_delivery_slow, text_concluded, text_of};

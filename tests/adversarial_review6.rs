@@ -7,7 +7,7 @@
 //! passing test is an attack that failed; a test marked
 //! `#[ignore = "finding: …"]` is an attack that worked (see its comment).
 
-mod common;
+use crate::common;
 
 use common::attacks::text_concluded;
 use common::harness::{HEAD_SHA, Harness, REPO};

@@ -12,7 +12,7 @@
 //! and then looks at what an instance keeps in memory (the policy, team
 //! memberships and permissions) and at approvals across a base change.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use chrono::Duration;

@@ -16,7 +16,7 @@
 //! flight (default: the app's); `CRITICAL_PATH_CALLS=1` lists each case's
 //! calls.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! Deadlines and escalation, with the engine's clock moved by hand.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::fake_github::FakeGitHub;

@@ -3,7 +3,7 @@
 //! version rule reads only the version files its base has, merge-back only
 //! where `develop` exists. Through the real router and the fake GitHub.
 
-mod common;
+use crate::common;
 
 use common::fake_github::PullSeed;
 use common::harness::{BASE_SHA, HEAD_SHA, Harness, REPO};

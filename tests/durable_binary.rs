@@ -4,7 +4,7 @@
 //! GitHub. Every test runs on SQLite by default and on PostgreSQL when
 //! `TEST_DATABASE_URL` names one (as `.ci/run` does).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

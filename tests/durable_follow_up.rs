@@ -3,7 +3,7 @@
 //! opens a second one while GitHub's issue list lags behind its creation;
 //! with the store lost, the markers on GitHub still find it.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::harness::{Harness, POLICY, REPO};

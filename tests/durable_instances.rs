@@ -7,7 +7,7 @@
 //! and one follow-up issue per merged hotfix, and one escalation comment per
 //! level per overdue hotfix (both instances sweep deadlines every second).
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

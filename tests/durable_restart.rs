@@ -2,7 +2,7 @@
 //! `develop` is completed by a push that reaches the next instance, and a
 //! watched deadline is read from the store (no rediscovery on GitHub).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

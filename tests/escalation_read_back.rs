@@ -5,7 +5,7 @@
 //! level is posted anyway, saying it may be a repeat, and the store's
 //! level record stops it from being posted again at later sweeps.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 

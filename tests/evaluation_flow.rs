@@ -2,7 +2,7 @@
 //! client over HTTP to the fake GitHub, assertions on what the app wrote
 //! there (check runs, comments).
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::attacks::delivered;

@@ -2,7 +2,7 @@
 //! production branch, the fake GitHub telling whether a pull request brought
 //! the commits, and what the app wrote there (check run, incident issue).
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::fake_github::{BOT_LOGIN, PullSeed};

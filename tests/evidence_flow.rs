@@ -3,7 +3,7 @@
 //! commit statuses and deployments, and assertions on the `hotfix-policy`
 //! check run the app wrote (conclusion and wording).
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::attacks::delivered;

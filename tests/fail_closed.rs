@@ -4,7 +4,7 @@
 //! real router and the real client talking to the fake GitHub, and asserts
 //! on what the app wrote there: conclusion and the wording of the reason.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use chrono::{Duration, TimeZone, Utc};

@@ -2,7 +2,7 @@
 //! fail like GitHub, and answer with GitHub's shapes (checked against the
 //! templates in tests/fixtures/api/).
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, Utc};
 use common::fake_github::{APP_ID, BOT_LOGIN, CheckRunSeed, FakeGitHub, PullFileSeed, PullSeed};

@@ -5,7 +5,7 @@
 //! answers every request after a delay, so reads sent together overlap
 //! there, and it records the most it was answering at once.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! (`App::start`, `server::listen::serve`), on loopback, with the limits
 //! made small enough to hit in a test.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 //! what its patterns compile to are bounded, with the same limits (and a
 //! clear error) for the default branch's policy.
 
-mod common;
+use crate::common;
 
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
 

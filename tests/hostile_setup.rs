@@ -3,7 +3,7 @@
 //! after any number of anonymous page views, because states are signed
 //! rather than stored.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -12,8 +12,7 @@ use hotfix_guard::app::App;
 use hotfix_guard::config::ServeConfig;
 use hotfix_guard::server::signature::{WebhookSecrets, sign};
 
-#[path = "common/store.rs"]
-mod store;
+use crate::common::store;
 
 const SECRET: &str = "test-secret";
 

@@ -5,7 +5,7 @@
 //! lost, and when the recorded run is gone — and that each ends with one
 //! check run on the head, never two.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::attacks::{delivered, fresh_suite};

@@ -3,7 +3,7 @@
 //! answered as if it came alone, and none is answered 202 before the store
 //! holds it.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

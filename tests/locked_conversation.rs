@@ -4,7 +4,7 @@
 //! comments. The app must not try the sticky comment, must keep the verdict
 //! on the check run and name the lock and the escalation it holds back.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::attacks::{p0_under, posts_of_level, refuse_comment_writes, text_concluded, text_of};

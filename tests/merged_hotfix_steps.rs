@@ -5,7 +5,7 @@
 //! then a policy change as well: the cache dropped first); and a P0 merged
 //! while the policy in force does not parse.
 
-mod common;
+use crate::common;
 
 use common::attacks;
 use common::harness::{POLICY, POLICY_PATH, REPO};

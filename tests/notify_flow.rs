@@ -2,7 +2,7 @@
 //! the real engine against the fake GitHub, the outbox in a real store, and
 //! the sender talking HTTP to a fake Slack API and a webhook receiver.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

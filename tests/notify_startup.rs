@@ -3,7 +3,7 @@
 //! Slack and two webhooks, logs which targets it can reach (names only)
 //! and one warning per target it cannot, and never a URL or secret.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

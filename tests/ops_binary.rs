@@ -3,7 +3,7 @@
 //! graceful shutdown on SIGTERM, recovery at start-up, setup mode, and the
 //! one-line refusals when its configuration is incomplete.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};

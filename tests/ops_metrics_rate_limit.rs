@@ -2,7 +2,7 @@
 //! GitHub: `/metrics` after known traffic, and rate-limit answers obeyed by
 //! an evaluation end to end.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! `METRICS_PORT`, the image's `healthcheck`, and `replay` posting a saved
 //! delivery to it.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

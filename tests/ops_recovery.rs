@@ -2,7 +2,7 @@
 //! /app/hook/deliveries/{id}/attempts`: what failed recently is redelivered
 //! once, and a run's cost is bounded.
 
-mod common;
+use crate::common;
 
 use chrono::{TimeDelta, Utc};
 use secrecy::SecretString;

@@ -4,7 +4,7 @@
 //! /app-manifests/{code}/conversions`) and shows the credentials once, and a
 //! configured app refuses both pages.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

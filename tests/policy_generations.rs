@@ -5,7 +5,7 @@
 //! it was loaded at the generation the store holds now. (The repository's
 //! own file: `adversarial_review9.rs`; here the organisation's fallback.)
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 

@@ -1,7 +1,7 @@
 //! After the merge: merge-back into develop, its check run, the release tag
 //! and the follow-up issue, through the fake GitHub.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::attacks::delivered;

@@ -4,7 +4,7 @@
 //! come out with `<!--` and `-->` broken, so the only marker lines in the
 //! app's output are the ones it writes itself.
 
-mod common;
+use crate::common;
 
 use common::attacks::{approved_p0_with, merge, sticky};
 use common::fake_github::{BOT_LOGIN, PullSeed};

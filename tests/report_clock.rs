@@ -2,7 +2,7 @@
 //! sweep and the escalation it posts, through the real router and the
 //! fake GitHub.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::harness::{HEAD_SHA, Harness, POLICY};

@@ -6,7 +6,7 @@
 //! deliveries to the real router, the real client against the fake GitHub;
 //! assertions on the check-run writes the fake received, in order.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

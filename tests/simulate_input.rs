@@ -2,7 +2,7 @@
 //! commits, and `simulate --repo … --pr … --save FILE` capturing a live pull
 //! request (from the fake GitHub) into exactly what `simulate FILE` reads.
 
-mod common;
+use crate::common;
 
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::webhook::TestKey;

@@ -1,7 +1,7 @@
 //! `simulate --repo OWNER/NAME --pr N`: the real binary against the fake
 //! GitHub with a token, reading only.
 
-mod common;
+use crate::common;
 
 use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
 use common::webhook::TestKey;

@@ -7,7 +7,7 @@
 //! leaves it watched. Signed deliveries to the real router; the real
 //! client talks to the fake GitHub.
 
-mod common;
+use crate::common;
 
 use common::attacks::text_of;
 use common::harness::HEAD_SHA;

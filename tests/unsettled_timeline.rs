@@ -13,7 +13,7 @@
 //! client talking HTTP to the fake GitHub; each churned case has its
 //! control without the churn.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::attacks::{p0, text_of};

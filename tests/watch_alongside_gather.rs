@@ -5,7 +5,7 @@
 //! single-flight). Signed deliveries to the real router; the real client
 //! talks to the fake GitHub.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

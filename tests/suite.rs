@@ -1,0 +1,80 @@
+//! The integration suite, one test binary: every file of `tests/` is a
+//! module of it. Seventy binaries each compiled `tests/common` (the fake
+//! GitHub, the harness) again and were linked one by one, which was most of
+//! CI's build; one binary compiles it once. Run one file's tests with
+//! `cargo test --test suite <file>::` (e.g. `cargo test --test suite
+//! evaluation_flow::`).
+
+mod common;
+
+mod adversarial_review;
+mod adversarial_review10;
+mod adversarial_review11;
+mod adversarial_review12;
+mod adversarial_review13;
+mod adversarial_review14;
+mod adversarial_review15;
+mod adversarial_review16;
+mod adversarial_review17;
+mod adversarial_review18;
+mod adversarial_review19;
+mod adversarial_review2;
+mod adversarial_review20;
+mod adversarial_review21;
+mod adversarial_review22;
+mod adversarial_review3;
+mod adversarial_review4;
+mod adversarial_review5;
+mod adversarial_review6;
+mod adversarial_review7;
+mod adversarial_review8;
+mod adversarial_review9;
+mod cli;
+mod critical_path;
+mod deadlines;
+mod default_policy;
+mod durable_binary;
+mod durable_follow_up;
+mod durable_instances;
+mod durable_restart;
+mod escalation_read_back;
+mod evaluation_flow;
+mod evidence_audit;
+mod evidence_flow;
+mod evidence_policy;
+mod fail_closed;
+mod fake_github_selftest;
+mod gather_concurrency;
+mod hostile_limits;
+mod hostile_policy;
+mod hostile_setup;
+mod http_contract;
+mod intake_api_calls;
+mod intake_group_commit;
+mod locked_conversation;
+mod merged_hotfix_steps;
+mod notify_flow;
+mod notify_policy;
+mod notify_simulate;
+mod notify_startup;
+mod ops_binary;
+mod ops_deploy_files;
+mod ops_manifest;
+mod ops_metrics_rate_limit;
+mod ops_ready;
+mod ops_recovery;
+mod ops_release;
+mod ops_setup;
+mod policy_config;
+mod policy_generations;
+mod post_merge_flow;
+mod quoted_author_text;
+mod readme_quickstart;
+mod report_clock;
+mod retrying_check_run;
+mod simulate_input;
+mod simulate_live;
+mod simulate_now;
+mod unreadable_head_files;
+mod unsettled_timeline;
+mod watch_alongside_gather;
