@@ -22,6 +22,11 @@
 //! policy, the author's P0 ADDS a repository policy file that does not
 //! parse, hoping the merge drops the follow-up the organisation's policy
 //! owes.
+//!
+//! Outcome: attacks 1 and 3 fail (held); attack 2 is a finding (ignored
+//! test, low severity: the run already fails and the held level, which
+//! mentions nobody under a broken policy, is posted once unlocked, but
+//! nothing says an escalation is due and held back).
 
 mod common;
 
@@ -320,7 +325,9 @@ async fn org_judged_p0_adding_a_policy_merged(head_policy: &str) -> Harness {
 ///
 /// Outcome: the attack fails. Checked that the test can fail: with the
 /// `in_force_unknown` section left out of `Engine::evaluate`
-/// (`src/engine/mod.rs`), the run passes and the test fails.
+/// (`src/engine/mod.rs`), the run passes and the test fails; with
+/// `merged::policy_before_merge` always answering `None` (judged by the
+/// broken policy in force), no follow-up is opened and it fails.
 #[tokio::test]
 async fn an_authors_broken_policy_added_under_the_organisations_keeps_the_follow_up() {
     let h = org_judged_p0_adding_a_policy_merged(&broken_policy()).await;
@@ -340,7 +347,8 @@ async fn an_authors_broken_policy_added_under_the_organisations_keeps_the_follow
 
 /// The control: the author's added file is a valid but looser policy (no
 /// follow-up for P0): the union with the organisation's policy at
-/// `base.sha` still opens the follow-up.
+/// `base.sha` still opens the follow-up. (With `merged::policy_before_merge`
+/// always answering `None`, no follow-up is opened and it fails.)
 #[tokio::test]
 async fn an_authors_looser_policy_added_under_the_organisations_keeps_the_follow_up() {
     let looser = POLICY.replace(
