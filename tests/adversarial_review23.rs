@@ -21,12 +21,17 @@
 //! so. Attack 3: in a repository judged by the organisation's `.github`
 //! policy, the author's P0 ADDS a repository policy file that does not
 //! parse, hoping the merge drops the follow-up the organisation's policy
-//! owes.
+//! owes. Attack 4: the author opens a P0 while the policy in force is
+//! broken and does nothing after a writer fixes it, hoping nothing ever
+//! watches its deadline.
 //!
 //! Outcome: attacks 1 and 3 fail (held); attack 2 is a finding (ignored
 //! test, low severity: the run already fails and the held level, which
 //! mentions nobody under a broken policy, is posted once unlocked, but
-//! nothing says an escalation is due and held back).
+//! nothing says an escalation is due and held back); attack 4 is a finding
+//! (ignored test, low to medium: the fixing push re-evaluates no open pull
+//! request, so the P0's escalation is silenced and its run's promise of a
+//! re-check is untrue).
 
 mod common;
 
@@ -358,4 +363,94 @@ async fn an_authors_looser_policy_added_under_the_organisations_keeps_the_follow
     assert_ne!(looser, POLICY, "the harness's P0 owes a follow-up");
     let h = org_judged_p0_adding_a_policy_merged(&looser).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+}
+
+// ---- Attack 4: a P0 opened while the policy in force is broken ----------
+
+/// Attack: the policy in force does not parse (a writer merged the
+/// author's other pull request). The author (erin) opens a P0 (labels by
+/// dana) while it is broken: its run fails naming the policy's errors,
+/// and no deadline is watched (no verdict). Three hours on, a writer fixes
+/// the file; the author then does nothing, hoping that nothing evaluates
+/// the P0 again and its deadline, long past, is never escalated.
+///
+/// Safe outcome: the push that fixes the file re-evaluates the open P0
+/// ("every open pull request is checked again after that push", as its
+/// run says), whose deadline is then watched; the next sweep escalates.
+///
+/// Reproduction (on this commit): the test as written. The fixing push is
+/// `Intake::PolicyChanged` (`src/events.rs`); `src/server/webhook.rs`
+/// drops the cache, bumps the policy generation and queues only the
+/// waiting merge-backs and the push audit: no open pull request is
+/// evaluated again. The P0's run stays "hotfix-policy.yml is invalid …
+/// every open pull request is checked again after that push" (untrue),
+/// nothing is watched (`Engine::watched() == 0`), and no sweep escalates
+/// the P0, its 2h deadline long past, until a delivery on it (its author,
+/// who opened it and wants it quiet, sends none) or a restart's
+/// discovery. Needs: a writer to merge a policy edit that does not parse
+/// (the author's other pull request, review 22's attack 2) and the
+/// author's P0 opened before it is fixed. Severity: low to medium (the
+/// P0 cannot pass, its run fails; its escalation is silenced, and the
+/// run's wording promises a re-check that does not happen).
+///
+/// Fix to consider: on `PolicyChanged`, queue the repository's open
+/// pull requests (as start-up discovery does, `Engine::discover`,
+/// bounded), or at least those whose last run was "policy invalid"
+/// (recorded in the store when written); otherwise drop the promise from
+/// `report::check` ("every open pull request is checked again").
+#[tokio::test]
+#[ignore = "finding: a P0 opened while the policy in force is broken is never re-evaluated by the fixing push, so its deadline is not watched or escalated"]
+async fn a_p0_opened_under_a_broken_policy_is_escalated_once_the_file_is_fixed() {
+    opened_under_a_broken_policy_then_fixed(false).await;
+}
+
+/// The control: the same, with a delivery on the P0 after the fix (dana
+/// edits its description): the P0 is evaluated under the fixed policy,
+/// watched, and escalated by the next sweep.
+#[tokio::test]
+async fn a_p0_opened_under_a_broken_policy_and_touched_after_the_fix_is_escalated() {
+    opened_under_a_broken_policy_then_fixed(true).await;
+}
+
+/// Attack 4's steps; `touched`: an `edited` delivery on the P0 after the
+/// fixing push.
+async fn opened_under_a_broken_policy_then_fixed(touched: bool) {
+    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
+        author: "erin".into(),
+        ..p0
+    })
+    .await;
+    h.gh.set_permission(REPO, "erin", "read");
+    policy_broken_on_main(&h).await;
+    h.pull_request("opened", pull.number).await;
+    h.settle().await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        run.conclusion.as_deref() == Some("failure")
+            && text.contains("every open pull request is checked again after that push"),
+        "precondition: failed on the broken policy: {text}"
+    );
+    h.clock.advance(chrono::Duration::minutes(180));
+    h.gh.set_branch(REPO, "main", MERGE_SHA);
+    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
+    h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    if touched {
+        h.pull_request("edited", pull.number).await;
+        h.settle().await;
+    }
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        !text.contains("is invalid"),
+        "the fix re-evaluates the open P0: {text}"
+    );
+    assert_eq!(h.app.engine.watched().await, 1, "{text}");
+    h.clock.advance(chrono::Duration::minutes(1));
+    assert_eq!(h.app.engine.sweep().await, 1, "{text}");
+    h.settle().await;
+    assert_eq!(first_levels(&h, pull.number).len(), 1, "{text}");
 }
