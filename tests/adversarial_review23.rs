@@ -33,7 +33,7 @@
 //! request, so the P0's escalation is silenced and its run's promise of a
 //! re-check is untrue).
 
-mod common;
+use crate::common;
 
 use common::attacks::{self, text_of};
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
