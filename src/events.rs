@@ -81,6 +81,12 @@ pub struct CommitWork {
     pub overflow: bool,
     /// Branch pushes to audit (`audit.direct_pushes`), oldest first.
     pub pushes: Vec<PushAudit>,
+    /// A push changed the policy file on the default branch: every open
+    /// pull request of the repository (`GET /pulls?state=open`) is
+    /// evaluated again, since each one's check was judged by the old policy
+    /// (all of them failed while it was invalid), and a deadline becomes
+    /// watched for a hotfix opened while it could not be read.
+    pub policy_changed: bool,
 }
 
 /// Commits of a push named in the audit at most (the payload lists at most
@@ -117,6 +123,7 @@ impl CommitWork {
     /// until its audit ran, so none is ever evicted.
     pub fn absorb(&mut self, later: CommitWork) {
         self.overflow |= later.overflow;
+        self.policy_changed |= later.policy_changed;
         for push in later.pushes {
             if !self.pushes.contains(&push) {
                 self.pushes.push(push);
@@ -505,8 +512,13 @@ fn intake(event: &str, e: Envelope) -> Intake {
         let audit = push_audit(&e, &repo, branch, touches);
         return match (on_default && touches, branch, e.installation.as_ref()) {
             (true, branch, installation) => Intake::PolicyChanged {
+                audit: audit.map(|mut job| {
+                    if let Trigger::Commits(work) = &mut job.trigger {
+                        work.policy_changed = true;
+                    }
+                    job
+                }),
                 repo,
-                audit,
                 pushed: installation
                     .zip(branch)
                     .filter(|_| !e.deleted)
@@ -982,10 +994,11 @@ mod tests {
         v["ref"] = "refs/heads/master".into();
         v["deleted"] = false.into();
         v["installation"] = serde_json::json!({"id": 3});
+        v["after"] = "6113728f27ae82c7b1a177c8d03f9e96e0adf247".into();
         v["commits"] = serde_json::json!([{"added": [], "modified": [POLICY_PATH], "removed": []}]);
         let (intake, _) = classify("push", &serde_json::to_vec(&v).expect("json")).expect("parses");
         assert!(matches!(intake, Intake::PolicyChanged { .. }), "{intake:?}");
-        if let Intake::PolicyChanged { pushed, .. } = &intake {
+        if let Intake::PolicyChanged { pushed, audit, .. } = &intake {
             // A merge-back by hand into a default `develop` may change the
             // policy too: the waiting hotfixes are still looked up.
             assert_eq!(
@@ -993,6 +1006,13 @@ mod tests {
                 Some((3, "master".to_string())),
                 "{intake:?}"
             );
+            // And every open pull request is evaluated again, by the
+            // repository's commit job.
+            let work = match audit.as_ref().map(|job| &job.trigger) {
+                Some(Trigger::Commits(work)) => work,
+                other => panic!("no commit job: {other:?}"),
+            };
+            assert!(work.policy_changed, "{work:?}");
         }
         v["ref"] = "refs/heads/feature".into();
         let (intake, _) = classify("push", &serde_json::to_vec(&v).expect("json")).expect("parses");

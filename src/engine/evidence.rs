@@ -131,7 +131,11 @@ impl super::Engine {
     /// lease like every other). Costs nothing when the repository's policy
     /// requires no evidence; otherwise one `GET
     /// /repos/{o}/{r}/commits/{sha}/pulls` per commit the delivery named no
-    /// pull request for.
+    /// pull request for. A change of the policy file on the default branch
+    /// (`CommitWork::policy_changed`) queues every open pull request of the
+    /// repository (`GET /repos/{o}/{r}/pulls?state=open`, every page up to
+    /// the page cap), whatever the policy asks: each one's check was judged
+    /// by the policy before the change.
     ///
     /// Errors: the first GitHub or store error, after doing all it could;
     /// the job is then retried whole (audits find their own issue again by
@@ -172,18 +176,29 @@ impl super::Engine {
                 }
             }
         }
+        let mut numbers: Vec<u64> = Vec::new();
+        if work.policy_changed {
+            match client.list_pulls(None, None, "open").await {
+                Ok(pulls) => numbers.extend(pulls.iter().map(|p| p.number)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot list the open pull requests after a policy change; retried");
+                    first_error.get_or_insert(e.into());
+                }
+            }
+        }
         let policy = match &loaded.policy {
             Ok(policy) if policy.evidence.any() && (!work.commits.is_empty() || work.overflow) => {
                 policy
             }
             _ => {
+                let jobs = Job::full_evaluations(key, numbers);
+                self.queue_evaluations(&jobs).await?;
                 return match first_error {
                     Some(e) => Err(e),
-                    None => Ok(super::Outcome::Routed { pulls: 0 }),
+                    None => Ok(super::Outcome::Routed { pulls: jobs.len() }),
                 };
             }
         };
-        let mut numbers: Vec<u64> = Vec::new();
         if work.overflow {
             for pull in client.list_pulls(None, None, "open").await? {
                 numbers.push(pull.number);
@@ -214,13 +229,25 @@ impl super::Engine {
             }
         }
         let jobs = Job::full_evaluations(key, numbers);
+        self.queue_evaluations(&jobs).await?;
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(super::Outcome::Routed { pulls: jobs.len() }),
+        }
+    }
+
+    /// Queues a commit job's follow-on evaluations (durable, upserts).
+    async fn queue_evaluations(
+        &self,
+        jobs: &[crate::events::Job],
+    ) -> Result<(), super::EngineError> {
         if !jobs.is_empty() {
             // Wall-clock times, as every job's; no capacity bound: these
             // pull requests were accepted once already, as this job.
             self.store
                 .accept(
                     None,
-                    &jobs,
+                    jobs,
                     &[],
                     chrono::Utc::now(),
                     std::time::Duration::ZERO,
@@ -228,9 +255,6 @@ impl super::Engine {
                 )
                 .await?;
         }
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(super::Outcome::Routed { pulls: jobs.len() }),
-        }
+        Ok(())
     }
 }

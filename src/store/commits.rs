@@ -34,6 +34,9 @@ enum Unit {
     /// More commits arrived than one job keeps: re-evaluate every open
     /// hotfix of the repository.
     Overflow,
+    /// The policy file changed on the default branch: re-evaluate every
+    /// open pull request of the repository.
+    PolicyChanged,
 }
 
 /// `work` as stored units: `(unit_key, unit JSON)`.
@@ -56,6 +59,9 @@ fn units(work: &CommitWork) -> Result<Vec<(String, String)>, StoreError> {
     }
     if work.overflow {
         push(Unit::Overflow)?;
+    }
+    if work.policy_changed {
+        push(Unit::PolicyChanged)?;
     }
     Ok(out)
 }
@@ -99,12 +105,14 @@ pub(super) async fn load(
     version: i64,
 ) -> Result<CommitWork, StoreError> {
     // Commits past `UNITS_READ` are covered by `overflow` (every open
-    // hotfix is re-evaluated); pushes are not, so every push unit is read:
-    // `done` deletes all units at or below the version, and a push left
-    // unread would be an audit lost.
+    // hotfix is re-evaluated); pushes and a policy change are not (an audit,
+    // every open pull request), so each of those units is read: `done`
+    // deletes all units at or below the version, and one left unread would
+    // be work lost.
     let rows = sqlx::query(
         "SELECT unit FROM commit_work WHERE installation = $1 AND owner = $2 AND name = $3 \
-         AND version <= $4 AND unit NOT LIKE '{\"push\"%' ORDER BY seq, unit_key LIMIT $5",
+         AND version <= $4 AND unit NOT LIKE '{\"push\"%' AND unit <> '\"policy_changed\"' \
+         ORDER BY seq, unit_key LIMIT $5",
     )
     .bind(int(key.installation))
     .bind(&key.repo.owner)
@@ -119,7 +127,8 @@ pub(super) async fn load(
     }
     let pushes = sqlx::query(
         "SELECT unit FROM commit_work WHERE installation = $1 AND owner = $2 AND name = $3 \
-         AND version <= $4 AND unit LIKE '{\"push\"%' ORDER BY seq, unit_key",
+         AND version <= $4 AND (unit LIKE '{\"push\"%' OR unit = '\"policy_changed\"') \
+         ORDER BY seq, unit_key",
     )
     .bind(int(key.installation))
     .bind(&key.repo.owner)
@@ -136,6 +145,7 @@ pub(super) async fn load(
             }
             Ok(Unit::Push(audit)) => one.pushes.push(audit),
             Ok(Unit::Overflow) => one.overflow = true,
+            Ok(Unit::PolicyChanged) => one.policy_changed = true,
             Err(e) => {
                 tracing::error!(error = %e, repository = %key.repo, "stored commit work unreadable; skipped");
                 continue;
