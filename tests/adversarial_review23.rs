@@ -6,8 +6,12 @@
 //! base repository) or a user without write access (triage) can do,
 //! through signed deliveries to the real router and the real client
 //! talking to the fake GitHub, and asserts the SAFE outcome (conclusion
-//! and wording). A passing test is an attack that failed; an ignored one
-//! is a finding (its "Reproduction" paragraph).
+//! and wording). A passing test is an attack that failed. The two
+//! findings (their "Reproduction" paragraphs) were fixed after the review:
+//! the run under a broken policy names a lock that holds an escalation back
+//! (`Engine::evaluate`), and a push that changes the policy file on the
+//! default branch evaluates every open pull request again
+//! (`CommitWork::policy_changed`, `Engine::commit_work`).
 //!
 //! The broken policy in force in attacks 1 and 2 is one a writer merged in
 //! the ordinary way: the author's other, approved pull request that
@@ -217,7 +221,6 @@ async fn the_authors_churn_under_a_readable_policy_does_not_forget_the_p0s_deadl
 /// (`self.refusals.lock`), append `report::locked::locked_section` with
 /// the level held back (mention: none, as `Engine::escalate` posts it).
 #[tokio::test]
-#[ignore = "finding: under a broken policy in force, a triage user's lock holds the escalation back and the run does not say so"]
 async fn a_triage_users_lock_under_a_broken_policy_in_force_does_not_silently_hold_the_escalation()
 {
     let (h, pull) = erins_p0_watched().await;
@@ -399,7 +402,6 @@ async fn an_authors_looser_policy_added_under_the_organisations_keeps_the_follow
 /// (recorded in the store when written); otherwise drop the promise from
 /// `report::check` ("every open pull request is checked again").
 #[tokio::test]
-#[ignore = "finding: a P0 opened while the policy in force is broken is never re-evaluated by the fixing push, so its deadline is not watched or escalated"]
 async fn a_p0_opened_under_a_broken_policy_is_escalated_once_the_file_is_fixed() {
     opened_under_a_broken_policy_then_fixed(false).await;
 }

@@ -33,6 +33,12 @@ impl Refusals {
         before.is_none_or(|b| level > b)
     }
 
+    /// When the lock last held an escalation back and the highest level
+    /// held, as the sweep recorded it; `None` when it held none back.
+    pub(crate) fn last_refused(&self, key: &PrKey) -> Option<(DateTime<Utc>, u8)> {
+        self.map().get(key).copied()
+    }
+
     /// An escalation was posted, or none is watched any more.
     pub(crate) fn clear(&self, key: &PrKey) {
         self.map().remove(key);

@@ -280,6 +280,25 @@ impl Engine {
                         ),
                     );
                 }
+                // The sweep still escalates under a broken policy
+                // (`Engine::escalate`): a lock that holds a level back is
+                // said here too, never silent.
+                if let Some((at, level)) = self.refusals.last_refused(&job.key) {
+                    let lock = if pull.locked {
+                        report::locked::Lock::Locked {
+                            reason: pull.active_lock_reason.clone(),
+                        }
+                    } else {
+                        report::locked::Lock::Refused { at }
+                    };
+                    let held = [report::locked::HeldEscalation {
+                        level,
+                        mention: Vec::new(),
+                    }];
+                    output
+                        .summary
+                        .push_str(&report::locked::locked_section(&lock, &held));
+                }
                 let conclusion = output.conclusion;
                 let rerun = job.trigger == Trigger::Rerun;
                 self.published

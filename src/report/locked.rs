@@ -62,7 +62,7 @@ pub fn locked_section(lock: &Lock, held: &[HeldEscalation]) -> String {
             .map(|m| format!("@{}", m.trim_start_matches('@')))
             .collect();
         let who = if who.is_empty() {
-            "nobody (the policy's `escalation.mention` is empty)".to_string()
+            "nobody it names (the policy's `escalation.mention` is empty, or the policy cannot be read)".to_string()
         } else {
             who.join(", ")
         };
