@@ -1,0 +1,259 @@
+//! Twenty-fourth adversarial review of issue 9 (fail closed): review 23's
+//! fixes (a push that changes the policy file on the default branch
+//! evaluates every open pull request again, `CommitWork::policy_changed`,
+//! `Engine::commit_work`; under a broken policy a lock that holds an
+//! escalation back is named on the run, `Engine::evaluate`). Each test
+//! plays what only a pull request's author (write access to their own
+//! fork, none on the base repository) or a user without write access
+//! (triage) can do, through signed deliveries to the real router and the
+//! real client talking to the fake GitHub, and asserts the SAFE outcome
+//! (conclusion and wording). A passing test is an attack that failed; a
+//! test marked `#[ignore = "finding: …"]` is an attack that worked (its
+//! doc comment has the reproduction).
+//!
+//! As in review 23, the broken policy in force is one a writer merged in
+//! the ordinary way (the author's other, approved pull request that
+//! rewrote the file), and a writer fixes it later.
+//!
+//! Attack 1: the author opens a P0 while the policy in force is broken and
+//! closes it themselves; the fixing push re-evaluates only OPEN pull
+//! requests, hoping the closed P0 (a non-writer's close keeps a hotfix
+//! escalating) is never watched. Attack 2: the fix is the author's own
+//! pull request, so large that GitHub's push delivery lists no file for
+//! its squashed commit ("for extremely large commits … this may be empty
+//! even if files were modified"), hoping the fixing push is not seen as a
+//! policy change and the open P0 is never evaluated again. Attack 3: a
+//! triage user locks the P0 under the broken policy; the sweep's refusal
+//! is remembered by one instance only, hoping the run rendered by the
+//! other instance says nothing of the held escalation.
+
+use crate::common;
+
+use common::attacks::{self, text_of};
+use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+
+/// `main` after a writer merged the author's other pull request.
+const BROKEN_SHA: &str = "k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1";
+/// `main` after a writer merged the fix of the policy file.
+const FIXED_SHA: &str = "f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1";
+
+/// The harness's policy with one unknown key appended: it does not parse.
+fn broken_policy() -> String {
+    format!("{POLICY}notes: reformatted for readability, no rule changes\n")
+}
+
+/// A writer merges the author's other pull request, which rewrote the
+/// policy file so that it does not parse: `main` moves to `BROKEN_SHA`,
+/// its file is broken, and the push is delivered and settled.
+async fn policy_broken_on_main(h: &Harness) {
+    let broken = broken_policy();
+    h.gh.set_branch(REPO, "main", BROKEN_SHA);
+    h.gh.set_file(REPO, BROKEN_SHA, POLICY_PATH, &broken);
+    h.gh.set_file(REPO, "main", POLICY_PATH, &broken);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+}
+
+/// A writer merges the fix: `main` moves to `FIXED_SHA` with the harness's
+/// policy; the push delivery lists the policy file when `listed`, and no
+/// file at all otherwise (GitHub's list for a squashed commit too large to
+/// compute in time, the author's vendoring pull request that also fixed
+/// the file).
+async fn policy_fixed_on_main(h: &Harness, listed: bool) {
+    h.gh.set_branch(REPO, "main", FIXED_SHA);
+    h.gh.set_file(REPO, FIXED_SHA, POLICY_PATH, POLICY);
+    h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
+    let mut push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    if !listed {
+        push["commits"][0]["modified"] = serde_json::json!([]);
+        push["commits"][0]["message"] =
+            serde_json::json!("Vendor the client libraries; fix the hotfix policy (#12)");
+        push["head_commit"] = push["commits"][0].clone();
+    }
+    h.deliver("push", &push).await;
+    h.settle().await;
+}
+
+/// The harness's P0 (#7) authored by erin (read access; labels by dana, a
+/// writer), opened while `main`'s policy does not parse: its run fails on
+/// the policy, and no deadline is watched.
+async fn erins_p0_opened_under_a_broken_policy() -> (Harness, common::fake_github::PullSeed) {
+    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
+        author: "erin".into(),
+        ..p0
+    })
+    .await;
+    h.gh.set_permission(REPO, "erin", "read");
+    policy_broken_on_main(&h).await;
+    h.pull_request("opened", pull.number).await;
+    h.settle().await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        run.conclusion.as_deref() == Some("failure") && text.contains("is invalid"),
+        "precondition: failed on the broken policy: {text}"
+    );
+    (h, pull)
+}
+
+/// erin, the P0's author (no write access), closes it.
+async fn closed_by_its_author(h: &Harness, number: u64) {
+    h.gh.update_pull(REPO, number, |p| p.state = "closed".into());
+    h.gh.add_state_event(REPO, number, "closed", "erin", h.clock_now());
+    h.pull_request("closed", number).await;
+    h.settle().await;
+}
+
+/// The app's level-1 escalation comments on #`number`.
+fn first_levels(h: &Harness, number: u64) -> Vec<String> {
+    h.bot_comments(number)
+        .into_iter()
+        .filter(|c| c.body.starts_with("<!-- hotfix-guard:escalation level=1"))
+        .map(|c| c.body)
+        .collect()
+}
+
+/// The safe outcome of attacks 1 and 2: the P0 is judged by the fixed
+/// policy (its run no longer names the broken file), its deadline (2h,
+/// long past) is watched, and the next sweep posts the first level,
+/// mentioning the policy's escalation team.
+async fn assert_judged_by_the_fix_and_escalated(h: &Harness, number: u64) {
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        !text.contains("is invalid"),
+        "the fix re-evaluates the P0: {text}"
+    );
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(h.app.engine.watched().await, 1, "watched: {text}");
+    h.clock.advance(chrono::Duration::minutes(1));
+    assert_eq!(h.app.engine.sweep().await, 1, "escalated: {text}");
+    h.settle().await;
+    let first = first_levels(h, number);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(
+        first[0].contains("@acme/incident-commanders"),
+        "{}",
+        first[0]
+    );
+}
+
+// ---- Attack 1: the author closes a P0 opened under a broken policy -------
+
+/// Attack: the policy in force does not parse (a writer merged the
+/// author's other pull request). The author (erin, read access) opens a
+/// P0 (labels by dana, a writer) and closes it herself at once. Every
+/// evaluation under the broken policy returns before the deadline is
+/// watched. Three hours on, a writer fixes the file: that push evaluates
+/// every OPEN pull request again (`list_pulls(…, "open")` in
+/// `Engine::commit_work`); the author hopes the closed P0 is left out and
+/// its deadline, long past, never escalated, although a close by someone
+/// without write access does not take a hotfix out of the procedure.
+///
+/// Safe outcome: after the fix the closed P0 is judged by the fixed
+/// policy, its deadline watched (closed by a non-writer), and the sweep
+/// escalates it.
+///
+/// Reproduction (on this commit): the test as written. `Engine::commit_work`
+/// (`src/engine/evidence.rs`, `work.policy_changed`) lists
+/// `GET /pulls?state=open` only; the closed P0 (#7) is not among them. Its
+/// run stays "hotfix-policy.yml is invalid … every open pull request is
+/// checked again after that push", nothing is watched
+/// (`Engine::watched() == 0`), and no sweep ever escalates it (nor does a
+/// restart: start-up discovery lists open pull requests too). Needs: a
+/// writer to merge a policy edit that does not parse (the author's other
+/// pull request, review 22's attack 2) and later a writer's fix, both
+/// ordinary; then only the author's own open and close. Severity: low to
+/// medium (no code ships: the P0 is closed, its run fails; but the
+/// incident's escalation, which the procedure keeps running after a
+/// non-writer's close, is silenced for good).
+///
+/// Fix to consider: under an invalid policy in force, record the pull
+/// request as "judged by a broken policy" in the store (the evaluation
+/// already knows the key), and on `policy_changed` queue those keys beside
+/// the open pull requests; or list `state=all` pull requests updated since
+/// the policy generation broke (`sort=updated`, bounded by the page cap).
+/// Simpler: under an invalid policy, still run `early_watch::record` with
+/// the policy in force's last valid copy — not available; so the store's
+/// record is the way.
+#[tokio::test]
+#[ignore = "finding: a P0 its author closed while the policy in force was broken is never re-evaluated by the fix, so never escalated"]
+async fn a_p0_its_author_closed_under_a_broken_policy_is_escalated_once_the_file_is_fixed() {
+    let (h, pull) = erins_p0_opened_under_a_broken_policy().await;
+    closed_by_its_author(&h, pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 0, "nothing watched yet");
+    h.clock.advance(chrono::Duration::minutes(180));
+    policy_fixed_on_main(&h, true).await;
+    assert_judged_by_the_fix_and_escalated(&h, pull.number).await;
+}
+
+/// The control: the same P0 closed by its author only AFTER the fix (the
+/// fixing push evaluated it while open, and the close is delivered): it
+/// stays watched and is escalated. (With the `policy_changed` listing in
+/// `Engine::commit_work` removed, it is judged by the fix only at the
+/// close and still passes: the close's own delivery re-evaluates it.)
+#[tokio::test]
+async fn a_p0_its_author_closed_after_the_fix_is_escalated() {
+    let (h, pull) = erins_p0_opened_under_a_broken_policy().await;
+    h.clock.advance(chrono::Duration::minutes(180));
+    policy_fixed_on_main(&h, true).await;
+    closed_by_its_author(&h, pull.number).await;
+    assert_judged_by_the_fix_and_escalated(&h, pull.number).await;
+}
+
+// ---- Attack 2: a fixing push whose file lists are empty ------------------
+
+/// Attack: the policy in force does not parse (a writer merged the
+/// author's other pull request). The author (erin) opens a P0 (labels by
+/// dana) while it is broken, and leaves it open and untouched. The fix of
+/// the file is the author's own pull request that also vendors thousands
+/// of files; a writer squash-merges it. GitHub's push delivery then lists
+/// the squashed commit with empty `added`/`modified`/`removed` ("For
+/// extremely large commits where GitHub is unable to calculate this list
+/// in a timely manner, this may be empty even if files were modified",
+/// GitHub's push webhook schema; likewise `commits` holds at most 2,048
+/// commits). The author hopes the fixing push is not seen as a policy
+/// change, so the open P0 is never evaluated again and never escalated.
+///
+/// Safe outcome: the P0 is judged by the fixed policy, its deadline
+/// watched, and the sweep escalates it.
+///
+/// Reproduction (on this commit): the test as written. `intake`
+/// (`src/events.rs`, `event == "push"`) sets `touches` only when a listed
+/// commit (or `head_commit`) names `.github/hotfix-policy.yml`; empty
+/// lists read as "not touched" (unknown read as fine), so the push is a
+/// `BranchPushed` with no `policy_changed`: the policy generation is not
+/// bumped (other instances keep their cached copy up to 10 minutes) and no
+/// open pull request is evaluated again. The P0's run stays "… is invalid
+/// … every open pull request is checked again after that push", nothing
+/// is watched, and no sweep escalates it until some delivery on it (its
+/// author sends none) or a restart's discovery. Needs: a writer to merge a
+/// broken policy edit and later a very large pull request of the author's
+/// that fixes it (both ordinary merges of approved pull requests); GitHub
+/// decides when a commit is "extremely large". Severity: low.
+///
+/// Fix to consider: treat a push to the default branch as a policy change
+/// whenever its lists cannot show the file was left alone — a commit with
+/// all three lists empty, a list at GitHub's cap, or 2,048 commits — or,
+/// cheaper and exact, compare the file's blob at `before` and `after`
+/// (`GET /contents/{path}?ref=` → `sha`, conditional) for every push to
+/// the default branch whose lists are not known complete.
+#[tokio::test]
+#[ignore = "finding: a fixing push whose commit lists no file (too large for GitHub to list) is not seen as a policy change"]
+async fn a_fixing_push_that_lists_no_file_still_re_evaluates_the_open_p0() {
+    let (h, pull) = erins_p0_opened_under_a_broken_policy().await;
+    h.clock.advance(chrono::Duration::minutes(180));
+    policy_fixed_on_main(&h, false).await;
+    assert_judged_by_the_fix_and_escalated(&h, pull.number).await;
+}
+
+/// The control: the same fix, its push listing the policy file: the open
+/// P0 is evaluated again and escalated (review 23's attack 4, fixed).
+#[tokio::test]
+async fn a_fixing_push_that_lists_the_file_re_evaluates_the_open_p0() {
+    let (h, pull) = erins_p0_opened_under_a_broken_policy().await;
+    h.clock.advance(chrono::Duration::minutes(180));
+    policy_fixed_on_main(&h, true).await;
+    assert_judged_by_the_fix_and_escalated(&h, pull.number).await;
+}
