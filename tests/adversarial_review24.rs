@@ -26,6 +26,10 @@
 //! triage user locks the P0 under the broken policy; the sweep's refusal
 //! is remembered by one instance only, hoping the run rendered by the
 //! other instance says nothing of the held escalation.
+//!
+//! Outcome: all three are findings (ignored tests, each with its
+//! reproduction and a fix to consider); each has a passing control that
+//! was checked to fail once its guarding code was mutated.
 
 use crate::common;
 
@@ -174,9 +178,6 @@ async fn assert_judged_by_the_fix_and_escalated(h: &Harness, number: u64) {
 /// already knows the key), and on `policy_changed` queue those keys beside
 /// the open pull requests; or list `state=all` pull requests updated since
 /// the policy generation broke (`sort=updated`, bounded by the page cap).
-/// Simpler: under an invalid policy, still run `early_watch::record` with
-/// the policy in force's last valid copy — not available; so the store's
-/// record is the way.
 #[tokio::test]
 #[ignore = "finding: a P0 its author closed while the policy in force was broken is never re-evaluated by the fix, so never escalated"]
 async fn a_p0_its_author_closed_under_a_broken_policy_is_escalated_once_the_file_is_fixed() {
@@ -190,9 +191,10 @@ async fn a_p0_its_author_closed_under_a_broken_policy_is_escalated_once_the_file
 
 /// The control: the same P0 closed by its author only AFTER the fix (the
 /// fixing push evaluated it while open, and the close is delivered): it
-/// stays watched and is escalated. (With the `policy_changed` listing in
-/// `Engine::commit_work` removed, it is judged by the fix only at the
-/// close and still passes: the close's own delivery re-evaluates it.)
+/// stays watched and is escalated. (Checked that it can fail: with a
+/// non-writer's close no longer keeping the watch, `Engine::evaluate`'s
+/// `closed.as_ref().is_some_and(|c| !c.stops_escalation())` made false,
+/// it fails at "watched".)
 #[tokio::test]
 async fn a_p0_its_author_closed_after_the_fix_is_escalated() {
     let (h, pull) = erins_p0_opened_under_a_broken_policy().await;
@@ -250,10 +252,147 @@ async fn a_fixing_push_that_lists_no_file_still_re_evaluates_the_open_p0() {
 
 /// The control: the same fix, its push listing the policy file: the open
 /// P0 is evaluated again and escalated (review 23's attack 4, fixed).
+/// (Checked that it can fail: with the `policy_changed` listing in
+/// `Engine::commit_work` dropping the pull requests it lists, it fails at
+/// "the fix re-evaluates the P0".)
 #[tokio::test]
 async fn a_fixing_push_that_lists_the_file_re_evaluates_the_open_p0() {
     let (h, pull) = erins_p0_opened_under_a_broken_policy().await;
     h.clock.advance(chrono::Duration::minutes(180));
     policy_fixed_on_main(&h, true).await;
     assert_judged_by_the_fix_and_escalated(&h, pull.number).await;
+}
+
+// ---- Attack 3: the lock under a broken policy, rendered by another instance
+
+/// The harness's P0 (#7) by erin (read access; labels by dana, a writer),
+/// watched under the readable policy; trina has triage access. Ten
+/// minutes on, the policy in force breaks when `broken` (a writer merged
+/// the author's other pull request). 120 minutes on (past the 2h
+/// deadline) trina has locked the conversation (GitHub's `locked`, and 403
+/// on the app's comments), and instance A's sweep meets the refusal and
+/// renders the run again. Returns instance A and the P0's number.
+async fn locked_past_the_deadline_on_a(broken: bool) -> (Harness, u64) {
+    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
+        author: "erin".into(),
+        ..p0
+    })
+    .await;
+    h.gh.set_permission(REPO, "erin", "read");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
+    h.clock.advance(chrono::Duration::minutes(10));
+    if broken {
+        policy_broken_on_main(&h).await;
+    }
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.locked = true;
+        p.active_lock_reason = Some("too heated".into());
+    });
+    attacks::refuse_comment_posts(&h, pull.number, 1000);
+    h.clock.advance(chrono::Duration::minutes(120));
+    h.app.engine.sweep().await;
+    h.settle().await;
+    assert!(first_levels(&h, pull.number).is_empty(), "locked");
+    (h, pull.number)
+}
+
+/// Instance A stops (a restart, or a replica that does not hold the sweep
+/// lease takes the next job); instance B, on the same store, whose clock
+/// reads the same time, handles the author's title edit of #`number`.
+/// Returns instance B.
+async fn author_edits_on_b(a: Harness, number: u64) -> Harness {
+    let Harness {
+        gh,
+        app,
+        clock,
+        database_url,
+    } = a;
+    use hotfix_guard::clock::Clock;
+    let now = clock.now();
+    assert!(
+        app.drain(std::time::Duration::from_secs(5)).await,
+        "A drained"
+    );
+    let b = Harness::with_store(gh, database_url).await;
+    b.clock.advance(now - b.clock_now());
+    b.gh.update_pull(REPO, number, |p| {
+        p.title = "fix: stop the login loop (take 2)".into()
+    });
+    b.pull_request("edited", number).await;
+    b.settle().await;
+    b
+}
+
+/// Attack: the policy in force does not parse (a writer merged the
+/// author's other pull request). Past the P0's deadline a triage user
+/// (trina) locks its conversation; the sweep's first level is refused and
+/// the instance that swept (A) renders the run naming the lock and the
+/// level held back (`Engine::evaluate`'s invalid-policy branch, from
+/// `self.refusals.last_refused`, review 23's fix). The refusal is
+/// remembered in A's memory only. The author then edits the P0's title;
+/// the evaluation runs on instance B (the same store; after a restart, or
+/// a replica without the sweep lease — the author can repeat the edit until
+/// one lands there), hoping B's run drops the lock and the escalation held
+/// back.
+///
+/// Safe outcome: B's run fails AND names the locked conversation and the
+/// escalation held back (as it does under a readable policy, from
+/// GitHub's `locked`, control below).
+///
+/// Reproduction (on this commit): the test as written. On B,
+/// `self.refusals.last_refused(&job.key)` is `None` (in memory, per
+/// instance), so the invalid-policy branch of `Engine::evaluate`
+/// (`src/engine/mod.rs`) appends nothing, though GitHub's `pull.locked`
+/// is true and the store still watches the P0's deadline (level 1 due, not
+/// posted). B's run — "hotfix-policy.yml is invalid" and its errors only —
+/// replaces A's, which named the lock. A's later sweeps re-render only when
+/// a higher level is first held (`Refusals::refused`), so with two
+/// replicas nothing says the escalation is held back until level 2 falls
+/// due (and, again, only if A renders it). Needs: a writer's merge of a
+/// broken policy edit and a triage user's lock (both ordinary), then the
+/// author's title edit. Severity: low (the run fails anyway; the level held
+/// back mentions nobody under a broken policy and is posted once unlocked;
+/// what is lost is the statement that an escalation is due and held).
+///
+/// Fix to consider: in the invalid-policy branch, take the lock from
+/// GitHub's `pull.locked` as `Refusals::lock` does, and the levels held
+/// from the store's watch (`due_deadlines`/the watched deadline and the
+/// level posted) rather than from this instance's memory; or keep the
+/// refusal in the store beside the watch.
+#[tokio::test]
+#[ignore = "finding: under a broken policy, another instance's run drops the lock that holds the escalation back"]
+async fn under_a_broken_policy_another_instance_still_names_the_lock_holding_the_escalation() {
+    let (a, number) = locked_past_the_deadline_on_a(true).await;
+    let text = text_of(&a.check(HEAD_SHA));
+    assert!(
+        text.contains("Conversation locked") && text.contains("is invalid"),
+        "precondition: A names the lock under the broken policy: {text}"
+    );
+    let b = author_edits_on_b(a, number).await;
+    let run = b.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("Conversation locked") && text.contains("escalation"),
+        "B's run names the lock and the escalation held back: {text}"
+    );
+}
+
+/// The control: the same lock and edit under a readable policy: B's run
+/// names the lock (GitHub's `locked`) and the escalation held back (from
+/// the verdict's deadline). (With `Refusals::lock` answering `None`, it
+/// fails.)
+#[tokio::test]
+async fn under_a_readable_policy_another_instance_names_the_lock_holding_the_escalation() {
+    let (a, number) = locked_past_the_deadline_on_a(false).await;
+    let b = author_edits_on_b(a, number).await;
+    let run = b.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("Conversation locked") && text.contains("escalation"),
+        "{text}"
+    );
 }
