@@ -25,11 +25,15 @@
 //! policy change and the open P0 is never evaluated again. Attack 3: a
 //! triage user locks the P0 under the broken policy; the sweep's refusal
 //! is remembered by one instance only, hoping the run rendered by the
-//! other instance says nothing of the held escalation.
+//! other instance says nothing of the held escalation. Attack 4: a writer
+//! tightens the policy while the author's title edit is being evaluated
+//! under the loose one, hoping that evaluation's `success` outlives the
+//! re-evaluation the push queues.
 //!
-//! Outcome: all three are findings (ignored tests, each with its
-//! reproduction and a fix to consider); each has a passing control that
-//! was checked to fail once its guarding code was mutated.
+//! Outcome: attacks 1–3 are findings (ignored tests, each with its
+//! reproduction and a fix to consider); attack 4 fails (held). Each has a
+//! passing control that was checked to fail once its guarding code was
+//! mutated.
 
 use crate::common;
 
@@ -395,4 +399,93 @@ async fn under_a_readable_policy_another_instance_names_the_lock_holding_the_esc
         text.contains("Conversation locked") && text.contains("escalation"),
         "{text}"
     );
+}
+
+// ---- Attack 4: a tightening push during the author's evaluation ---------
+
+/// `main` after a writer tightened the policy.
+const TIGHTENED_SHA: &str = "t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1";
+
+/// The harness's policy with P0 needing the engineering lead only.
+fn loose_policy() -> String {
+    let loose = POLICY.replace(
+        "approvals: { roles: [engineering-lead, on-call-manager] }\n    deadline: 2h",
+        "approvals: { roles: [engineering-lead] }\n    deadline: 2h",
+    );
+    assert_ne!(loose, POLICY, "the harness's P0 needs both roles");
+    loose
+}
+
+/// The harness's P0 (#7) under the loose policy, approved by alice (the
+/// engineering lead) only: `success`. Then a writer tightens the policy
+/// (P0 needs the on-call manager too) and pushes it to `main`; when
+/// `during` the push lands 150 ms into an evaluation of the P0 for the
+/// author's title edit (which loaded the loose policy before the push),
+/// otherwise after that evaluation. Returns the harness, settled.
+async fn tightened_while_the_author_edits(during: bool) -> Harness {
+    let (h, pull) = attacks::p0_under(&loose_policy()).await;
+    h.clock.set(pull.created_at);
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "precondition: {}",
+        text_of(&run)
+    );
+    let tighten = async {
+        h.gh.set_branch(REPO, "main", TIGHTENED_SHA);
+        h.gh.set_file(REPO, TIGHTENED_SHA, POLICY_PATH, POLICY);
+        h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
+        let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+        h.deliver("push", &push).await;
+    };
+    h.gh.update_pull(REPO, pull.number, |p| {
+        p.title = "fix: stop the login loop (take 2)".into()
+    });
+    if during {
+        attacks::during_an_evaluation(&h, pull.number, tighten).await;
+    } else {
+        h.pull_request("edited", pull.number).await;
+        tighten.await;
+    }
+    h.settle().await;
+    h
+}
+
+/// Attack: the P0 passes under the policy in force with the engineering
+/// lead's approval alone. A writer tightens the policy (P0 needs the
+/// on-call manager too). The author times a title edit so that its
+/// evaluation, which loaded the loose policy, is still in flight when the
+/// tightening push arrives, hoping the re-evaluation the push queues for
+/// the P0 is swallowed by (or runs before the end of) the evaluation that
+/// holds the P0's lease, so the old `success` stands and a writer merges.
+///
+/// Safe outcome: the P0's final run fails, naming the on-call manager's
+/// missing approval.
+///
+/// Outcome: the attack fails. Checked that the test can fail: with the
+/// pull requests listed for `policy_changed` in `Engine::commit_work`
+/// dropped, the in-flight evaluation's `success` stands and the test
+/// fails.
+#[tokio::test]
+async fn a_tightening_push_during_the_authors_evaluation_does_not_leave_its_success() {
+    let h = tightened_while_the_author_edits(true).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("on-call-manager"), "{text}");
+}
+
+/// The control: the push after the author's evaluation: the re-evaluation
+/// fails the P0, naming the missing role. (With the same mutation it keeps
+/// "all requirements met" and fails.)
+#[tokio::test]
+async fn a_tightening_push_after_the_authors_evaluation_fails_the_p0() {
+    let h = tightened_while_the_author_edits(false).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("on-call-manager"), "{text}");
 }
