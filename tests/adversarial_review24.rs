@@ -28,10 +28,13 @@
 //! other instance says nothing of the held escalation. Attack 4: a writer
 //! tightens the policy while the author's title edit is being evaluated
 //! under the loose one, hoping that evaluation's `success` outlives the
-//! re-evaluation the push queues.
+//! re-evaluation the push queues. Attack 5: the P0's deadline falls due
+//! while the policy is broken, so its one escalation level is posted
+//! mentioning nobody, hoping the people it must page never are, even once
+//! the file is fixed.
 //!
-//! Outcome: attacks 1–3 are findings (ignored tests, each with its
-//! reproduction and a fix to consider); attack 4 fails (held). Each has a
+//! Outcome: attacks 1, 2, 3 and 5 are findings (ignored tests, each with
+//! its reproduction and a fix to consider); attack 4 fails (held). Each has a
 //! passing control that was checked to fail once its guarding code was
 //! mutated.
 
@@ -488,4 +491,108 @@ async fn a_tightening_push_after_the_authors_evaluation_fails_the_p0() {
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     assert!(text.contains("on-call-manager"), "{text}");
+}
+
+// ---- Attack 5: the page an escalation under a broken policy withheld ----
+
+/// The harness's P0 (#7) by erin (read access; labels by dana), opened
+/// and watched under the readable policy (one escalation level, mentioning
+/// `@acme/incident-commanders`). Ten minutes on, the policy in force
+/// breaks when `broken` (a writer merged the author's other pull request);
+/// 120 minutes on (past the 2h deadline) the sweep posts the first level;
+/// then a writer fixes the file (when `broken`) and, a minute on, the
+/// sweep runs again. Returns the harness and the app's escalation comments.
+async fn escalated_across_a_broken_window(broken: bool) -> (Harness, Vec<String>) {
+    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
+        author: "erin".into(),
+        ..p0
+    })
+    .await;
+    h.gh.set_permission(REPO, "erin", "read");
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
+    h.clock.advance(chrono::Duration::minutes(10));
+    if broken {
+        policy_broken_on_main(&h).await;
+    }
+    h.clock.advance(chrono::Duration::minutes(120));
+    assert_eq!(h.app.engine.sweep().await, 1, "the first level is posted");
+    h.settle().await;
+    if broken {
+        let first = first_levels(&h, pull.number);
+        assert!(
+            first.len() == 1 && first[0].contains("cannot be read"),
+            "precondition: the first level says the policy cannot be read: {first:?}"
+        );
+        policy_fixed_on_main(&h, true).await;
+    }
+    h.clock.advance(chrono::Duration::minutes(1));
+    h.app.engine.sweep().await;
+    h.settle().await;
+    let escalations = h
+        .bot_comments(pull.number)
+        .into_iter()
+        .filter(|c| c.body.starts_with("<!-- hotfix-guard:escalation"))
+        .map(|c| c.body)
+        .collect();
+    (h, escalations)
+}
+
+/// Attack: the P0's deadline falls due while the policy in force does not
+/// parse (a writer merged the author's other pull request, review 22's
+/// attack 2). The sweep then posts the first level mentioning nobody
+/// ("this escalation mentions nobody it names, and a further escalation
+/// it may ask for waits until the file is fixed"), and keeps the watch. A
+/// writer fixes the file; the author hopes that the people the policy
+/// names for the escalation (`@acme/incident-commanders`) are never
+/// mentioned, since the first level counts as posted and the policy asks
+/// for no second level.
+///
+/// Safe outcome: once the policy can be read again, an escalation comment
+/// of the app's mentions `@acme/incident-commanders` (the first level's
+/// withheld mention made good), as without the broken window (control).
+///
+/// Reproduction (on this commit): the test as written. After the fix the
+/// re-evaluation keeps the watch; the next sweep's `escalation::escalate`
+/// (`src/engine/escalation.rs`) finds level 1 posted (`posted >= 1`) and
+/// no `escalation.after` (`second_done`), so it posts nothing and reports
+/// `finished`: `Engine::sweep` forgets the deadline. The only escalation
+/// comment mentions nobody; the incident commanders are never notified.
+/// With a two-level policy the second level (mention + mention_after)
+/// names them, late (`adversarial_review22`). Needs: a writer's merge of a
+/// broken policy edit (ordinary) spanning the P0's deadline, then a
+/// writer's fix; nothing else from the author. Severity: low to medium
+/// (the escalation is visible on the pull request and its run fails, but
+/// the people it must page never are).
+///
+/// Fix to consider: record in the store that level 1 was posted without
+/// its mentions (the note's case), and once the policy is read again post
+/// (or edit the comment into) the level's mentions before finishing; i.e.
+/// in `escalate`, with `Ok(settings)` and a level posted "unreadable",
+/// post a short follow-up mentioning `settings.mention`.
+#[tokio::test]
+#[ignore = "finding: the mentions an escalation under a broken policy withheld are never made once the policy is fixed"]
+async fn the_mentions_withheld_under_a_broken_policy_are_made_once_it_is_fixed() {
+    let (h, escalations) = escalated_across_a_broken_window(true).await;
+    let watched = h.app.engine.watched().await;
+    assert!(
+        escalations
+            .iter()
+            .any(|c| c.contains("@acme/incident-commanders")),
+        "nobody the policy names was ever mentioned (deadlines still watched: {watched}): \
+         {escalations:#?}"
+    );
+}
+
+/// The control: no broken window: the first level mentions the incident
+/// commanders. (Checked that it can fail: with `escalation_comment`'s
+/// mention list emptied in `escalation::escalate`'s first level, it fails.)
+#[tokio::test]
+async fn without_a_broken_window_the_first_level_mentions_the_incident_commanders() {
+    let (_h, escalations) = escalated_across_a_broken_window(false).await;
+    assert_eq!(escalations.len(), 1, "{escalations:#?}");
+    assert!(
+        escalations[0].contains("@acme/incident-commanders"),
+        "{escalations:#?}"
+    );
 }
