@@ -369,7 +369,6 @@ async fn author_edits_on_b(a: Harness, number: u64) -> Harness {
 /// level posted) rather than from this instance's memory; or keep the
 /// refusal in the store beside the watch.
 #[tokio::test]
-#[ignore = "finding: under a broken policy, another instance's run drops the lock that holds the escalation back"]
 async fn under_a_broken_policy_another_instance_still_names_the_lock_holding_the_escalation() {
     let (a, number) = locked_past_the_deadline_on_a(true).await;
     let text = text_of(&a.check(HEAD_SHA));

@@ -282,14 +282,25 @@ impl Engine {
                 }
                 // The sweep still escalates under a broken policy
                 // (`Engine::escalate`): a lock that holds a level back is
-                // said here too, never silent.
-                if let Some((at, level)) = self.refusals.last_refused(&job.key) {
-                    let lock = if pull.locked {
-                        report::locked::Lock::Locked {
+                // said here too, never silent. GitHub's `locked` and the
+                // store's watch, which every instance sees; the sweep's
+                // refusal, which only this one may have met, besides.
+                let refused = self.refusals.last_refused(&job.key);
+                let held_by_lock = if pull.locked && !pull.is_merged() {
+                    match self.store.deadline_of(&job.key).await? {
+                        Some((watch, 0)) if watch.deadline <= self.clock.now() => Some(1),
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
+                let held = held_by_lock.max(refused.map(|(_, level)| level));
+                if let Some(level) = held {
+                    let lock = match refused {
+                        Some((at, _)) if !pull.locked => report::locked::Lock::Refused { at },
+                        _ => report::locked::Lock::Locked {
                             reason: pull.active_lock_reason.clone(),
-                        }
-                    } else {
-                        report::locked::Lock::Refused { at }
+                        },
                     };
                     let held = [report::locked::HeldEscalation {
                         level,

@@ -174,6 +174,33 @@ impl Store {
             .collect()
     }
 
+    /// The deadline watched for `key`, with the escalation level already
+    /// posted (0, 1 or 2); `None` when none is watched.
+    pub async fn deadline_of(&self, key: &PrKey) -> Result<Option<(Watch, u8)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT severity, started, deadline, levels_posted FROM deadlines \
+             WHERE installation = $1 AND owner = $2 AND name = $3 AND number = $4",
+        )
+        .bind(int(key.installation))
+        .bind(&key.repo.owner)
+        .bind(&key.repo.name)
+        .bind(int(key.number))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let posted: i64 = r.try_get("levels_posted")?;
+            Ok((
+                Watch {
+                    severity: r.try_get("severity")?,
+                    started: from_ms(r.try_get("started")?),
+                    deadline: from_ms(r.try_get("deadline")?),
+                },
+                u8::try_from(posted).unwrap_or(u8::MAX),
+            ))
+        })
+        .transpose()
+    }
+
     /// How many deadlines are watched.
     pub async fn deadlines_watched(&self) -> Result<u64, StoreError> {
         let row = sqlx::query("SELECT count(*) AS n FROM deadlines")
