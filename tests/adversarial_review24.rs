@@ -570,7 +570,6 @@ async fn escalated_across_a_broken_window(broken: bool) -> (Harness, Vec<String>
 /// in `escalate`, with `Ok(settings)` and a level posted "unreadable",
 /// post a short follow-up mentioning `settings.mention`.
 #[tokio::test]
-#[ignore = "finding: the mentions an escalation under a broken policy withheld are never made once the policy is fixed"]
 async fn the_mentions_withheld_under_a_broken_policy_are_made_once_it_is_fixed() {
     let (h, escalations) = escalated_across_a_broken_window(true).await;
     let watched = h.app.engine.watched().await;

@@ -119,5 +119,5 @@ async fn watch_of(
     };
     Ok(running
         .deadline
-        .map(|deadline| Watch::of(running.severity, deadline)))
+        .map(|deadline| Watch::of(running.severity, deadline, &policy.escalation)))
 }

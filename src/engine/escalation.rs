@@ -27,14 +27,22 @@ pub struct Watch {
     /// When the pull request became a hotfix of this severity.
     pub started: DateTime<Utc>,
     pub deadline: DateTime<Utc>,
+    /// The policy's `escalation` section when the deadline was watched:
+    /// what the sweep follows if the policy in force cannot be read later.
+    /// `None`: not known (a watch recorded before it was kept).
+    pub escalation: Option<Escalation>,
 }
 
 impl Watch {
     /// The watch of `severity`'s `deadline` (as `Verdict::running_deadline`
     /// or `rules::deadline::running` gives it): it started the severity's
     /// `deadline` duration before (the deadline itself when the policy
-    /// gives none).
-    pub fn of(severity: &crate::policy::Severity, deadline: DateTime<Utc>) -> Watch {
+    /// gives none); `escalation` is the policy's section, kept with it.
+    pub fn of(
+        severity: &crate::policy::Severity,
+        deadline: DateTime<Utc>,
+        escalation: &Escalation,
+    ) -> Watch {
         let limit = severity
             .deadline
             .and_then(|d| chrono::Duration::from_std(d).ok())
@@ -43,6 +51,7 @@ impl Watch {
             severity: severity.name.clone(),
             started: deadline - limit,
             deadline,
+            escalation: Some(escalation.clone()),
         }
     }
 }
@@ -118,10 +127,12 @@ pub struct Escalated {
 ///
 /// `escalation`: the policy in force's `escalation` section, or
 /// `Err(shown_path)` when that policy cannot be read (it does not parse, or
-/// is not a text file). The watch (severity, deadline) was fixed when the
-/// deadline was first watched, so the first level is still posted when due,
-/// mentioning nobody and saying why; the second level's time and mentions
-/// are the policy's, so it waits until the file can be read again, and the
+/// is not a text file). The watch was fixed when the deadline was watched:
+/// its severity, deadline and the `escalation` section of the policy then
+/// (`Watch::escalation`), which the levels follow, saying the policy cannot
+/// be read. A watch without it (recorded before it was kept) posts the
+/// first level mentioning nobody, and the second level, whose time and
+/// mentions are the policy's, waits until the file can be read again: the
 /// watch stays unfinished until then.
 #[allow(clippy::too_many_arguments)]
 pub async fn escalate(
@@ -143,9 +154,18 @@ pub async fn escalate(
         });
     }
     let unknown = Escalation::default();
-    let (settings, unreadable) = match escalation {
-        Ok(settings) => (settings, String::new()),
-        Err(shown_path) => (&unknown, escalation_policy_unreadable_note(shown_path)),
+    let (settings, unreadable, known) = match (escalation, &watch.escalation) {
+        (Ok(settings), _) => (settings, String::new(), true),
+        (Err(shown_path), Some(kept)) => (
+            kept,
+            escalation_policy_unreadable_note(shown_path, true),
+            true,
+        ),
+        (Err(shown_path), None) => (
+            &unknown,
+            escalation_policy_unreadable_note(shown_path, false),
+            false,
+        ),
     };
     let mut done = Escalated::default();
     // `maybe_posted`: a level above `posted` may exist already (unknown).
@@ -205,7 +225,7 @@ pub async fn escalate(
     let second_done = settings.after.is_none() || done.second || posted >= 2;
     // Unreadable: whether a second level is owed is unknown until it can be
     // read again; keep watching.
-    done.finished = first_done && second_done && escalation.is_ok();
+    done.finished = first_done && second_done && known;
     Ok(done)
 }
 

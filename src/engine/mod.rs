@@ -548,7 +548,7 @@ impl Engine {
                     && (pull.state != "closed"
                         || closed.as_ref().is_some_and(|c| !c.stops_escalation())) =>
             {
-                let watch = escalation::Watch::of(severity, deadline);
+                let watch = escalation::Watch::of(severity, deadline, &policy.escalation);
                 self.store.watch_deadline(&job.key, &watch).await?;
                 // What the app's own comments say was posted, for the
                 // sweep, which then need not list them (never lowered).

@@ -401,12 +401,17 @@ pub fn escalation_repeat_note() -> String {
 
 /// The paragraph appended to an escalation comment posted while the policy
 /// in force (`shown_path`) cannot be read: the severity and deadline were
-/// fixed when the deadline was first watched, but whom to mention and
-/// whether a second level follows are the policy's.
-pub fn escalation_policy_unreadable_note(shown_path: &str) -> String {
+/// fixed when the deadline was watched, and with them (`kept`) the
+/// policy's escalation section then; without it, whom to mention and
+/// whether a second level follows are unknown.
+pub fn escalation_policy_unreadable_note(shown_path: &str, kept: bool) -> String {
+    let what = if kept {
+        "this escalation follows its escalation section as it was when the deadline was set"
+    } else {
+        "this escalation mentions nobody it names, and a further escalation it may ask for waits until the file is fixed"
+    };
     format!(
-        "\n_The policy in force (`{}`) cannot be read, so this escalation mentions nobody it names, \
-         and a further escalation it may ask for waits until the file is fixed. \
+        "\n_The policy in force (`{}`) cannot be read, so {what}. \
          A writer should fix it now: every pull request's check fails until then._\n",
         quoted(shown_path)
     )
@@ -514,7 +519,7 @@ mod tests {
             t(12, 0),
             t(12, 30),
             std::time::Duration::from_secs(7200),
-        ) + &escalation_policy_unreadable_note(".github/hotfix-policy.yml");
+        ) + &escalation_policy_unreadable_note(".github/hotfix-policy.yml", false);
         assert!(text.contains("cannot be read"), "{text}");
         insta::assert_snapshot!(text);
     }

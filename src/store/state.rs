@@ -87,11 +87,18 @@ impl Store {
     /// Watches the deadline of open hotfix `key` (replacing an earlier
     /// watch; the levels already posted are kept).
     pub async fn watch_deadline(&self, key: &PrKey, watch: &Watch) -> Result<(), StoreError> {
+        let escalation = watch
+            .escalation
+            .as_ref()
+            .map(|e| serde_json::to_string(&KeptEscalation::from(e)))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO deadlines (installation, owner, name, number, severity, started, deadline) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            "INSERT INTO deadlines (installation, owner, name, number, severity, started, deadline, escalation) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (installation, owner, name, number) DO UPDATE SET \
-             severity = excluded.severity, started = excluded.started, deadline = excluded.deadline",
+             severity = excluded.severity, started = excluded.started, deadline = excluded.deadline, \
+             escalation = excluded.escalation",
         )
         .bind(int(key.installation))
         .bind(&key.repo.owner)
@@ -100,6 +107,7 @@ impl Store {
         .bind(&watch.severity)
         .bind(ms(watch.started))
         .bind(ms(watch.deadline))
+        .bind(escalation)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -145,8 +153,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<(PrKey, Watch, u8)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT installation, owner, name, number, severity, started, deadline, levels_posted \
-             FROM deadlines WHERE deadline <= $1 ORDER BY deadline",
+            "SELECT installation, owner, name, number, severity, started, deadline, levels_posted, \
+             escalation FROM deadlines WHERE deadline <= $1 ORDER BY deadline",
         )
         .bind(ms(now))
         .fetch_all(&self.pool)
@@ -167,6 +175,7 @@ impl Store {
                         severity: r.try_get("severity")?,
                         started: from_ms(r.try_get("started")?),
                         deadline: from_ms(r.try_get("deadline")?),
+                        escalation: kept_escalation(r.try_get("escalation")?),
                     },
                     u8::try_from(posted).unwrap_or(u8::MAX),
                 ))
@@ -178,7 +187,7 @@ impl Store {
     /// posted (0, 1 or 2); `None` when none is watched.
     pub async fn deadline_of(&self, key: &PrKey) -> Result<Option<(Watch, u8)>, StoreError> {
         let row = sqlx::query(
-            "SELECT severity, started, deadline, levels_posted FROM deadlines \
+            "SELECT severity, started, deadline, levels_posted, escalation FROM deadlines \
              WHERE installation = $1 AND owner = $2 AND name = $3 AND number = $4",
         )
         .bind(int(key.installation))
@@ -194,6 +203,7 @@ impl Store {
                     severity: r.try_get("severity")?,
                     started: from_ms(r.try_get("started")?),
                     deadline: from_ms(r.try_get("deadline")?),
+                    escalation: kept_escalation(r.try_get("escalation")?),
                 },
                 u8::try_from(posted).unwrap_or(u8::MAX),
             ))
@@ -347,5 +357,45 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected())
+    }
+}
+
+/// A watch's escalation section as stored (`deadlines.escalation`, JSON):
+/// the policy's `escalation` when the deadline was watched.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptEscalation {
+    mention: Vec<String>,
+    /// `escalation.after` in milliseconds.
+    after_ms: Option<u64>,
+    mention_after: Vec<String>,
+}
+
+impl From<&crate::policy::Escalation> for KeptEscalation {
+    fn from(e: &crate::policy::Escalation) -> Self {
+        KeptEscalation {
+            mention: e.mention.clone(),
+            after_ms: e
+                .after
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            mention_after: e.mention_after.clone(),
+        }
+    }
+}
+
+/// The stored section read back; `None` when there is none (a watch from
+/// before it was kept) or it cannot be read (logged): the sweep then
+/// escalates without it, saying so, never not at all.
+fn kept_escalation(text: Option<String>) -> Option<crate::policy::Escalation> {
+    let text = text?;
+    match serde_json::from_str::<KeptEscalation>(&text) {
+        Ok(kept) => Some(crate::policy::Escalation {
+            mention: kept.mention,
+            after: kept.after_ms.map(std::time::Duration::from_millis),
+            mention_after: kept.mention_after,
+        }),
+        Err(e) => {
+            tracing::error!(error = %e, "stored escalation section unreadable; escalating without it");
+            None
+        }
     }
 }

@@ -456,6 +456,7 @@ async fn merge_backs_and_deadlines_survive_in_the_store() {
         severity: "P0".into(),
         started: now,
         deadline: now + TimeDelta::hours(2),
+        escalation: None,
     };
     store.watch_deadline(&key(7), &watch).await.expect("ok");
     store.close().await;
