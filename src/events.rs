@@ -430,7 +430,18 @@ struct PushCommit {
     removed: Vec<String>,
 }
 
+/// Commits a push delivery lists at most (GitHub: "a maximum of 2048
+/// commits"); past it the list cannot say what the push changed.
+const PUSH_COMMITS_LISTED: usize = 2048;
+
 impl PushCommit {
+    /// Lists no file: GitHub leaves `added`, `modified` and `removed` empty
+    /// for a commit too large to list ("may be empty even if files were
+    /// modified"), so it may have changed any file.
+    fn lists_nothing(&self) -> bool {
+        self.added.is_empty() && self.modified.is_empty() && self.removed.is_empty()
+    }
+
     fn touches(&self, path: &str) -> bool {
         [&self.added, &self.modified, &self.removed]
             .into_iter()
@@ -501,10 +512,23 @@ fn intake(event: &str, e: Envelope) -> Intake {
             .and_then(|r| r.default_branch.as_deref())
             .map(|b| format!("refs/heads/{b}"));
         let on_default = default_ref.is_some() && e.git_ref == default_ref;
+        // What the push shows is not always all it changed: a commit too
+        // large to list shows no file, the list stops at 2,048 commits, and
+        // a force-push that rewinds the branch lists none. On the default
+        // branch such a push may have changed the policy, and counts as
+        // changing it (fail closed: a needless re-evaluation costs calls, a
+        // stale policy judges wrongly).
+        let may_hide = e.forced
+            || e.commits.len() >= PUSH_COMMITS_LISTED
+            || e.commits.iter().any(PushCommit::lists_nothing)
+            || e.head_commit
+                .as_ref()
+                .is_some_and(PushCommit::lists_nothing);
         let touches = e.commits.iter().any(|c| c.touches(POLICY_PATH))
             || e.head_commit
                 .as_ref()
-                .is_some_and(|c| c.touches(POLICY_PATH));
+                .is_some_and(|c| c.touches(POLICY_PATH))
+            || (on_default && may_hide && !e.deleted);
         let branch = e
             .git_ref
             .as_deref()
@@ -1015,6 +1039,44 @@ mod tests {
             assert!(work.policy_changed, "{work:?}");
         }
         v["ref"] = "refs/heads/feature".into();
+        let (intake, _) = classify("push", &serde_json::to_vec(&v).expect("json")).expect("parses");
+        assert!(matches!(intake, Intake::BranchPushed { .. }), "{intake:?}");
+    }
+
+    #[test]
+    fn a_default_branch_push_that_may_hide_its_files_counts_as_a_policy_change() {
+        let mut v: serde_json::Value = serde_json::from_slice(&load("push.json")).expect("json");
+        v["ref"] = "refs/heads/master".into();
+        v["deleted"] = false.into();
+        v["installation"] = serde_json::json!({"id": 3});
+        v["after"] = "6113728f27ae82c7b1a177c8d03f9e96e0adf247".into();
+        let listed = serde_json::json!([{"added": [], "modified": ["README.md"], "removed": []}]);
+        let cases = [
+            // A commit too large for GitHub to list its files.
+            (
+                serde_json::json!([{"added": [], "modified": [], "removed": []}]),
+                false,
+                true,
+            ),
+            // A force-push (a rewind lists no commit).
+            (serde_json::json!([]), true, true),
+            // Everything listed, the policy file not among it.
+            (listed.clone(), false, false),
+        ];
+        for (commits, forced, changed) in cases {
+            v["commits"] = commits;
+            v["forced"] = forced.into();
+            let (intake, _) =
+                classify("push", &serde_json::to_vec(&v).expect("json")).expect("parses");
+            assert_eq!(
+                matches!(intake, Intake::PolicyChanged { .. }),
+                changed,
+                "{intake:?}"
+            );
+        }
+        // Elsewhere than the default branch nothing is a policy change.
+        v["ref"] = "refs/heads/feature".into();
+        v["forced"] = true.into();
         let (intake, _) = classify("push", &serde_json::to_vec(&v).expect("json")).expect("parses");
         assert!(matches!(intake, Intake::BranchPushed { .. }), "{intake:?}");
     }

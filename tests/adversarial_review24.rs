@@ -249,7 +249,6 @@ async fn a_p0_its_author_closed_after_the_fix_is_escalated() {
 /// (`GET /contents/{path}?ref=` → `sha`, conditional) for every push to
 /// the default branch whose lists are not known complete.
 #[tokio::test]
-#[ignore = "finding: a fixing push whose commit lists no file (too large for GitHub to list) is not seen as a policy change"]
 async fn a_fixing_push_that_lists_no_file_still_re_evaluates_the_open_p0() {
     let (h, pull) = erins_p0_opened_under_a_broken_policy().await;
     h.clock.advance(chrono::Duration::minutes(180));
