@@ -186,7 +186,6 @@ async fn assert_judged_by_the_fix_and_escalated(h: &Harness, number: u64) {
 /// the open pull requests; or list `state=all` pull requests updated since
 /// the policy generation broke (`sort=updated`, bounded by the page cap).
 #[tokio::test]
-#[ignore = "finding: a P0 its author closed while the policy in force was broken is never re-evaluated by the fix, so never escalated"]
 async fn a_p0_its_author_closed_under_a_broken_policy_is_escalated_once_the_file_is_fixed() {
     let (h, pull) = erins_p0_opened_under_a_broken_policy().await;
     closed_by_its_author(&h, pull.number).await;

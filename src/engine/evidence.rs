@@ -177,6 +177,10 @@ impl super::Engine {
             }
         }
         let mut numbers: Vec<u64> = Vec::new();
+        // Evaluated under a policy that could not be read: a hotfix closed
+        // since by someone without write access keeps escalating, and is
+        // not among the open ones.
+        let mut unjudged: Vec<u64> = Vec::new();
         if work.policy_changed {
             match client.list_pulls(None, None, "open").await {
                 Ok(pulls) => numbers.extend(pulls.iter().map(|p| p.number)),
@@ -185,6 +189,8 @@ impl super::Engine {
                     first_error.get_or_insert(e.into());
                 }
             }
+            unjudged = self.store.unjudged(key.installation, &key.repo).await?;
+            numbers.extend(&unjudged);
         }
         let policy = match &loaded.policy {
             Ok(policy) if policy.evidence.any() && (!work.commits.is_empty() || work.overflow) => {
@@ -193,6 +199,9 @@ impl super::Engine {
             _ => {
                 let jobs = Job::full_evaluations(key, numbers);
                 self.queue_evaluations(&jobs).await?;
+                self.store
+                    .forget_unjudged(key.installation, &key.repo, &unjudged)
+                    .await?;
                 return match first_error {
                     Some(e) => Err(e),
                     None => Ok(super::Outcome::Routed { pulls: jobs.len() }),
@@ -230,6 +239,9 @@ impl super::Engine {
         }
         let jobs = Job::full_evaluations(key, numbers);
         self.queue_evaluations(&jobs).await?;
+        self.store
+            .forget_unjudged(key.installation, &key.repo, &unjudged)
+            .await?;
         match first_error {
             Some(e) => Err(e),
             None => Ok(super::Outcome::Routed { pulls: jobs.len() }),

@@ -310,6 +310,11 @@ impl Engine {
                         .summary
                         .push_str(&report::locked::locked_section(&lock, &held));
                 }
+                // No deadline can be watched without the policy: the push
+                // that changes it evaluates this one again (closed or not).
+                if !pull.is_merged() && before_merge.is_none() {
+                    self.store.remember_unjudged(&job.key).await?;
+                }
                 let conclusion = output.conclusion;
                 let rerun = job.trigger == Trigger::Rerun;
                 self.published

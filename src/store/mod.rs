@@ -29,6 +29,7 @@ mod published;
 mod run_writes;
 mod sqlite;
 mod state;
+mod unjudged;
 mod verdicts;
 
 use std::str::FromStr as _;

@@ -767,3 +767,18 @@ async fn a_pull_request_stored_by_the_previous_version_still_loads() {
         serde_json::from_str::<serde_json::Value>(STORED).expect("json")
     );
 }
+
+#[tokio::test]
+async fn pull_requests_judged_without_a_policy_are_kept_until_forgotten() {
+    let store = Store::connect(&testing::scratch_url().await)
+        .await
+        .expect("opens");
+    let repo = key(1).repo;
+    store.remember_unjudged(&key(9)).await.expect("ok");
+    store.remember_unjudged(&key(4)).await.expect("ok");
+    store.remember_unjudged(&key(9)).await.expect("idempotent");
+    assert_eq!(store.unjudged(1, &repo).await.expect("ok"), [4, 9]);
+    assert!(store.unjudged(2, &repo).await.expect("ok").is_empty());
+    store.forget_unjudged(1, &repo, &[9]).await.expect("ok");
+    assert_eq!(store.unjudged(1, &repo).await.expect("ok"), [4]);
+}
