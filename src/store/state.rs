@@ -161,24 +161,16 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let posted: i64 = r.try_get("levels_posted")?;
-                Ok((
-                    PrKey {
-                        installation: uint(r.try_get("installation")?),
-                        repo: RepoName {
-                            owner: r.try_get("owner")?,
-                            name: r.try_get("name")?,
-                        },
-                        number: uint(r.try_get("number")?),
+                let (watch, posted) = watch_of(r)?;
+                let key = PrKey {
+                    installation: uint(r.try_get("installation")?),
+                    repo: RepoName {
+                        owner: r.try_get("owner")?,
+                        name: r.try_get("name")?,
                     },
-                    Watch {
-                        severity: r.try_get("severity")?,
-                        started: from_ms(r.try_get("started")?),
-                        deadline: from_ms(r.try_get("deadline")?),
-                        escalation: kept_escalation(r.try_get("escalation")?),
-                    },
-                    u8::try_from(posted).unwrap_or(u8::MAX),
-                ))
+                    number: uint(r.try_get("number")?),
+                };
+                Ok((key, watch, posted))
             })
             .collect()
     }
@@ -196,19 +188,7 @@ impl Store {
         .bind(int(key.number))
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            let posted: i64 = r.try_get("levels_posted")?;
-            Ok((
-                Watch {
-                    severity: r.try_get("severity")?,
-                    started: from_ms(r.try_get("started")?),
-                    deadline: from_ms(r.try_get("deadline")?),
-                    escalation: kept_escalation(r.try_get("escalation")?),
-                },
-                u8::try_from(posted).unwrap_or(u8::MAX),
-            ))
-        })
-        .transpose()
+        row.as_ref().map(watch_of).transpose()
     }
 
     /// How many deadlines are watched.
@@ -358,6 +338,18 @@ impl Store {
             .await?
             .rows_affected())
     }
+}
+
+/// A `deadlines` row's watch and the escalation level posted (0, 1 or 2).
+fn watch_of(r: &sqlx::any::AnyRow) -> Result<(Watch, u8), StoreError> {
+    let posted: i64 = r.try_get("levels_posted")?;
+    let watch = Watch {
+        severity: r.try_get("severity")?,
+        started: from_ms(r.try_get("started")?),
+        deadline: from_ms(r.try_get("deadline")?),
+        escalation: kept_escalation(r.try_get("escalation")?),
+    };
+    Ok((watch, u8::try_from(posted).unwrap_or(u8::MAX)))
 }
 
 /// A watch's escalation section as stored (`deadlines.escalation`, JSON):
