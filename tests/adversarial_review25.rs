@@ -1,0 +1,171 @@
+//! Twenty-fifth adversarial review of issue 9 (fail closed): review 24's
+//! fixes (under a broken policy a lock holding an escalation back is named
+//! from GitHub's `locked` and the store's watch; the watch keeps the
+//! policy's `escalation` section, which the sweep follows under an
+//! unreadable policy; a default-branch push that may hide its files counts
+//! as a policy change; pull requests evaluated under an unreadable policy
+//! are kept, `unjudged_pulls`, and evaluated again at the policy-changing
+//! push). Each test plays what only a pull request's author (write access
+//! to their own fork, none on the base repository) or a user without write
+//! access (triage) can do, through signed deliveries to the real router
+//! and the real client talking to the fake GitHub, and asserts the SAFE
+//! outcome (conclusion and wording). A passing test is an attack that
+//! failed; a test marked `#[ignore = "finding: …"]` is an attack that
+//! worked (its doc comment has the reproduction).
+//!
+//! Attack 1: the repository has no policy file of its own and is judged by
+//! the organisation's (`octo/.github`), which a writer broke by merging an
+//! ordinary pull request; the author opens a P0 then and leaves it alone,
+//! hoping the push that fixes the ORGANISATION's file does not evaluate the
+//! P0 again (it is kept as unjudged under its own repository), so its
+//! deadline is never watched.
+
+use crate::common;
+
+use common::attacks::{self, text_of};
+use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+
+/// The organisation's policy repository.
+const ORG_REPO: &str = "octo/.github";
+
+/// The harness's policy with one unknown key appended: it does not parse.
+fn broken_policy() -> String {
+    format!("{POLICY}notes: reformatted for readability, no rule changes\n")
+}
+
+/// The app's level-1 escalation comments on #`number`.
+fn first_levels(h: &Harness, number: u64) -> Vec<String> {
+    h.bot_comments(number)
+        .into_iter()
+        .filter(|c| c.body.starts_with("<!-- hotfix-guard:escalation level=1"))
+        .map(|c| c.body)
+        .collect()
+}
+
+/// The safe outcome: the P0 is judged by the readable policy (its run no
+/// longer names a broken file), its deadline (2h, long past) is watched,
+/// and the next sweep posts the first level, mentioning the policy's
+/// escalation team.
+async fn assert_judged_and_escalated(h: &Harness, number: u64) {
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        !text.contains("is invalid"),
+        "the fix re-evaluates the P0: {text}"
+    );
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(h.app.engine.watched().await, 1, "watched: {text}");
+    h.clock.advance(chrono::Duration::minutes(1));
+    assert_eq!(h.app.engine.sweep().await, 1, "escalated: {text}");
+    h.settle().await;
+    let first = first_levels(h, number);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(
+        first[0].contains("@acme/incident-commanders"),
+        "{}",
+        first[0]
+    );
+}
+
+// ---- Attack 1: a P0 opened under a broken organisation policy -------------
+
+/// The harness's P0 (#7) by erin (read access; labels by dana, a writer)
+/// in a repository without a policy file of its own, judged by the
+/// organisation's (`octo/.github`), which does not parse (a writer merged
+/// an ordinary pull request there): opened, its run fails on the
+/// organisation's file and no deadline is watched.
+async fn erins_p0_opened_under_a_broken_org_policy() -> (Harness, common::fake_github::PullSeed) {
+    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
+        author: "erin".into(),
+        ..p0
+    })
+    .await;
+    h.gh.set_permission(REPO, "erin", "read");
+    h.gh.remove_file(REPO, "main", POLICY_PATH);
+    h.gh.add_repo(ORG_REPO);
+    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, &broken_policy());
+    h.pull_request("opened", pull.number).await;
+    h.settle().await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        run.conclusion.as_deref() == Some("failure") && text.contains("is invalid"),
+        "precondition: failed on the broken organisation policy: {text}"
+    );
+    assert_eq!(h.app.engine.watched().await, 0, "nothing watched yet");
+    (h, pull)
+}
+
+/// A writer fixes the organisation's file: the push to `octo/.github`'s
+/// default branch lists it, and is delivered and settled.
+async fn org_policy_fixed(h: &Harness) {
+    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, POLICY);
+    let push = common::webhook::push_event(ORG_REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+}
+
+/// Attack: the repository has no policy file and falls back to the
+/// organisation's (`octo/.github:.github/hotfix-policy.yml`), which does
+/// not parse (a writer merged an ordinary pull request there). The author
+/// (erin, read access) opens a P0 (labels by dana, a writer) and leaves it
+/// open and untouched. Three hours on, a writer fixes the organisation's
+/// file. The author hopes that push re-evaluates only the pull requests of
+/// `octo/.github` (open or kept as unjudged there), not the P0 kept as
+/// unjudged under `octo/app`, so its deadline, long past, is never watched
+/// nor escalated.
+///
+/// Safe outcome: after the fix the P0 is judged by the organisation's
+/// fixed policy, its deadline watched, and the sweep escalates it.
+///
+/// Reproduction (on this commit): the test as written. The push to
+/// `octo/.github` is a policy change of THAT repository
+/// (`src/events.rs`, `Intake::PolicyChanged`): `Engine::commit_work`
+/// (`src/engine/evidence.rs`, `work.policy_changed`) lists the open pull
+/// requests of `octo/.github` and `Store::unjudged` of `octo/.github`
+/// only, while the P0 was remembered under `octo/app`
+/// (`Engine::evaluate`'s `remember_unjudged(&job.key)`). Its run keeps
+/// saying "`octo/.github:.github/hotfix-policy.yml` on the default branch
+/// is invalid … every open pull request is checked again after that push"
+/// (untrue for the repositories that fall back to it), nothing is watched
+/// (`Engine::watched() == 0`) and no sweep ever escalates it, until some
+/// delivery on it (its author sends none) or a restart's discovery. The
+/// same holds for every OPEN hotfix of every repository that falls back:
+/// none is evaluated again when the organisation's file changes (review
+/// 23's attack 4 and review 24's attack 1, for the organisation's file).
+/// Needs: a writer's ordinary merge that breaks the organisation's file
+/// and a later fix; then only the author's opening of the P0. Severity:
+/// low to medium (no code ships: the run fails; but the P0's escalation is
+/// silenced for good, the procedure's deadline never paged).
+///
+/// Fix to consider: on a policy change of the organisation's `.github`
+/// repository, also queue the unjudged pull requests of every repository
+/// of the installation that falls back to it (`unjudged_pulls` by
+/// installation and owner, all names), and the open pull requests of those
+/// repositories (as `discover_installation` lists them); or keep the
+/// unjudged key under the repository whose file was unreadable
+/// (`LoadedPolicy::source` is `Organization`: the fallback repository).
+#[tokio::test]
+#[ignore = "finding: a fix of the organisation's policy file does not re-evaluate a P0 judged under it while broken; its deadline is never watched"]
+async fn a_p0_opened_under_a_broken_org_policy_is_escalated_once_the_org_file_is_fixed() {
+    let (h, pull) = erins_p0_opened_under_a_broken_org_policy().await;
+    h.clock.advance(chrono::Duration::minutes(180));
+    org_policy_fixed(&h).await;
+    assert_judged_and_escalated(&h, pull.number).await;
+}
+
+/// The control: the same P0, its author's title edit delivered after the
+/// organisation's fix: judged by the fixed policy, watched and escalated.
+/// (Checked that it can fail: with the organisation's generation ignored
+/// in `Store::policy_generation` and `PolicyCache::forget` not dropping
+/// organisation-sourced entries, the broken copy stays cached and it fails
+/// at "the fix re-evaluates the P0".)
+#[tokio::test]
+async fn a_p0_opened_under_a_broken_org_policy_and_edited_after_the_fix_is_escalated() {
+    let (h, pull) = erins_p0_opened_under_a_broken_org_policy().await;
+    h.clock.advance(chrono::Duration::minutes(180));
+    org_policy_fixed(&h).await;
+    h.pull_request("edited", pull.number).await;
+    h.settle().await;
+    assert_judged_and_escalated(&h, pull.number).await;
+}
