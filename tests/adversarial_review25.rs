@@ -169,3 +169,130 @@ async fn a_p0_opened_under_a_broken_org_policy_and_edited_after_the_fix_is_escal
     h.settle().await;
     assert_judged_and_escalated(&h, pull.number).await;
 }
+
+// ---- Attack 2: a triage user's lock under a broken policy, the kept section
+
+/// The harness's policy with a second escalation level: after 4h, mention
+/// `@acme/cto` too.
+fn two_level_policy() -> String {
+    format!("{POLICY}  after: 4h\n  mention_after: [acme/cto]\n")
+}
+
+/// `main` after a writer merged the author's other pull request.
+const BROKEN_SHA: &str = "k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1";
+
+/// A writer merges a pull request that rewrote `policy` so that it does
+/// not parse: `main` moves to `BROKEN_SHA`; the push is delivered.
+async fn policy_broken_on_main(h: &Harness, policy: &str) {
+    let broken = format!("{policy}notes: reformatted for readability, no rule changes\n");
+    h.gh.set_branch(REPO, "main", BROKEN_SHA);
+    h.gh.set_file(REPO, BROKEN_SHA, POLICY_PATH, &broken);
+    h.gh.set_file(REPO, "main", POLICY_PATH, &broken);
+    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+}
+
+/// trina (triage) locks #`number`'s conversation: GitHub's `locked`, and
+/// 403 on the app's comments from then on.
+fn locked_by_triage(h: &Harness, number: u64) {
+    h.gh.update_pull(REPO, number, |p| {
+        p.locked = true;
+        p.active_lock_reason = Some("too heated".into());
+    });
+    attacks::refuse_comment_posts(h, number, 1000);
+}
+
+/// erin's P0 (#7; labels by dana) under `two_level_policy`, watched while
+/// it is readable. Ten minutes on, the policy breaks when `broken`. 120
+/// minutes on (past the 2h deadline) trina has locked the conversation,
+/// and the sweep's first level is refused; the instance renders the run
+/// again. Returns the harness and the P0's number.
+async fn locked_at_the_first_level(broken: bool) -> (Harness, u64) {
+    let policy = two_level_policy();
+    let (h, pull) = attacks::p0_changed(&policy, |p0| common::fake_github::PullSeed {
+        author: "erin".into(),
+        ..p0
+    })
+    .await;
+    h.clock.set(pull.created_at);
+    h.gh.set_permission(REPO, "erin", "read");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
+    h.clock.advance(chrono::Duration::minutes(10));
+    if broken {
+        policy_broken_on_main(&h, &policy).await;
+    }
+    locked_by_triage(&h, pull.number);
+    h.clock.advance(chrono::Duration::minutes(120));
+    h.app.engine.sweep().await;
+    h.settle().await;
+    assert!(first_levels(&h, pull.number).is_empty(), "locked");
+    (h, pull.number)
+}
+
+/// Attack: a writer's ordinary merge breaks the policy in force (the
+/// author's other pull request); the P0's watch keeps the policy's
+/// escalation section, so the sweep's first level would mention
+/// `@acme/incident-commanders` (review 24's fix D). Past the deadline a
+/// triage user (trina) locks the conversation: the level is refused, and
+/// the run must say who it would have mentioned ("tell them another way
+/// until the conversation is unlocked"). The triage user hopes the run
+/// names nobody, so the people the procedure pages are told no other way.
+///
+/// Safe outcome: the run fails, names the lock and the level held back,
+/// and names `@acme/incident-commanders` (as under a readable policy,
+/// control below).
+///
+/// Reproduction (on this commit): the test as written. The run says
+/// "Escalation level 1 is due and could not be posted. It would have
+/// mentioned nobody it names (the policy's `escalation.mention` is empty,
+/// or the policy cannot be read): tell them another way …", although the
+/// store's watch keeps the section (`deadlines.escalation`) and the sweep
+/// would mention `@acme/incident-commanders` once unlocked. The
+/// invalid-policy branch of `Engine::evaluate` (`src/engine/mod.rs`,
+/// `HeldEscalation { level, mention: Vec::new() }`) ignores the kept
+/// section that `Store::deadline_of` has just read (`Watch::escalation`),
+/// and `Refusals` keeps levels only. Needs: a writer's ordinary merge of a
+/// broken policy edit and a triage user's lock, past the deadline.
+/// Severity: low (the run fails; the level is posted, with its mentions,
+/// once unlocked; what is lost is whom to tell meanwhile — the
+/// maintainers reading the run are told "nobody").
+///
+/// Fix to consider: in the invalid-policy branch, build the held levels
+/// from the watch as `lock::held` does from a policy, with
+/// `Watch::escalation` (mention; level 2 with `mention_after` when
+/// `after` has passed since `Watch::started`); say "unknown" only for a
+/// watch without the kept section.
+#[tokio::test]
+#[ignore = "finding: under a broken policy, a lock's held escalation names nobody although the watch keeps whom it mentions"]
+async fn under_a_broken_policy_the_lock_names_whom_the_held_escalation_would_mention() {
+    let (h, _) = locked_at_the_first_level(true).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("is invalid")
+            && text.contains("Escalation level 1 is due and could not be posted")
+            && text.contains("@acme/incident-commanders"),
+        "the lock names the held level and whom it would mention: {text}"
+    );
+}
+
+/// The control: the same lock under the readable policy names the held
+/// level and `@acme/incident-commanders`. (Checked that it can fail: with
+/// `lock::held`'s first level mentioning nobody, `src/engine/lock.rs`, it
+/// fails.)
+#[tokio::test]
+async fn under_a_readable_policy_the_lock_names_whom_the_held_escalation_would_mention() {
+    let (h, _) = locked_at_the_first_level(false).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(
+        text.contains("Escalation level 1 is due and could not be posted")
+            && text.contains("@acme/incident-commanders"),
+        "{text}"
+    );
+}
