@@ -439,3 +439,113 @@ async fn under_a_readable_policy_another_instance_names_the_lock_holding_the_sec
         "{text}"
     );
 }
+
+// ---- Attack 4: the organisation's policy tightened under an open P0 -------
+
+/// The harness's policy with P0 needing the engineering lead only.
+fn loose_policy() -> String {
+    let loose = POLICY.replace(
+        "approvals: { roles: [engineering-lead, on-call-manager] }\n    deadline: 2h",
+        "approvals: { roles: [engineering-lead] }\n    deadline: 2h",
+    );
+    assert_ne!(loose, POLICY, "the harness's P0 needs both roles");
+    loose
+}
+
+/// The harness's P0 (#7) in a repository without a policy file of its
+/// own, judged by the organisation's (`octo/.github`), which lets P0 pass
+/// with the engineering lead's approval; alice approves by review:
+/// `success`. A writer then tightens the organisation's policy (P0 needs
+/// the on-call manager too) and the push to `octo/.github` is delivered.
+/// With `edited`, the author's title edit is delivered after it. Returns
+/// the harness, settled.
+async fn org_policy_tightened_under_the_p0(edited: bool) -> Harness {
+    let (h, pull) = attacks::p0_under(&loose_policy()).await;
+    h.clock.set(pull.created_at);
+    h.gh.remove_file(REPO, "main", POLICY_PATH);
+    h.gh.add_repo(ORG_REPO);
+    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, &loose_policy());
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        run.conclusion.as_deref() == Some("success")
+            && text.contains("using the organisation's policy"),
+        "precondition: passes under the organisation's loose policy: {text}"
+    );
+    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, POLICY);
+    let push = common::webhook::push_event(ORG_REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    if edited {
+        h.gh.update_pull(REPO, pull.number, |p| {
+            p.title = "fix: stop the login loop (take 2)".into()
+        });
+        h.pull_request("edited", pull.number).await;
+        h.settle().await;
+    }
+    h
+}
+
+/// Attack: the repository falls back to the organisation's policy, under
+/// which the author's P0 passes with the engineering lead's approval
+/// alone. A writer tightens the organisation's policy (P0 needs the
+/// on-call manager too). The author sends nothing more, hoping the push to
+/// `octo/.github` evaluates only that repository's pull requests, so the
+/// P0's `success` stands and a writer, trusting the required check, merges
+/// it without the approval the policy in force now asks (a writer's
+/// ordinary merge of a PR whose required check is green).
+///
+/// Safe outcome: the P0's run fails, naming the on-call manager's missing
+/// approval (as the repository's own policy change does, review 24's
+/// attack 4 control).
+///
+/// Reproduction (on this commit): the test as written. The push to
+/// `octo/.github` bumps that repository's policy generation (so every
+/// instance reads the tightened file at its NEXT evaluation of `octo/app`)
+/// but `Engine::commit_work` (`src/engine/evidence.rs`,
+/// `work.policy_changed`) queues only `octo/.github`'s open pull requests
+/// (`client` is that repository's); `octo/app`'s open P0 is not evaluated
+/// again. Its run stays "P0 hotfix: all requirements met — 2h left to
+/// deploy … using the organisation's policy", green, with the on-call
+/// manager's approval missing, until some delivery on it; the author sends
+/// none, and a writer merges on the green required check. Needs: a
+/// writer's tightening of the organisation's policy (ordinary) and a
+/// writer's merge trusting the green check (ordinary); the author only
+/// refrains from touching the P0. Severity: medium (a P0 merges without
+/// an approval the policy in force requires; the same class as review 23's
+/// attack 4, fixed for the repository's own file only).
+///
+/// Fix to consider: on a policy change of an organisation's `.github`
+/// repository, queue the open pull requests (and the unjudged ones,
+/// attack 1) of every repository of the installation that falls back to
+/// the organisation's policy (those without a file of their own: the
+/// discovery's listing of repositories, then `list_pulls(open)`, bounded
+/// like `discover_installation`); or, cheaper, of every repository whose
+/// last loaded policy came from the organisation (`LoadedPolicy::source`
+/// == `Organization`, recorded in the store at evaluation).
+#[tokio::test]
+#[ignore = "finding: tightening the organisation's policy does not re-evaluate the open P0s of repositories that fall back to it; their success stands"]
+async fn a_tightening_of_the_org_policy_does_not_leave_an_open_p0s_success() {
+    let h = org_policy_tightened_under_the_p0(false).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("on-call-manager"), "{text}");
+}
+
+/// The control: the author's title edit after the organisation's push is
+/// judged by the tightened policy: the P0 fails, naming the on-call
+/// manager. (Checked that it can fail: with the organisation's generation
+/// ignored in `Store::policy_generation` and `PolicyCache::forget` not
+/// dropping organisation-sourced entries, the loose copy stays cached, the
+/// P0 passes and it fails.)
+#[tokio::test]
+async fn after_the_org_policy_is_tightened_the_authors_edit_fails_the_p0() {
+    let h = org_policy_tightened_under_the_p0(true).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("on-call-manager"), "{text}");
+}
