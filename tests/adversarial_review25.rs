@@ -18,7 +18,21 @@
 //! ordinary pull request; the author opens a P0 then and leaves it alone,
 //! hoping the push that fixes the ORGANISATION's file does not evaluate the
 //! P0 again (it is kept as unjudged under its own repository), so its
-//! deadline is never watched.
+//! deadline is never watched. Attack 2: a writer's merge breaks the policy
+//! and a triage user locks the P0 past its deadline, hoping the run names
+//! nobody the held level would mention although the watch keeps them.
+//! Attack 3: the same lock at the SECOND level, the run rendered by another
+//! instance (review 24's fix C reads the watch for the first level only).
+//! Attack 4: a writer tightens the organisation's policy; the author sends
+//! nothing more, hoping the open P0's `success` stands in the repository
+//! that falls back to it. Attack 5: a triage user swaps the writer's `P0`
+//! for `P2` before the policy breaks, hoping the re-recorded watch keeps
+//! no deadline or a weaker escalation section.
+//!
+//! Outcome: attacks 1 to 4 are findings (ignored tests, each with its
+//! reproduction and a fix to consider); attack 5 fails (held). Each has a
+//! passing control that was checked to fail once its guarding code was
+//! mutated.
 
 use crate::common;
 
@@ -548,4 +562,91 @@ async fn after_the_org_policy_is_tightened_the_authors_edit_fails_the_p0() {
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
     assert!(text.contains("on-call-manager"), "{text}");
+}
+
+// ---- Attack 5: a triage user's relabel before the policy breaks ----------
+
+/// erin's P0 (#7; labels by dana) under `two_level_policy`, watched. Ten
+/// minutes on, when `relabel`, trina (triage) swaps `P0` for `P2` (a
+/// severity without deadline or escalation), and the re-evaluation of the
+/// `labeled` delivery records the watch again. Then a writer's merge
+/// breaks the policy, and 121 minutes on (past the 2h deadline) the sweep
+/// runs. Returns the harness and the app's level-1 comments.
+async fn relabelled_by_triage_then_broken(relabel: bool) -> (Harness, Vec<String>) {
+    use chrono::Duration;
+    let policy = two_level_policy();
+    let (h, pull) = attacks::p0_changed(&policy, |p0| common::fake_github::PullSeed {
+        author: "erin".into(),
+        ..p0
+    })
+    .await;
+    let t0 = pull.created_at;
+    h.clock.set(t0);
+    h.gh.set_permission(REPO, "erin", "read");
+    h.gh.set_permission(REPO, "trina", "triage");
+    h.pull_request("opened", pull.number).await;
+    assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
+    h.clock.set(t0 + Duration::minutes(10));
+    if relabel {
+        let at = t0 + Duration::minutes(10);
+        h.gh.add_label_event(REPO, pull.number, "P0", "trina", false, at);
+        h.gh.add_label_event(REPO, pull.number, "P2", "trina", true, at);
+        h.gh.set_labels(REPO, pull.number, &["hotfix", "P2"]);
+        attacks::label_delivery(&h, pull.number, "unlabeled", "P0").await;
+        attacks::label_delivery(&h, pull.number, "labeled", "P2").await;
+        h.settle().await;
+        let text = text_of(&h.check(HEAD_SHA));
+        assert!(
+            text.contains("`P0` was removed by @trina"),
+            "precondition: the removal is named and does not count: {text}"
+        );
+    }
+    policy_broken_on_main(&h, &policy).await;
+    h.clock.set(t0 + Duration::minutes(131));
+    assert_eq!(h.app.engine.sweep().await, 1, "escalated");
+    h.settle().await;
+    let first = first_levels(&h, pull.number);
+    (h, first)
+}
+
+/// Attack: the watch keeps the escalation section of the policy of the
+/// LAST evaluation that recorded it. A triage user (trina) swaps the
+/// writer's `P0` label for `P2` (no deadline, nothing to escalate) before
+/// a writer's ordinary merge breaks the policy, hoping the re-evaluation
+/// re-records the watch from the severity she chose (no deadline: the
+/// watch forgotten) or with a weaker section, so the sweep under the broken
+/// policy mentions nobody.
+///
+/// Safe outcome: the P0's deadline is still watched and its first level,
+/// posted under the broken policy, mentions `@acme/incident-commanders`
+/// and says the policy cannot be read.
+///
+/// Outcome: the attack fails (a non-writer's removal does not count; the
+/// watch is re-recorded from P0 with the policy's section). Checked that
+/// the test can fail: with `Watch::of` keeping no section
+/// (`escalation: None`, `src/engine/escalation.rs`), the level mentions
+/// nobody and it fails.
+#[tokio::test]
+async fn a_triage_users_relabel_before_the_policy_breaks_keeps_the_escalations_mentions() {
+    let (_h, first) = relabelled_by_triage_then_broken(true).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(
+        first[0].contains("@acme/incident-commanders") && first[0].contains("cannot be read"),
+        "{}",
+        first[0]
+    );
+}
+
+/// The control: without the relabel, the same broken window: the level
+/// mentions `@acme/incident-commanders` (review 24's fix D). (Same
+/// mutation: it fails.)
+#[tokio::test]
+async fn without_a_relabel_the_level_under_a_broken_policy_keeps_its_mentions() {
+    let (_h, first) = relabelled_by_triage_then_broken(false).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(
+        first[0].contains("@acme/incident-commanders") && first[0].contains("cannot be read"),
+        "{}",
+        first[0]
+    );
 }
