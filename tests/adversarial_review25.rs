@@ -160,7 +160,6 @@ async fn org_policy_fixed(h: &Harness) {
 /// unjudged key under the repository whose file was unreadable
 /// (`LoadedPolicy::source` is `Organization`: the fallback repository).
 #[tokio::test]
-#[ignore = "finding: a fix of the organisation's policy file does not re-evaluate a P0 judged under it while broken; its deadline is never watched"]
 async fn a_p0_opened_under_a_broken_org_policy_is_escalated_once_the_org_file_is_fixed() {
     let (h, pull) = erins_p0_opened_under_a_broken_org_policy().await;
     h.clock.advance(chrono::Duration::minutes(180));
@@ -540,7 +539,6 @@ async fn org_policy_tightened_under_the_p0(edited: bool) -> Harness {
 /// last loaded policy came from the organisation (`LoadedPolicy::source`
 /// == `Organization`, recorded in the store at evaluation).
 #[tokio::test]
-#[ignore = "finding: tightening the organisation's policy does not re-evaluate the open P0s of repositories that fall back to it; their success stands"]
 async fn a_tightening_of_the_org_policy_does_not_leave_an_open_p0s_success() {
     let h = org_policy_tightened_under_the_p0(false).await;
     let run = h.check(HEAD_SHA);

@@ -124,6 +124,10 @@ fn refused<T>(
     }
 }
 
+/// Repositories of an installation looked at, at most, when the
+/// organisation's policy changes (as start-up discovery).
+const ORG_REPOSITORIES: usize = 1_000;
+
 impl super::Engine {
     /// A repository's commit job: audits its branch pushes, then finds the
     /// open hotfix pull requests whose head is one of the commits and
@@ -192,6 +196,24 @@ impl super::Engine {
             unjudged = self.store.unjudged(key.installation, &key.repo).await?;
             numbers.extend(&unjudged);
         }
+        // The organisation's policy (`{owner}/.github`) judges every
+        // repository of the owner without a file of its own: theirs too.
+        let mut judged_by_org: Vec<(Vec<Job>, crate::events::RepoName, Vec<u64>)> = Vec::new();
+        if work.policy_changed && key.repo.name == super::ORG_POLICY_REPO {
+            match self.judged_by_the_org_policy(key).await {
+                Ok(found) => judged_by_org = found,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot find the repositories judged by the organisation's policy; retried");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        for (jobs, repo, unjudged) in &judged_by_org {
+            self.queue_evaluations(jobs).await?;
+            self.store
+                .forget_unjudged(key.installation, repo, unjudged)
+                .await?;
+        }
         let policy = match &loaded.policy {
             Ok(policy) if policy.evidence.any() && (!work.commits.is_empty() || work.overflow) => {
                 policy
@@ -246,6 +268,51 @@ impl super::Engine {
             Some(e) => Err(e),
             None => Ok(super::Outcome::Routed { pulls: jobs.len() }),
         }
+    }
+
+    /// After the organisation's policy changed (a push to `key`'s
+    /// repository, `{owner}/.github`): for each other repository of the
+    /// owner in the installation (`GET /installation/repositories`, at most
+    /// [`ORG_REPOSITORIES`]) that has no policy file of its own, the full
+    /// evaluations of its open pull requests (`GET /pulls?state=open`) and
+    /// of those evaluated while the policy could not be read, with the
+    /// latter's numbers (to forget once queued). Costs one listing per
+    /// repository and the policy read (cached) that tells its source.
+    async fn judged_by_the_org_policy(
+        &self,
+        key: &crate::events::PrKey,
+    ) -> Result<Vec<(Vec<crate::events::Job>, crate::events::RepoName, Vec<u64>)>, super::EngineError>
+    {
+        let installation = self.github.installation(key.installation).await?;
+        let mut found = Vec::new();
+        for repo in installation.list_repositories(ORG_REPOSITORIES).await? {
+            if !repo.owner.eq_ignore_ascii_case(&key.repo.owner) || repo.name == key.repo.name {
+                continue;
+            }
+            let client = installation.repo(&repo.owner, &repo.name);
+            if self.policy(&client).await?.source == super::PolicySource::Repository {
+                continue;
+            }
+            let mut numbers: Vec<u64> = client
+                .list_pulls(None, None, "open")
+                .await?
+                .iter()
+                .map(|p| p.number)
+                .collect();
+            let unjudged = self.store.unjudged(key.installation, &repo).await?;
+            numbers.extend(&unjudged);
+            let repo_key = crate::events::PrKey {
+                installation: key.installation,
+                repo: repo.clone(),
+                number: crate::events::COMMITS_JOB,
+            };
+            found.push((
+                crate::events::Job::full_evaluations(&repo_key, numbers),
+                repo,
+                unjudged,
+            ));
+        }
+        Ok(found)
     }
 
     /// Queues a commit job's follow-on evaluations (durable, upserts).
