@@ -29,8 +29,9 @@
 //! for `P2` before the policy breaks, hoping the re-recorded watch keeps
 //! no deadline or a weaker escalation section.
 //!
-//! Outcome: attacks 1 to 4 are findings (ignored tests, each with its
-//! reproduction and a fix to consider); attack 5 fails (held). Each has a
+//! Outcome: attacks 1 to 4 were findings (each with its reproduction and a
+//! fix to consider), all fixed after the review, so their tests are no
+//! longer ignored; attack 5 fails (held). Each has a
 //! passing control that was checked to fail once its guarding code was
 //! mutated.
 
@@ -279,7 +280,6 @@ async fn locked_at_the_first_level(broken: bool) -> (Harness, u64) {
 /// `after` has passed since `Watch::started`); say "unknown" only for a
 /// watch without the kept section.
 #[tokio::test]
-#[ignore = "finding: under a broken policy, a lock's held escalation names nobody although the watch keeps whom it mentions"]
 async fn under_a_broken_policy_the_lock_names_whom_the_held_escalation_would_mention() {
     let (h, _) = locked_at_the_first_level(true).await;
     let run = h.check(HEAD_SHA);
@@ -414,7 +414,6 @@ async fn locked_at_the_second_level_on_a(broken: bool) -> (Harness, u64) {
 /// `after` has passed since `Watch::started` (with the kept mentions,
 /// attack 2); or keep the sweep's refusal in the store beside the watch.
 #[tokio::test]
-#[ignore = "finding: under a broken policy another instance's run drops the lock holding the second escalation level"]
 async fn under_a_broken_policy_another_instance_names_the_lock_holding_the_second_level() {
     let (a, number) = locked_at_the_second_level_on_a(true).await;
     let text = text_of(&a.check(HEAD_SHA));

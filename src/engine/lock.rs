@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use crate::events::PrKey;
-use crate::policy::{Policy, Severity};
+use crate::policy::{Escalation, Policy, Severity};
 use crate::pull::Pull;
 use crate::report::locked::{HeldEscalation, Lock};
 
@@ -79,29 +79,40 @@ pub(crate) fn held(
     now: DateTime<Utc>,
     posted: &[u8],
 ) -> Vec<HeldEscalation> {
-    let mut held = Vec::new();
     let Some(limit) = severity
         .deadline
         .and_then(|d| chrono::Duration::from_std(d).ok())
     else {
-        return held;
+        return Vec::new();
     };
-    let started = deadline - limit;
+    held_for(&policy.escalation, deadline - limit, deadline, now, posted)
+}
+
+/// [`held`] from an escalation section and the times of a deadline watch
+/// (`Watch::started`, `Watch::deadline`): what the sweep follows when the
+/// policy in force cannot be read (the section kept with the watch).
+pub(crate) fn held_for(
+    escalation: &Escalation,
+    started: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    now: DateTime<Utc>,
+    posted: &[u8],
+) -> Vec<HeldEscalation> {
+    let mut held = Vec::new();
     if now >= deadline && !posted.contains(&1) {
         held.push(HeldEscalation {
             level: 1,
-            mention: policy.escalation.mention.clone(),
+            mention: escalation.mention.clone(),
         });
     }
-    if let Some(after) = policy
-        .escalation
+    if let Some(after) = escalation
         .after
         .and_then(|a| chrono::Duration::from_std(a).ok())
         && now >= started + after
         && !posted.contains(&2)
     {
-        let mut mention = policy.escalation.mention.clone();
-        mention.extend(policy.escalation.mention_after.iter().cloned());
+        let mut mention = escalation.mention.clone();
+        mention.extend(escalation.mention_after.iter().cloned());
         held.push(HeldEscalation { level: 2, mention });
     }
     held

@@ -285,27 +285,31 @@ impl Engine {
                 // said here too, never silent. GitHub's `locked` and the
                 // store's watch, which every instance sees; the sweep's
                 // refusal, which only this one may have met, besides.
+                // The levels held are the watch's: its times and the
+                // escalation section kept with it (whom each would mention).
                 let refused = self.refusals.last_refused(&job.key);
-                let held_by_lock = if pull.locked && !pull.is_merged() {
-                    match self.store.deadline_of(&job.key).await? {
-                        Some((watch, 0)) if watch.deadline <= self.clock.now() => Some(1),
-                        _ => None,
-                    }
+                let watched = if !pull.is_merged() && (pull.locked || refused.is_some()) {
+                    self.store.deadline_of(&job.key).await?
                 } else {
                     None
                 };
-                let held = held_by_lock.max(refused.map(|(_, level)| level));
-                if let Some(level) = held {
+                let held = match &watched {
+                    Some((watch, posted)) => lock::held_for(
+                        &watch.escalation.clone().unwrap_or_default(),
+                        watch.started,
+                        watch.deadline,
+                        self.clock.now(),
+                        &(1..=*posted).collect::<Vec<u8>>(),
+                    ),
+                    None => Vec::new(),
+                };
+                if !held.is_empty() {
                     let lock = match refused {
                         Some((at, _)) if !pull.locked => report::locked::Lock::Refused { at },
                         _ => report::locked::Lock::Locked {
                             reason: pull.active_lock_reason.clone(),
                         },
                     };
-                    let held = [report::locked::HeldEscalation {
-                        level,
-                        mention: Vec::new(),
-                    }];
                     output
                         .summary
                         .push_str(&report::locked::locked_section(&lock, &held));
