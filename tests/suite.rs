@@ -25,6 +25,7 @@ mod adversarial_review22;
 mod adversarial_review23;
 mod adversarial_review24;
 mod adversarial_review25;
+mod adversarial_review26;
 mod adversarial_review3;
 mod adversarial_review4;
 mod adversarial_review5;

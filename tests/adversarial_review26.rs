@@ -1,0 +1,150 @@
+//! Twenty-sixth adversarial review of issue 9 (fail closed): review 25's
+//! fixes (a push that changes the organisation's policy file,
+//! `{owner}/.github`, evaluates again the open and unjudged pull requests
+//! of every repository of the installation that falls back to it,
+//! `Engine::judged_by_the_org_policy`; under a broken policy the held
+//! escalation levels come from the store's watch, `lock::held_for`). Each
+//! test plays what only a pull request's author (write access to their own
+//! fork, none on the base repository) or a user without write access
+//! (triage) can do, through signed deliveries to the real router and the
+//! real client talking to the fake GitHub, and asserts the SAFE outcome
+//! (conclusion and wording). A passing test is an attack that failed; a
+//! test marked `#[ignore = "finding: …"]` is an attack that worked (its doc
+//! comment has the reproduction).
+//!
+//! Attack 1: under a broken ORGANISATION policy the author opens a P0 and
+//! closes it at once (a closed P0 is not among the open pull requests the
+//! organisation's fix lists), hoping the fix never judges it, so its
+//! deadline is never watched. Attack 2: a writer tightens the
+//! organisation's policy while the installation also holds a repository
+//! whose own policy file is broken and another with nothing to evaluate,
+//! hoping the walk over the installation's repositories stops before (or
+//! skips) the author's repository, so the open P0's `success` stands.
+//!
+//! Outcome: both attacks fail (held). Each has a control; each test was
+//! checked to fail with its guarding code mutated once (see the doc
+//! comments).
+
+use crate::common;
+
+use common::attacks::{self, text_of};
+use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+
+/// The organisation's policy repository.
+const ORG_REPO: &str = "octo/.github";
+
+/// The harness's policy with one unknown key appended: it does not parse.
+fn broken_policy() -> String {
+    format!("{POLICY}notes: reformatted for readability, no rule changes\n")
+}
+
+/// The app's level-1 escalation comments on #`number`.
+fn first_levels(h: &Harness, number: u64) -> Vec<String> {
+    h.bot_comments(number)
+        .into_iter()
+        .filter(|c| c.body.starts_with("<!-- hotfix-guard:escalation level=1"))
+        .map(|c| c.body)
+        .collect()
+}
+
+// ---- Attack 1: a P0 closed by its author under a broken organisation policy
+
+/// The harness's P0 (#7) by erin (read access; labels by dana, a writer)
+/// in a repository without a policy file of its own, judged by the
+/// organisation's (`octo/.github`), which does not parse: opened (its run
+/// fails on the organisation's file, nothing watched); with `closed`, erin
+/// closes it at once. Three hours on a writer fixes the organisation's
+/// file and the push is delivered and settled.
+async fn erins_p0_under_a_broken_org_policy_then_fixed(closed: bool) -> (Harness, u64) {
+    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
+        author: "erin".into(),
+        ..p0
+    })
+    .await;
+    h.gh.set_permission(REPO, "erin", "read");
+    h.gh.remove_file(REPO, "main", POLICY_PATH);
+    h.gh.add_repo(ORG_REPO);
+    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, &broken_policy());
+    h.pull_request("opened", pull.number).await;
+    h.settle().await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        run.conclusion.as_deref() == Some("failure") && text.contains("is invalid"),
+        "precondition: failed on the broken organisation policy: {text}"
+    );
+    assert_eq!(h.app.engine.watched().await, 0, "nothing watched yet");
+    if closed {
+        h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
+        h.gh.add_state_event(REPO, pull.number, "closed", "erin", h.clock_now());
+        h.pull_request("closed", pull.number).await;
+        h.settle().await;
+    }
+    h.clock.advance(chrono::Duration::minutes(180));
+    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, POLICY);
+    let push = common::webhook::push_event(ORG_REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    (h, pull.number)
+}
+
+/// The safe outcome: the P0 is judged by the fixed policy (its run no
+/// longer names a broken file), its deadline (2h, long past) is watched,
+/// and the next sweep posts the first level, mentioning the policy's
+/// escalation team.
+async fn assert_judged_and_escalated(h: &Harness, number: u64) {
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        !text.contains("is invalid"),
+        "the fix re-evaluates the P0: {text}"
+    );
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert_eq!(h.app.engine.watched().await, 1, "watched: {text}");
+    h.clock.advance(chrono::Duration::minutes(1));
+    assert_eq!(h.app.engine.sweep().await, 1, "escalated: {text}");
+    h.settle().await;
+    let first = first_levels(h, number);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(
+        first[0].contains("@acme/incident-commanders"),
+        "{}",
+        first[0]
+    );
+}
+
+/// Attack: the repository has no policy file of its own and falls back to
+/// the organisation's, which does not parse (a writer's ordinary merge in
+/// `octo/.github`). The author (erin, read access) opens a P0 (labels by
+/// dana, a writer) and closes it at once: a closed P0 is not among the
+/// open pull requests the organisation's fix lists (`GET
+/// /repos/octo/app/pulls?state=open`), and review 25's tests of the
+/// organisation's fix only left the P0 open. Three hours on a writer
+/// fixes the organisation's file; erin hopes the deadline of the P0 is
+/// never watched, so the procedure's escalation never pages anyone.
+///
+/// Safe outcome: the push to `octo/.github` evaluates the closed P0 again
+/// (it is kept as unjudged under `octo/app` and read back by
+/// `Engine::judged_by_the_org_policy`): judged by the fixed policy,
+/// watched, escalated with the incident commanders' mention. Held.
+/// (Checked that it can fail: with `judged_by_the_org_policy` not
+/// extending the numbers with `Store::unjudged` of the repository, the P0
+/// stays judged by the broken file and it fails at "the fix re-evaluates
+/// the P0".)
+#[tokio::test]
+async fn a_p0_its_author_closed_under_a_broken_org_policy_is_escalated_once_the_org_file_is_fixed()
+{
+    let (h, number) = erins_p0_under_a_broken_org_policy_then_fixed(true).await;
+    assert_judged_and_escalated(&h, number).await;
+}
+
+/// The control: the same P0 left open is judged by the organisation's fix,
+/// watched and escalated. (Checked that it can fail: with
+/// `judged_by_the_org_policy` skipped in `Engine::commit_work`, the P0
+/// stays judged by the broken file and it fails at "the fix re-evaluates
+/// the P0".)
+#[tokio::test]
+async fn a_p0_left_open_under_a_broken_org_policy_is_escalated_once_the_org_file_is_fixed() {
+    let (h, number) = erins_p0_under_a_broken_org_policy_then_fixed(false).await;
+    assert_judged_and_escalated(&h, number).await;
+}
