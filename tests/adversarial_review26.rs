@@ -148,3 +148,90 @@ async fn a_p0_left_open_under_a_broken_org_policy_is_escalated_once_the_org_file
     let (h, number) = erins_p0_under_a_broken_org_policy_then_fixed(false).await;
     assert_judged_and_escalated(&h, number).await;
 }
+
+// ---- Attack 2: the organisation tightened, a sibling's own file broken ----
+
+/// The harness's policy with P0 needing the engineering lead only.
+fn loose_policy() -> String {
+    let loose = POLICY.replace(
+        "approvals: { roles: [engineering-lead, on-call-manager] }\n    deadline: 2h",
+        "approvals: { roles: [engineering-lead] }\n    deadline: 2h",
+    );
+    assert_ne!(loose, POLICY, "the harness's P0 needs both roles");
+    loose
+}
+
+/// The harness's P0 (#7) in a repository without a policy file of its
+/// own, judged by the organisation's (`octo/.github`), which lets P0 pass
+/// with the engineering lead's approval; alice approves by review:
+/// `success`. With `siblings`, the installation also holds `octo/aaa-lib`,
+/// whose own policy file does not parse, and `octo/aaa-docs`, without a
+/// file and without pull requests (both listed before `octo/app`). A
+/// writer then tightens the organisation's policy (P0 needs the on-call
+/// manager too) and the push to `octo/.github` is delivered and settled.
+async fn org_policy_tightened_beside(siblings: bool) -> Harness {
+    let (h, pull) = attacks::p0_under(&loose_policy()).await;
+    h.clock.set(pull.created_at);
+    h.gh.remove_file(REPO, "main", POLICY_PATH);
+    h.gh.add_repo(ORG_REPO);
+    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, &loose_policy());
+    if siblings {
+        h.gh.add_repo("octo/aaa-lib");
+        h.gh.set_file("octo/aaa-lib", "main", POLICY_PATH, &broken_policy());
+        h.gh.add_repo("octo/aaa-docs");
+    }
+    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
+    h.pull_request("opened", pull.number).await;
+    h.settle().await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert!(
+        run.conclusion.as_deref() == Some("success")
+            && text.contains("using the organisation's policy"),
+        "precondition: passes under the organisation's loose policy: {text}"
+    );
+    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, POLICY);
+    let push = common::webhook::push_event(ORG_REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    h.deliver("push", &push).await;
+    h.settle().await;
+    h
+}
+
+/// Attack: as review 25's attack 4 (the author's open P0 passes under the
+/// organisation's loose policy; a writer tightens it; the author sends
+/// nothing more, and a writer merges on the green required check), in an
+/// installation that also holds a repository whose OWN policy file is
+/// broken and one with nothing to evaluate, both listed before the
+/// author's. The author hopes the walk over the installation's
+/// repositories stops at the first one judged by its own file (or errs on
+/// the broken file), so the P0's `success` stands.
+///
+/// Safe outcome: the P0's run fails, naming the on-call manager's missing
+/// approval. Held: `judged_by_the_org_policy` passes over a repository
+/// whose own file exists (readable or not: `PolicySource::Repository`)
+/// and goes on. (Checked that it can fail: with that `continue` replaced
+/// by `return Ok(found)`, the walk stops at `octo/aaa-lib`, the P0 stays
+/// `success` and it fails; and with `judged_by_the_org_policy` skipped in
+/// `Engine::commit_work`.)
+#[tokio::test]
+async fn a_sibling_with_a_broken_own_policy_does_not_keep_the_org_tightening_from_failing_the_p0()
+{
+    let h = org_policy_tightened_beside(true).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("on-call-manager"), "{text}");
+}
+
+/// The control: without the siblings, the organisation's tightening fails
+/// the P0 the same way (review 25's attack 4). (Checked that it can fail:
+/// with `judged_by_the_org_policy` skipped in `Engine::commit_work`, the
+/// P0 stays `success` and it fails.)
+#[tokio::test]
+async fn without_siblings_the_org_tightening_fails_the_p0() {
+    let h = org_policy_tightened_beside(false).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("on-call-manager"), "{text}");
+}
