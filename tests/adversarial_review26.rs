@@ -21,9 +21,14 @@
 //! hoping the walk over the installation's repositories stops before (or
 //! skips) the author's repository, so the open P0's `success` stands.
 //!
-//! Outcome: both attacks fail (held). Each has a control; each test was
-//! checked to fail with its guarding code mutated once (see the doc
-//! comments).
+//! Outcome: both attacks fail (held): no findings. Each has a control;
+//! each test was checked to fail with its guarding code mutated once (see
+//! the doc comments). Noted, not findings (nothing an author or a
+//! non-writer controls): the walk over the installation's repositories
+//! stops silently at 1,000 (`ORG_REPOSITORIES`), and one repository whose
+//! listing or policy read errs (e.g. more than 100 pages of open pull
+//! requests) makes the whole walk err and be retried, every other
+//! falling-back repository's pull requests waiting with it.
 
 use crate::common;
 
@@ -214,8 +219,7 @@ async fn org_policy_tightened_beside(siblings: bool) -> Harness {
 /// `success` and it fails; and with `judged_by_the_org_policy` skipped in
 /// `Engine::commit_work`.)
 #[tokio::test]
-async fn a_sibling_with_a_broken_own_policy_does_not_keep_the_org_tightening_from_failing_the_p0()
-{
+async fn a_sibling_with_a_broken_own_policy_does_not_keep_the_org_tightening_from_failing_the_p0() {
     let h = org_policy_tightened_beside(true).await;
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
