@@ -28,7 +28,11 @@
 //! stops silently at 1,000 (`ORG_REPOSITORIES`), and one repository whose
 //! listing or policy read errs (e.g. more than 100 pages of open pull
 //! requests) makes the whole walk err and be retried, every other
-//! falling-back repository's pull requests waiting with it.
+//! falling-back repository's pull requests waiting with it; and
+//! `forget_unjudged` deletes by number after the queueing, so an
+//! evaluation of the queued job that re-records the number (the policy
+//! still unreadable) and finishes before that one `DELETE` would lose it (a
+//! window of one store round trip, not reproducible through the harness).
 
 use crate::common;
 
