@@ -20,8 +20,10 @@
 //! whose own policy file is broken and another with nothing to evaluate,
 //! hoping the walk over the installation's repositories stops before (or
 //! skips) the author's repository, so the open P0's `success` stands.
+//! Attack 3: the same tightening delivered as a push whose commit lists no
+//! file, hoping it is not taken for a change of the organisation's policy.
 //!
-//! Outcome: both attacks fail (held): no findings. Each has a control;
+//! Outcome: all three attacks fail (held): no findings. Each has a control;
 //! each test was checked to fail with its guarding code mutated once (see
 //! the doc comments). Noted, not findings (nothing an author or a
 //! non-writer controls): the walk over the installation's repositories
@@ -177,8 +179,10 @@ fn loose_policy() -> String {
 /// whose own policy file does not parse, and `octo/aaa-docs`, without a
 /// file and without pull requests (both listed before `octo/app`). A
 /// writer then tightens the organisation's policy (P0 needs the on-call
-/// manager too) and the push to `octo/.github` is delivered and settled.
-async fn org_policy_tightened_beside(siblings: bool) -> Harness {
+/// manager too) and the push to `octo/.github` is delivered and settled;
+/// with `listed` false its commit lists no file (as GitHub's delivery of a
+/// commit too large to list).
+async fn org_policy_tightened_beside(siblings: bool, listed: bool) -> Harness {
     let (h, pull) = attacks::p0_under(&loose_policy()).await;
     h.clock.set(pull.created_at);
     h.gh.remove_file(REPO, "main", POLICY_PATH);
@@ -200,7 +204,8 @@ async fn org_policy_tightened_beside(siblings: bool) -> Harness {
         "precondition: passes under the organisation's loose policy: {text}"
     );
     h.gh.set_file(ORG_REPO, "main", POLICY_PATH, POLICY);
-    let push = common::webhook::push_event(ORG_REPO, "refs/heads/main", &[POLICY_PATH], 1);
+    let files: &[&str] = if listed { &[POLICY_PATH] } else { &[] };
+    let push = common::webhook::push_event(ORG_REPO, "refs/heads/main", files, 1);
     h.deliver("push", &push).await;
     h.settle().await;
     h
@@ -224,7 +229,7 @@ async fn org_policy_tightened_beside(siblings: bool) -> Harness {
 /// `Engine::commit_work`.)
 #[tokio::test]
 async fn a_sibling_with_a_broken_own_policy_does_not_keep_the_org_tightening_from_failing_the_p0() {
-    let h = org_policy_tightened_beside(true).await;
+    let h = org_policy_tightened_beside(true, true).await;
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
@@ -237,7 +242,28 @@ async fn a_sibling_with_a_broken_own_policy_does_not_keep_the_org_tightening_fro
 /// P0 stays `success` and it fails.)
 #[tokio::test]
 async fn without_siblings_the_org_tightening_fails_the_p0() {
-    let h = org_policy_tightened_beside(false).await;
+    let h = org_policy_tightened_beside(false, true).await;
+    let run = h.check(HEAD_SHA);
+    let text = text_of(&run);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    assert!(text.contains("on-call-manager"), "{text}");
+}
+
+/// Attack: review 25's attack 4 again, the writer's tightening of the
+/// organisation's policy delivered as a push whose commit lists no file
+/// (GitHub's delivery of a commit too large to list: review 24's finding B,
+/// for the organisation's repository). The author hopes that push is not
+/// taken for a change of the organisation's policy, so the P0's `success`
+/// stands.
+///
+/// Safe outcome: the P0's run fails, naming the on-call manager. Held: the
+/// push may hide its files, counts as a policy change (`src/events.rs`,
+/// `may_hide`), and the walk evaluates the P0. (Checked that it can fail:
+/// with `may_hide` forced to `false`, the push is no policy change, the
+/// P0 stays `success` and it fails.)
+#[tokio::test]
+async fn an_org_tightening_whose_push_lists_no_file_still_fails_the_p0() {
+    let h = org_policy_tightened_beside(false, false).await;
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
     assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
