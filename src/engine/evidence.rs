@@ -124,6 +124,15 @@ fn refused<T>(
     }
 }
 
+/// What a change of the organisation's policy queues for one repository
+/// that falls back to it: the evaluations, the repository, and the
+/// recordings of `unjudged_pulls` read (forgotten once queued).
+type OrgRepoWork = (
+    Vec<crate::events::Job>,
+    crate::events::RepoName,
+    Vec<crate::store::Unjudged>,
+);
+
 /// Repositories of an installation looked at, at most, when the
 /// organisation's policy changes (as start-up discovery).
 const ORG_REPOSITORIES: usize = 1_000;
@@ -184,7 +193,7 @@ impl super::Engine {
         // Evaluated under a policy that could not be read: a hotfix closed
         // since by someone without write access keeps escalating, and is
         // not among the open ones.
-        let mut unjudged: Vec<u64> = Vec::new();
+        let mut unjudged: Vec<crate::store::Unjudged> = Vec::new();
         if work.policy_changed {
             match client.list_pulls(None, None, "open").await {
                 Ok(pulls) => numbers.extend(pulls.iter().map(|p| p.number)),
@@ -194,11 +203,11 @@ impl super::Engine {
                 }
             }
             unjudged = self.store.unjudged(key.installation, &key.repo).await?;
-            numbers.extend(&unjudged);
+            numbers.extend(unjudged.iter().map(|u| u.number));
         }
         // The organisation's policy (`{owner}/.github`) judges every
         // repository of the owner without a file of its own: theirs too.
-        let mut judged_by_org: Vec<(Vec<Job>, crate::events::RepoName, Vec<u64>)> = Vec::new();
+        let mut judged_by_org: Vec<OrgRepoWork> = Vec::new();
         if work.policy_changed && key.repo.name == super::ORG_POLICY_REPO {
             match self.judged_by_the_org_policy(key).await {
                 Ok(found) => judged_by_org = found,
@@ -281,11 +290,20 @@ impl super::Engine {
     async fn judged_by_the_org_policy(
         &self,
         key: &crate::events::PrKey,
-    ) -> Result<Vec<(Vec<crate::events::Job>, crate::events::RepoName, Vec<u64>)>, super::EngineError>
-    {
+    ) -> Result<Vec<OrgRepoWork>, super::EngineError> {
         let installation = self.github.installation(key.installation).await?;
         let mut found = Vec::new();
-        for repo in installation.list_repositories(ORG_REPOSITORIES).await? {
+        let repositories = installation.list_repositories(ORG_REPOSITORIES).await?;
+        if repositories.len() >= ORG_REPOSITORIES {
+            // A stated limit, never a silent one: repositories past it keep
+            // checks judged by the old policy until their next delivery.
+            tracing::warn!(
+                owner = %key.repo.owner,
+                limit = ORG_REPOSITORIES,
+                "the organisation's policy changed: only the first repositories of the installation are evaluated again; the others at their next delivery"
+            );
+        }
+        for repo in repositories {
             if !repo.owner.eq_ignore_ascii_case(&key.repo.owner) || repo.name == key.repo.name {
                 continue;
             }
@@ -300,7 +318,7 @@ impl super::Engine {
                 .map(|p| p.number)
                 .collect();
             let unjudged = self.store.unjudged(key.installation, &repo).await?;
-            numbers.extend(&unjudged);
+            numbers.extend(unjudged.iter().map(|u| u.number));
             let repo_key = crate::events::PrKey {
                 installation: key.installation,
                 repo: repo.clone(),

@@ -48,6 +48,7 @@ pub use published::PublishedCheck;
 pub use run_writes::{CHECK_RUN_WRITE_LEASE, check_run_write_task};
 pub use sqlite::Synchronous;
 pub use state::EvaluationSpan;
+pub use unjudged::Unjudged;
 pub use verdicts::UNEVALUATED;
 
 /// The default `DATABASE_URL`: a SQLite file in the working directory.
