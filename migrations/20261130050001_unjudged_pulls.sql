@@ -8,9 +8,5 @@ CREATE TABLE unjudged_pulls (
     owner TEXT NOT NULL,
     name TEXT NOT NULL,
     number BIGINT NOT NULL,
-    -- Bumped at every recording: a re-evaluation that records the pull
-    -- request again while the commit job is forgetting it keeps its row
-    -- (the job forgets only the recording it read).
-    seq BIGINT NOT NULL,
     PRIMARY KEY (installation, owner, name, number)
 );
