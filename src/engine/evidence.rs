@@ -124,14 +124,13 @@ fn refused<T>(
     }
 }
 
-/// What a change of the organisation's policy queues for one repository
-/// that falls back to it: the evaluations, the repository, and the
-/// recordings of `unjudged_pulls` read (forgotten once queued).
-type OrgRepoWork = (
-    Vec<crate::events::Job>,
-    crate::events::RepoName,
-    Vec<crate::store::Unjudged>,
-);
+/// What a change of the policy evaluates again in one repository
+/// ([`super::Engine::judge_again`]): the pull requests' numbers, and the
+/// recordings of `unjudged_pulls` read among them (forgotten once queued).
+struct JudgeAgain {
+    numbers: Vec<u64>,
+    unjudged: Vec<crate::store::Unjudged>,
+}
 
 /// Repositories of an installation looked at, at most, when the
 /// organisation's policy changes (as start-up discovery).
@@ -145,10 +144,12 @@ impl super::Engine {
     /// requires no evidence; otherwise one `GET
     /// /repos/{o}/{r}/commits/{sha}/pulls` per commit the delivery named no
     /// pull request for. A change of the policy file on the default branch
-    /// (`CommitWork::policy_changed`) queues every open pull request of the
-    /// repository (`GET /repos/{o}/{r}/pulls?state=open`, every page up to
-    /// the page cap), whatever the policy asks: each one's check was judged
-    /// by the policy before the change.
+    /// (`CommitWork::policy_changed`) queues what [`Self::judge_again`]
+    /// names (every open pull request of the repository, and those
+    /// evaluated while the policy could not be read), whatever the policy
+    /// asks: each one's check was judged by the policy before the change;
+    /// for the organisation's `.github` repository, the same in every
+    /// repository that falls back to it.
     ///
     /// Errors: the first GitHub or store error, after doing all it could;
     /// the job is then retried whole (audits find their own issue again by
@@ -190,89 +191,60 @@ impl super::Engine {
             }
         }
         let mut numbers: Vec<u64> = Vec::new();
-        // Evaluated under a policy that could not be read: a hotfix closed
-        // since by someone without write access keeps escalating, and is
-        // not among the open ones.
         let mut unjudged: Vec<crate::store::Unjudged> = Vec::new();
         if work.policy_changed {
-            match client.list_pulls(None, None, "open").await {
-                Ok(pulls) => numbers.extend(pulls.iter().map(|p| p.number)),
+            match self.judge_again(&client, key.installation, &key.repo).await {
+                Ok(again) => (numbers, unjudged) = (again.numbers, again.unjudged),
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot list the open pull requests after a policy change; retried");
-                    first_error.get_or_insert(e.into());
-                }
-            }
-            unjudged = self.store.unjudged(key.installation, &key.repo).await?;
-            numbers.extend(unjudged.iter().map(|u| u.number));
-        }
-        // The organisation's policy (`{owner}/.github`) judges every
-        // repository of the owner without a file of its own: theirs too.
-        let mut judged_by_org: Vec<OrgRepoWork> = Vec::new();
-        if work.policy_changed && key.repo.name == super::ORG_POLICY_REPO {
-            match self.judged_by_the_org_policy(key).await {
-                Ok(found) => judged_by_org = found,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot find the repositories judged by the organisation's policy; retried");
+                    tracing::warn!(error = %e, "cannot list the pull requests to evaluate again after a policy change; retried");
                     first_error.get_or_insert(e);
                 }
             }
-        }
-        for (jobs, repo, unjudged) in &judged_by_org {
-            self.queue_evaluations(jobs).await?;
-            self.store
-                .forget_unjudged(key.installation, repo, unjudged)
-                .await?;
-        }
-        let policy = match &loaded.policy {
-            Ok(policy) if policy.evidence.any() && (!work.commits.is_empty() || work.overflow) => {
-                policy
-            }
-            _ => {
-                let jobs = Job::full_evaluations(key, numbers);
-                self.queue_evaluations(&jobs).await?;
-                self.store
-                    .forget_unjudged(key.installation, &key.repo, &unjudged)
-                    .await?;
-                return match first_error {
-                    Some(e) => Err(e),
-                    None => Ok(super::Outcome::Routed { pulls: jobs.len() }),
-                };
-            }
-        };
-        if work.overflow {
-            for pull in client.list_pulls(None, None, "open").await? {
-                numbers.push(pull.number);
+            // The organisation's policy (`{owner}/.github`) judges every
+            // repository of the owner without a file of its own: theirs too.
+            if key.repo.name == super::ORG_POLICY_REPO
+                && let Err(e) = self.judged_by_the_org_policy(key).await
+            {
+                tracing::warn!(error = %e, "cannot evaluate again the repositories judged by the organisation's policy; retried");
+                first_error.get_or_insert(e);
             }
         }
-        for (sha, named) in &work.commits {
-            if !named.is_empty() {
-                numbers.extend(named);
-                continue;
+        if let Ok(policy) = &loaded.policy
+            && policy.evidence.any()
+            && (!work.commits.is_empty() || work.overflow)
+        {
+            if work.overflow {
+                for pull in client.list_pulls(None, None, "open").await? {
+                    numbers.push(pull.number);
+                }
             }
-            match client.commit_pulls(sha).await {
-                Ok(pulls) => numbers.extend(
-                    pulls
-                        .into_iter()
-                        .filter(|p| p.state == "open" && &p.head.sha == sha)
-                        // Only hotfixes carry evidence rules: others keep
-                        // their neutral check without another evaluation.
-                        .filter(|p| {
-                            crate::rules::classify(policy, &p.label_names(), &p.head.ref_name)
-                                .is_hotfix()
-                        })
-                        .map(|p| p.number),
-                ),
-                Err(e) => {
-                    tracing::warn!(%sha, error = %e, "cannot find the pull requests of a commit; retried");
-                    first_error.get_or_insert(e.into());
+            for (sha, named) in &work.commits {
+                if !named.is_empty() {
+                    numbers.extend(named);
+                    continue;
+                }
+                match client.commit_pulls(sha).await {
+                    Ok(pulls) => numbers.extend(
+                        pulls
+                            .into_iter()
+                            .filter(|p| p.state == "open" && &p.head.sha == sha)
+                            // Only hotfixes carry evidence rules: others keep
+                            // their neutral check without another evaluation.
+                            .filter(|p| {
+                                crate::rules::classify(policy, &p.label_names(), &p.head.ref_name)
+                                    .is_hotfix()
+                            })
+                            .map(|p| p.number),
+                    ),
+                    Err(e) => {
+                        tracing::warn!(%sha, error = %e, "cannot find the pull requests of a commit; retried");
+                        first_error.get_or_insert(e.into());
+                    }
                 }
             }
         }
         let jobs = Job::full_evaluations(key, numbers);
-        self.queue_evaluations(&jobs).await?;
-        self.store
-            .forget_unjudged(key.installation, &key.repo, &unjudged)
-            .await?;
+        self.queue_judged_again(key, &jobs, &unjudged).await?;
         match first_error {
             Some(e) => Err(e),
             None => Ok(super::Outcome::Routed { pulls: jobs.len() }),
@@ -282,17 +254,14 @@ impl super::Engine {
     /// After the organisation's policy changed (a push to `key`'s
     /// repository, `{owner}/.github`): for each other repository of the
     /// owner in the installation (`GET /installation/repositories`, at most
-    /// [`ORG_REPOSITORIES`]) that has no policy file of its own, the full
-    /// evaluations of its open pull requests (`GET /pulls?state=open`) and
-    /// of those evaluated while the policy could not be read, with the
-    /// latter's numbers (to forget once queued). Costs one listing per
+    /// [`ORG_REPOSITORIES`]) that has no policy file of its own, queues the
+    /// full evaluations [`Self::judge_again`] names. Costs one listing per
     /// repository and the policy read (cached) that tells its source.
     async fn judged_by_the_org_policy(
         &self,
         key: &crate::events::PrKey,
-    ) -> Result<Vec<OrgRepoWork>, super::EngineError> {
+    ) -> Result<(), super::EngineError> {
         let installation = self.github.installation(key.installation).await?;
-        let mut found = Vec::new();
         let repositories = installation.list_repositories(ORG_REPOSITORIES).await?;
         if repositories.len() >= ORG_REPOSITORIES {
             // A stated limit, never a silent one: repositories past it keep
@@ -311,26 +280,55 @@ impl super::Engine {
             if self.policy(&client).await?.source == super::PolicySource::Repository {
                 continue;
             }
-            let mut numbers: Vec<u64> = client
-                .list_pulls(None, None, "open")
-                .await?
-                .iter()
-                .map(|p| p.number)
-                .collect();
-            let unjudged = self.store.unjudged(key.installation, &repo).await?;
-            numbers.extend(unjudged.iter().map(|u| u.number));
+            let again = self.judge_again(&client, key.installation, &repo).await?;
             let repo_key = crate::events::PrKey {
                 installation: key.installation,
-                repo: repo.clone(),
+                repo,
                 number: crate::events::COMMITS_JOB,
             };
-            found.push((
-                crate::events::Job::full_evaluations(&repo_key, numbers),
-                repo,
-                unjudged,
-            ));
+            let jobs = crate::events::Job::full_evaluations(&repo_key, again.numbers);
+            self.queue_judged_again(&repo_key, &jobs, &again.unjudged)
+                .await?;
         }
-        Ok(found)
+        Ok(())
+    }
+
+    /// What a change of the policy evaluates again in `repo` (read through
+    /// `client`): its open pull requests (`GET /pulls?state=open`, every
+    /// page up to the cap), then those evaluated while the policy could not
+    /// be read (`Store::unjudged`: a hotfix closed since by someone without
+    /// write access keeps escalating, and is not among the open ones).
+    async fn judge_again(
+        &self,
+        client: &crate::github::RepoClient,
+        installation: u64,
+        repo: &crate::events::RepoName,
+    ) -> Result<JudgeAgain, super::EngineError> {
+        let mut numbers: Vec<u64> = client
+            .list_pulls(None, None, "open")
+            .await?
+            .iter()
+            .map(|p| p.number)
+            .collect();
+        let unjudged = self.store.unjudged(installation, repo).await?;
+        numbers.extend(unjudged.iter().map(|u| u.number));
+        Ok(JudgeAgain { numbers, unjudged })
+    }
+
+    /// Queues `jobs` (of `key`'s repository), then forgets the recordings
+    /// of `unjudged_pulls` they cover: forgotten only once queued, so a
+    /// crash between the two evaluates them twice, never not at all.
+    async fn queue_judged_again(
+        &self,
+        key: &crate::events::PrKey,
+        jobs: &[crate::events::Job],
+        unjudged: &[crate::store::Unjudged],
+    ) -> Result<(), super::EngineError> {
+        self.queue_evaluations(jobs).await?;
+        self.store
+            .forget_unjudged(key.installation, &key.repo, unjudged)
+            .await?;
+        Ok(())
     }
 
     /// Queues a commit job's follow-on evaluations (durable, upserts).
