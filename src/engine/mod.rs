@@ -282,37 +282,12 @@ impl Engine {
                 }
                 // The sweep still escalates under a broken policy
                 // (`Engine::escalate`): a lock that holds a level back is
-                // said here too, never silent. GitHub's `locked` and the
-                // store's watch, which every instance sees; the sweep's
-                // refusal, which only this one may have met, besides.
-                // The levels held are the watch's: its times and the
-                // escalation section kept with it (whom each would mention).
-                let refused = self.refusals.last_refused(&job.key);
-                let watched = if !pull.is_merged() && (pull.locked || refused.is_some()) {
-                    self.store.deadline_of(&job.key).await?
-                } else {
-                    None
-                };
-                let held = match &watched {
-                    Some((watch, posted)) => lock::held_for(
-                        &watch.escalation.clone().unwrap_or_default(),
-                        watch.started,
-                        watch.deadline,
-                        self.clock.now(),
-                        &(1..=*posted).collect::<Vec<u8>>(),
-                    ),
-                    None => Vec::new(),
-                };
-                if !held.is_empty() {
-                    let lock = match refused {
-                        Some((at, _)) if !pull.locked => report::locked::Lock::Refused { at },
-                        _ => report::locked::Lock::Locked {
-                            reason: pull.active_lock_reason.clone(),
-                        },
-                    };
-                    output
-                        .summary
-                        .push_str(&report::locked::locked_section(&lock, &held));
+                // said here too, never silent.
+                if let Some(section) = self
+                    .held_under_an_unreadable_policy(&job.key, &pull)
+                    .await?
+                {
+                    output.summary.push_str(&section);
                 }
                 // No deadline can be watched without the policy: the push
                 // that changes it evaluates this one again (closed or not).
@@ -662,6 +637,42 @@ impl Engine {
             },
         }
         Ok(Outcome::Reported { conclusion })
+    }
+
+    /// The locked section of a run written while the policy in force cannot
+    /// be read: the escalation levels a lock holds back, from the store's
+    /// watch (its times, the escalation section kept with it, the levels
+    /// posted), which every instance sees, as `lock::held` gives them from
+    /// a readable policy; the lock itself from GitHub's `locked` or the
+    /// sweep's refusal (`lock::Refusals::lock`). `None` when nothing is
+    /// held. Reads the store only when the pull request is locked or a
+    /// refusal was met.
+    async fn held_under_an_unreadable_policy(
+        &self,
+        key: &PrKey,
+        pull: &crate::pull::Pull,
+    ) -> Result<Option<String>, EngineError> {
+        let watched =
+            if !pull.is_merged() && (pull.locked || self.refusals.last_refused(key).is_some()) {
+                self.store.deadline_of(key).await?
+            } else {
+                None
+            };
+        let held = match &watched {
+            Some((watch, posted)) => lock::held_for(
+                &watch.escalation.clone().unwrap_or_default(),
+                watch.started,
+                watch.deadline,
+                self.clock.now(),
+                &(1..=*posted).collect::<Vec<u8>>(),
+            ),
+            None => Vec::new(),
+        };
+        Ok(self
+            .refusals
+            .lock(key, pull, &held)
+            .filter(|_| !held.is_empty())
+            .map(|lock| report::locked::locked_section(&lock, &held)))
     }
 
     /// Posts the escalations that are due; returns how many comments it
