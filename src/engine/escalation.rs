@@ -93,13 +93,6 @@ pub trait LevelRecord: Send + Sync {
 /// is looked for (GitHub's clock): the two may disagree by this much.
 const SKEW_MARGIN: chrono::Duration = chrono::Duration::minutes(10);
 
-/// When level 2 falls due: `escalation.after` past the start of the
-/// watch; `None` when the policy has no second level.
-fn second_level_due(escalation: &Escalation, watch: &Watch) -> Option<DateTime<Utc>> {
-    let after = escalation.after?;
-    Some(watch.started + chrono::Duration::from_std(after).unwrap_or_default())
-}
-
 /// What a sweep posted for one pull request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Escalated {
@@ -187,42 +180,31 @@ pub async fn escalate(
     } else {
         String::new()
     } + &unreadable;
-    let limit = watch
-        .deadline
-        .signed_duration_since(watch.started)
-        .to_std()
-        .unwrap_or_default();
-    if now >= watch.deadline && posted < 1 {
+    let levels = crate::rules::escalation::levels(settings, watch.started, watch.deadline);
+    let second_owed = levels.iter().any(|level| level.number == 2);
+    for level in levels {
+        if now < level.due || posted >= level.number {
+            continue;
+        }
         let body = escalation_comment(
-            1,
+            level.number,
             &watch.severity,
-            &settings.mention,
+            &level.mention,
             watch.deadline,
             now,
-            limit,
+            level.waited,
         ) + &note;
-        if !post(client, store, key, pull, 1, &body).await? {
-            done.held = Some(1);
+        if !post(client, store, key, pull, level.number, &body).await? {
+            done.held = Some(level.number);
             return Ok(done);
         }
-        done.first = true;
-    }
-    if let (Some(after), Some(second_at)) = (settings.after, second_level_due(settings, watch))
-        && now >= second_at
-        && posted < 2
-    {
-        let mut mention = settings.mention.clone();
-        mention.extend(settings.mention_after.iter().cloned());
-        let body =
-            escalation_comment(2, &watch.severity, &mention, watch.deadline, now, after) + &note;
-        if !post(client, store, key, pull, 2, &body).await? {
-            done.held = Some(2);
-            return Ok(done);
+        match level.number {
+            1 => done.first = true,
+            _ => done.second = true,
         }
-        done.second = true;
     }
     let first_done = done.first || posted >= 1;
-    let second_done = settings.after.is_none() || done.second || posted >= 2;
+    let second_done = !second_owed || done.second || posted >= 2;
     // Unreadable: whether a second level is owed is unknown until it can be
     // read again; keep watching.
     done.finished = first_done && second_done && known;
@@ -256,7 +238,10 @@ async fn read_back(
     // older comments cannot hide whether it was posted.
     let due = match recorded {
         Some((_, 1)) => Some(watch.deadline),
-        Some((_, 2)) => second_level_due(settings, watch),
+        Some((_, 2)) => crate::rules::escalation::levels(settings, watch.started, watch.deadline)
+            .into_iter()
+            .find(|level| level.number == 2)
+            .map(|level| level.due),
         _ => None,
     };
     let listed = match due {

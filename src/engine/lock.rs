@@ -70,8 +70,8 @@ impl Refusals {
 /// The escalation levels due at `now` for a hotfix of `severity` whose
 /// deadline is `deadline`, that have no comment of the app's (`posted`:
 /// the levels found among its own comments), with whom each would mention.
-/// The same times as the sweep's (`escalation::escalate`): level 1 at the
-/// deadline, level 2 at `escalation.after` from when the severity was set.
+/// The same times and mentions as the sweep's (`escalation::escalate`):
+/// both follow [`crate::rules::escalation::levels`].
 pub(crate) fn held(
     policy: &Policy,
     severity: &Severity,
@@ -98,24 +98,14 @@ pub(crate) fn held_for(
     now: DateTime<Utc>,
     posted: &[u8],
 ) -> Vec<HeldEscalation> {
-    let mut held = Vec::new();
-    if now >= deadline && !posted.contains(&1) {
-        held.push(HeldEscalation {
-            level: 1,
-            mention: escalation.mention.clone(),
-        });
-    }
-    if let Some(after) = escalation
-        .after
-        .and_then(|a| chrono::Duration::from_std(a).ok())
-        && now >= started + after
-        && !posted.contains(&2)
-    {
-        let mut mention = escalation.mention.clone();
-        mention.extend(escalation.mention_after.iter().cloned());
-        held.push(HeldEscalation { level: 2, mention });
-    }
-    held
+    crate::rules::escalation::levels(escalation, started, deadline)
+        .into_iter()
+        .filter(|level| now >= level.due && !posted.contains(&level.number))
+        .map(|level| HeldEscalation {
+            level: level.number,
+            mention: level.mention,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod approvals;
 pub mod classify;
 pub mod deadline;
 pub mod designation;
+pub mod escalation;
 pub mod evidence;
 pub mod facts;
 pub mod hygiene;
