@@ -55,7 +55,7 @@ pub async fn judge(
         return ClosedUnmerged { by, writer: None };
     };
     // GitHub's `ghost` stands for a deleted account: nobody to ask.
-    if login.eq_ignore_ascii_case("ghost") {
+    if login.eq_ignore_ascii_case(crate::pull::DELETED_USER) {
         return ClosedUnmerged { by, writer: None };
     }
     let cached = known

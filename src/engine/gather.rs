@@ -118,7 +118,9 @@ pub async fn facts<C: GitHubReads>(
         .filter(|_| !rules::verdict::events_cut(&cut))
         .map(|e| {
             (
-                e.actor.clone().unwrap_or_else(|| "ghost".to_string()),
+                e.actor
+                    .clone()
+                    .unwrap_or_else(|| crate::pull::DELETED_USER.to_string()),
                 e.created_at,
             )
         });
@@ -707,7 +709,10 @@ fn label_events(
                 added,
                 // A deleted account: GitHub shows it as "ghost", who has
                 // no permission on anything.
-                actor: e.actor.clone().unwrap_or_else(|| "ghost".to_string()),
+                actor: e
+                    .actor
+                    .clone()
+                    .unwrap_or_else(|| crate::pull::DELETED_USER.to_string()),
                 at,
             })
         })
