@@ -2,9 +2,7 @@
 //! comment per pull request, both upserts. Remembers what it last wrote so
 //! that an unchanged verdict costs no write at all.
 
-use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Mutex;
 
 use crate::events::{RECHECK_ACTION, RepoName};
 use crate::github::{
@@ -21,9 +19,20 @@ mod unevaluated;
 /// while in progress), as GitHub lists them or the store recorded them.
 type Shows = (Option<String>, Option<String>);
 
-/// Bounds for the remembered ids; past them the oldest half is dropped
-/// (a miss costs one lookup, never a duplicate).
-const MAX_REMEMBERED: usize = 8_192;
+/// Bounds for the remembered ids, per map; past them the least recently
+/// used entry goes (a miss costs one lookup, never a duplicate).
+const MAX_REMEMBERED: u64 = 8_192;
+
+/// Ids remembered per key, with the hash of what they show: moka's bounded
+/// cache, least recently used evicted first.
+type Remembered<K> = moka::sync::Cache<K, (u64, u64)>;
+
+fn remembered<K: Hash + Eq + Send + Sync + 'static>() -> Remembered<K> {
+    moka::sync::Cache::builder()
+        .max_capacity(MAX_REMEMBERED)
+        .eviction_policy(moka::policy::EvictionPolicy::lru())
+        .build()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Annotation {
@@ -40,15 +49,14 @@ pub enum Published {
     Unchanged,
 }
 
-#[derive(Default)]
 pub struct PublishCache {
     /// Where check-run ids outlive the process and are shared by
     /// instances (`published` table): a restart needs no lookup.
     store: Option<crate::store::Store>,
     /// (repository, head sha) → (check run id, hash of what it shows).
-    checks: Mutex<HashMap<(RepoName, String), (u64, u64)>>,
+    checks: Remembered<(RepoName, String)>,
     /// (repository, pull request) → (comment id, hash of its body).
-    comments: Mutex<HashMap<(RepoName, u64), (u64, u64)>>,
+    comments: Remembered<(RepoName, u64)>,
     /// One writer at a time per check run, in this instance and across
     /// instances (see `serial`).
     writers: serial::RunWriters,
@@ -60,19 +68,15 @@ fn fingerprint(value: &impl Hash) -> u64 {
     h.finish()
 }
 
-fn remember<K: Eq + Hash>(map: &Mutex<HashMap<K, (u64, u64)>>, key: K, value: (u64, u64)) {
-    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-    if map.len() >= MAX_REMEMBERED {
-        map.clear();
+impl Default for PublishCache {
+    fn default() -> Self {
+        PublishCache {
+            store: None,
+            checks: remembered(),
+            comments: remembered(),
+            writers: serial::RunWriters::default(),
+        }
     }
-    map.insert(key, value);
-}
-
-fn recall<K: Eq + Hash>(map: &Mutex<HashMap<K, (u64, u64)>>, key: &K) -> Option<(u64, u64)> {
-    map.lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(key)
-        .copied()
 }
 
 impl PublishCache {
@@ -282,7 +286,7 @@ impl PublishCache {
             Some(_) => stored
                 .as_ref()
                 .map(|record| (record.id, record.fingerprint)),
-            None => recall(&self.checks, &key),
+            None => self.checks.get(&key),
         };
         // What the run shows now, when the store knows it: only this app
         // writes its runs, and every write is recorded (see
@@ -578,7 +582,7 @@ impl PublishCache {
         {
             tracing::warn!(error = %e, "cannot remember a check run id in the store");
         }
-        remember(&self.checks, key, (id, shown));
+        self.checks.insert(key, (id, shown));
         Ok(published)
     }
 
@@ -599,11 +603,9 @@ impl PublishCache {
         }
         let recorded = stored.is_some()
             || (self.store.is_none()
-                && recall(
-                    &self.checks,
-                    &(client.repo_name(), format!("{name}@{head_sha}")),
-                )
-                .is_some());
+                && self
+                    .checks
+                    .contains_key(&(client.repo_name(), format!("{name}@{head_sha}"))));
         Ok(
             match self.find_run(client, name, head_sha, recorded).await? {
                 Some(run) => (Some(run.id), Some((run.external_id, run.conclusion))),
@@ -638,12 +640,12 @@ impl PublishCache {
             }
             None => {
                 let created = client.create_comment(number, body).await?;
-                remember(&self.comments, key, (created.id, hash));
+                self.comments.insert(key, (created.id, hash));
                 return Ok(Published::Created);
             }
         };
         if let Some(c) = existing {
-            remember(&self.comments, key, (c.id, hash));
+            self.comments.insert(key, (c.id, hash));
         }
         Ok(published)
     }
@@ -656,7 +658,7 @@ impl PublishCache {
         number: u64,
     ) -> Result<Published, GitHubError> {
         let key = (client.repo_name(), number);
-        let Some((id, was)) = recall(&self.comments, &key) else {
+        let Some((id, was)) = self.comments.get(&key) else {
             return Ok(Published::Unchanged);
         };
         let body = format!(
@@ -667,7 +669,7 @@ impl PublishCache {
             return Ok(Published::Unchanged);
         }
         client.update_comment(id, &body).await?;
-        remember(&self.comments, key, (id, hash));
+        self.comments.insert(key, (id, hash));
         Ok(Published::Updated)
     }
 }
