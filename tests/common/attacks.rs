@@ -148,6 +148,25 @@ pub fn two_level_policy() -> String {
     policy
 }
 
+/// The harness's policy with P0 needing the engineering lead only (the
+/// policy a writer later tightens back to the harness's).
+pub fn loose_policy() -> String {
+    let loose = POLICY.replace(
+        "approvals: { roles: [engineering-lead, on-call-manager] }\n    deadline: 2h",
+        "approvals: { roles: [engineering-lead] }\n    deadline: 2h",
+    );
+    assert_ne!(loose, POLICY, "the harness's P0 needs both roles");
+    loose
+}
+
+/// Asserts the run on the harness's head fails (`text_concluded`) and its
+/// text names the on-call manager, whose approval the tightened policy
+/// asks for.
+pub fn assert_fails_for_the_on_call_manager(h: &Harness) {
+    let text = text_concluded(h, HEAD_SHA, "failure");
+    assert!(text.contains("on-call-manager"), "{text}");
+}
+
 /// The app's sticky comment on `number` (it starts with the
 /// `<!-- hotfix-guard -->` marker).
 pub fn sticky(h: &Harness, number: u64) -> String {
