@@ -27,15 +27,6 @@ use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
 use common::merged::{self, MERGE_PUSH};
 use serde_json::{Value, json};
 
-/// The P0's changed files: its fix, `VERSION` and the policy file.
-fn p0_files_with_policy() -> Vec<(String, u64, u64)> {
-    vec![
-        ("src/fix.rs".to_string(), 3, 1),
-        ("VERSION".to_string(), 1, 1),
-        (POLICY_PATH.to_string(), 1, 1),
-    ]
-}
-
 // ---- Attack 1: the author's change leaves a policy in force that is not
 // text ---------------------------------------------------------------------
 
@@ -48,17 +39,11 @@ fn p0_files_with_policy() -> Vec<(String, u64, u64)> {
 async fn policy_rewritten_then_merged(merged: &str, in_force: Option<Value>) -> Harness {
     let (h, pull) = attacks::p0().await;
     h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, POLICY);
-    h.gh.set_pull_files(REPO, pull.number, p0_files_with_policy());
+    h.gh.set_pull_files(REPO, pull.number, merged::p0_files_with_the_policy(1, 1));
     h.pull_request("opened", pull.number).await;
     attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("edited", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: approved: {}",
-        text_of(&run)
-    );
+    attacks::text_concluded(&h, HEAD_SHA, "success");
     merged::main_moves_to_the_merge(&h, merged);
     if let Some(answer) = in_force {
         common::head_files::file_answered_with(&h, POLICY_PATH, answer);
@@ -176,9 +161,7 @@ async fn an_authors_oversized_policy_file_does_not_silently_drop_the_follow_up()
     let padded = format!("{POLICY}#{}\n", "x".repeat(1_100_000));
     let h = policy_rewritten_then_merged(&padded, None).await;
     assert_follow_up_opened_or_said_missing(&h);
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = attacks::text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("Policy in force cannot be read: after-merge steps unknown"),
         "{text}"
@@ -355,9 +338,7 @@ const AUTHORS_COMMENT: &str = "# reformatted for readability, no rule changes\n"
 /// The harness's policy with a second hotfix label, `incident`: a writer's
 /// addition after the P0's `base.sha`.
 fn with_incident_label() -> String {
-    let added = POLICY.replace("labels: [hotfix]\n", "labels: [hotfix, incident]\n");
-    assert_ne!(added, POLICY);
-    added
+    attacks::policy_with("labels: [hotfix]\n", "labels: [hotfix, incident]\n")
 }
 
 /// The P0 (#7) from `fix/login-loop` (no hotfix branch prefix), labelled

@@ -41,8 +41,8 @@ use crate::common;
 
 use common::attacks::{self, text_of};
 use common::broken_policy::{
-    erins_p0_opened_under_a_broken_policy, erins_p0_watched_under, first_levels,
-    policy_broken_on_main, policy_fixed_on_main,
+    assert_the_only_first_level_says, erins_p0_opened_under_a_broken_policy,
+    erins_p0_watched_under, first_levels, fixed_three_hours_on, policy_broken_on_main,
 };
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
 use common::merged;
@@ -53,9 +53,7 @@ use common::org_policy::falls_back_to_the_org;
 /// GitHub's state event by erin now and its delivery; settled.
 async fn churned_by_its_author(h: &Harness, number: u64, retitled: bool) {
     if retitled {
-        h.gh.update_pull(REPO, number, |p| {
-            p.title = "fix: stop the login loop (take 2)".into()
-        });
+        attacks::retitled(h, number);
     }
     h.pull_request("edited", number).await;
     for (state, event) in [
@@ -95,13 +93,7 @@ async fn the_authors_churn_under_a_broken_policy_in_force_does_not_forget_the_p0
     policy_broken_on_main(&h, POLICY).await;
     // The author's churn: a title edit, close, reopen, close.
     churned_by_its_author(&h, pull.number, true).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("failure"),
-        "the broken policy fails the run: {text}"
-    );
+    let text = attacks::text_concluded(&h, HEAD_SHA, "failure");
     assert_eq!(
         h.app.engine.watched().await,
         1,
@@ -110,12 +102,9 @@ async fn the_authors_churn_under_a_broken_policy_in_force_does_not_forget_the_p0
     h.clock.advance(chrono::Duration::minutes(120));
     assert_eq!(h.app.engine.sweep().await, 1, "the first level is posted");
     h.settle().await;
-    let first = first_levels(&h, pull.number);
-    assert_eq!(first.len(), 1, "{first:?}");
-    assert!(
-        first[0].contains("The policy in force (`.github/hotfix-policy.yml`) cannot be read"),
-        "{}",
-        first[0]
+    assert_the_only_first_level_says(
+        &first_levels(&h, pull.number),
+        &["The policy in force (`.github/hotfix-policy.yml`) cannot be read"],
     );
 }
 
@@ -131,12 +120,9 @@ async fn the_authors_churn_under_a_readable_policy_does_not_forget_the_p0s_deadl
     h.clock.advance(chrono::Duration::minutes(120));
     assert_eq!(h.app.engine.sweep().await, 1);
     h.settle().await;
-    let first = first_levels(&h, pull.number);
-    assert_eq!(first.len(), 1, "{first:?}");
-    assert!(
-        first[0].contains("@acme/incident-commanders"),
-        "{}",
-        first[0]
+    assert_the_only_first_level_says(
+        &first_levels(&h, pull.number),
+        &["@acme/incident-commanders"],
     );
 }
 
@@ -242,15 +228,7 @@ async fn org_judged_p0_adding_a_policy_merged(head_policy: &str) -> Harness {
     let (h, pull) = attacks::p0().await;
     falls_back_to_the_org(&h, POLICY);
     h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, head_policy);
-    h.gh.set_pull_files(
-        REPO,
-        pull.number,
-        vec![
-            ("src/fix.rs".to_string(), 3, 1),
-            ("VERSION".to_string(), 1, 1),
-            (POLICY_PATH.to_string(), 40, 0),
-        ],
-    );
+    h.gh.set_pull_files(REPO, pull.number, merged::p0_files_with_the_policy(40, 0));
     attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
     let run = h.check(HEAD_SHA);
@@ -282,14 +260,8 @@ async fn org_judged_p0_adding_a_policy_merged(head_policy: &str) -> Harness {
 #[tokio::test]
 async fn an_authors_broken_policy_added_under_the_organisations_keeps_the_follow_up() {
     let h = org_judged_p0_adding_a_policy_merged(&common::broken_policy::broken_policy()).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("failure"),
-        "{text}\nsticky: {sticky}"
-    );
+    attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    let text = attacks::text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("Policy in force cannot be read: after-merge steps unknown"),
         "{text}"
@@ -359,8 +331,7 @@ async fn opened_under_a_broken_policy_then_fixed(touched: bool) {
         "every open pull request is checked again after that push",
     )
     .await;
-    h.clock.advance(chrono::Duration::minutes(180));
-    policy_fixed_on_main(&h, true).await;
+    fixed_three_hours_on(&h, true).await;
     if touched {
         h.pull_request("edited", pull.number).await;
         h.settle().await;

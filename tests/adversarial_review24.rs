@@ -45,7 +45,7 @@ use common::attacks::{self, text_of};
 use common::broken_policy::{
     assert_judged_and_escalated, author_edits_on_b, closed_by_its_author,
     erins_p0_opened_under_a_broken_policy, erins_p0_watched_under, first_levels,
-    locked_at_the_first_level, policy_broken_on_main, policy_fixed_on_main,
+    fixed_three_hours_on, locked_at_the_first_level, policy_broken_on_main, policy_fixed_on_main,
 };
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
 
@@ -89,8 +89,7 @@ async fn a_p0_its_author_closed_under_a_broken_policy_is_escalated_once_the_file
     let (h, pull) = erins_p0_opened_under_a_broken_policy("is invalid").await;
     closed_by_its_author(&h, pull.number).await;
     assert_eq!(h.app.engine.watched().await, 0, "nothing watched yet");
-    h.clock.advance(chrono::Duration::minutes(180));
-    policy_fixed_on_main(&h, true).await;
+    fixed_three_hours_on(&h, true).await;
     assert_judged_and_escalated(&h, pull.number).await;
 }
 
@@ -103,8 +102,7 @@ async fn a_p0_its_author_closed_under_a_broken_policy_is_escalated_once_the_file
 #[tokio::test]
 async fn a_p0_its_author_closed_after_the_fix_is_escalated() {
     let (h, pull) = erins_p0_opened_under_a_broken_policy("is invalid").await;
-    h.clock.advance(chrono::Duration::minutes(180));
-    policy_fixed_on_main(&h, true).await;
+    fixed_three_hours_on(&h, true).await;
     closed_by_its_author(&h, pull.number).await;
     assert_judged_and_escalated(&h, pull.number).await;
 }
@@ -149,8 +147,7 @@ async fn a_p0_its_author_closed_after_the_fix_is_escalated() {
 #[tokio::test]
 async fn a_fixing_push_that_lists_no_file_still_re_evaluates_the_open_p0() {
     let (h, pull) = erins_p0_opened_under_a_broken_policy("is invalid").await;
-    h.clock.advance(chrono::Duration::minutes(180));
-    policy_fixed_on_main(&h, false).await;
+    fixed_three_hours_on(&h, false).await;
     assert_judged_and_escalated(&h, pull.number).await;
 }
 
@@ -162,8 +159,7 @@ async fn a_fixing_push_that_lists_no_file_still_re_evaluates_the_open_p0() {
 #[tokio::test]
 async fn a_fixing_push_that_lists_the_file_re_evaluates_the_open_p0() {
     let (h, pull) = erins_p0_opened_under_a_broken_policy("is invalid").await;
-    h.clock.advance(chrono::Duration::minutes(180));
-    policy_fixed_on_main(&h, true).await;
+    fixed_three_hours_on(&h, true).await;
     assert_judged_and_escalated(&h, pull.number).await;
 }
 
@@ -214,9 +210,7 @@ async fn under_a_broken_policy_another_instance_still_names_the_lock_holding_the
         "precondition: A names the lock under the broken policy: {text}"
     );
     let b = author_edits_on_b(a, number).await;
-    let run = b.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = attacks::text_concluded(&b, HEAD_SHA, "failure");
     assert!(
         text.contains("Conversation locked") && text.contains("escalation"),
         "B's run names the lock and the escalation held back: {text}"
@@ -231,9 +225,7 @@ async fn under_a_broken_policy_another_instance_still_names_the_lock_holding_the
 async fn under_a_readable_policy_another_instance_names_the_lock_holding_the_escalation() {
     let (a, number) = locked_at_the_first_level(POLICY, false).await;
     let b = author_edits_on_b(a, number).await;
-    let run = b.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = attacks::text_concluded(&b, HEAD_SHA, "failure");
     assert!(
         text.contains("Conversation locked") && text.contains("escalation"),
         "{text}"
@@ -264,9 +256,7 @@ async fn tightened_while_the_author_edits(during: bool) -> Harness {
         let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
         h.deliver("push", &push).await;
     };
-    h.gh.update_pull(REPO, pull.number, |p| {
-        p.title = "fix: stop the login loop (take 2)".into()
-    });
+    attacks::retitled(&h, pull.number);
     if during {
         attacks::during_an_evaluation(&h, pull.number, tighten).await;
     } else {

@@ -39,8 +39,9 @@ use crate::common;
 
 use common::attacks::{self, text_of};
 use common::broken_policy::{
-    assert_judged_and_escalated, author_edits_on_b, erins_p0_watched_under, first_levels,
-    locked_at_the_first_level, locked_by_triage, policy_broken_on_main,
+    assert_judged_and_escalated, assert_the_only_first_level_says, author_edits_on_b,
+    erins_p0_watched_under, first_levels, locked_at_the_first_level, locked_by_triage,
+    policy_broken_on_main,
 };
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
 use common::org_policy::{self, erins_p0_opened_under_a_broken_org_policy, org_policy_fixed};
@@ -149,9 +150,7 @@ async fn a_p0_opened_under_a_broken_org_policy_and_edited_after_the_fix_is_escal
 #[tokio::test]
 async fn under_a_broken_policy_the_lock_names_whom_the_held_escalation_would_mention() {
     let (h, _) = locked_at_the_first_level(&attacks::two_level_policy(), true).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = attacks::text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("is invalid")
             && text.contains("Escalation level 1 is due and could not be posted")
@@ -167,9 +166,7 @@ async fn under_a_broken_policy_the_lock_names_whom_the_held_escalation_would_men
 #[tokio::test]
 async fn under_a_readable_policy_the_lock_names_whom_the_held_escalation_would_mention() {
     let (h, _) = locked_at_the_first_level(&attacks::two_level_policy(), false).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = attacks::text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("Escalation level 1 is due and could not be posted")
             && text.contains("@acme/incident-commanders"),
@@ -254,9 +251,7 @@ async fn under_a_broken_policy_another_instance_names_the_lock_holding_the_secon
         "precondition: A names the second level held under the broken policy: {text}"
     );
     let b = author_edits_on_b(a, number).await;
-    let run = b.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = attacks::text_concluded(&b, HEAD_SHA, "failure");
     assert!(
         text.contains("is invalid")
             && text.contains("Conversation locked")
@@ -273,9 +268,7 @@ async fn under_a_broken_policy_another_instance_names_the_lock_holding_the_secon
 async fn under_a_readable_policy_another_instance_names_the_lock_holding_the_second_level() {
     let (a, number) = locked_at_the_second_level_on_a(false).await;
     let b = author_edits_on_b(a, number).await;
-    let run = b.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = attacks::text_concluded(&b, HEAD_SHA, "failure");
     assert!(
         text.contains("Conversation locked")
             && text.contains("Escalation level 2 is due and could not be posted")
@@ -297,9 +290,7 @@ async fn org_policy_tightened_under_the_p0(edited: bool) -> Harness {
     let (h, pull) = org_policy::p0_passing_under_a_loose_org_policy(false).await;
     org_policy::org_policy_pushed(&h, POLICY, &[POLICY_PATH]).await;
     if edited {
-        h.gh.update_pull(REPO, pull.number, |p| {
-            p.title = "fix: stop the login loop (take 2)".into()
-        });
+        attacks::retitled(&h, pull.number);
         h.pull_request("edited", pull.number).await;
         h.settle().await;
     }
@@ -417,12 +408,7 @@ async fn relabelled_by_triage_then_broken(relabel: bool) -> (Harness, Vec<String
 #[tokio::test]
 async fn a_triage_users_relabel_before_the_policy_breaks_keeps_the_escalations_mentions() {
     let (_h, first) = relabelled_by_triage_then_broken(true).await;
-    assert_eq!(first.len(), 1, "{first:?}");
-    assert!(
-        first[0].contains("@acme/incident-commanders") && first[0].contains("cannot be read"),
-        "{}",
-        first[0]
-    );
+    assert_the_only_first_level_says(&first, &["@acme/incident-commanders", "cannot be read"]);
 }
 
 /// The control: without the relabel, the same broken window: the level
@@ -431,10 +417,5 @@ async fn a_triage_users_relabel_before_the_policy_breaks_keeps_the_escalations_m
 #[tokio::test]
 async fn without_a_relabel_the_level_under_a_broken_policy_keeps_its_mentions() {
     let (_h, first) = relabelled_by_triage_then_broken(false).await;
-    assert_eq!(first.len(), 1, "{first:?}");
-    assert!(
-        first[0].contains("@acme/incident-commanders") && first[0].contains("cannot be read"),
-        "{}",
-        first[0]
-    );
+    assert_the_only_first_level_says(&first, &["@acme/incident-commanders", "cannot be read"]);
 }

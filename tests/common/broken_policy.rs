@@ -59,6 +59,13 @@ pub async fn policy_fixed_on_main(h: &Harness, listed: bool) {
     h.settle().await;
 }
 
+/// Three hours on (the clock advanced: past a P0's 2h deadline), a writer
+/// merges the fix (`policy_fixed_on_main(listed)`).
+pub async fn fixed_three_hours_on(h: &Harness, listed: bool) {
+    h.clock.advance(chrono::Duration::minutes(180));
+    policy_fixed_on_main(h, listed).await;
+}
+
 /// The harness's P0 (#7) under `policy`, authored by erin (read access;
 /// labels by dana, a writer; trina has triage access), the clock at its
 /// opening; nothing delivered yet.
@@ -136,13 +143,16 @@ pub async fn assert_judged_and_escalated(h: &Harness, number: u64) {
     h.clock.advance(chrono::Duration::minutes(1));
     assert_eq!(h.app.engine.sweep().await, 1, "escalated: {text}");
     h.settle().await;
-    let first = first_levels(h, number);
+    assert_the_only_first_level_says(&first_levels(h, number), &["@acme/incident-commanders"]);
+}
+
+/// Asserts `first` (`first_levels`) holds exactly one comment and that it
+/// contains each of `says`.
+pub fn assert_the_only_first_level_says(first: &[String], says: &[&str]) {
     assert_eq!(first.len(), 1, "{first:?}");
-    assert!(
-        first[0].contains("@acme/incident-commanders"),
-        "{}",
-        first[0]
-    );
+    for said in says {
+        assert!(first[0].contains(said), "{}", first[0]);
+    }
 }
 
 /// trina (triage) locks #`number`'s conversation: GitHub's `locked` (reason
@@ -194,9 +204,7 @@ pub async fn author_edits_on_b(a: Harness, number: u64) -> Harness {
     );
     let b = Harness::with_store(gh, database_url).await;
     b.clock.advance(now - b.clock_now());
-    b.gh.update_pull(REPO, number, |p| {
-        p.title = "fix: stop the login loop (take 2)".into()
-    });
+    attacks::retitled(&b, number);
     b.pull_request("edited", number).await;
     b.settle().await;
     b
