@@ -613,16 +613,8 @@ async fn another_pull_requests_delivery_of_the_same_commit_does_not_make_comment
 #[tokio::test]
 async fn a_merge_back_closed_by_a_triage_user_is_not_silently_waited_on() {
     const MERGE_SHA: &str = "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3";
-    let (h, pull) = p0_changed(POLICY, |p0| PullSeed {
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some(MERGE_SHA.into()),
-        merged_by: Some("alice".into()),
-        ..p0
-    })
-    .await;
+    let (h, pull) = common::attacks::merged_approved_p0(POLICY, MERGE_SHA).await;
     h.gh.set_permission(REPO, "trina", "triage");
-    approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("closed", pull.number).await;
     let merge_backs = |h: &Harness| -> Vec<PullSeed> {
         h.gh.pulls(REPO)

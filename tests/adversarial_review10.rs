@@ -17,11 +17,10 @@ use crate::common;
 use chrono::Duration;
 
 use common::attacks::{
-    approved_by_both_roles, delivered, p0_changed, posts_of_level, refuse_comment_posts, text_of,
-    two_level_policy,
+    delivered, merged_approved_p0, posts_of_level, refuse_comment_posts, text_of, two_level_policy,
 };
 use common::fake_github::PullSeed;
-use common::harness::{HEAD_SHA, Harness, POLICY, REPO};
+use common::harness::{Harness, POLICY, REPO};
 use common::webhook::{self, CheckRunSpec};
 
 /// How many times the app's HTTP client sends one request before it gives
@@ -227,16 +226,8 @@ const MERGE_BACK_BRANCH: &str = "hotfix-guard/merge-back-7";
 /// The approved P0 #7 merged as `MERGE_SHA`; the app has opened its
 /// merge-back pull request (answered) and the merge-back run waits.
 async fn merged_with_merge_back() -> (Harness, PullSeed, PullSeed) {
-    let (h, pull) = p0_changed(POLICY, |p0| PullSeed {
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some(MERGE_SHA.into()),
-        merged_by: Some("alice".into()),
-        ..p0
-    })
-    .await;
+    let (h, pull) = merged_approved_p0(POLICY, MERGE_SHA).await;
     h.gh.set_permission(REPO, "trina", "triage");
-    approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("closed", pull.number).await;
     let merge_back = merge_backs(&h);
     assert_eq!(merge_back.len(), 1, "precondition: one merge-back");

@@ -135,15 +135,7 @@ async fn merged_p0_deleting_the_policy(policy: &str, org_policy: Option<&str>) -
     let (h, pull) = attacks::p0().await;
     h.gh.set_file(REPO, "main", POLICY_PATH, policy);
     h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, policy);
-    h.gh.set_pull_files(
-        REPO,
-        pull.number,
-        vec![
-            ("src/fix.rs".to_string(), 3, 1),
-            ("VERSION".to_string(), 1, 1),
-            (POLICY_PATH.to_string(), 0, 74),
-        ],
-    );
+    h.gh.set_pull_files(REPO, pull.number, merged::p0_files_with_the_policy(0, 74));
     if let Some(org) = org_policy {
         h.gh.add_repo("octo/.github");
         h.gh.set_file("octo/.github", "main", POLICY_PATH, org);

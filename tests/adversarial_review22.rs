@@ -22,43 +22,10 @@
 use crate::common;
 
 use common::attacks::{self, text_of};
+use common::broken_policy::BROKEN_SHA;
 use common::harness::{BASE_SHA, HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+use common::merged::{self, MERGE_PUSH};
 use serde_json::{Value, json};
-
-/// The P0's merge commit.
-const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
-
-/// The P0's changed files: its fix, `VERSION` and the policy file.
-fn p0_files_with_policy() -> Vec<(String, u64, u64)> {
-    vec![
-        ("src/fix.rs".to_string(), 3, 1),
-        ("VERSION".to_string(), 1, 1),
-        (POLICY_PATH.to_string(), 1, 1),
-    ]
-}
-
-/// The P0's merge as GitHub delivers it: the push of `MERGE_SHA` to `main`,
-/// then alice's merge (`closed`, `merged`), delivered and settled.
-async fn merge_pushed_then_closed(h: &Harness, number: u64) {
-    let push = common::webhook::push_event(
-        REPO,
-        "refs/heads/main",
-        &[POLICY_PATH, "src/fix.rs", "VERSION"],
-        1,
-    );
-    h.deliver("push", &push).await;
-    h.settle().await;
-    attacks::merge(h, number, MERGE_SHA).await;
-    h.settle().await;
-}
-
-/// The app's issues (the follow-up and any other it opened).
-fn bot_issues(h: &Harness) -> Vec<common::fake_github::IssueRec> {
-    h.gh.issues(REPO)
-        .into_iter()
-        .filter(|i| i.user == common::fake_github::BOT_LOGIN)
-        .collect()
-}
 
 // ---- Attack 1: the author's change leaves a policy in force that is not
 // text ---------------------------------------------------------------------
@@ -72,24 +39,16 @@ fn bot_issues(h: &Harness) -> Vec<common::fake_github::IssueRec> {
 async fn policy_rewritten_then_merged(merged: &str, in_force: Option<Value>) -> Harness {
     let (h, pull) = attacks::p0().await;
     h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, POLICY);
-    h.gh.set_pull_files(REPO, pull.number, p0_files_with_policy());
+    h.gh.set_pull_files(REPO, pull.number, merged::p0_files_with_the_policy(1, 1));
     h.pull_request("opened", pull.number).await;
     attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("edited", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: approved: {}",
-        text_of(&run)
-    );
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, merged);
-    h.gh.set_file(REPO, "main", POLICY_PATH, merged);
+    attacks::text_concluded(&h, HEAD_SHA, "success");
+    merged::main_moves_to_the_merge(&h, merged);
     if let Some(answer) = in_force {
         common::head_files::file_answered_with(&h, POLICY_PATH, answer);
     }
-    merge_pushed_then_closed(&h, pull.number).await;
+    merged::pushed_then_closed(&h, pull.number, MERGE_PUSH).await;
     h
 }
 
@@ -97,7 +56,7 @@ async fn policy_rewritten_then_merged(merged: &str, in_force: Option<Value>) -> 
 /// `base.sha` owes (it is readable) is opened, or the run fails saying
 /// the policy cannot be read and the follow-up is not taken.
 fn assert_follow_up_opened_or_said_missing(h: &Harness) {
-    let opened = bot_issues(h);
+    let opened = merged::issues_the_app_opened(h);
     let runs: Vec<_> =
         h.gh.check_runs(REPO, HEAD_SHA)
             .into_iter()
@@ -202,15 +161,12 @@ async fn an_authors_oversized_policy_file_does_not_silently_drop_the_follow_up()
     let padded = format!("{POLICY}#{}\n", "x".repeat(1_100_000));
     let h = policy_rewritten_then_merged(&padded, None).await;
     assert_follow_up_opened_or_said_missing(&h);
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = attacks::text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("Policy in force cannot be read: after-merge steps unknown"),
         "{text}"
     );
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    merged::assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 /// The control: the author's rewrite leaves a readable policy: the
@@ -218,14 +174,10 @@ async fn an_authors_oversized_policy_file_does_not_silently_drop_the_follow_up()
 #[tokio::test]
 async fn with_a_readable_policy_rewrite_the_merged_p0_gets_its_follow_up() {
     let h = policy_rewritten_then_merged(POLICY, None).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    merged::assert_the_post_incident_review_is_opened(&h, 7);
 }
 
 // ---- Attack 2: a broken policy in force silences an open P0's escalation --
-
-/// `main` after a writer merged the author's other pull request.
-const BROKEN_SHA: &str = "k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0";
 
 /// The harness's P0 (#7) opened (unapproved: its 2h deadline runs and is
 /// watched). Then a writer merges the author's other pull request, which
@@ -238,15 +190,10 @@ async fn p0_watched_then_policy_rewritten(policy: &str, answer: Option<Value>) -
     h.pull_request("opened", pull.number).await;
     assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
     h.clock.advance(chrono::Duration::minutes(10));
-    h.gh.set_branch(REPO, "main", BROKEN_SHA);
-    h.gh.set_file(REPO, BROKEN_SHA, POLICY_PATH, policy);
-    h.gh.set_file(REPO, "main", POLICY_PATH, policy);
     if let Some(answer) = answer {
         common::head_files::file_answered_with(&h, POLICY_PATH, answer);
     }
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
+    merged::writer_pushes_policy(&h, BROKEN_SHA, policy).await;
     h.clock.advance(chrono::Duration::minutes(120));
     let posted = h.app.engine.sweep().await;
     h.settle().await;
@@ -344,20 +291,14 @@ async fn with_a_readable_policy_rewrite_the_open_p0_is_escalated() {
 /// `None`), the first level mentions nobody and the second is not posted.
 #[tokio::test]
 async fn under_an_unreadable_policy_the_levels_follow_the_escalation_kept_with_the_watch() {
-    let with_second = POLICY.replace(
-        "  mention: [acme/incident-commanders]\n",
-        "  mention: [acme/incident-commanders]\n  after: 4h\n  mention_after: [acme/cto]\n",
-    );
-    assert_ne!(with_second, POLICY);
+    let with_second = attacks::two_level_policy();
     let (h, pull) = attacks::p0().await;
     h.gh.set_file(REPO, "main", POLICY_PATH, &with_second);
     h.pull_request("opened", pull.number).await;
     assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
     let broken = format!("{with_second}notes: reformatted\n");
     h.gh.set_file(REPO, "main", POLICY_PATH, &broken);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
+    merged::push_to_main(&h, &[POLICY_PATH]).await;
     h.clock.advance(chrono::Duration::minutes(130));
     assert_eq!(h.app.engine.sweep().await, 1, "the first level is posted");
     h.settle().await;
@@ -391,17 +332,13 @@ async fn under_an_unreadable_policy_the_levels_follow_the_escalation_kept_with_t
 // ---- Attack 3: a triage user removes a hotfix label only the policy in
 // force knows ---------------------------------------------------------------
 
-/// `main` after a writer's change of the policy, before the P0's merge.
-const TIGHTENED_SHA: &str = "t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0t0";
 /// The author's harmless touch of the policy file (a valid YAML comment).
 const AUTHORS_COMMENT: &str = "# reformatted for readability, no rule changes\n";
 
 /// The harness's policy with a second hotfix label, `incident`: a writer's
 /// addition after the P0's `base.sha`.
 fn with_incident_label() -> String {
-    let added = POLICY.replace("labels: [hotfix]\n", "labels: [hotfix, incident]\n");
-    assert_ne!(added, POLICY);
-    added
+    attacks::policy_with("labels: [hotfix]\n", "labels: [hotfix, incident]\n")
 }
 
 /// The P0 (#7) from `fix/login-loop` (no hotfix branch prefix), labelled
@@ -423,47 +360,19 @@ async fn incident_unlabelled_by_triage_then_merged(touch: bool) -> Harness {
     let appended = if touch { AUTHORS_COMMENT } else { "" };
     h.gh.set_file(REPO, BASE_SHA, POLICY_PATH, POLICY);
     h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, &format!("{POLICY}{appended}"));
-    let mut files = vec![
-        ("src/fix.rs".to_string(), 3, 1),
-        ("VERSION".to_string(), 1, 1),
-    ];
-    if touch {
-        files.push((POLICY_PATH.to_string(), 1, 0));
-    }
-    h.gh.set_pull_files(REPO, pull.number, files);
+    let touched: &[&str] = if touch { &[POLICY_PATH] } else { &[] };
+    h.gh.set_pull_files(REPO, pull.number, merged::p0_files_with(touched));
     h.pull_request("opened", pull.number).await;
-    h.clock.advance(chrono::Duration::minutes(10));
     let tightened = with_incident_label();
-    h.gh.set_branch(REPO, "main", TIGHTENED_SHA);
-    h.gh.set_file(REPO, TIGHTENED_SHA, POLICY_PATH, &tightened);
-    h.gh.set_file(REPO, "main", POLICY_PATH, &tightened);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
-    attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
-    h.pull_request("edited", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: a P0 under the policy in force, approved: {}",
-        text_of(&run)
-    );
-    let sticky = attacks::sticky(&h, pull.number);
-    assert!(
-        sticky.contains("After the merge: **Post-incident review**"),
-        "precondition: the open P0 was told it owes the follow-up: {sticky}"
-    );
+    merged::tightened_then_approved(&h, pull.number, &tightened).await;
+    merged::assert_approved_under_the_policy_in_force(&h);
+    merged::assert_told_it_owes_the_follow_up(&h, pull.number);
     h.clock.advance(chrono::Duration::minutes(5));
     let at = pull.created_at + chrono::Duration::minutes(12);
     h.gh.add_label_event(REPO, pull.number, "incident", "trina", false, at);
     h.gh.set_labels(REPO, pull.number, &["P0"]);
     attacks::label_delivery(&h, pull.number, "unlabeled", "incident").await;
-    let merged = format!("{tightened}{appended}");
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, &merged);
-    h.gh.set_file(REPO, "main", POLICY_PATH, &merged);
-    merge_pushed_then_closed(&h, pull.number).await;
+    merged::merged_with(&h, pull.number, &format!("{tightened}{appended}")).await;
     h
 }
 
@@ -471,7 +380,7 @@ async fn incident_unlabelled_by_triage_then_merged(touch: bool) -> Harness {
 /// sticky comment may not name it: judged by the file at `base.sha`, the
 /// merged pull request is no hotfix, the residual `docs/facts.md` accepts).
 fn assert_the_follow_up_is_opened(h: &Harness) {
-    let opened = bot_issues(h);
+    let opened = merged::issues_the_app_opened(h);
     assert_eq!(
         opened.len(),
         1,
@@ -508,6 +417,5 @@ async fn a_triage_users_removal_of_a_hotfix_label_only_the_policy_in_force_knows
 async fn without_the_policy_touch_a_triage_users_removal_of_incident_does_not_drop_the_follow_up() {
     let h = incident_unlabelled_by_triage_then_merged(false).await;
     assert_the_follow_up_is_opened(&h);
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    assert!(sticky.contains("Post-incident review"), "{sticky}");
+    merged::assert_the_post_incident_review_is_opened(&h, 7);
 }

@@ -40,52 +40,32 @@
 use crate::common;
 
 use common::attacks::{self, text_of};
+use common::broken_policy::{
+    assert_the_only_first_level_says, erins_p0_opened_under_a_broken_policy,
+    erins_p0_watched_under, first_levels, fixed_three_hours_on, policy_broken_on_main,
+};
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
+use common::merged;
+use common::org_policy::falls_back_to_the_org;
 
-/// `main` after a writer merged the author's other pull request.
-const BROKEN_SHA: &str = "k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0k0";
-/// The P0's merge commit.
-const MERGE_SHA: &str = "m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0m0";
-
-/// The harness's policy with one unknown key appended: it does not parse.
-fn broken_policy() -> String {
-    format!("{POLICY}notes: reformatted for readability, no rule changes\n")
-}
-
-/// A writer merges the author's other pull request, which rewrote the
-/// policy file so that it does not parse: `main` moves to `BROKEN_SHA`,
-/// its file is broken, and the push is delivered and settled.
-async fn policy_broken_on_main(h: &Harness) {
-    let broken = broken_policy();
-    h.gh.set_branch(REPO, "main", BROKEN_SHA);
-    h.gh.set_file(REPO, BROKEN_SHA, POLICY_PATH, &broken);
-    h.gh.set_file(REPO, "main", POLICY_PATH, &broken);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
+/// The author's (erin's) churn of #`number`: with `retitled`, a title edit
+/// first (`edited` delivered either way), then close, reopen, close, each
+/// GitHub's state event by erin now and its delivery; settled.
+async fn churned_by_its_author(h: &Harness, number: u64, retitled: bool) {
+    if retitled {
+        attacks::retitled(h, number);
+    }
+    h.pull_request("edited", number).await;
+    for (state, event) in [
+        ("closed", "closed"),
+        ("open", "reopened"),
+        ("closed", "closed"),
+    ] {
+        h.gh.update_pull(REPO, number, |p| p.state = state.into());
+        h.gh.add_state_event(REPO, number, event, "erin", h.clock_now());
+        h.pull_request(event, number).await;
+    }
     h.settle().await;
-}
-
-/// The harness's P0 (#7) authored by erin (read access; labels by dana, a
-/// writer), opened unapproved: its 2h deadline is watched.
-async fn erins_p0_watched() -> (Harness, common::fake_github::PullSeed) {
-    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
-        author: "erin".into(),
-        ..p0
-    })
-    .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
-    (h, pull)
-}
-
-/// The app's level-1 escalation comments on #`number`.
-fn first_levels(h: &Harness, number: u64) -> Vec<String> {
-    h.bot_comments(number)
-        .into_iter()
-        .filter(|c| c.body.starts_with("<!-- hotfix-guard:escalation level=1"))
-        .map(|c| c.body)
-        .collect()
 }
 
 // ---- Attack 1: the author's churn under a broken policy in force ---------
@@ -108,31 +88,12 @@ fn first_levels(h: &Harness, number: u64) -> Vec<String> {
 /// watch is gone after the churn and the test fails ("watched").
 #[tokio::test]
 async fn the_authors_churn_under_a_broken_policy_in_force_does_not_forget_the_p0s_deadline() {
-    let (h, pull) = erins_p0_watched().await;
+    let (h, pull) = erins_p0_watched_under(POLICY).await;
     h.clock.advance(chrono::Duration::minutes(10));
-    policy_broken_on_main(&h).await;
+    policy_broken_on_main(&h, POLICY).await;
     // The author's churn: a title edit, close, reopen, close.
-    h.gh.update_pull(REPO, pull.number, |p| {
-        p.title = "fix: stop the login loop (take 2)".into()
-    });
-    h.pull_request("edited", pull.number).await;
-    for (state, event) in [
-        ("closed", "closed"),
-        ("open", "reopened"),
-        ("closed", "closed"),
-    ] {
-        h.gh.update_pull(REPO, pull.number, |p| p.state = state.into());
-        h.gh.add_state_event(REPO, pull.number, event, "erin", h.clock_now());
-        h.pull_request(event, pull.number).await;
-    }
-    h.settle().await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("failure"),
-        "the broken policy fails the run: {text}"
-    );
+    churned_by_its_author(&h, pull.number, true).await;
+    let text = attacks::text_concluded(&h, HEAD_SHA, "failure");
     assert_eq!(
         h.app.engine.watched().await,
         1,
@@ -141,12 +102,9 @@ async fn the_authors_churn_under_a_broken_policy_in_force_does_not_forget_the_p0
     h.clock.advance(chrono::Duration::minutes(120));
     assert_eq!(h.app.engine.sweep().await, 1, "the first level is posted");
     h.settle().await;
-    let first = first_levels(&h, pull.number);
-    assert_eq!(first.len(), 1, "{first:?}");
-    assert!(
-        first[0].contains("The policy in force (`.github/hotfix-policy.yml`) cannot be read"),
-        "{}",
-        first[0]
+    assert_the_only_first_level_says(
+        &first_levels(&h, pull.number),
+        &["The policy in force (`.github/hotfix-policy.yml`) cannot be read"],
     );
 }
 
@@ -155,29 +113,16 @@ async fn the_authors_churn_under_a_broken_policy_in_force_does_not_forget_the_p0
 /// deadline and the first level mentions the policy's escalation team.
 #[tokio::test]
 async fn the_authors_churn_under_a_readable_policy_does_not_forget_the_p0s_deadline() {
-    let (h, pull) = erins_p0_watched().await;
+    let (h, pull) = erins_p0_watched_under(POLICY).await;
     h.clock.advance(chrono::Duration::minutes(10));
-    h.pull_request("edited", pull.number).await;
-    for (state, event) in [
-        ("closed", "closed"),
-        ("open", "reopened"),
-        ("closed", "closed"),
-    ] {
-        h.gh.update_pull(REPO, pull.number, |p| p.state = state.into());
-        h.gh.add_state_event(REPO, pull.number, event, "erin", h.clock_now());
-        h.pull_request(event, pull.number).await;
-    }
-    h.settle().await;
+    churned_by_its_author(&h, pull.number, false).await;
     assert_eq!(h.app.engine.watched().await, 1);
     h.clock.advance(chrono::Duration::minutes(120));
     assert_eq!(h.app.engine.sweep().await, 1);
     h.settle().await;
-    let first = first_levels(&h, pull.number);
-    assert_eq!(first.len(), 1, "{first:?}");
-    assert!(
-        first[0].contains("@acme/incident-commanders"),
-        "{}",
-        first[0]
+    assert_the_only_first_level_says(
+        &first_levels(&h, pull.number),
+        &["@acme/incident-commanders"],
     );
 }
 
@@ -223,10 +168,9 @@ async fn the_authors_churn_under_a_readable_policy_does_not_forget_the_p0s_deadl
 #[tokio::test]
 async fn a_triage_users_lock_under_a_broken_policy_in_force_does_not_silently_hold_the_escalation()
 {
-    let (h, pull) = erins_p0_watched().await;
-    h.gh.set_permission(REPO, "trina", "triage");
+    let (h, pull) = erins_p0_watched_under(POLICY).await;
     h.clock.advance(chrono::Duration::minutes(10));
-    policy_broken_on_main(&h).await;
+    policy_broken_on_main(&h, POLICY).await;
     locked_past_the_deadline(&h, pull.number).await;
     let run = h.check(HEAD_SHA);
     let text = text_of(&run);
@@ -244,8 +188,7 @@ async fn a_triage_users_lock_under_a_broken_policy_in_force_does_not_silently_ho
 /// fails naming the lock and the escalation held back.
 #[tokio::test]
 async fn a_triage_users_lock_under_a_readable_policy_is_named_on_the_run() {
-    let (h, pull) = erins_p0_watched().await;
-    h.gh.set_permission(REPO, "trina", "triage");
+    let (h, pull) = erins_p0_watched_under(POLICY).await;
     h.clock.advance(chrono::Duration::minutes(10));
     locked_past_the_deadline(&h, pull.number).await;
     let run = h.check(HEAD_SHA);
@@ -283,19 +226,9 @@ async fn locked_past_the_deadline(h: &Harness, number: u64) {
 /// `main`'s file is `head_policy`. Returns the harness after the merge.
 async fn org_judged_p0_adding_a_policy_merged(head_policy: &str) -> Harness {
     let (h, pull) = attacks::p0().await;
-    h.gh.remove_file(REPO, "main", POLICY_PATH);
-    h.gh.add_repo("octo/.github");
-    h.gh.set_file("octo/.github", "main", POLICY_PATH, POLICY);
+    falls_back_to_the_org(&h, POLICY);
     h.gh.set_file(REPO, HEAD_SHA, POLICY_PATH, head_policy);
-    h.gh.set_pull_files(
-        REPO,
-        pull.number,
-        vec![
-            ("src/fix.rs".to_string(), 3, 1),
-            ("VERSION".to_string(), 1, 1),
-            (POLICY_PATH.to_string(), 40, 0),
-        ],
-    );
+    h.gh.set_pull_files(REPO, pull.number, merged::p0_files_with_the_policy(40, 0));
     attacks::approved_by_both_roles(&h, pull.number, HEAD_SHA);
     h.pull_request("opened", pull.number).await;
     let run = h.check(HEAD_SHA);
@@ -304,19 +237,7 @@ async fn org_judged_p0_adding_a_policy_merged(head_policy: &str) -> Harness {
         "precondition: judged by the organisation's policy: {}",
         text_of(&run)
     );
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, head_policy);
-    h.gh.set_file(REPO, "main", POLICY_PATH, head_policy);
-    let push = common::webhook::push_event(
-        REPO,
-        "refs/heads/main",
-        &[POLICY_PATH, "src/fix.rs", "VERSION"],
-        1,
-    );
-    h.deliver("push", &push).await;
-    h.settle().await;
-    attacks::merge(&h, pull.number, MERGE_SHA).await;
-    h.settle().await;
+    merged::merged_with(&h, pull.number, head_policy).await;
     h
 }
 
@@ -338,15 +259,9 @@ async fn org_judged_p0_adding_a_policy_merged(head_policy: &str) -> Harness {
 /// broken policy in force), no follow-up is opened and it fails.
 #[tokio::test]
 async fn an_authors_broken_policy_added_under_the_organisations_keeps_the_follow_up() {
-    let h = org_judged_p0_adding_a_policy_merged(&broken_policy()).await;
-    let sticky = attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("failure"),
-        "{text}\nsticky: {sticky}"
-    );
+    let h = org_judged_p0_adding_a_policy_merged(&common::broken_policy::broken_policy()).await;
+    attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
+    let text = attacks::text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("Policy in force cannot be read: after-merge steps unknown"),
         "{text}"
@@ -359,12 +274,7 @@ async fn an_authors_broken_policy_added_under_the_organisations_keeps_the_follow
 /// always answering `None`, no follow-up is opened and it fails.)
 #[tokio::test]
 async fn an_authors_looser_policy_added_under_the_organisations_keeps_the_follow_up() {
-    let looser = POLICY.replace(
-        "    follow_up: { title: Post-incident review, within: 24h }\n",
-        "",
-    );
-    assert_ne!(looser, POLICY, "the harness's P0 owes a follow-up");
-    let h = org_judged_p0_adding_a_policy_merged(&looser).await;
+    let h = org_judged_p0_adding_a_policy_merged(&merged::without_follow_up()).await;
     attacks::assert_the_follow_up_is_opened_and_named(&h, 7);
 }
 
@@ -417,29 +327,11 @@ async fn a_p0_opened_under_a_broken_policy_and_touched_after_the_fix_is_escalate
 /// Attack 4's steps; `touched`: an `edited` delivery on the P0 after the
 /// fixing push.
 async fn opened_under_a_broken_policy_then_fixed(touched: bool) {
-    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
-        author: "erin".into(),
-        ..p0
-    })
+    let (h, pull) = erins_p0_opened_under_a_broken_policy(
+        "every open pull request is checked again after that push",
+    )
     .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    policy_broken_on_main(&h).await;
-    h.pull_request("opened", pull.number).await;
-    h.settle().await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert!(
-        run.conclusion.as_deref() == Some("failure")
-            && text.contains("every open pull request is checked again after that push"),
-        "precondition: failed on the broken policy: {text}"
-    );
-    h.clock.advance(chrono::Duration::minutes(180));
-    h.gh.set_branch(REPO, "main", MERGE_SHA);
-    h.gh.set_file(REPO, MERGE_SHA, POLICY_PATH, POLICY);
-    h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
+    fixed_three_hours_on(&h, true).await;
     if touched {
         h.pull_request("edited", pull.number).await;
         h.settle().await;

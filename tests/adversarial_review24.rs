@@ -42,114 +42,12 @@
 use crate::common;
 
 use common::attacks::{self, text_of};
+use common::broken_policy::{
+    assert_judged_and_escalated, author_edits_on_b, closed_by_its_author,
+    erins_p0_opened_under_a_broken_policy, erins_p0_watched_under, first_levels,
+    fixed_three_hours_on, locked_at_the_first_level, policy_broken_on_main, policy_fixed_on_main,
+};
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
-
-/// `main` after a writer merged the author's other pull request.
-const BROKEN_SHA: &str = "k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1";
-/// `main` after a writer merged the fix of the policy file.
-const FIXED_SHA: &str = "f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1";
-
-/// The harness's policy with one unknown key appended: it does not parse.
-fn broken_policy() -> String {
-    format!("{POLICY}notes: reformatted for readability, no rule changes\n")
-}
-
-/// A writer merges the author's other pull request, which rewrote the
-/// policy file so that it does not parse: `main` moves to `BROKEN_SHA`,
-/// its file is broken, and the push is delivered and settled.
-async fn policy_broken_on_main(h: &Harness) {
-    let broken = broken_policy();
-    h.gh.set_branch(REPO, "main", BROKEN_SHA);
-    h.gh.set_file(REPO, BROKEN_SHA, POLICY_PATH, &broken);
-    h.gh.set_file(REPO, "main", POLICY_PATH, &broken);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
-}
-
-/// A writer merges the fix: `main` moves to `FIXED_SHA` with the harness's
-/// policy; the push delivery lists the policy file when `listed`, and no
-/// file at all otherwise (GitHub's list for a squashed commit too large to
-/// compute in time, the author's vendoring pull request that also fixed
-/// the file).
-async fn policy_fixed_on_main(h: &Harness, listed: bool) {
-    h.gh.set_branch(REPO, "main", FIXED_SHA);
-    h.gh.set_file(REPO, FIXED_SHA, POLICY_PATH, POLICY);
-    h.gh.set_file(REPO, "main", POLICY_PATH, POLICY);
-    let mut push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    if !listed {
-        push["commits"][0]["modified"] = serde_json::json!([]);
-        push["commits"][0]["message"] =
-            serde_json::json!("Vendor the client libraries; fix the hotfix policy (#12)");
-        push["head_commit"] = push["commits"][0].clone();
-    }
-    h.deliver("push", &push).await;
-    h.settle().await;
-}
-
-/// The harness's P0 (#7) authored by erin (read access; labels by dana, a
-/// writer), opened while `main`'s policy does not parse: its run fails on
-/// the policy, and no deadline is watched.
-async fn erins_p0_opened_under_a_broken_policy() -> (Harness, common::fake_github::PullSeed) {
-    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
-        author: "erin".into(),
-        ..p0
-    })
-    .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    policy_broken_on_main(&h).await;
-    h.pull_request("opened", pull.number).await;
-    h.settle().await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert!(
-        run.conclusion.as_deref() == Some("failure") && text.contains("is invalid"),
-        "precondition: failed on the broken policy: {text}"
-    );
-    (h, pull)
-}
-
-/// erin, the P0's author (no write access), closes it.
-async fn closed_by_its_author(h: &Harness, number: u64) {
-    h.gh.update_pull(REPO, number, |p| p.state = "closed".into());
-    h.gh.add_state_event(REPO, number, "closed", "erin", h.clock_now());
-    h.pull_request("closed", number).await;
-    h.settle().await;
-}
-
-/// The app's level-1 escalation comments on #`number`.
-fn first_levels(h: &Harness, number: u64) -> Vec<String> {
-    h.bot_comments(number)
-        .into_iter()
-        .filter(|c| c.body.starts_with("<!-- hotfix-guard:escalation level=1"))
-        .map(|c| c.body)
-        .collect()
-}
-
-/// The safe outcome of attacks 1 and 2: the P0 is judged by the fixed
-/// policy (its run no longer names the broken file), its deadline (2h,
-/// long past) is watched, and the next sweep posts the first level,
-/// mentioning the policy's escalation team.
-async fn assert_judged_by_the_fix_and_escalated(h: &Harness, number: u64) {
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert!(
-        !text.contains("is invalid"),
-        "the fix re-evaluates the P0: {text}"
-    );
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert_eq!(h.app.engine.watched().await, 1, "watched: {text}");
-    h.clock.advance(chrono::Duration::minutes(1));
-    assert_eq!(h.app.engine.sweep().await, 1, "escalated: {text}");
-    h.settle().await;
-    let first = first_levels(h, number);
-    assert_eq!(first.len(), 1, "{first:?}");
-    assert!(
-        first[0].contains("@acme/incident-commanders"),
-        "{}",
-        first[0]
-    );
-}
 
 // ---- Attack 1: the author closes a P0 opened under a broken policy -------
 
@@ -188,12 +86,11 @@ async fn assert_judged_by_the_fix_and_escalated(h: &Harness, number: u64) {
 /// the policy generation broke (`sort=updated`, bounded by the page cap).
 #[tokio::test]
 async fn a_p0_its_author_closed_under_a_broken_policy_is_escalated_once_the_file_is_fixed() {
-    let (h, pull) = erins_p0_opened_under_a_broken_policy().await;
+    let (h, pull) = erins_p0_opened_under_a_broken_policy("is invalid").await;
     closed_by_its_author(&h, pull.number).await;
     assert_eq!(h.app.engine.watched().await, 0, "nothing watched yet");
-    h.clock.advance(chrono::Duration::minutes(180));
-    policy_fixed_on_main(&h, true).await;
-    assert_judged_by_the_fix_and_escalated(&h, pull.number).await;
+    fixed_three_hours_on(&h, true).await;
+    assert_judged_and_escalated(&h, pull.number).await;
 }
 
 /// The control: the same P0 closed by its author only AFTER the fix (the
@@ -204,11 +101,10 @@ async fn a_p0_its_author_closed_under_a_broken_policy_is_escalated_once_the_file
 /// it fails at "watched".)
 #[tokio::test]
 async fn a_p0_its_author_closed_after_the_fix_is_escalated() {
-    let (h, pull) = erins_p0_opened_under_a_broken_policy().await;
-    h.clock.advance(chrono::Duration::minutes(180));
-    policy_fixed_on_main(&h, true).await;
+    let (h, pull) = erins_p0_opened_under_a_broken_policy("is invalid").await;
+    fixed_three_hours_on(&h, true).await;
     closed_by_its_author(&h, pull.number).await;
-    assert_judged_by_the_fix_and_escalated(&h, pull.number).await;
+    assert_judged_and_escalated(&h, pull.number).await;
 }
 
 // ---- Attack 2: a fixing push whose file lists are empty ------------------
@@ -250,10 +146,9 @@ async fn a_p0_its_author_closed_after_the_fix_is_escalated() {
 /// the default branch whose lists are not known complete.
 #[tokio::test]
 async fn a_fixing_push_that_lists_no_file_still_re_evaluates_the_open_p0() {
-    let (h, pull) = erins_p0_opened_under_a_broken_policy().await;
-    h.clock.advance(chrono::Duration::minutes(180));
-    policy_fixed_on_main(&h, false).await;
-    assert_judged_by_the_fix_and_escalated(&h, pull.number).await;
+    let (h, pull) = erins_p0_opened_under_a_broken_policy("is invalid").await;
+    fixed_three_hours_on(&h, false).await;
+    assert_judged_and_escalated(&h, pull.number).await;
 }
 
 /// The control: the same fix, its push listing the policy file: the open
@@ -263,73 +158,12 @@ async fn a_fixing_push_that_lists_no_file_still_re_evaluates_the_open_p0() {
 /// "the fix re-evaluates the P0".)
 #[tokio::test]
 async fn a_fixing_push_that_lists_the_file_re_evaluates_the_open_p0() {
-    let (h, pull) = erins_p0_opened_under_a_broken_policy().await;
-    h.clock.advance(chrono::Duration::minutes(180));
-    policy_fixed_on_main(&h, true).await;
-    assert_judged_by_the_fix_and_escalated(&h, pull.number).await;
+    let (h, pull) = erins_p0_opened_under_a_broken_policy("is invalid").await;
+    fixed_three_hours_on(&h, true).await;
+    assert_judged_and_escalated(&h, pull.number).await;
 }
 
 // ---- Attack 3: the lock under a broken policy, rendered by another instance
-
-/// The harness's P0 (#7) by erin (read access; labels by dana, a writer),
-/// watched under the readable policy; trina has triage access. Ten
-/// minutes on, the policy in force breaks when `broken` (a writer merged
-/// the author's other pull request). 120 minutes on (past the 2h
-/// deadline) trina has locked the conversation (GitHub's `locked`, and 403
-/// on the app's comments), and instance A's sweep meets the refusal and
-/// renders the run again. Returns instance A and the P0's number.
-async fn locked_past_the_deadline_on_a(broken: bool) -> (Harness, u64) {
-    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
-        author: "erin".into(),
-        ..p0
-    })
-    .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    h.gh.set_permission(REPO, "trina", "triage");
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
-    h.clock.advance(chrono::Duration::minutes(10));
-    if broken {
-        policy_broken_on_main(&h).await;
-    }
-    h.gh.update_pull(REPO, pull.number, |p| {
-        p.locked = true;
-        p.active_lock_reason = Some("too heated".into());
-    });
-    attacks::refuse_comment_posts(&h, pull.number, 1000);
-    h.clock.advance(chrono::Duration::minutes(120));
-    h.app.engine.sweep().await;
-    h.settle().await;
-    assert!(first_levels(&h, pull.number).is_empty(), "locked");
-    (h, pull.number)
-}
-
-/// Instance A stops (a restart, or a replica that does not hold the sweep
-/// lease takes the next job); instance B, on the same store, whose clock
-/// reads the same time, handles the author's title edit of #`number`.
-/// Returns instance B.
-async fn author_edits_on_b(a: Harness, number: u64) -> Harness {
-    let Harness {
-        gh,
-        app,
-        clock,
-        database_url,
-    } = a;
-    use hotfix_guard::clock::Clock;
-    let now = clock.now();
-    assert!(
-        app.drain(std::time::Duration::from_secs(5)).await,
-        "A drained"
-    );
-    let b = Harness::with_store(gh, database_url).await;
-    b.clock.advance(now - b.clock_now());
-    b.gh.update_pull(REPO, number, |p| {
-        p.title = "fix: stop the login loop (take 2)".into()
-    });
-    b.pull_request("edited", number).await;
-    b.settle().await;
-    b
-}
 
 /// Attack: the policy in force does not parse (a writer merged the
 /// author's other pull request). Past the P0's deadline a triage user
@@ -369,16 +203,14 @@ async fn author_edits_on_b(a: Harness, number: u64) -> Harness {
 /// refusal in the store beside the watch.
 #[tokio::test]
 async fn under_a_broken_policy_another_instance_still_names_the_lock_holding_the_escalation() {
-    let (a, number) = locked_past_the_deadline_on_a(true).await;
+    let (a, number) = locked_at_the_first_level(POLICY, true).await;
     let text = text_of(&a.check(HEAD_SHA));
     assert!(
         text.contains("Conversation locked") && text.contains("is invalid"),
         "precondition: A names the lock under the broken policy: {text}"
     );
     let b = author_edits_on_b(a, number).await;
-    let run = b.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = attacks::text_concluded(&b, HEAD_SHA, "failure");
     assert!(
         text.contains("Conversation locked") && text.contains("escalation"),
         "B's run names the lock and the escalation held back: {text}"
@@ -391,11 +223,9 @@ async fn under_a_broken_policy_another_instance_still_names_the_lock_holding_the
 /// fails.)
 #[tokio::test]
 async fn under_a_readable_policy_another_instance_names_the_lock_holding_the_escalation() {
-    let (a, number) = locked_past_the_deadline_on_a(false).await;
+    let (a, number) = locked_at_the_first_level(POLICY, false).await;
     let b = author_edits_on_b(a, number).await;
-    let run = b.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = attacks::text_concluded(&b, HEAD_SHA, "failure");
     assert!(
         text.contains("Conversation locked") && text.contains("escalation"),
         "{text}"
@@ -407,16 +237,6 @@ async fn under_a_readable_policy_another_instance_names_the_lock_holding_the_esc
 /// `main` after a writer tightened the policy.
 const TIGHTENED_SHA: &str = "t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1t1";
 
-/// The harness's policy with P0 needing the engineering lead only.
-fn loose_policy() -> String {
-    let loose = POLICY.replace(
-        "approvals: { roles: [engineering-lead, on-call-manager] }\n    deadline: 2h",
-        "approvals: { roles: [engineering-lead] }\n    deadline: 2h",
-    );
-    assert_ne!(loose, POLICY, "the harness's P0 needs both roles");
-    loose
-}
-
 /// The harness's P0 (#7) under the loose policy, approved by alice (the
 /// engineering lead) only: `success`. Then a writer tightens the policy
 /// (P0 needs the on-call manager too) and pushes it to `main`; when
@@ -424,17 +244,11 @@ fn loose_policy() -> String {
 /// author's title edit (which loaded the loose policy before the push),
 /// otherwise after that evaluation. Returns the harness, settled.
 async fn tightened_while_the_author_edits(during: bool) -> Harness {
-    let (h, pull) = attacks::p0_under(&loose_policy()).await;
+    let (h, pull) = attacks::p0_under(&attacks::loose_policy()).await;
     h.clock.set(pull.created_at);
     h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
     h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    assert_eq!(
-        run.conclusion.as_deref(),
-        Some("success"),
-        "precondition: {}",
-        text_of(&run)
-    );
+    attacks::text_concluded(&h, HEAD_SHA, "success");
     let tighten = async {
         h.gh.set_branch(REPO, "main", TIGHTENED_SHA);
         h.gh.set_file(REPO, TIGHTENED_SHA, POLICY_PATH, POLICY);
@@ -442,9 +256,7 @@ async fn tightened_while_the_author_edits(during: bool) -> Harness {
         let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
         h.deliver("push", &push).await;
     };
-    h.gh.update_pull(REPO, pull.number, |p| {
-        p.title = "fix: stop the login loop (take 2)".into()
-    });
+    attacks::retitled(&h, pull.number);
     if during {
         attacks::during_an_evaluation(&h, pull.number, tighten).await;
     } else {
@@ -473,10 +285,7 @@ async fn tightened_while_the_author_edits(during: bool) -> Harness {
 #[tokio::test]
 async fn a_tightening_push_during_the_authors_evaluation_does_not_leave_its_success() {
     let h = tightened_while_the_author_edits(true).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(text.contains("on-call-manager"), "{text}");
+    attacks::assert_fails_for_the_on_call_manager(&h);
 }
 
 /// The control: the push after the author's evaluation: the re-evaluation
@@ -485,10 +294,7 @@ async fn a_tightening_push_during_the_authors_evaluation_does_not_leave_its_succ
 #[tokio::test]
 async fn a_tightening_push_after_the_authors_evaluation_fails_the_p0() {
     let h = tightened_while_the_author_edits(false).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(text.contains("on-call-manager"), "{text}");
+    attacks::assert_fails_for_the_on_call_manager(&h);
 }
 
 // ---- Attack 5: the page an escalation under a broken policy withheld ----
@@ -501,17 +307,10 @@ async fn a_tightening_push_after_the_authors_evaluation_fails_the_p0() {
 /// then a writer fixes the file (when `broken`) and, a minute on, the
 /// sweep runs again. Returns the harness and the app's escalation comments.
 async fn escalated_across_a_broken_window(broken: bool) -> (Harness, Vec<String>) {
-    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
-        author: "erin".into(),
-        ..p0
-    })
-    .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
+    let (h, pull) = erins_p0_watched_under(POLICY).await;
     h.clock.advance(chrono::Duration::minutes(10));
     if broken {
-        policy_broken_on_main(&h).await;
+        policy_broken_on_main(&h, POLICY).await;
     }
     h.clock.advance(chrono::Duration::minutes(120));
     assert_eq!(h.app.engine.sweep().await, 1, "the first level is posted");

@@ -38,87 +38,15 @@
 use crate::common;
 
 use common::attacks::{self, text_of};
+use common::broken_policy::{
+    assert_judged_and_escalated, assert_the_only_first_level_says, author_edits_on_b,
+    erins_p0_watched_under, first_levels, locked_at_the_first_level, locked_by_triage,
+    policy_broken_on_main,
+};
 use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
-
-/// The organisation's policy repository.
-const ORG_REPO: &str = "octo/.github";
-
-/// The harness's policy with one unknown key appended: it does not parse.
-fn broken_policy() -> String {
-    format!("{POLICY}notes: reformatted for readability, no rule changes\n")
-}
-
-/// The app's level-1 escalation comments on #`number`.
-fn first_levels(h: &Harness, number: u64) -> Vec<String> {
-    h.bot_comments(number)
-        .into_iter()
-        .filter(|c| c.body.starts_with("<!-- hotfix-guard:escalation level=1"))
-        .map(|c| c.body)
-        .collect()
-}
-
-/// The safe outcome: the P0 is judged by the readable policy (its run no
-/// longer names a broken file), its deadline (2h, long past) is watched,
-/// and the next sweep posts the first level, mentioning the policy's
-/// escalation team.
-async fn assert_judged_and_escalated(h: &Harness, number: u64) {
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert!(
-        !text.contains("is invalid"),
-        "the fix re-evaluates the P0: {text}"
-    );
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert_eq!(h.app.engine.watched().await, 1, "watched: {text}");
-    h.clock.advance(chrono::Duration::minutes(1));
-    assert_eq!(h.app.engine.sweep().await, 1, "escalated: {text}");
-    h.settle().await;
-    let first = first_levels(h, number);
-    assert_eq!(first.len(), 1, "{first:?}");
-    assert!(
-        first[0].contains("@acme/incident-commanders"),
-        "{}",
-        first[0]
-    );
-}
+use common::org_policy::{self, erins_p0_opened_under_a_broken_org_policy, org_policy_fixed};
 
 // ---- Attack 1: a P0 opened under a broken organisation policy -------------
-
-/// The harness's P0 (#7) by erin (read access; labels by dana, a writer)
-/// in a repository without a policy file of its own, judged by the
-/// organisation's (`octo/.github`), which does not parse (a writer merged
-/// an ordinary pull request there): opened, its run fails on the
-/// organisation's file and no deadline is watched.
-async fn erins_p0_opened_under_a_broken_org_policy() -> (Harness, common::fake_github::PullSeed) {
-    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
-        author: "erin".into(),
-        ..p0
-    })
-    .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    h.gh.remove_file(REPO, "main", POLICY_PATH);
-    h.gh.add_repo(ORG_REPO);
-    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, &broken_policy());
-    h.pull_request("opened", pull.number).await;
-    h.settle().await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert!(
-        run.conclusion.as_deref() == Some("failure") && text.contains("is invalid"),
-        "precondition: failed on the broken organisation policy: {text}"
-    );
-    assert_eq!(h.app.engine.watched().await, 0, "nothing watched yet");
-    (h, pull)
-}
-
-/// A writer fixes the organisation's file: the push to `octo/.github`'s
-/// default branch lists it, and is delivered and settled.
-async fn org_policy_fixed(h: &Harness) {
-    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, POLICY);
-    let push = common::webhook::push_event(ORG_REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
-}
 
 /// Attack: the repository has no policy file and falls back to the
 /// organisation's (`octo/.github:.github/hotfix-policy.yml`), which does
@@ -186,66 +114,6 @@ async fn a_p0_opened_under_a_broken_org_policy_and_edited_after_the_fix_is_escal
 
 // ---- Attack 2: a triage user's lock under a broken policy, the kept section
 
-/// The harness's policy with a second escalation level: after 4h, mention
-/// `@acme/cto` too.
-fn two_level_policy() -> String {
-    format!("{POLICY}  after: 4h\n  mention_after: [acme/cto]\n")
-}
-
-/// `main` after a writer merged the author's other pull request.
-const BROKEN_SHA: &str = "k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1";
-
-/// A writer merges a pull request that rewrote `policy` so that it does
-/// not parse: `main` moves to `BROKEN_SHA`; the push is delivered.
-async fn policy_broken_on_main(h: &Harness, policy: &str) {
-    let broken = format!("{policy}notes: reformatted for readability, no rule changes\n");
-    h.gh.set_branch(REPO, "main", BROKEN_SHA);
-    h.gh.set_file(REPO, BROKEN_SHA, POLICY_PATH, &broken);
-    h.gh.set_file(REPO, "main", POLICY_PATH, &broken);
-    let push = common::webhook::push_event(REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
-}
-
-/// trina (triage) locks #`number`'s conversation: GitHub's `locked`, and
-/// 403 on the app's comments from then on.
-fn locked_by_triage(h: &Harness, number: u64) {
-    h.gh.update_pull(REPO, number, |p| {
-        p.locked = true;
-        p.active_lock_reason = Some("too heated".into());
-    });
-    attacks::refuse_comment_posts(h, number, 1000);
-}
-
-/// erin's P0 (#7; labels by dana) under `two_level_policy`, watched while
-/// it is readable. Ten minutes on, the policy breaks when `broken`. 120
-/// minutes on (past the 2h deadline) trina has locked the conversation,
-/// and the sweep's first level is refused; the instance renders the run
-/// again. Returns the harness and the P0's number.
-async fn locked_at_the_first_level(broken: bool) -> (Harness, u64) {
-    let policy = two_level_policy();
-    let (h, pull) = attacks::p0_changed(&policy, |p0| common::fake_github::PullSeed {
-        author: "erin".into(),
-        ..p0
-    })
-    .await;
-    h.clock.set(pull.created_at);
-    h.gh.set_permission(REPO, "erin", "read");
-    h.gh.set_permission(REPO, "trina", "triage");
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
-    h.clock.advance(chrono::Duration::minutes(10));
-    if broken {
-        policy_broken_on_main(&h, &policy).await;
-    }
-    locked_by_triage(&h, pull.number);
-    h.clock.advance(chrono::Duration::minutes(120));
-    h.app.engine.sweep().await;
-    h.settle().await;
-    assert!(first_levels(&h, pull.number).is_empty(), "locked");
-    (h, pull.number)
-}
-
 /// Attack: a writer's ordinary merge breaks the policy in force (the
 /// author's other pull request); the P0's watch keeps the policy's
 /// escalation section, so the sweep's first level would mention
@@ -281,10 +149,8 @@ async fn locked_at_the_first_level(broken: bool) -> (Harness, u64) {
 /// watch without the kept section.
 #[tokio::test]
 async fn under_a_broken_policy_the_lock_names_whom_the_held_escalation_would_mention() {
-    let (h, _) = locked_at_the_first_level(true).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let (h, _) = locked_at_the_first_level(&attacks::two_level_policy(), true).await;
+    let text = attacks::text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("is invalid")
             && text.contains("Escalation level 1 is due and could not be posted")
@@ -299,10 +165,8 @@ async fn under_a_broken_policy_the_lock_names_whom_the_held_escalation_would_men
 /// fails.)
 #[tokio::test]
 async fn under_a_readable_policy_the_lock_names_whom_the_held_escalation_would_mention() {
-    let (h, _) = locked_at_the_first_level(false).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let (h, _) = locked_at_the_first_level(&attacks::two_level_policy(), false).await;
+    let text = attacks::text_concluded(&h, HEAD_SHA, "failure");
     assert!(
         text.contains("Escalation level 1 is due and could not be posted")
             && text.contains("@acme/incident-commanders"),
@@ -312,49 +176,14 @@ async fn under_a_readable_policy_the_lock_names_whom_the_held_escalation_would_m
 
 // ---- Attack 3: the second level held by a lock, rendered by another instance
 
-/// Instance A stops (a restart, or a replica without the sweep lease takes
-/// the next job); instance B, on the same store, its clock at A's time,
-/// handles the author's title edit of #`number`. Returns instance B.
-async fn author_edits_on_b(a: Harness, number: u64) -> Harness {
-    let Harness {
-        gh,
-        app,
-        clock,
-        database_url,
-    } = a;
-    use hotfix_guard::clock::Clock;
-    let now = clock.now();
-    assert!(
-        app.drain(std::time::Duration::from_secs(5)).await,
-        "A drained"
-    );
-    let b = Harness::with_store(gh, database_url).await;
-    b.clock.advance(now - b.clock_now());
-    b.gh.update_pull(REPO, number, |p| {
-        p.title = "fix: stop the login loop (take 2)".into()
-    });
-    b.pull_request("edited", number).await;
-    b.settle().await;
-    b
-}
-
 /// erin's P0 (#7; labels by dana) under `two_level_policy`, watched; 130
 /// minutes on (past the 2h deadline) instance A's sweep posts the first
 /// level. Then the policy breaks when `broken`, trina (triage) locks the
 /// conversation, and 4h10m after the start A's sweep meets the refusal of
 /// the second level. Returns instance A and the P0's number.
 async fn locked_at_the_second_level_on_a(broken: bool) -> (Harness, u64) {
-    let policy = two_level_policy();
-    let (h, pull) = attacks::p0_changed(&policy, |p0| common::fake_github::PullSeed {
-        author: "erin".into(),
-        ..p0
-    })
-    .await;
-    h.clock.set(pull.created_at);
-    h.gh.set_permission(REPO, "erin", "read");
-    h.gh.set_permission(REPO, "trina", "triage");
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
+    let policy = attacks::two_level_policy();
+    let (h, pull) = erins_p0_watched_under(&policy).await;
     h.clock.advance(chrono::Duration::minutes(130));
     h.app.engine.sweep().await;
     h.settle().await;
@@ -422,9 +251,7 @@ async fn under_a_broken_policy_another_instance_names_the_lock_holding_the_secon
         "precondition: A names the second level held under the broken policy: {text}"
     );
     let b = author_edits_on_b(a, number).await;
-    let run = b.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = attacks::text_concluded(&b, HEAD_SHA, "failure");
     assert!(
         text.contains("is invalid")
             && text.contains("Conversation locked")
@@ -441,9 +268,7 @@ async fn under_a_broken_policy_another_instance_names_the_lock_holding_the_secon
 async fn under_a_readable_policy_another_instance_names_the_lock_holding_the_second_level() {
     let (a, number) = locked_at_the_second_level_on_a(false).await;
     let b = author_edits_on_b(a, number).await;
-    let run = b.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
+    let text = attacks::text_concluded(&b, HEAD_SHA, "failure");
     assert!(
         text.contains("Conversation locked")
             && text.contains("Escalation level 2 is due and could not be posted")
@@ -454,16 +279,6 @@ async fn under_a_readable_policy_another_instance_names_the_lock_holding_the_sec
 
 // ---- Attack 4: the organisation's policy tightened under an open P0 -------
 
-/// The harness's policy with P0 needing the engineering lead only.
-fn loose_policy() -> String {
-    let loose = POLICY.replace(
-        "approvals: { roles: [engineering-lead, on-call-manager] }\n    deadline: 2h",
-        "approvals: { roles: [engineering-lead] }\n    deadline: 2h",
-    );
-    assert_ne!(loose, POLICY, "the harness's P0 needs both roles");
-    loose
-}
-
 /// The harness's P0 (#7) in a repository without a policy file of its
 /// own, judged by the organisation's (`octo/.github`), which lets P0 pass
 /// with the engineering lead's approval; alice approves by review:
@@ -472,28 +287,10 @@ fn loose_policy() -> String {
 /// With `edited`, the author's title edit is delivered after it. Returns
 /// the harness, settled.
 async fn org_policy_tightened_under_the_p0(edited: bool) -> Harness {
-    let (h, pull) = attacks::p0_under(&loose_policy()).await;
-    h.clock.set(pull.created_at);
-    h.gh.remove_file(REPO, "main", POLICY_PATH);
-    h.gh.add_repo(ORG_REPO);
-    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, &loose_policy());
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.pull_request("opened", pull.number).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert!(
-        run.conclusion.as_deref() == Some("success")
-            && text.contains("using the organisation's policy"),
-        "precondition: passes under the organisation's loose policy: {text}"
-    );
-    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, POLICY);
-    let push = common::webhook::push_event(ORG_REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
+    let (h, pull) = org_policy::p0_passing_under_a_loose_org_policy(false).await;
+    org_policy::org_policy_pushed(&h, POLICY, &[POLICY_PATH]).await;
     if edited {
-        h.gh.update_pull(REPO, pull.number, |p| {
-            p.title = "fix: stop the login loop (take 2)".into()
-        });
+        attacks::retitled(&h, pull.number);
         h.pull_request("edited", pull.number).await;
         h.settle().await;
     }
@@ -540,10 +337,7 @@ async fn org_policy_tightened_under_the_p0(edited: bool) -> Harness {
 #[tokio::test]
 async fn a_tightening_of_the_org_policy_does_not_leave_an_open_p0s_success() {
     let h = org_policy_tightened_under_the_p0(false).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(text.contains("on-call-manager"), "{text}");
+    attacks::assert_fails_for_the_on_call_manager(&h);
 }
 
 /// The control: the author's title edit after the organisation's push is
@@ -555,10 +349,7 @@ async fn a_tightening_of_the_org_policy_does_not_leave_an_open_p0s_success() {
 #[tokio::test]
 async fn after_the_org_policy_is_tightened_the_authors_edit_fails_the_p0() {
     let h = org_policy_tightened_under_the_p0(true).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(text.contains("on-call-manager"), "{text}");
+    attacks::assert_fails_for_the_on_call_manager(&h);
 }
 
 // ---- Attack 5: a triage user's relabel before the policy breaks ----------
@@ -571,18 +362,9 @@ async fn after_the_org_policy_is_tightened_the_authors_edit_fails_the_p0() {
 /// runs. Returns the harness and the app's level-1 comments.
 async fn relabelled_by_triage_then_broken(relabel: bool) -> (Harness, Vec<String>) {
     use chrono::Duration;
-    let policy = two_level_policy();
-    let (h, pull) = attacks::p0_changed(&policy, |p0| common::fake_github::PullSeed {
-        author: "erin".into(),
-        ..p0
-    })
-    .await;
+    let policy = attacks::two_level_policy();
+    let (h, pull) = erins_p0_watched_under(&policy).await;
     let t0 = pull.created_at;
-    h.clock.set(t0);
-    h.gh.set_permission(REPO, "erin", "read");
-    h.gh.set_permission(REPO, "trina", "triage");
-    h.pull_request("opened", pull.number).await;
-    assert_eq!(h.app.engine.watched().await, 1, "precondition: watched");
     h.clock.set(t0 + Duration::minutes(10));
     if relabel {
         let at = t0 + Duration::minutes(10);
@@ -626,12 +408,7 @@ async fn relabelled_by_triage_then_broken(relabel: bool) -> (Harness, Vec<String
 #[tokio::test]
 async fn a_triage_users_relabel_before_the_policy_breaks_keeps_the_escalations_mentions() {
     let (_h, first) = relabelled_by_triage_then_broken(true).await;
-    assert_eq!(first.len(), 1, "{first:?}");
-    assert!(
-        first[0].contains("@acme/incident-commanders") && first[0].contains("cannot be read"),
-        "{}",
-        first[0]
-    );
+    assert_the_only_first_level_says(&first, &["@acme/incident-commanders", "cannot be read"]);
 }
 
 /// The control: without the relabel, the same broken window: the level
@@ -640,10 +417,5 @@ async fn a_triage_users_relabel_before_the_policy_breaks_keeps_the_escalations_m
 #[tokio::test]
 async fn without_a_relabel_the_level_under_a_broken_policy_keeps_its_mentions() {
     let (_h, first) = relabelled_by_triage_then_broken(false).await;
-    assert_eq!(first.len(), 1, "{first:?}");
-    assert!(
-        first[0].contains("@acme/incident-commanders") && first[0].contains("cannot be read"),
-        "{}",
-        first[0]
-    );
+    assert_the_only_first_level_says(&first, &["@acme/incident-commanders", "cannot be read"]);
 }

@@ -38,90 +38,26 @@
 
 use crate::common;
 
-use common::attacks::{self, text_of};
-use common::harness::{HEAD_SHA, Harness, POLICY, POLICY_PATH, REPO};
-
-/// The organisation's policy repository.
-const ORG_REPO: &str = "octo/.github";
-
-/// The harness's policy with one unknown key appended: it does not parse.
-fn broken_policy() -> String {
-    format!("{POLICY}notes: reformatted for readability, no rule changes\n")
-}
-
-/// The app's level-1 escalation comments on #`number`.
-fn first_levels(h: &Harness, number: u64) -> Vec<String> {
-    h.bot_comments(number)
-        .into_iter()
-        .filter(|c| c.body.starts_with("<!-- hotfix-guard:escalation level=1"))
-        .map(|c| c.body)
-        .collect()
-}
+use common::attacks;
+use common::broken_policy::{assert_judged_and_escalated, closed_by_its_author};
+use common::harness::{Harness, POLICY, POLICY_PATH};
+use common::org_policy::{self, erins_p0_opened_under_a_broken_org_policy, org_policy_fixed};
 
 // ---- Attack 1: a P0 closed by its author under a broken organisation policy
 
-/// The harness's P0 (#7) by erin (read access; labels by dana, a writer)
-/// in a repository without a policy file of its own, judged by the
-/// organisation's (`octo/.github`), which does not parse: opened (its run
-/// fails on the organisation's file, nothing watched); with `closed`, erin
+/// erin's P0 (#7) opened under a broken organisation policy
+/// (`org_policy::erins_p0_opened_under_a_broken_org_policy`: its run fails
+/// on the organisation's file, nothing watched); with `closed`, erin
 /// closes it at once. Three hours on a writer fixes the organisation's
 /// file and the push is delivered and settled.
 async fn erins_p0_under_a_broken_org_policy_then_fixed(closed: bool) -> (Harness, u64) {
-    let (h, pull) = attacks::p0_with(|p0| common::fake_github::PullSeed {
-        author: "erin".into(),
-        ..p0
-    })
-    .await;
-    h.gh.set_permission(REPO, "erin", "read");
-    h.gh.remove_file(REPO, "main", POLICY_PATH);
-    h.gh.add_repo(ORG_REPO);
-    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, &broken_policy());
-    h.pull_request("opened", pull.number).await;
-    h.settle().await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert!(
-        run.conclusion.as_deref() == Some("failure") && text.contains("is invalid"),
-        "precondition: failed on the broken organisation policy: {text}"
-    );
-    assert_eq!(h.app.engine.watched().await, 0, "nothing watched yet");
+    let (h, pull) = erins_p0_opened_under_a_broken_org_policy().await;
     if closed {
-        h.gh.update_pull(REPO, pull.number, |p| p.state = "closed".into());
-        h.gh.add_state_event(REPO, pull.number, "closed", "erin", h.clock_now());
-        h.pull_request("closed", pull.number).await;
-        h.settle().await;
+        closed_by_its_author(&h, pull.number).await;
     }
     h.clock.advance(chrono::Duration::minutes(180));
-    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, POLICY);
-    let push = common::webhook::push_event(ORG_REPO, "refs/heads/main", &[POLICY_PATH], 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
+    org_policy_fixed(&h).await;
     (h, pull.number)
-}
-
-/// The safe outcome: the P0 is judged by the fixed policy (its run no
-/// longer names a broken file), its deadline (2h, long past) is watched,
-/// and the next sweep posts the first level, mentioning the policy's
-/// escalation team.
-async fn assert_judged_and_escalated(h: &Harness, number: u64) {
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert!(
-        !text.contains("is invalid"),
-        "the fix re-evaluates the P0: {text}"
-    );
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert_eq!(h.app.engine.watched().await, 1, "watched: {text}");
-    h.clock.advance(chrono::Duration::minutes(1));
-    assert_eq!(h.app.engine.sweep().await, 1, "escalated: {text}");
-    h.settle().await;
-    let first = first_levels(h, number);
-    assert_eq!(first.len(), 1, "{first:?}");
-    assert!(
-        first[0].contains("@acme/incident-commanders"),
-        "{}",
-        first[0]
-    );
 }
 
 /// Attack: the repository has no policy file of its own and falls back to
@@ -162,52 +98,18 @@ async fn a_p0_left_open_under_a_broken_org_policy_is_escalated_once_the_org_file
 
 // ---- Attack 2: the organisation tightened, a sibling's own file broken ----
 
-/// The harness's policy with P0 needing the engineering lead only.
-fn loose_policy() -> String {
-    let loose = POLICY.replace(
-        "approvals: { roles: [engineering-lead, on-call-manager] }\n    deadline: 2h",
-        "approvals: { roles: [engineering-lead] }\n    deadline: 2h",
-    );
-    assert_ne!(loose, POLICY, "the harness's P0 needs both roles");
-    loose
-}
-
-/// The harness's P0 (#7) in a repository without a policy file of its
-/// own, judged by the organisation's (`octo/.github`), which lets P0 pass
-/// with the engineering lead's approval; alice approves by review:
-/// `success`. With `siblings`, the installation also holds `octo/aaa-lib`,
-/// whose own policy file does not parse, and `octo/aaa-docs`, without a
-/// file and without pull requests (both listed before `octo/app`). A
-/// writer then tightens the organisation's policy (P0 needs the on-call
-/// manager too) and the push to `octo/.github` is delivered and settled;
-/// with `listed` false its commit lists no file (as GitHub's delivery of a
-/// commit too large to list).
+/// The harness's P0 (#7) passing under the organisation's loose policy
+/// (`org_policy::p0_passing_under_a_loose_org_policy(siblings)`: with
+/// `siblings`, `octo/aaa-lib` with a broken own file and `octo/aaa-docs`
+/// with nothing, both listed before `octo/app`). A writer then tightens
+/// the organisation's policy (P0 needs the on-call manager too) and the
+/// push to `octo/.github` is delivered and settled; with `listed` false its
+/// commit lists no file (as GitHub's delivery of a commit too large to
+/// list).
 async fn org_policy_tightened_beside(siblings: bool, listed: bool) -> Harness {
-    let (h, pull) = attacks::p0_under(&loose_policy()).await;
-    h.clock.set(pull.created_at);
-    h.gh.remove_file(REPO, "main", POLICY_PATH);
-    h.gh.add_repo(ORG_REPO);
-    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, &loose_policy());
-    if siblings {
-        h.gh.add_repo("octo/aaa-lib");
-        h.gh.set_file("octo/aaa-lib", "main", POLICY_PATH, &broken_policy());
-        h.gh.add_repo("octo/aaa-docs");
-    }
-    h.gh.add_review(REPO, pull.number, "alice", "APPROVED", HEAD_SHA);
-    h.pull_request("opened", pull.number).await;
-    h.settle().await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert!(
-        run.conclusion.as_deref() == Some("success")
-            && text.contains("using the organisation's policy"),
-        "precondition: passes under the organisation's loose policy: {text}"
-    );
-    h.gh.set_file(ORG_REPO, "main", POLICY_PATH, POLICY);
+    let (h, _) = org_policy::p0_passing_under_a_loose_org_policy(siblings).await;
     let files: &[&str] = if listed { &[POLICY_PATH] } else { &[] };
-    let push = common::webhook::push_event(ORG_REPO, "refs/heads/main", files, 1);
-    h.deliver("push", &push).await;
-    h.settle().await;
+    org_policy::org_policy_pushed(&h, POLICY, files).await;
     h
 }
 
@@ -230,10 +132,7 @@ async fn org_policy_tightened_beside(siblings: bool, listed: bool) -> Harness {
 #[tokio::test]
 async fn a_sibling_with_a_broken_own_policy_does_not_keep_the_org_tightening_from_failing_the_p0() {
     let h = org_policy_tightened_beside(true, true).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(text.contains("on-call-manager"), "{text}");
+    attacks::assert_fails_for_the_on_call_manager(&h);
 }
 
 /// The control: without the siblings, the organisation's tightening fails
@@ -243,10 +142,7 @@ async fn a_sibling_with_a_broken_own_policy_does_not_keep_the_org_tightening_fro
 #[tokio::test]
 async fn without_siblings_the_org_tightening_fails_the_p0() {
     let h = org_policy_tightened_beside(false, true).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(text.contains("on-call-manager"), "{text}");
+    attacks::assert_fails_for_the_on_call_manager(&h);
 }
 
 /// Attack: review 25's attack 4 again, the writer's tightening of the
@@ -264,8 +160,5 @@ async fn without_siblings_the_org_tightening_fails_the_p0() {
 #[tokio::test]
 async fn an_org_tightening_whose_push_lists_no_file_still_fails_the_p0() {
     let h = org_policy_tightened_beside(false, false).await;
-    let run = h.check(HEAD_SHA);
-    let text = text_of(&run);
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{text}");
-    assert!(text.contains("on-call-manager"), "{text}");
+    attacks::assert_fails_for_the_on_call_manager(&h);
 }

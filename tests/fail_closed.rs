@@ -236,16 +236,7 @@ async fn a_persons_comment_with_the_sticky_marker_is_never_edited() {
 }
 
 async fn merged_p0() -> (Harness, PullSeed) {
-    let (h, pull) = p0_changed(POLICY, |p0| PullSeed {
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some("m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3".into()),
-        merged_by: Some("alice".into()),
-        ..p0
-    })
-    .await;
-    approved_by_both_roles(&h, pull.number, HEAD_SHA);
-    (h, pull)
+    common::attacks::merged_approved_p0(POLICY, "m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3m3").await
 }
 
 #[tokio::test]

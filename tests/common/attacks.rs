@@ -125,27 +125,57 @@ pub async fn p2_approved_by_bob() -> (Harness, PullSeed) {
 /// `merge_sha` (closed, `merged`), labelled by dana and approved on its
 /// head by both roles; nothing delivered yet.
 pub async fn merged_approved_p0(policy: &str, merge_sha: &str) -> (Harness, PullSeed) {
-    let (h, pull) = p0_changed(policy, |pull| PullSeed {
+    let (h, pull) = p0_changed(policy, |pull| merged_by_alice(pull, merge_sha)).await;
+    approved_by_both_roles(&h, pull.number, HEAD_SHA);
+    (h, pull)
+}
+
+/// `pull` as GitHub answers it once alice merged it as `merge_sha`:
+/// closed, `merged`, `merge_commit_sha` and `merged_by` set (`merged_at`
+/// left as seeded).
+pub fn merged_by_alice(pull: PullSeed, merge_sha: &str) -> PullSeed {
+    PullSeed {
         state: "closed".into(),
         merged: true,
         merge_commit_sha: Some(merge_sha.into()),
         merged_by: Some("alice".into()),
         ..pull
-    })
-    .await;
-    approved_by_both_roles(&h, pull.number, HEAD_SHA);
-    (h, pull)
+    }
+}
+
+/// The harness's policy with its first `from` replaced by `to`; asserts
+/// that `from` was there (a change of the harness's policy must not make
+/// the edit a no-op).
+pub fn policy_with(from: &str, to: &str) -> String {
+    let changed = POLICY.replacen(from, to, 1);
+    assert_ne!(changed, POLICY, "the harness's policy has {from:?}");
+    changed
 }
 
 /// The harness's policy with a second escalation level 4h after the
 /// severity, mentioning `@acme/cto`.
 pub fn two_level_policy() -> String {
-    let policy = POLICY.replace(
+    policy_with(
         "escalation:\n  mention: [acme/incident-commanders]\n",
         "escalation:\n  mention: [acme/incident-commanders]\n  after: 4h\n  mention_after: [acme/cto]\n",
-    );
-    assert_ne!(policy, POLICY, "the harness's policy has an escalation");
-    policy
+    )
+}
+
+/// The harness's policy with P0 needing the engineering lead only (the
+/// policy a writer later tightens back to the harness's).
+pub fn loose_policy() -> String {
+    policy_with(
+        "approvals: { roles: [engineering-lead, on-call-manager] }\n    deadline: 2h",
+        "approvals: { roles: [engineering-lead] }\n    deadline: 2h",
+    )
+}
+
+/// Asserts the run on the harness's head fails (`text_concluded`) and its
+/// text names the on-call manager, whose approval the tightened policy
+/// asks for.
+pub fn assert_fails_for_the_on_call_manager(h: &Harness) {
+    let text = text_concluded(h, HEAD_SHA, "failure");
+    assert!(text.contains("on-call-manager"), "{text}");
 }
 
 /// The app's sticky comment on `number` (it starts with the
@@ -347,6 +377,14 @@ pub async fn opened_at_once(h: &Harness, first: u64, second: u64) {
         h.pull_request("opened", second)
     );
     h.settle().await;
+}
+
+/// The author retitles #`number` ("fix: stop the login loop (take 2)"):
+/// GitHub's pull request only; the `edited` delivery is the caller's.
+pub fn retitled(h: &Harness, number: u64) {
+    h.gh.update_pull(REPO, number, |p| {
+        p.title = "fix: stop the login loop (take 2)".into()
+    });
 }
 
 /// alice merges `number` as `merge_sha` now (closed, `merged`), and the

@@ -29,12 +29,10 @@ pub const MERGE_PUSH: &[&str] = &[POLICY_PATH, "src/fix.rs", "VERSION"];
 
 /// The harness's policy without P0's follow-up (its post-incident review).
 pub fn without_follow_up() -> String {
-    let loose = POLICY.replace(
+    attacks::policy_with(
         "    follow_up: { title: Post-incident review, within: 24h }\n",
         "",
-    );
-    assert_ne!(loose, POLICY);
-    loose
+    )
 }
 
 /// `without_follow_up()` plus a severity `SEV0` (label `sev0`, both roles'
@@ -65,6 +63,14 @@ pub fn p0_files_with(extra: &[&str]) -> Vec<(String, u64, u64)> {
         ("VERSION".to_string(), 1, 1),
     ];
     files.extend(extra.iter().map(|f| (f.to_string(), 1, 0)));
+    files
+}
+
+/// `p0_files_with(&[])` plus the policy file with `additions` and
+/// `deletions` lines (added: `n, 0`; deleted: `0, n`).
+pub fn p0_files_with_the_policy(additions: u64, deletions: u64) -> Vec<(String, u64, u64)> {
+    let mut files = p0_files_with(&[]);
+    files.push((POLICY_PATH.to_string(), additions, deletions));
     files
 }
 
@@ -174,14 +180,14 @@ pub async fn merged_approved_p0() -> (Harness, PullSeed) {
 /// alice as `MERGE_SHA`, approved by both roles, the harness's policy
 /// pinned at its `base.sha`; nothing delivered yet.
 pub async fn merged_p0_by_a_reader(author: &str, head_repo: Option<&str>) -> (Harness, PullSeed) {
-    let (h, pull) = attacks::p0_with(|p0| PullSeed {
-        author: author.into(),
-        head_repo: head_repo.map(String::from).or(p0.head_repo.clone()),
-        state: "closed".into(),
-        merged: true,
-        merge_commit_sha: Some(MERGE_SHA.into()),
-        merged_by: Some("alice".into()),
-        ..p0
+    let (h, pull) = attacks::p0_with(|p0| {
+        let head_repo = head_repo.map(String::from).or(p0.head_repo.clone());
+        let by_the_reader = PullSeed {
+            author: author.into(),
+            head_repo,
+            ..p0
+        };
+        attacks::merged_by_alice(by_the_reader, MERGE_SHA)
     })
     .await;
     h.gh.set_permission(REPO, author, "read");

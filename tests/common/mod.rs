@@ -3,12 +3,14 @@
 #![allow(dead_code)]
 
 pub mod attacks;
+pub mod broken_policy;
 pub mod churn;
 pub mod fake_github;
 pub mod fake_notify;
 pub mod harness;
 pub mod head_files;
 pub mod merged;
+pub mod org_policy;
 pub mod pages;
 pub mod serve;
 pub mod store;
