@@ -71,6 +71,7 @@ mod ops_release;
 mod ops_setup;
 mod policy_config;
 mod policy_generations;
+mod policy_not_text;
 mod post_merge_flow;
 mod quoted_author_text;
 mod readme_quickstart;
