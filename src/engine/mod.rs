@@ -16,6 +16,8 @@ mod lock;
 mod merge_union;
 mod merged;
 mod moment;
+#[cfg(test)]
+mod mutant_tests;
 mod policy_cache;
 pub mod post_merge;
 mod publish;

@@ -449,4 +449,28 @@ mod tests {
         );
         assert_eq!(loads.load(Ordering::SeqCst), 4);
     }
+
+    /// A push to the organisation's `.github` drops exactly the policies
+    /// that came from it: the repository's own file stays (killed mutant:
+    /// `loaded.source == Organization` → `!=` in `forget`).
+    #[tokio::test]
+    async fn forget_of_the_org_repository_keeps_the_repositories_own_files() {
+        let cache = PolicyCache::default();
+        let loads = AtomicUsize::new(0);
+        let get = |name: &'static str, source| {
+            cache.get_or_load(repo(name), GEN0, counted(&loads, source))
+        };
+        assert!(get("app", PolicySource::Organization).await.is_ok());
+        assert!(get("web", PolicySource::Repository).await.is_ok());
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+        cache.forget(&repo(ORG_POLICY_REPO));
+        assert!(get("web", PolicySource::Repository).await.is_ok());
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "web's own file is kept");
+        assert!(get("app", PolicySource::Organization).await.is_ok());
+        assert_eq!(
+            loads.load(Ordering::SeqCst),
+            3,
+            "app's fallback is read again"
+        );
+    }
 }
