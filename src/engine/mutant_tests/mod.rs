@@ -2,8 +2,14 @@
 //! `src/engine` (see `docs/mutants.md`): each asserts the exact value or
 //! the exact reads a mutated operator, arm or return value would change.
 
+mod closer;
 mod commit_files;
 mod default_policy;
+mod evidence;
+mod merged;
+mod policy_cache;
+mod post_merge;
+mod stub;
 
 use crate::pull::Pull;
 

@@ -47,6 +47,15 @@ pub(crate) struct MemoryReads {
     pub tags: BTreeMap<String, String>,
     /// The repository activity's time for the head push.
     pub pushed_at: Option<DateTime<Utc>>,
+    /// Check run name → the head's runs of that name and whether the list
+    /// is complete; a name not here has none (complete).
+    pub check_runs: BTreeMap<String, (Vec<CommitCheckRun>, bool)>,
+    /// The head's commit statuses.
+    pub statuses: Vec<CommitStatus>,
+    /// The head's deployments.
+    pub deployments: Vec<DeploymentInfo>,
+    /// Read (`"commit_statuses"`) → the HTTP status GitHub refuses it with.
+    pub refusals: BTreeMap<&'static str, u16>,
     calls: Mutex<Vec<String>>,
 }
 
@@ -70,6 +79,10 @@ impl MemoryReads {
             contents: BTreeMap::new(),
             tags: BTreeMap::new(),
             pushed_at: None,
+            check_runs: BTreeMap::new(),
+            statuses: Vec::new(),
+            deployments: Vec::new(),
+            refusals: BTreeMap::new(),
             calls: Mutex::new(Vec::new()),
         }
     }
@@ -85,6 +98,24 @@ impl MemoryReads {
             .into_iter()
             .filter(|c| c.split(' ').next() == Some(read))
             .collect()
+    }
+
+    /// GitHub's refusal of `read`, when `refusals` names one: 401 and 403
+    /// as `Unauthorized`/`Forbidden`, 404 as `NotFound`, anything else as a
+    /// server error.
+    fn refusal(&self, read: &'static str) -> Result<(), GitHubError> {
+        let Some(&status) = self.refusals.get(read) else {
+            return Ok(());
+        };
+        let kind = match status {
+            401 => crate::github::ErrorKind::Unauthorized,
+            403 => crate::github::ErrorKind::Forbidden,
+            404 => crate::github::ErrorKind::NotFound,
+            _ => crate::github::ErrorKind::Server { status },
+        };
+        let mut error = GitHubError::new(kind, read);
+        error.status = Some(status);
+        Err(error)
     }
 
     fn record(&self, read: &'static str, args: &[&str]) {
@@ -220,12 +251,18 @@ impl GitHubReads for MemoryReads {
         name: &str,
     ) -> Result<(Vec<CommitCheckRun>, bool), GitHubError> {
         self.record("commit_check_runs", &[sha, name]);
-        Ok((Vec::new(), true))
+        self.refusal("commit_check_runs")?;
+        Ok(self
+            .check_runs
+            .get(name)
+            .cloned()
+            .unwrap_or((Vec::new(), true)))
     }
 
     async fn commit_statuses(&self, sha: &str) -> Result<Vec<CommitStatus>, GitHubError> {
         self.record("commit_statuses", &[sha]);
-        Ok(Vec::new())
+        self.refusal("commit_statuses")?;
+        Ok(self.statuses.clone())
     }
 
     async fn commit_deployments(
@@ -234,7 +271,8 @@ impl GitHubReads for MemoryReads {
         environment: &str,
     ) -> Result<Vec<DeploymentInfo>, GitHubError> {
         self.record("commit_deployments", &[sha, environment]);
-        Ok(Vec::new())
+        self.refusal("commit_deployments")?;
+        Ok(self.deployments.clone())
     }
 }
 
