@@ -440,4 +440,47 @@ mod tests {
             "{err}"
         );
     }
+
+    /// One write alone: its lock is forgotten when it ends (killed mutant:
+    /// `strong_count == 1` → `!=` in `Held::drop`, which kept the entry of
+    /// every lone write and removed only contended ones).
+    #[tokio::test]
+    async fn a_lone_writes_lock_is_forgotten() {
+        let writers = RunWriters::default();
+        writers
+            .serialised(None, &repo(), "abc", "hotfix-policy", async {
+                Ok::<_, GitHubError>(())
+            })
+            .await
+            .expect("written");
+        assert!(writers.locks.lock().expect("lock").is_empty());
+    }
+
+    /// A write cancelled midway (its evaluation's task dropped) gives its
+    /// lease back on drop: another instance writes the run at once, not
+    /// after the lease lapses (killed mutant: `Drop for Lease` → `()`).
+    #[tokio::test]
+    async fn a_cancelled_write_gives_its_lease_back() {
+        let store = crate::store::testing::scratch().await;
+        let (first, run_repo) = (RunWriters::default(), repo());
+        let write = first.serialised(
+            Some(&store),
+            &run_repo,
+            "abc",
+            "hotfix-policy",
+            std::future::pending::<Result<(), GitHubError>>(),
+        );
+        let cancelled = tokio::time::timeout(Duration::from_millis(100), write).await;
+        assert!(cancelled.is_err(), "the write never ends: cancelled");
+        let second = RunWriters {
+            wait: Duration::from_secs(2),
+            ..RunWriters::default()
+        };
+        second
+            .serialised(Some(&store), &repo(), "abc", "hotfix-policy", async {
+                Ok::<_, GitHubError>(())
+            })
+            .await
+            .expect("written once the cancelled write's lease is back");
+    }
 }
