@@ -248,3 +248,56 @@ async fn a_pusher_github_will_not_assign_still_gets_the_report() {
     );
     assert_eq!(h.check(C2).conclusion.as_deref(), Some("action_required"));
 }
+
+/// A commit that already carries a `success` run of the app (a pull
+/// request's head, evaluated and passing) pushed straight to `main`: the
+/// same run turns `action_required`, every field the audit writes on it
+/// (a commit's green run must not survive its direct push, or branch
+/// protection on a later pull request of the same commit would take it).
+#[tokio::test]
+async fn a_direct_push_of_a_commit_with_a_passing_run_turns_that_run_action_required() {
+    let h = trunk_repo().await;
+    let id = h.gh.add_check_run(
+        REPO,
+        common::fake_github::CheckRunSeed {
+            head_sha: C2.to_string(),
+            conclusion: Some("success".into()),
+            title: Some("Hotfix policy satisfied".into()),
+            ..Default::default()
+        },
+    );
+    let payload = push_of_two("main", false);
+    assert_eq!(
+        h.deliver_as("push", "push-green", &payload).await,
+        StatusCode::ACCEPTED
+    );
+    h.settle().await;
+
+    let runs = h.gh.check_runs(REPO, C2);
+    assert_eq!(runs.len(), 1, "the run is updated, not doubled: {runs:#?}");
+    let run = &runs[0];
+    assert_eq!(run.id, id);
+    assert_eq!(run.status, "completed");
+    assert_eq!(run.conclusion.as_deref(), Some("action_required"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("Direct push to main by @erin: 2 commits, without a pull request")
+    );
+    let summary = run.summary.clone().unwrap_or_default();
+    assert!(
+        summary.contains("`c1c1c1c`") && summary.contains("`c2c2c2c`"),
+        "{summary}"
+    );
+    let issues = incident_issues(&h);
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    let details = run.details_url.clone().unwrap_or_default();
+    assert!(
+        details.ends_with(&format!("/{REPO}/issues/{}", issues[0].number)),
+        "the run links the issue: {details}"
+    );
+    // The seeded run completed when it started; the audit's time is later.
+    assert_ne!(
+        run.completed_at, run.started_at,
+        "completed_at is the audit's, not the passing run's"
+    );
+}
