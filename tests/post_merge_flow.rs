@@ -89,6 +89,8 @@ async fn a_merged_p0_not_in_develop_opens_exactly_one_merge_back_pull_request() 
         "no second merge-back pull request"
     );
     assert_eq!(h.bot_comments(pull.number).len(), 1);
+    // The open one found again is waited on, not taken for closed.
+    assert_eq!(merge_back_check(&h).status, "in_progress");
 
     // The merge-back pull request merges: the check turns green.
     h.gh.set_compare(REPO, "develop", MERGE_SHA, "behind");
@@ -246,6 +248,17 @@ async fn the_follow_up_issue_is_opened_once_with_the_template_filled() {
         h.bot_comments(7)[0]
             .body
             .contains(&format!("Post-incident review: [#{}]", issue.number))
+    );
+    // Due `within: 24h` of the merge (GitHub's `merged_at`).
+    let merged_at =
+        h.gh.pull(REPO, 7)
+            .and_then(|p| p.merged_at)
+            .expect("merged");
+    let due = (merged_at + chrono::Duration::hours(24)).format("due %Y-%m-%d %H:%M UTC");
+    let comment = h.bot_comments(7)[0].body.clone();
+    assert!(
+        comment.contains(&due.to_string()),
+        "{due} missing:\n{comment}"
     );
 }
 
