@@ -72,6 +72,23 @@ async fn each_escalation_is_posted_once_at_the_deadline_and_at_the_second_level(
     assert_eq!(escalations(&h, 1).len(), 1);
 }
 
+/// A level falls due at its time, not after it: at the very second the
+/// 2h deadline ends (dana set P0 5 s after the opening), level 1 is
+/// posted; a second earlier nothing is.
+#[tokio::test]
+async fn the_first_level_is_posted_at_the_deadlines_exact_second() {
+    let h = watched_p0(FakeGitHub::start().await).await;
+    // As GitHub sends it: whole seconds.
+    let opened =
+        chrono::SubsecRound::trunc_subsecs(h.gh.pull(REPO, 7).expect("pull").created_at, 0);
+    let deadline = opened + Duration::seconds(5) + Duration::hours(2);
+    h.clock.set(deadline - Duration::seconds(1));
+    assert_eq!(h.app.engine.sweep().await, 0, "a second early");
+    h.clock.set(deadline);
+    assert_eq!(h.app.engine.sweep().await, 1, "due at the deadline");
+    assert_eq!(escalations(&h, 1).len(), 1);
+}
+
 #[tokio::test]
 async fn a_restarted_instance_finds_earlier_escalations_and_does_not_repeat_them() {
     let h = watched_p0(FakeGitHub::start().await).await;
