@@ -89,6 +89,23 @@ async fn the_first_level_is_posted_at_the_deadlines_exact_second() {
     assert_eq!(escalations(&h, 1).len(), 1);
 }
 
+/// Without `escalation.after` there is no second level: once the first is
+/// posted, the deadline is no longer watched.
+#[tokio::test]
+async fn without_a_second_level_the_watch_ends_with_the_first() {
+    let h = Harness::on(FakeGitHub::start().await).await;
+    let pull = h.p0();
+    h.seed(POLICY, &pull);
+    h.label_events_by(&pull, "dana");
+    h.clock.set(pull.created_at);
+    h.pull_request("opened", 7).await;
+    assert_eq!(h.app.engine.watched().await, 1);
+    h.clock.advance(Duration::minutes(130));
+    assert_eq!(h.app.engine.sweep().await, 1);
+    assert_eq!(escalations(&h, 1).len(), 1);
+    assert_eq!(h.app.engine.watched().await, 0, "nothing left to escalate");
+}
+
 #[tokio::test]
 async fn a_restarted_instance_finds_earlier_escalations_and_does_not_repeat_them() {
     let h = watched_p0(FakeGitHub::start().await).await;
