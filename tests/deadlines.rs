@@ -67,6 +67,11 @@ async fn each_escalation_is_posted_once_at_the_deadline_and_at_the_second_level(
     let second = escalations(&h, 2);
     assert_eq!(second.len(), 1);
     assert!(second[0].contains("@acme/cto"), "{}", second[0]);
+    assert_eq!(
+        h.app.engine.watched().await,
+        0,
+        "the sweep that posts the last level ends the watch"
+    );
     assert_eq!(h.app.engine.sweep().await, 0);
     assert_eq!(h.app.engine.watched().await, 0, "nothing left to escalate");
     assert_eq!(escalations(&h, 1).len(), 1);
