@@ -67,6 +67,22 @@ fn incident_issues(h: &Harness) -> Vec<common::fake_github::IssueRec> {
         .collect()
 }
 
+/// The run reports erin's direct push of `push_of_two` to `main`:
+/// completed, `action_required`, its title and both commits named.
+fn assert_reports_erins_push(run: &common::fake_github::CheckRunRec) {
+    assert_eq!(run.status, "completed");
+    assert_eq!(run.conclusion.as_deref(), Some("action_required"));
+    assert_eq!(
+        run.title.as_deref(),
+        Some("Direct push to main by @erin: 2 commits, without a pull request")
+    );
+    let summary = run.summary.clone().unwrap_or_default();
+    assert!(
+        summary.contains("`c1c1c1c`") && summary.contains("`c2c2c2c`"),
+        "{summary}"
+    );
+}
+
 #[tokio::test]
 async fn a_direct_push_of_two_commits_to_main_is_reported_once() {
     let h = trunk_repo().await;
@@ -86,17 +102,7 @@ async fn a_direct_push_of_two_commits_to_main_is_reported_once() {
             .collect();
     assert_eq!(runs.len(), 1, "{runs:#?}");
     let run = &runs[0];
-    assert_eq!(run.status, "completed");
-    assert_eq!(run.conclusion.as_deref(), Some("action_required"));
-    assert_eq!(
-        run.title.as_deref(),
-        Some("Direct push to main by @erin: 2 commits, without a pull request")
-    );
-    let summary = run.summary.clone().unwrap_or_default();
-    assert!(
-        summary.contains("`c1c1c1c`") && summary.contains("`c2c2c2c`"),
-        "{summary}"
-    );
+    assert_reports_erins_push(run);
 
     let issues = incident_issues(&h);
     assert_eq!(issues.len(), 1, "{issues:#?}");
@@ -277,17 +283,7 @@ async fn a_direct_push_of_a_commit_with_a_passing_run_turns_that_run_action_requ
     assert_eq!(runs.len(), 1, "the run is updated, not doubled: {runs:#?}");
     let run = &runs[0];
     assert_eq!(run.id, id);
-    assert_eq!(run.status, "completed");
-    assert_eq!(run.conclusion.as_deref(), Some("action_required"));
-    assert_eq!(
-        run.title.as_deref(),
-        Some("Direct push to main by @erin: 2 commits, without a pull request")
-    );
-    let summary = run.summary.clone().unwrap_or_default();
-    assert!(
-        summary.contains("`c1c1c1c`") && summary.contains("`c2c2c2c`"),
-        "{summary}"
-    );
+    assert_reports_erins_push(run);
     let issues = incident_issues(&h);
     assert_eq!(issues.len(), 1, "{issues:#?}");
     let details = run.details_url.clone().unwrap_or_default();
