@@ -161,10 +161,11 @@ pub async fn escalate(
         ),
     };
     let mut done = Escalated::default();
+    let levels = crate::rules::escalation::levels(settings, watch.started, watch.deadline);
     // `maybe_posted`: a level above `posted` may exist already (unknown).
     let (posted, maybe_posted) = match store.levels(key).await? {
         Some((posted, 0)) => (posted, false),
-        recorded => match read_back(client, key, settings, pull, watch, recorded).await? {
+        recorded => match read_back(client, key, &levels, pull, watch, recorded).await? {
             Some(seen) => {
                 store.seen(key, seen).await?;
                 (seen, false)
@@ -180,7 +181,6 @@ pub async fn escalate(
     } else {
         String::new()
     } + &unreadable;
-    let levels = crate::rules::escalation::levels(settings, watch.started, watch.deadline);
     let second_owed = levels.iter().any(|level| level.number == 2);
     for level in levels {
         if now < level.due || posted >= level.number {
@@ -228,7 +228,7 @@ pub async fn escalate(
 async fn read_back(
     client: &RepoClient,
     key: &PrKey,
-    settings: &Escalation,
+    levels: &[crate::rules::escalation::Level],
     pull: &Pull,
     watch: &Watch,
     recorded: Option<(u8, u8)>,
@@ -238,8 +238,8 @@ async fn read_back(
     // older comments cannot hide whether it was posted.
     let due = match recorded {
         Some((_, 1)) => Some(watch.deadline),
-        Some((_, 2)) => crate::rules::escalation::levels(settings, watch.started, watch.deadline)
-            .into_iter()
+        Some((_, 2)) => levels
+            .iter()
             .find(|level| level.number == 2)
             .map(|level| level.due),
         _ => None,
